@@ -1,0 +1,65 @@
+"""idrisk: how identifiable are the people in a data extract?
+
+The public API is re-exported here; modules are imported lazily on first use so that
+``import idrisk`` stays fast and a CLI call compiles only the kernels it needs.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    # encoding
+    "encode": "idrisk._encode",
+    "Encoded": "idrisk._encode",
+    # frequency risk (issue 2)
+    "frequencies": "idrisk.metrics.frequencies",
+    "k_anonymity": "idrisk.metrics.k_anonymity",
+    "KAnonymityResult": "idrisk.metrics.k_anonymity",
+    "l_diversity": "idrisk.metrics.l_diversity",
+    "LDiversityResult": "idrisk.metrics.l_diversity",
+    "t_closeness": "idrisk.metrics.t_closeness",
+    "TClosenessResult": "idrisk.metrics.t_closeness",
+    "sample_risks": "idrisk.metrics.sample_risks",
+    "SampleRisksResult": "idrisk.metrics.sample_risks",
+    # special uniques (issue 3)
+    "suda": "idrisk.metrics.suda",
+    "SudaResult": "idrisk.metrics.suda",
+    "combination_sweep": "idrisk.metrics.combinations",
+    # probabilistic risk (issue 4)
+    "individual_risk": "idrisk.metrics.individual_risk",
+    "global_risk": "idrisk.metrics.individual_risk",
+    "GlobalRiskResult": "idrisk.metrics.individual_risk",
+    "population_uniqueness": "idrisk.metrics.population",
+    "PopulationUniquenessResult": "idrisk.metrics.population",
+    "unique_match_probability": "idrisk.metrics.population",
+    # simulated intruder (issue 6)
+    "simulate_intruder": "idrisk.intruder",
+    "IntruderScenario": "idrisk.intruder",
+    # assessment (issue 7)
+    "assess": "idrisk.assessment",
+    "AssessmentConfig": "idrisk.assessment",
+    "AssessmentResult": "idrisk.assessment",
+    # errors
+    "IdRiskError": "idrisk.exceptions",
+    "InvalidParameterError": "idrisk.exceptions",
+    "DataValidationError": "idrisk.exceptions",
+    "RiskThresholdExceeded": "idrisk.exceptions",
+    "IdRiskWarning": "idrisk.exceptions",
+    "IdentifierWarning": "idrisk.exceptions",
+    "DataQualityWarning": "idrisk.exceptions",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'idrisk' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__

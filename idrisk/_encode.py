@@ -1,0 +1,260 @@
+"""Encoding: pandas columns -> dense integer codes. The only module that touches raw values.
+
+Every metric in idrisk runs over integer codes. A column is encoded once into an
+``int32`` array where ``-1`` marks a missing value and ``0 .. n_levels-1`` the observed
+values, and the encoding is reused for every quasi-identifier (QI) set.
+
+Missing values are whatever pandas calls missing (``NaN``, ``None``, ``pd.NA``, ``NaT``).
+How a missing value takes part in matching is decided later, by the *missing-value
+convention* of the metric (``"category"``, ``"wildcard"``, ``"never"``; see
+:func:`Encoded.codes_for`).
+
+Supported column types: numpy integers, floats and booleans; pandas nullable
+integers/booleans/floats; categoricals (their codes are used directly, no hashing);
+strings (object, ``string`` and pyarrow-backed), datetimes and timedeltas.
+Object columns mixing kinds of values (numbers and strings) are refused: ``1`` and
+``"1"`` would otherwise silently be different categories.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+import pandas as pd
+
+from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS, NUMBA_OPTS
+from ._validation import as_frame, check_columns, check_missing
+from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
+
+__all__ = ["Encoded", "encode"]
+
+# Integer columns whose value range is at most this many times the row count (or at most
+# 2**20) are densified with a lookup table instead of a hash table.
+_DENSE_RANGE_FACTOR = 4
+_DENSE_RANGE_MIN = 1 << 20
+
+
+@numba.njit(**NUMBA_OPTS)
+def _int_min_max(values, mask):
+    lo = np.iinfo(np.int64).max
+    hi = np.iinfo(np.int64).min
+    seen = False
+    for i in range(values.shape[0]):
+        if mask.shape[0] and mask[i]:
+            continue
+        v = np.int64(values[i])
+        if v < lo:
+            lo = v
+        if v > hi:
+            hi = v
+        seen = True
+    return lo, hi, seen
+
+
+@numba.njit(**NUMBA_OPTS)
+def _int_dense_codes(values, mask, lo, span):
+    """Codes in ascending value order via a lookup table of size ``span``."""
+    present = np.zeros(span, dtype=np.int32)
+    n = values.shape[0]
+    has_mask = mask.shape[0] > 0
+    for i in range(n):
+        if has_mask and mask[i]:
+            continue
+        present[np.int64(values[i]) - lo] = 1
+    n_levels = 0
+    for j in range(span):
+        if present[j]:
+            present[j] = n_levels
+            n_levels += 1
+        else:
+            present[j] = -1
+    codes = np.empty(n, dtype=np.int32)
+    for i in range(n):
+        if has_mask and mask[i]:
+            codes[i] = -1
+        else:
+            codes[i] = present[np.int64(values[i]) - lo]
+    return codes, n_levels
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Integer codes for some columns of a frame, made by :func:`encode`.
+
+    Attributes
+    ----------
+    index : pandas.Index
+        The index of the encoded frame (results are indexed like it).
+    names : tuple
+        Encoded column names, in order.
+    codes : dict name -> numpy.ndarray of int32
+        ``-1`` for a missing value, else ``0 .. n_levels[name] - 1``.
+    n_levels : dict name -> int
+        Number of distinct observed (non-missing) values.
+    levels : dict name -> numpy.ndarray or pandas.Index
+        The observed value behind each code. For internal use only (for example
+        per-value contributions); reports must never print record-level values.
+    """
+
+    index: pd.Index
+    names: tuple
+    codes: dict = field(repr=False)
+    n_levels: dict
+    levels: dict = field(repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.index)
+
+    def n_missing(self, name) -> int:
+        return int((self.codes[name] < 0).sum())
+
+    def subset(self, names) -> "Encoded":
+        missing = [str(c) for c in names if c not in self.codes]
+        if missing:
+            raise DataValidationError(f"columns were not encoded: {', '.join(missing)}")
+        return Encoded(self.index, tuple(names), {c: self.codes[c] for c in names},
+                       {c: self.n_levels[c] for c in names}, {c: self.levels[c] for c in names})
+
+    def codes_for(self, names, missing: str = "category"):
+        """Stack codes of ``names`` into a ``(len(names), n_rows)`` int32 matrix for a kernel.
+
+        Returns ``(matrix, cards)`` where ``cards[j]`` is the number of distinct codes
+        column ``j`` can take in the matrix.
+
+        * ``"category"``: a missing value is one more value (code ``n_levels``), equal to
+          itself and different from every observed value.
+        * ``"wildcard"`` and ``"never"``: missing stays ``-1``; the kernel decides.
+        """
+        check_missing(missing)
+        names = list(names)
+        n = self.n_rows
+        mat = np.empty((len(names), n), dtype=np.int32)
+        cards = np.empty(len(names), dtype=np.int64)
+        for j, c in enumerate(names):
+            col = self.codes[c]
+            nl = self.n_levels[c]
+            if missing == "category":
+                miss = col < 0
+                if miss.any():
+                    np.copyto(mat[j], col)
+                    mat[j][miss] = nl
+                    cards[j] = nl + 1
+                else:
+                    mat[j] = col
+                    cards[j] = max(nl, 1)
+            else:
+                mat[j] = col
+                cards[j] = max(nl, 1)
+        return mat, cards
+
+
+def _describe_kinds(series: pd.Series) -> str:
+    kinds = series.dropna().map(lambda v: type(v).__name__).value_counts()
+    return ", ".join(f"{k} ({v})" for k, v in kinds.items())
+
+
+def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
+    dtype = s.dtype
+    n = len(s)
+    empty_mask = np.zeros(0, dtype=np.bool_)
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.asarray(s.cat.codes, dtype=np.int32)
+        cats = s.cat.categories
+        if len(cats) and (codes >= 0).any():
+            used = np.bincount(codes[codes >= 0], minlength=len(cats)) > 0
+            if not used.all():  # drop unused categories so n_levels counts observed values
+                remap = np.full(len(cats), -1, dtype=np.int32)
+                remap[used] = np.arange(int(used.sum()), dtype=np.int32)
+                codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.int32)
+                cats = cats[used]
+        elif not (codes >= 0).any():
+            cats = cats[:0]
+        return codes, len(cats), cats
+    if pd.api.types.is_bool_dtype(dtype):
+        mask = s.isna().to_numpy()
+        values = s.to_numpy(dtype=np.int64, na_value=0)
+        present = np.unique(values[~mask])
+        codes, nl = _int_dense_codes(values, mask if mask.any() else empty_mask, np.int64(0), np.int64(2))
+        return codes, int(nl), present.astype(bool)
+    if pd.api.types.is_integer_dtype(dtype):
+        mask = s.isna().to_numpy() if isinstance(dtype, pd.api.extensions.ExtensionDtype) else empty_mask
+        if mask.shape[0] and not mask.any():
+            mask = empty_mask
+        if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+            values = s.to_numpy(dtype=np.int64, na_value=0)
+        else:
+            values = s.to_numpy()
+            if values.dtype == np.uint64 and values.size and values.max() > np.iinfo(np.int64).max:
+                codes, uniques = pd.factorize(s, sort=True)
+                return codes.astype(np.int32), len(uniques), uniques
+        lo, hi, seen = _int_min_max(values, mask)
+        if not seen:
+            return np.full(n, -1, dtype=np.int32), 0, np.array([], dtype=np.int64)
+        span = int(hi) - int(lo) + 1
+        if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
+            codes, nl = _int_dense_codes(values, mask, np.int64(lo), np.int64(span))
+            keep = values[~mask] if mask.shape[0] else values
+            return codes, int(nl), None if nl > 1000 else np.unique(keep)
+    # everything else: hash-based factorisation by pandas
+    if pd.api.types.is_object_dtype(dtype):
+        inferred = pd.api.types.infer_dtype(s, skipna=True)
+        if inferred.startswith("mixed") or inferred in ("complex",):
+            raise DataValidationError(
+                f"column {name!r} mixes kinds of values ({_describe_kinds(s)}); convert it to one "
+                "type first (for example .astype(str) or pd.to_numeric) so that equal-looking "
+                "values are compared as equal"
+            )
+    if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        vals = s.to_numpy()
+        n_inf = int(np.isinf(vals).sum())
+        if n_inf:
+            raise DataValidationError(f"column {name!r} has {n_inf} infinite value(s)")
+    codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
+    return codes.astype(np.int32, copy=False), len(uniques), uniques
+
+
+def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
+    """Encode ``columns`` of ``data`` into dense integer codes, once, for every metric.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame (or pyarrow.Table / polars.DataFrame)
+        Not modified.
+    columns : sequence of column names
+    warn_identifiers : bool, default True
+        Warn (:class:`~idrisk.exceptions.IdentifierWarning`) when a column takes a
+        different value in nearly every row: it is then a direct identifier rather than
+        a quasi-identifier. An all-missing column is an error.
+
+    Returns
+    -------
+    Encoded
+    """
+    if isinstance(data, Encoded):
+        return data.subset(list(columns))
+    frame = as_frame(data)
+    cols = check_columns(frame, columns, role="column")
+    codes, n_levels, levels = {}, {}, {}
+    for c in cols:
+        code, nl, lev = _encode_series(frame[c], c)
+        if nl == 0:
+            warnings.warn(
+                f"column {c!r} has no observed values (every value is missing): it cannot tell "
+                "records apart (a wildcard on every record under missing='wildcard')",
+                DataQualityWarning,
+                stacklevel=2,
+            )
+        codes[c], n_levels[c], levels[c] = code, nl, lev
+        n = len(frame)
+        if warn_identifiers and n >= IDENTIFIER_MIN_ROWS and nl >= IDENTIFIER_DISTINCT_SHARE * n:
+            warnings.warn(
+                f"column {c!r} takes {nl} distinct values in {n} rows: it looks like a direct "
+                "identifier, not a quasi-identifier; drop it from the extract or coarsen it",
+                IdentifierWarning,
+                stacklevel=2,
+            )
+    return Encoded(frame.index, tuple(cols), codes, n_levels, levels)

@@ -1,0 +1,1 @@
+"""Risk metrics over encoded quasi-identifiers (frequency, diversity, uniques, probabilistic)."""
