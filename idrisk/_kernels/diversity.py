@@ -1,0 +1,237 @@
+"""Per-class distributions of a sensitive code (numba only: int arrays in, arrays out).
+
+Records are grouped once into equivalence classes (``gid`` from
+:func:`idrisk._kernels.groups.group_ids`); :func:`class_order` then lists the members of
+each class contiguously (a counting sort, O(n + g)). The kernels walk one class at a
+time, count its sensitive codes in a scratch array of the attribute's cardinality and
+reset only the entries they touched, so the total cost is O(n + g) (plus a sort of the
+per-class counts for recursive diversity and O(g * m) for the ordered distance).
+Classes are processed in parallel chunks, each chunk with its own scratch buffer.
+
+Sensitive codes: ``0 .. card-1`` observed values; ``-1`` a missing value that counts as
+a *new* category of its own each time (sdcMicro's treatment of R ``NA``); callers who
+want missing values to be one category map them to a real code first.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+
+__all__ = ["class_order", "ldiversity_stats", "tcloseness_distances", "n_chunks_for"]
+
+
+@numba.njit(**NUMBA_OPTS)
+def class_order(gid, g):
+    """Counting sort of rows by class.
+
+    gid: int64 (n,), values ``0 .. g-1``. Returns ``(order, starts)``: ``order`` int64 (n,)
+    row numbers grouped by class (ascending row order inside a class) and ``starts`` int64
+    (g + 1,) so that class ``j`` is ``order[starts[j]:starts[j + 1]]``.
+    """
+    n = gid.shape[0]
+    starts = np.zeros(g + 1, dtype=np.int64)
+    for i in range(n):
+        starts[gid[i] + 1] += 1
+    for j in range(g):
+        starts[j + 1] += starts[j]
+    fill = starts[:-1].copy()
+    order = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        j = gid[i]
+        order[fill[j]] = i
+        fill[j] += 1
+    return order, starts
+
+
+def n_chunks_for(g: int) -> int:
+    """Number of class chunks for the parallel kernels (a few per thread, at least 1)."""
+    return int(max(1, min(g, 8 * numba.get_num_threads())))
+
+
+@numba.njit(**NUMBA_OPTS)
+def _recursive_l(cnt, m, c32):
+    """sdcMicro's recursive (c, l) rule on counts ``cnt[:m]`` sorted in decreasing order.
+
+    Single precision as in sdcMicro's C++ (``float Sum``): the result is the largest
+    ``l >= 2`` with ``r1 < c * (r_l + ... + r_m)``, or 1 if that fails for l = 2 or m = 1.
+    """
+    if m <= 1:
+        return m
+    total = np.float32(0.0)
+    for j in range(1, m):
+        total += np.float32(cnt[j])
+    total = np.float32(total * c32)
+    r1 = np.float32(cnt[0])
+    j = 1
+    while j < m and total > r1:
+        total = np.float32(total - np.float32(c32 * np.float32(cnt[j])))
+        j += 1
+    return j
+
+
+@numba.njit(**NUMBA_PARALLEL_OPTS)
+def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
+    """Distinct, entropy and recursive l-diversity of code array ``s`` in every class.
+
+    Parameters
+    ----------
+    order, starts : from :func:`class_order`
+    s : int32 (n,)  sensitive codes; ``-1`` = missing, a new category each time
+    card : int  number of observed codes
+    mcode : int  code of sdcMicro's ``missing`` value (for example -999), or -2 if none.
+        It is one extra category for distinct and entropy only when the class holds at
+        least one other value, and it never counts for recursive diversity.
+    c : float  the recursive constant (used in float32, as sdcMicro)
+    n_chunks : int  number of parallel chunks of classes
+
+    Returns
+    -------
+    distinct int64 (g,), entropy float64 (g,) = exp(Shannon entropy), recursive int64 (g,)
+    """
+    g = starts.shape[0] - 1
+    distinct = np.zeros(g, dtype=np.int64)
+    entropy = np.ones(g, dtype=np.float64)
+    recursive = np.zeros(g, dtype=np.int64)
+    c32 = np.float32(c)
+    per = (g + n_chunks - 1) // n_chunks
+    for ch in numba.prange(n_chunks):
+        lo = ch * per
+        hi = min(g, lo + per)
+        if lo >= hi:
+            continue
+        counts = np.zeros(max(card, 1), dtype=np.int64)
+        maxsize = 0
+        for j in range(lo, hi):
+            sz = starts[j + 1] - starts[j]
+            if sz > maxsize:
+                maxsize = sz
+        touched = np.empty(maxsize, dtype=np.int64)
+        cnt = np.empty(maxsize, dtype=np.int64)
+        for j in range(lo, hi):
+            a = starts[j]
+            b = starts[j + 1]
+            size = b - a
+            nt = 0
+            n_na = 0
+            n_mc = 0
+            for p in range(a, b):
+                v = s[order[p]]
+                if v == mcode:
+                    n_mc += 1
+                elif v < 0:
+                    n_na += 1
+                else:
+                    if counts[v] == 0:
+                        touched[nt] = v
+                        nt += 1
+                    counts[v] += 1
+            fsize = np.float64(size)
+            h = 0.0
+            m = 0
+            for t in range(nt):
+                k = counts[touched[t]]
+                r = k / fsize
+                h += r * np.log(r)
+                cnt[m] = k
+                m += 1
+                counts[touched[t]] = 0
+            if n_na > 0:
+                r = 1.0 / fsize
+                h += n_na * (r * np.log(r))
+                for t in range(n_na):
+                    cnt[m] = 1
+                    m += 1
+            d = m
+            if n_mc > 0 and m > 0:
+                d += 1
+                r = n_mc / fsize
+                h += r * np.log(r)
+            distinct[j] = d
+            entropy[j] = np.exp(-h)
+            if m > 1:
+                srt = np.sort(cnt[:m])[::-1]
+                recursive[j] = _recursive_l(srt, m, c32)
+            else:
+                recursive[j] = m
+    return distinct, entropy, recursive
+
+
+@numba.njit(**NUMBA_PARALLEL_OPTS)
+def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks):
+    """Earth mover's distance between each class's distribution of ``s`` and ``q``.
+
+    Parameters
+    ----------
+    order, starts : from :func:`class_order`
+    s : int32 (n,)  sensitive codes ``0 .. card-1`` (no missing values)
+    q : float64 (card,)  the overall distribution of ``s``
+    rank : int64 (card,)  position of each code in the value order (ordered distance)
+    ordered : bool  False: equal ground distance ``D = 1/2 sum_i |p_i - q_i|``;
+        True: ordered distance ``D = 1/(m-1) sum_i |sum_{j<=i} (p_j - q_j)|`` (ARX)
+    n_chunks : int
+
+    Returns
+    -------
+    float64 (g,)
+    """
+    g = starts.shape[0] - 1
+    out = np.zeros(g, dtype=np.float64)
+    per = (g + n_chunks - 1) // n_chunks
+    # q in value order, for the ordered distance
+    q_by_rank = np.zeros(card, dtype=np.float64)
+    q_sum = 0.0
+    for v in range(card):
+        q_by_rank[rank[v]] = q[v]
+        q_sum += q[v]
+    for ch in numba.prange(n_chunks):
+        lo = ch * per
+        hi = min(g, lo + per)
+        if lo >= hi:
+            continue
+        counts = np.zeros(max(card, 1), dtype=np.int64)
+        maxsize = 0
+        for j in range(lo, hi):
+            sz = starts[j + 1] - starts[j]
+            if sz > maxsize:
+                maxsize = sz
+        touched = np.empty(maxsize, dtype=np.int64)
+        p_by_rank = np.zeros(max(card, 1), dtype=np.float64)
+        for j in range(lo, hi):
+            a = starts[j]
+            b = starts[j + 1]
+            fsize = np.float64(b - a)
+            nt = 0
+            for pos in range(a, b):
+                v = s[order[pos]]
+                if counts[v] == 0:
+                    touched[nt] = v
+                    nt += 1
+                counts[v] += 1
+            if not ordered:
+                # sum over all values = sum over the class's values + q of the others
+                dist = 0.0
+                q_in = 0.0
+                for t in range(nt):
+                    v = touched[t]
+                    dist += abs(counts[v] / fsize - q[v])
+                    q_in += q[v]
+                dist += max(0.0, q_sum - q_in)
+                out[j] = dist / 2.0
+            else:
+                for t in range(nt):
+                    v = touched[t]
+                    p_by_rank[rank[v]] = counts[v] / fsize
+                cum = 0.0
+                dist = 0.0
+                for i in range(card):
+                    cum += p_by_rank[i] - q_by_rank[i]
+                    dist += abs(cum)
+                out[j] = dist / (card - 1.0) if card > 1 else 0.0
+                for t in range(nt):
+                    p_by_rank[rank[touched[t]]] = 0.0
+            for t in range(nt):
+                counts[touched[t]] = 0
+    return out
