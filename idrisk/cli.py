@@ -1,0 +1,180 @@
+"""The ``idrisk`` command line.
+
+    idrisk assess CONFIG.toml [options]
+    idrisk assess DATA --qi a,b,c [--sensitive s,t] [--weights w | --population-size N] [options]
+    idrisk report RESULT.json --report REPORT.html [--overwrite]
+    idrisk datasets make --n N --seed S --out FILE
+    idrisk demo [--out DIR] [--overwrite]
+
+Exit status: 0 when every threshold holds, 1 when one is breached (or could not be
+assessed), 2 for usage, configuration or data errors (one line on stderr, no traceback).
+``idrisk demo`` exits 0 once its report is written, whatever the verdict. Progress bars are
+drawn on stderr only when it is a terminal. Outputs are never overwritten without
+``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+EXIT_OK, EXIT_BREACH, EXIT_ERROR = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse's default prints usage too)
+        self.print_usage(sys.stderr)
+        print(f"idrisk: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_ERROR)
+
+
+def _split(s):
+    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="idrisk", description="How identifiable are the people in a record-level extract?")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"idrisk {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    a = sub.add_parser("assess", help="assess an extract (a TOML config or a data file)")
+    a.add_argument("target", help="CONFIG.toml, or a data file (.csv, .csv.gz, .parquet, .dta, .sav)")
+    a.add_argument("--qi", help="comma-separated quasi-identifiers (one scenario); required with a data file")
+    a.add_argument("--sensitive", help="comma-separated sensitive attributes")
+    a.add_argument("--special-category", help="comma-separated sensitive attributes that are UK GDPR Art. 9 data")
+    a.add_argument("--direct-identifiers", help="comma-separated direct identifiers to drop first")
+    a.add_argument("--weights", help="sampling-weights column")
+    a.add_argument("--population-size", type=int, help="size of the population the extract was drawn from")
+    a.add_argument("--seed", type=int, help="seed of the simulations (default: the config's, or 0)")
+    a.add_argument("--format", choices=("human", "json"), default="human", help="what to print on stdout")
+    a.add_argument("--output", help="write the JSON result to this file")
+    a.add_argument("--report", help="write the HTML board report to this file")
+    a.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    a.add_argument("--nofail", action="store_true", help="exit 0 even when a threshold is breached")
+    g = a.add_mutually_exclusive_group()
+    g.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
+    g.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    r = sub.add_parser("report", help="render the HTML board report from a JSON result")
+    r.add_argument("result", help="RESULT.json written by `idrisk assess --output`")
+    r.add_argument("--report", required=True, help="REPORT.html to write")
+    r.add_argument("--overwrite", action="store_true")
+    d = sub.add_parser("datasets", help="synthetic pupil data (see `idrisk datasets make --help`)", add_help=False)
+    d.add_argument("args", nargs=argparse.REMAINDER)
+    m = sub.add_parser("demo", help="assess a synthetic KS4 extract and write reports/demo.{html,json}")
+    m.add_argument("--out", default="reports", help="output directory (default: reports)")
+    m.add_argument("--overwrite", action="store_true")
+    m.add_argument("--n", type=int, default=None, help="size of the synthetic population")
+    return p
+
+
+def _check_outputs(paths, overwrite):
+    for p in paths:
+        if p is not None and Path(p).exists() and not overwrite:
+            raise FileExistsError(f"{p} exists; add --overwrite to replace it")
+
+
+def _cmd_assess(ns) -> int:
+    from .assessment import assess
+
+    _check_outputs([ns.output, ns.report], ns.overwrite)
+    opts = {}
+    target = Path(ns.target)
+    if target.suffix.lower() == ".toml":
+        if ns.qi:
+            opts["quasi_identifiers"] = _split(ns.qi)
+    else:
+        if not ns.qi:
+            raise _UsageError("--qi is required when assessing a data file (or pass a CONFIG.toml)")
+        opts["quasi_identifiers"] = _split(ns.qi)
+    if ns.sensitive or ns.special_category:
+        special = set(_split(ns.special_category))
+        names = list(dict.fromkeys(_split(ns.sensitive) + sorted(special)))
+        opts["sensitive"] = {s: {"special_category": s in special} for s in names}
+    if ns.direct_identifiers:
+        opts["direct_identifiers"] = _split(ns.direct_identifiers)
+    if ns.weights:
+        opts["weights"] = ns.weights
+    if ns.population_size is not None:
+        opts["population_size"] = ns.population_size
+    if ns.seed is not None:
+        opts["seed"] = ns.seed
+    opts["progress"] = ns.progress
+    result = assess(target, **opts)
+    if ns.output:
+        result.to_json(ns.output, overwrite=ns.overwrite)
+    if ns.report:
+        result.to_html(ns.report, overwrite=ns.overwrite)
+    if ns.format == "json":
+        sys.stdout.write(result.to_json())
+    else:
+        print(result.summary())
+    if result.passed or ns.nofail:
+        return EXIT_OK
+    return EXIT_BREACH
+
+
+def _cmd_report(ns) -> int:
+    from .assessment import AssessmentResult
+
+    _check_outputs([ns.report], ns.overwrite)
+    res = AssessmentResult.from_json(ns.result)
+    res.to_html(ns.report, overwrite=ns.overwrite)
+    print(f"wrote {ns.report}")
+    return EXIT_OK
+
+
+def _cmd_datasets(ns) -> int:
+    try:
+        from .datasets import main as datasets_main
+    except ImportError:
+        raise _UsageError("the datasets module (idrisk.datasets) is not part of this build") from None
+    rc = datasets_main(list(ns.args))
+    return int(rc or 0)
+
+
+def _cmd_demo(ns) -> int:
+    from .assessment.demo import run_demo
+
+    run_demo(Path(ns.out), overwrite=ns.overwrite, n=ns.n)
+    return EXIT_OK
+
+
+class _UsageError(Exception):
+    pass
+
+
+def main(argv=None) -> int:
+    from .exceptions import IdRiskError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    if argv and argv[0] == "datasets":  # hand everything after "datasets" to idrisk.datasets.main
+        ns = argparse.Namespace(command="datasets", args=argv[1:])
+    else:
+        ns = parser.parse_args(argv)
+    if not ns.command:
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    handler = {"assess": _cmd_assess, "report": _cmd_report, "datasets": _cmd_datasets, "demo": _cmd_demo}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            warnings.formatwarning = lambda m, c, *a, **k: f"idrisk: warning: {c.__name__}: {m}\n"
+            return handler[ns.command](ns)
+    except (IdRiskError, _UsageError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"idrisk: error: {msg}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("idrisk: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except SystemExit as exc:  # a delegated argparse (datasets) exits on its own
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
+        return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

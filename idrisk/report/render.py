@@ -1,0 +1,262 @@
+"""Render an assessment result as one self-contained HTML board report.
+
+The report is built from the result's JSON form only (so ``idrisk report RESULT.json``
+gives the same page as ``result.to_html``). CSS is inlined, plots are matplotlib PNGs
+embedded as base64 ``data:`` URIs, each with alt text and a data table beside it. Nothing
+is fetched from the network. The report is itself a safe output: it is made from
+aggregates (counts, rates, column names) and never shows a record-level value.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["render_html", "write_report"]
+
+_BANDS = [(1, 1, "1"), (2, 2, "2"), (3, 4, "3-4"), (5, 9, "5-9"), (10, 19, "10-19"), (20, 49, "20-49"),
+          (50, None, "50+")]
+_COLORS = ["#1d70b8", "#d4351c", "#00703c", "#6f4200", "#4c2c92", "#505a5f", "#b58840", "#912b88"]
+
+
+def _png(fig) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _fig(w=7.5, h=3.4):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"font.size": 10, "font.family": "DejaVu Sans", "axes.spines.top": False,
+                         "axes.spines.right": False, "svg.hashsalt": "idrisk"})
+    return plt.subplots(figsize=(w, h))
+
+
+def class_size_bands(k: dict) -> list[int] | None:
+    """Records by class-size band from a k_anonymity summary."""
+    hist = k.get("class_size_histogram")
+    if not hist:
+        return None
+    per_records = k.get("histogram_counts") == "records"
+    out = [0] * len(_BANDS)
+    for size, count in hist.items():
+        s = int(size)
+        recs = count if per_records else s * count
+        for i, (lo, hi, _) in enumerate(_BANDS):
+            if s >= lo and (hi is None or s <= hi):
+                out[i] += recs
+    return out
+
+
+def _plot_class_sizes(scens):
+    rows = [(s["name"], class_size_bands(s["measures"]["k_anonymity"])) for s in scens
+            if "k_anonymity" in s["measures"]]
+    rows = [(n, b) for n, b in rows if b is not None]
+    if not rows:
+        return None
+    fig, ax = _fig()
+    x = np.arange(len(_BANDS))
+    w = 0.8 / len(rows)
+    for i, (name, b) in enumerate(rows):
+        tot = sum(b)
+        ax.bar(x + i * w - 0.4 + w / 2, [100 * v / tot for v in b], w, label=name, color=_COLORS[i % 8])
+    ax.set_xticks(x, [b[2] for b in _BANDS])
+    ax.set_xlabel("equivalence class size (records sharing the key)")
+    ax.set_ylabel("% of records")
+    ax.legend(frameon=False)
+    alt = ("Bar chart of the share of records by equivalence-class size band, per scenario. " + " ".join(
+        f"{n}: {100 * b[0] / sum(b):.1f}% of records are in classes of size 1 and "
+        f"{100 * sum(b[:4]) / sum(b):.1f}% in classes smaller than 10." for n, b in rows))
+    table = {"caption": "Records by class size (share of records)", "columns": [b[2] for b in _BANDS],
+             "rows": [(n, [f"{100 * v / sum(b):.1f}%" for v in b]) for n, b in rows]}
+    return {"src": _png(fig), "alt": alt, "title": "Class-size distribution", "table": table}
+
+
+def _plot_below_k(scens, n):
+    rows = [(s["name"], s["measures"]["k_anonymity"]["records_below_k"]) for s in scens
+            if "k_anonymity" in s["measures"]]
+    if not rows:
+        return None
+    ks = sorted({int(k) for _, d in rows for k in d})
+    fig, ax = _fig()
+    x = np.arange(len(ks))
+    w = 0.8 / len(rows)
+    for i, (name, d) in enumerate(rows):
+        ax.bar(x + i * w - 0.4 + w / 2, [100 * d.get(str(k), 0) / n for k in ks], w, label=name,
+               color=_COLORS[i % 8])
+    ax.set_xticks(x, [f"k = {k}" for k in ks])
+    ax.set_ylabel("% of records in classes smaller than k")
+    ax.legend(frameon=False)
+    alt = "Bar chart of records at risk by k. " + " ".join(
+        f"{name}: " + ", ".join(f"{100 * d.get(str(k), 0) / n:.1f}% below k={k}" for k in ks) + "."
+        for name, d in rows)
+    table = {"caption": "Records in classes smaller than k", "columns": [f"k = {k}" for k in ks],
+             "rows": [(name, [f"{d.get(str(k), 0):,}" for k in ks]) for name, d in rows]}
+    return {"src": _png(fig), "alt": alt, "title": "Records at risk by k", "table": table}
+
+
+def _plot_heatmap(scen, n, min_k):
+    rows = scen["measures"].get("combination_sweep")
+    if not rows:
+        return None
+    qis = list(scen["quasi_identifiers"])
+    col = f"records_below_{min_k}"
+    if not any(col in r for r in rows):
+        cands = [c for c in rows[0] if c.startswith("records_below_")]
+        if not cands:
+            return None
+        col = sorted(cands, key=lambda c: int(c.rsplit("_", 1)[1]))[-1]
+    m = np.full((len(qis), len(qis)), np.nan)
+    for r in rows:
+        sub = r["subset"]
+        if len(sub) == 1 and sub[0] in qis:
+            i = qis.index(sub[0])
+            m[i, i] = 100 * r.get(col, 0) / n
+        elif len(sub) == 2 and all(s in qis for s in sub):
+            i, j = qis.index(sub[0]), qis.index(sub[1])
+            m[i, j] = m[j, i] = 100 * r.get(col, 0) / n
+    if np.isnan(m).all():
+        return None
+    fig, ax = _fig(6.8, 5.2)
+    im = ax.imshow(m, cmap="Blues", vmin=0, vmax=max(1.0, float(np.nanmax(m))))
+    ax.set_xticks(range(len(qis)), qis, rotation=40, ha="right")
+    ax.set_yticks(range(len(qis)), qis)
+    for i in range(len(qis)):
+        for j in range(len(qis)):
+            if not np.isnan(m[i, j]):
+                ax.text(j, i, f"{m[i, j]:.0f}", ha="center", va="center",
+                        color="white" if m[i, j] > 0.55 * np.nanmax(m) else "#0b0c0c", fontsize=8)
+    fig.colorbar(im, ax=ax, label=f"% of records in classes < {col.rsplit('_', 1)[1]}")
+    ax.spines[:].set_visible(False)
+    worst = sorted(((float(m[i, j]), qis[i], qis[j]) for i in range(len(qis)) for j in range(i, len(qis))
+                    if not np.isnan(m[i, j])), reverse=True)[:3]
+    alt = (f"Heatmap of the share of records in classes smaller than {col.rsplit('_', 1)[1]} for each single "
+           f"quasi-identifier (diagonal) and each pair, scenario {scen['name']}. Highest: " +
+           "; ".join(f"{a}{'' if a == b else ' with ' + b} {v:.1f}%" for v, a, b in worst) + ".")
+    return {"src": _png(fig), "alt": alt, "title": f"Risk by QI combination [{scen['name']}]", "table": None}
+
+
+def _plot_suda(scen):
+    su = scen["measures"].get("suda")
+    if not su:
+        return None
+    contrib = su.get("attribute_contributions") or {}
+    hist = su.get("score_histogram") or []
+    fig, axes = _fig(8.5, 3.4)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 3.4))
+    for a in (a1, a2):
+        a.spines[["top", "right"]].set_visible(False)
+    if hist:
+        a1.bar([(h["low"] + h["high"]) / 2 for h in hist], [h["count"] for h in hist],
+               width=[(h["high"] - h["low"]) * 0.9 for h in hist], color=_COLORS[0])
+        a1.set_xlabel("SUDA score (records with a score > 0)")
+        a1.set_ylabel("records")
+    else:
+        a1.text(0.5, 0.5, "no record has a minimal sample unique", ha="center", va="center")
+        a1.set_axis_off()
+    if contrib:
+        names = list(contrib)[::-1]
+        a2.barh(names, [contrib[k] or 0 for k in names], color=_COLORS[1])
+        a2.set_xlabel("contribution to SUDA scores (%)")
+    else:
+        a2.set_axis_off()
+    fig.tight_layout()
+    top = list(contrib.items())[:3]
+    alt = (f"SUDA score distribution and variable contributions, scenario {scen['name']}: "
+           f"{su.get('records_with_msu', 0):,} records have a minimal sample unique, "
+           f"{su['special_uniques_small_msu']:,} of size 2 or less. Largest contributions: " +
+           ", ".join(f"{k} {v:.1f}%" for k, v in top if v is not None) + ".")
+    return {"src": _png(fig), "alt": alt, "title": f"Special uniques (SUDA) [{scen['name']}]", "table": None}
+
+
+def _plot_intruder(scens):
+    rows = [(s["name"], s["measures"]["intruder"]) for s in scens if "intruder" in s["measures"]]
+    rows = [(n, d) for n, d in rows if d.get("by_confidence")]
+    if not rows:
+        return None
+    fig, ax = _fig()
+    labels, claims, correct = [], [], []
+    for name, d in rows:
+        for b in d["by_confidence"]:
+            labels.append(f"{name}\n{b.get('band', '')}")
+            claims.append(int(b.get("claims", 0)))
+            correct.append(int(b.get("correct", 0)))
+    x = np.arange(len(labels))
+    ax.bar(x - 0.2, claims, 0.4, label="claims", color=_COLORS[0])
+    ax.bar(x + 0.2, correct, 0.4, label="correct claims", color=_COLORS[1])
+    ax.set_xticks(x, labels, fontsize=8)
+    ax.set_ylabel("claims")
+    ax.legend(frameon=False)
+    alt = "Bar chart of intruder claims and correct claims by confidence band. " + " ".join(
+        f"{lab.replace(chr(10), ' ')}: {c} claims, {k} correct." for lab, c, k in zip(labels, claims, correct))
+    table = {"caption": "Intruder claims by confidence band", "columns": ["claims", "correct"],
+             "rows": [(lab.replace("\n", " "), [f"{c:,}", f"{k:,}"]) for lab, c, k in zip(labels, claims, correct)]}
+    return {"src": _png(fig), "alt": alt, "title": "Intruder claims and correctness by confidence", "table": table}
+
+
+def _fmt(v, digits=3):
+    if v is None:
+        return "not computed"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if v == int(v) and abs(v) < 1e15:
+            return f"{int(v):,}"
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def render_html(d: dict) -> str:
+    """HTML text of the board report for a result dict (``AssessmentResult.to_dict()``)."""
+    import jinja2
+
+    tpl_dir = resources.files("idrisk.report") / "templates"
+    css = (tpl_dir / "style.css").read_text(encoding="utf-8")
+    env = jinja2.Environment(loader=jinja2.FunctionLoader(
+        lambda name: (tpl_dir / name).read_text(encoding="utf-8")), autoescape=True,
+        trim_blocks=True, lstrip_blocks=True)
+    env.filters["fmt"] = _fmt
+    env.filters["pct"] = lambda v: "not computed" if v is None else f"{100 * v:.1f}%"
+    n = d["meta"]["n_records"]
+    min_k = d["config"]["thresholds"]["min_k"]
+    scens = d["scenarios"]
+    figures = [f for f in (_plot_class_sizes(scens), _plot_below_k(scens, n)) if f]
+    per_scen = {}
+    for s in scens:
+        per_scen[s["name"]] = [f for f in (_plot_heatmap(s, n, min_k), _plot_suda(s)) if f]
+    intr = _plot_intruder(scens)
+    from .. import __version__
+
+    return env.get_template("board_report.html.j2").render(
+        r=d, css=css, figures=figures, per_scen=per_scen, intruder_fig=intr, n=n, min_k=min_k,
+        config_json=json.dumps(d["config"], indent=2, sort_keys=True), version=__version__)
+
+
+def write_report(result, path, *, overwrite: bool = False) -> Path:
+    """Write the report of ``result`` (an AssessmentResult or its dict) to ``path``."""
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    d = result.to_dict() if hasattr(result, "to_dict") else result
+    html = render_html(d)
+    if p.parent and not p.parent.exists():
+        p.parent.mkdir(parents=True)
+    p.write_text(html, encoding="utf-8")
+    return p
