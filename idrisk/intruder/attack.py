@@ -1,0 +1,403 @@
+"""``simulate_intruder`` and ``run_scenarios``: link, claim, score against the truth."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._encode import encode
+from .._kernels import linkage as K
+from .._kernels.groups import group_ids
+from .._validation import as_frame, check_columns, check_positive_int
+from ..exceptions import DataValidationError, InvalidParameterError
+from .blocking import DEFAULT_MAX_PAIRS, candidate_pairs
+from .compare import compare_field, compare_pairs, prepare_fields
+from .divergence import TRUTH_COLUMN, _build, _target_positions
+from .fellegi_sunter import fit_em
+from .scenario import IntruderScenario, load_scenarios
+from .score import IntruderResult, score_claims
+
+__all__ = ["simulate_intruder", "run_scenarios", "ScenarioRunsResult"]
+
+_M_CLIP = 1e-6
+#: m of a field that no EM fit can estimate (it is a blocking variable of every pass)
+DEFAULT_M = 0.95
+_U_SAMPLE = 200_000
+_TIE_TOL = 1e-9
+
+
+def _truth_array(extract: pd.DataFrame, aux: pd.DataFrame) -> np.ndarray:
+    n_e = len(extract)
+    if TRUTH_COLUMN in aux.columns:
+        t = aux[TRUTH_COLUMN]
+        if not pd.api.types.is_integer_dtype(t.dtype) or t.isna().any():
+            raise DataValidationError(f"the ground-truth column `{TRUTH_COLUMN}` must hold integer row positions")
+        t = t.to_numpy(dtype=np.int64)
+        if ((t < -1) | (t >= n_e)).any():
+            raise DataValidationError(
+                f"the ground-truth column `{TRUTH_COLUMN}` holds positions outside the extract "
+                f"(valid: -1 for a non-member, 0..{n_e - 1}); was the auxiliary data made from this extract?"
+            )
+        return t
+    if "_truth_pupil_id" in aux.columns and "pupil_id" in extract.columns:
+        pos = pd.Index(extract["pupil_id"]).get_indexer(aux["_truth_pupil_id"])
+        return pos.astype(np.int64)
+    raise DataValidationError(
+        f"the auxiliary data have no ground-truth column `{TRUTH_COLUMN}` (extract row positions, -1 for "
+        "non-members) or `_truth_pupil_id` (with `pupil_id` in the extract); build it with make_auxiliary"
+    )
+
+
+def _frequency_u(fields, rng, n_e, n_a):
+    """u_v for scoring: exact fields from value shares, other comparisons by random pairs."""
+    u = np.empty(len(fields))
+    tf_tabs = []
+    for j, f in enumerate(fields):
+        nl = max(f.n_levels, 1)
+        ce = f.codes_e[f.codes_e >= 0]
+        ca = f.codes_a[f.codes_a >= 0]
+        pe = np.bincount(ce, minlength=nl) / max(ce.shape[0], 1)
+        tf_tabs.append(pe)
+        if f.kind == "exact":
+            pa = np.bincount(ca, minlength=nl) / max(ca.shape[0], 1)
+            u[j] = float(pe @ pa)
+        else:
+            ns = int(min(_U_SAMPLE, n_e * n_a))
+            se = rng.integers(0, n_e, size=ns).astype(np.int64)
+            sa = rng.integers(0, n_a, size=ns).astype(np.int64)
+            g = compare_field(f, se, sa)
+            ok = g >= 0
+            u[j] = float((g[ok] == 1).mean()) if ok.any() else 0.5
+    # a field on which random pairs never (or always) agree still needs a finite weight
+    lo = 1.0 / (4.0 * max(n_e, 1) * max(n_a, 1))
+    return np.clip(u, lo, 1 - 1e-9), tf_tabs
+
+
+def _in_pass(fields, pvars, pe, pa):
+    """Pairs agreeing (no missing value) on every blocking key of a pass."""
+    byname = {f.name: f for f in fields}
+    ok = np.ones(pe.shape[0], dtype=bool)
+    for v in pvars:
+        f = byname[v]
+        ce = f.codes_e[pe]
+        ok &= (ce >= 0) & (ce == f.codes_a[pa])
+    return ok
+
+
+def _estimate_m(fields, passes, gamma, pe, pa, n_a):
+    """m_v by EM, one fit per blocking pass with that pass's variables left out.
+
+    The pairs of a pass (every candidate agreeing on its blocking keys, whichever pass
+    found it first) agree on its blocking variables by construction, so those fields
+    carry no information there (Splink trains the same way). m and u of the other fields
+    are estimated jointly by EM (recordlinkage ECM's model) on the pass's pairs; the
+    within-block u is only used to fit m (scoring uses the extract-wide u). A field's m is
+    the pair-weighted mean over the passes that could estimate it; a field that blocks
+    every pass keeps ``DEFAULT_M``.
+    """
+    k = len(fields)
+    m_sum = np.zeros(k)
+    m_w = np.zeros(k)
+    runs = []
+    matched_targets = 0.0
+    for p, pvars in enumerate(passes):
+        sel = np.flatnonzero(_in_pass(fields, pvars, pe, pa)) if len(passes) > 1 else np.arange(pe.shape[0])
+        if sel.size == 0:
+            continue
+        free = [j for j, f in enumerate(fields) if f.name not in pvars]
+        n_t = int(np.unique(pa[sel]).shape[0])
+        if not free:
+            matched_targets += n_t
+            continue
+        g = np.ascontiguousarray(gamma[free][:, sel])
+        em = fit_em(g, m0=0.9, u0=0.1, lam0=min(0.5, n_t / sel.size), fix_u=False, max_iter=500, atol=1e-6)
+        for i, j in enumerate(free):
+            m_sum[j] += em.m[i] * sel.size
+            m_w[j] += sel.size
+        matched_targets += em.lam * sel.size
+        runs.append({"pass": list(pvars), "n_pairs": int(sel.size), **em.to_dict([fields[j].name for j in free])})
+    m = np.where(m_w > 0, m_sum / np.maximum(m_w, 1), DEFAULT_M)
+    m = np.clip(m, _M_CLIP, 1 - _M_CLIP)
+    info = {
+        "m": {f.name: float(x) for f, x in zip(fields, m)},
+        "m_fixed_default": [f.name for f, w in zip(fields, m_w) if w == 0],
+        "passes": runs,
+        "membership_estimate": float(min(1.0, max(1e-6, matched_targets / max(n_a, 1)))),
+    }
+    return m, info
+
+
+def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: int = 0,
+                      sampling_fraction: float | None = None,
+                      max_pairs: int = DEFAULT_MAX_PAIRS) -> IntruderResult:
+    """Simulate an intruder linking ``auxiliary`` to ``extract`` and score the claims.
+
+    Steps (domain brief 5.3): blocking passes (union) -> field comparisons -> m by EM
+    (per pass, the pass's blocking fields left out; m and within-block u fitted jointly,
+    the ECM model) -> Fellegi-Sunter weights with extract-wide, term-frequency-adjusted u
+    (exact fields: ``u_v = sum_a p_E(a) p_A(a)``; other comparisons: agreement share of
+    random extract x auxiliary pairs, as Splink estimates u) -> block-normalised
+    probability of each candidate -> a claim per target (top candidate, ``P >=
+    claim_threshold``; ties broken uniformly at random from ``seed``) -> scoring against
+    the hidden truth.
+
+    Parameters
+    ----------
+    extract : pandas.DataFrame
+        The data to be released (not modified).
+    auxiliary : pandas.DataFrame
+        The intruder's data: the scenario's known variables and the hidden truth column
+        ``_truth_row`` (extract row position, -1 for a non-member), as built by
+        :func:`make_auxiliary` (not modified).
+    scenario : IntruderScenario
+    seed : int, default 0
+        Tie-breaking and the random pairs used to estimate u for tolerance comparisons.
+    sampling_fraction : float or None
+        The extract's share of the population (pi) for the Skinner-Elliot comparison;
+        ``None`` means 1 (a census extract).
+    max_pairs : int
+        Refuse blocking that would produce more candidate pairs.
+
+    Returns
+    -------
+    IntruderResult
+
+    Notes
+    -----
+    Per-pair weight ``W_ab = sum_v w_v``: agreement ``log2(m_v / p_v(a))`` (term-frequency,
+    exact fields) or ``log2(m_v / u_v)``; disagreement ``log2((1 - m_v)/(1 - u_v))``; missing 0.
+    With response knowledge ``P(b | a) = 2^W_ab / sum_b' 2^W_ab'`` over the target's
+    candidates (domain 5.3). Without it, "the target is not in the extract" is one more
+    hypothesis: with ``pi`` = ``membership_prior`` and a uniform prior ``pi / n`` on each
+    extract record, ``P(b | a) = 2^W_ab / (sum_b' 2^W_ab' + (1 - pi) n / pi)``, which is the
+    Splink posterior ``lambda 2^W / (lambda 2^W + 1 - lambda)`` with ``lambda = pi / n`` when
+    a target has one candidate. recordlinkage's ``ECMClassifier`` classifies each pair on
+    its own (no normalisation over a target's candidates), so its claims can differ; the
+    EM estimates themselves match it (tests).
+    """
+    if not isinstance(scenario, IntruderScenario):
+        raise InvalidParameterError(f"scenario must be an IntruderScenario, got {type(scenario).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    max_pairs = check_positive_int(max_pairs, name="max_pairs")
+    if sampling_fraction is None:
+        pi = 1.0
+    else:
+        if isinstance(sampling_fraction, bool) or not isinstance(sampling_fraction, (int, float)) or \
+                not (0 < float(sampling_fraction) <= 1):
+            raise InvalidParameterError(f"sampling_fraction must be in (0, 1], got {sampling_fraction!r}")
+        pi = float(sampling_fraction)
+    ext = as_frame(extract, name="extract")
+    aux = as_frame(auxiliary, name="auxiliary")
+    kv = list(scenario.known_variables)
+    check_columns(ext, kv, role="known-variable (extract)")
+    missing = [str(c) for c in kv if c not in aux.columns]
+    if missing:
+        raise DataValidationError(
+            f"the auxiliary data lack the scenario {scenario.name!r}'s known variable"
+            f"{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
+            f"(auxiliary columns: {', '.join(map(str, aux.columns[:30]))})"
+        )
+    truth = _truth_array(ext, aux)
+    n_e, n_a = len(ext), len(aux)
+    fields = prepare_fields(ext, aux, scenario)
+    ptr, pe, pp, per_pass = candidate_pairs(fields, scenario.blocking, n_e, n_a, max_pairs=max_pairs)
+    pa = K.expand_targets(ptr)
+    gamma = compare_pairs(fields, pe, pa)
+    n_pairs = int(pe.shape[0])
+    rng = np.random.default_rng(seed)
+    u, tf_tabs = _frequency_u(fields, rng, n_e, n_a)
+    m, em_info = _estimate_m(fields, scenario.blocking, gamma, pe, pa, n_a)
+    # weight tables
+    k = len(fields)
+    use_tf = np.zeros(k, dtype=np.bool_)
+    tabs, offs = [], np.zeros(k + 1, dtype=np.int64)
+    for j, f in enumerate(fields):
+        if scenario.term_frequency and f.kind == "exact":
+            p = tf_tabs[j]
+            with np.errstate(divide="ignore"):
+                t = np.log2(m[j]) - np.log2(np.where(p > 0, p, 1.0 / max(n_e, 1)))
+            use_tf[j] = True
+        else:
+            t = np.array([np.log2(m[j] / u[j])])
+        tabs.append(t.astype(np.float64))
+        offs[j + 1] = offs[j] + t.shape[0]
+    agree_tab = np.concatenate(tabs)
+    dis_w = np.log2((1 - m) / (1 - u))
+    codes_e = np.ascontiguousarray(np.vstack([f.codes_e for f in fields]), dtype=np.int32)
+    W = K.pair_weights(gamma, pe, codes_e, agree_tab, offs, use_tf, dis_w)
+    if scenario.response_knowledge:
+        prior = 1.0
+        log2_rest = -np.inf
+    else:
+        prior = scenario.membership_prior
+        if prior is None:
+            prior = em_info["membership_estimate"]
+        log2_rest = -np.inf if prior >= 1.0 else math.log2((1 - prior) * n_e / prior)
+    tie_draw = rng.random(n_a)
+    best, prob, n_tied, n_cand, n_full, full_e = K.score_targets(ptr, pe, W, gamma, float(log2_rest),
+                                                                 tie_draw, _TIE_TOL)
+    # blocking recall: is the true record among the target's candidates?
+    tp_pair = pe == truth[pa]
+    true_in = np.bincount(pa[tp_pair], minlength=n_a) > 0
+    # extract classes on the known variables (for the Skinner-Elliot comparison)
+    enc = encode(ext, kv, warn_identifiers=False)
+    mat, cards = enc.codes_for(kv, "category")
+    _, sizes = group_ids(mat, cards)
+    n1 = int((sizes == 1).sum())
+    n2 = int((sizes == 2).sum())
+    return score_claims(best=best, prob=prob, truth=truth, n_full=n_full, full_e=full_e, n_cand=n_cand,
+                        true_in_candidates=true_in, scenario=scenario, seed=seed, n_extract=n_e,
+                        n_pairs=n_pairs, pairs_per_pass=per_pass, n1=n1, n2=n2, pi=pi,
+                        membership_prior=prior, em=em_info)
+
+
+# --------------------------------------------------------------------------- run_scenarios
+
+_SUMMARY_METRICS = ("claims", "correct_claims", "precision", "reidentification_rate",
+                    "extract_reidentified_share", "high_confidence_claims", "high_confidence_correct",
+                    "brier_score", "unique_matches", "unique_match_correct_share")
+
+
+@dataclass
+class ScenarioRunsResult:
+    """Repeated seeded runs of several scenarios (aggregates only).
+
+    ``runs``: one row per scenario and repeat. ``summary``: per scenario and metric the
+    mean, standard deviation and a ``level`` prediction interval for one further run,
+    ``mean +- t_{r-1} * sd * sqrt(1 + 1/r)`` over ``r`` repeats (normal approximation),
+    clipped to the metric's range.
+    """
+
+    runs: pd.DataFrame = field(repr=False)
+    summary: pd.DataFrame
+    level: float
+    n_repeats: int
+    seed: int
+    scenarios: list = field(repr=False)
+
+    def to_dict(self) -> dict:
+        def rec(df):
+            return [{c: (None if isinstance(v, float) and not math.isfinite(v) else
+                         (v.item() if hasattr(v, "item") else v)) for c, v in r.items()}
+                    for r in df.to_dict(orient="records")]
+        return {"level": self.level, "n_repeats": self.n_repeats, "seed": self.seed,
+                "scenarios": self.scenarios, "runs": rec(self.runs), "summary": rec(self.summary)}
+
+
+def _t_quantile(p: float, df: int) -> float:
+    try:
+        from scipy.stats import t
+
+        return float(t.ppf(p, df))
+    except ImportError:  # pragma: no cover - scipy comes with scikit-learn
+        return 1.959963984540054
+
+
+def _summarise(runs: pd.DataFrame, level: float) -> pd.DataFrame:
+    rows = []
+    for name, grp in runs.groupby("scenario", sort=False):
+        r = len(grp)
+        for metric in _SUMMARY_METRICS:
+            x = grp[metric].to_numpy(dtype=float)
+            x = x[np.isfinite(x)]
+            if x.size == 0:
+                rows.append({"scenario": name, "metric": metric, "mean": np.nan, "sd": np.nan,
+                             "lower": np.nan, "upper": np.nan, "n_runs": 0})
+                continue
+            mean = float(x.mean())
+            sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
+            half = _t_quantile(0.5 + level / 2, max(x.size - 1, 1)) * sd * math.sqrt(1 + 1 / x.size)
+            lo, hi = mean - half, mean + half
+            lo = max(lo, 0.0)
+            if metric in ("precision", "reidentification_rate", "extract_reidentified_share",
+                          "brier_score", "unique_match_correct_share"):
+                hi = min(hi, 1.0)
+            rows.append({"scenario": name, "metric": metric, "mean": mean, "sd": sd,
+                         "lower": lo, "upper": hi, "n_runs": int(x.size)})
+    return pd.DataFrame(rows, columns=["scenario", "metric", "mean", "sd", "lower", "upper", "n_runs"])
+
+
+def run_scenarios(extract, population, scenarios, *, seed: int = 0, n_repeats: int = 5,
+                  id_column: str = "pupil_id", level: float = 0.95,
+                  max_pairs: int = DEFAULT_MAX_PAIRS) -> ScenarioRunsResult:
+    """Run every scenario ``n_repeats`` times with auxiliary data drawn from ``population``.
+
+    For each scenario and repeat, the intruder's data are built from the *population's*
+    values (so an extract that was protected, for example coarsened or swapped, is
+    attacked with true outside knowledge): with response knowledge the targets are drawn
+    from the population records that are in the extract; without it from the whole
+    population (non-members included, with truth -1). Records are matched between the
+    two tables on ``id_column``. The scenario's divergence, the target sample and the
+    tie-breaking derive from ``seed`` and the repeat number.
+
+    Parameters
+    ----------
+    extract, population : pandas.DataFrame
+        Both hold ``id_column`` and the scenarios' known variables (not modified).
+    scenarios : IntruderScenario, sequence of them, or a preset name / TOML path
+    seed : int, default 0
+    n_repeats : int, default 5
+    id_column : str, default "pupil_id"
+    level : float, default 0.95
+        Coverage of the reported prediction interval.
+
+    Returns
+    -------
+    ScenarioRunsResult
+    """
+    if isinstance(scenarios, (str,)) or hasattr(scenarios, "__fspath__"):
+        scenarios = load_scenarios(scenarios)
+    elif isinstance(scenarios, IntruderScenario):
+        scenarios = [scenarios]
+    if not isinstance(scenarios, Sequence) or not scenarios or \
+            not all(isinstance(s, IntruderScenario) for s in scenarios):
+        raise InvalidParameterError("scenarios must be an IntruderScenario, a list of them, or a preset name")
+    n_repeats = check_positive_int(n_repeats, name="n_repeats")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
+    if not (isinstance(level, float) and 0 < level < 1):
+        raise InvalidParameterError(f"level must be a float in (0, 1), got {level!r}")
+    ext = as_frame(extract, name="extract")
+    pop = as_frame(population, name="population")
+    check_columns(ext, [id_column], role="id")
+    check_columns(pop, [id_column], role="id")
+    if ext[id_column].duplicated().any() or pop[id_column].duplicated().any():
+        raise DataValidationError(f"`{id_column}` must identify records uniquely in the extract and the population")
+    truth_all = pd.Index(ext[id_column]).get_indexer(pop[id_column]).astype(np.int64)
+    n_members = int((truth_all >= 0).sum())
+    if n_members < len(ext):
+        raise DataValidationError(
+            f"{len(ext) - n_members} extract record(s) have a `{id_column}` not found in the population"
+        )
+    pi = len(ext) / len(pop)
+    members = np.flatnonzero(truth_all >= 0)
+    from tqdm.auto import tqdm
+
+    rows = []
+    seeds = np.random.SeedSequence(int(seed)).generate_state(len(scenarios) * n_repeats, dtype=np.uint32)
+    jobs = [(s, r) for s in scenarios for r in range(n_repeats)]
+    for i, (sc, r) in enumerate(tqdm(jobs, desc="intruder runs", disable=not sys.stderr.isatty())):
+        check_columns(pop, sc.known_variables, role=f"known-variable (population, scenario {sc.name!r})")
+        s_i = int(seeds[i])
+        rng = np.random.default_rng(s_i)
+        pool = members if sc.response_knowledge else np.arange(len(pop))
+        if isinstance(sc.targets, list):
+            pos = _target_positions(pop, sc.targets, rng)
+        else:
+            pos = pool[_target_positions(pop.iloc[pool], sc.targets, rng)]
+        aux = _build(pop, truth_all, pos, sc, rng, pop)
+        res = simulate_intruder(ext, aux, sc, seed=s_i, sampling_fraction=pi, max_pairs=max_pairs)
+        row = {"scenario": sc.name, "repeat": r, "seed": s_i, "n_targets": res.n_targets,
+               "n_targets_in_extract": res.n_targets_in_extract}
+        row.update({m: getattr(res, m) for m in _SUMMARY_METRICS})
+        row["skinner_elliot_theta"] = res.skinner_elliot_theta
+        rows.append(row)
+    runs = pd.DataFrame(rows)
+    return ScenarioRunsResult(runs=runs, summary=_summarise(runs, level), level=level, n_repeats=n_repeats,
+                              seed=int(seed), scenarios=[s.to_dict() for s in scenarios])

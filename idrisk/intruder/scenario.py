@@ -1,0 +1,358 @@
+"""Intruder scenarios: what the intruder knows, how wrong it is, whom they target.
+
+A scenario follows the Anonymisation Decision-Making Framework (Elliot et al. 2016; domain
+brief section 5.2): the key variables an intruder holds, the *data divergence* between
+their information and the extract (errors, missing values, coarsening, time lag), the
+targets, *response knowledge* (does the intruder know each target is in the extract?)
+and the claim rule. Every field but ``name`` and ``known_variables`` has a default, and
+the defaults describe an error-free intruder who targets every record and knows that
+each target is in the extract.
+
+Scenarios load from TOML (``load_scenarios``); presets for pupil data ship in
+``idrisk/intruder/presets/``.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from numbers import Integral, Real
+from pathlib import Path
+
+from ..exceptions import InvalidParameterError
+
+__all__ = ["IntruderScenario", "Comparison", "load_scenarios", "COMPARISON_KINDS", "COARSENINGS"]
+
+#: comparison kinds: exact equality; numeric ``|x - y| <= tolerance``; calendar month of a
+#: date with a tolerance in months; date with a tolerance in days; Jaro-Winkler similarity
+#: of strings ``>= threshold``.
+COMPARISON_KINDS = ("exact", "numeric", "month", "date", "string")
+#: coarsenings applied to the intruder's values: dates to month or year; numbers rounded
+#: down to a multiple (``"round:5"``); strings cut to a prefix (``"prefix:3"``).
+COARSENINGS = ("month", "year", "round", "prefix")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How one known variable is compared between the intruder's data and the extract."""
+
+    kind: str = "exact"
+    tolerance: float = 0.0
+    threshold: float = 0.85
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "tolerance": self.tolerance, "threshold": self.threshold}
+
+
+def _per_variable(value, variables, *, name, low=0.0, high=1.0) -> dict:
+    """A number for every variable, from one number or a mapping (others default to 0)."""
+    if value is None:
+        value = 0.0
+    if isinstance(value, Mapping):
+        unknown = sorted(str(k) for k in value if k not in variables)
+        if unknown:
+            raise InvalidParameterError(
+                f"{name} names variables the intruder does not know: {', '.join(unknown)} "
+                f"(known_variables: {', '.join(map(str, variables))})"
+            )
+        out = {v: 0.0 for v in variables}
+        for k, x in value.items():
+            out[k] = _rate(x, name=f"{name}[{k!r}]", low=low, high=high)
+        return out
+    x = _rate(value, name=name, low=low, high=high)
+    return {v: x for v in variables}
+
+
+def _rate(x, *, name, low, high) -> float:
+    if isinstance(x, bool) or not isinstance(x, Real) or not math.isfinite(float(x)):
+        raise InvalidParameterError(f"{name} must be a finite number, got {x!r}")
+    if not (low <= float(x) <= high):
+        raise InvalidParameterError(f"{name} must be in [{low}, {high}], got {x!r}")
+    return float(x)
+
+
+def _comparison(spec, var) -> Comparison:
+    if isinstance(spec, Comparison):
+        c = spec
+    elif isinstance(spec, str):
+        c = Comparison(kind=spec)
+    elif isinstance(spec, Mapping):
+        bad = sorted(set(spec) - {"kind", "tolerance", "threshold"})
+        if bad:
+            raise InvalidParameterError(
+                f"comparison for {var!r} has unknown keys: {', '.join(bad)} (allowed: kind, tolerance, threshold)"
+            )
+        c = Comparison(kind=spec.get("kind", "exact"), tolerance=spec.get("tolerance", 0.0),
+                       threshold=spec.get("threshold", 0.85))
+    else:
+        raise InvalidParameterError(f"comparison for {var!r} must be a kind name or a mapping, got {spec!r}")
+    if c.kind not in COMPARISON_KINDS:
+        raise InvalidParameterError(
+            f"comparison kind for {var!r} must be one of {', '.join(COMPARISON_KINDS)}, got {c.kind!r}"
+        )
+    tol = _rate(c.tolerance, name=f"tolerance of {var!r}", low=0.0, high=float("inf"))
+    thr = _rate(c.threshold, name=f"threshold of {var!r}", low=0.0, high=1.0)
+    return Comparison(c.kind, tol, thr)
+
+
+def _coarsening(spec, var) -> str:
+    if not isinstance(spec, str):
+        raise InvalidParameterError(f"coarsening for {var!r} must be a string, got {spec!r}")
+    head, _, arg = spec.partition(":")
+    if head not in COARSENINGS:
+        raise InvalidParameterError(
+            f"coarsening for {var!r} must be one of month, year, round:<width>, prefix:<n>; got {spec!r}"
+        )
+    if head in ("round", "prefix"):
+        try:
+            width = float(arg) if head == "round" else int(arg)
+        except ValueError:
+            width = -1
+        if not width or width <= 0:
+            raise InvalidParameterError(f"coarsening {spec!r} for {var!r} needs a positive number after ':'")
+    elif arg:
+        raise InvalidParameterError(f"coarsening {spec!r} for {var!r} takes no argument")
+    return spec
+
+
+@dataclass
+class IntruderScenario:
+    """An intruder scenario (ADF style): key variables, divergence, targets and claim rule.
+
+    Parameters
+    ----------
+    name : str
+        Label used in results.
+    known_variables : sequence of str
+        Columns the intruder holds for each target (the key variables). Every one is
+        compared; blocking uses a subset.
+    error_rate : float or mapping variable -> float, default 0
+        Probability that the intruder's value is wrong (replaced by a different value
+        drawn from the column's distribution).
+    missing_rate : float or mapping, default 0
+        Probability that the intruder does not know the value (blank).
+    coarsening : mapping variable -> str, default {}
+        ``"month"``/``"year"`` for dates, ``"round:<w>"`` for numbers, ``"prefix:<n>"``
+        for strings (for example postcode sector -> district).
+    jitter : mapping variable -> int, default {}
+        Uniform shift in ``[-j, j]`` months (dates) or units (numbers), e.g. a birth month
+        known to +-1.
+    change_rate : mapping variable -> float, default {}
+        Annual probability that the value changed since the intruder learnt it (school
+        move, postcode change, FSM change); with ``time_lag_years`` = t the value differs
+        with probability ``1 - (1 - rate)^t``.
+    time_lag_years : float, default 0
+    targets : "all", int, float or sequence, default "all"
+        All records; a random sample of that many records (int); that share of them
+        (float in (0, 1]); or the index labels of named targets (sequence).
+    response_knowledge : bool, default True
+        The intruder knows each target is in the extract, so the match probability is
+        normalised over the target's candidates. Otherwise "not in the extract" is one
+        more hypothesis with prior ``1 - membership_prior``.
+    membership_prior : float or None, default None
+        P(target in extract) used without response knowledge; ``None`` estimates it
+        from the fitted EM match share (``lambda * n_pairs / n_targets``, clipped).
+    claim_threshold : float, default 0.5
+        A target is claimed when its top candidate has ``P >= claim_threshold``.
+    high_confidence_threshold : float, default 0.9
+    blocking : sequence of sequences of str or None, default None
+        Blocking passes (candidate pairs = union over passes of pairs agreeing on every
+        variable of the pass). ``None``: one pass on all known variables.
+    comparisons : mapping variable -> kind or {kind, tolerance, threshold}, default exact
+    term_frequency : bool, default True
+        Agreement weight ``log2(m_v / p_v(a))`` with ``p_v(a)`` the share of the value in the
+        extract (exact comparisons only), else ``log2(m_v / u_v)``.
+    description : str, default ""
+    """
+
+    name: str
+    known_variables: Sequence[str]
+    error_rate: Mapping | float = 0.0
+    missing_rate: Mapping | float = 0.0
+    coarsening: Mapping = field(default_factory=dict)
+    jitter: Mapping = field(default_factory=dict)
+    change_rate: Mapping = field(default_factory=dict)
+    time_lag_years: float = 0.0
+    targets: object = "all"
+    response_knowledge: bool = True
+    membership_prior: float | None = None
+    claim_threshold: float = 0.5
+    high_confidence_threshold: float = 0.9
+    blocking: Sequence[Sequence[str]] | None = None
+    comparisons: Mapping = field(default_factory=dict)
+    term_frequency: bool = True
+    description: str = ""
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise InvalidParameterError(f"scenario name must be a non-empty string, got {self.name!r}")
+        kv = self.known_variables
+        if isinstance(kv, str) or not isinstance(kv, Sequence) or not kv:
+            raise InvalidParameterError(
+                f"known_variables of scenario {self.name!r} must be a non-empty list of column names, got {kv!r}"
+            )
+        kv = tuple(kv)
+        if len(set(kv)) != len(kv):
+            raise InvalidParameterError(f"known_variables of scenario {self.name!r} repeat a name: {kv}")
+        self.known_variables = kv
+        self.error_rate = _per_variable(self.error_rate, kv, name="error_rate")
+        self.missing_rate = _per_variable(self.missing_rate, kv, name="missing_rate")
+        self.change_rate = _per_variable(dict(self.change_rate or {}), kv, name="change_rate")
+        for label, mp in (("coarsening", self.coarsening), ("jitter", self.jitter), ("comparisons", self.comparisons)):
+            if not isinstance(mp, Mapping):
+                raise InvalidParameterError(f"{label} must be a mapping variable -> value, got {mp!r}")
+            unknown = sorted(str(k) for k in mp if k not in kv)
+            if unknown:
+                raise InvalidParameterError(
+                    f"{label} names variables the intruder does not know: {', '.join(unknown)}"
+                )
+        self.coarsening = {k: _coarsening(v, k) for k, v in self.coarsening.items()}
+        jit = {}
+        for k, v in self.jitter.items():
+            if isinstance(v, bool) or not isinstance(v, Integral) or v < 0:
+                raise InvalidParameterError(f"jitter for {k!r} must be a non-negative integer, got {v!r}")
+            jit[k] = int(v)
+        self.jitter = jit
+        self.comparisons = {v: _comparison(self.comparisons.get(v, "exact"), v) for v in kv}
+        self.time_lag_years = _rate(self.time_lag_years, name="time_lag_years", low=0.0, high=100.0)
+        t = self.targets
+        if isinstance(t, str):
+            if t != "all":
+                raise InvalidParameterError(f"targets must be 'all', a count, a share or a list of labels, got {t!r}")
+        elif isinstance(t, bool):
+            raise InvalidParameterError(f"targets must be 'all', a count, a share or a list of labels, got {t!r}")
+        elif isinstance(t, Integral):
+            if t < 1:
+                raise InvalidParameterError(f"targets (a count) must be at least 1, got {t}")
+            self.targets = int(t)
+        elif isinstance(t, Real):
+            self.targets = _rate(t, name="targets (a share)", low=0.0, high=1.0)
+            if self.targets == 0:
+                raise InvalidParameterError("targets (a share) must be above 0")
+        elif isinstance(t, Sequence):
+            if not len(t):
+                raise InvalidParameterError("targets (named) must name at least one record")
+            self.targets = list(t)
+        else:
+            raise InvalidParameterError(f"targets must be 'all', a count, a share or a list of labels, got {t!r}")
+        if not isinstance(self.response_knowledge, bool):
+            raise InvalidParameterError(f"response_knowledge must be True or False, got {self.response_knowledge!r}")
+        if self.membership_prior is not None:
+            self.membership_prior = _rate(self.membership_prior, name="membership_prior", low=0.0, high=1.0)
+            if self.membership_prior == 0:
+                raise InvalidParameterError("membership_prior must be above 0 (0 means no target can be found)")
+        self.claim_threshold = _rate(self.claim_threshold, name="claim_threshold", low=0.0, high=1.0)
+        self.high_confidence_threshold = _rate(self.high_confidence_threshold, name="high_confidence_threshold",
+                                               low=0.0, high=1.0)
+        if self.blocking is None:
+            self.blocking = [list(kv)]
+        else:
+            if isinstance(self.blocking, str) or not isinstance(self.blocking, Sequence) or not self.blocking:
+                raise InvalidParameterError(f"blocking must be a list of passes (lists of variables), got {self.blocking!r}")
+            passes = []
+            for p in self.blocking:
+                if isinstance(p, str):
+                    p = [p]
+                p = list(p)
+                if not p:
+                    raise InvalidParameterError("a blocking pass must name at least one variable")
+                unknown = [str(v) for v in p if v not in kv]
+                if unknown:
+                    raise InvalidParameterError(
+                        f"blocking pass {p} uses variables the intruder does not know: {', '.join(unknown)}"
+                    )
+                passes.append(p)
+            self.blocking = passes
+        if not isinstance(self.term_frequency, bool):
+            raise InvalidParameterError(f"term_frequency must be True or False, got {self.term_frequency!r}")
+
+    def to_dict(self) -> dict:
+        """Plain, JSON-serialisable description (stored with every result for audit)."""
+        t = self.targets
+        return {
+            "name": self.name,
+            "description": self.description,
+            "known_variables": list(self.known_variables),
+            "error_rate": {k: v for k, v in self.error_rate.items() if v},
+            "missing_rate": {k: v for k, v in self.missing_rate.items() if v},
+            "coarsening": dict(self.coarsening),
+            "jitter": dict(self.jitter),
+            "change_rate": {k: v for k, v in self.change_rate.items() if v},
+            "time_lag_years": self.time_lag_years,
+            "targets": t if isinstance(t, (str, int, float)) else f"{len(t)} named targets",
+            "response_knowledge": self.response_knowledge,
+            "membership_prior": self.membership_prior,
+            "claim_threshold": self.claim_threshold,
+            "high_confidence_threshold": self.high_confidence_threshold,
+            "blocking": [list(p) for p in self.blocking],
+            "comparisons": {k: c.to_dict() for k, c in self.comparisons.items()},
+            "term_frequency": self.term_frequency,
+        }
+
+    @classmethod
+    def from_dict(cls, spec: Mapping) -> "IntruderScenario":
+        if not isinstance(spec, Mapping):
+            raise InvalidParameterError(f"a scenario must be a table/mapping, got {type(spec).__name__}")
+        allowed = set(cls.__dataclass_fields__)
+        bad = sorted(set(spec) - allowed)
+        if bad:
+            raise InvalidParameterError(
+                f"scenario {spec.get('name', '?')!r} has unknown fields: {', '.join(bad)} "
+                f"(allowed: {', '.join(sorted(allowed))})"
+            )
+        for req in ("name", "known_variables"):
+            if req not in spec:
+                raise InvalidParameterError(f"scenario {spec.get('name', '?')!r} needs the field {req!r}")
+        return cls(**dict(spec))
+
+
+def _preset_files():
+    root = resources.files("idrisk.intruder") / "presets"
+    return sorted((p for p in root.iterdir() if p.name.endswith(".toml")), key=lambda p: p.name)
+
+
+def load_scenarios(path_or_name) -> list[IntruderScenario]:
+    """Load scenarios from a TOML file, a preset file name or one preset scenario's name.
+
+    The TOML holds one ``[[scenario]]`` table per scenario with the fields of
+    :class:`IntruderScenario`. ``"pupil"`` loads every pupil-data preset shipped in
+    ``idrisk/intruder/presets/pupil.toml`` (domain brief 5.2: nosy neighbour, journalist
+    fishing, targeted detailed knowledge, bulk linkage); a scenario name such as
+    ``"nosy_neighbour"`` loads that preset alone.
+    """
+    if isinstance(path_or_name, Path) or (isinstance(path_or_name, str) and
+                                          (path_or_name.endswith(".toml") or "/" in path_or_name)):
+        p = Path(path_or_name)
+        if not p.is_file():
+            raise InvalidParameterError(f"scenario file not found: {p}")
+        return _parse(p.read_text(encoding="utf-8"), str(p))
+    if not isinstance(path_or_name, str):
+        raise InvalidParameterError(f"load_scenarios takes a TOML path or a preset name, got {path_or_name!r}")
+    files = _preset_files()
+    for f in files:
+        if f.name == f"{path_or_name}.toml":
+            return _parse(f.read_text(encoding="utf-8"), f.name)
+    everything = []
+    for f in files:
+        everything.extend(_parse(f.read_text(encoding="utf-8"), f.name))
+    hit = [s for s in everything if s.name == path_or_name]
+    if hit:
+        return hit
+    raise InvalidParameterError(
+        f"no preset named {path_or_name!r}; preset files: {', '.join(f.name[:-5] for f in files)}; "
+        f"scenarios: {', '.join(s.name for s in everything)}"
+    )
+
+
+def _parse(text: str, origin: str) -> list[IntruderScenario]:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidParameterError(f"{origin} is not valid TOML: {exc}") from None
+    items = doc.get("scenario")
+    if not isinstance(items, list) or not items:
+        raise InvalidParameterError(f"{origin} holds no [[scenario]] tables")
+    return [IntruderScenario.from_dict(s) for s in items]

@@ -1,0 +1,197 @@
+"""Slow, obviously-correct reference implementations for idrisk.intruder (no numba, no idrisk internals).
+
+Also a small seeded pupil-like population generator used by the intruder tests and
+benchmarks until/unless ``idrisk.datasets`` is used.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+# ---------------------------------------------------------------- synthetic pupils
+
+_ETH = {  # minor -> major, with rough shares
+    "WBRI": ("WHIT", 0.66), "WOTH": ("WHIT", 0.07), "WIRI": ("WHIT", 0.01),
+    "AIND": ("ASIA", 0.04), "APKN": ("ASIA", 0.05), "ABAN": ("ASIA", 0.02),
+    "BAFR": ("BLAC", 0.04), "BCRB": ("BLAC", 0.01), "MWBC": ("MIXD", 0.03),
+    "MOTH": ("MIXD", 0.03), "CHNE": ("CHIN", 0.01), "OOTH": ("OTHR", 0.03),
+}
+
+
+def make_pupils(n: int, seed: int = 0, *, pupils_per_la: int = 700, school_size: int = 300) -> pd.DataFrame:
+    """Pupil-like records with the column names of ``idrisk.datasets.make_population``."""
+    rng = np.random.default_rng(seed)
+    n_la = max(1, n // pupils_per_la)
+    n_school = max(1, n // school_size)
+    school_la = rng.integers(0, n_la, size=n_school)
+    school = rng.integers(0, n_school, size=n)
+    la = school_la[school]
+    # each LA has ~15 postcode districts; pupils mostly live in the LA
+    pcd = la * 15 + rng.integers(0, 15, size=n)
+    year_group = rng.integers(0, 14, size=n)  # reception .. 13
+    birth_year = 2020 - year_group - 5
+    dob = (pd.to_datetime(pd.Series(birth_year).astype(str) + "-09-01")
+           + pd.to_timedelta(rng.integers(0, 365, size=n), unit="D"))
+    minor = np.array(list(_ETH))
+    p = np.array([v[1] for v in _ETH.values()])
+    eth_minor = minor[rng.choice(len(minor), size=n, p=p / p.sum())]
+    eth_major = np.array([_ETH[m][0] for m in eth_minor])
+    return pd.DataFrame({
+        "pupil_id": np.arange(n, dtype=np.int64) + 1_000_000,
+        "urn": (100000 + school).astype(np.int64),
+        "la_code": np.char.add("E", (1000 + la).astype(str)),
+        "year_group": year_group.astype(np.int64),
+        "date_of_birth": dob.to_numpy(),
+        "sex": np.where(rng.random(n) < 0.5, "F", "M"),
+        "ethnicity_minor": eth_minor,
+        "ethnicity_major": eth_major,
+        "fsm": rng.random(n) < 0.22,
+        "sen_provision": rng.choice(np.array(["N", "K", "E"]), size=n, p=[0.83, 0.13, 0.04]),
+        "eal": rng.random(n) < 0.2,
+        "postcode_district": np.char.add("PD", pcd.astype(str)),
+    })
+
+
+# ---------------------------------------------------------------- references
+
+
+def _key(v):
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or pd.isna(v) else v
+
+
+def candidate_pairs(extract: pd.DataFrame, aux: pd.DataFrame, passes) -> set:
+    """{(aux_row, extract_row)} agreeing (non-missing) on every variable of some pass."""
+    out = set()
+    E = extract.reset_index(drop=True)
+    A = aux.reset_index(drop=True)
+    for p in passes:
+        for a in range(len(A)):
+            ka = [_key(A.at[a, v]) for v in p]
+            if any(x is None for x in ka):
+                continue
+            for e in range(len(E)):
+                ke = [_key(E.at[e, v]) for v in p]
+                if ka == ke:
+                    out.add((a, e))
+    return out
+
+
+def compare_exact(x, y) -> int:
+    x, y = _key(x), _key(y)
+    if x is None or y is None:
+        return -1
+    return int(x == y)
+
+
+def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, max_iter=100, atol=1e-4):
+    """Plain EM over every pair (no pattern collapsing); gamma (k, n) with -1 missing."""
+    k, n = gamma.shape
+    m = np.array(m0, dtype=float) * np.ones(k)
+    u = np.array(u0, dtype=float) * np.ones(k)
+    lam = float(lam0)
+    for _ in range(max_iter):
+        g = np.empty(n)
+        for i in range(n):
+            pm, pu = lam, 1 - lam
+            for v in range(k):
+                if gamma[v, i] == 1:
+                    pm *= m[v]
+                    pu *= u[v]
+                elif gamma[v, i] == 0:
+                    pm *= 1 - m[v]
+                    pu *= 1 - u[v]
+            g[i] = pm / (pm + pu)
+        nm, nu = m.copy(), u.copy()
+        for v in range(k):
+            ok = gamma[v] >= 0
+            agree = gamma[v] == 1
+            nm[v] = (g * agree).sum() / (g * ok).sum()
+            if not fix_u:
+                nu[v] = ((1 - g) * agree).sum() / ((1 - g) * ok).sum()
+        nm = np.clip(nm, 1e-9, 1 - 1e-9)
+        nu = np.clip(nu, 1e-9, 1 - 1e-9)
+        nl = g.mean()
+        delta = max(abs(nl - lam), np.abs(nm - m).max(), np.abs(nu - u).max())
+        m, u, lam = nm, nu, nl
+        if delta <= atol:
+            break
+    return m, u, lam
+
+
+def exact_link_probabilities(extract: pd.DataFrame, aux: pd.DataFrame, keys):
+    """Zero-divergence, exact full-key linkage with block-normalised P (domain 5.3 step 6).
+
+    Every candidate agrees on every key, so P = 1/f for each of the f candidates. Returns
+    per auxiliary row (f, expected correct = 1/f when the truth is a candidate).
+    """
+    E = extract.reset_index(drop=True)
+    out = []
+    for a in range(len(aux)):
+        ka = tuple(_key(aux.iloc[a][v]) for v in keys)
+        f = sum(tuple(_key(E.iloc[e][v]) for v in keys) == ka for e in range(len(E)))
+        out.append(f)
+    return np.array(out)
+
+
+def claim_summary(f: np.ndarray, tau: float):
+    """Claims and expected TP for exact linkage with P = 1/f and threshold tau."""
+    p = 1.0 / f
+    claimed = p >= tau - 1e-12
+    return int(claimed.sum()), float(p[claimed].sum())
+
+
+def jaro_winkler(s1: str, s2: str, p: float = 0.1) -> float:
+    """Textbook Jaro-Winkler similarity (prefix up to 4)."""
+    if s1 == s2:
+        return 1.0
+    l1, l2 = len(s1), len(s2)
+    if l1 == 0 or l2 == 0:
+        return 0.0
+    rng = max(l1, l2) // 2 - 1
+    m1 = [False] * l1
+    m2 = [False] * l2
+    matches = 0
+    for i in range(l1):
+        lo, hi = max(0, i - rng), min(i + rng + 1, l2)
+        for j in range(lo, hi):
+            if not m2[j] and s1[i] == s2[j]:
+                m1[i] = m2[j] = True
+                matches += 1
+                break
+    if matches == 0:
+        return 0.0
+    t = 0
+    k = 0
+    for i in range(l1):
+        if m1[i]:
+            while not m2[k]:
+                k += 1
+            if s1[i] != s2[k]:
+                t += 1
+            k += 1
+    t /= 2
+    jaro = (matches / l1 + matches / l2 + (matches - t) / matches) / 3
+    prefix = 0
+    for a, b in zip(s1[:4], s2[:4]):
+        if a != b:
+            break
+        prefix += 1
+    return jaro + prefix * p * (1 - jaro)
+
+
+def link_probabilities(gamma_by_pair, weights_agree, weights_dis, rest=0.0):
+    """Block-normalised P for one target: gamma_by_pair list of per-field agreement lists."""
+    W = []
+    for g in gamma_by_pair:
+        w = 0.0
+        for v, x in enumerate(g):
+            if x == 1:
+                w += weights_agree[v]
+            elif x == 0:
+                w += weights_dis[v]
+        W.append(w)
+    W = np.array(W)
+    return 2.0 ** W / ((2.0 ** W).sum() + rest)
