@@ -14,8 +14,13 @@
 from .population import POPULATION_COLUMNS, make_geography, make_population, make_schools
 from .io import main, write_population
 from .extracts import EXTRACT_KINDS, NPD_TIERS, Extract, extract
+from .auxiliary import (NOSY_FIELDS, PROFILE_FIELDS, nosy_neighbour, school_tables,
+                        social_media_profiles, visible_columns)
+from .public import PUBLIC_DATASETS, list_public, load_public
 
 __all__ = [
     "POPULATION_COLUMNS", "make_geography", "make_population", "make_schools",
     "write_population", "main", "EXTRACT_KINDS", "NPD_TIERS", "Extract", "extract",
+    "NOSY_FIELDS", "PROFILE_FIELDS", "nosy_neighbour", "school_tables",
+    "social_media_profiles", "visible_columns", "PUBLIC_DATASETS", "list_public", "load_public",
 ]
