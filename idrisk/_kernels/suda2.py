@@ -1,0 +1,457 @@
+"""SUDA2 search for minimal sample uniques (MSUs), numba only: int arrays in, arrays out.
+
+The search is the recursive SUDA2 algorithm of Manning, Haglin & Keane (2008), run with an
+explicit stack (no Python objects in the recursion):
+
+* The table is first reduced to its *distinct* rows, each with a weight ``w`` in {1, 2}
+  (a row occurring three or more times is kept as two copies: extra copies cannot change
+  any "support == 1" test; sdcMicro and ARX do the same).
+* An *item* is a (column, value) pair with a non-missing value. Items of the whole table
+  are ranked by ascending support (ties by column, then value); this global rank is the
+  fixed item order of every sub-table.
+* A node is a sub-table ``T_P`` = the distinct rows containing the itemset ``P`` (the
+  path), with an ordered list ``allowed`` of items ranked after the last item of ``P``.
+  Its items of support 1 close a *candidate* ``P + {y}`` (unique in the table, owned by
+  the single row containing it). Items of support ``|T_P|`` and of support 1 are dropped
+  (they can never extend to an MSU) and the rest, ``L``, are the children, each child
+  ``x`` getting the items of ``L`` ranked after ``x``.
+* Pruning, as in the paper: a child only searches for MSUs of size at most
+  ``limit = min(maxK - 1, columns left after x, distinct rows of T_x - 1)`` (size cap,
+  items left - counted in distinct columns, which is tighter - and "an MSU of size s
+  needs s + 1 rows"). One more, equally safe rule: a child whose rows all occur at
+  least twice (weight 2) is skipped, because only rows unique on the full key can own
+  an MSU.
+
+The "special row" test of the paper (a candidate ``C`` of ``T_i`` is an MSU of ``T``
+only if some row of ``T`` contains ``C`` but not ``i``) is replaced by an equivalent
+per-record filter run after the search (:func:`finalize`): the candidates are unique
+itemsets and include every MSU, so an itemset is an MSU iff no other candidate of the
+same record is a proper subset of it. (If ``S`` is unique but not minimal, its minimal
+unique subset is an MSU, hence a candidate.) This removes the dependency between
+top-level sub-trees, so :func:`search_subtree` calls for different top-level items are
+independent and run in parallel threads (every kernel here releases the GIL).
+
+An itemset is stored as a bit mask of columns (bit ``c`` = column ``c``): inside one
+record an itemset is determined by its columns. At most 63 columns.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+
+MAX_COLUMNS = 63
+
+
+@numba.njit(**NUMBA_OPTS)
+def popcount(x):
+    c = 0
+    while x:
+        x &= x - 1
+        c += 1
+    return c
+
+
+@numba.njit(**NUMBA_OPTS)
+def distinct_rows(gid, n_groups):
+    """First row of each class and its weight ``min(size, 2)``."""
+    rep = np.full(n_groups, -1, dtype=np.int64)
+    size = np.zeros(n_groups, dtype=np.int64)
+    for i in range(gid.shape[0]):
+        g = gid[i]
+        if rep[g] < 0:
+            rep[g] = i
+        size[g] += 1
+    w = np.minimum(size, 2).astype(np.int32)
+    return rep, w
+
+
+@numba.njit(**NUMBA_OPTS)
+def prepare(X, w, n_levels, max_k):
+    """Top level of the search.
+
+    Parameters
+    ----------
+    X : int32 (g, m), distinct rows, -1 = missing (never an item)
+    w : int32 (g,), weights in {1, 2}
+    n_levels : int64 (m,), number of non-missing codes per column
+    max_k : int, largest MSU size searched
+
+    Returns
+    -------
+    rank_of : int32 (g, m), rank of each cell's item in the top-level list L, -1 if the
+        item is not in L (missing, support 1, or in every row)
+    rank_col : int64 (n_L,), column of each ranked item
+    one_rows, one_masks : 1-MSUs of the whole table (row, column mask)
+    top_off : int64 (n_L + 1,), CSR offsets of the rows of each top-level child
+    top_rows : int32, rows containing each ranked item (distinct rows)
+    top_limit : int64 (n_L,), size cap of each top-level child (0 = nothing to search)
+    """
+    g, m = X.shape
+    offset = np.zeros(m + 1, dtype=np.int64)
+    for c in range(m):
+        offset[c + 1] = offset[c] + n_levels[c]
+    n_items = offset[m]
+    cnt = np.zeros(n_items, dtype=np.int64)
+    cntd = np.zeros(n_items, dtype=np.int64)
+    last = np.full(n_items, -1, dtype=np.int64)
+    total = 0
+    for r in range(g):
+        total += w[r]
+        for c in range(m):
+            v = X[r, c]
+            if v >= 0:
+                it = offset[c] + v
+                cnt[it] += w[r]
+                cntd[it] += 1
+                last[it] = r
+    item_col = np.empty(n_items, dtype=np.int64)
+    for c in range(m):
+        for v in range(n_levels[c]):
+            item_col[offset[c] + v] = c
+    # 1-MSUs of the table
+    n_one = 0
+    for it in range(n_items):
+        if cnt[it] == 1:
+            n_one += 1
+    one_rows = np.empty(n_one, dtype=np.int32)
+    one_masks = np.empty(n_one, dtype=np.int64)
+    k = 0
+    for it in range(n_items):
+        if cnt[it] == 1:
+            one_rows[k] = last[it]
+            one_masks[k] = np.int64(1) << item_col[it]
+            k += 1
+    # L: support in [2, total), ranked by (support, item id)
+    n_l = 0
+    for it in range(n_items):
+        if cnt[it] >= 2 and cnt[it] < total:
+            n_l += 1
+    keys = np.empty(n_l, dtype=np.int64)
+    ids = np.empty(n_l, dtype=np.int64)
+    k = 0
+    for it in range(n_items):
+        if cnt[it] >= 2 and cnt[it] < total:
+            keys[k] = cnt[it] * (n_items + 1) + it
+            ids[k] = it
+            k += 1
+    order = np.argsort(keys, kind="mergesort")
+    rank_item = np.full(n_items, -1, dtype=np.int64)
+    rank_col = np.empty(n_l, dtype=np.int64)
+    for j in range(n_l):
+        it = ids[order[j]]
+        rank_item[it] = j
+        rank_col[j] = item_col[it]
+    rank_of = np.full((g, m), -1, dtype=np.int32)
+    for r in range(g):
+        for c in range(m):
+            v = X[r, c]
+            if v >= 0:
+                rank_of[r, c] = rank_item[offset[c] + v]
+    # CSR of the rows of each ranked item
+    top_off = np.zeros(n_l + 1, dtype=np.int64)
+    ones = np.zeros(n_l, dtype=np.int64)  # weight-1 rows per item
+    for j in range(n_l):
+        it = ids[order[j]]
+        top_off[j + 1] = top_off[j] + cntd[it]
+        ones[j] = 2 * cntd[it] - cnt[it]
+    top_rows = np.empty(top_off[n_l], dtype=np.int32)
+    pos = top_off[:n_l].copy()
+    for r in range(g):
+        for c in range(m):
+            j = rank_of[r, c]
+            if j >= 0:
+                top_rows[pos[j]] = r
+                pos[j] += 1
+    # size caps of the top-level children
+    top_limit = np.zeros(n_l, dtype=np.int64)
+    seen = np.int64(0)
+    for j in range(n_l - 1, -1, -1):
+        left = popcount(seen)
+        lim = min(max_k - 1, left, top_off[j + 1] - top_off[j] - 1)
+        if ones[j] == 0:
+            lim = 0
+        top_limit[j] = max(lim, 0)
+        seen |= np.int64(1) << rank_col[j]
+    return rank_of, rank_col, one_rows, one_masks, top_off, top_rows, top_limit
+
+
+@numba.njit(**NUMBA_OPTS)
+def _grow_i32(a, need):
+    if need <= a.shape[0]:
+        return a
+    b = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@numba.njit(**NUMBA_OPTS)
+def _grow_i64(a, need):
+    if need <= a.shape[0]:
+        return a
+    b = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
+    b[: a.shape[0]] = a
+    return b
+
+
+@numba.njit(**NUMBA_OPTS)
+def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
+    """All candidates (unique itemsets, a superset of the MSUs) whose lowest-ranked item is ``x``.
+
+    Runs SUDA2 on the sub-table ``T_x`` with an explicit stack.
+
+    Returns ``(rows int32, masks int64, n)``: the first ``n`` entries are the candidates.
+    """
+    m = rank_of.shape[1]
+    n_l = rank_col.shape[0]
+    # per-item scratch, reused by every node (a node is finished before its child starts)
+    cnt = np.zeros(n_l, dtype=np.int32)
+    cntd = np.zeros(n_l, dtype=np.int32)
+    aux = np.zeros(n_l, dtype=np.int64)   # last row, then fill cursor
+    stamp = np.zeros(n_l, dtype=np.int64)
+    lpos = np.full(n_l, -1, dtype=np.int32)
+    st = 0
+    max_depth = m + 2
+    # stack of nodes
+    l_start = np.zeros(max_depth, dtype=np.int64)
+    l_len = np.zeros(max_depth, dtype=np.int64)
+    o_start = np.zeros(max_depth, dtype=np.int64)
+    r_start = np.zeros(max_depth, dtype=np.int64)
+    cur = np.zeros(max_depth, dtype=np.int64)
+    nmask = np.zeros(max_depth, dtype=np.int64)
+    lbuf = np.empty(max(4 * n_l, 16), dtype=np.int32)
+    lim = np.zeros(max(4 * n_l, 16), dtype=np.int32)
+    obuf = np.empty(max(4 * n_l + 8, 16), dtype=np.int64)
+    nx = top_off[x + 1] - top_off[x]
+    rbuf = np.empty(max(2 * m * nx, 64), dtype=np.int32)
+    l_top = 0
+    o_top = 0
+    r_top = 0
+    out_rows = np.empty(1024, dtype=np.int32)
+    out_masks = np.empty(1024, dtype=np.int64)
+    n_out = 0
+
+    # the root: rows of x, allowed = every ranked item after x; allowed items are always
+    # a slice [a_lo, a_hi) of lbuf
+    par_rows = top_rows[top_off[x]: top_off[x + 1]]
+    for j in range(x + 1, n_l):
+        lbuf[j - x - 1] = j
+    a_lo = 0
+    a_hi = n_l - x - 1
+    l_top = a_hi
+    max_k = top_limit[x]
+    mask = np.int64(1) << rank_col[x]
+    d = -1
+    first = True
+    while True:
+        if not first:
+            # pick the next child of node d (children in descending rank order)
+            if d < 0:
+                break
+            i = cur[d]
+            ls = l_start[d]
+            while i >= 0 and lim[ls + i] < 1:
+                i -= 1
+            if i < 0:
+                l_top = l_start[d]
+                o_top = o_start[d]
+                r_top = r_start[d]
+                d -= 1
+                continue
+            cur[d] = i - 1
+            a = lbuf[ls + i]
+            os_ = o_start[d]
+            par_rows = rbuf[obuf[os_ + i]: obuf[os_ + i + 1]]
+            a_lo = ls + i + 1
+            a_hi = ls + l_len[d]
+            max_k = lim[ls + i]
+            mask = nmask[d] | (np.int64(1) << rank_col[a])
+        first = False
+        # ---- expand the node (par_rows, allowed[a_lo:a_hi], max_k, mask) ----
+        st += 1
+        colset = np.int64(0)
+        for j in range(a_lo, a_hi):
+            it = lbuf[j]
+            stamp[it] = st
+            colset |= np.int64(1) << rank_col[it]
+        colset &= ~mask
+        tot = 0
+        for q in range(par_rows.shape[0]):
+            r = par_rows[q]
+            wr = w[r]
+            tot += wr
+            for c in range(m):
+                if (colset >> c) & 1:
+                    y = rank_of[r, c]
+                    if y >= 0 and stamp[y] == st:
+                        cnt[y] += wr
+                        cntd[y] += 1
+                        aux[y] = r
+        # candidates: items of support 1
+        for j in range(a_lo, a_hi):
+            it = lbuf[j]
+            if cnt[it] == 1:
+                if n_out == out_rows.shape[0]:
+                    out_rows = _grow_i32(out_rows, n_out + 1)
+                    out_masks = _grow_i64(out_masks, n_out + 1)
+                out_rows[n_out] = aux[it]
+                out_masks[n_out] = mask | (np.int64(1) << rank_col[it])
+                n_out += 1
+        n_child = 0
+        if max_k > 1:
+            # children L, written at the top of lbuf
+            need = l_top + (a_hi - a_lo)
+            if need > lbuf.shape[0]:
+                nb = np.empty(max(need, 2 * lbuf.shape[0]), dtype=np.int32)
+                nb[: lbuf.shape[0]] = lbuf
+                lbuf = nb
+                nl2 = np.zeros(lbuf.shape[0], dtype=np.int32)
+                nl2[: lim.shape[0]] = lim
+                lim = nl2
+            nl = 0
+            for j in range(a_lo, a_hi):
+                it = lbuf[j]
+                if cnt[it] >= 2 and cnt[it] < tot:
+                    lbuf[l_top + nl] = it
+                    nl += 1
+            # size caps, from the last child backwards
+            seen = np.int64(0)
+            for j in range(nl - 1, -1, -1):
+                it = lbuf[l_top + j]
+                left = popcount(seen & ~mask)
+                lm = min(max_k - 1, left, cntd[it] - 1)
+                if 2 * cntd[it] - cnt[it] == 0:  # no row unique on the full key
+                    lm = 0
+                if lm < 0:
+                    lm = 0
+                lim[l_top + j] = lm
+                if lm >= 1:
+                    n_child += 1
+                seen |= np.int64(1) << rank_col[it]
+            if n_child > 0:
+                # CSR offsets of the explored children's rows
+                obuf = _grow_i64(obuf, o_top + nl + 1)
+                total_rows = 0
+                obuf[o_top] = r_top
+                for j in range(nl):
+                    it = lbuf[l_top + j]
+                    if lim[l_top + j] >= 1:
+                        lpos[it] = j
+                        aux[it] = r_top + total_rows
+                        total_rows += cntd[it]
+                    obuf[o_top + j + 1] = r_top + total_rows
+                if r_top + total_rows > rbuf.shape[0]:
+                    rbuf = _grow_i32(rbuf, r_top + total_rows)
+                for q in range(par_rows.shape[0]):
+                    r = par_rows[q]
+                    for c in range(m):
+                        if (colset >> c) & 1:
+                            y = rank_of[r, c]
+                            if y >= 0 and stamp[y] == st and lpos[y] >= 0:
+                                rbuf[aux[y]] = r
+                                aux[y] += 1
+                for j in range(nl):
+                    lpos[lbuf[l_top + j]] = -1
+        # reset the counters of this node
+        for j in range(a_lo, a_hi):
+            it = lbuf[j]
+            cnt[it] = 0
+            cntd[it] = 0
+        if n_child > 0:
+            # push (the root becomes level 0); each level adds a column, so d < m
+            nd = d + 1
+            l_start[nd] = l_top
+            l_len[nd] = nl
+            o_start[nd] = o_top
+            r_start[nd] = r_top
+            cur[nd] = nl - 1
+            nmask[nd] = mask
+            l_top += nl
+            o_top += nl + 1
+            r_top = obuf[o_top - 1]
+            d = nd
+    return out_rows, out_masks, n_out
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sort_by_size(masks):
+    """Insertion sort of masks by (number of columns, mask): subsets come first."""
+    k = masks.shape[0]
+    pc = np.empty(k, dtype=np.int64)
+    for i in range(k):
+        pc[i] = popcount(masks[i])
+    for i in range(1, k):
+        mv = masks[i]
+        pv = pc[i]
+        j = i - 1
+        while j >= 0 and (pc[j] > pv or (pc[j] == pv and masks[j] > mv)):
+            masks[j + 1] = masks[j]
+            pc[j + 1] = pc[j]
+            j -= 1
+        masks[j + 1] = mv
+        pc[j + 1] = pv
+    return pc
+
+
+@numba.njit(**NUMBA_PARALLEL_OPTS)
+def finalize(cand_rows, cand_masks, n_rows, m, wt):
+    """Keep each record's minimal candidates (its MSUs) and score them.
+
+    Parameters
+    ----------
+    cand_rows : int32 (c,), owning distinct row of each candidate
+    cand_masks : int64 (c,), column mask of each candidate
+    n_rows : number of distinct rows
+    m : number of columns
+    wt : float64 (m + 1,), weight of an MSU of size k at ``wt[k]``
+
+    Returns
+    -------
+    score : float64 (n_rows,), sum of the weights of the row's MSUs
+    contrib : float64 (n_rows, m), sum of the weights of the row's MSUs containing column c
+    n_msu : int64 (n_rows, m + 1), number of MSUs of each size (column 0 unused)
+    """
+    c = cand_rows.shape[0]
+    off = np.zeros(n_rows + 1, dtype=np.int64)
+    for i in range(c):
+        off[cand_rows[i] + 1] += 1
+    for r in range(n_rows):
+        off[r + 1] += off[r]
+    pos = off[:n_rows].copy()
+    grouped = np.empty(c, dtype=np.int64)
+    for i in range(c):
+        r = cand_rows[i]
+        grouped[pos[r]] = cand_masks[i]
+        pos[r] += 1
+    score = np.zeros(n_rows, dtype=np.float64)
+    contrib = np.zeros((n_rows, m), dtype=np.float64)
+    n_msu = np.zeros((n_rows, m + 1), dtype=np.int64)
+    for r in numba.prange(n_rows):
+        s = off[r]
+        e = off[r + 1]
+        if e == s:
+            continue
+        ms = grouped[s:e].copy()
+        pc = _sort_by_size(ms)
+        kept = np.empty(e - s, dtype=np.int64)
+        nk = 0
+        for i in range(e - s):
+            mk = ms[i]
+            ok = True
+            for q in range(nk):
+                if (kept[q] & mk) == kept[q]:
+                    ok = False
+                    break
+            if ok:
+                kept[nk] = mk
+                nk += 1
+                size = pc[i]
+                wk = wt[size]
+                score[r] += wk
+                n_msu[r, size] += 1
+                for col in range(m):
+                    if (mk >> col) & 1:
+                        contrib[r, col] += wk
+    return score, contrib, n_msu

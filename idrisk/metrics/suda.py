@@ -1,0 +1,388 @@
+"""Special uniques: SUDA scores, DIS-SUDA scores and variable contributions (sdcMicro ``suda2``).
+
+A *minimal sample unique* (MSU) of a record is a set ``S`` of its quasi-identifier values
+that no other record shares, while every proper subset of ``S`` is shared by some other
+record. A record with a small MSU (say two variables) is a *special unique*: far more
+exposed than one that is unique only on the full key. The MSUs are found with the SUDA2
+search (Manning, Haglin & Keane 2008) in :mod:`idrisk._kernels.suda2`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+import pandas as pd
+
+from .._encode import encode
+from .._kernels import suda2 as _k
+from .._kernels.groups import group_ids
+from .._validation import as_frame, check_columns, check_fraction, check_positive_int
+from ..exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
+
+__all__ = ["suda", "SudaResult", "msu_weights"]
+
+#: Without ``max_msu_size`` the search is refused above this many quasi-identifiers.
+MAX_UNCAPPED_QIS = 20
+#: A PerformanceWarning is issued when the number of QI subsets searched exceeds this.
+WARN_COMBINATIONS = 10_000
+
+_SCORES = ("sdcmicro", "ihsn")
+
+
+def msu_weights(n_qis: int, score: str = "sdcmicro") -> np.ndarray:
+    """Weight of an MSU of each size ``k = 1..n_qis`` (index ``k``; index 0 unused).
+
+    With ``M = max(n_qis, 3)``:
+
+    * ``"sdcmicro"`` (sdcMicro ``suda2(original_scores=TRUE)``, Elliot et al. 2002):
+      ``w(k) = (M - k)!``, e.g. 6, 2, 1, 1 for ``M = 4``.
+    * ``"ihsn"`` (sdcMicro ``original_scores=FALSE``, the old IHSN program):
+      ``w(k) = (2^(M-k) - 1) * k! * (M - k)! / M!``, so ``w(M) = 0``.
+
+    ``M`` is at least 3 because sdcMicro pads a key of one or two variables with constant
+    dummy columns (which can never be part of an MSU) and so weighs with ``M = 3``; we
+    mirror that (it keeps a 1-MSU weighing more than a 2-MSU).
+    """
+    if score not in _SCORES:
+        raise InvalidParameterError(f"score must be one of {', '.join(map(repr, _SCORES))}, got {score!r}")
+    big_m = max(int(n_qis), 3)
+    wt = np.zeros(n_qis + 1, dtype=np.float64)
+    for k in range(1, n_qis + 1):
+        if score == "sdcmicro":
+            wt[k] = float(math.factorial(big_m - k))
+        else:
+            num = (2 ** (big_m - k) - 1) * math.factorial(k) * math.factorial(big_m - k)
+            wt[k] = num / math.factorial(big_m)
+    return wt
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    return str(v)
+
+
+@dataclass
+class SudaResult:
+    """Result of :func:`suda`.
+
+    Attributes
+    ----------
+    scores : pandas.DataFrame, indexed like the data
+        ``score`` (SUDA score), ``dis_score`` (DIS-SUDA score), ``{qi}_contribution``
+        (share 0..1 of the record's score coming from MSUs that contain ``qi``; 0 when the
+        score is 0), ``msu_size_{k}`` (number of the record's MSUs of size ``k``) and
+        ``min_msu_size`` (size of its smallest MSU; ``<NA>`` when it has none).
+    attribute_contributions : pandas.Series, QI -> percent
+        ``100 * sum_i c_iv * score_i / sum_i score_i`` (can sum to more than 100).
+    attribute_level_contributions : pandas.DataFrame
+        Columns ``variable``, ``value``, ``contribution``: for each observed value ``a`` of
+        ``v`` (sorted), ``100 * sum_{i: x_iv = a} c_iv score_i / sum_i c_iv score_i``;
+        NaN when ``v`` contributes nothing (0/0, as in sdcMicro).
+    """
+
+    quasi_identifiers: tuple
+    max_msu_size: int
+    dis_fraction: float
+    score_variant: str
+    scores: pd.DataFrame = field(repr=False)
+    attribute_contributions: pd.Series = field(repr=False)
+    attribute_level_contributions: pd.DataFrame = field(repr=False)
+    n_records: int = 0
+    n_sample_uniques: int = 0
+    n_in_pairs: int = 0
+    dis: float = float("nan")
+    msu_counts: dict = field(default_factory=dict)
+
+    @property
+    def special_uniques(self) -> pd.Series:
+        """Records whose smallest MSU has at most 2 variables (the idrisk default level)."""
+        return (self.scores["min_msu_size"] <= 2).fillna(False).astype(bool)
+
+    def to_dict(self) -> dict:
+        """Aggregates only (never record-level values), as plain JSON-serialisable Python."""
+        sc = self.scores
+        mins = sc["min_msu_size"].dropna().astype(int)
+        bands = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
+        dis = sc["dis_score"].to_numpy()
+        hist = {"== 0": int((dis == 0).sum())}
+        for lo, hi in zip(bands, bands[1:]):
+            hist[f"({lo:.1f}, {hi:.1f}]"] = int(((dis > lo) & (dis <= hi)).sum())
+        hist["> 0.7"] = int((dis > 0.7).sum())
+        return {
+            "quasi_identifiers": [str(q) for q in self.quasi_identifiers],
+            "max_msu_size": int(self.max_msu_size),
+            "dis_fraction": float(self.dis_fraction),
+            "score_variant": self.score_variant,
+            "n_records": int(self.n_records),
+            "n_sample_uniques": int(self.n_sample_uniques),
+            "n_in_pairs": int(self.n_in_pairs),
+            "dis": None if not np.isfinite(self.dis) else float(self.dis),
+            "n_with_msu": int(len(mins)),
+            "n_score_positive": int((sc["score"] > 0).sum()),
+            "n_special_uniques": int((mins <= 2).sum()),
+            "records_by_min_msu_size": {str(k): int(v) for k, v in mins.value_counts().sort_index().items()},
+            "msu_counts": {str(k): int(v) for k, v in self.msu_counts.items()},
+            "score_sum": float(sc["score"].sum()),
+            "score_max": float(sc["score"].max()),
+            "dis_score_sum": float(sc["dis_score"].sum()),
+            "dis_score_max": float(sc["dis_score"].max()),
+            "dis_score_bands": hist,
+            "attribute_contributions": {str(k): float(v) for k, v in self.attribute_contributions.items()},
+            "attribute_level_contributions": [
+                {"variable": str(r.variable), "value": _plain(r.value),
+                 "contribution": None if not np.isfinite(r.contribution) else float(r.contribution)}
+                for r in self.attribute_level_contributions.itertuples(index=False)
+            ],
+        }
+
+
+def _check_params(qis, max_msu_size, dis_fraction, score):
+    m = len(qis)
+    if m > _k.MAX_COLUMNS:
+        raise InvalidParameterError(
+            f"suda handles at most {_k.MAX_COLUMNS} quasi-identifiers, got {m}; choose the "
+            "variables an intruder could plausibly know"
+        )
+    if max_msu_size is None:
+        if m > MAX_UNCAPPED_QIS:
+            raise InvalidParameterError(
+                f"{m} quasi-identifiers without max_msu_size would search all 2^{m} - 1 "
+                f"combinations; pass max_msu_size (for example max_msu_size=4; at most 5 is "
+                f"recommended above 12 variables), or use fewer quasi-identifiers"
+            )
+        cap = m
+    else:
+        cap = min(check_positive_int(max_msu_size, name="max_msu_size"), m)
+    dis_fraction = check_fraction(dis_fraction, name="dis_fraction", low=0.0, high=1.0, low_open=True)
+    if score not in _SCORES:
+        raise InvalidParameterError(f"score must be one of {', '.join(map(repr, _SCORES))}, got {score!r}")
+    n_comb = sum(math.comb(m, k) for k in range(1, cap + 1))
+    if n_comb > WARN_COMBINATIONS:
+        warnings.warn(
+            f"max_msu_size={cap} over {m} quasi-identifiers allows {n_comb:,} combinations; the "
+            "SUDA2 search can take long. Lower max_msu_size (at most 5 is usual) to bound it",
+            PerformanceWarning,
+            stacklevel=3,
+        )
+    return cap, dis_fraction
+
+
+def _n_threads() -> int:
+    try:
+        return max(1, int(numba.get_num_threads()))
+    except Exception:  # pragma: no cover
+        return max(1, os.cpu_count() or 1)
+
+
+def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt: np.ndarray,
+              n_threads: int | None = None):
+    """SUDA2 on distinct rows ``X`` (int32 (g, m), -1 missing) with weights ``w`` in {1, 2}.
+
+    Returns ``(score, contrib, n_msu)`` per distinct row (see :func:`_kernels.suda2.finalize`).
+    """
+    g, m = X.shape
+    X = np.ascontiguousarray(X, dtype=np.int32)
+    w = np.ascontiguousarray(w, dtype=np.int32)
+    n_levels = np.asarray(n_levels, dtype=np.int64)
+    rank_of, rank_col, one_rows, one_masks, top_off, top_rows, top_limit = _k.prepare(
+        X, w, n_levels, np.int64(max_k))
+    todo = np.flatnonzero(top_limit >= 1)
+    # biggest sub-tables first, for balance between threads
+    sizes = (top_off[todo + 1] - top_off[todo]) * (len(rank_col) - todo)
+    todo = todo[np.argsort(-sizes, kind="stable")]
+    rows_parts = [one_rows]
+    mask_parts = [one_masks]
+
+    def run(x):
+        r, mk, n = _k.search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, np.int64(x))
+        return r[:n], mk[:n]
+
+    n_threads = n_threads or _n_threads()
+    if n_threads > 1 and len(todo) > 1:
+        with ThreadPoolExecutor(max_workers=n_threads) as ex:
+            for r, mk in ex.map(run, todo.tolist()):
+                rows_parts.append(r)
+                mask_parts.append(mk)
+    else:
+        for x in todo.tolist():
+            r, mk = run(x)
+            rows_parts.append(r)
+            mask_parts.append(mk)
+    cand_rows = np.concatenate(rows_parts).astype(np.int32, copy=False)
+    cand_masks = np.concatenate(mask_parts).astype(np.int64, copy=False)
+    return _k.finalize(cand_rows, cand_masks, np.int64(g), np.int64(m), wt)
+
+
+def dis_suda_scores(score: np.ndarray, n_pairs: int, dis_fraction: float, n_qis: int) -> np.ndarray:
+    """DIS-SUDA record scores (sdcMicro ``Suda2.h``; ARX ``getScoreDIS``).
+
+    ``dis_i = 1 / (1 + P (1 - f) / f / (s_i^Q * A))`` for ``s_i > 0``, else 0, with
+    ``Q = 1 + (8 - M) / 20`` (``M = max(n_qis, 3)``), ``A = sum_{j: s_j > 0} s_j^(-Q)``,
+    ``f`` the sampling fraction and ``P`` the number of records in full-key classes of
+    size exactly 2. This is sdcMicro's ``1 / (1 + (U/Dis - U) / (s_i^Q A))`` with
+    ``Dis = U f / (U f + P (1 - f))`` simplified, so it does not depend on the count of
+    sample uniques ``U``. Computed in double precision (sdcMicro uses single precision for
+    ``f``, ``Q`` and ``Dis``: differences up to about 1e-7 relative). Where sdcMicro's
+    16-bit hash miscounts ``U`` as 0 it returns NaN; the formula above gives the value.
+    """
+    big_m = max(int(n_qis), 3)
+    q = 1.0 + (8.0 - big_m) / 20.0
+    out = np.zeros(score.shape[0], dtype=np.float64)
+    pos = score > 0
+    if not pos.any():
+        return out
+    sq = score[pos] ** q
+    a = float(np.sum(1.0 / sq))
+    odds = n_pairs * (1.0 - dis_fraction) / dis_fraction
+    out[pos] = 1.0 / (1.0 + odds / (sq * a))
+    return out
+
+
+def _sorted_levels(levels, n):
+    """Order of codes 0..n-1 by their value (sdcMicro lists ``sort(unique(x))``)."""
+    if levels is None:
+        return np.arange(n), None
+    vals = list(levels)
+    try:
+        order = sorted(range(n), key=lambda i: vals[i])
+    except TypeError:
+        order = list(range(n))
+    return np.asarray(order, dtype=np.int64), vals
+
+
+def suda(data, quasi_identifiers, *, max_msu_size: int | None = None, dis_fraction: float = 0.01,
+         score: str = "sdcmicro") -> SudaResult:
+    """SUDA and DIS-SUDA scores from the minimal sample uniques of every record.
+
+    For record ``i`` with MSUs ``S`` (sets of its QI values unique in the data, with no
+    unique proper subset), the SUDA score is ``score_i = sum_S w(|S|)`` with
+    ``w(k) = (M - k)!`` (``score="sdcmicro"``, Elliot et al. 2002) or the IHSN weights
+    ``(2^(M-k) - 1) k! (M-k)! / M!`` (``score="ihsn"``); see :func:`msu_weights`.
+    The DIS-SUDA score (Elliot 2000; Skinner & Elliot 2002) is given in
+    :func:`dis_suda_scores`. Matches sdcMicro ``suda2`` (5.8.1): scores to 1e-9, DIS-SUDA
+    to 1e-6 (single precision there), contributions and both attribute tables
+    (tests/test_suda_peer.py).
+
+    Conventions (sdcMicro's): a missing value never takes part in an MSU and never
+    matches another value; for detecting duplicate records it is compared as a value.
+    Records that are not unique on the full key have no MSU (score 0). Differences from
+    sdcMicro, on purpose: values are compared as values (sdcMicro casts codes to C
+    ``int``, so 1.2 and 1.7 are the same category, and turns character columns into NA);
+    DIS-SUDA is finite where sdcMicro's hash-bucket miscount gives NaN; ``max_msu_size``
+    really caps the search (sdcMicro ignores its cap).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Microdata, one row per record. Not modified.
+    quasi_identifiers : sequence of column names
+        The key variables (at most 63; more than 20 need ``max_msu_size``).
+    max_msu_size : int, optional
+        Largest MSU searched (default: all sizes). Capped scores keep the full-search
+        weights ``w(k)`` above, so a capped score is the full score restricted to MSUs of
+        at most ``max_msu_size`` variables (a lower bound of it). ARX weighs a capped
+        search with ``prod_{i=k}^{cap-1} (M - i)``, which is ``w(k) / (M - cap)!``: the
+        same ranking and, since DIS-SUDA is invariant to a constant factor, the same
+        DIS-SUDA scores.
+    dis_fraction : float in (0, 1], default 0.01
+        Sampling fraction ``f`` of the data (1 for a census).
+    score : {"sdcmicro", "ihsn"}, default "sdcmicro"
+
+    Returns
+    -------
+    SudaResult
+
+    References
+    ----------
+    .. [1] A. M. Manning, D. J. Haglin, J. A. Keane, "A recursive search algorithm for
+       statistical disclosure assessment", Data Min. Knowl. Disc. 16:165-196, 2008.
+    .. [2] M. J. Elliot, A. M. Manning, R. W. Ford, "A computational algorithm for handling
+       the special uniques problem", IJUFKS 10(5):493-509, 2002.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"a": [2, 1, 1], "b": [0, 3, 0], "c": [0, 6, 0]})
+    >>> suda(df, ["a", "b", "c"]).scores["score"].tolist()
+    [2.0, 4.0, 2.0]
+    """
+    frame = as_frame(data)
+    qis = check_columns(frame, quasi_identifiers)
+    cap, dis_fraction = _check_params(qis, max_msu_size, dis_fraction, score)
+    m = len(qis)
+    n = len(frame)
+    enc = encode(frame, qis)
+    mat, cards = enc.codes_for(qis, "category")
+    gid, sizes = group_ids(mat, cards)
+    n_groups = len(sizes)
+    rep, w = _k.distinct_rows(gid, np.int64(n_groups))
+    X = np.empty((n_groups, m), dtype=np.int32)
+    for j, c in enumerate(qis):
+        X[:, j] = enc.codes[c][rep]
+    n_levels = np.array([enc.n_levels[c] for c in qis], dtype=np.int64)
+    wt = msu_weights(m, score)
+    d_score, d_contrib, d_nmsu = find_msus(X, w, n_levels, cap, wt)
+
+    rec_score = d_score[gid]
+    rec_contrib_raw = d_contrib[gid]
+    rec_nmsu = d_nmsu[gid]
+    n_uniques = int((sizes == 1).sum())
+    n_pairs = int(2 * (sizes == 2).sum())
+    dis_score = dis_suda_scores(rec_score, n_pairs, dis_fraction, m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(rec_score[:, None] > 0, rec_contrib_raw / np.where(rec_score > 0, rec_score, 1.0)[:, None], 0.0)
+
+    cols = {}
+    cols["score"] = rec_score
+    cols["dis_score"] = dis_score
+    for j, c in enumerate(qis):
+        cols[f"{c}_contribution"] = share[:, j]
+    any_msu = rec_nmsu[:, 1:].sum(axis=1) > 0
+    for k in range(1, cap + 1):
+        cols[f"msu_size_{k}"] = rec_nmsu[:, k]
+    first = np.argmax(rec_nmsu[:, 1:] > 0, axis=1) + 1
+    min_size = pd.array(np.where(any_msu, first, 0), dtype="Int64")
+    min_size[~any_msu] = pd.NA
+    cols["min_msu_size"] = min_size
+    scores = pd.DataFrame(cols, index=frame.index)
+
+    # attribute contributions (sdcMicro suda2.R)
+    total = rec_score.sum()
+    per_var = rec_contrib_raw.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        attr = 100.0 * per_var / total if total > 0 else np.full(m, np.nan)
+    attribute_contributions = pd.Series(attr, index=pd.Index(qis, name="variable"), name="contribution")
+    rows = []
+    for j, c in enumerate(qis):
+        nl = enc.n_levels[c]
+        codes = enc.codes[c]
+        ok = codes >= 0
+        per_level = np.bincount(codes[ok], weights=rec_contrib_raw[ok, j], minlength=nl)
+        levels = enc.levels[c]
+        if levels is None:  # many integer levels: codes are in ascending value order
+            levels = np.unique(frame[c].dropna().to_numpy())
+        order, vals = _sorted_levels(levels, nl)
+        tot_v = rec_contrib_raw[:, j].sum()
+        for code in order:
+            value = vals[code] if vals is not None else int(code)
+            pct = 100.0 * per_level[code] / tot_v if tot_v > 0 else float("nan")
+            rows.append((c, value, pct))
+    attribute_level_contributions = pd.DataFrame(rows, columns=["variable", "value", "contribution"])
+    msu_counts = {k: int(rec_nmsu[:, k].sum()) for k in range(1, cap + 1)}
+    dis = (n_uniques * dis_fraction / (n_uniques * dis_fraction + n_pairs * (1 - dis_fraction))
+           if (n_uniques + n_pairs) > 0 else float("nan"))
+    return SudaResult(
+        quasi_identifiers=tuple(qis), max_msu_size=cap, dis_fraction=dis_fraction, score_variant=score,
+        scores=scores, attribute_contributions=attribute_contributions,
+        attribute_level_contributions=attribute_level_contributions, n_records=n,
+        n_sample_uniques=n_uniques, n_in_pairs=n_pairs, dis=float(dis), msu_counts=msu_counts,
+    )
