@@ -133,20 +133,33 @@ ETHNICITY_MAJOR = {
 ETHNICITY_MAJOR_LEVELS = ["White", "Mixed", "Asian", "Black", "Chinese",
                           "Any other ethnic group", "Unclassified"]
 
-#: National shares of pupils by minor ethnic group (SPC24, approximate to 0.1 point).
+#: National shares of pupils by minor ethnic group, January 2024 (SPC24 "pupil
+#: characteristics - ethnicity" national table, all phases, as tabulated in a public copy
+#: of the table: Any other ethnic group 2.4%, Any other Asian 2.2%, Bangladeshi 1.8%,
+#: Chinese 0.8%, Indian 4.0%, Pakistani 4.6%, Any other Black 0.8%, Black African 4.8%,
+#: Black Caribbean 0.9%, Any other Mixed 2.8%, White and Asian 1.7%, White and Black
+#: African 0.9%, White and Black Caribbean 1.6%). The White groups and Unclassified were
+#: not in that copy: Irish 0.3%, Traveller of Irish heritage 0.1%, Gypsy/Roma 0.5%, any
+#: other White 7.7% and Unclassified 1.0% are approximate, and White British is the
+#: remainder (about 60%).
 ETHNICITY_NATIONAL = {
-    "WBRI": 0.632, "WIRI": 0.003, "WIRT": 0.001, "WOTH": 0.074, "WROM": 0.005,
-    "MWBC": 0.015, "MWBA": 0.009, "MWAS": 0.018, "MOTH": 0.029,
-    "AIND": 0.039, "APKN": 0.048, "ABAN": 0.019, "AOTH": 0.021,
-    "BCRB": 0.010, "BAFR": 0.043, "BOTH": 0.008,
-    "CHNE": 0.005, "OOTH": 0.022,
+    "WIRI": 0.003, "WIRT": 0.001, "WOTH": 0.077, "WROM": 0.005,
+    "MWBC": 0.016, "MWBA": 0.009, "MWAS": 0.017, "MOTH": 0.028,
+    "AIND": 0.040, "APKN": 0.046, "ABAN": 0.018, "AOTH": 0.022,
+    "BCRB": 0.009, "BAFR": 0.048, "BOTH": 0.008,
+    "CHNE": 0.008, "OOTH": 0.024,
     "REFU": 0.006, "NOBT": 0.004,
 }
+ETHNICITY_NATIONAL = {"WBRI": round(1.0 - sum(ETHNICITY_NATIONAL.values()), 3),
+                      **ETHNICITY_NATIONAL}
 
-#: Regional ethnic composition (SPC24 regional tables, approximate): share of pupils in
-#: each major group by region; minor groups within a major group follow the national
-#: split, except that the Asian split leans to Pakistani in the North and West Midlands
-#: and to Bangladeshi/Indian in London (see ASIAN_SPLIT), and Black to African in London.
+#: Regional ethnic composition (approximate, after the SPC regional ethnicity tables):
+#: share of pupils in each major group by region; minor groups within a major group follow
+#: the national split, except that the Asian split leans to Pakistani in the North and
+#: West Midlands and to Bangladeshi/Indian in London (see ASIAN_SPLIT). These regional
+#: tables give the *pattern* of regional variation; the generator then rakes them
+#: (iterative proportional fitting) so that the pupil-weighted national mix equals
+#: ETHNICITY_NATIONAL exactly.
 REGION_MAJOR_SHARE = {
     #                          White  Mixed  Asian  Black  Chin.  Other  Uncl.
     "North East":             (0.865, 0.040, 0.060, 0.015, 0.004, 0.010, 0.006),
@@ -187,9 +200,15 @@ BLACK_SPLIT = {"London": (0.20, 0.67, 0.13), "default": (0.15, 0.73, 0.12)}
 #: minority shares from near 0 to a majority, as in SPC24 school-level data).
 SCHOOL_ETHNICITY_CONCENTRATION = 8.0
 
+#: English as an additional language: about 20% of pupils (issue brief; SPC: 16.6% of
+#: pupils in January 2014 and 20.6% of primary pupils in January 2017, rising since;
+#: approximate for 2024). The generator keeps the relative odds of the per-group
+#: probabilities below and calibrates the intercept so that the national share is EAL_SHARE.
+EAL_SHARE = 0.20
 #: Probability that a pupil's first language is not English, by minor ethnic group
-#: (approximate, from SPC24 language-by-ethnicity tables; the resulting national EAL
-#: share is about 21%, SPC24: 21.4% of pupils in state-funded schools, Jan 2024).
+#: (approximate, after the SPC ethnicity-by-language tables: nearly all White British and
+#: Black Caribbean pupils have English as first language, most Bangladeshi, Pakistani,
+#: Gypsy/Roma and "any other White" pupils do not).
 EAL_BY_ETHNICITY = {
     "WBRI": 0.005, "WIRI": 0.05, "WIRT": 0.02, "WOTH": 0.78, "WROM": 0.90,
     "MWBC": 0.03, "MWBA": 0.25, "MWAS": 0.25, "MOTH": 0.35,
@@ -250,13 +269,14 @@ SEN_NEED = {
 
 #: Free school meal eligibility: 24.6% of pupils in January 2024 (SPC24).
 FSM_SHARE = 0.246
-#: Regional FSM eligibility, January 2024 (SPC24 regional tables, approximate): highest
-#: in the North East, lowest in the South East. Used as odds multipliers around the
+#: Regional FSM eligibility, January 2024 (SPC24 as reported by The Independent,
+#: 6 June 2024: North East highest at 31.2%, South East lowest at 19.7%, South West
+#: 20.5%; the other regions are approximate). Used as odds multipliers around the
 #: national rate.
 REGION_FSM = {
-    "North East": 0.305, "North West": 0.290, "Yorkshire and The Humber": 0.265,
-    "East Midlands": 0.235, "West Midlands": 0.290, "East of England": 0.205,
-    "London": 0.265, "South East": 0.190, "South West": 0.205,
+    "North East": 0.312, "North West": 0.285, "Yorkshire and The Humber": 0.265,
+    "East Midlands": 0.235, "West Midlands": 0.285, "East of England": 0.210,
+    "London": 0.260, "South East": 0.197, "South West": 0.205,
 }
 #: FSM eligibility by SEN provision (SEN24: pupils with SEN are much more likely to be
 #: eligible: about 40% of pupils with SEN support or an EHC plan vs about 21% without).
@@ -283,16 +303,21 @@ CLA_SHARE_OF_CIN = 0.2
 CIN_OR = {"fsm": 3.5, "K": 2.5, "E": 4.0}
 
 #: Key stage 2 (KS2-24): average scaled score reading 105, maths 104; 74% reached the
-#: expected standard (>= 100) in reading and 73% in maths. Scaled scores run 80..120.
+#: expected standard (>= 100) and 28% the high standard (>= 110) in reading; 73% and
+#: 24% in maths. Scaled scores run 80..120. The SDs are chosen so that a rounded normal
+#: score reproduces those shares (reading 8.0 -> 75% / 29%; maths 7.6 -> 72% / 24%).
 #: KS2 tests were cancelled in 2020 and 2021 (COVID-19), so pupils who were in Year 6 in
 #: 2019/20 or 2020/21 (Years 10 and 9 in 2023/24) have no KS2 result.
 KS2_MEAN = {"reading": 105.0, "maths": 104.0}
-KS2_SD = {"reading": 7.3, "maths": 7.0}
+KS2_SD = {"reading": 8.0, "maths": 7.6}
 KS2_CANCELLED_YEARS = (2020, 2021)
 KS2_FIRST_YEAR = 2016  # first year of scaled scores
-#: Attainment 8 (KS4-24): national average 45.9 in state-funded schools; SD about 19
-#: (approximate, from the published distribution).
-A8_MEAN = 45.9
+#: Attainment 8 (KS4 performance, national characteristics table, 2022/23): average 46.3
+#: in state-funded schools (EHC plan 14.0, SEN support 33.3); 2018/19: disadvantaged
+#: pupils 36.7, all other pupils 50.3. SD about 19.5 (approximate).
+A8_MEAN = 46.3
+A8_BY_SEN = {"E": 14.0, "K": 33.3}
+A8_DISADVANTAGE_GAP = 50.3 - 36.7
 A8_SD = 19.5
 #: Attainment gaps in SD units of a latent attainment score (approximate, from KS2-24 and
 #: KS4-24 breakdowns: FSM-eligible pupils' Attainment 8 is about 15 points (0.8 SD) below
@@ -300,8 +325,8 @@ A8_SD = 19.5
 #: (1.9 SD) below pupils without SEN; girls about 4 points (0.2 SD) above boys;
 #: disadvantaged pupils 21 points lower in the KS2 RWM expected-standard rate).
 ATTAINMENT_EFFECTS = {
-    "fsm": -0.62, "K": -0.85, "E": -1.75, "female_reading": 0.22, "female_maths": -0.05,
-    "female_a8": 0.20, "eal": -0.05, "summer_born_per_month": -0.025, "cla": -0.6,
+    "fsm": -0.62, "K": -0.95, "E": -2.2, "female_reading": 0.22, "female_maths": -0.05,
+    "female_a8": 0.15, "eal": -0.05, "summer_born_per_month": -0.025, "cla": -0.6,
 }
 #: Ethnic-group attainment offsets (SD units, approximate, KS4-24 Attainment 8 by
 #: ethnicity: Chinese and Indian pupils highest, Gypsy/Roma and Irish Traveller lowest).
@@ -316,16 +341,21 @@ SCHOOL_ATTAINMENT_SD = 0.3
 #: standard of the tests or not entered; KS2-24 approximate) and general absence rate.
 KS2_NOT_SCORED = {"E": 0.55, "K": 0.04, "N": 0.01}
 
-#: Overall absence rate (ABS, 2022/23 full year): 7.4% of sessions overall; primary 5.9%,
-#: secondary 9.0%, special 12.2%; persistent absence (>= 10% of sessions) 22.3% of pupils.
+#: Overall absence rate 2022/23: 7.5% of sessions (DfE pupil attendance statistics,
+#: full year); by phase approximately primary 5.9%, secondary 9.0%, special 12%
+#: (ABS, approximate). Persistent absence (>= 10% of sessions missed) 22.3% of pupils
+#: in 2022/23 (ABS as reported by Schools Week/EdCentral); in 2021/22 37.2% of
+#: FSM-eligible pupils vs 17.5% of others were persistently absent.
 ABSENCE_RATE = {"primary": 0.059, "secondary": 0.090, "special": 0.122}
 #: Relative absence rates (ABS 2022/23, approximate): FSM-eligible pupils about 1.8x,
 #: pupils with SEN support about 1.5x and with an EHC plan about 1.6x.
 ABSENCE_MULT = {"fsm": 1.8, "K": 1.5, "E": 1.6, "cla": 1.2}
 #: Beta concentration of individual absence rates (model: tuned so that about 21-23% of
-#: pupils are persistently absent given the mean rates above).
-ABSENCE_CONCENTRATION = 4.0
+#: pupils are persistently absent given the mean rates above; 3 gives about 22-23%).
+ABSENCE_CONCENTRATION = 3.0
 SESSIONS_POSSIBLE = 380
+PERSISTENT_ABSENCE_SHARE = 0.223
+OVERALL_ABSENCE_RATE = 0.075
 
 #: Suspensions and permanent exclusions (EXC23): 786,961 suspensions (9.33 per 100
 #: pupils) and 9,376 permanent exclusions (0.11 per 100 pupils) in 2022/23. Rates are

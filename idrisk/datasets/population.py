@@ -242,7 +242,17 @@ def _regional_ethnicity() -> np.ndarray:
         out[r, idx["OOTH"]] = other
         un = np.array([nat["REFU"], nat["NOBT"]])
         out[r, [idx["REFU"], idx["NOBT"]]] = uncl * un / un.sum()
-    return out / out.sum(axis=1, keepdims=True)
+    out /= out.sum(axis=1, keepdims=True)
+    # rake (iterative proportional fitting) so that the pupil-weighted national mix is
+    # exactly ETHNICITY_NATIONAL while keeping the regional pattern
+    w = np.array([share for _, share in R.REGIONS.values()])
+    w = w / w.sum()
+    target = np.array([nat[c] for c in _ETH_CODES])
+    target = target / target.sum()
+    for _ in range(200):
+        out *= (target / (w @ out))[None, :]
+        out /= out.sum(axis=1, keepdims=True)
+    return out
 
 
 def _languages():
@@ -384,7 +394,9 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     step()
 
     # ---- EAL and first language -----------------------------------------------------
-    eal = rs["lang"].random(n) < _lookup(R.EAL_BY_ETHNICITY, _ETH_CODES)[eth]
+    lin_l = logit(_lookup(R.EAL_BY_ETHNICITY, _ETH_CODES))[eth]
+    a_l = calibrate_intercept(lin_l, R.EAL_SHARE)
+    eal = rs["lang"].random(n) < expit(lin_l + a_l)
     langs, lang_probs = _languages()
     lang = np.full(n, langs.index("ENG"), dtype=np.int32)
     idx = np.flatnonzero(eal)
