@@ -271,8 +271,8 @@ SEN_NEED = {
 FSM_SHARE = 0.246
 #: Regional FSM eligibility, January 2024 (SPC24 as reported by The Independent,
 #: 6 June 2024: North East highest at 31.2%, South East lowest at 19.7%, South West
-#: 20.5%; the other regions are approximate). Used as odds multipliers around the
-#: national rate.
+#: 20.5%; the other regions are approximate). Each region's intercept is calibrated to
+#: its rate (their pupil-weighted mean is 24.6%, the national rate).
 REGION_FSM = {
     "North East": 0.312, "North West": 0.285, "Yorkshire and The Humber": 0.265,
     "East Midlands": 0.235, "West Midlands": 0.285, "East of England": 0.210,
@@ -304,12 +304,13 @@ CIN_OR = {"fsm": 3.5, "K": 2.5, "E": 4.0}
 
 #: Key stage 2 (KS2-24): average scaled score reading 105, maths 104; 74% reached the
 #: expected standard (>= 100) and 28% the high standard (>= 110) in reading; 73% and
-#: 24% in maths. Scaled scores run 80..120. The SDs are chosen so that a rounded normal
-#: score reproduces those shares (reading 8.0 -> 75% / 29%; maths 7.6 -> 72% / 24%).
-#: KS2 tests were cancelled in 2020 and 2021 (COVID-19), so pupils who were in Year 6 in
-#: 2019/20 or 2020/21 (Years 10 and 9 in 2023/24) have no KS2 result.
-KS2_MEAN = {"reading": 105.0, "maths": 104.0}
-KS2_SD = {"reading": 8.0, "maths": 7.6}
+#: 24% in maths (denominator: all pupils, including the ~4% not scored). Scaled scores
+#: run 80..120. Mean and SD of the scored pupils' (rounded normal) scores are solved
+#: from those two shares: reading P(>= 99.5) = 0.74 / 0.957 and P(>= 109.5) = 0.28 / 0.957
+#: give mean 105.3, SD 7.7; maths 0.73 / 0.957 and 0.24 / 0.957 give 104.7, SD 7.2 (the
+#: implied means agree with the published averages 105 and 104).
+KS2_MEAN = {"reading": 105.3, "maths": 104.7}
+KS2_SD = {"reading": 7.7, "maths": 7.2}
 KS2_CANCELLED_YEARS = (2020, 2021)
 KS2_FIRST_YEAR = 2016  # first year of scaled scores
 #: Attainment 8 (KS4 performance, national characteristics table, 2022/23): average 46.3

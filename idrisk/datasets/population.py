@@ -443,13 +443,17 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     step()
 
     # ---- FSM ------------------------------------------------------------------------
+    # within a region: SEN, ethnicity and school effects (log-odds ratios around the
+    # national rate); one intercept per region calibrated to the region's published rate
     base = logit(R.FSM_SHARE)
-    lin_f = ((logit(_lookup(R.REGION_FSM, R.REGIONS)) - base)[region]
-             + (logit(_lookup(R.FSM_BY_SEN, ["N", "K", "E"])) - base)[sen]
+    lin_f = ((logit(_lookup(R.FSM_BY_SEN, ["N", "K", "E"])) - base)[sen]
              + (logit(_lookup(R.FSM_BY_ETHNICITY, _ETH_CODES)) - base)[eth]
              + rs["fsm"].normal(0.0, R.SCHOOL_FSM_SD, n_s)[school])
-    a_f = calibrate_intercept(lin_f, R.FSM_SHARE)
-    fsm = rs["fsm"].random(n) < expit(lin_f + a_f)
+    for r_idx, r_name in enumerate(R.REGIONS):
+        m = region == r_idx
+        if m.any():
+            lin_f[m] += calibrate_intercept(lin_f[m], R.REGION_FSM[r_name])
+    fsm = rs["fsm"].random(n) < expit(lin_f)
 
     # ---- children in need, looked after ---------------------------------------------
     lin_c = (np.log(R.CIN_OR["fsm"]) * fsm
