@@ -66,7 +66,7 @@ def build_indicators(cfg, content: dict, scenarios: list[dict]) -> list[dict]:
     out.append(indicator("direct_identifiers", "Direct identifiers left in the extract", n_direct, 0, "==",
                          n_direct == 0, effect=EFFECT_FORCES))
     tier = content["highest_tier"]
-    out.append(indicator("tier", "Highest NPD tier among the sensitive items (Tier 1/2 force controlled)",
+    out.append(indicator("tier", "Most sensitive NPD tier present (Tier 1 or 2 forces controlled)",
                          tier, 3, ">=", True if tier is None else tier >= 3, effect=EFFECT_FORCES))
     for flag in ("social_care", "exclusion_or_absence_reasons"):
         v = bool(content["flags"][flag])
@@ -137,10 +137,8 @@ def score_and_route(cfg, indicators: list[dict], mitigations: list[dict]) -> tup
         "meaning": "number of content flags and safeguarded-route conditions that do not hold "
                    "(0: nothing stands in the way of a safeguarded route)",
     }
-    reasons = [f"{i['label']}: {_fmt(i['value'])} (needs {i['operator']} {_fmt(i['threshold'])}; basis: "
-               f"{i['basis']})" for i in forced + breached]
-    reasons += [f"{i['label']}: not assessed ({i['not_assessed_reason'] or 'not computed'})" for i in unknown]
-    reasons.append("Open (OGL) is never recommended for pupil-level records: only aggregate tables "
+    reasons = _grouped_reasons(forced + breached, unknown)
+    reasons.append("Open (OGL) is never recommended for record-level data: only aggregate tables "
                    "that pass output checks can be open (ONS microdata policy, UKDS access tiers).")
     if not forced and not breached and not unknown:
         route = "safeguarded"
@@ -157,6 +155,32 @@ def score_and_route(cfg, indicators: list[dict], mitigations: list[dict]) -> tup
             reasons.insert(0, f"Controlled, with avoidable detail: one coarsening removes {best:.0%} of the records "
                               "at risk; the request can be minimised (see mitigations).")
     return score, {"recommended": route, "underlying": underlying, "reasons": reasons}
+
+
+def _grouped_reasons(failed: list[dict], unknown: list[dict]) -> list[str]:
+    """One sentence per indicator kind (not per scenario), in the order first met."""
+    groups: dict = {}
+    for i in failed:
+        groups.setdefault((i["id"], i["label"].split(" on [")[0]), []).append(i)
+    out = []
+    for items in groups.values():
+        first = items[0]
+        label = first["label"].split(" on [")[0]
+        need = f"needs {first['operator']} {_fmt(first['threshold'])}; basis: {first['basis']}"
+        if first["scenario"] is None:
+            out.append(f"{label}: {_fmt(first['value'])} ({need}).")
+        else:
+            vals = ", ".join(f"{i['scenario']} {_fmt(i['value'])}" for i in items)
+            out.append(f"{label} fails on {len(items)} scenario{'s' if len(items) > 1 else ''} "
+                       f"({vals}; {need}).")
+    ugroups: dict = {}
+    for i in unknown:
+        ugroups.setdefault((i["id"], i["label"].split(" on [")[0]), []).append(i)
+    for items in ugroups.values():
+        label = items[0]["label"].split(" on [")[0]
+        scen = ", ".join(str(i["scenario"]) for i in items)
+        out.append(f"{label}: not assessed on {scen} ({items[0]['not_assessed_reason'] or 'not computed'}).")
+    return out
 
 
 def _fmt(v):

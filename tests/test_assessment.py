@@ -1,0 +1,388 @@
+"""idrisk.assess: configuration, file reading, indicators, route, mitigations, JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import idrisk
+from idrisk.assessment import AssessmentConfig, AssessmentResult, load_config
+from idrisk.assessment import run as run_mod
+from idrisk.assessment.io import read_extract, sniff_format
+from idrisk.assessment.schema import SCHEMA, schema_errors
+from idrisk.exceptions import DataValidationError, InvalidParameterError, RiskThresholdExceeded
+from idrisk.mitigation import what_if
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def safe_frame(n_per_class=50, seed=0):
+    """4 classes of ``n_per_class`` on (a, b); sensitive s has 3 values in every class."""
+    rng = np.random.default_rng(seed)
+    a = np.repeat(["x", "y"], 2 * n_per_class)
+    b = np.tile(np.repeat(["p", "q"], n_per_class), 2)
+    s = np.tile(["s1", "s2", "s3"], 4 * n_per_class)[: 4 * n_per_class]
+    rng.shuffle(s)
+    return pd.DataFrame({"a": a, "b": b, "s": s}, index=pd.RangeIndex(100, 100 + 4 * n_per_class))
+
+
+def risky_frame():
+    """Hand-checkable: on (sex, yob) the class sizes are 5, 3, 1, 1 (n = 10)."""
+    return pd.DataFrame({
+        "id": [f"P{i:03d}" for i in range(10)],
+        "sex": ["F"] * 5 + ["M"] * 3 + ["F", "M"],
+        "yob": [2010] * 5 + [2011] * 3 + [2012, 2013],
+        "grade": ["A", "B", "A", "C", "B", "A", "A", "A", "B", "C"],
+    })
+
+
+SENS = {"s": {"tier": 3, "special_category": True}}
+
+
+@pytest.fixture(scope="module")
+def safe_result():
+    return idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], sensitive=SENS, progress=False)
+
+
+@pytest.fixture(scope="module")
+def risky_result():
+    return idrisk.assess(risky_frame(), quasi_identifiers=["sex", "yob"], direct_identifiers=["id"],
+                         sensitive={"grade": {"tier": 3, "special_category": True}}, progress=False)
+
+
+# -- frequency indicators against hand computation -----------------------------------------------
+def test_risky_frequency_numbers_by_hand(risky_result):
+    k = risky_result.scenarios[0]["measures"]["k_anonymity"]
+    # classes: (F,2010)=5, (M,2011)=3, (F,2012)=1, (M,2013)=1
+    assert k["min_class_size"] == 1
+    assert k["n1"] == 2 and k["n2"] == 0
+    assert k["records_below_k"] == {"2": 2, "3": 2, "5": 5, "10": 10}
+    assert k["sample_unique_share"] == pytest.approx(0.2)
+    r = risky_result.scenarios[0]["measures"]["individual_risk"]
+    # census prosecutor risk 1/fk: 5 * 1/5 + 3 * 1/3 + 1 + 1 = 4 expected re-identifications
+    assert r["max_risk"] == 1.0
+    assert r["expected_reidentifications"] == pytest.approx(4.0)
+    assert r["mean_risk"] == pytest.approx(0.4)
+
+
+def test_risky_route_and_breaches(risky_result):
+    ind = {i["id"]: i for i in risky_result.indicators if i["scenario"] == "main"}
+    assert ind["min_k"]["holds"] is False and ind["min_k"]["value"] == 1
+    assert ind["min_k"]["basis"] == "guidance"
+    assert ind["sample_unique_share"]["holds"] is False
+    assert ind["max_individual_risk"]["value"] == 1.0
+    assert risky_result.route["recommended"] in ("controlled", "refer back")
+    assert risky_result.route["underlying"] == "controlled"
+    assert not risky_result.passed
+    with pytest.raises(RiskThresholdExceeded) as ei:
+        risky_result.check()
+    assert ei.value.breaches
+    risky_result.check("refer back")  # a policy that accepts anything does not raise
+
+
+def test_safe_extract_is_safeguarded(safe_result):
+    r = safe_result
+    assert r.scenarios[0]["measures"]["k_anonymity"]["min_class_size"] == 50
+    assert r.scenarios[0]["measures"]["individual_risk"]["max_risk"] == pytest.approx(0.02)
+    assert r.route["recommended"] == "safeguarded", r.summary()
+    assert r.score["score"] == 0
+    assert r.passed
+    assert r.check() is r
+    with pytest.raises(RiskThresholdExceeded):
+        r.check("open")  # record-level data never meets an open policy
+    with pytest.raises(RiskThresholdExceeded):
+        r.check({"min_k": 60})  # classes of 50 fail a stricter board threshold
+    r.check({"min_k": 50})
+
+
+def test_content_flags_force_controlled():
+    r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"],
+                      sensitive={"s": {"tier": 1, "special_category": True}}, flags={"social_care": True},
+                      progress=False, mitigations=False)
+    forced = {i["id"] for i in r.indicators if i["effect"] == "forces controlled" and i["holds"] is False}
+    assert forced == {"tier", "social_care"}
+    assert r.route["recommended"] == "controlled"
+    assert r.score["content_flags_raised"] == 2
+
+
+def test_small_area_geography_detected_in_census():
+    df = safe_frame().assign(lsoa=np.repeat(["E01", "E02"], 100))
+    r = idrisk.assess(df, quasi_identifiers=["a", "b"], progress=False, mitigations=False)
+    ind = {i["id"]: i for i in r.indicators}
+    assert ind["small_area_geography"]["holds"] is False
+    assert r.route["recommended"] == "controlled"
+
+
+def test_missing_measure_is_not_assessed_and_blocks_safeguarded(monkeypatch):
+    real = run_mod._peer
+    monkeypatch.setattr(run_mod, "_peer", lambda m, n: None if m == "idrisk.metrics.suda" else real(m, n))
+    r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], sensitive=SENS, progress=False)
+    ind = {i["id"]: i for i in r.indicators}
+    assert ind["special_uniques"]["holds"] is None
+    assert "not in this build" in ind["special_uniques"]["not_assessed_reason"]
+    assert r.route["recommended"] == "controlled"
+    assert r.score["conditions_not_assessed"] == 1
+    assert not r.passed
+
+
+def test_failing_measure_is_recorded_not_hidden(monkeypatch):
+    def boom(*a, **k):
+        raise ValueError("synthetic failure")
+
+    real = run_mod._peer
+    monkeypatch.setattr(run_mod, "_peer", lambda m, n: boom if m == "idrisk.metrics.l_diversity" else real(m, n))
+    r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], sensitive=SENS, progress=False,
+                      mitigations=False)
+    assert r.scenarios[0]["not_computed"]["l_diversity"] == "ValueError: synthetic failure"
+    assert {i["id"]: i for i in r.indicators}["distinct_l"]["holds"] is None
+
+
+def test_homogeneous_special_category_class_breaches():
+    df = safe_frame()
+    df.loc[(df.a == "x") & (df.b == "p"), "s"] = "s1"  # one class where everyone has s1
+    r = idrisk.assess(df, quasi_identifiers=["a", "b"], sensitive=SENS, progress=False, mitigations=False)
+    ind = {i["id"]: i for i in r.indicators}
+    assert ind["distinct_l"]["value"] == 1 and ind["distinct_l"]["holds"] is False
+    assert r.scenarios[0]["measures"]["l_diversity"]["s"]["records_in_homogeneous_classes"] == 50
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+def test_input_frame_not_modified(risky_result):
+    df = risky_frame()
+    before = df.copy(deep=True)
+    idrisk.assess(df, quasi_identifiers=["sex", "yob"], direct_identifiers=["id"], progress=False)
+    pd.testing.assert_frame_equal(df, before)
+
+
+def test_bad_inputs_are_clear():
+    df = risky_frame()
+    with pytest.raises(DataValidationError, match="nope.*zilch|zilch.*nope"):
+        idrisk.assess(df, quasi_identifiers=["sex", "nope", "zilch"], progress=False)
+    with pytest.raises(InvalidParameterError, match="quasi_identifiers"):
+        idrisk.assess(df, progress=False)
+    with pytest.raises(DataValidationError, match="both direct identifier"):
+        idrisk.assess(df, quasi_identifiers=["sex", "id"], direct_identifiers=["id"], progress=False)
+    with pytest.raises(DataValidationError, match="smaller than the extract"):
+        idrisk.assess(df, quasi_identifiers=["sex"], population_size=5, progress=False)
+    with pytest.raises(InvalidParameterError, match="either weights or population_size"):
+        idrisk.assess(df, quasi_identifiers=["sex"], population_size=50, weights="yob", progress=False)
+    with pytest.raises(InvalidParameterError, match="unknown option"):
+        idrisk.assess(df, quasi_identifiers=["sex"], colour="blue", progress=False)
+
+
+def test_direct_identifier_lookalike_is_flagged():
+    df = risky_frame().rename(columns={"id": "UPN"})
+    with pytest.warns(idrisk.IdentifierWarning, match="UPN"):
+        r = idrisk.assess(df, quasi_identifiers=["sex", "yob"], progress=False, mitigations=False)
+    ind = {i["id"]: i for i in r.indicators}
+    assert ind["direct_identifiers"]["holds"] is False
+    assert r.content["direct_identifiers_present"] == ["UPN"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet", "dta", "sav"])
+def test_reads_every_format(tmp_path, fmt):
+    df = risky_frame()
+    p = tmp_path / f"x.{fmt}"
+    if fmt.startswith("csv"):
+        df.to_csv(p, index=False)
+    elif fmt == "parquet":
+        df.to_parquet(p)
+    elif fmt == "dta":
+        df.to_stata(p, write_index=False)
+    else:
+        import pyreadstat
+
+        pyreadstat.write_sav(df, str(p))
+    back = read_extract(p)
+    assert list(back.columns) == list(df.columns)
+    assert back["sex"].tolist() == df["sex"].tolist()
+    assert [int(v) for v in back["yob"]] == df["yob"].tolist()
+
+
+@pytest.mark.parametrize("real, claimed", [("parquet", "csv"), ("csv", "parquet"), ("csv", "dta"),
+                                           ("parquet", "sav"), ("csv", "csv.gz")])
+def test_extension_content_mismatch(tmp_path, real, claimed):
+    df = risky_frame()
+    src = tmp_path / f"real.{real}"
+    df.to_parquet(src) if real == "parquet" else df.to_csv(src, index=False)
+    p = tmp_path / f"lie.{claimed}"
+    p.write_bytes(src.read_bytes())
+    with pytest.raises(DataValidationError, match="extension says"):
+        read_extract(p)
+
+
+def test_sniff_html_and_unsupported(tmp_path):
+    p = tmp_path / "page.csv"
+    p.write_text("<!DOCTYPE html><html><body>404</body></html>")
+    assert sniff_format(p) == "html"
+    with pytest.raises(DataValidationError, match="HTML"):
+        read_extract(p)
+    q = tmp_path / "data.xlsx"
+    q.write_bytes(b"PK\x03\x04")
+    with pytest.raises(DataValidationError, match="unsupported"):
+        read_extract(q)
+
+
+# -- config -----------------------------------------------------------------------------------------
+CONFIG = """
+[extract]
+path = "pupils.csv"
+name = "toy"
+direct_identifiers = ["id"]
+
+[[scenario]]
+name = "neighbour"
+quasi_identifiers = ["sex", "yob"]
+
+[sensitive]
+grade = { tier = 3, special_category = true }
+
+[thresholds]
+min_k = 3
+
+[analysis]
+seed = 7
+max_msu_size = 2
+"""
+
+
+def test_toml_config_and_path_resolution(tmp_path):
+    risky_frame().to_csv(tmp_path / "pupils.csv", index=False)
+    (tmp_path / "a.toml").write_text(CONFIG)
+    cfg = load_config(tmp_path / "a.toml")
+    assert cfg.thresholds.min_k == 3 and cfg.seed == 7 and cfg.max_msu_size == 2
+    assert cfg.sensitive[0].special_category and cfg.sensitive[0].tier == 3
+    assert cfg.is_census
+    r = idrisk.assess(tmp_path / "a.toml", progress=False)
+    assert r.meta["fingerprint_of"] == "file"
+    import hashlib
+
+    assert r.meta["fingerprint_sha256"] == hashlib.sha256((tmp_path / "pupils.csv").read_bytes()).hexdigest()
+    assert r.config["thresholds"]["min_k"] == 3
+    assert {i["id"]: i for i in r.indicators}["min_k"]["threshold"] == 3
+    # the same config as a dataclass gives the same JSON
+    r2 = idrisk.assess(AssessmentConfig(
+        scenarios=[{"name": "neighbour", "quasi_identifiers": ["sex", "yob"]}], data=str(tmp_path / "pupils.csv"),
+        name="toy", direct_identifiers=["id"], sensitive={"grade": {"tier": 3, "special_category": True}},
+        thresholds={"min_k": 3}, seed=7, max_msu_size=2), progress=False)
+    assert r2.to_json() == r.to_json()
+
+
+@pytest.mark.parametrize("bad, match", [
+    ("[extract]\npath='x.csv'\n", "at least one"),
+    ("[extrakt]\n", "unknown section"),
+    ("[[scenario]]\nquasi_identifiers=['a']\n[sensitive]\ns={tier=7}\n", "tier must be"),
+    ("[[scenario]]\nquasi_identifiers=['a']\n[thresholds]\nmin_kay=3\n", "unknown threshold"),
+    ("[[scenario]]\nquasi_identifiers=[]\n", "non-empty list"),
+    ("[[scenario]]\nquasi_identifiers=['a']\n[flags]\nspooky=true\n", "unknown flag"),
+    ("[[scenario]\n", "not a valid TOML"),
+])
+def test_bad_config(tmp_path, bad, match):
+    p = tmp_path / "bad.toml"
+    p.write_text(bad)
+    with pytest.raises(InvalidParameterError, match=match):
+        load_config(p)
+
+
+# -- result -----------------------------------------------------------------------------------------
+def test_json_validates_and_round_trips(risky_result, safe_result, tmp_path):
+    for r in (risky_result, safe_result):
+        d = json.loads(r.to_json())
+        assert schema_errors(d) == []
+        again = AssessmentResult.from_dict(d)
+        assert again.to_json() == r.to_json()
+    d = json.loads(risky_result.to_json())
+    d["route"]["recommended"] = "probably fine"
+    del d["meta"]["n_records"]
+    errs = schema_errors(d)
+    assert any("probably fine" in e for e in errs) and any("n_records" in e for e in errs)
+    p = tmp_path / "r.json"
+    risky_result.to_json(p)
+    with pytest.raises(FileExistsError):
+        risky_result.to_json(p)
+
+
+def test_schema_file_is_the_schema():
+    on_disk = json.loads((ROOT / "docs" / "report-schema.json").read_text())
+    assert on_disk == json.loads(json.dumps(SCHEMA))
+
+
+def test_same_inputs_and_seed_give_identical_json():
+    df = risky_frame()
+    kw = dict(quasi_identifiers=["sex", "yob"], direct_identifiers=["id"], seed=3, progress=False,
+              sensitive={"grade": {"tier": 3}})
+    a = idrisk.assess(df, **kw).to_json()
+    b = idrisk.assess(df.copy(), **kw).to_json()
+    assert a == b
+
+
+# -- mitigations ------------------------------------------------------------------------------------
+def naive_at_risk(df, qis, k):
+    if not qis:
+        return len(df) if len(df) < k else 0
+    sizes = df.groupby(qis, dropna=False)[qis[0]].transform("size")
+    return int((sizes < k).sum())
+
+
+def test_what_if_matches_pandas_and_entropy_by_hand():
+    df = pd.DataFrame({
+        "eth_minor": ["WBRI", "WIRI", "WBRI", "BAFR", "BCRB", "WBRI", "WIRI", "BAFR"],
+        "eth_major": ["W", "W", "W", "B", "B", "W", "W", "B"],
+        "sex": ["F", "F", "M", "M", "F", "F", "M", "M"],
+    })
+    out = what_if(df, ["eth_minor", "sex"], min_k=2, groupings={"eth_minor": "eth_major"})
+    assert out["before"]["at_risk"] == naive_at_risk(df, ["eth_minor", "sex"], 2)
+    by = {c["description"]: c for c in out["candidates"]}
+    g = by["eth_minor to eth_major"]
+    assert g["at_risk"] == naive_at_risk(df, ["eth_major", "sex"], 2)
+    # entropy by hand: minor (3/8 WBRI, 2/8 WIRI, 2/8 BAFR, 1/8 BCRB), major (5/8 W, 3/8 B)
+    h = lambda p: -sum(x * np.log2(x) for x in p)
+    h0, h1 = h([3 / 8, 2 / 8, 2 / 8, 1 / 8]), h([5 / 8, 3 / 8])
+    assert g["information_lost"] == pytest.approx((h0 - h1) / h0)
+    d = by["drop sex"]
+    assert d["at_risk"] == naive_at_risk(df, ["eth_minor"], 2) and d["information_lost"] == 1.0
+    effs = [c["efficiency"] if c["efficiency"] is not None else np.inf for c in out["candidates"]]
+    assert effs == sorted(effs, reverse=True)
+    assert [c["rank"] for c in out["candidates"]] == list(range(1, len(effs) + 1))
+
+
+def test_what_if_geography_dates_topcoding():
+    rng = np.random.default_rng(1)
+    n = 400
+    df = pd.DataFrame({
+        "lsoa": rng.integers(0, 80, n).astype(str), "la_code": rng.integers(0, 4, n).astype(str),
+        "dob": pd.to_datetime("2010-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+        "score": rng.integers(0, 90, n), "urn": rng.integers(100000, 100060, n),
+    })
+    before = df.copy(deep=True)
+    out = what_if(df, ["lsoa", "dob", "score", "urn"], min_k=5, geography=["lsoa", "postcode_district", "la_code"])
+    pd.testing.assert_frame_equal(df, before)
+    kinds = {(c["variable"], c["kind"]) for c in out["candidates"]}
+    assert ("lsoa", "geography up one level") in kinds
+    assert ("dob", "date to year") in kinds
+    assert ("score", "top-coding") in kinds
+    assert ("urn", "top-coding") not in kinds  # a code, not a quantity
+    geo = next(c for c in out["candidates"] if c["kind"] == "geography up one level")
+    assert geo["at_risk"] == naive_at_risk(df.assign(lsoa=df["la_code"]), ["lsoa", "dob", "score", "urn"], 5)
+    yr = next(c for c in out["candidates"] if c["kind"] == "date to year")
+    assert yr["at_risk"] == naive_at_risk(df.assign(dob=df["dob"].dt.year), ["lsoa", "dob", "score", "urn"], 5)
+    # the report never carries the top-coding cut value
+    assert "95th percentile" in next(c for c in out["candidates"] if c["kind"] == "top-coding")["description"]
+
+
+def test_refer_back_when_one_coarsening_removes_most_risk():
+    # 'detail' splits every safe class into singletons: dropping it removes all the risk
+    df = safe_frame().assign(detail=np.arange(200))
+    r = idrisk.assess(df, quasi_identifiers=["a", "b", "detail"], progress=False)
+    assert r.route["recommended"] == "refer back"
+    assert r.route["underlying"] == "controlled"
+    drop = next(c for c in r.mitigations["candidates"] if c["description"] == "drop detail")
+    assert drop["at_risk"] == 0 and drop["risk_removed_share"] == 1.0
+    # top-coding 'detail' merges only the top 5%: less risk removed, but far less information lost
+    top = next(c for c in r.mitigations["candidates"] if c["kind"] == "top-coding")
+    assert top["risk_removed_share"] < drop["risk_removed_share"]
+    assert top["information_lost"] < drop["information_lost"]
