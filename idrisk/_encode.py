@@ -29,7 +29,7 @@ from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS, NUMBA_OPTS
 from ._validation import as_frame, check_columns, check_missing
 from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
 
-__all__ = ["Encoded", "encode"]
+__all__ = ["Encoded", "encode", "key_columns"]
 
 # Integer columns whose value range is at most this many times the row count (or at most
 # 2**20) are densified with a lookup table instead of a hash table.
@@ -201,13 +201,20 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             return codes, int(nl), None if nl > 1000 else np.unique(keep)
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
-        inferred = pd.api.types.infer_dtype(s, skipna=True)
+        codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
+        # The kinds of values in a column are those of its distinct values, except that
+        # hash-equal values of different kinds (True, 1, 1.0) share one entry: check the
+        # whole column when the distinct values are not all strings (rare, and cheap then).
+        inferred = pd.api.types.infer_dtype(uniques, skipna=True)
+        if inferred not in ("string", "empty"):
+            inferred = pd.api.types.infer_dtype(s, skipna=True)
         if inferred.startswith("mixed") or inferred in ("complex",):
             raise DataValidationError(
                 f"column {name!r} mixes kinds of values ({_describe_kinds(s)}); convert it to one "
                 "type first (for example .astype(str) or pd.to_numeric) so that equal-looking "
                 "values are compared as equal"
             )
+        return codes.astype(np.int32, copy=False), len(uniques), uniques
     if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         vals = s.to_numpy()
         n_inf = int(np.isinf(vals).sum())
@@ -228,7 +235,8 @@ def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
     warn_identifiers : bool, default True
         Warn (:class:`~idrisk.exceptions.IdentifierWarning`) when a column takes a
         different value in nearly every row: it is then a direct identifier rather than
-        a quasi-identifier. An all-missing column is an error.
+        a quasi-identifier. An all-missing column is warned about
+        (:class:`~idrisk.exceptions.DataQualityWarning`).
 
     Returns
     -------
@@ -239,22 +247,86 @@ def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
     frame = as_frame(data)
     cols = check_columns(frame, columns, role="column")
     codes, n_levels, levels = {}, {}, {}
+    n = len(frame)
     for c in cols:
         code, nl, lev = _encode_series(frame[c], c)
-        if nl == 0:
-            warnings.warn(
-                f"column {c!r} has no observed values (every value is missing): it cannot tell "
-                "records apart (a wildcard on every record under missing='wildcard')",
-                DataQualityWarning,
-                stacklevel=2,
-            )
+        _column_warnings(c, nl, n, warn_identifiers, stacklevel=3)
         codes[c], n_levels[c], levels[c] = code, nl, lev
-        n = len(frame)
-        if warn_identifiers and n >= IDENTIFIER_MIN_ROWS and nl >= IDENTIFIER_DISTINCT_SHARE * n:
-            warnings.warn(
-                f"column {c!r} takes {nl} distinct values in {n} rows: it looks like a direct "
-                "identifier, not a quasi-identifier; drop it from the extract or coarsen it",
-                IdentifierWarning,
-                stacklevel=2,
-            )
     return Encoded(frame.index, tuple(cols), codes, n_levels, levels)
+
+
+def _column_warnings(name, n_levels: int, n_rows: int, warn_identifiers: bool, stacklevel: int = 3):
+    """All-missing column (DataQualityWarning) and likely direct identifier (IdentifierWarning)."""
+    if n_levels == 0:
+        warnings.warn(
+            f"column {name!r} has no observed values (every value is missing): it cannot tell "
+            "records apart (a wildcard on every record under missing='wildcard')",
+            DataQualityWarning,
+            stacklevel=stacklevel,
+        )
+    if warn_identifiers and n_rows >= IDENTIFIER_MIN_ROWS and n_levels >= IDENTIFIER_DISTINCT_SHARE * n_rows:
+        warnings.warn(
+            f"column {name!r} takes {n_levels} distinct values in {n_rows} rows: it looks like a direct "
+            "identifier, not a quasi-identifier; drop it from the extract or coarsen it",
+            IdentifierWarning,
+            stacklevel=stacklevel,
+        )
+
+
+@numba.njit(**NUMBA_OPTS)
+def _min_max_plain(values):
+    """Minimum and maximum of a non-empty integer array (branch-free, so it vectorises)."""
+    lo = values[0]
+    hi = values[0]
+    for i in range(1, values.shape[0]):
+        v = values[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    return np.int64(lo), np.int64(hi)
+
+
+def _could_be_identifier(span: int, n: int) -> bool:
+    return n >= IDENTIFIER_MIN_ROWS and span >= IDENTIFIER_DISTINCT_SHARE * n
+
+
+def key_columns(frame: pd.DataFrame, columns, limit: int, *, warn_identifiers: bool = True):
+    """Columns of ``frame`` as ``(values, lo, span, has_missing)`` for a grouping key.
+
+    This is the fused fast path of encoding: numpy integer and boolean columns and
+    categoricals are used as they are (their raw values or category codes, offset by
+    their minimum ``lo``; a missing category code ``-1`` is then one more value), so no
+    int32 code array is written and no hash table is built. Other columns, and integer
+    columns whose value range exceeds ``limit`` or could hold an identifier, go through
+    :func:`encode` (codes with ``lo = -1``). Either way two rows have equal
+    ``values - lo`` on a column iff their values are equal or both missing, and
+    ``0 <= values - lo < span``. Warnings are those of :func:`encode`.
+    """
+    n = len(frame)
+    out = []
+    for c in columns:
+        s = frame[c]
+        dtype = s.dtype
+        item = None
+        if isinstance(dtype, pd.CategoricalDtype):
+            cc = s.cat.codes.to_numpy()
+            if not _could_be_identifier(len(dtype.categories), n):
+                lo, hi = _min_max_plain(cc)
+                if hi >= 0:  # else all missing: encode() warns
+                    item = (cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
+        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
+            v = s.to_numpy().view(np.uint8)
+            lo, hi = _min_max_plain(v)
+            item = (v, int(lo), int(hi) - int(lo) + 1, False)
+        elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
+            v = s.to_numpy()
+            lo, hi = _min_max_plain(v)
+            span = int(hi) - int(lo) + 1
+            if span <= limit and not _could_be_identifier(span, n):
+                item = (v, int(lo), span, False)
+        if item is None:
+            code, nl, _ = _encode_series(s, c)
+            _column_warnings(c, nl, n, warn_identifiers, stacklevel=5)
+            has_missing = bool(nl == 0 or code.min() < 0)
+            item = (code, -1, nl + 1, has_missing)
+        out.append(item)
+    return out

@@ -3,12 +3,17 @@
 ``group_ids(codes, cards)`` assigns every row a dense class id ``0 .. g-1`` (in order of
 first appearance, so results are deterministic) and returns the class sizes.
 
-Method: the codes of the QI columns are combined left to right into one int64
-mixed-radix key ``key = key * card_j + code_j``. While the key space stays below
-``limit`` the key is renumbered with a lookup table (one pass, cache-friendly); when the
-space would overflow the limit the current key is first renumbered densely, and if even
-that is too large, an open-addressing hash table renumbers the (key, code) pairs.
-All of it is O(n * m) time and O(n) extra memory, whatever the cardinalities.
+Method: the QI columns are folded left to right into one int64 mixed-radix key,
+``key = key * span_j + (value_j - lo_j)``, in place, one pass per column. The columns
+can be raw values (a numpy integer, boolean or categorical-code array with its minimum
+``lo`` and range ``span``) or encoded codes (``lo = -1`` so that a missing code is one
+more value): this is how :func:`idrisk.frequencies` fuses encoding and grouping. While
+the key space (the product of the spans) stays at most ``limit`` (default
+``max(2 n, 2**16)``), the key indexes a lookup table directly; when the next column would
+overflow it, the key is first renumbered densely (lookup table, or an open-addressing
+hash table when even the current space is too large), so the space restarts at the
+number of distinct keys (at most n). Time O(n m), extra memory O(n + limit), whatever
+the cardinalities, and no int64 temporary per column.
 """
 
 from __future__ import annotations
@@ -16,121 +21,127 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+from .._config import NUMBA_OPTS
+
+__all__ = ["group_ids", "group_sums", "gather", "fold_columns", "key_counts", "default_limit"]
 
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
-@numba.njit(**NUMBA_OPTS)
-def _densify_lookup(key, space):
-    """Renumber ``key`` (values in [0, space)) to first-appearance ids; returns ids, n_ids."""
-    table = np.full(space, -1, dtype=np.int32)
-    n = key.shape[0]
-    out = np.empty(n, dtype=np.int64)
-    g = 0
-    for i in range(n):
-        k = key[i]
-        t = table[k]
-        if t < 0:
-            table[k] = g
-            t = g
-            g += 1
-        out[i] = t
-    return out, g
+_MAX_ROWS = 1 << 30  # keys and ids are int32
+_CHUNK = 1 << 16  # rows per chunk when folding several columns (key chunk: 256 KiB)
+
+
+def default_limit(n: int) -> int:
+    """Largest key space indexed by a lookup table for ``n`` rows (tables are int32: 8 n bytes)."""
+    return min(max(2 * int(n), 1 << 16), (1 << 31) - 1)
+
+
+# ---------------------------------------------------------------------------------------
+# kernels
 
 
 @numba.njit(**NUMBA_OPTS)
-def _densify_hash(key):
-    """Renumber arbitrary int64 ``key`` values to first-appearance ids with open addressing."""
+def _key_init(key, col, lo):
+    for i in range(key.shape[0]):
+        key[i] = np.int64(col[i]) - lo
+
+
+@numba.njit(**NUMBA_OPTS)
+def _key_push(key, col, lo, span):
+    """key = key * span + (col - lo); the caller guarantees the result fits the key space."""
+    for i in range(key.shape[0]):
+        key[i] = np.int64(key[i]) * span + (np.int64(col[i]) - lo)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _key_push_hash(key, col, lo, span):
+    """key = first-appearance id of (key, col): the push for a key space above the limit.
+
+    The combined value ``key * span + col - lo`` is computed in int64 and renumbered
+    with an open-addressing hash table (multiplicative hashing, linear probing, load
+    factor at most 1/2). Returns the number of distinct values.
+    """
     n = key.shape[0]
     cap = 1
+    bits = 0
     while cap < 2 * n + 2:
         cap *= 2
-    shift = np.uint64(64 - int(np.log2(cap)))
+        bits += 1
+    shift = np.uint64(64 - bits)
     slots_key = np.empty(cap, dtype=np.int64)
-    slots_id = np.full(cap, -1, dtype=np.int64)
+    slots_id = np.full(cap, -1, dtype=np.int32)
     mask = cap - 1
-    out = np.empty(n, dtype=np.int64)
     g = 0
     for i in range(n):
-        k = key[i]
+        k = np.int64(key[i]) * span + (np.int64(col[i]) - lo)
         h = np.int64((np.uint64(k) * _HASH_MULT) >> shift)
         while True:
             sid = slots_id[h]
             if sid < 0:
                 slots_id[h] = g
                 slots_key[h] = k
-                out[i] = g
+                sid = g
                 g += 1
                 break
             if slots_key[h] == k:
-                out[i] = sid
                 break
             h = (h + 1) & mask
-    return out, g
-
-
-@numba.njit(**NUMBA_PARALLEL_OPTS)
-def _combine(key, codes_row, card):
-    n = key.shape[0]
-    out = np.empty(n, dtype=np.int64)
-    for i in numba.prange(n):
-        out[i] = key[i] * card + codes_row[i]
-    return out
+        key[i] = sid
+    return g
 
 
 @numba.njit(**NUMBA_OPTS)
-def _sizes(gid, g):
-    sizes = np.zeros(g, dtype=np.int64)
-    for i in range(gid.shape[0]):
-        sizes[gid[i]] += 1
-    return sizes
+def _renumber_lookup(key, space):
+    """Renumber ``key`` (values in [0, space)) in place to first-appearance ids 0..g-1.
 
-
-@numba.njit(**NUMBA_OPTS)
-def _group_ids(codes, cards, limit):
-    m, n = codes.shape
-    key = np.zeros(n, dtype=np.int64)
-    space = np.int64(1)
-    for j in range(m):
-        card = cards[j]
-        if space > limit // card:
-            # renumber first; the number of distinct keys is at most n
-            if space <= limit:
-                key, g = _densify_lookup(key, space)
-            else:
-                key, g = _densify_hash(key)
-            space = np.int64(max(g, 1))
-        key = _combine(key, codes[j], card)
-        space = space * card
-    if m == 0:
-        return key, np.int64(1)
-    if space <= limit:
-        gid, g = _densify_lookup(key, space)
-    else:
-        gid, g = _densify_hash(key)
-    return gid, np.int64(g)
-
-
-def group_ids(codes: np.ndarray, cards: np.ndarray, limit: int | None = None):
-    """Dense class ids for rows of ``codes`` (shape ``(m, n)``, non-negative int32).
-
-    Returns ``(gid, sizes)``: ``gid`` int64 of length n with values ``0 .. g-1`` in order of
-    first appearance; ``sizes`` int64 of length g.
+    Returns ``(g, sizes[:g])``.
     """
-    codes = np.ascontiguousarray(codes, dtype=np.int32)
-    if codes.ndim != 2:
-        raise ValueError("codes must be 2-D (columns, rows)")
-    m, n = codes.shape
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if m == 0:
-        return np.zeros(n, dtype=np.int64), np.array([n], dtype=np.int64)
-    cards = np.asarray(cards, dtype=np.int64)
-    if limit is None:
-        limit = max(4 * n, 1 << 16)
-    gid, g = _group_ids(codes, cards, np.int64(limit))
-    return gid, _sizes(gid, g)
+    table = np.full(space, -1, dtype=np.int32)
+    n = key.shape[0]
+    sizes = np.zeros(min(space, n) + 1, dtype=np.int64)
+    g = 0
+    for i in range(n):
+        k = key[i]
+        t = table[k]
+        if t < 0:
+            t = g
+            table[k] = g
+            g += 1
+        key[i] = t
+        sizes[t] += 1
+    return g, sizes[:g]
+
+
+@numba.njit(**NUMBA_OPTS)
+def _count_gather(key, space, out):
+    """out[j, i] = number of rows with key == key[i] for every row j of ``out``."""
+    n = key.shape[0]
+    counts = np.zeros(space, dtype=np.int32)
+    for i in range(n):
+        counts[key[i]] += 1
+    for j in range(out.shape[0]):
+        for i in range(n):
+            out[j, i] = counts[key[i]]
+
+
+@numba.njit(**NUMBA_OPTS)
+def _count_sum_gather(key, space, weights):
+    """Per-row class size and class weight sum (keys in [0, space))."""
+    n = key.shape[0]
+    counts = np.zeros(space, dtype=np.int32)
+    sums = np.zeros(space, dtype=np.float64)
+    for i in range(n):
+        k = key[i]
+        counts[k] += 1
+        sums[k] += weights[i]
+    fk = np.empty(n, dtype=np.int64)
+    Fk = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        k = key[i]
+        fk[i] = counts[k]
+        Fk[i] = sums[k]
+    return fk, Fk
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -142,11 +153,126 @@ def group_sums(gid, n_groups, values):
     return out
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def gather(per_group, gid):
-    """``per_group[gid]`` in parallel."""
+    """``per_group[gid]`` (one value per row)."""
     n = gid.shape[0]
     out = np.empty(n, dtype=per_group.dtype)
-    for i in numba.prange(n):
+    for i in range(n):
         out[i] = per_group[gid[i]]
     return out
+
+
+# ---------------------------------------------------------------------------------------
+# Python drivers (no validation: callers pass clean arrays)
+
+
+def fold_columns(columns, n: int, limit: int | None = None):
+    """Fold columns into one int32 key per row.
+
+    ``columns`` is a sequence of ``(values, lo, span)``: ``values`` a 1-D integer or
+    boolean array of length ``n`` with ``lo <= values < lo + span`` and ``span <= limit``.
+    Returns ``(key, space)`` with ``0 <= key < space <= limit``; two rows have equal keys
+    iff their values are equal on every column. Before a column would push the key space
+    over ``limit`` the key is renumbered (lookup table), and if that is not enough the
+    column is combined through a hash table (:func:`_key_push_hash`).
+    """
+    if limit is None:
+        limit = default_limit(n)
+    if n >= _MAX_ROWS:
+        raise ValueError(f"at most {_MAX_ROWS - 1} rows are supported")
+    cols = []
+    for values, lo, span in columns:
+        span = int(span)
+        if span > limit:
+            raise ValueError("a column's span exceeds the key-space limit")
+        if span > 1:  # a constant column tells no records apart
+            cols.append((values, np.int64(lo), span))
+    key = np.empty(n, dtype=np.int32)
+    if not cols:
+        key[:] = 0
+        return key, 1
+    space = 1
+    pos = 0
+    while pos < len(cols):
+        if pos and space * cols[pos][2] > limit:
+            space, _ = _renumber_lookup(key, np.int64(space))
+            space = max(int(space), 1)
+            if space * cols[pos][2] > limit:
+                values, lo, span = cols[pos]
+                space = int(_key_push_hash(key, values, lo, np.int64(span)))
+                pos += 1
+                continue
+        # the longest run of columns that keeps the key space within the limit is folded
+        # chunk by chunk, so the key chunk stays in cache while every column is pushed
+        end = pos + 1
+        new_space = space * cols[pos][2]
+        while end < len(cols) and new_space * cols[end][2] <= limit:
+            new_space *= cols[end][2]
+            end += 1
+        run = cols[pos:end]
+        for s in range(0, n, _CHUNK):
+            e = min(n, s + _CHUNK)
+            kc = key[s:e]
+            for j, (values, lo, span) in enumerate(run):
+                if pos == 0 and j == 0:
+                    _key_init(kc, values[s:e], lo)
+                else:
+                    _key_push(kc, values[s:e], lo, np.int64(span))
+        space = new_space
+        pos = end
+    return key, space
+
+
+def key_counts(key, space: int, limit: int, weights=None, copies: int = 1):
+    """Per-row class size (int64) and, with ``weights``, class weight sum (float64).
+
+    ``key`` and ``space`` come from :func:`fold_columns`. Without weights returns
+    ``(sizes, None)`` where ``sizes`` has shape ``(copies, n)`` if ``copies > 1`` (the
+    same sizes in every row: a ready-made fk/Fk block) and ``(n,)`` otherwise. With
+    weights the key may be renumbered in place first (to keep the float table small).
+    """
+    if weights is not None and space > max(key.shape[0], 1 << 16):
+        space, _ = _renumber_lookup(key, np.int64(space))
+    space = max(int(space), 1)
+    if weights is None:
+        out = np.empty((max(int(copies), 1), key.shape[0]), dtype=np.int64)
+        _count_gather(key, np.int64(space), out)
+        return (out if copies > 1 else out[0]), None
+    return _count_sum_gather(key, np.int64(space), np.asarray(weights, dtype=np.float64))
+
+
+def group_ids_columns(columns, n: int, limit: int | None = None):
+    """Like :func:`group_ids` for ``(values, lo, span)`` columns (see :func:`fold_columns`)."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if limit is None:
+        limit = default_limit(n)
+    key, space = fold_columns(columns, n, limit)
+    g, sizes = _renumber_lookup(key, np.int64(max(space, 1)))
+    return key.astype(np.int64), sizes
+
+
+def group_ids(codes: np.ndarray, cards: np.ndarray, limit: int | None = None):
+    """Dense class ids for rows of ``codes`` (shape ``(m, n)``, non-negative integers).
+
+    ``cards[j]`` bounds column j: ``0 <= codes[j] < cards[j]``. ``limit`` is the largest
+    key space indexed by a lookup table (default ``max(2 n, 2**16)``); a tiny limit forces
+    the hash-table path (used by the tests).
+
+    Returns ``(gid, sizes)``: ``gid`` int64 of length n with values ``0 .. g-1`` in order of
+    first appearance; ``sizes`` int64 of length g.
+    """
+    codes = np.asarray(codes)
+    if codes.ndim != 2:
+        raise ValueError("codes must be 2-D (columns, rows)")
+    m, n = codes.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if m == 0:
+        return np.zeros(n, dtype=np.int64), np.array([n], dtype=np.int64)
+    cards = np.asarray(cards, dtype=np.int64)
+    if limit is None:
+        limit = default_limit(n)
+    limit = max(int(limit), int(cards.max()), 1)
+    return group_ids_columns([(codes[j], 0, cards[j]) for j in range(m)], n, limit)

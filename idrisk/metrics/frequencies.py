@@ -30,29 +30,30 @@ without weights). How a missing value matches is the *missing-value convention*:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
-from .._encode import Encoded, encode
-from .._kernels.groups import gather, group_ids, group_sums
-from .._validation import as_frame, check_columns, check_fraction, check_missing, check_weights
+from .._encode import Encoded, encode, key_columns
+from .._kernels.groups import (
+    default_limit,
+    fold_columns,
+    gather,
+    group_ids_columns,
+    group_sums,
+    key_counts,
+)
+from .._validation import as_column_list, as_frame, check_columns, check_fraction, check_missing, check_weights
+from ..exceptions import DataValidationError, IdRiskWarning, PerformanceWarning
 
 __all__ = ["frequencies", "class_ids", "frequency_arrays"]
 
-
-def _prepare(data, quasi_identifiers):
-    if isinstance(data, Encoded):
-        enc = data.subset(check_columns_enc(data, quasi_identifiers))
-        return None, enc
-    frame = as_frame(data)
-    qis = check_columns(frame, quasi_identifiers)
-    return frame, encode(frame, qis)
+#: number of distinct missing-value patterns above which missing="wildcard" warns
+_MANY_PATTERNS = 64
 
 
 def check_columns_enc(enc: Encoded, qis):
-    from .._validation import as_column_list
-    from ..exceptions import DataValidationError
-
     cols = as_column_list(qis, role="quasi-identifier")
     missing = [str(c) for c in cols if c not in enc.codes]
     if missing:
@@ -60,32 +61,43 @@ def check_columns_enc(enc: Encoded, qis):
     return cols
 
 
+def _enc_columns(enc: Encoded, qis):
+    """Encoded codes as fold columns: a missing code (-1) is one more value."""
+    return [(enc.codes[c], -1, enc.n_levels[c] + 1) for c in qis]
+
+
 def class_ids(enc: Encoded, qis, missing: str = "category"):
     """Dense equivalence-class ids and sizes over ``qis`` (``"category"`` or ``"never"``).
 
-    Returns ``(gid, sizes)``; with ``"never"`` every record with a missing QI is its own class.
+    Returns ``(gid, sizes)``: ``gid`` int64, one id per record in ``0 .. g-1`` in order of
+    first appearance, and ``sizes`` int64 of length g. With ``"never"`` every record with
+    a missing QI is its own class.
     """
     check_missing(missing)
     if missing == "wildcard":
         raise ValueError("wildcard matching does not partition records into classes")
-    mat, cards = enc.codes_for(qis, "category")
-    if missing == "category":
-        return group_ids(mat, cards)
-    anymiss = np.zeros(enc.n_rows, dtype=bool)
-    for c in qis:
-        anymiss |= enc.codes[c] < 0
-    if not anymiss.any():
-        return group_ids(mat, cards)
-    # rows with a missing value get a unique extra code on a synthetic column
-    extra = np.zeros(enc.n_rows, dtype=np.int32)
-    extra[anymiss] = np.arange(1, int(anymiss.sum()) + 1, dtype=np.int32)
-    mat = np.vstack([mat, extra[None, :]])
-    cards = np.append(cards, int(anymiss.sum()) + 1)
-    return group_ids(mat, cards)
+    n = enc.n_rows
+    columns = _enc_columns(enc, qis)
+    if missing == "never":
+        anymiss = np.zeros(n, dtype=bool)
+        for c in qis:
+            anymiss |= enc.codes[c] < 0
+        n_any = int(anymiss.sum())
+        if n_any:
+            # rows with a missing value get a unique extra code on a synthetic column
+            extra = np.zeros(n, dtype=np.int64)
+            extra[anymiss] = np.arange(1, n_any + 1, dtype=np.int64)
+            columns.append((extra, 0, n_any + 1))
+    return group_ids_columns(columns, n)
 
 
 def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
-    """fk and Fk under sdcMicro freqCalc's asymmetric wildcard rule (see module docstring)."""
+    """fk and Fk (float64) under sdcMicro freqCalc's asymmetric wildcard rule (module docstring).
+
+    Cost: one grouping of all records, plus for every distinct missing-value pattern p
+    one grouping on the variables p observes, plus one small grouping per pair of
+    patterns (over the records with those patterns only).
+    """
     n = enc.n_rows
     m = len(qis)
     wt = np.ones(n) if w is None else w
@@ -94,15 +106,12 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
     complete = n_miss == 0
     allna = n_miss == m
     some = ~complete & ~allna
-    fk = np.zeros(n, dtype=np.float64)
-    Fk = np.zeros(n, dtype=np.float64)
     total_w = float(wt.sum())
 
     # same key (identical values and NA positions) counts 1 for everyone
-    gid, sizes = class_ids(enc, qis, "category")
-    wsum = group_sums(gid, len(sizes), wt)
-    fk += sizes[gid]
-    Fk += wsum[gid]
+    key, space = fold_columns(_enc_columns(enc, qis), n)
+    fk_i, Fk = key_counts(key, space, default_limit(n), wt)
+    fk = fk_i.astype(np.float64)
 
     if m == 1:
         # one key variable: NA records match everything, complete records get alpha * #NA
@@ -119,40 +128,50 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
         # distinct NA patterns among the some-NA records
         patterns, pat_of = np.unique(miss[:, some_idx].T, axis=0, return_inverse=True)
         pat_of = pat_of.ravel()
-        members = [some_idx[pat_of == p] for p in range(len(patterns))]
-        mat_cat, cards_cat = enc.codes_for(qis, "category")
+        if len(patterns) > _MANY_PATTERNS:
+            warnings.warn(
+                f"{len(patterns)} distinct patterns of missing values among the quasi-identifiers: "
+                "missing='wildcard' costs one pass over the data per pattern and one comparison per "
+                "pair of patterns; consider missing='category' if the missing values are observable",
+                PerformanceWarning,
+                stacklevel=4,
+            )
+        order = np.argsort(pat_of, kind="stable")
+        bounds = np.searchsorted(pat_of[order], np.arange(len(patterns) + 1))
+        members = [some_idx[order[bounds[p]:bounds[p + 1]]] for p in range(len(patterns))]
         comp_idx = np.flatnonzero(complete)
+        comp_w = wt[comp_idx]
         for p, pat in enumerate(patterns):
-            obs = np.flatnonzero(~pat)
+            obs = [qis[j] for j in np.flatnonzero(~pat)]
             rows_p = members[p]
             # complete records vs pattern-p records, on the variables p observes
             if comp_idx.size:
-                rows = np.concatenate([comp_idx, rows_p])
-                g, sz = group_ids(mat_cat[np.ix_(obs, rows)], cards_cat[obs])
-                nc = len(comp_idx)
+                gid, sz = group_ids_columns(_enc_columns(enc, obs), n)
                 ng = len(sz)
-                cnt_c = np.bincount(g[:nc], minlength=ng).astype(np.float64)
-                w_c = np.bincount(g[:nc], weights=wt[comp_idx], minlength=ng)
-                cnt_p = np.bincount(g[nc:], minlength=ng).astype(np.float64)
-                w_p = np.bincount(g[nc:], weights=wt[rows_p], minlength=ng)
+                g_c, g_p = gid[comp_idx], gid[rows_p]
+                cnt_c = np.bincount(g_c, minlength=ng).astype(np.float64)
+                w_c = np.bincount(g_c, weights=comp_w, minlength=ng)
+                cnt_p = np.bincount(g_p, minlength=ng).astype(np.float64)
+                w_p = np.bincount(g_p, weights=wt[rows_p], minlength=ng)
                 # some-NA r gets every compatible complete record at full weight
-                fk[rows_p] += cnt_c[g[nc:]]
-                Fk[rows_p] += w_c[g[nc:]]
+                fk[rows_p] += cnt_c[g_p]
+                Fk[rows_p] += w_c[g_p]
                 # complete r gets alpha per compatible pattern-p record
-                fk[comp_idx] += alpha * cnt_p[g[:nc]]
-                Fk[comp_idx] += alpha * w_p[g[:nc]]
+                fk[comp_idx] += alpha * cnt_p[g_c]
+                Fk[comp_idx] += alpha * w_p[g_c]
             # some-NA r vs some-NA s of another pattern q: alpha if compatible
             for q in range(len(patterns)):
                 if q == p:
                     continue
-                both = np.flatnonzero(~pat & ~patterns[q])
+                both = [qis[j] for j in np.flatnonzero(~pat & ~patterns[q])]
                 rows_q = members[q]
-                if both.size == 0:
+                if not both:
                     fk[rows_p] += alpha * len(rows_q)
                     Fk[rows_p] += alpha * float(wt[rows_q].sum())
                     continue
                 rows = np.concatenate([rows_p, rows_q])
-                g, sz = group_ids(mat_cat[np.ix_(both, rows)], cards_cat[both])
+                sub = [(enc.codes[c][rows], 0, enc.n_levels[c]) for c in both]
+                g, sz = group_ids_columns(sub, len(rows))
                 npp = len(rows_p)
                 cnt_q = np.bincount(g[npp:], minlength=len(sz)).astype(np.float64)
                 w_q = np.bincount(g[npp:], weights=wt[rows_q], minlength=len(sz))
@@ -168,28 +187,68 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
     return fk, Fk
 
 
+def _fk_dtype(missing: str, alpha: float):
+    """fk is fractional only under the wildcard rule with alpha < 1 (decided by the
+    parameters, never by the data)."""
+    return np.float64 if (missing == "wildcard" and alpha != 1.0) else np.int64
+
+
+def _finish(fk, Fk, weights, missing, alpha):
+    dt = _fk_dtype(missing, alpha)
+    fk = np.asarray(fk).astype(dt, copy=False)
+    if weights is None:
+        Fk = fk
+    return fk, np.asarray(Fk, dtype=np.float64) if weights is not None else Fk
+
+
 def frequency_arrays(enc: Encoded, qis, *, weights: np.ndarray | None = None,
                      missing: str = "category", alpha: float = 1.0):
     """``(fk, Fk)`` as NumPy arrays for already encoded data (no validation of ``enc``).
 
-    ``fk`` is int64 unless ``missing="wildcard"`` with ``alpha < 1`` (then float64).
-    ``Fk`` is float64 when weights are given, else equal to ``fk``.
+    ``fk`` is float64 when ``missing="wildcard"`` and ``alpha < 1``, else int64 (whatever
+    the data). ``Fk`` is float64 when weights are given, else a copy of ``fk``.
     """
     check_missing(missing)
-    has_na = any(enc.codes[c].min() < 0 for c in qis)
+    fk, Fk = _frequency_arrays(enc, qis, weights, missing, alpha)
+    return fk, (Fk.copy() if Fk is fk else Fk)
+
+
+def _frequency_arrays(enc: Encoded, qis, weights, missing: str, alpha: float):
+    """frequency_arrays without the copy: without weights ``Fk is fk``."""
+    qis = list(qis)
+    n = enc.n_rows
+    has_na = any(enc.n_levels[c] == 0 or enc.codes[c].min() < 0 for c in qis) if n else False
     if missing == "wildcard" and has_na:
         fk, Fk = _wildcard(enc, qis, weights, alpha)
-        if alpha == 1.0:
-            fk = fk.astype(np.int64)
-        if weights is None:
-            Fk = fk.copy()
-        return fk, Fk
-    gid, sizes = class_ids(enc, qis, "never" if missing == "never" else "category")
-    fk = gather(sizes, gid)
-    if weights is None:
-        return fk, fk.copy()
-    Fk = gather(group_sums(gid, len(sizes), weights), gid)
-    return fk, Fk
+        return _finish(fk, Fk, weights, missing, alpha)
+    if missing == "never" and has_na:
+        gid, sizes = class_ids(enc, qis, "never")
+        fk = gather(sizes, gid)
+        Fk = None if weights is None else gather(group_sums(gid, len(sizes), weights), gid)
+        return _finish(fk, Fk, weights, missing, alpha)
+    limit = default_limit(n)
+    key, space = fold_columns(_enc_columns(enc, qis), n, limit)
+    fk, Fk = key_counts(key, space, limit, weights)
+    return _finish(fk, Fk, weights, missing, alpha)
+
+
+def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
+    """fk, Fk straight from the frame: fused encoding + grouping when it is exact."""
+    n = len(frame)
+    limit = default_limit(n)
+    cols = key_columns(frame, qis, limit)
+    if missing == "category" or not any(c[3] for c in cols):
+        # no missing value, or missing is a category: all three conventions are one partition
+        key, space = fold_columns([c[:3] for c in cols], n, limit)
+        if w is None and _fk_dtype(missing, alpha) is np.int64:
+            block, _ = key_counts(key, space, limit, None, copies=2)  # fk and Fk rows, one pass
+            return block, block
+        fk, Fk = key_counts(key, space, limit, w)
+        return _finish(fk, Fk, w, missing, alpha)
+    with warnings.catch_warnings():  # key_columns has warned about these columns already
+        warnings.simplefilter("ignore", IdRiskWarning)
+        enc = encode(frame, qis, warn_identifiers=False)
+    return _frequency_arrays(enc, qis, w, missing, alpha)
 
 
 def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "category",
@@ -229,10 +288,29 @@ def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "catego
     """
     check_missing(missing)
     alpha = check_fraction(alpha, name="alpha")
-    frame, enc = _prepare(data, quasi_identifiers)
-    qis = list(enc.names)
-    w = check_weights(frame, weights) if (frame is not None and weights is not None) else (
-        None if weights is None else np.asarray(weights, dtype=np.float64))
-    fk, Fk = frequency_arrays(enc, qis, weights=w, missing=missing, alpha=alpha)
-    return pd.DataFrame({"fk": fk, "Fk": Fk if w is not None else Fk.astype(fk.dtype)},
-                        index=enc.index)
+    if isinstance(data, Encoded):
+        qis = check_columns_enc(data, quasi_identifiers)
+        enc = data.subset(qis)
+        index = enc.index
+        w = None
+        if weights is not None:
+            if isinstance(weights, str):
+                raise DataValidationError(
+                    "weights must be an array of one weight per row when data is already encoded")
+            w = check_weights(pd.DataFrame(index=index), weights)
+        fk, Fk = _frequency_arrays(enc, qis, w, missing, alpha)
+    else:
+        frame = as_frame(data)
+        qis = check_columns(frame, quasi_identifiers)
+        w = check_weights(frame, weights)
+        index = frame.index
+        fk, Fk = _frame_arrays(frame, qis, w, missing, alpha)
+    if Fk is fk:  # no weights: one (2, n) block holds fk and Fk = fk
+        if fk.ndim == 2:
+            both = fk
+        else:
+            both = np.empty((2, len(fk)), dtype=fk.dtype)
+            both[0] = fk
+            both[1] = fk
+        return pd.DataFrame(both.T, index=index, columns=["fk", "Fk"], copy=False)
+    return pd.DataFrame({"fk": fk, "Fk": Fk}, index=index, copy=False)
