@@ -408,14 +408,25 @@ def social_media_profiles(population: pd.DataFrame, n_profiles: int, *, seed: in
         moved = rng.random(len(rows)) < 1 - (1 - school_move_rate) ** lag
         stale_school = phase_change | moved
         # the school then: another school of the (then) phase in the same LA
-        then_key = np.where(special, "special", then_phase)
-        keys = (frame["la_code"].astype(str) + "|" + frame["school_phase"].astype(str)).to_numpy()
-        tk = np.char.add(np.char.add(true["_la"].to_numpy().astype(str), "|"),
-                         then_key.astype(str))
+        then_key = np.where(special, "special", then_phase).astype(str)
+        f_phase = frame["school_phase"].astype(str)
         idx = np.flatnonzero(stale_school)
         if idx.size:
-            cand = _pick_in_group(rng, tk[idx], keys, frame["urn"].to_numpy(),
-                                  exclude=true["urn"].to_numpy()[idx])
+            # a school of the phase then, in the same LA, else the region, else anywhere
+            cand = np.full(idx.size, -1, dtype=np.int64)
+            for area_col, t_area in (("la_code", "_la"), ("region", "_region"), (None, None)):
+                todo = cand < 0
+                if not todo.any():
+                    break
+                if area_col is None:
+                    keys = f_phase.to_numpy()
+                    tk = then_key[idx[todo]]
+                else:
+                    keys = (frame[area_col].astype(str) + "|" + f_phase).to_numpy()
+                    tk = np.char.add(np.char.add(
+                        true[t_area].to_numpy()[idx[todo]].astype(str), "|"), then_key[idx[todo]])
+                cand[todo] = _pick_in_group(rng, tk, keys, frame["urn"].to_numpy(),
+                                            exclude=true["urn"].to_numpy()[idx[todo]].astype(np.int64))
             ok = cand >= 0
             true.loc[idx[ok], "urn"] = cand[ok]
             stale_school[idx[~ok]] = False
