@@ -212,6 +212,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     aux = np.zeros(n_l, dtype=np.int64)   # last row, then fill cursor
     stamp = np.zeros(n_l, dtype=np.int64)
     lpos = np.full(n_l, -1, dtype=np.int32)
+    acols = np.empty(m, dtype=np.int64)
     st = 0
     max_depth = m + 2
     # stack of nodes
@@ -277,18 +278,22 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             stamp[it] = st
             colset |= np.int64(1) << rank_col[it]
         colset &= ~mask
+        na = 0
+        for c in range(m):
+            if (colset >> c) & 1:
+                acols[na] = c
+                na += 1
         tot = 0
         for q in range(par_rows.shape[0]):
             r = par_rows[q]
             wr = w[r]
             tot += wr
-            for c in range(m):
-                if (colset >> c) & 1:
-                    y = rank_of[r, c]
-                    if y >= 0 and stamp[y] == st:
-                        cnt[y] += wr
-                        cntd[y] += 1
-                        aux[y] = r
+            for t in range(na):
+                y = rank_of[r, acols[t]]
+                if y >= 0 and stamp[y] == st:
+                    cnt[y] += wr
+                    cntd[y] += 1
+                    aux[y] = r
         # candidates: items of support 1
         for j in range(a_lo, a_hi):
             it = lbuf[j]
@@ -335,23 +340,29 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 obuf = _grow_i64(obuf, o_top + nl + 1)
                 total_rows = 0
                 obuf[o_top] = r_top
+                fset = np.int64(0)
                 for j in range(nl):
                     it = lbuf[l_top + j]
                     if lim[l_top + j] >= 1:
+                        fset |= np.int64(1) << rank_col[it]
                         lpos[it] = j
                         aux[it] = r_top + total_rows
                         total_rows += cntd[it]
                     obuf[o_top + j + 1] = r_top + total_rows
                 if r_top + total_rows > rbuf.shape[0]:
                     rbuf = _grow_i32(rbuf, r_top + total_rows)
+                nf = 0
+                for c in range(m):
+                    if (fset >> c) & 1:
+                        acols[nf] = c
+                        nf += 1
                 for q in range(par_rows.shape[0]):
                     r = par_rows[q]
-                    for c in range(m):
-                        if (colset >> c) & 1:
-                            y = rank_of[r, c]
-                            if y >= 0 and stamp[y] == st and lpos[y] >= 0:
-                                rbuf[aux[y]] = r
-                                aux[y] += 1
+                    for t in range(nf):
+                        y = rank_of[r, acols[t]]
+                        if y >= 0 and lpos[y] >= 0:
+                            rbuf[aux[y]] = r
+                            aux[y] += 1
                 for j in range(nl):
                     lpos[lbuf[l_top + j]] = -1
         # reset the counters of this node
@@ -455,3 +466,37 @@ def finalize(cand_rows, cand_masks, n_rows, m, wt):
                     if (mk >> col) & 1:
                         contrib[r, col] += wk
     return score, contrib, n_msu
+
+
+@numba.njit(**NUMBA_OPTS)
+def record_table(n, rep, uniq_rows, d_score, d_contrib, d_nmsu, cap):
+    """Per-record result blocks from the per-distinct-row results.
+
+    Only records unique on the full key can have an MSU; ``uniq_rows`` lists their
+    distinct rows and ``rep[g]`` is the one record of distinct row ``g``. Every other
+    record keeps the zeros of ``np.zeros`` (untouched pages cost nothing).
+
+    Returns ``fblock`` float64 (2 + m, n): score, dis_score (left 0 here), then the share
+    of the score from MSUs containing each column; ``iblock`` int32 (cap, n): number of
+    MSUs of size 1..cap; ``min_size`` int32 (n,): smallest MSU size, 0 if none.
+    """
+    m = d_contrib.shape[1]
+    fblock = np.zeros((2 + m, n), dtype=np.float64)
+    iblock = np.zeros((cap, n), dtype=np.int32)
+    min_size = np.zeros(n, dtype=np.int32)
+    for q in range(uniq_rows.shape[0]):
+        g = uniq_rows[q]
+        i = rep[g]
+        s = d_score[g]
+        fblock[0, i] = s
+        if s > 0:
+            for j in range(m):
+                fblock[2 + j, i] = d_contrib[g, j] / s
+        ms = 0
+        for k in range(1, cap + 1):
+            v = d_nmsu[g, k]
+            iblock[k - 1, i] = v
+            if v > 0 and ms == 0:
+                ms = k
+        min_size[i] = ms
+    return fblock, iblock, min_size

@@ -332,52 +332,48 @@ def suda(data, quasi_identifiers, *, max_msu_size: int | None = None, dis_fracti
     wt = msu_weights(m, score)
     d_score, d_contrib, d_nmsu = find_msus(X, w, n_levels, cap, wt)
 
-    rec_score = d_score[gid]
-    rec_contrib_raw = d_contrib[gid]
-    rec_nmsu = d_nmsu[gid]
-    n_uniques = int((sizes == 1).sum())
+    uniq_rows = np.flatnonzero(sizes == 1)
+    fblock, iblock, min_sz = _k.record_table(np.int64(n), rep, uniq_rows, d_score, d_contrib, d_nmsu,
+                                             np.int64(cap))
+    rec_score = fblock[0]
+    n_uniques = len(uniq_rows)
     n_pairs = int(2 * (sizes == 2).sum())
-    dis_score = dis_suda_scores(rec_score, n_pairs, dis_fraction, m)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(rec_score[:, None] > 0, rec_contrib_raw / np.where(rec_score > 0, rec_score, 1.0)[:, None], 0.0)
-
-    cols = {}
-    cols["score"] = rec_score
-    cols["dis_score"] = dis_score
-    for j, c in enumerate(qis):
-        cols[f"{c}_contribution"] = share[:, j]
-    any_msu = rec_nmsu[:, 1:].sum(axis=1) > 0
-    for k in range(1, cap + 1):
-        cols[f"msu_size_{k}"] = rec_nmsu[:, k]
-    first = np.argmax(rec_nmsu[:, 1:] > 0, axis=1) + 1
-    min_size = pd.array(np.where(any_msu, first, 0), dtype="Int64")
-    min_size[~any_msu] = pd.NA
-    cols["min_msu_size"] = min_size
-    scores = pd.DataFrame(cols, index=frame.index)
-
+    fblock[1] = dis_suda_scores(rec_score, n_pairs, dis_fraction, m)
+    fnames = ["score", "dis_score"] + [f"{c}_contribution" for c in qis]
+    inames = [f"msu_size_{k}" for k in range(1, cap + 1)]
+    min_size = pd.arrays.IntegerArray(min_sz.astype(np.int64), min_sz == 0)
+    scores = pd.concat(
+        [pd.DataFrame(fblock.T, index=frame.index, columns=fnames, copy=False),
+         pd.DataFrame(iblock.T, index=frame.index, columns=inames, copy=False),
+         pd.DataFrame({"min_msu_size": min_size}, index=frame.index)],
+        axis=1, copy=False,
+    )
+    # per-record unnormalised contributions c_iv * score_i, from the distinct rows
+    rec_of_uniq = rep[uniq_rows]  # the one record of each unique distinct row
+    raw_u = d_contrib[uniq_rows]
     # attribute contributions (sdcMicro suda2.R)
-    total = rec_score.sum()
-    per_var = rec_contrib_raw.sum(axis=0)
+    total = d_score[uniq_rows].sum()
+    per_var = raw_u.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         attr = 100.0 * per_var / total if total > 0 else np.full(m, np.nan)
     attribute_contributions = pd.Series(attr, index=pd.Index(qis, name="variable"), name="contribution")
     rows = []
     for j, c in enumerate(qis):
         nl = enc.n_levels[c]
-        codes = enc.codes[c]
+        codes = enc.codes[c][rec_of_uniq]
         ok = codes >= 0
-        per_level = np.bincount(codes[ok], weights=rec_contrib_raw[ok, j], minlength=nl)
+        per_level = np.bincount(codes[ok], weights=raw_u[ok, j], minlength=nl)
         levels = enc.levels[c]
         if levels is None:  # many integer levels: codes are in ascending value order
             levels = np.unique(frame[c].dropna().to_numpy())
         order, vals = _sorted_levels(levels, nl)
-        tot_v = rec_contrib_raw[:, j].sum()
+        tot_v = raw_u[:, j].sum()
         for code in order:
             value = vals[code] if vals is not None else int(code)
             pct = 100.0 * per_level[code] / tot_v if tot_v > 0 else float("nan")
             rows.append((c, value, pct))
     attribute_level_contributions = pd.DataFrame(rows, columns=["variable", "value", "contribution"])
-    msu_counts = {k: int(rec_nmsu[:, k].sum()) for k in range(1, cap + 1)}
+    msu_counts = {k: int(d_nmsu[uniq_rows, k].sum()) for k in range(1, cap + 1)}
     dis = (n_uniques * dis_fraction / (n_uniques * dis_fraction + n_pairs * (1 - dis_fraction))
            if (n_uniques + n_pairs) > 0 else float("nan"))
     return SudaResult(
