@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -29,6 +32,8 @@ _M_CLIP = 1e-6
 DEFAULT_M = 0.95
 _U_SAMPLE = 200_000
 _TIE_TOL = 1e-9
+#: below this many records (extract + auxiliary) the kernels run on one thread
+_PARALLEL_MIN = 50_000
 
 
 def _truth_array(extract: pd.DataFrame, aux: pd.DataFrame) -> np.ndarray:
@@ -132,6 +137,20 @@ def _estimate_m(fields, passes, gamma, pe, pa, n_a):
     return m, info
 
 
+@contextlib.contextmanager
+def _threads_for(size: int):
+    """One numba thread for small inputs: waking the thread pool costs more than the work."""
+    if size >= _PARALLEL_MIN:
+        yield
+        return
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
 def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: int = 0,
                       sampling_fraction: float | None = None,
                       max_pairs: int = DEFAULT_MAX_PAIRS) -> IntruderResult:
@@ -174,9 +193,9 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
     With response knowledge ``P(b | a) = 2^W_ab / sum_b' 2^W_ab'`` over the target's
     candidates (domain 5.3). Without it, "the target is not in the extract" is one more
     hypothesis: with ``pi`` = ``membership_prior`` and a uniform prior ``pi / n`` on each
-    extract record, ``P(b | a) = 2^W_ab / (sum_b' 2^W_ab' + (1 - pi) n / pi)``, which is the
-    Splink posterior ``lambda 2^W / (lambda 2^W + 1 - lambda)`` with ``lambda = pi / n`` when
-    a target has one candidate. recordlinkage's ``ECMClassifier`` classifies each pair on
+    extract record, ``P(b | a) = 2^W_ab / (sum_b' 2^W_ab' + (1 - pi) n / pi)``. For a target
+    with one candidate this is Splink's posterior ``lambda 2^W / (lambda 2^W + 1 - lambda)``
+    with ``lambda / (1 - lambda) = pi / ((1 - pi) n)`` (WE7 is tested this way). recordlinkage's ``ECMClassifier`` classifies each pair on
     its own (no normalisation over a target's candidates), so its claims can differ; the
     EM estimates themselves match it (tests).
     """
@@ -204,6 +223,12 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
             f"(auxiliary columns: {', '.join(map(str, aux.columns[:30]))})"
         )
     truth = _truth_array(ext, aux)
+    with _threads_for(len(ext) + len(aux)):
+        return _simulate(ext, aux, scenario, truth, seed, pi, max_pairs)
+
+
+def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
+    kv = list(scenario.known_variables)
     n_e, n_a = len(ext), len(aux)
     fields = prepare_fields(ext, aux, scenario)
     ptr, pe, pp, per_pass = candidate_pairs(fields, scenario.blocking, n_e, n_a, max_pairs=max_pairs)
@@ -333,7 +358,9 @@ def run_scenarios(extract, population, scenarios, *, seed: int = 0, n_repeats: i
     attacked with true outside knowledge): with response knowledge the targets are drawn
     from the population records that are in the extract; without it from the whole
     population (non-members included, with truth -1). Records are matched between the
-    two tables on ``id_column``. The scenario's divergence, the target sample and the
+    two tables on ``id_column``. A scenario without response knowledge and without a
+    ``membership_prior`` uses the extract's share of the population, ``n / N`` (extract and
+    population sizes are published), since that is the chance a target is in the extract. The scenario's divergence, the target sample and the
     tie-breaking derive from ``seed`` and the repeat number.
 
     Parameters
@@ -392,6 +419,9 @@ def run_scenarios(extract, population, scenarios, *, seed: int = 0, n_repeats: i
         else:
             pos = pool[_target_positions(pop.iloc[pool], sc.targets, rng)]
         aux = _build(pop, truth_all, pos, sc, rng, pop)
+        if not sc.response_knowledge and sc.membership_prior is None:
+            # targets come from the population: P(in extract) is the published share n/N
+            sc = dataclasses.replace(sc, membership_prior=min(pi, 1.0))
         res = simulate_intruder(ext, aux, sc, seed=s_i, sampling_fraction=pi, max_pairs=max_pairs)
         row = {"scenario": sc.name, "repeat": r, "seed": s_i, "n_targets": res.n_targets,
                "n_targets_in_extract": res.n_targets_in_extract}

@@ -58,17 +58,21 @@ def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pair
         ``max_pairs`` pairs.
     """
     byname = {f.name: f for f in fields}
-    problems = []
-    for p in passes:
+    useless = {}
+    for i, p in enumerate(passes):
+        why = []
         for v in p:
             f = byname[v]
             if (f.codes_a < 0).all():
-                problems.append(f"`{v}` is missing in every auxiliary record")
+                why.append(f"`{v}` is missing in every auxiliary record")
             if (f.codes_e < 0).all():
-                problems.append(f"`{v}` is missing in every extract record")
-    if problems:
+                why.append(f"`{v}` is missing in every extract record")
+        if why:
+            useless[i] = why
+    if len(useless) == len(passes):
         raise DataValidationError(
-            "blocking cannot form any block: " + "; ".join(sorted(set(problems)))
+            "blocking cannot form any block: "
+            + "; ".join(sorted({w for ws in useless.values() for w in ws}))
             + ". Block on variables the intruder actually holds."
         )
     n_pass = len(passes)

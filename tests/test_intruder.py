@@ -1,0 +1,320 @@
+"""Simulated intruder: sanity identities (domain 5.3 step 6), WE3, WE7, kernels vs references, ECM."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import numpy.testing as npt
+import pandas as pd
+import pytest
+import recordlinkage
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import naive_intruder as naive
+from idrisk._kernels import linkage as K
+from idrisk.exceptions import DataQualityWarning, DataValidationError
+from idrisk.intruder import IntruderScenario, make_auxiliary, simulate_intruder
+from idrisk.intruder.blocking import candidate_pairs, candidate_pairs_recordlinkage
+from idrisk.intruder.compare import compare_pairs, prepare_fields
+from idrisk.intruder.fellegi_sunter import field_weights, fit_em, match_probability, prior_weight
+
+# WE3 (domain.md section 9): 5-row pupil toy, keys (sex, yob, eth, fsm)
+WE3 = pd.DataFrame({
+    "sex": ["F", "F", "M", "M", "F"],
+    "yob": [2012, 2012, 2012, 2013, 2013],
+    "eth": ["WHIT", "WHIT", "ASIA", "WHIT", "WHIT"],
+    "fsm": ["N", "N", "N", "Y", "Y"],
+    "sen": ["N", "K", "N", "E", "N"],
+}, index=[11, 12, 13, 14, 15])
+KEYS = ["sex", "yob", "eth", "fsm"]
+
+
+def _exact(keys, tau=0.5):
+    return IntruderScenario(name="exact", known_variables=keys, claim_threshold=tau)
+
+
+# --------------------------------------------------------------------------- WE3 / identities
+
+def test_we3_threshold_half_claims_n1_plus_n2():
+    sc = _exact(KEYS)
+    aux = make_auxiliary(WE3, sc, seed=0)
+    r = simulate_intruder(WE3, aux, sc, seed=0)
+    # P = 1/f: classes (2, 2, 1, 1, 1) -> claims C = n1 + n2 = 3 + 2 records
+    assert r.claims == 5
+    assert r.expected_correct == pytest.approx(3 + 2 / 2)  # E[TP] = n1 + n2/2 = 4
+    assert r.unique_matches == 3 and r.unique_matches_correct == 3
+    assert r.sample_uniques == 3 and r.sample_pairs == 1
+    assert r.skinner_elliot_theta == pytest.approx(1.0)  # census: pi = 1
+    assert r.correct_claims in (3, 4, 5)
+    assert r.high_confidence_correct == 3  # the three sample uniques, P = 1
+    bc = r.by_confidence.set_index("band")
+    assert bc.loc["0.5-0.7", "claims"] == 2 and bc.loc[">=0.9", "claims"] == 3
+
+
+def test_we3_threshold_zero_expected_tp_is_number_of_classes():
+    sc = _exact(KEYS, tau=0.0)
+    aux = make_auxiliary(WE3, sc, seed=0)
+    r = simulate_intruder(WE3, aux, sc, seed=0)
+    assert r.claims == 5
+    assert r.expected_correct == pytest.approx(4.0)  # J = 4 classes
+
+
+def test_random_tie_breaking_expected_tp_over_seeds():
+    """E[TP] = J: the pair (rows 1, 2) is resolved correctly half of the time."""
+    sc = _exact(KEYS, tau=0.0)
+    tps = []
+    for seed in range(200):
+        aux = make_auxiliary(WE3, sc, seed=seed)
+        tps.append(simulate_intruder(WE3, aux, sc, seed=seed).correct_claims)
+    tps = np.array(tps)
+    assert set(np.unique(tps)) <= {3, 4, 5}
+    # TP = 3 + Binomial(2, 1/2): mean 4, sd of the mean 0.71 / sqrt(200) = 0.05
+    assert abs(tps.mean() - 4.0) < 0.2
+    assert 0.1 < (tps == 5).mean() < 0.4  # P(both tied targets right) = 1/4
+
+
+frames = st.integers(min_value=1, max_value=40).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.integers(0, 2), min_size=n, max_size=n),
+    st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n),
+    st.lists(st.integers(0, 1), min_size=n, max_size=n),
+))
+
+
+@settings(max_examples=40, deadline=None)
+@given(frames, st.sampled_from([0.0, 0.5, 0.34]), st.integers(0, 3))
+def test_identities_on_random_frames(data, tau, seed):
+    """Zero divergence, exact full-key blocking: P = 1/f, claims f <= 1/tau, uniques correct."""
+    n, x, y, z = data
+    ext = pd.DataFrame({"x": x, "y": y, "z": z}, index=np.arange(n)[::-1] * 3 + 7)
+    ext_before = ext.copy()
+    keys = ["x", "y", "z"]
+    sc = _exact(keys, tau=tau)
+    aux = make_auxiliary(ext, sc, seed=seed)
+    r = simulate_intruder(ext, aux, sc, seed=seed)
+    pd.testing.assert_frame_equal(ext, ext_before)
+    # reference class sizes: a missing value never matches in blocking, so rows with a
+    # missing key have no candidate at all
+    has_na = ext[keys].isna().any(axis=1).to_numpy()
+    f = naive.exact_link_probabilities(ext, ext, keys)
+    f = np.where(has_na, 0, f)
+    ok = f > 0
+    c, etp = naive.claim_summary(f[ok], tau)
+    assert r.claims == c
+    assert r.expected_correct == pytest.approx(etp)
+    assert r.targets_without_candidates == int((~ok).sum())
+    assert r.unique_matches == int((f == 1).sum()) == r.unique_matches_correct
+    # every sample-unique target is claimed and correct
+    assert r.high_confidence_correct >= int((f == 1).sum())
+    assert r.correct_claims >= int((f == 1).sum())
+    json.dumps(r.to_dict())
+
+
+# --------------------------------------------------------------------------- WE7
+
+def test_we7_fellegi_sunter_claim():
+    m = np.array([0.98, 0.95, 0.90, 0.90])
+    u = np.array([0.5, 1 / 12, 1 / 60, 0.40])
+    agree, dis = field_weights(m, u)
+    npt.assert_allclose(agree[:3], [0.9709, 3.5110, 5.7549], atol=1e-4)
+    assert dis[3] == pytest.approx(-2.5850, abs=1e-4)
+    W = agree[:3].sum() + dis[3]
+    assert W == pytest.approx(7.6517, abs=1e-4)
+    assert 2 ** W == pytest.approx(201.1, abs=0.1)
+    lam = 1 / 3000
+    assert prior_weight(lam) == pytest.approx(-11.5502, abs=1e-4)
+    assert prior_weight(lam) + W == pytest.approx(-3.8985, abs=1e-4)
+    assert match_probability(prior_weight(lam) + W) == pytest.approx(0.0628, abs=1e-4)
+    W2 = agree.sum()
+    assert W2 == pytest.approx(11.4066, abs=1e-4)
+    assert match_probability(prior_weight(lam) + W2) == pytest.approx(0.4751, abs=1e-4)
+    # the scoring kernel gives the same posterior for a target with one candidate when
+    # "not in the extract" weighs (1 - lambda) / lambda
+    ptr = np.array([0, 1, 2], dtype=np.int64)
+    pe = np.array([0, 1], dtype=np.int64)
+    gamma = np.zeros((1, 2), dtype=np.int8)
+    best, prob, *_ = K.score_targets(ptr, pe, np.array([W, W2]), gamma, float(np.log2((1 - lam) / lam)),
+                                     np.zeros(2), 1e-9)
+    npt.assert_allclose(prob, [0.0628, 0.4751], atol=1e-4)
+    assert (prob < 0.5).all()  # no claim at tau = 0.5 either way
+
+
+# --------------------------------------------------------------------------- kernels vs references
+
+rows = st.lists(st.tuples(st.sampled_from([0, 1, 2, None]), st.sampled_from(["p", "q", None]),
+                          st.integers(0, 2)), min_size=1, max_size=25)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows, rows, st.sampled_from([[["a"]], [["a", "b"]], [["a"], ["b", "c"]], [["c"], ["a"], ["b"]]]))
+def test_blocking_matches_naive_and_recordlinkage(erows, arows, passes):
+    ext = pd.DataFrame(erows, columns=["a", "b", "c"]).astype({"a": "float64"})
+    aux = pd.DataFrame(arows, columns=["a", "b", "c"]).astype({"a": "float64"})
+    sc = IntruderScenario(name="t", known_variables=["a", "b", "c"], blocking=passes)
+    if (ext.isna() & aux.reindex(ext.index).isna()).all().any() and \
+            any(ext[c].isna().all() and aux[c].isna().all() for c in "abc"):
+        with pytest.raises(DataValidationError, match="no observed values"):
+            prepare_fields(ext, aux, sc)
+        return
+    fields = prepare_fields(ext, aux, sc)
+    dead = [p for p in passes if any(ext[v].isna().all() or aux[v].isna().all() for v in p)]
+    if len(dead) == len(passes):
+        with pytest.raises(DataValidationError, match="cannot form any block"):
+            candidate_pairs(fields, passes, len(ext), len(aux))
+        return
+    expected = naive.candidate_pairs(ext, aux, passes)
+    rl = candidate_pairs_recordlinkage(fields, passes, len(ext), len(aux))
+    assert {tuple(p) for p in rl} == expected
+    if not expected:
+        with pytest.raises(DataValidationError, match="no candidate pairs"):
+            candidate_pairs(fields, passes, len(ext), len(aux))
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        ptr, pe, pp, per_pass = candidate_pairs(fields, passes, len(ext), len(aux))
+    pa = K.expand_targets(ptr)
+    got = list(zip(pa.tolist(), pe.tolist()))
+    assert len(got) == len(set(got))  # each pair once
+    assert set(got) == expected
+    assert sum(per_pass) == len(expected)
+    # comparisons against the naive exact comparison
+    gamma = compare_pairs(fields, pe, pa)
+    for j, v in enumerate(["a", "b", "c"]):
+        ref = [naive.compare_exact(aux.at[a, v], ext.at[e, v]) for a, e in got]
+        npt.assert_array_equal(gamma[j], ref)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 4), st.integers(5, 300), st.integers(0, 10_000), st.booleans())
+def test_em_matches_naive(k, n, seed, fix_u):
+    rng = np.random.default_rng(seed)
+    match = rng.random(n) < 0.3
+    p = np.where(match[:, None], rng.uniform(0.6, 0.99, k), rng.uniform(0.01, 0.5, k))
+    gamma = (rng.random((n, k)) < p).astype(np.int8).T.copy()
+    gamma[rng.random(gamma.shape) < 0.1] = -1
+    # a field missing on every pair keeps its start values in both implementations
+    if (gamma < 0).all(axis=1).any():
+        return
+    r = fit_em(gamma, m0=0.9, u0=0.1, lam0=0.2, fix_u=fix_u, max_iter=60, atol=1e-8)
+    m, u, lam = naive.em(gamma, 0.9, 0.1, 0.2, fix_u=fix_u, max_iter=r.n_iter, atol=0.0)
+    npt.assert_allclose(r.m, m, atol=1e-8)
+    npt.assert_allclose(r.u, u, atol=1e-8)
+    assert r.lam == pytest.approx(lam, abs=1e-8)
+
+
+def test_em_matches_recordlinkage_ecm():
+    """Same m/u as ECMClassifier (init 'jaro', atol 1e-4) and the same classification."""
+    rng = np.random.default_rng(0)
+    n, k = 4000, 4
+    match = rng.random(n) < 0.2
+    p = np.where(match[:, None], [0.95, 0.9, 0.85, 0.8], [0.1, 0.3, 0.05, 0.5])
+    X = (rng.random((n, k)) < p).astype(np.int8)
+    df = pd.DataFrame(X, columns=list("abcd"))
+    ecm = recordlinkage.ECMClassifier(init="jaro", binarize=None, max_iter=100, atol=1e-4)
+    ecm.fit(df)
+    r = fit_em(X.T.copy(), m0=0.9, u0=0.1, lam0=0.1, max_iter=100, atol=1e-4)
+    npt.assert_allclose(r.m, [ecm.m_probs[c][1] for c in "abcd"], atol=1e-6)
+    npt.assert_allclose(r.u, [ecm.u_probs[c][1] for c in "abcd"], atol=1e-6)
+    assert r.lam == pytest.approx(ecm.p, abs=1e-6)
+    # classification: posterior > 1/2 with our parameters
+    lm = np.log(r.lam) + (X * np.log(r.m) + (1 - X) * np.log(1 - r.m)).sum(1)
+    lu = np.log(1 - r.lam) + (X * np.log(r.u) + (1 - X) * np.log(1 - r.u)).sum(1)
+    ours = set(np.flatnonzero(lm > lu))
+    theirs = set(ecm.predict(df).tolist())
+    assert ours == theirs and 0 < len(ours) < n
+    # the truth is mostly recovered (sanity of the simulated data, not of the estimator)
+    assert (np.isin(np.arange(n), list(ours)) == match).mean() > 0.9
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=8), st.integers(0, 1000), st.booleans())
+def test_scoring_matches_naive(sizes, seed, rk):
+    rng = np.random.default_rng(seed)
+    k = 3
+    ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n_pairs = int(ptr[-1])
+    n_e = 10
+    pe = rng.integers(0, n_e, n_pairs).astype(np.int64)
+    gamma = rng.integers(-1, 2, size=(k, n_pairs)).astype(np.int8)
+    codes_e = rng.integers(-1, 3, size=(k, n_e)).astype(np.int32)
+    m = rng.uniform(0.6, 0.99, k)
+    u = rng.uniform(0.05, 0.5, k)
+    agree, dis = field_weights(m, u)
+    W = K.pair_weights(gamma, pe, codes_e, agree.copy(), np.arange(k + 1, dtype=np.int64),
+                       np.zeros(k, dtype=np.bool_), dis)
+    rest = 0.0 if rk else 5.0
+    log2_rest = -np.inf if rk else float(np.log2(rest))
+    draw = rng.random(len(sizes))
+    best, prob, n_tied, n_cand, n_full, full_e = K.score_targets(ptr, pe, W, gamma, log2_rest, draw, 1e-9)
+    for a in range(len(sizes)):
+        s, t = ptr[a], ptr[a + 1]
+        assert n_cand[a] == t - s
+        if t == s:
+            assert best[a] == -1 and prob[a] == 0
+            continue
+        P = naive.link_probabilities([gamma[:, j].tolist() for j in range(s, t)], agree, dis, rest)
+        assert prob[a] == pytest.approx(P.max(), rel=1e-9)
+        top = np.flatnonzero(np.isclose(P, P.max(), rtol=1e-9, atol=0))
+        assert best[a] in pe[s:t][top]
+        assert n_tied[a] == len(top)
+        full = [j for j in range(s, t) if (gamma[:, j] == 1).all()]
+        assert n_full[a] == len(full)
+        if full:
+            assert full_e[a] == pe[full[-1]]
+
+
+def test_pair_weights_term_frequency_path():
+    """Agreement weighs log2(m / p_a) with p_a the share of the extract record's value."""
+    m = 0.9
+    p = np.array([0.1, 0.9])
+    tab = np.concatenate([np.log2(m) - np.log2(p), [np.log2(0.8 / 0.2)]])
+    off = np.array([0, 2, 3], dtype=np.int64)
+    codes_e = np.array([[0, 1, -1], [0, 0, 0]], dtype=np.int32)
+    gamma = np.array([[1, 1, 0, -1], [1, 0, 1, 1]], dtype=np.int8)
+    pe = np.array([0, 1, 2, 0], dtype=np.int64)
+    W = K.pair_weights(gamma, pe, codes_e, tab, off, np.array([True, False]), np.array([-3.0, -1.0]))
+    npt.assert_allclose(W, [np.log2(0.9 / 0.1) + 2, np.log2(0.9 / 0.9) - 1, -3 + 2, 2])
+
+
+@pytest.mark.parametrize("tf", [True, False])
+def test_term_frequency_end_to_end(tf):
+    """One block of 20, s rare ('r', 2 records) or common ('c', 18): P from the FS formula."""
+    ext = pd.DataFrame({"g": ["x"] * 20, "s": ["r"] * 2 + ["c"] * 18})
+    sc = IntruderScenario(name="tf", known_variables=["g", "s"], blocking=[["g"]],
+                          claim_threshold=0.0, term_frequency=tf)
+    aux = make_auxiliary(ext, sc, seed=1)
+    r = simulate_intruder(ext, aux, sc, seed=1)
+    m = r.em["m"]["s"]
+    u = 0.1 ** 2 + 0.9 ** 2  # sum_a p_E(a) p_A(a)
+    wd = np.log2((1 - m) / (1 - u))
+    wa_r = np.log2(m / 0.1) if tf else np.log2(m / u)
+    wa_c = np.log2(m / 0.9) if tf else np.log2(m / u)
+    p_r = 2 ** wa_r / (2 * 2 ** wa_r + 18 * 2 ** wd)
+    p_c = 2 ** wa_c / (18 * 2 ** wa_c + 2 * 2 ** wd)
+    assert r.claims == 20
+    assert r.expected_correct == pytest.approx(2 * p_r + 18 * p_c, rel=1e-9)
+
+
+def test_string_comparison_matches_recordlinkage_jarowinkler():
+    ext = pd.DataFrame({"blk": [1] * 7, "name": ["Smith", "Smyth", "Jones", "Johns", "Brown", "Taylor", None]})
+    aux = pd.DataFrame({"blk": [1, 1, 1], "name": ["Smiht", "Tailor", "Brwn"], "_truth_row": [0, 5, 4]})
+    sc = IntruderScenario(name="s", known_variables=["blk", "name"], blocking=[["blk"]],
+                          comparisons={"name": {"kind": "string", "threshold": 0.85}})
+    fields = prepare_fields(ext, aux, sc)
+    ptr, pe, pp, _ = candidate_pairs(fields, sc.blocking, 7, 3)
+    pa = K.expand_targets(ptr)
+    gamma = compare_pairs(fields, pe, pa)
+    idx = pd.MultiIndex.from_arrays([pa, pe])
+    comp = recordlinkage.Compare()
+    comp.string("name", "name", method="jarowinkler", threshold=0.85, label="name", missing_value=-1)
+    ref = comp.compute(idx, aux, ext)["name"].to_numpy()
+    npt.assert_array_equal(gamma[1], ref)
+    sims = [naive.jaro_winkler(aux.at[a, "name"], ext.at[e, "name"]) for a, e in zip(pa, pe) if ext.at[e, "name"]]
+    assert sum(s >= 0.85 for s in sims) == int((gamma[1] == 1).sum())
+    assert int((gamma[1] == 1).sum()) == 3  # Smiht~Smith (Smyth 0.83 < 0.85), Tailor~Taylor, Brwn~Brown
+    r = simulate_intruder(ext, aux, sc)
+    assert r.claims == 3 and r.correct_claims == 3
+    assert r.unique_matches == 3 and r.unique_matches_correct == 3
