@@ -68,22 +68,34 @@ def draw_categorical(rng: np.random.Generator, probs, size: int) -> np.ndarray:
     return np.searchsorted(cdf, rng.random(size), side="right").astype(np.int32)
 
 
-def calibrate_intercept(lin: np.ndarray, target: float, *, max_rows: int = 200_000) -> float:
-    """Intercept ``a`` such that ``mean(expit(lin + a)) == target`` (bisection).
+def calibrate_intercept(lin: np.ndarray, target: float, *, max_rows: int = 200_000,
+                        tol: float = 1e-12) -> float:
+    """Intercept ``a`` such that ``mean(expit(lin + a)) == target``.
 
-    Uses an evenly strided subsample of at most ``max_rows`` values of ``lin`` (deterministic).
+    Safeguarded Newton iteration (the mean is increasing and convex/concave in ``a``;
+    the step falls back to bisection of the current bracket whenever Newton would leave
+    it). Uses an evenly strided subsample of at most ``max_rows`` values (deterministic).
     """
     lin = np.asarray(lin, dtype=np.float64)
     if lin.shape[0] > max_rows:
         lin = lin[:: int(np.ceil(lin.shape[0] / max_rows))]
-    lo, hi = -30.0, 30.0
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        if expit(lin + mid).mean() < target:
-            lo = mid
+    lo, hi = -40.0, 40.0
+    a = float(np.log(target) - np.log1p(-target) - np.median(lin))
+    for _ in range(100):
+        p = expit(lin + a)
+        f = p.mean() - target
+        if abs(f) <= tol:
+            break
+        if f < 0:
+            lo = a
         else:
-            hi = mid
-    return 0.5 * (lo + hi)
+            hi = a
+        slope = (p * (1.0 - p)).mean()
+        step = a - f / slope if slope > 0 else 0.5 * (lo + hi)
+        a = step if lo < step < hi else 0.5 * (lo + hi)
+        if hi - lo < 1e-13:
+            break
+    return a
 
 
 def largest_remainder(total: int, shares) -> np.ndarray:

@@ -372,6 +372,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     dob_days = starts[y64] + offset
     del first_year
     dob = dob_days.astype("datetime64[ns]")
+    del offset
     birth_year = dob_days.astype("datetime64[Y]").astype(np.int64) + 1970
     birth_month = (dob_days.astype("datetime64[M]").astype(np.int64) % 12) + 1
     # months since September of the cohort year (0 = September-born, 11 = August-born)
@@ -433,6 +434,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     u2 = rs["sen"].random(n)
     sen[~is_e & (u2 < p_k)] = 1
     sen[is_e] = 2
+    del lin_e, lin_k, p_e, p_k, u, u2, is_e, not_e_main
     need = np.full(n, -1, dtype=np.int32)
     need_probs = np.zeros((2, len(_NEEDS)))
     for row, prov in enumerate(["K", "E"]):
@@ -454,6 +456,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
         if m.any():
             lin_f[m] += calibrate_intercept(lin_f[m], R.REGION_FSM[r_name])
     fsm = rs["fsm"].random(n) < expit(lin_f)
+    del lin_f
 
     # ---- children in need, looked after ---------------------------------------------
     lin_c = (np.log(R.CIN_OR["fsm"]) * fsm
@@ -461,6 +464,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     a_c = calibrate_intercept(lin_c, R.CIN_SHARE)
     cin = rs["cin"].random(n) < expit(lin_c + a_c)
     cla = cin & (rs["cin"].random(n) < R.CLA_SHARE_OF_CIN)
+    del lin_c
     step()
 
     # ---- attainment -----------------------------------------------------------------
@@ -496,7 +500,8 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     ks2_reading = _scores(z_read, has_ks2, R.KS2_MEAN["reading"], R.KS2_SD["reading"], 80, 120)
     ks2_maths = _scores(z_math, has_ks2, R.KS2_MEAN["maths"], R.KS2_SD["maths"], 80, 120)
     attainment8 = _scores(z_a8, has_a8, R.A8_MEAN, R.A8_SD, 0, 90)
-    del z_read, z_math, z_a8, zc, school_re, lin_a
+    del z_read, z_math, z_a8, zc, school_re, lin_a, ks2_year, scored, has_ks2, has_a8
+    del month_in_cohort, female
     step()
 
     # ---- absence --------------------------------------------------------------------
@@ -532,6 +537,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     pe = yr * np.where(male, rr["male"][1], 1.0) * np.where(fsm, rr["fsm"][1], 1.0) * sen_p
     pe *= R.PERMANENT_EXCLUSION_RATE / pe.mean()
     permanent_exclusion = rs["exc"].random(n) < np.minimum(pe, 0.5)
+    del yr, sen_s, sen_p, lam, p_any, any_susp, extra, pe
     step()
 
     # ---- home geography -------------------------------------------------------------
@@ -567,6 +573,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     local = np.where(cross, rand_local, local)
     lsoa = geo.la_lsoa_start[home_la] + local
     district = geo.lsoa_district[lsoa]
+    del off, local, rand_local, cross, home_la, centre
     step()
 
     # ---- identifiers and assembly ---------------------------------------------------
