@@ -223,9 +223,30 @@ def _fmt(v, digits=3):
     return str(v)
 
 
+def _normalise(d: dict) -> dict:
+    """Same order whether ``d`` comes from a result or from its (key-sorted) JSON."""
+    import copy
+
+    d = copy.deepcopy(d)
+    for s in d["scenarios"]:
+        m = s["measures"]
+        if "k_anonymity" in m:
+            k = m["k_anonymity"]
+            k["records_below_k"] = dict(sorted(k["records_below_k"].items(), key=lambda kv: int(kv[0])))
+            if k.get("class_size_histogram"):
+                k["class_size_histogram"] = dict(sorted(k["class_size_histogram"].items(),
+                                                        key=lambda kv: int(kv[0])))
+        if m.get("suda") and m["suda"].get("attribute_contributions"):
+            m["suda"]["attribute_contributions"] = dict(sorted(
+                m["suda"]["attribute_contributions"].items(), key=lambda kv: (-(kv[1] or 0), kv[0])))
+    return d
+
+
 def render_html(d: dict) -> str:
     """HTML text of the board report for a result dict (``AssessmentResult.to_dict()``)."""
     import jinja2
+
+    d = _normalise(d)
 
     tpl_dir = resources.files("idrisk.report") / "templates"
     css = (tpl_dir / "style.css").read_text(encoding="utf-8")
