@@ -52,6 +52,23 @@ def n_chunks_for(g: int) -> int:
 
 
 @numba.njit(**NUMBA_OPTS)
+def _sort_desc(a, m):
+    """Sort ``a[:m]`` in decreasing order in place (insertion sort for the usual few values)."""
+    if m > 48:
+        srt = np.sort(a[:m])
+        for i in range(m):
+            a[i] = srt[m - 1 - i]
+        return
+    for i in range(1, m):
+        v = a[i]
+        k = i - 1
+        while k >= 0 and a[k] < v:
+            a[k + 1] = a[k]
+            k -= 1
+        a[k + 1] = v
+
+
+@numba.njit(**NUMBA_OPTS)
 def _recursive_l(cnt, m, c32):
     """sdcMicro's recursive (c, l) rule on counts ``cnt[:m]`` sorted in decreasing order.
 
@@ -152,8 +169,8 @@ def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
             distinct[j] = d
             entropy[j] = np.exp(-h)
             if m > 1:
-                srt = np.sort(cnt[:m])[::-1]
-                recursive[j] = _recursive_l(srt, m, c32)
+                _sort_desc(cnt, m)
+                recursive[j] = _recursive_l(cnt, m, c32)
             else:
                 recursive[j] = m
     return distinct, entropy, recursive

@@ -9,26 +9,29 @@ violate 3-anonymity (sdcMicro ``print.freqCalc``; domain brief section 2.1).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .._encode import Encoded, encode
+from .._encode import Encoded, encode, key_columns
+from .._kernels.groups import default_limit, group_ids_columns
 from .._validation import as_column_list, as_frame, check_columns, check_k_values, check_missing
-from ..exceptions import DataValidationError
+from ..exceptions import DataValidationError, IdRiskWarning
 from .frequencies import class_ids, frequency_arrays
 
 __all__ = ["k_anonymity", "KAnonymityResult"]
 
 
 def _encode_columns(data, quasi_identifiers, extra=(), *, extra_role="sensitive"):
-    """Validate ``data`` and the column lists, and encode them once.
+    """Validate ``data`` and the column lists (nothing is encoded yet).
 
-    Returns ``(frame_or_None, enc, qis, extra)``. Every missing column name (QIs and
-    ``extra``) is reported in one error; a column used both as a QI and in ``extra`` is
-    an error.
+    Returns ``(frame_or_None, enc_or_None, qis, extra)``: a frame for pandas-like input
+    (``enc`` None), or ``(None, enc, ...)`` for an :class:`Encoded` input. Every missing
+    column name (QIs and ``extra``) is reported in one error; a column used both as a QI
+    and in ``extra`` is an error.
     """
     if isinstance(data, Encoded):
         qis = as_column_list(quasi_identifiers, role="quasi-identifier")
@@ -47,8 +50,31 @@ def _encode_columns(data, quasi_identifiers, extra=(), *, extra_role="sensitive"
         role = f"quasi-identifier or {extra_role}" if extra else "quasi-identifier"
         check_columns(frame, [*qis, *[c for c in extra if c not in qis]], role=role)
     _check_overlap(qis, extra, extra_role)
-    enc = encode(frame, qis)
-    return frame, enc, qis, extra
+    return frame, None, qis, extra
+
+
+def _partition(frame, enc, qis, missing):
+    """Equivalence classes ``(gid, sizes)`` over ``qis`` for ``"category"`` or ``"never"``.
+
+    ``gid`` int64 ids ``0 .. g-1`` in order of first appearance, ``sizes`` int64 (g,).
+    From a frame this takes the fused path of the encoding layer (raw integer, boolean and
+    categorical columns are folded without building codes); it warns like :func:`encode`.
+    """
+    if frame is not None:
+        n = len(frame)
+        limit = default_limit(n)
+        cols = key_columns(frame, qis, limit)
+        if missing == "category" or not any(c[3] for c in cols):
+            return group_ids_columns([c[:3] for c in cols], n, limit)
+        with warnings.catch_warnings():  # key_columns has warned about these columns already
+            warnings.simplefilter("ignore", IdRiskWarning)
+            enc = encode(frame, qis, warn_identifiers=False)
+    return class_ids(enc, qis, missing)
+
+
+def _qi_encoding(frame, enc, qis):
+    """Encoded QIs (for the wildcard rule and joint encodings); warns like :func:`encode`."""
+    return enc if frame is None else encode(frame, qis)
 
 
 def _check_overlap(qis, extra, role):
@@ -166,9 +192,11 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
     """
     check_missing(missing)
     ks = check_k_values(k)
-    _, enc, qis, _ = _encode_columns(data, quasi_identifiers)
-    n = enc.n_rows
+    frame, enc, qis, _ = _encode_columns(data, quasi_identifiers)
+    index = frame.index if frame is not None else enc.index
+    n = len(index)
     if missing == "wildcard":
+        enc = _qi_encoding(frame, enc, qis)
         fk, _ = frequency_arrays(enc, qis, missing="wildcard")
         fk = np.asarray(fk, dtype=np.int64)
         n_classes = len(class_ids(enc, qis, "category")[1])
@@ -176,7 +204,7 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
         hist = {int(v): int(c) for v, c in zip(vals, counts)}
         unit = "records"
     else:
-        gid, sizes = class_ids(enc, qis, missing)
+        gid, sizes = _partition(frame, enc, qis, missing)
         fk = sizes[gid]
         n_classes = len(sizes)
         bc = np.bincount(sizes)
@@ -195,5 +223,5 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
         records_below_k=below,
         n1=int(np.count_nonzero(fk == 1)),
         n2=int(np.count_nonzero(fk == 2)),
-        fk=pd.Series(fk, index=enc.index, name="fk"),
+        fk=pd.Series(fk, index=index, name="fk"),
     )

@@ -48,8 +48,7 @@ from .._encode import Encoded, encode
 from .._kernels.diversity import class_order, ldiversity_stats, n_chunks_for
 from .._validation import as_column_list, check_missing
 from ..exceptions import DataValidationError, InvalidParameterError
-from .frequencies import class_ids
-from .k_anonymity import _encode_columns
+from .k_anonymity import _encode_columns, _partition
 
 __all__ = ["l_diversity", "LDiversityResult"]
 
@@ -210,7 +209,8 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
     as_column_list(sensitive, role="sensitive")  # at least one, no duplicates
     frame, enc, qis, sens = _encode_columns(data, quasi_identifiers, sensitive)
     enc_s = enc if frame is None else encode(frame, sens, warn_identifiers=False)
-    gid, sizes = class_ids(enc, qis, missing)
+    gid, sizes = _partition(frame, enc, qis, missing)
+    index = frame.index if frame is not None else enc.index
     g = len(sizes)
     order, starts = class_order(gid, np.int64(g))
     chunks = n_chunks_for(g)
@@ -230,8 +230,8 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
         cols[f"{s}_recursive"] = recursive[gid]
         minima[s] = {"distinct": int(distinct.min()), "entropy": float(entropy.min()),
                      "recursive": int(recursive.min())}
-    per_record = pd.DataFrame(cols, index=enc.index)
+    per_record = pd.DataFrame(cols, index=index)
     return LDiversityResult(
         quasi_identifiers=tuple(qis), sensitive=tuple(sens), c=c, missing=missing,
-        sensitive_na=sensitive_na, n_records=int(enc.n_rows), n_classes=int(g),
+        sensitive_na=sensitive_na, n_records=len(index), n_classes=int(g),
         minima=minima, per_record=per_record)

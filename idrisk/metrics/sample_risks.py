@@ -48,7 +48,7 @@ from .._encode import encode
 from .._validation import as_frame, check_columns, check_missing
 from ..exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
 from .frequencies import class_ids
-from .k_anonymity import _encode_columns
+from .k_anonymity import _encode_columns, _partition, _qi_encoding
 
 __all__ = ["sample_risks", "SampleRisksResult", "AttackerRisk", "qi_importance", "RISK_BUCKETS"]
 
@@ -279,8 +279,8 @@ def sample_risks(data, quasi_identifiers: Sequence, *, population=None,
     check_missing(missing)
     ts = _check_thresholds(thresholds)
     frame, enc, qis, _ = _encode_columns(data, quasi_identifiers)
-    n = enc.n_rows
-    gid, f = class_ids(enc, qis, missing)
+    gid, f = _partition(frame, enc, qis, missing)
+    n = len(gid)
     u = len(f)
     fmin, fmax = int(f.min()), int(f.max())
     hist = np.bincount(f)
@@ -352,6 +352,7 @@ def qi_importance(data, quasi_identifiers: Sequence, *, missing: str = "category
         raise InvalidParameterError("qi_importance needs equivalence classes: use missing='category' or 'never'")
     check_missing(missing)
     frame, enc, qis, _ = _encode_columns(data, quasi_identifiers)
+    enc = _qi_encoding(frame, enc, qis)
     m = len(qis)
     if m > _MAX_QI_IMPORTANCE:
         raise InvalidParameterError(

@@ -27,8 +27,7 @@ from .._encode import Encoded, encode
 from .._kernels.diversity import class_order, n_chunks_for, tcloseness_distances
 from .._validation import check_fraction, check_missing
 from ..exceptions import DataValidationError, InvalidParameterError
-from .frequencies import class_ids
-from .k_anonymity import _encode_columns
+from .k_anonymity import _encode_columns, _partition
 
 __all__ = ["t_closeness", "TClosenessResult"]
 
@@ -221,7 +220,7 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
             card += 1
         rank = np.arange(card, dtype=np.int64)
     codes = np.ascontiguousarray(codes, dtype=np.int32)
-    gid, sizes = class_ids(enc, qis, missing)
+    gid, sizes = _partition(frame, enc, qis, missing)
     g = len(sizes)
     q = np.bincount(codes, minlength=card).astype(np.float64) / float(len(codes))
     order_, starts = class_order(gid, np.int64(g))
@@ -231,5 +230,5 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
                               "distance": dist})
     return TClosenessResult(
         quasi_identifiers=tuple(qis), sensitive=s, distance=distance, t=float(dist.max()),
-        n_records=int(enc.n_rows), n_classes=int(g), n_values=int(card), per_class=per_class,
-        class_id=pd.Series(gid, index=enc.index, name="class_id"))
+        n_records=len(frame), n_classes=int(g), n_values=int(card), per_class=per_class,
+        class_id=pd.Series(gid, index=frame.index, name="class_id"))
