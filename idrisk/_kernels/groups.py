@@ -3,17 +3,17 @@
 ``group_ids(codes, cards)`` assigns every row a dense class id ``0 .. g-1`` (in order of
 first appearance, so results are deterministic) and returns the class sizes.
 
-Method: the QI columns are folded left to right into one int64 mixed-radix key,
+Method: the QI columns are folded left to right into one int32 mixed-radix key,
 ``key = key * span_j + (value_j - lo_j)``, in place, one pass per column. The columns
 can be raw values (a numpy integer, boolean or categorical-code array with its minimum
 ``lo`` and range ``span``) or encoded codes (``lo = -1`` so that a missing code is one
-more value): this is how :func:`idrisk.frequencies` fuses encoding and grouping. While
-the key space (the product of the spans) stays at most ``limit`` (default
-``max(2 n, 2**16)``), the key indexes a lookup table directly; when the next column would
-overflow it, the key is first renumbered densely (lookup table, or an open-addressing
-hash table when even the current space is too large), so the space restarts at the
-number of distinct keys (at most n). Time O(n m), extra memory O(n + limit), whatever
-the cardinalities, and no int64 temporary per column.
+more value): this is how :func:`idrisk.frequencies` fuses encoding and grouping. The key
+space (the product of the spans) is kept at most ``limit`` (default ``max(2 n, 2**16)``)
+so that the key indexes an int32 lookup table directly: when the next column would
+overflow it, the key is first renumbered densely (lookup table), and if that is still
+too large the column is combined through an open-addressing hash table. Class sizes
+are then counted with one table of ``space`` counters. Time O(n m), extra memory
+O(n + limit) (about 12 bytes per row), whatever the cardinalities.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 _MAX_ROWS = 1 << 30  # keys and ids are int32
-_CHUNK = 1 << 16  # rows per chunk when folding several columns (key chunk: 256 KiB)
 
 
 def default_limit(n: int) -> int:
@@ -203,24 +202,13 @@ def fold_columns(columns, n: int, limit: int | None = None):
                 space = int(_key_push_hash(key, values, lo, np.int64(span)))
                 pos += 1
                 continue
-        # the longest run of columns that keeps the key space within the limit is folded
-        # chunk by chunk, so the key chunk stays in cache while every column is pushed
-        end = pos + 1
-        new_space = space * cols[pos][2]
-        while end < len(cols) and new_space * cols[end][2] <= limit:
-            new_space *= cols[end][2]
-            end += 1
-        run = cols[pos:end]
-        for s in range(0, n, _CHUNK):
-            e = min(n, s + _CHUNK)
-            kc = key[s:e]
-            for j, (values, lo, span) in enumerate(run):
-                if pos == 0 and j == 0:
-                    _key_init(kc, values[s:e], lo)
-                else:
-                    _key_push(kc, values[s:e], lo, np.int64(span))
-        space = new_space
-        pos = end
+        values, lo, span = cols[pos]
+        if pos == 0:
+            _key_init(key, values, lo)
+        else:
+            _key_push(key, values, lo, np.int64(span))
+        space *= span
+        pos += 1
     return key, space
 
 

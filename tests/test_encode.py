@@ -1,0 +1,169 @@
+"""Encoding layer and grouping kernel against plain-Python references."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from idrisk._encode import encode, key_columns
+from idrisk._kernels.groups import default_limit, fold_columns, gather, group_ids, group_sums
+from idrisk.exceptions import DataQualityWarning, IdentifierWarning
+from idrisk.metrics.frequencies import class_ids
+from test_frequencies_naive import KINDS, NULLABLE, make_column
+
+
+def naive_group_ids(codes):
+    """First-appearance class ids of the rows (columns of a (m, n) matrix) with a dict."""
+    ids, gid = {}, []
+    for i in range(codes.shape[1]):
+        gid.append(ids.setdefault(tuple(codes[:, i].tolist()), len(ids)))
+    sizes = np.bincount(np.array(gid, dtype=np.int64), minlength=len(ids))
+    return np.array(gid, dtype=np.int64), sizes
+
+
+@st.composite
+def code_matrices(draw):
+    m = draw(st.integers(1, 7))
+    n = draw(st.integers(1, 300))
+    cards = draw(st.lists(st.sampled_from([1, 2, 3, 7, 50, 1000, 70000]), min_size=m, max_size=m))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    # few distinct values per column even when the card is large, so classes repeat
+    codes = np.vstack([rng.choice(rng.integers(0, c, size=3), size=n) if draw(st.booleans())
+                       else rng.integers(0, c, size=n) for c in cards]).astype(np.int32)
+    return codes, np.array(cards, dtype=np.int64)
+
+
+@settings(max_examples=120, deadline=None)
+@given(code_matrices())
+def test_group_ids_lookup_and_hash_paths_match_naive(case):
+    codes, cards = case
+    before = codes.copy()
+    expected_gid, expected_sizes = naive_group_ids(codes)
+    for limit in (None, 2, 97, 10**6):  # 2 forces the hash push on every column after the first
+        gid, sizes = group_ids(codes, cards, limit=limit)
+        assert gid.dtype == np.int64 and sizes.dtype == np.int64
+        np.testing.assert_array_equal(gid, expected_gid)
+        np.testing.assert_array_equal(sizes, expected_sizes)
+    np.testing.assert_array_equal(codes, before)
+
+
+def test_group_ids_degenerate_shapes():
+    gid, sizes = group_ids(np.zeros((0, 4), dtype=np.int32), np.zeros(0))
+    assert gid.tolist() == [0, 0, 0, 0] and sizes.tolist() == [4]
+    gid, sizes = group_ids(np.zeros((3, 0), dtype=np.int32), np.ones(3))
+    assert gid.size == 0 and sizes.size == 0
+    gid, sizes = group_ids(np.zeros((2, 5), dtype=np.int32), np.array([1, 1]))
+    assert gid.tolist() == [0] * 5 and sizes.tolist() == [5]
+    with pytest.raises(ValueError):
+        group_ids(np.zeros(5, dtype=np.int32), np.ones(1))
+
+
+def test_group_sums_and_gather():
+    gid = np.array([0, 1, 0, 2, 1], dtype=np.int64)
+    sums = group_sums(gid, 3, np.array([1.0, 2.0, 3.0, 4.0, 5.0]))
+    assert sums.tolist() == [4.0, 7.0, 4.0]
+    assert gather(sums, gid).tolist() == [4.0, 7.0, 4.0, 4.0, 7.0]
+
+
+def test_fold_overflowing_int32_space():
+    """Spans whose product is far beyond 2**31 still give exact classes (renumber + hash)."""
+    rng = np.random.default_rng(3)
+    n = 5000
+    cols = [rng.integers(0, 40000, size=n) for _ in range(4)]
+    cols.append(cols[0].copy())  # a repeated column adds no information
+    mat = np.vstack(cols)
+    mat[:, 2500:] = mat[:, :2500]  # every row has a twin
+    key, space = fold_columns([(c, 0, 40000) for c in mat], n, default_limit(n))
+    assert space <= default_limit(n)
+    gid, _ = naive_group_ids(mat)
+    # equal keys iff equal rows
+    k = pd.Series(key)
+    assert k.groupby(gid).nunique().max() == 1
+    assert pd.Series(gid).groupby(key).nunique().max() == 1
+
+
+@st.composite
+def columns(draw):
+    n = draw(st.integers(1, 40))
+    kind = draw(st.sampled_from(KINDS))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    codes = rng.integers(0, draw(st.integers(1, 5)), size=n)
+    if kind in NULLABLE:
+        codes = np.where(rng.random(n) < draw(st.sampled_from([0.0, 0.3, 1.0])), -1, codes)
+    return make_column(codes, kind, rng)
+
+
+@settings(max_examples=150, deadline=None)
+@given(columns())
+def test_encode_codes_are_a_dense_labelling_of_the_values(s):
+    df = pd.DataFrame({"x": s})
+    before = df.copy(deep=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        enc = encode(df, ["x"])
+    pd.testing.assert_frame_equal(df, before)
+    codes = enc.codes["x"]
+    assert codes.dtype == np.int32 and len(codes) == len(s)
+    na = s.isna().to_numpy()
+    assert ((codes == -1) == na).all()
+    assert enc.n_levels["x"] == s.nunique(dropna=True)
+    observed = codes[~na]
+    if observed.size:
+        assert sorted(set(observed.tolist())) == list(range(enc.n_levels["x"]))
+    # equal codes iff equal values
+    vals = s[~na].tolist()
+    for i in range(len(vals)):
+        for j in range(len(vals)):
+            assert (observed[i] == observed[j]) == (vals[i] == vals[j])
+    # the fused key columns agree with the codes (missing = its own value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        (values, lo, span, has_missing), = key_columns(df, ["x"], default_limit(len(df)))
+    off = np.asarray(values).astype(np.int64) - lo
+    assert off.min() >= 0 and off.max() < max(span, 1)
+    assert has_missing == bool(na.any())
+    full = np.where(na, -1, codes)
+    for i in range(len(s)):
+        for j in range(len(s)):
+            assert (off[i] == off[j]) == (full[i] == full[j])
+
+
+def test_encoded_subset_and_codes_for():
+    df = pd.DataFrame({"a": [1.0, np.nan, 1.0, 2.0], "b": ["x", "y", "x", None]})
+    enc = encode(df, ["a", "b"])
+    mat, cards = enc.codes_for(["b", "a"], "category")
+    assert mat.shape == (2, 4) and mat.dtype == np.int32 and mat.flags.c_contiguous
+    assert mat[1].tolist() == [0, 2, 0, 1] and cards.tolist() == [3, 3]
+    mat, cards = enc.codes_for(["a"], "wildcard")
+    assert mat[0].tolist() == [0, -1, 0, 1] and cards.tolist() == [2]
+    sub = enc.subset(["b"])
+    assert sub.names == ("b",) and sub.n_rows == 4 and sub.n_missing("b") == 1
+
+
+def test_class_ids_conventions():
+    df = pd.DataFrame({"a": [1, 1, None, None, 2], "b": ["x", "x", "y", "y", "x"]})
+    enc = encode(df, ["a", "b"])
+    gid, sizes = class_ids(enc, ["a", "b"], "category")
+    assert gid.tolist() == [0, 0, 1, 1, 2] and sizes.tolist() == [2, 2, 1]
+    gid, sizes = class_ids(enc, ["a", "b"], "never")
+    assert gid.tolist() == [0, 0, 1, 2, 3] and sizes.tolist() == [2, 1, 1, 1]
+    with pytest.raises(ValueError):
+        class_ids(enc, ["a", "b"], "wildcard")
+
+
+def test_encode_warnings():
+    n = 60
+    df = pd.DataFrame({"id": np.arange(n), "empty": [np.nan] * n, "sex": [1, 2] * (n // 2)})
+    with pytest.warns(IdentifierWarning, match="'id'"):
+        encode(df, ["id", "sex"])
+    with pytest.warns(DataQualityWarning, match="'empty'"):
+        encode(df, ["empty"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        encode(df, ["id"], warn_identifiers=False)
+        encode(df, ["sex"])
