@@ -94,7 +94,8 @@ def attribute_contributions(df, qis, per_record):
     """sdcMicro's two aggregate tables from a per-record result of :func:`suda`."""
     sc = per_record["score"].to_numpy()
     total = sc.sum()
-    attr = {q: 100 * (per_record[f"{q}_contribution"] * sc).sum() / total for q in qis}
+    attr = {q: 100 * (per_record[f"{q}_contribution"] * sc).sum() / total if total > 0 else float("nan")
+            for q in qis}
     levels = []
     for q in qis:
         cs = (per_record[f"{q}_contribution"] * sc).to_numpy()

@@ -1,0 +1,190 @@
+"""idrisk.suda against the brute-force reference (tests/naive_suda.py), worked example WE3,
+the size cap, and bad or degenerate input."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import idrisk
+from idrisk.exceptions import IdRiskError, InvalidParameterError, PerformanceWarning
+
+import naive_suda
+
+
+@st.composite
+def tables(draw, max_cols=8, max_rows=30):
+    m = draw(st.integers(1, max_cols))
+    n = draw(st.integers(1, max_rows))
+    cards = draw(st.lists(st.integers(1, 4), min_size=m, max_size=m))
+    cols = {}
+    for j, c in enumerate(cards):
+        vals = draw(st.lists(st.integers(0, c - 1), min_size=n, max_size=n))
+        miss = draw(st.lists(st.booleans(), min_size=n, max_size=n)) if draw(st.booleans()) else [False] * n
+        cols[f"q{j}"] = [np.nan if mi else float(v) for v, mi in zip(vals, miss)]
+    df = pd.DataFrame(cols)
+    n_dup = draw(st.integers(0, min(n, 4)))
+    if n_dup:  # duplicate rows, some of them three times or more
+        df = pd.concat([df, df.iloc[:n_dup], df.iloc[: max(n_dup - 2, 0)]], ignore_index=True)
+    start = draw(st.integers(-5, 5))
+    df.index = pd.RangeIndex(start, start + 3 * len(df), 3)  # non-default index
+    return df
+
+
+def _compare(df, cap=None, dis_fraction=0.05, score="sdcmicro"):
+    qis = list(df.columns)
+    exp = naive_suda.suda(df, qis, max_size=cap, dis_fraction=dis_fraction, score=score)
+    before = df.copy(deep=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # all-missing columns, identifier-looking columns
+        res = idrisk.suda(df, qis, max_msu_size=cap, dis_fraction=dis_fraction, score=score)
+    pd.testing.assert_frame_equal(df, before)
+    assert res.scores.index.equals(df.index)
+    got = res.scores.reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, exp, check_dtype=False, rtol=1e-12, atol=1e-15)
+    attr, levels = naive_suda.attribute_contributions(df, qis, exp)
+    if exp["score"].sum() > 0:
+        np.testing.assert_allclose(res.attribute_contributions[qis].to_numpy(), [attr[q] for q in qis], rtol=1e-12)
+    have = {(r.variable, r.value): r.contribution for r in res.attribute_level_contributions.itertuples()}
+    assert len(have) == len(levels)
+    for q, v, pct in levels:
+        if np.isnan(pct):
+            assert np.isnan(have[(q, v)])
+        else:
+            assert have[(q, v)] == pytest.approx(pct, rel=1e-12, abs=1e-12)
+    json.dumps(res.to_dict())
+    return res
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_suda2_equals_brute_force(df):
+    _compare(df)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables(max_cols=7), st.integers(1, 7), st.sampled_from(["sdcmicro", "ihsn"]))
+def test_capped_and_ihsn_equal_brute_force(df, cap, score):
+    """max_msu_size really caps the search: exactly the MSUs of size <= cap, full weights."""
+    _compare(df, cap=cap, score=score)
+
+
+def test_we3_pupil_toy():
+    """domain.md WE3: MSUs, scores, contributions and DIS-SUDA worked by hand."""
+    we3 = pd.DataFrame({"sex": list("FFMMF"), "yob": [2012, 2012, 2012, 2013, 2013],
+                        "eth": ["WHIT", "WHIT", "ASIA", "WHIT", "WHIT"], "fsm": list("NNNYY")},
+                       index=[101, 102, 103, 104, 105])
+    keys = ["sex", "yob", "eth", "fsm"]
+    res = idrisk.suda(we3, keys, dis_fraction=0.1)
+    sc = res.scores
+    assert sc["score"].tolist() == [0, 0, 10, 6, 4]
+    np.testing.assert_allclose(sc["dis_score"], [0, 0, 0.245244, 0.149677, 0.097643], atol=5e-7)
+    contrib = sc[[f"{k}_contribution" for k in keys]].to_numpy()
+    np.testing.assert_allclose(contrib, [[0, 0, 0, 0], [0, 0, 0, 0], [0.4, 0.2, 0.6, 0.2],
+                                         [1, 1 / 3, 1 / 3, 1 / 3], [1, 0.5, 0, 0.5]], rtol=1e-12)
+    assert sc["msu_size_1"].tolist() == [0, 0, 1, 0, 0]
+    assert sc["msu_size_2"].tolist() == [0, 0, 2, 3, 2]
+    assert sc["min_msu_size"].tolist() == [pd.NA, pd.NA, 1, 2, 2]
+    assert res.special_uniques.tolist() == [False, False, True, True, True]
+    assert res.attribute_contributions.to_dict() == {"sex": 70, "yob": 30, "eth": 40, "fsm": 30}
+    assert res.dis == pytest.approx(0.14285714, abs=1e-8)
+    np.testing.assert_allclose(idrisk.suda(we3, keys).scores["dis_score"],
+                               [0, 0, 0.028692, 0.015750, 0.009741], atol=5e-7)
+    # every MSU of WE3 has at most 2 variables: a cap at 2 changes nothing
+    capped = idrisk.suda(we3, keys, max_msu_size=2, dis_fraction=0.1)
+    pd.testing.assert_frame_equal(capped.scores, sc[capped.scores.columns])
+    # WE3 invariance: multiplying every score by 7 leaves DIS-SUDA unchanged
+    from idrisk.metrics.suda import dis_suda_scores
+
+    s = sc["score"].to_numpy()
+    np.testing.assert_allclose(dis_suda_scores(7 * s, 2, 0.1, 4), sc["dis_score"], rtol=1e-12)
+    d = res.to_dict()
+    json.dumps(d)
+    assert d["n_special_uniques"] == 3 and d["msu_counts"] == {"1": 1, "2": 7, "3": 0, "4": 0}
+
+
+def test_cap_lowers_scores_to_the_small_msus():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(rng.integers(0, 3, size=(60, 6)), columns=list("abcdef"))
+    full = idrisk.suda(df, list(df.columns)).scores
+    cap = idrisk.suda(df, list(df.columns), max_msu_size=3).scores
+    wt = idrisk.metrics.suda.msu_weights(6)
+    exp = sum(full[f"msu_size_{k}"] * wt[k] for k in (1, 2, 3))
+    np.testing.assert_allclose(cap["score"], exp)
+    assert (cap["score"] <= full["score"]).all()
+    assert "msu_size_4" not in cap.columns
+    for k in (1, 2, 3):
+        assert (cap[f"msu_size_{k}"] == full[f"msu_size_{k}"]).all()
+
+
+def test_constant_column_identical_rows_and_one_row():
+    df = pd.DataFrame({"a": [1, 1, 2, 2, 3], "b": [5, 5, 5, 5, 5], "c": [0, 1, 0, 1, 0]})
+    res = idrisk.suda(df, ["a", "b", "c"])
+    assert (res.scores["b_contribution"] == 0).all()  # a constant QI is in no MSU
+    _compare(df)
+    same = pd.DataFrame({"a": [1] * 4, "b": ["x"] * 4, "c": [2.5] * 4})
+    res = idrisk.suda(same, ["a", "b", "c"])
+    assert (res.scores["score"] == 0).all() and (res.scores["dis_score"] == 0).all()
+    assert res.n_sample_uniques == 0 and res.scores["min_msu_size"].isna().all()
+    json.dumps(res.to_dict())
+    one = pd.DataFrame({"a": [1], "b": ["x"], "c": [np.nan]})
+    res = idrisk.suda(one, ["a", "b", "c"])
+    # one record: each non-missing value is unique on its own -> two 1-MSUs, weight 2! each
+    assert res.scores["score"].tolist() == [4.0]
+    assert res.scores["msu_size_1"].tolist() == [2]
+    assert res.scores["dis_score"].tolist() == [1.0]  # no pairs: P = 0
+
+
+def test_string_category_and_integer_columns_agree():
+    rng = np.random.default_rng(1)
+    base = pd.DataFrame(rng.integers(0, 3, size=(40, 4)), columns=list("abcd"))
+    as_str = base.astype(str)
+    as_cat = base.astype("category")
+    r0 = idrisk.suda(base, list("abcd")).scores
+    pd.testing.assert_frame_equal(idrisk.suda(as_str, list("abcd")).scores, r0)
+    pd.testing.assert_frame_equal(idrisk.suda(as_cat, list("abcd")).scores, r0)
+
+
+def test_bad_input():
+    df = pd.DataFrame({f"v{i}": np.arange(30) % (i + 2) for i in range(22)})
+    with pytest.raises(InvalidParameterError, match="max_msu_size"):
+        idrisk.suda(df, list(df.columns))
+    with pytest.warns(PerformanceWarning, match="combinations"):
+        idrisk.suda(df, list(df.columns), max_msu_size=5)
+    small = df.iloc[:, :3]
+    with pytest.raises(InvalidParameterError):
+        idrisk.suda(small, list(small.columns), max_msu_size=0)
+    with pytest.raises(InvalidParameterError):
+        idrisk.suda(small, list(small.columns), max_msu_size=2.5)
+    for f in (0, -0.1, 1.5, float("nan")):
+        with pytest.raises(InvalidParameterError):
+            idrisk.suda(small, list(small.columns), dis_fraction=f)
+    with pytest.raises(InvalidParameterError):
+        idrisk.suda(small, list(small.columns), score="elliot")
+    with pytest.raises(IdRiskError, match="nope"):
+        idrisk.suda(small, ["v0", "nope"])
+    with pytest.raises(IdRiskError):
+        idrisk.suda(small.iloc[:0], list(small.columns))
+    with pytest.raises(IdRiskError):
+        idrisk.suda([[1, 2]], ["a"])
+    wide = pd.DataFrame({f"v{i}": [0, 1] for i in range(64)})
+    with pytest.raises(InvalidParameterError, match="63"):
+        idrisk.suda(wide, list(wide.columns), max_msu_size=2)
+
+
+def test_msu_weights():
+    from idrisk.metrics.suda import msu_weights
+
+    assert msu_weights(4).tolist() == [0, 6, 2, 1, 1]
+    assert msu_weights(7)[1:].tolist() == [720, 120, 24, 6, 2, 1, 1]
+    ihsn = msu_weights(4, "ihsn")
+    for k in range(1, 5):
+        assert ihsn[k] == pytest.approx((2 ** (4 - k) - 1) / math.comb(4, k))
+    assert msu_weights(2).tolist() == [0, 2, 1]  # M = 3 as in sdcMicro's padding
