@@ -189,3 +189,11 @@ def test_input_frame_unchanged(missing):
     before = df.copy(deep=True)
     idrisk.k_anonymity(df, ["A", "B", "C"], missing=missing)
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import idrisk.metrics.k_anonymity as mod
+
+    assert doctest.testmod(mod, raise_on_error=False).failed == 0

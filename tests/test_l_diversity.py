@@ -244,3 +244,11 @@ def test_input_frame_unchanged():
     before = df.copy(deep=True)
     idrisk.l_diversity(df, ["la", "yg"], ["sen", "w"], missing_code=10, sensitive_na="category")
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import idrisk.metrics.l_diversity as mod
+
+    assert doctest.testmod(mod, raise_on_error=False).failed == 0

@@ -254,3 +254,11 @@ def test_input_frames_unchanged(adult, adult_subset):
     qi_importance(sample, qis)
     pd.testing.assert_frame_equal(sample, before_s)
     pd.testing.assert_frame_equal(adult, before_p)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import idrisk.metrics.sample_risks as mod
+
+    assert doctest.testmod(mod, raise_on_error=False).failed == 0

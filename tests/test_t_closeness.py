@@ -147,3 +147,11 @@ def test_input_frame_unchanged():
     idrisk.t_closeness(df, ["la", "yg"], "sen", distance="ordered", order=["N", "K", "E"])
     idrisk.t_closeness(df, ["la", "yg"], "sen")
     pd.testing.assert_frame_equal(df, before)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import idrisk.metrics.t_closeness as mod
+
+    assert doctest.testmod(mod, raise_on_error=False).failed == 0

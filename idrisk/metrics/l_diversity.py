@@ -193,7 +193,7 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
     >>> res = idrisk.l_diversity(df, ["la", "yg"], "sen")
     >>> res.per_record["sen_distinct"].tolist()
     [3, 3, 3, 3, 1, 1, 2, 2]
-    >>> round(res.per_record["sen_entropy"].iloc[0], 6), res.minima["sen"]["recursive"]
+    >>> round(float(res.per_record["sen_entropy"].iloc[0]), 6), res.minima["sen"]["recursive"]
     (2.828427, 1)
     """
     if missing == "wildcard":

@@ -345,8 +345,8 @@ def qi_importance(data, quasi_identifiers: Sequence, *, missing: str = "category
     >>> df = pd.DataFrame({"age": [20, 30, 40, 20, 40], "sex": list("FFFMM"),
     ...                    "state": ["CA", "CA", "TX", "NY", "CA"]})
     >>> from idrisk.metrics.sample_risks import qi_importance
-    >>> qi_importance(df, ["age", "sex", "state"]).iloc[0].tolist()
-    [('sex',), 1, 0.4, 0.6]
+    >>> qi_importance(df, ["age", "sex", "state"]).iloc[0].to_dict()
+    {'quasi_identifiers': ('sex',), 'n_attributes': 1, 'distinction': 0.4, 'separation': 0.6}
     """
     if missing == "wildcard":
         raise InvalidParameterError("qi_importance needs equivalence classes: use missing='category' or 'never'")
