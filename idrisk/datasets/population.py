@@ -14,7 +14,9 @@ the standard extracts can be cut from one frame.
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +32,8 @@ from ._sampling import (
     largest_remainder,
     logit,
 )
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["POPULATION_COLUMNS", "make_geography", "make_population", "make_schools"]
 
@@ -325,17 +329,22 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     """
     n = _check_n(n)
     seed = _check_seed(seed)
-    bar = _progress(progress, 9)
+    bar = _progress(progress, 11)
+    clock = [time.perf_counter()]
 
-    def step():
+    def step(stage):
+        now = time.perf_counter()
+        _log.debug("make_population(n=%d): %s took %.3f s", n, stage, now - clock[0])
+        clock[0] = now
         if bar is not None:
+            bar.set_postfix_str(stage, refresh=False)
             bar.update(1)
 
     geo = make_geography(n)
     schools = _schools_table(n, seed, geo)
     rs = _streams(seed, ["year", "dob", "sex", "eth", "lang", "sen", "fsm", "cin", "att",
                          "abs", "exc", "home", "id"])
-    step()
+    step("schools")
 
     # ---- schools -> pupils, year groups --------------------------------------------
     sizes = schools["size"].to_numpy()
@@ -358,7 +367,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     la = s_la[school]
     region_of_la = pd.Categorical(geo.las["region"], categories=list(R.REGIONS)).codes
     region = region_of_la[la].astype(np.int64)
-    step()
+    step("year groups")
 
     # ---- date of birth -------------------------------------------------------------
     y64 = year.astype(np.int64)
@@ -378,7 +387,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     # months since September of the cohort year (0 = September-born, 11 = August-born)
     month_in_cohort = (birth_month - 9) % 12
     male = rs["sex"].random(n) < _lookup(R.MALE_SHARE, PHASES)[phase]
-    step()
+    step("dates of birth")
 
     # ---- ethnicity (school-level mix around the regional mix) -----------------------
     reg_eth = _regional_ethnicity()
@@ -392,7 +401,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     eth = draw_by_group(rs["eth"], mix, school)
     eth_major_map = pd.Categorical([R.ETHNICITY_MAJOR[c] for c in _ETH_CODES],
                                    categories=R.ETHNICITY_MAJOR_LEVELS).codes
-    step()
+    step("ethnicity")
 
     # ---- EAL and first language -----------------------------------------------------
     lin_l = logit(_lookup(R.EAL_BY_ETHNICITY, _ETH_CODES))[eth]
@@ -442,7 +451,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
             need_probs[row, _NEEDS.index(code)] = w
     has = np.flatnonzero(sen > 0)
     need[has] = draw_by_group(rs["sen"], need_probs, sen[has] - 1)
-    step()
+    step("SEN")
 
     # ---- FSM ------------------------------------------------------------------------
     # within a region: SEN, ethnicity and school effects (log-odds ratios around the
@@ -465,7 +474,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     cin = rs["cin"].random(n) < expit(lin_c + a_c)
     cla = cin & (rs["cin"].random(n) < R.CLA_SHARE_OF_CIN)
     del lin_c
-    step()
+    step("FSM and CIN")
 
     # ---- attainment -----------------------------------------------------------------
     eff = R.ATTAINMENT_EFFECTS
@@ -502,7 +511,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     attainment8 = _scores(z_a8, has_a8, R.A8_MEAN, R.A8_SD, 0, 90)
     del z_read, z_math, z_a8, zc, school_re, lin_a, ks2_year, scored, has_ks2, has_a8
     del month_in_cohort, female
-    step()
+    step("attainment")
 
     # ---- absence --------------------------------------------------------------------
     am = R.ABSENCE_MULT
@@ -520,7 +529,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     sessions = rs["abs"].binomial(R.SESSIONS_POSSIBLE, rate)
     absence_rate = sessions / R.SESSIONS_POSSIBLE
     del mult, mean_rate, rate, sessions
-    step()
+    step("absence")
 
     # ---- suspensions and permanent exclusions ---------------------------------------
     rr = R.EXCLUSION_RR
@@ -538,7 +547,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     pe *= R.PERMANENT_EXCLUSION_RATE / pe.mean()
     permanent_exclusion = rs["exc"].random(n) < np.minimum(pe, 0.5)
     del yr, sen_s, sen_p, lam, p_any, any_susp, extra, pe
-    step()
+    step("exclusions")
 
     # ---- home geography -------------------------------------------------------------
     rh = rs["home"]
@@ -574,7 +583,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     lsoa = geo.la_lsoa_start[home_la] + local
     district = geo.lsoa_district[lsoa]
     del off, local, rand_local, cross, home_la, centre
-    step()
+    step("home geography")
 
     # ---- identifiers and assembly ---------------------------------------------------
     pid = _pupil_ids(rs["id"].permutation(n))
@@ -612,7 +621,7 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
         "cla": cla,
     }
     frame = pd.DataFrame(data, columns=list(POPULATION_COLUMNS), copy=False)
-    step()
+    step("assembly")
     if bar is not None:
         bar.close()
     return frame
