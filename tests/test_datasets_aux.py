@@ -256,3 +256,59 @@ def test_load_public_unknown():
         ds.load_public("franc")
     with pytest.raises(InvalidParameterError):
         ds.load_public(3)
+
+
+# ---------------------------------------------------------------------------------------
+# random small populations, odd indexes, one row
+# ---------------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15, deadline=None)
+@given(n=st.integers(1, 400), seed=st.integers(0, 10_000), frac=st.floats(0.05, 1.0),
+       min_cohort=st.integers(1, 8))
+def test_school_tables_random_subsets_match_naive(n, seed, frac, min_cohort):
+    p = ds.make_population(n, seed=seed)
+    # a subset with a shuffled, non-default index (an extract rather than the population)
+    sub = p.sample(frac=frac, random_state=seed)
+    if len(sub) == 0:
+        sub = p.iloc[:1]
+    sub = sub.set_axis(10_000 - 3 * np.arange(len(sub)), axis=0)
+    got = _unchanged(sub, lambda: ds.school_tables(sub, min_cohort=min_cohort)).set_index("urn")
+    ref = naive.school_table(sub, min_cohort=min_cohort)
+    assert sorted(ref) == sorted(got.index.tolist())
+    for urn, rec in ref.items():
+        for col, want in rec.items():
+            have = got.loc[urn, col]
+            if want is None:
+                assert pd.isna(have), (urn, col)
+            else:
+                assert abs(float(have) - want) <= 0.5 + 1e-9, (urn, col, have, want)
+
+
+@settings(max_examples=10, deadline=None)
+@given(n=st.integers(1, 300), seed=st.integers(0, 1000), k=st.integers(1, 5))
+def test_profiles_and_extracts_on_random_frames(n, seed, k):
+    p = ds.make_population(n, seed=seed)
+    p.index = pd.Index([f"r{i}" for i in range(n)][::-1])  # non-default string index
+    k = min(k, n)
+    prof = _unchanged(p, lambda: ds.social_media_profiles(p, k, seed=seed, error_rate=0.3,
+                                                          missing_rate=0.3))
+    assert len(prof) == k and set(prof["_truth_pupil_id"]) <= set(p["pupil_id"])
+    nn = ds.nosy_neighbour(p, k, seed=seed)
+    assert len(nn) == k
+    for kind in ds.EXTRACT_KINDS:
+        e = ds.extract(p, kind)
+        assert e.data.index.isin(p.index).all()
+        assert (e.data["pupil_id"] == p.loc[e.data.index, "pupil_id"]).all()
+
+
+def test_one_pupil_population():
+    p = ds.make_population(1, seed=0)
+    assert len(ds.school_tables(p)) == 1
+    assert ds.school_tables(p)["pct_fsm"].isna().all()  # a school of 1 is suppressed
+    prof = ds.social_media_profiles(p, 1, seed=0, error_rate=1.0, missing_rate=0.0)
+    # with one pupil and one school there is no other school or district to swap to
+    assert not prof["_error_urn"].any() and not prof["_error_postcode_district"].any()
+    assert prof["_error_sex"].all() and prof["_error_year_group"].all()

@@ -246,10 +246,11 @@ def _wrong_values(rng, f, true, idx, population, major_share, new):
         cur = true[f].iloc[idx].astype(object).to_numpy()
         probs = np.tile(p, (k, 1))
         probs[np.arange(k), [cats.index(c) for c in cur]] = 0.0
-        probs /= probs.sum(axis=1, keepdims=True)
-        cdf = probs.cumsum(axis=1)
-        pick = (rng.random(k)[:, None] > cdf).sum(axis=1)
-        new.iloc[idx] = np.asarray(cats, dtype=object)[np.minimum(pick, len(cats) - 1)]
+        tot = probs.sum(axis=1, keepdims=True)
+        ok = tot[:, 0] > 0  # no other group in the population: the value stays right
+        cdf = (probs[ok] / tot[ok]).cumsum(axis=1)
+        pick = (rng.random(int(ok.sum()))[:, None] > cdf).sum(axis=1)
+        new.iloc[idx[ok]] = np.asarray(cats, dtype=object)[np.minimum(pick, len(cats) - 1)]
     elif f == "ethnicity_minor":
         major = population["ethnicity_minor"].astype(object).map(R.ETHNICITY_MAJOR)
         new.iloc[idx] = _swap_within(
