@@ -5,7 +5,9 @@ The intruder holds the scenario's key (an error-free intruder, the
 the preset's known variables that the extract actually holds (variables the extract lacks
 cannot be matched on, so they are removed with their divergence settings and blocking
 passes). Targets are capped at ``intruder_targets`` records drawn with the seed. The ground
-truth is the extract's own rows. Only counts and rates are kept.
+truth is the extract's own rows. For a sample extract the default intruder has no response
+knowledge and a membership prior equal to the sampling fraction. Only counts and rates are
+kept.
 """
 
 from __future__ import annotations
@@ -41,15 +43,20 @@ def _restrict(sc, columns, cap: int, n: int):
     return dataclasses.replace(sc, **changes)
 
 
-def run_intruder(mod, frame, scen: dict, qis, cfg) -> dict:
+def run_intruder(mod, frame, scen: dict, qis, cfg, sampling_fraction: float = 1.0) -> dict:
     if scen.get("intruder_preset"):
         presets = mod.load_scenarios(scen["intruder_preset"])
         sc = presets[0]
     else:
         sc = mod.IntruderScenario(name=scen["name"], known_variables=list(qis))
+        if sampling_fraction < 1.0:
+            # a sample extract: the intruder cannot know the target is in it; the prior
+            # probability that it is, is the sampling fraction
+            sc = dataclasses.replace(sc, response_knowledge=False, membership_prior=float(sampling_fraction))
     sc = _restrict(sc, set(frame.columns), max(1, cfg.intruder_targets), len(frame))
     aux = mod.make_auxiliary(frame, sc, seed=cfg.seed)
-    res = mod.simulate_intruder(frame, aux, sc, seed=cfg.seed)
+    kw = {} if sampling_fraction >= 1.0 else {"sampling_fraction": float(sampling_fraction)}
+    res = mod.simulate_intruder(frame, aux, sc, seed=cfg.seed, **kw)
     d = res.to_dict()
     th = cfg.thresholds.claim_confidence
     if th <= sc.claim_threshold:

@@ -162,7 +162,7 @@ class _Runner:
                     d = res.to_dict()
                     scen["measures"]["population_uniqueness"] = {
                         k: d.get(k) for k in ("zayatz", "pitman", "snb", "dankar", "dankar_model",
-                                              "sampling_fraction") if k in d}
+                                              "sampling_fraction", "reasons") if k in d}
         sr = _peer("idrisk.metrics.sample_risks", "sample_risks")
         if sr is not None:
             res = self._call("sample_risks", scen, sr, self.frame, qis)
@@ -198,7 +198,7 @@ class _Runner:
         else:
             out = {}
             for s in sens:
-                res = self._call("t_closeness", scen, tc, self.frame, qis, s)
+                res = self._call("t_closeness", scen, tc, self.frame, qis, s, missing=cfg.missing)
                 if res is not None:
                     out[s] = {"max_t": float(res.t)}
             if out:
@@ -243,11 +243,11 @@ class _Runner:
             return
         rows = []
         for rec in df.to_dict("records"):
-            sub = rec.get("subset")
+            sub = rec.get("quasi_identifiers", rec.get("subset"))
             sub = list(sub) if isinstance(sub, (list, tuple)) else [s for s in str(sub).split(",")]
             row = {"subset": [str(s) for s in sub], "size": int(rec.get("size", len(sub)))}
             for key, val in rec.items():
-                if key in ("subset", "size"):
+                if key in ("subset", "size", "quasi_identifiers"):
                     continue
                 if isinstance(val, (np.integer, int)):
                     row[str(key)] = int(val)
@@ -267,7 +267,8 @@ class _Runner:
             return
         from .intruder_bridge import run_intruder
 
-        res = self._call("intruder", scen, run_intruder, mod, self.frame, scen, qis, self.cfg)
+        pi = 1.0 if self.population_size is None else min(1.0, self.n / self.population_size)
+        res = self._call("intruder", scen, run_intruder, mod, self.frame, scen, qis, self.cfg, pi)
         if res is not None:
             scen["measures"]["intruder"] = res
 

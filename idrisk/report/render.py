@@ -219,6 +219,8 @@ def _fmt(v, digits=3):
     if isinstance(v, float):
         if v == int(v) and abs(v) < 1e15:
             return f"{int(v):,}"
+        if abs(v) >= 10 ** digits:
+            return f"{v:,.0f}"
         return f"{v:.{digits}g}"
     return str(v)
 
