@@ -291,6 +291,11 @@ def test_correlations(pop):
     assert sus.loc["F", "permanent_exclusion"] < sus.loc["M", "permanent_exclusion"]
     sus_fsm = pop.groupby("fsm")["suspensions"].mean()
     assert sus_fsm[True] > 2.5 * sus_fsm[False]
+    # FSM clusters in neighbourhoods: LSOA-level FSM shares vary far more than binomial
+    g = pop.groupby("lsoa", observed=True)["fsm"].agg(["mean", "size"])
+    g = g[g["size"] >= 100]
+    binom_sd = np.sqrt(R.FSM_SHARE * (1 - R.FSM_SHARE) / g["size"]).mean()
+    assert g["mean"].std() > 2 * binom_sd
     male_sen = pop.groupby("sen_provision", observed=True)["sex"].apply(lambda s: (s == "M").mean())
     assert abs(male_sen["E"] - 0.73) < 0.04 and abs(male_sen["K"] - 0.64) < 0.03
 

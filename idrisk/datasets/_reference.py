@@ -112,6 +112,13 @@ NATIONAL_POSTCODE_DISTRICTS = 2_300
 #: Share of pupils who live in a different LA from their school's (approximate: DfE
 #: cross-border mobility in school admissions, roughly 5-10% of pupils; model value).
 CROSS_BORDER_SHARE = 0.07
+#: Strength of the link between FSM and neighbourhood deprivation (model): FSM pupils
+#: are pulled towards the more deprived of two candidate LSOAs in their school's
+#: catchment with this probability (others towards the less deprived one). Income
+#: deprivation and FSM eligibility are strongly related (IDACI, the income deprivation
+#: affecting children index, is built from benefit receipt); no published figure gives
+#: this parameter.
+FSM_DEPRIVATION_PULL = 0.6
 
 # ---------------------------------------------------------------------------------------
 # Pupil characteristics

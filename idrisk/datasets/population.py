@@ -371,21 +371,24 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
 
     # ---- date of birth -------------------------------------------------------------
     y64 = year.astype(np.int64)
-    first_year = R.ACADEMIC_YEAR_START - 5 - y64  # cohort born 1 Sep (A-5-y) .. 31 Aug (A-4-y)
+    # cohort of year group y: born 1 Sep (A-5-y) .. 31 Aug (A-4-y); lookup tables per
+    # (year group, day of the cohort year) avoid slow datetime casts on n values
     starts = np.array([np.datetime64(f"{R.ACADEMIC_YEAR_START - 5 - y}-09-01") for y in range(14)],
                       dtype="datetime64[D]")
     ends = np.array([np.datetime64(f"{R.ACADEMIC_YEAR_START - 4 - y}-09-01") for y in range(14)],
                     dtype="datetime64[D]")
     span = (ends - starts).astype(np.int64)
+    days_tab = starts[:, None] + np.minimum(np.arange(366)[None, :], span[:, None] - 1)
+    month_tab = (days_tab.astype("datetime64[M]").astype(np.int64) % 12 + 1).astype(np.int8)
+    year_tab = (days_tab.astype("datetime64[Y]").astype(np.int64) + 1970).astype(np.int16)
     offset = np.floor(rs["dob"].random(n) * span[y64]).astype(np.int64)
-    dob_days = starts[y64] + offset
-    del first_year
-    dob = dob_days.astype("datetime64[ns]")
-    del offset
-    birth_year = dob_days.astype("datetime64[Y]").astype(np.int64) + 1970
-    birth_month = (dob_days.astype("datetime64[M]").astype(np.int64) % 12) + 1
+    flat = y64 * 366 + offset
+    dob = ((starts.astype(np.int64)[y64] + offset) * 86_400_000_000_000).view("datetime64[ns]")
+    birth_month = month_tab.ravel()[flat]
+    birth_year = year_tab.ravel()[flat]
+    del offset, flat
     # months since September of the cohort year (0 = September-born, 11 = August-born)
-    month_in_cohort = (birth_month - 9) % 12
+    month_in_cohort = (birth_month.astype(np.int64) - 9) % 12
     male = rs["sex"].random(n) < _lookup(R.MALE_SHARE, PHASES)[phase]
     step("dates of birth")
 
@@ -578,6 +581,19 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     spread = np.array([2.0, 5.0, 8.0])[s_phase]
     off = np.rint(rh.normal(0.0, 1.0, n) * spread[school]).astype(np.int64)
     local = np.mod(centre[school] + off, n_lsoa_la[la])
+    # FSM-eligible pupils live in more deprived LSOAs: each LSOA has a deprivation score
+    # (model, standard normal); every pupil draws a second candidate LSOA in the
+    # catchment and, with probability R.FSM_DEPRIVATION_PULL, FSM pupils take the more
+    # deprived of the two and other pupils the less deprived one
+    depriv = rh.normal(0.0, 1.0, geo.lsoa_codes.shape[0])
+    off2 = np.rint(rh.normal(0.0, 1.0, n) * spread[school]).astype(np.int64)
+    local2 = np.mod(centre[school] + off2, n_lsoa_la[la])
+    d1 = depriv[geo.la_lsoa_start[la] + local]
+    d2 = depriv[geo.la_lsoa_start[la] + local2]
+    pull = rh.random(n) < R.FSM_DEPRIVATION_PULL
+    take2 = pull & np.where(fsm, d2 > d1, d2 < d1)
+    local = np.where(take2, local2, local)
+    del off2, local2, d1, d2, pull, take2
     rand_local = np.floor(rh.random(n) * n_lsoa_la[home_la]).astype(np.int64)
     local = np.where(cross, rand_local, local)
     lsoa = geo.la_lsoa_start[home_la] + local
