@@ -98,6 +98,35 @@ def test_twenty_qis_match_naive(case):
     np.testing.assert_allclose(res.per_class["distance"], [d for _, d in exp], rtol=1e-12, atol=1e-15)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 60), st.integers(1, 700), st.integers(0, 2**32 - 1))
+def test_ordered_prefix_sum_path_matches_direct_sum(n, g, card, seed):
+    """The kernel's O(t log m) path for many values equals the term-by-term O(m) sum."""
+    from idrisk._kernels.diversity import class_order, tcloseness_distances
+
+    rng = np.random.default_rng(seed)
+    _, gid = np.unique(rng.integers(0, g, n), return_inverse=True)
+    gid = gid.astype(np.int64).ravel()
+    _, s = np.unique(rng.integers(0, card, n), return_inverse=True)
+    s = s.astype(np.int32).ravel()
+    m = int(s.max()) + 1
+    q = np.bincount(s, minlength=m) / n
+    rank = rng.permutation(m).astype(np.int64)
+    order, starts = class_order(gid, np.int64(gid.max() + 1))
+    direct = tcloseness_distances(order, starts, s, np.int64(m), q, rank, True, np.int64(3), np.int64(10**9))
+    prefix = tcloseness_distances(order, starts, s, np.int64(m), q, rank, True, np.int64(3), np.int64(0))
+    np.testing.assert_allclose(prefix, direct, rtol=1e-10, atol=1e-14)
+
+
+def test_ordered_many_values_matches_naive():
+    """600 values (above the kernel's direct-sum limit of 256) against the reference."""
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"k": rng.integers(0, 15, 2000), "s": rng.integers(0, 600, 2000)})
+    res = idrisk.t_closeness(df, ["k"], "s", distance="ordered")
+    exp = naive.tcloseness(df, ["k"], "s", "ordered")
+    np.testing.assert_allclose(res.per_class["distance"], [d for _, d in exp], rtol=1e-10)
+
+
 @pytest.mark.parametrize("df,t", [
     (pd.DataFrame({"a": [1], "s": ["x"]}), 0.0),                    # one row: its own distribution
     (pd.DataFrame({"a": [1] * 4, "s": list("xyxy")}), 0.0),         # one class = the whole file

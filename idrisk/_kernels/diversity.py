@@ -69,6 +69,28 @@ def _sort_desc(a, m):
 
 
 @numba.njit(**NUMBA_OPTS)
+def _sort_pairs(keys, vals, m):
+    """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along."""
+    if m > 48:
+        idx = np.argsort(keys[:m])
+        k2 = keys[:m][idx].copy()
+        v2 = vals[:m][idx].copy()
+        keys[:m] = k2
+        vals[:m] = v2
+        return
+    for i in range(1, m):
+        k = keys[i]
+        v = vals[i]
+        j = i - 1
+        while j >= 0 and keys[j] > k:
+            keys[j + 1] = keys[j]
+            vals[j + 1] = vals[j]
+            j -= 1
+        keys[j + 1] = k
+        vals[j + 1] = v
+
+
+@numba.njit(**NUMBA_OPTS)
 def _recursive_l(cnt, m, c32):
     """sdcMicro's recursive (c, l) rule on counts ``cnt[:m]`` sorted in decreasing order.
 
@@ -176,8 +198,25 @@ def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
     return distinct, entropy, recursive
 
 
+@numba.njit(**NUMBA_OPTS)
+def _abs_dev_sum(c, a, b, qc, pref):
+    """sum_{i=a}^{b-1} |c - qc[i]| for non-decreasing ``qc`` with prefix sums ``pref``."""
+    if b <= a:
+        return 0.0
+    lo = a
+    hi = b
+    while lo < hi:  # first i in [a, b) with qc[i] >= c
+        mid = (lo + hi) // 2
+        if qc[mid] < c:
+            lo = mid + 1
+        else:
+            hi = mid
+    k = lo
+    return (c * (k - a) - (pref[k] - pref[a])) + ((pref[b] - pref[k]) - c * (b - k))
+
+
 @numba.njit(**NUMBA_PARALLEL_OPTS)
-def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks):
+def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks, direct_limit=256):
     """Earth mover's distance between each class's distribution of ``s`` and ``q``.
 
     Parameters
@@ -189,6 +228,12 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks):
     ordered : bool  False: equal ground distance ``D = 1/2 sum_i |p_i - q_i|``;
         True: ordered distance ``D = 1/(m-1) sum_i |sum_{j<=i} (p_j - q_j)|`` (ARX)
     n_chunks : int
+    direct_limit : int
+        Ordered distance: up to this many values the m cumulative differences are summed
+        one by one (O(m) per class); above it, between two values present in the class
+        the class's cumulative share is constant and the overall one non-decreasing, so
+        each stretch is summed in O(log m) from prefix sums (O(t log m) per class with t
+        values present), which keeps attributes with thousands of values fast.
 
     Returns
     -------
@@ -203,6 +248,13 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks):
     for v in range(card):
         q_by_rank[rank[v]] = q[v]
         q_sum += q[v]
+    qc = np.empty(card, dtype=np.float64)  # overall cumulative share by rank
+    pref = np.zeros(card + 1, dtype=np.float64)  # pref[i] = qc[0] + ... + qc[i-1]
+    acc = 0.0
+    for i in range(card):
+        acc += q_by_rank[i]
+        qc[i] = acc
+        pref[i + 1] = pref[i] + acc
     for ch in numba.prange(n_chunks):
         lo = ch * per
         hi = min(g, lo + per)
@@ -216,6 +268,8 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks):
                 maxsize = sz
         touched = np.empty(maxsize, dtype=np.int64)
         p_by_rank = np.zeros(max(card, 1), dtype=np.float64)
+        tr = np.empty(maxsize, dtype=np.int64)
+        tp = np.empty(maxsize, dtype=np.float64)
         for j in range(lo, hi):
             a = starts[j]
             b = starts[j + 1]
@@ -237,7 +291,7 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks):
                     q_in += q[v]
                 dist += max(0.0, q_sum - q_in)
                 out[j] = dist / 2.0
-            else:
+            elif card <= direct_limit:
                 for t in range(nt):
                     v = touched[t]
                     p_by_rank[rank[v]] = counts[v] / fsize
@@ -249,6 +303,20 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks):
                 out[j] = dist / (card - 1.0) if card > 1 else 0.0
                 for t in range(nt):
                     p_by_rank[rank[touched[t]]] = 0.0
+            else:
+                for t in range(nt):
+                    tr[t] = rank[touched[t]]
+                    tp[t] = counts[touched[t]] / fsize
+                _sort_pairs(tr, tp, nt)
+                cum_p = 0.0
+                pos = 0
+                dist = 0.0
+                for t in range(nt):
+                    dist += _abs_dev_sum(cum_p, pos, tr[t], qc, pref)
+                    cum_p += tp[t]
+                    pos = tr[t]
+                dist += _abs_dev_sum(cum_p, pos, card, qc, pref)
+                out[j] = dist / (card - 1.0) if card > 1 else 0.0
             for t in range(nt):
                 counts[touched[t]] = 0
     return out
