@@ -529,7 +529,8 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     mean_rate = np.clip(mean_rate, 0.002, 0.9)
     c = R.ABSENCE_CONCENTRATION
     rate = rs["abs"].beta(mean_rate * c, (1.0 - mean_rate) * c)
-    sessions = rs["abs"].binomial(R.SESSIONS_POSSIBLE, rate)
+    # sessions missed out of 380 possible (the Beta draw already carries the spread)
+    sessions = np.rint(rate * R.SESSIONS_POSSIBLE)
     absence_rate = sessions / R.SESSIONS_POSSIBLE
     del mult, mean_rate, rate, sessions
     step("absence")
