@@ -35,6 +35,25 @@ def test_we1_hand_values():
     assert not res.is_k_anonymous(2) and res.is_k_anonymous(1)
 
 
+def test_we1_weights_population_frequency():
+    """WE1 weighted: Fk = [108, 45.5, 108, 17, 100, 100, 123.5, 108] (sdcMicro freqCalc)."""
+    w = [18.0, 45.5, 39.0, 17.0, 92.0, 8.0, 123.5, 51.0]
+    res = idrisk.k_anonymity(WE1.assign(w=w), ["A", "B", "C"], k=(2, 20, 50, 110), weights="w")
+    np.testing.assert_allclose(res.Fk, [108, 45.5, 108, 17, 100, 100, 123.5, 108])
+    assert res.min_Fk == 17.0
+    assert res.records_below_k_Fk == {2: 0, 20: 1, 50: 2, 110: 7}  # all but 123.5
+    assert res.to_dict()["min_Fk"] == 17.0
+    # the same weights as an array, and under the wildcard rule (WE2)
+    df = WE1.astype(float)
+    df.loc[7, "A"] = np.nan
+    df.loc[2, "C"] = np.nan
+    df.loc[6, "C"] = np.nan
+    wild = idrisk.k_anonymity(df, ["A", "B", "C"], missing="wildcard", weights=np.array(w))
+    np.testing.assert_allclose(wild.Fk, [108, 45.5, 125, 56, 151, 151, 123.5, 208])
+    assert wild.min_Fk == 45.5
+    assert idrisk.k_anonymity(WE1, ["A"]).min_Fk is None
+
+
 def test_we3_pupil_toy():
     res = idrisk.k_anonymity(WE3, ["sex", "yob", "eth", "fsm"])
     assert res.fk.tolist() == [2, 2, 1, 1, 1]
@@ -75,9 +94,12 @@ def test_n1_n2_match_sdcmicro_freqcalc(entry):
     df = pd.read_csv(path)
     kv = entry["keyVars"] if isinstance(entry["keyVars"], list) else [entry["keyVars"]]
     ref = pd.read_csv(PEER / "sdcmicro" / entry["file"])
-    res = idrisk.k_anonymity(df, kv, missing="wildcard")
+    res = idrisk.k_anonymity(df, kv, missing="wildcard", weights=entry["weight"])
     assert (res.n1, res.n2) == (entry["scalars"]["n1"], entry["scalars"]["n2"])
     np.testing.assert_array_equal(res.fk.to_numpy(), ref["fk"].to_numpy())
+    if entry["weight"] is not None:
+        np.testing.assert_allclose(res.Fk.to_numpy(), ref["Fk"].to_numpy(), rtol=1e-9)
+        assert res.min_Fk == pytest.approx(ref["Fk"].min(), rel=1e-12)
     assert res.min_class_size == int(ref["fk"].min())
 
 
@@ -166,6 +188,12 @@ def test_bad_input_is_reported_clearly():
         idrisk.k_anonymity(mixed, ["a"])
     with pytest.raises(InvalidParameterError, match="DataFrame"):
         idrisk.k_anonymity([[1, 2]], ["a"])
+    for bad in ([1, -1, 1, 1, 1, 1, 1, 1], [1, np.nan, 1, 1, 1, 1, 1, 1], [1, np.inf] + [1] * 6,
+                ["a"] * 8, [1, 2]):
+        with pytest.raises(DataValidationError, match="weight"):
+            idrisk.k_anonymity(WE1, ["A"], weights=bad)
+    with pytest.raises(DataValidationError, match="weight column not found"):
+        idrisk.k_anonymity(WE1, ["A"], weights="nope")
 
 
 def test_identifier_like_qi_warns():

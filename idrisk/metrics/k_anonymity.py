@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from .._encode import Encoded, encode, key_columns
-from .._kernels.groups import default_limit, group_ids_columns
-from .._validation import as_column_list, as_frame, check_columns, check_k_values, check_missing
+from .._kernels.groups import default_limit, group_ids_columns, group_sums
+from .._validation import as_column_list, as_frame, check_columns, check_k_values, check_missing, check_weights
 from ..exceptions import DataValidationError, IdRiskWarning
 from .frequencies import class_ids, frequency_arrays
 
@@ -115,6 +115,10 @@ class KAnonymityResult:
         Records with ``f_k == 1`` (sample uniques) and ``f_k == 2`` (as sdcMicro).
     fk : pandas.Series
         Per-record ``f_k`` indexed like the data (not part of :meth:`to_dict`).
+    min_Fk, records_below_k_Fk, Fk : only with ``weights``
+        The same for the estimated population frequency ``F_k`` (sum of the sampling
+        weights over the record's matches, sdcMicro's ``Fk``): its minimum, ``k`` ->
+        number of records with ``F_k < k``, and the per-record values.
     """
 
     quasi_identifiers: tuple
@@ -128,6 +132,9 @@ class KAnonymityResult:
     n1: int
     n2: int
     fk: pd.Series = field(repr=False, compare=False)
+    min_Fk: float | None = None
+    records_below_k_Fk: dict | None = None
+    Fk: pd.Series | None = field(default=None, repr=False, compare=False)
 
     def is_k_anonymous(self, k: int) -> bool:
         """True iff every record's ``f_k >= k``."""
@@ -147,11 +154,14 @@ class KAnonymityResult:
             "records_below_k": {str(int(k)): int(v) for k, v in self.records_below_k.items()},
             "n1": int(self.n1),
             "n2": int(self.n2),
+            "min_Fk": None if self.min_Fk is None else float(self.min_Fk),
+            "records_below_k_Fk": None if self.records_below_k_Fk is None else
+            {str(int(k)): int(v) for k, v in self.records_below_k_Fk.items()},
         }
 
 
 def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
-                missing: str = "category") -> KAnonymityResult:
+                missing: str = "category", weights=None) -> KAnonymityResult:
     """Equivalence-class sizes over the quasi-identifiers and the records below ``k``.
 
     With ``f_k(r)`` the number of records matching record ``r`` on every quasi-identifier,
@@ -172,6 +182,10 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
         sdcMicro's freqCalc rule (alpha = 1): ``f_k`` is then the size of the record's
         matching set, not of a class, so ``min_class_size`` is the smallest matching set
         and the histogram counts records per ``f_k`` value.
+    weights : str or array-like, optional
+        Sampling weights (a column name or one value per row). Adds the estimated
+        population frequency ``F_k`` (sum of the weights over the record's matches, as
+        sdcMicro's ``freqCalc``): ``min_Fk`` and ``records_below_k_Fk``.
 
     Returns
     -------
@@ -195,9 +209,13 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
     frame, enc, qis, _ = _encode_columns(data, quasi_identifiers)
     index = frame.index if frame is not None else enc.index
     n = len(index)
+    w = None
+    if weights is not None:
+        w = check_weights(frame if frame is not None else pd.DataFrame(index=index), weights)
+    Fk = None
     if missing == "wildcard":
         enc = _qi_encoding(frame, enc, qis)
-        fk, _ = frequency_arrays(enc, qis, missing="wildcard")
+        fk, Fk = frequency_arrays(enc, qis, weights=w, missing="wildcard")
         fk = np.asarray(fk, dtype=np.int64)
         n_classes = len(class_ids(enc, qis, "category")[1])
         vals, counts = np.unique(fk, return_counts=True)
@@ -206,6 +224,8 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
     else:
         gid, sizes = _partition(frame, enc, qis, missing)
         fk = sizes[gid]
+        if w is not None:
+            Fk = group_sums(gid, len(sizes), w)[gid]
         n_classes = len(sizes)
         bc = np.bincount(sizes)
         nz = np.flatnonzero(bc)
@@ -224,4 +244,7 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
         n1=int(np.count_nonzero(fk == 1)),
         n2=int(np.count_nonzero(fk == 2)),
         fk=pd.Series(fk, index=index, name="fk"),
+        min_Fk=None if w is None else float(np.min(Fk)),
+        records_below_k_Fk=None if w is None else {kk: int(np.count_nonzero(Fk < kk)) for kk in ks},
+        Fk=None if w is None else pd.Series(np.asarray(Fk, dtype=np.float64), index=index, name="Fk"),
     )

@@ -47,7 +47,7 @@ import pandas as pd
 from .._encode import Encoded, encode
 from .._kernels.diversity import class_order, ldiversity_stats, n_chunks_for
 from .._validation import as_column_list, check_missing
-from ..exceptions import DataValidationError, InvalidParameterError
+from ..exceptions import InvalidParameterError
 from .k_anonymity import _encode_columns, _partition
 
 __all__ = ["l_diversity", "LDiversityResult"]
