@@ -275,6 +275,10 @@ def test_correlations(pop):
     assert abs(fsm_region["South East"] - 0.197) < 0.015
     fsm_sen = pop.groupby("sen_provision", observed=True)["fsm"].mean()
     assert fsm_sen["K"] > fsm_sen["N"] + 0.10 and fsm_sen["E"] > fsm_sen["N"] + 0.10
+    wbri = pop.assign(w=pop["ethnicity_minor"] == "WBRI").groupby("region", observed=True)["w"].mean()
+    assert wbri["London"] < 0.35 and wbri["North East"] > 0.7 and wbri["South West"] > 0.7
+    apkn = pop.assign(a=pop["ethnicity_minor"] == "APKN").groupby("region", observed=True)["a"].mean()
+    assert apkn["Yorkshire and The Humber"] > 2 * apkn["South West"]
     eal_major = pop.groupby("ethnicity_major", observed=True)["eal"].mean()
     assert eal_major["Asian"] > 0.6 and pop.loc[pop["ethnicity_minor"] == "WBRI", "eal"].mean() < 0.02
     y11 = pop[pop["year_group"] == 11]
