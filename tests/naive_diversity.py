@@ -89,6 +89,15 @@ def wildcard_fk(df, qis):
     return out
 
 
+def class_weight_sums(df, qis, weights, missing="category"):
+    """Fk: the sum of the weights of the record's class (exact matching)."""
+    ks = keys(df, qis, missing)
+    tot = defaultdict(float)
+    for k, w in zip(ks, weights):
+        tot[k] += w
+    return [tot[k] for k in ks]
+
+
 def k_summary(df, qis, ks, missing="category"):
     fk = wildcard_fk(df, qis) if missing == "wildcard" else class_sizes(df, qis, missing)
     kk = keys(df, qis, "category" if missing == "wildcard" else missing)

@@ -139,6 +139,12 @@ def test_matches_naive_reference(case):
         assert res.records_below_k == exp["records_below_k"]
         assert (res.n1, res.n2) == (exp["n1"], exp["n2"])
         assert res.n_classes == exp["n_classes"]
+        if missing != "wildcard":
+            w = np.linspace(1.0, 3.5, len(df))
+            Fk = naive.class_weight_sums(df, qis, w, missing)
+            res_w = idrisk.k_anonymity(df, qis, k=(2, 5), missing=missing, weights=w)
+            np.testing.assert_allclose(res_w.Fk.to_numpy(), Fk, rtol=1e-12)
+            assert res_w.records_below_k_Fk == {k: sum(f < k for f in Fk) for k in (2, 5)}
 
 
 @pytest.mark.filterwarnings("ignore::idrisk.DataQualityWarning")
