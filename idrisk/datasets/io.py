@@ -138,8 +138,11 @@ def main(argv=None) -> int:
         elif args.datasets_command == "list":
             from .public import list_public
 
-            for row in list_public().itertuples(index=False):
-                print(f"{row.name:<32} {row.rows:>8,} rows  {row.description}")
+            try:
+                for row in list_public().itertuples(index=False):
+                    print(f"{row.name:<32} {row.rows:>8,} rows  {row.description}")
+            except BrokenPipeError:  # e.g. piped into `head`
+                sys.stderr.close()
     except IdRiskError as exc:
         print(f"idrisk datasets: error: {exc}", file=sys.stderr)
         return 2
