@@ -56,7 +56,7 @@ def _int_min_max(values, mask):
 
 @numba.njit(**NUMBA_OPTS)
 def _int_dense_codes(values, mask, lo, span):
-    """Codes in ascending value order via a lookup table of size ``span``."""
+    """Codes in ascending value order via a lookup table of size ``span``; also the levels."""
     present = np.zeros(span, dtype=np.int32)
     n = values.shape[0]
     has_mask = mask.shape[0] > 0
@@ -71,13 +71,17 @@ def _int_dense_codes(values, mask, lo, span):
             n_levels += 1
         else:
             present[j] = -1
+    levels = np.empty(n_levels, dtype=np.int64)
+    for j in range(span):
+        if present[j] >= 0:
+            levels[present[j]] = lo + j
     codes = np.empty(n, dtype=np.int32)
     for i in range(n):
         if has_mask and mask[i]:
             codes[i] = -1
         else:
             codes[i] = present[np.int64(values[i]) - lo]
-    return codes, n_levels
+    return codes, n_levels, levels
 
 
 @dataclass(frozen=True)
@@ -177,8 +181,8 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
     if pd.api.types.is_bool_dtype(dtype):
         mask = s.isna().to_numpy()
         values = s.to_numpy(dtype=np.int64, na_value=0)
-        present = np.unique(values[~mask])
-        codes, nl = _int_dense_codes(values, mask if mask.any() else empty_mask, np.int64(0), np.int64(2))
+        codes, nl, present = _int_dense_codes(values, mask if mask.any() else empty_mask, np.int64(0),
+                                              np.int64(2))
         return codes, int(nl), present.astype(bool)
     if pd.api.types.is_integer_dtype(dtype):
         mask = s.isna().to_numpy() if isinstance(dtype, pd.api.extensions.ExtensionDtype) else empty_mask
@@ -196,9 +200,8 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             return np.full(n, -1, dtype=np.int32), 0, np.array([], dtype=np.int64)
         span = int(hi) - int(lo) + 1
         if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
-            codes, nl = _int_dense_codes(values, mask, np.int64(lo), np.int64(span))
-            keep = values[~mask] if mask.shape[0] else values
-            return codes, int(nl), None if nl > 1000 else np.unique(keep)
+            codes, nl, levels = _int_dense_codes(values, mask, np.int64(lo), np.int64(span))
+            return codes, int(nl), levels.astype(values.dtype, copy=False)
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
         codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)

@@ -115,8 +115,12 @@ def test_encode_codes_are_a_dense_labelling_of_the_values(s):
     observed = codes[~na]
     if observed.size:
         assert sorted(set(observed.tolist())) == list(range(enc.n_levels["x"]))
+    # levels[code] is the value behind the code
+    lev = enc.levels["x"]
+    assert len(lev) == enc.n_levels["x"]
+    for code, v in zip(observed.tolist(), vals := s[~na].tolist()):
+        assert lev[code] == v
     # equal codes iff equal values
-    vals = s[~na].tolist()
     for i in range(len(vals)):
         for j in range(len(vals)):
             assert (observed[i] == observed[j]) == (vals[i] == vals[j])

@@ -181,3 +181,29 @@ def test_same_answer_whatever_the_dtype():
             if ref is None or missing not in ref:
                 ref = (ref or {}) | {missing: out}
             pd.testing.assert_frame_equal(out, ref[missing])
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames(max_rows=20, max_qis=4), st.sampled_from([1.0, 0.25]))
+def test_wildcard_pattern_labels_without_bit_sets(monkeypatch_case, alpha):
+    """The fallback for more than 62 columns with NAs (patterns labelled by a grouping)."""
+    import idrisk.metrics.frequencies as F
+
+    df, qis, _ = monkeypatch_case
+    old = F._BITSET_MAX
+    F._BITSET_MAX = 0
+    try:
+        _check(df, qis, "wildcard", alpha, True)
+    finally:
+        F._BITSET_MAX = old
+
+
+def test_many_missing_patterns_warn():
+    rng = np.random.default_rng(5)
+    n, m = 400, 9
+    df = pd.DataFrame({f"q{j}": np.where(rng.random(n) < 0.4, np.nan, rng.integers(0, 2, n))
+                       for j in range(m)})
+    from idrisk.exceptions import PerformanceWarning
+
+    with pytest.warns(PerformanceWarning, match="distinct patterns of missing values"):
+        idrisk.frequencies(df, list(df.columns), missing="wildcard")

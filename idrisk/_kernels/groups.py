@@ -264,3 +264,35 @@ def group_ids(codes: np.ndarray, cards: np.ndarray, limit: int | None = None):
         limit = default_limit(n)
     limit = max(int(limit), int(cards.max()), 1)
     return group_ids_columns([(codes[j], 0, cards[j]) for j in range(m)], n, limit)
+
+
+@numba.njit(**NUMBA_OPTS)
+def wildcard_cross(key, space, kind, p, weights, alpha, fk, Fk):
+    """One step of sdcMicro's wildcard rule: complete records vs records of NA pattern ``p``.
+
+    ``key`` (values in [0, space)) groups the records on the variables pattern ``p``
+    observes; ``kind[i]`` is -1 for a complete record, ``p`` for a record of pattern p.
+    A pattern-p record gains every compatible complete record at full weight; a complete
+    record gains ``alpha`` per compatible pattern-p record. Updates ``fk``/``Fk`` in place.
+    """
+    cnt_c = np.zeros(space, dtype=np.int64)
+    cnt_p = np.zeros(space, dtype=np.int64)
+    w_c = np.zeros(space, dtype=np.float64)
+    w_p = np.zeros(space, dtype=np.float64)
+    n = key.shape[0]
+    for i in range(n):
+        t = kind[i]
+        if t == -1:
+            cnt_c[key[i]] += 1
+            w_c[key[i]] += weights[i]
+        elif t == p:
+            cnt_p[key[i]] += 1
+            w_p[key[i]] += weights[i]
+    for i in range(n):
+        t = kind[i]
+        if t == -1:
+            fk[i] += alpha * cnt_p[key[i]]
+            Fk[i] += alpha * w_p[key[i]]
+        elif t == p:
+            fk[i] += cnt_c[key[i]]
+            Fk[i] += w_c[key[i]]

@@ -43,6 +43,7 @@ from .._kernels.groups import (
     group_ids_columns,
     group_sums,
     key_counts,
+    wildcard_cross,
 )
 from .._validation import as_column_list, as_frame, check_columns, check_fraction, check_missing, check_weights
 from ..exceptions import DataValidationError, IdRiskWarning, PerformanceWarning
@@ -51,6 +52,8 @@ __all__ = ["frequencies", "class_ids", "frequency_arrays"]
 
 #: number of distinct missing-value patterns above which missing="wildcard" warns
 _MANY_PATTERNS = 64
+#: NA patterns over at most this many columns are int64 bit sets
+_BITSET_MAX = 62
 
 
 def check_columns_enc(enc: Encoded, qis):
@@ -95,26 +98,25 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
     """fk and Fk (float64) under sdcMicro freqCalc's asymmetric wildcard rule (module docstring).
 
     Cost: one grouping of all records, plus for every distinct missing-value pattern p
-    one grouping on the variables p observes, plus one small grouping per pair of
-    patterns (over the records with those patterns only).
+    one pass over the records on the variables p observes (numba), plus one small
+    grouping per pair of patterns over the records with those two patterns only.
     """
     n = enc.n_rows
     m = len(qis)
+    limit = default_limit(n)
     wt = np.ones(n) if w is None else w
-    miss = np.vstack([enc.codes[c] < 0 for c in qis])  # (m, n)
-    n_miss = miss.sum(axis=0)
-    complete = n_miss == 0
-    allna = n_miss == m
-    some = ~complete & ~allna
     total_w = float(wt.sum())
 
     # same key (identical values and NA positions) counts 1 for everyone
-    key, space = fold_columns(_enc_columns(enc, qis), n)
-    fk_i, Fk = key_counts(key, space, default_limit(n), wt)
+    key, space = fold_columns(_enc_columns(enc, qis), n, limit)
+    fk_i, Fk = key_counts(key, space, limit, wt)
     fk = fk_i.astype(np.float64)
 
+    na_cols = [j for j, c in enumerate(qis) if enc.n_levels[c] == 0 or enc.codes[c].min() < 0]
     if m == 1:
         # one key variable: NA records match everything, complete records get alpha * #NA
+        allna = enc.codes[qis[0]] < 0
+        complete = ~allna
         n_na = int(allna.sum())
         w_na = float(wt[allna].sum())
         fk[complete] += alpha * n_na
@@ -123,44 +125,60 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
         Fk[allna] = total_w
         return fk, Fk
 
+    # missing-value pattern of every record, as a bit set over the columns with NAs
+    if len(na_cols) <= _BITSET_MAX:
+        bits = np.zeros(n, dtype=np.int64)
+        for b, j in enumerate(na_cols):
+            bits |= (enc.codes[qis[j]] < 0).astype(np.int64) << b
+        full = (1 << len(na_cols)) - 1
+    else:  # too many columns with NAs for a bit set: label the patterns by a grouping
+        miss = [((enc.codes[qis[j]] < 0).astype(np.int8), 0, 2) for j in na_cols]
+        bits, _ = group_ids_columns(miss, n)
+        zero = (np.vstack([x[0] for x in miss]).sum(axis=0) == 0)
+        bits = np.where(zero, -1, bits)  # make "no NA" a fixed label
+        full = None
+    complete = bits == (0 if full is not None else -1)
+    if full is not None and len(na_cols) == m:
+        allna = bits == full
+    elif full is None and len(na_cols) == m:
+        allna = np.vstack([enc.codes[qis[j]] < 0 for j in na_cols]).all(axis=0)
+    else:
+        allna = np.zeros(n, dtype=bool)
+    some = ~complete & ~allna
     some_idx = np.flatnonzero(some)
+    n_all = int(allna.sum())
     if some_idx.size:
-        # distinct NA patterns among the some-NA records
-        patterns, pat_of = np.unique(miss[:, some_idx].T, axis=0, return_inverse=True)
+        pat_bits, pat_of = np.unique(bits[some_idx], return_inverse=True)
         pat_of = pat_of.ravel()
-        if len(patterns) > _MANY_PATTERNS:
+        n_pat = len(pat_bits)
+        # patterns[p, j]: pattern p is missing on qis[j]
+        rep = some_idx[np.unique(pat_of, return_index=True)[1]]
+        patterns = np.vstack([enc.codes[c][rep] < 0 for c in qis]).T
+        if n_pat > _MANY_PATTERNS:
             warnings.warn(
-                f"{len(patterns)} distinct patterns of missing values among the quasi-identifiers: "
+                f"{n_pat} distinct patterns of missing values among the quasi-identifiers: "
                 "missing='wildcard' costs one pass over the data per pattern and one comparison per "
                 "pair of patterns; consider missing='category' if the missing values are observable",
                 PerformanceWarning,
                 stacklevel=4,
             )
+        kind = np.full(n, -2, dtype=np.int32)  # -2: all NA, -1: complete, p: pattern p
+        kind[complete] = -1
+        kind[some_idx] = pat_of
         order = np.argsort(pat_of, kind="stable")
-        bounds = np.searchsorted(pat_of[order], np.arange(len(patterns) + 1))
-        members = [some_idx[order[bounds[p]:bounds[p + 1]]] for p in range(len(patterns))]
-        comp_idx = np.flatnonzero(complete)
-        comp_w = wt[comp_idx]
-        for p, pat in enumerate(patterns):
+        bounds = np.searchsorted(pat_of[order], np.arange(n_pat + 1))
+        members = [some_idx[order[bounds[p]:bounds[p + 1]]] for p in range(n_pat)]
+        has_complete = bool(complete.any())
+        for p in range(n_pat):
+            pat = patterns[p]
             obs = [qis[j] for j in np.flatnonzero(~pat)]
             rows_p = members[p]
             # complete records vs pattern-p records, on the variables p observes
-            if comp_idx.size:
-                gid, sz = group_ids_columns(_enc_columns(enc, obs), n)
-                ng = len(sz)
-                g_c, g_p = gid[comp_idx], gid[rows_p]
-                cnt_c = np.bincount(g_c, minlength=ng).astype(np.float64)
-                w_c = np.bincount(g_c, weights=comp_w, minlength=ng)
-                cnt_p = np.bincount(g_p, minlength=ng).astype(np.float64)
-                w_p = np.bincount(g_p, weights=wt[rows_p], minlength=ng)
-                # some-NA r gets every compatible complete record at full weight
-                fk[rows_p] += cnt_c[g_p]
-                Fk[rows_p] += w_c[g_p]
-                # complete r gets alpha per compatible pattern-p record
-                fk[comp_idx] += alpha * cnt_p[g_c]
-                Fk[comp_idx] += alpha * w_p[g_c]
+            if has_complete:
+                key_p, space_p = fold_columns(_enc_columns(enc, obs), n, limit)
+                wildcard_cross(key_p, np.int64(space_p), kind, np.int32(p), wt, float(alpha), fk, Fk)
             # some-NA r vs some-NA s of another pattern q: alpha if compatible
-            for q in range(len(patterns)):
+            for q in range(n_pat):
                 if q == p:
                     continue
                 both = [qis[j] for j in np.flatnonzero(~pat & ~patterns[q])]
@@ -178,7 +196,6 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
                 fk[rows_p] += alpha * cnt_q[g[:npp]]
                 Fk[rows_p] += alpha * w_q[g[:npp]]
         # some-NA r gets alpha per all-NA record
-        n_all = int(allna.sum())
         if n_all:
             fk[some_idx] += alpha * n_all
             Fk[some_idx] += alpha * float(wt[allna].sum())
