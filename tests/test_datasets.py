@@ -293,6 +293,8 @@ def test_correlations(pop):
     sus = pop.groupby("sex", observed=True)[["suspensions", "permanent_exclusion"]].mean()
     assert sus.loc["F", "suspensions"] < sus.loc["M", "suspensions"]
     assert sus.loc["F", "permanent_exclusion"] < sus.loc["M", "permanent_exclusion"]
+    pe = pop["permanent_exclusion"]
+    assert (pop.loc[pe, "suspensions"] > 0).mean() > 0.7
     sus_fsm = pop.groupby("fsm")["suspensions"].mean()
     assert sus_fsm[True] > 2.5 * sus_fsm[False]
     # FSM clusters in neighbourhoods: LSOA-level FSM shares vary far more than binomial

@@ -550,7 +550,10 @@ def make_population(n: int, *, seed: int = 0, progress: bool | None = None) -> p
     pe = yr * np.where(male, rr["male"][1], 1.0) * np.where(fsm, rr["fsm"][1], 1.0) * sen_p
     pe *= R.PERMANENT_EXCLUSION_RATE / pe.mean()
     permanent_exclusion = rs["exc"].random(n) < np.minimum(pe, 0.5)
-    del yr, sen_s, sen_p, lam, p_any, any_susp, extra, pe
+    # most permanently excluded pupils have been suspended before (model: 80%)
+    prior = permanent_exclusion & (suspensions == 0) & (rs["exc"].random(n) < 0.8)
+    suspensions[prior] = 1
+    del yr, sen_s, sen_p, lam, p_any, any_susp, extra, pe, prior
     step("exclusions")
 
     # ---- home geography -------------------------------------------------------------
