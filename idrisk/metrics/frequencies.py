@@ -46,7 +46,7 @@ from .._kernels.groups import (
     wildcard_cross,
 )
 from .._validation import as_column_list, as_frame, check_columns, check_fraction, check_missing, check_weights
-from ..exceptions import DataValidationError, IdRiskWarning, PerformanceWarning
+from ..exceptions import DataValidationError, PerformanceWarning
 
 __all__ = ["frequencies", "class_ids", "frequency_arrays"]
 
@@ -253,19 +253,18 @@ def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
     """fk, Fk straight from the frame: fused encoding + grouping when it is exact."""
     n = len(frame)
     limit = default_limit(n)
+    if missing != "category" and not all(
+            isinstance(frame[c].dtype, np.dtype) and frame[c].dtype.kind in "iub" for c in qis):
+        # a column may hold missing values: encode once and apply the convention
+        return _frequency_arrays(encode(frame, qis), qis, w, missing, alpha)
+    # missing="category", or numpy integer/boolean columns (never missing): one partition
     cols = key_columns(frame, qis, limit)
-    if missing == "category" or not any(c[3] for c in cols):
-        # no missing value, or missing is a category: all three conventions are one partition
-        key, space = fold_columns([c[:3] for c in cols], n, limit)
-        if w is None and _fk_dtype(missing, alpha) is np.int64:
-            block, _ = key_counts(key, space, limit, None, copies=2)  # fk and Fk rows, one pass
-            return block, block
-        fk, Fk = key_counts(key, space, limit, w)
-        return _finish(fk, Fk, w, missing, alpha)
-    with warnings.catch_warnings():  # key_columns has warned about these columns already
-        warnings.simplefilter("ignore", IdRiskWarning)
-        enc = encode(frame, qis, warn_identifiers=False)
-    return _frequency_arrays(enc, qis, w, missing, alpha)
+    key, space = fold_columns([c[:3] for c in cols], n, limit)
+    if w is None and _fk_dtype(missing, alpha) is np.int64:
+        block, _ = key_counts(key, space, limit, None, copies=2)  # fk and Fk rows, one pass
+        return block, block
+    fk, Fk = key_counts(key, space, limit, w)
+    return _finish(fk, Fk, w, missing, alpha)
 
 
 def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "category",
