@@ -386,3 +386,34 @@ def test_refer_back_when_one_coarsening_removes_most_risk():
     top = next(c for c in r.mitigations["candidates"] if c["kind"] == "top-coding")
     assert top["risk_removed_share"] < drop["risk_removed_share"]
     assert top["information_lost"] < drop["information_lost"]
+
+
+# -- what_if against the pandas reference on random frames ------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.mark.filterwarnings("ignore::idrisk.exceptions.DataQualityWarning")
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 60), cards=st.lists(st.integers(1, 5), min_size=1, max_size=4),
+       miss=st.floats(0, 0.3), min_k=st.integers(1, 6), seed=st.integers(0, 10_000))
+def test_what_if_equals_pandas_on_random_frames(n, cards, miss, min_k, seed):
+    rng = np.random.default_rng(seed)
+    cols = {}
+    for j, c in enumerate(cards):
+        v = pd.Series(rng.integers(0, c, n).astype(str), dtype=object)
+        v[rng.random(n) < miss] = None
+        cols[f"q{j}"] = v
+    df = pd.DataFrame(cols, index=rng.permutation(n) + 1000)  # non-default index
+    qis = list(cols)
+    before = df.copy(deep=True)
+    out = what_if(df, qis, min_k=min_k)
+    pd.testing.assert_frame_equal(df, before)
+    assert out["before"]["at_risk"] == naive_at_risk(df, qis, min_k)
+    for c in out["candidates"]:
+        assert c["kind"] == "drop variable"
+        rest = [q for q in qis if q != c["variable"]]
+        assert c["at_risk"] == naive_at_risk(df, rest, min_k)
+        sizes = df.groupby(rest, dropna=False)[rest[0]].transform("size") if rest else pd.Series([n] * n)
+        assert c["sample_uniques"] == int((sizes == 1).sum())
+        assert c["max_risk"] == pytest.approx(1.0 / sizes.min())

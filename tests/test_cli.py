@@ -111,6 +111,13 @@ def test_exit_2_as_a_subprocess(files):
     assert p.stderr.strip().splitlines()[-1] == "idrisk: error: quasi-identifier column(s) not found in the data: nope"
 
 
+def test_progress_bar_only_when_asked_or_on_a_terminal(files, capsys):
+    assert main(["assess", str(files / "risky.toml"), "--progress", "--nofail"]) == 0
+    assert "assessing" in capsys.readouterr().err
+    assert main(["assess", str(files / "risky.toml"), "--nofail"]) == 0  # stderr is not a terminal here
+    assert "assessing" not in capsys.readouterr().err
+
+
 def test_report_rejects_json_that_is_not_a_result(files, tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"route": {"recommended": "open"}}))

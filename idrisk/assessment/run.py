@@ -444,8 +444,10 @@ def assess(data_or_config, **options) -> AssessmentResult:
         contrib = worst["measures"].get("suda", {}).get("attribute_contributions")
         drivers = [q for q, _ in sorted(contrib.items(), key=lambda kv: -kv[1])] if contrib else None
         t0 = time.perf_counter()
-        wi = what_if(work, worst["quasi_identifiers"], min_k=min_k, missing=cfg.missing,
-                     geography=cfg.geography, groupings=cfg.groupings, drivers=drivers)
+        with warnings.catch_warnings():  # data-quality warnings were already collected above
+            warnings.simplefilter("ignore", IdRiskWarning)
+            wi = what_if(work, worst["quasi_identifiers"], min_k=min_k, missing=cfg.missing,
+                         geography=cfg.geography, groupings=cfg.groupings, drivers=drivers)
         runner.timings["mitigations"] = time.perf_counter() - t0
         mitig = {"scenario": worst["name"], "drivers": drivers or list(worst["quasi_identifiers"]),
                  "drivers_from": "SUDA attribute contributions" if drivers else "every quasi-identifier",
