@@ -50,10 +50,14 @@ _LAZY = {
     "DataQualityWarning": "idrisk.exceptions",
 }
 
+_SUBMODULES = ("datasets", "intruder", "metrics")
+
 __all__ = sorted(_LAZY) + ["__version__"]
 
 
 def __getattr__(name):
+    if name in _SUBMODULES:
+        return import_module(f"idrisk.{name}")
     if name in _LAZY:
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
