@@ -43,6 +43,7 @@ def options(ex, progress=False):
     return dict(scenarios=scenarios(), direct_identifiers=list(ex.direct_identifiers), seed=SEED,
                 sensitive={s: {"tier": tiers.get(s), "special_category": s == "sen_primary_need"}
                            for s in ex.sensitive if s != "sen_provision"},
+                tiers={c: t for c, t in tiers.items() if c not in ex.sensitive and c not in ex.direct_identifiers},
                 max_msu_size=4, sweep_max_size=3, intruder_targets=2000, progress=progress)
 
 

@@ -417,3 +417,27 @@ def test_what_if_equals_pandas_on_random_frames(n, cards, miss, min_k, seed):
         sizes = df.groupby(rest, dropna=False)[rest[0]].transform("size") if rest else pd.Series([n] * n)
         assert c["sample_uniques"] == int((sizes == 1).sum())
         assert c["max_risk"] == pytest.approx(1.0 / sizes.min())
+
+
+def test_tiers_of_quasi_identifiers_count():
+    r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], tiers={"a": 1}, progress=False,
+                      mitigations=False)
+    ind = {i["id"]: i for i in r.indicators}
+    assert ind["tier"]["value"] == 1 and ind["tier"]["holds"] is False
+    assert "a" in ind["tier"]["label"] and r.content["tier_1_2_columns"] == ["a"]
+    with pytest.raises(InvalidParameterError, match="tier of 'b'"):
+        AssessmentConfig(scenarios=[["a"]], tiers={"b": 9})
+
+
+def test_assess_an_extract_uses_its_roles_and_tiers():
+    from idrisk.datasets import extract, make_population
+
+    ex = extract(make_population(3000, seed=2), "ks4")
+    r = idrisk.assess(ex, progress=False, mitigations=False, max_msu_size=2, sweep_max_size=1)
+    assert r.meta["direct_identifiers_dropped"] == ex.direct_identifiers
+    assert r.scenarios[0]["quasi_identifiers"] == ex.quasi_identifiers
+    assert r.content["highest_tier"] == min(ex.sensitive_tiers[c] for c in ex.data.columns
+                                            if c in ex.sensitive_tiers and c not in ex.direct_identifiers)
+    assert r.route["underlying"] == "controlled"
+    js = r.to_json()
+    assert not any(pid in js for pid in ex.data["pupil_id"].astype(str).head(50))

@@ -20,6 +20,9 @@ optional; paths are relative to the TOML file)::
     sen_primary_need = { tier = 1, special_category = true }
     fsm = { tier = 1 }
 
+    [tiers]                             # NPD tier of other columns (QIs...)
+    birth_month = 1
+
     [flags]                             # content the data owner declares
     social_care = false                 # CIN / CLA indicators
     exclusion_or_absence_reasons = false
@@ -148,6 +151,7 @@ class AssessmentConfig:
     mitigations: bool = True
     geography: list[str] = field(default_factory=lambda: ["lsoa", "postcode_district", "la_code", "region"])
     groupings: dict = field(default_factory=lambda: {"ethnicity_minor": "ethnicity_major"})
+    tiers: dict = field(default_factory=dict)  # NPD tier of any other column (e.g. a QI like birth_month)
     base_dir: str | None = field(default=None, repr=False)
 
     FLAG_NAMES = ("social_care", "exclusion_or_absence_reasons", "membership_sensitive", "small_area_geography")
@@ -187,6 +191,10 @@ class AssessmentConfig:
             v = getattr(self, nm)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise InvalidParameterError(f"{nm} must be a positive integer or absent, got {v!r}")
+        for col, t in dict(self.tiers).items():
+            if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= 4:
+                raise InvalidParameterError(f"tier of {col!r} must be 1, 2, 3 or 4, got {t!r}")
+        self.tiers = {str(k): int(v) for k, v in dict(self.tiers).items()}
         self.k_values = tuple(sorted({int(k) for k in self.k_values}))
         if any(k < 1 for k in self.k_values):
             raise InvalidParameterError(f"k values must be at least 1, got {self.k_values}")
@@ -226,6 +234,7 @@ class AssessmentConfig:
             "mitigations": self.mitigations,
             "geography": list(self.geography),
             "groupings": dict(self.groupings),
+            "tiers": dict(sorted(self.tiers.items())),
         }
 
     def data_path(self) -> Path | None:
@@ -285,7 +294,7 @@ def _thresholds(d: dict) -> Thresholds:
     return out
 
 
-_TOP = {"extract", "scenario", "sensitive", "flags", "thresholds", "analysis", "mitigation"}
+_TOP = {"extract", "scenario", "sensitive", "flags", "thresholds", "analysis", "mitigation", "tiers"}
 
 
 def config_from_dict(doc: dict, *, base_dir: str | None = None) -> AssessmentConfig:
@@ -316,7 +325,7 @@ def config_from_dict(doc: dict, *, base_dir: str | None = None) -> AssessmentCon
         direct_identifiers=list(ext.get("direct_identifiers", [])), weights=ext.get("weights"),
         population_size=ext.get("population_size"), census=ext.get("census"),
         sensitive=dict(doc.get("sensitive", {})), flags=dict(doc.get("flags", {})),
-        thresholds=dict(doc.get("thresholds", {})), base_dir=base_dir)
+        thresholds=dict(doc.get("thresholds", {})), tiers=dict(doc.get("tiers", {})), base_dir=base_dir)
     for k in known_an:
         if k in analysis:
             kwargs[k] = tuple(analysis[k]) if k == "k_values" else analysis[k]

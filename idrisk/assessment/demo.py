@@ -28,7 +28,8 @@ def _ks4_config(ex) -> AssessmentConfig:
         Scenario("journalist", ["urn", "sex", "ethnicity_major", "eal"], intruder="journalist_fishing"),
         Scenario("bulk linkage", ["la_code", "sex", "birth_month", "ethnicity_major"], intruder="bulk_linkage"),
     ]
-    return AssessmentConfig(scenarios=scen, name="Synthetic KS4 extract (demo)", sensitive=sens,
+    other = {c: t for c, t in tiers.items() if c not in sens and c not in ex.direct_identifiers}
+    return AssessmentConfig(scenarios=scen, name="Synthetic KS4 extract (demo)", sensitive=sens, tiers=other,
                             direct_identifiers=list(ex.direct_identifiers), census=True, seed=DEMO_SEED,
                             max_msu_size=4, sweep_max_size=3, intruder_targets=1000)
 

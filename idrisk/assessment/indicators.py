@@ -66,7 +66,9 @@ def build_indicators(cfg, content: dict, scenarios: list[dict]) -> list[dict]:
     out.append(indicator("direct_identifiers", "Direct identifiers left in the extract", n_direct, 0, "==",
                          n_direct == 0, effect=EFFECT_FORCES))
     tier = content["highest_tier"]
-    out.append(indicator("tier", "Most sensitive NPD tier present (Tier 1 or 2 forces controlled)",
+    cols = content.get("tier_1_2_columns") or []
+    out.append(indicator("tier", "Most sensitive NPD tier present (Tier 1 or 2 forces controlled"
+                         + (f": {', '.join(cols)}" if cols else "") + ")",
                          tier, 3, ">=", True if tier is None else tier >= 3, effect=EFFECT_FORCES))
     for flag in ("social_care", "exclusion_or_absence_reasons"):
         v = bool(content["flags"][flag])

@@ -308,10 +308,13 @@ def _resolve(data_or_config, options) -> tuple[AssessmentConfig, pd.DataFrame | 
             opts.setdefault("name", getattr(extract, "name", "extract"))
             opts.setdefault("direct_identifiers", [c for c in getattr(extract, "direct_identifiers", [])
                                                    if c in frame.columns])
+            tiers = {c: t for c, t in dict(getattr(extract, "sensitive_tiers", {}) or {}).items()
+                     if isinstance(t, int) and c in frame.columns}
             if "sensitive" not in opts:
-                tiers = dict(getattr(extract, "sensitive_tiers", {}) or {})
-                opts["sensitive"] = {s: {"tier": tiers.get(s) if isinstance(tiers.get(s), int) else None}
-                                     for s in getattr(extract, "sensitive", [])}
+                opts["sensitive"] = {s: {"tier": tiers.get(s)} for s in getattr(extract, "sensitive", [])}
+            sens_names = set(opts["sensitive"]) if isinstance(opts["sensitive"], dict) else set()
+            opts.setdefault("tiers", {c: t for c, t in tiers.items() if c not in sens_names
+                                      and c not in opts.get("direct_identifiers", [])})
         known = set(AssessmentConfig.__dataclass_fields__)
         bad = sorted(set(opts) - known - {"progress"})
         if bad:
@@ -392,8 +395,11 @@ def assess(data_or_config, **options) -> AssessmentResult:
     flags = dict(cfg.flags)
     if small_area:
         flags["small_area_geography"] = True
-    tiers = [s.tier for s in cfg.sensitive if s.tier is not None]
-    content = {"direct_identifiers_present": suspects, "highest_tier": min(tiers) if tiers else None,
+    col_tiers = {c: t for c, t in cfg.tiers.items() if c in work.columns}
+    col_tiers.update({s.name: s.tier for s in cfg.sensitive if s.tier is not None})
+    content = {"direct_identifiers_present": suspects,
+               "highest_tier": min(col_tiers.values()) if col_tiers else None,
+               "tier_1_2_columns": sorted(c for c, t in col_tiers.items() if t <= 2),
                "flags": flags, "census": cfg.is_census, "small_area_columns": small_area}
 
     if progress is None:
