@@ -86,7 +86,7 @@ def compare_exact(x, y) -> int:
     return int(x == y)
 
 
-def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, max_iter=100, atol=1e-4):
+def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, fix_lam=False, max_iter=100, atol=1e-4):
     """Plain EM over every pair (no pattern collapsing); gamma (k, n) with -1 missing."""
     k, n = gamma.shape
     m = np.array(m0, dtype=float) * np.ones(k)
@@ -113,7 +113,7 @@ def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, max_iter=100, atol=1e-4)
                 nu[v] = ((1 - g) * agree).sum() / ((1 - g) * ok).sum()
         nm = np.clip(nm, 1e-9, 1 - 1e-9)
         nu = np.clip(nu, 1e-9, 1 - 1e-9)
-        nl = g.mean()
+        nl = lam if fix_lam else g.mean()
         delta = max(abs(nl - lam), np.abs(nm - m).max(), np.abs(nu - u).max())
         m, u, lam = nm, nu, nl
         if delta <= atol:

@@ -94,6 +94,10 @@ def test_identities_on_random_frames(data, tau, seed):
     keys = ["x", "y", "z"]
     sc = _exact(keys, tau=tau)
     aux = make_auxiliary(ext, sc, seed=seed)
+    if ext["y"].isna().all():  # a known variable nobody observed: refused with a clear message
+        with pytest.raises(DataValidationError, match="`y` has no observed values"):
+            simulate_intruder(ext, aux, sc, seed=seed)
+        return
     r = simulate_intruder(ext, aux, sc, seed=seed)
     pd.testing.assert_frame_equal(ext, ext_before)
     # reference class sizes: a missing value never matches in blocking, so rows with a
@@ -239,7 +243,7 @@ def test_scoring_matches_naive(sizes, seed, rk):
     n_e = 10
     pe = rng.integers(0, n_e, n_pairs).astype(np.int64)
     gamma = rng.integers(-1, 2, size=(k, n_pairs)).astype(np.int8)
-    codes_e = rng.integers(-1, 3, size=(k, n_e)).astype(np.int32)
+    codes_e = rng.integers(-1, 3, size=(n_e, k)).astype(np.int32)
     m = rng.uniform(0.6, 0.99, k)
     u = rng.uniform(0.05, 0.5, k)
     agree, dis = field_weights(m, u)
@@ -272,7 +276,7 @@ def test_pair_weights_term_frequency_path():
     p = np.array([0.1, 0.9])
     tab = np.concatenate([np.log2(m) - np.log2(p), [np.log2(0.8 / 0.2)]])
     off = np.array([0, 2, 3], dtype=np.int64)
-    codes_e = np.array([[0, 1, -1], [0, 0, 0]], dtype=np.int32)
+    codes_e = np.array([[0, 1, -1], [0, 0, 0]], dtype=np.int32).T.copy()  # (n_e, k)
     gamma = np.array([[1, 1, 0, -1], [1, 0, 1, 1]], dtype=np.int8)
     pe = np.array([0, 1, 2, 0], dtype=np.int64)
     W = K.pair_weights(gamma, pe, codes_e, tab, off, np.array([True, False]), np.array([-3.0, -1.0]))

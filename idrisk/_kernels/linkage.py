@@ -184,14 +184,70 @@ def pattern_ids(gamma):
 
 
 @numba.njit(**NUMBA_OPTS)
-def em_fit(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u):
+def pattern_counts(gamma, rows, use):
+    """Counts of base-3 patterns over fields ``rows`` of the pairs flagged in ``use``.
+
+    gamma int8 (k, n); rows int64 (r,) field indices; use bool (n,) or empty for all pairs.
+    Returns float64 counts of length ``3**r`` (digit 0 missing, 1 disagree, 2 agree; first
+    field most significant), without materialising a per-pair array.
+    """
+    r = rows.shape[0]
+    n = gamma.shape[1]
+    size = 1
+    for _ in range(r):
+        size *= 3
+    counts = np.zeros(size)
+    all_pairs = use.shape[0] == 0
+    for i in range(n):
+        if not all_pairs and not use[i]:
+            continue
+        pid = 0
+        for j in range(r):
+            pid = pid * 3 + (gamma[rows[j], i] + 1)
+        counts[pid] += 1.0
+    return counts
+
+
+@numba.njit(**NUMBA_PARALLEL_OPTS)
+def true_candidate(ptr, pe, truth):
+    """For each target, is its true extract row (``truth[a] >= 0``) among its candidates?"""
+    n_a = ptr.shape[0] - 1
+    out = np.zeros(n_a, dtype=np.bool_)
+    for a in numba.prange(n_a):
+        t = truth[a]
+        if t < 0:
+            continue
+        for j in range(ptr[a], ptr[a + 1]):
+            if pe[j] == t:
+                out[a] = True
+                break
+    return out
+
+
+@numba.njit(**NUMBA_PARALLEL_OPTS)
+def in_pass(codes_e, codes_a, pe, pa, rows):
+    """Pairs agreeing with no missing value on every field in ``rows`` (codes: (k, n) int32)."""
+    n = pe.shape[0]
+    out = np.ones(n, dtype=np.bool_)
+    for i in numba.prange(n):
+        for j in range(rows.shape[0]):
+            v = rows[j]
+            x = codes_e[v, pe[i]]
+            if x < 0 or x != codes_a[v, pa[i]]:
+                out[i] = False
+                break
+    return out
+
+
+@numba.njit(**NUMBA_OPTS)
+def em_fit(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_lam):
     """Fellegi-Sunter EM over distinct comparison patterns (binary levels, missing ignored).
 
     patterns : int8 (n_pat, k) with 1 / 0 / -1; counts : float64 (n_pat,) pair counts.
     E-step ``g = lam*prod m^g(1-m)^(1-g) / (lam*prod(...m...) + (1-lam)*prod(...u...))``
     (a missing field contributes a factor 1 to both); M-step
     ``m_v = sum g [gamma_v = 1] / sum g [gamma_v != -1]``, the same with ``1 - g`` for
-    ``u_v`` (skipped when ``fix_u``) and ``lam = sum g / n_pairs``. Stops when every
+    ``u_v`` (skipped when ``fix_u``) and ``lam = sum g / n_pairs`` (skipped when ``fix_lam``). Stops when every
     parameter moves by at most ``atol`` (recordlinkage's ECM criterion).
 
     Returns ``(m, u, lam, n_iter, converged, g)`` with ``g`` the final per-pattern
@@ -254,7 +310,7 @@ def em_fit(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u):
                 new_u[v] = u[v]
             else:
                 new_u[v] = min(max(new_u[v], 1e-9), 1.0 - 1e-9)
-        new_lam = min(max(new_lam, 1e-12), 1.0 - 1e-12)
+        new_lam = lam if fix_lam else min(max(new_lam, 1e-12), 1.0 - 1e-12)
         delta = abs(new_lam - lam)
         for v in range(k):
             delta = max(delta, abs(new_m[v] - m[v]))
@@ -278,17 +334,19 @@ def pair_weights(gamma, pe, codes_e, agree_tab, tab_off, use_tf, dis_w):
     Agreement on field ``v``: ``agree_tab[tab_off[v] + code]`` when ``use_tf[v]`` (the
     term-frequency weight ``log2(m_v / p_code)`` of the extract record's value), else
     ``agree_tab[tab_off[v]]``; disagreement ``dis_w[v]``; missing 0.
-    codes_e : int32 (k, n_e) codes used for the term-frequency lookup.
+    codes_e : int32 (n_e, k) codes used for the term-frequency lookup (one record's codes
+    contiguous, so a pair costs one cache line).
     """
     k, n = gamma.shape
     out = np.zeros(n)
     for i in numba.prange(n):
         w = 0.0
+        e = pe[i]
         for v in range(k):
             gv = gamma[v, i]
             if gv == 1:
                 if use_tf[v]:
-                    w += agree_tab[tab_off[v] + codes_e[v, pe[i]]]
+                    w += agree_tab[tab_off[v] + codes_e[e, v]]
                 else:
                     w += agree_tab[tab_off[v]]
             elif gv == 0:

@@ -21,7 +21,7 @@ from ..exceptions import DataValidationError, InvalidParameterError
 from .blocking import DEFAULT_MAX_PAIRS, candidate_pairs
 from .compare import compare_field, compare_pairs, prepare_fields
 from .divergence import TRUTH_COLUMN, _build, _target_positions
-from .fellegi_sunter import fit_em
+from .fellegi_sunter import fit_em_patterns, patterns_of
 from .scenario import IntruderScenario, load_scenarios
 from .score import IntruderResult, score_claims
 
@@ -83,56 +83,57 @@ def _frequency_u(fields, rng, n_e, n_a):
     return np.clip(u, lo, 1 - 1e-9), tf_tabs
 
 
-def _in_pass(fields, pvars, pe, pa):
-    """Pairs agreeing (no missing value) on every blocking key of a pass."""
-    byname = {f.name: f for f in fields}
-    ok = np.ones(pe.shape[0], dtype=bool)
-    for v in pvars:
-        f = byname[v]
-        ce = f.codes_e[pe]
-        ok &= (ce >= 0) & (ce == f.codes_a[pa])
-    return ok
-
-
-def _estimate_m(fields, passes, gamma, pe, pa, n_a):
+def _estimate_m(fields, passes, gamma, pe, pa, ptr, codes_e, codes_a):
     """m_v by EM, one fit per blocking pass with that pass's variables left out.
 
     The pairs of a pass (every candidate agreeing on its blocking keys, whichever pass
     found it first) agree on its blocking variables by construction, so those fields
-    carry no information there (Splink trains the same way). m and u of the other fields
-    are estimated jointly by EM (recordlinkage ECM's model) on the pass's pairs; the
-    within-block u is only used to fit m (scoring uses the extract-wide u). A field's m is
-    the pair-weighted mean over the passes that could estimate it; a field that blocks
-    every pass keeps ``DEFAULT_M``.
+    carry no information there (Splink trains the same way). On the other fields, m and
+    the within-block u are fitted by EM with the match share fixed at one match per
+    target (``lambda = targets / pairs``): with rare matches and fields correlated among
+    non-matches (postcode and ethnicity within an LA), a free lambda lets EM settle on a
+    "similar non-matches" class instead of the matches. u starts at the agreement share
+    of all the pass's pairs (nearly all non-matches) and m at ``max(0.9, u + 0.1)``. A
+    field's m is the pair-weighted mean over the passes that could estimate it; a field
+    that blocks every pass keeps ``DEFAULT_M``. The within-block u only serves to fit m:
+    scoring uses the extract-wide u.
     """
     k = len(fields)
+    n_a = ptr.shape[0] - 1
     m_sum = np.zeros(k)
     m_w = np.zeros(k)
     runs = []
-    matched_targets = 0.0
+    names = [f.name for f in fields]
     for p, pvars in enumerate(passes):
-        sel = np.flatnonzero(_in_pass(fields, pvars, pe, pa)) if len(passes) > 1 else np.arange(pe.shape[0])
-        if sel.size == 0:
-            continue
+        if len(passes) == 1:
+            use = None
+            n_sel = int(pe.shape[0])
+            n_t = int((np.diff(ptr) > 0).sum())
+        else:
+            rows = np.array([names.index(v) for v in pvars], dtype=np.int64)
+            use = K.in_pass(codes_e, codes_a, pe, pa, rows)
+            n_sel = int(use.sum())
+            n_t = int(np.count_nonzero(np.bincount(pa[use], minlength=n_a))) if n_sel else 0
         free = [j for j, f in enumerate(fields) if f.name not in pvars]
-        n_t = int(np.unique(pa[sel]).shape[0])
-        if not free:
-            matched_targets += n_t
+        if n_sel == 0 or not free:
             continue
-        g = np.ascontiguousarray(gamma[free][:, sel])
-        em = fit_em(g, m0=0.9, u0=0.1, lam0=min(0.5, n_t / sel.size), fix_u=False, max_iter=500, atol=1e-6)
+        pats, counts = patterns_of(gamma, free, use)
+        ok = (pats >= 0) * counts[:, None]
+        agree = ((pats == 1) * counts[:, None]).sum(0) / np.maximum(ok.sum(0), 1)
+        u0 = np.clip(agree, 1e-4, 0.8)
+        m0 = np.maximum(0.9, np.minimum(u0 + 0.1, 0.99))
+        em = fit_em_patterns(pats, counts, m0=m0, u0=u0, lam0=min(0.5, n_t / n_sel), fix_u=False,
+                             fix_lam=True, max_iter=500, atol=1e-6)
         for i, j in enumerate(free):
-            m_sum[j] += em.m[i] * sel.size
-            m_w[j] += sel.size
-        matched_targets += em.lam * sel.size
-        runs.append({"pass": list(pvars), "n_pairs": int(sel.size), **em.to_dict([fields[j].name for j in free])})
+            m_sum[j] += em.m[i] * n_sel
+            m_w[j] += n_sel
+        runs.append({"pass": list(pvars), "n_pairs": n_sel, **em.to_dict([names[j] for j in free])})
     m = np.where(m_w > 0, m_sum / np.maximum(m_w, 1), DEFAULT_M)
     m = np.clip(m, _M_CLIP, 1 - _M_CLIP)
     info = {
         "m": {f.name: float(x) for f, x in zip(fields, m)},
         "m_fixed_default": [f.name for f, w in zip(fields, m_w) if w == 0],
         "passes": runs,
-        "membership_estimate": float(min(1.0, max(1e-6, matched_targets / max(n_a, 1)))),
     }
     return m, info
 
@@ -237,7 +238,10 @@ def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
     n_pairs = int(pe.shape[0])
     rng = np.random.default_rng(seed)
     u, tf_tabs = _frequency_u(fields, rng, n_e, n_a)
-    m, em_info = _estimate_m(fields, scenario.blocking, gamma, pe, pa, n_a)
+    codes_e_t = np.ascontiguousarray(np.vstack([f.codes_e for f in fields]).T, dtype=np.int32)
+    codes_e = np.ascontiguousarray(codes_e_t.T)
+    codes_a = np.ascontiguousarray(np.vstack([f.codes_a for f in fields]), dtype=np.int32)
+    m, em_info = _estimate_m(fields, scenario.blocking, gamma, pe, pa, ptr, codes_e, codes_a)
     # weight tables
     k = len(fields)
     use_tf = np.zeros(k, dtype=np.bool_)
@@ -254,22 +258,20 @@ def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
         offs[j + 1] = offs[j] + t.shape[0]
     agree_tab = np.concatenate(tabs)
     dis_w = np.log2((1 - m) / (1 - u))
-    codes_e = np.ascontiguousarray(np.vstack([f.codes_e for f in fields]), dtype=np.int32)
-    W = K.pair_weights(gamma, pe, codes_e, agree_tab, offs, use_tf, dis_w)
+    W = K.pair_weights(gamma, pe, codes_e_t, agree_tab, offs, use_tf, dis_w)
     if scenario.response_knowledge:
         prior = 1.0
         log2_rest = -np.inf
     else:
         prior = scenario.membership_prior
         if prior is None:
-            prior = em_info["membership_estimate"]
+            prior = 0.5  # uninformative; run_scenarios uses the published share n / N
         log2_rest = -np.inf if prior >= 1.0 else math.log2((1 - prior) * n_e / prior)
     tie_draw = rng.random(n_a)
     best, prob, n_tied, n_cand, n_full, full_e = K.score_targets(ptr, pe, W, gamma, float(log2_rest),
                                                                  tie_draw, _TIE_TOL)
     # blocking recall: is the true record among the target's candidates?
-    tp_pair = pe == truth[pa]
-    true_in = np.bincount(pa[tp_pair], minlength=n_a) > 0
+    true_in = K.true_candidate(ptr, pe, truth)
     # extract classes on the known variables (for the Skinner-Elliot comparison)
     enc = encode(ext, kv, warn_identifiers=False)
     mat, cards = enc.codes_for(kv, "category")

@@ -130,7 +130,7 @@ def prepare_fields(extract: pd.DataFrame, aux: pd.DataFrame, scenario: IntruderS
     kinds = {}
     for v in scenario.known_variables:
         ke, ka = column_kind(extract[v]), column_kind(aux[v])
-        if ke == "empty" and ka == "empty":
+        if (ke == "empty" and ka == "empty") or (extract[v].isna().all() and aux[v].isna().all()):
             problems.append(f"`{v}` has no observed values in either table")
             continue
         if "empty" in (ke, ka):

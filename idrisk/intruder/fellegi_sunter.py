@@ -23,7 +23,7 @@ import numpy as np
 
 from .._kernels import linkage as K
 
-__all__ = ["EMResult", "fit_em", "field_weights", "match_probability", "prior_weight", "pattern_table"]
+__all__ = ["EMResult", "fit_em", "fit_em_patterns", "patterns_of", "field_weights", "match_probability", "prior_weight", "pattern_table"]
 
 
 @dataclass
@@ -75,7 +75,41 @@ def pattern_table(gamma: np.ndarray):
     return pats, counts, pid, index
 
 
-def fit_em(gamma: np.ndarray, *, m0=0.9, u0=0.1, lam0=0.1, fix_u: bool = False,
+def patterns_of(gamma: np.ndarray, rows=None, use=None):
+    """Distinct patterns (int8 (n_pat, r)) and counts over fields ``rows`` of pairs ``use``."""
+    gamma = np.ascontiguousarray(gamma, dtype=np.int8)
+    k = gamma.shape[0]
+    rows = np.arange(k, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    r = rows.shape[0]
+    if r <= 12:
+        use_arr = np.zeros(0, dtype=np.bool_) if use is None else np.asarray(use, dtype=np.bool_)
+        cnt = K.pattern_counts(gamma, rows, use_arr)
+        present = np.flatnonzero(cnt)
+        counts = cnt[present]
+    else:
+        sub = gamma[rows] if use is None else gamma[rows][:, use]
+        pats, counts, _, _ = pattern_table(sub)
+        return pats, counts
+    pats = np.empty((present.shape[0], r), dtype=np.int8)
+    rest = present.copy()
+    for v in range(r - 1, -1, -1):
+        pats[:, v] = (rest % 3) - 1
+        rest //= 3
+    return pats, counts
+
+
+def fit_em_patterns(pats, counts, *, m0=0.9, u0=0.1, lam0=0.1, fix_u=False, fix_lam=False,
+                    max_iter=100, atol=1e-4) -> EMResult:
+    """:func:`fit_em` on already counted patterns (see :func:`patterns_of`)."""
+    k = pats.shape[1]
+    m0 = np.broadcast_to(np.asarray(m0, dtype=np.float64), (k,)).copy()
+    u0 = np.clip(np.broadcast_to(np.asarray(u0, dtype=np.float64), (k,)).copy(), 1e-9, 1 - 1e-9)
+    m, u, lam, it, conv, _ = K.em_fit(np.ascontiguousarray(pats), np.ascontiguousarray(counts, dtype=np.float64),
+                                      m0, u0, float(lam0), int(max_iter), float(atol), bool(fix_u), bool(fix_lam))
+    return EMResult(m, u, float(lam), int(it), bool(conv), int(pats.shape[0]))
+
+
+def fit_em(gamma: np.ndarray, *, m0=0.9, u0=0.1, lam0=0.1, fix_u: bool = False, fix_lam: bool = False,
            max_iter: int = 100, atol: float = 1e-4) -> EMResult:
     """Estimate m, u and the match share lambda by EM over comparison vectors.
 
@@ -84,17 +118,14 @@ def fit_em(gamma: np.ndarray, *, m0=0.9, u0=0.1, lam0=0.1, fix_u: bool = False,
     gamma : int8 array (k, n_pairs) with 1 agree, 0 disagree, -1 missing
     m0, u0 : float or array of k floats — starting values (``u0`` is kept when ``fix_u``)
     lam0 : float — starting match share
-    fix_u : bool — estimate only m and lambda (Splink: u from random sampling)
+    fix_u : bool — keep u at ``u0`` (Splink: u from random sampling)
+    fix_lam : bool — keep lambda at ``lam0`` (known number of matches)
     max_iter, atol : stop after ``max_iter`` iterations or when no parameter moves more
         than ``atol`` (recordlinkage ECM's rule; its default ``atol`` is 1e-4).
     """
-    k = gamma.shape[0]
-    pats, counts, _, _ = pattern_table(gamma)
-    m0 = np.broadcast_to(np.asarray(m0, dtype=np.float64), (k,)).copy()
-    u0 = np.broadcast_to(np.asarray(u0, dtype=np.float64), (k,)).copy()
-    u0 = np.clip(u0, 1e-9, 1 - 1e-9)
-    m, u, lam, it, conv, _ = K.em_fit(pats, counts, m0, u0, float(lam0), int(max_iter), float(atol), bool(fix_u))
-    return EMResult(m, u, float(lam), int(it), bool(conv), int(pats.shape[0]))
+    pats, counts = patterns_of(gamma)
+    return fit_em_patterns(pats, counts, m0=m0, u0=u0, lam0=lam0, fix_u=fix_u, fix_lam=fix_lam,
+                           max_iter=max_iter, atol=atol)
 
 
 def field_weights(m, u):

@@ -153,8 +153,9 @@ class IntruderScenario:
         normalised over the target's candidates. Otherwise "not in the extract" is one
         more hypothesis with prior ``1 - membership_prior``.
     membership_prior : float or None, default None
-        P(target in extract) used without response knowledge; ``None`` estimates it
-        from the fitted EM match share (``lambda * n_pairs / n_targets``, clipped).
+        P(target in extract) used without response knowledge; ``None`` means 1/2 in
+        :func:`simulate_intruder` and the extract's share of the population ``n / N`` in
+        :func:`run_scenarios` (sizes are published).
     claim_threshold : float, default 0.5
         A target is claimed when its top candidate has ``P >= claim_threshold``.
     high_confidence_threshold : float, default 0.9
