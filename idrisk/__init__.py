@@ -22,6 +22,8 @@ _LAZY = {
     "TClosenessResult": "idrisk.metrics.t_closeness",
     "sample_risks": "idrisk.metrics.sample_risks",
     "SampleRisksResult": "idrisk.metrics.sample_risks",
+    "AttackerRisk": "idrisk.metrics.sample_risks",
+    "qi_importance": "idrisk.metrics.sample_risks",
     # special uniques (issue 3)
     "suda": "idrisk.metrics.suda",
     "SudaResult": "idrisk.metrics.suda",
