@@ -119,14 +119,16 @@ def _count_gather(key, space, out):
     counts = np.zeros(space, dtype=np.int32)
     for i in range(n):
         counts[key[i]] += 1
-    for j in range(out.shape[0]):
+    for i in range(n):
+        out[0, i] = counts[key[i]]
+    for j in range(1, out.shape[0]):  # sequential copies: one write stream at a time
         for i in range(n):
-            out[j, i] = counts[key[i]]
+            out[j, i] = out[0, i]
 
 
 @numba.njit(**NUMBA_OPTS)
-def _count_sum_gather(key, space, weights):
-    """Per-row class size and class weight sum (keys in [0, space))."""
+def _count_sum_gather(key, space, weights, fk, Fk):
+    """Per-row class size ``fk`` and class weight sum ``Fk`` (keys in [0, space))."""
     n = key.shape[0]
     counts = np.zeros(space, dtype=np.int32)
     sums = np.zeros(space, dtype=np.float64)
@@ -134,13 +136,10 @@ def _count_sum_gather(key, space, weights):
         k = key[i]
         counts[k] += 1
         sums[k] += weights[i]
-    fk = np.empty(n, dtype=np.int64)
-    Fk = np.empty(n, dtype=np.float64)
     for i in range(n):
-        k = key[i]
-        fk[i] = counts[k]
-        Fk[i] = sums[k]
-    return fk, Fk
+        fk[i] = counts[key[i]]
+    for i in range(n):
+        Fk[i] = sums[key[i]]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -223,11 +222,15 @@ def key_counts(key, space: int, limit: int, weights=None, copies: int = 1):
     if weights is not None and space > max(key.shape[0], 1 << 16):
         space, _ = _renumber_lookup(key, np.int64(space))
     space = max(int(space), 1)
+    n = key.shape[0]
     if weights is None:
-        out = np.empty((max(int(copies), 1), key.shape[0]), dtype=np.int64)
+        out = np.empty((max(int(copies), 1), n), dtype=np.int64)
         _count_gather(key, np.int64(space), out)
         return (out if copies > 1 else out[0]), None
-    return _count_sum_gather(key, np.int64(space), np.asarray(weights, dtype=np.float64))
+    fk = np.empty(n, dtype=np.int64)
+    Fk = np.empty(n, dtype=np.float64)
+    _count_sum_gather(key, np.int64(space), np.asarray(weights, dtype=np.float64), fk, Fk)
+    return fk, Fk
 
 
 def group_ids_columns(columns, n: int, limit: int | None = None):
