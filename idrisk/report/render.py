@@ -189,23 +189,33 @@ def _plot_intruder(scens):
     rows = [(n, d) for n, d in rows if d.get("by_confidence")]
     if not rows:
         return None
-    fig, ax = _fig()
+    import matplotlib.pyplot as plt
+
+    _fig()  # style and backend
+    plt.close("all")
+    fig, axes = plt.subplots(1, len(rows), figsize=(3.0 * len(rows) + 1, 3.2), sharey=True, squeeze=False)
     labels, claims, correct = [], [], []
-    for name, d in rows:
-        for b in d["by_confidence"]:
-            labels.append(f"{name}\n{b.get('band', '')}")
-            claims.append(int(b.get("claims", 0)))
-            correct.append(int(b.get("correct", 0)))
-    x = np.arange(len(labels))
-    ax.bar(x - 0.2, claims, 0.4, label="claims", color=_COLORS[0])
-    ax.bar(x + 0.2, correct, 0.4, label="correct claims", color=_COLORS[1])
-    ax.set_xticks(x, labels, fontsize=8)
-    ax.set_ylabel("claims")
-    ax.legend(frameon=False)
-    alt = "Bar chart of intruder claims and correct claims by confidence band. " + " ".join(
-        f"{lab.replace(chr(10), ' ')}: {c} claims, {k} correct." for lab, c, k in zip(labels, claims, correct))
+    for ax, (name, d) in zip(axes[0], rows):
+        bands = [str(b.get("band", "")) for b in d["by_confidence"]]
+        c = [int(b.get("claims", 0)) for b in d["by_confidence"]]
+        k = [int(b.get("correct", 0)) for b in d["by_confidence"]]
+        x = np.arange(len(bands))
+        ax.bar(x - 0.2, c, 0.4, label="claims", color=_COLORS[0])
+        ax.bar(x + 0.2, k, 0.4, label="correct claims", color=_COLORS[1])
+        ax.set_xticks(x, bands, fontsize=8)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("confidence band", fontsize=9)
+        ax.spines[["top", "right"]].set_visible(False)
+        labels += [f"{name} {b}" for b in bands]
+        claims += c
+        correct += k
+    axes[0][0].set_ylabel("claims")
+    axes[0][-1].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    alt = "Bar charts of intruder claims and correct claims by confidence band, one per scenario. " + " ".join(
+        f"{lab}: {c} claims, {k} correct." for lab, c, k in zip(labels, claims, correct))
     table = {"caption": "Intruder claims by confidence band", "columns": ["claims", "correct"],
-             "rows": [(lab.replace("\n", " "), [f"{c:,}", f"{k:,}"]) for lab, c, k in zip(labels, claims, correct)]}
+             "rows": [(lab, [f"{c:,}", f"{k:,}"]) for lab, c, k in zip(labels, claims, correct)]}
     return {"src": _png(fig), "alt": alt, "title": "Intruder claims and correctness by confidence", "table": table}
 
 
