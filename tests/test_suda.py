@@ -188,3 +188,16 @@ def test_msu_weights():
     for k in range(1, 5):
         assert ihsn[k] == pytest.approx((2 ** (4 - k) - 1) / math.comb(4, k))
     assert msu_weights(2).tolist() == [0, 2, 1]  # M = 3 as in sdcMicro's padding
+
+
+@pytest.mark.parametrize("cap", [None, 2, 3, 4])
+def test_larger_tables_equal_brute_force(cap):
+    """Deeper search trees than the hypothesis tables: several hundred records, skewed values,
+    missing values and triplicated rows (exercises the pair-counting of limit-1 children)."""
+    rng = np.random.default_rng(11)
+    n, m = 300, 7
+    p = np.array([0.55, 0.25, 0.1, 0.06, 0.04])
+    df = pd.DataFrame({f"v{j}": rng.choice(5, size=n, p=p).astype(float) for j in range(m)})
+    df = df.mask(rng.random(df.shape) < 0.03)
+    df = pd.concat([df, df.iloc[:10], df.iloc[:5]], ignore_index=True)
+    _compare(df, cap=cap)

@@ -43,6 +43,8 @@ import numpy as np
 from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
 
 MAX_COLUMNS = 63
+#: Nodes with at most this many child items count pairs for their limit-1 children.
+PAIR_MAX = 1024
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -197,6 +199,62 @@ def _grow_i64(a, need):
 
 
 @numba.njit(**NUMBA_OPTS)
+def _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl, mask, ppos, tmp,
+                c2, l2, touched, out_rows, out_masks, n_out):
+    """Candidates of the limit-1 children of a node, by counting item pairs.
+
+    A child ``x`` with limit 1 only looks for items ``y`` (of L, ranked after ``x``) of
+    support 1 in ``T_x``, i.e. pairs ``(x, y)`` of support 1 in the node: one pass over
+    the node's rows counts them all, instead of building each child's sub-table. The
+    children are then marked done (limit 0). ``out_*`` must have room for ``nl * nl``
+    more candidates. Returns the new candidate count.
+    """
+    for j in range(nl):
+        ppos[lbuf[l_top + j]] = j
+    nt = 0
+    for q in range(par_rows.shape[0]):
+        r = par_rows[q]
+        k = 0
+        for t in range(na):
+            y = rank_of[r, acols[t]]
+            if y >= 0:
+                p = ppos[y]
+                if p >= 0:
+                    u = k
+                    while u > 0 and tmp[u - 1] > p:
+                        tmp[u] = tmp[u - 1]
+                        u -= 1
+                    tmp[u] = p
+                    k += 1
+        for a in range(k - 1):
+            pa = tmp[a]
+            if lim[l_top + pa] == 1:
+                base = pa * nl
+                for b in range(a + 1, k):
+                    ix = base + tmp[b]
+                    if c2[ix] == 0:
+                        touched[nt] = ix
+                        nt += 1
+                    c2[ix] += w[r]
+                    l2[ix] = r
+    for u in range(nt):
+        ix = touched[u]
+        if c2[ix] == 1:
+            pa = ix // nl
+            pb = ix - pa * nl
+            out_rows[n_out] = l2[ix]
+            out_masks[n_out] = (mask | (np.int64(1) << rank_col[lbuf[l_top + pa]])
+                                | (np.int64(1) << rank_col[lbuf[l_top + pb]]))
+            n_out += 1
+        c2[ix] = 0
+    for j in range(nl):
+        ppos[lbuf[l_top + j]] = -1
+        if lim[l_top + j] == 1:
+            lim[l_top + j] = 0  # done
+    return n_out
+
+
+@numba.njit(**NUMBA_OPTS)
 def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     """All candidates (unique itemsets, a superset of the MSUs) whose lowest-ranked item is ``x``.
 
@@ -213,6 +271,11 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     stamp = np.zeros(n_l, dtype=np.int64)
     lpos = np.full(n_l, -1, dtype=np.int32)
     acols = np.empty(m, dtype=np.int64)
+    ppos = np.full(n_l, -1, dtype=np.int32)
+    tmp = np.empty(m, dtype=np.int64)
+    c2 = np.zeros(64, dtype=np.int32)
+    l2 = np.empty(64, dtype=np.int32)
+    touched = np.empty(64, dtype=np.int64)
     st = 0
     max_depth = m + 2
     # stack of nodes
@@ -305,6 +368,8 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 out_masks[n_out] = mask | (np.int64(1) << rank_col[it])
                 n_out += 1
         n_child = 0
+        n_leaf = 0
+        leaf_rows = 0
         if max_k > 1:
             # children L, written at the top of lbuf
             need = l_top + (a_hi - a_lo)
@@ -332,9 +397,24 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 if lm < 0:
                     lm = 0
                 lim[l_top + j] = lm
-                if lm >= 1:
+                if lm >= 2:
                     n_child += 1
+                elif lm == 1:
+                    n_leaf += 1
+                    leaf_rows += cntd[it]
                 seen |= np.int64(1) << rank_col[it]
+            if n_leaf > 0 and nl <= PAIR_MAX and max_k == 2:
+                if nl * nl > c2.shape[0]:
+                    c2 = np.zeros(nl * nl, dtype=np.int32)
+                    l2 = np.empty(nl * nl, dtype=np.int32)
+                    touched = np.empty(nl * nl, dtype=np.int64)
+                if n_out + nl * nl > out_rows.shape[0]:
+                    out_rows = _grow_i32(out_rows, n_out + nl * nl)
+                    out_masks = _grow_i64(out_masks, n_out + nl * nl)
+                n_out = _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl,
+                                    mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, n_out)
+            else:
+                n_child += n_leaf
             if n_child > 0:
                 # CSR offsets of the explored children's rows
                 obuf = _grow_i64(obuf, o_top + nl + 1)
