@@ -1,0 +1,105 @@
+"""Which combinations of quasi-identifiers create uniques: one row per QI subset."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .._encode import encode
+from .._kernels.combinations import sweep
+from .._kernels.groups import group_ids
+from .._validation import as_frame, check_columns, check_k_values, check_positive_int
+from ..exceptions import InvalidParameterError, PerformanceWarning
+
+__all__ = ["combination_sweep"]
+
+#: A PerformanceWarning is issued above this many subsets; above MAX_SUBSETS it is an error.
+WARN_SUBSETS = 100_000
+MAX_SUBSETS = 5_000_000
+
+
+def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
+                      k=(2, 3, 5, 10)) -> pd.DataFrame:
+    """Equivalence-class statistics for every subset of the quasi-identifiers.
+
+    For each subset ``S`` of at most ``max_size`` QIs (in ``itertools.combinations``
+    order, smallest subsets first), records that agree on ``S`` form a class; with
+    ``f(r)`` the size of record ``r``'s class the row reports the number of classes,
+    the sample uniques (records with ``f(r) = 1``), the records below each ``k``
+    (``f(r) < k``, i.e. not k-anonymous) and the smallest class. This is the table behind
+    mitigation advice: the smallest subsets that already create uniques are the ones to
+    coarsen. A missing value is one more category (``NA == NA``, as
+    ``groupby(dropna=False)``).
+
+    The QIs are encoded once and grouped once on all of them; each subset is then grouped
+    over the distinct full-key rows weighted by their counts, subsets in parallel.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Not modified.
+    quasi_identifiers : sequence of column names
+    max_size : int, optional
+        Largest subset size (default: all, ``2^m - 1`` subsets).
+    k : int or sequence of int, default (2, 3, 5, 10)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``quasi_identifiers`` (tuple of names), ``size``, ``n_classes``,
+        ``sample_uniques``, ``records_below_{k}`` for each k, ``smallest_class``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"a": [1, 1, 2], "b": [0, 1, 1]})
+    >>> combination_sweep(df, ["a", "b"], k=2)["sample_uniques"].tolist()
+    [1, 1, 3]
+    """
+    frame = as_frame(data)
+    qis = check_columns(frame, quasi_identifiers)
+    m = len(qis)
+    if max_size is None:
+        size = m
+    else:
+        size = min(check_positive_int(max_size, name="max_size"), m)
+    ks = check_k_values(k)
+    n_sub = sum(math.comb(m, s) for s in range(1, size + 1))
+    if n_sub > MAX_SUBSETS:
+        raise InvalidParameterError(
+            f"{m} quasi-identifiers with max_size={size} make {n_sub:,} subsets; pass a smaller "
+            "max_size (for example 3)"
+        )
+    if n_sub > WARN_SUBSETS:
+        warnings.warn(f"combination_sweep over {n_sub:,} subsets of {m} quasi-identifiers can take "
+                      "long; lower max_size to bound it", PerformanceWarning, stacklevel=2)
+    enc = encode(frame, qis)
+    mat, cards = enc.codes_for(qis, "category")
+    gid, counts = group_ids(mat, cards)
+    g = len(counts)
+    first = np.full(g, -1, dtype=np.int64)
+    order = np.unique(gid, return_index=True)[1]  # first row of each class
+    first[gid[order]] = order
+    D = np.ascontiguousarray(mat[:, first])
+    subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
+    combos = np.full((len(subsets), max(size, 1)), -1, dtype=np.int64)
+    lens = np.empty(len(subsets), dtype=np.int64)
+    for i, S in enumerate(subsets):
+        combos[i, : len(S)] = S
+        lens[i] = len(S)
+    limit = max(4 * g, 1 << 16)
+    stats = sweep(D, combos, lens, np.asarray(cards, dtype=np.int64), counts.astype(np.int64),
+                  np.asarray(ks, dtype=np.int64), np.int64(limit))
+    out = pd.DataFrame({
+        "quasi_identifiers": [tuple(qis[j] for j in S) for S in subsets],
+        "size": lens,
+        "n_classes": stats[:, 0],
+        "sample_uniques": stats[:, 1],
+    })
+    for j, kk in enumerate(ks):
+        out[f"records_below_{kk}"] = stats[:, 3 + j]
+    out["smallest_class"] = stats[:, 2]
+    return out
