@@ -441,3 +441,12 @@ def test_assess_an_extract_uses_its_roles_and_tiers():
     assert r.route["underlying"] == "controlled"
     js = r.to_json()
     assert not any(pid in js for pid in ex.data["pupil_id"].astype(str).head(50))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from idrisk.assessment import run
+
+    res = doctest.testmod(run, optionflags=doctest.ELLIPSIS)
+    assert res.attempted > 0 and res.failed == 0

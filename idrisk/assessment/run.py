@@ -359,6 +359,21 @@ def assess(data_or_config, **options) -> AssessmentResult:
     QI-combination sweep, the simulated intruder, and what-if coarsenings
     (:mod:`idrisk.mitigation`). A measure whose module is absent or which fails on the data is
     listed under ``not_computed`` with the reason; its indicator then does not hold.
+
+    One missing-value convention (``missing``, default ``"category"``) is used for every
+    measure, so k, l and the individual risk describe the same classes; set
+    ``missing="wildcard"`` to reproduce sdcMicro ``measure_risk`` exactly when keys have
+    missing values (sdcMicro's only convention).
+
+    Examples
+    --------
+    >>> import pandas as pd, idrisk
+    >>> df = pd.DataFrame({"sex": ["F"] * 12 + ["M"] * 12, "yob": [2010, 2011] * 12})
+    >>> res = idrisk.assess(df, quasi_identifiers=["sex", "yob"], progress=False)
+    >>> res.scenarios[0]["measures"]["k_anonymity"]["min_class_size"]
+    6
+    >>> res.route["recommended"]  # classes of 6 < 10, but dropping one variable removes the risk
+    'refer back'
     """
     progress = options.get("progress")
     cfg, frame, extract = _resolve(data_or_config, options)
