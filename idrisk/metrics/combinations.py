@@ -6,12 +6,13 @@ import itertools
 import math
 import warnings
 
+import numba
 import numpy as np
 import pandas as pd
 
-from .._encode import encode
-from .._kernels.combinations import sweep
-from .._kernels.groups import group_ids
+from .._encode import key_columns
+from .._kernels.combinations import first_rows, sweep
+from .._kernels.groups import default_limit, group_ids_columns
 from .._validation import as_frame, check_columns, check_k_values, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning
 
@@ -35,8 +36,9 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     coarsen. A missing value is one more category (``NA == NA``, as
     ``groupby(dropna=False)``).
 
-    The QIs are encoded once and grouped once on all of them; each subset is then grouped
-    over the distinct full-key rows weighted by their counts, subsets in parallel.
+    The QIs are read once (the encoding layer's fused path: raw integer and categorical
+    codes, other columns encoded) and grouped once on all of them; each subset is then
+    grouped over the distinct full-key rows weighted by their counts, subsets in parallel.
 
     Parameters
     ----------
@@ -76,23 +78,27 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     if n_sub > WARN_SUBSETS:
         warnings.warn(f"combination_sweep over {n_sub:,} subsets of {m} quasi-identifiers can take "
                       "long; lower max_size to bound it", PerformanceWarning, stacklevel=2)
-    enc = encode(frame, qis)
-    mat, cards = enc.codes_for(qis, "category")
-    gid, counts = group_ids(mat, cards)
+    n = len(frame)
+    limit = default_limit(n)
+    # one grouping on every QI, from the raw columns (no int32 code copies)
+    cols = key_columns(frame, qis, limit)
+    gid, counts = group_ids_columns([(v, lo, span) for v, lo, span, _ in cols], n, limit)
     g = len(counts)
-    first = np.full(g, -1, dtype=np.int64)
-    order = np.unique(gid, return_index=True)[1]  # first row of each class
-    first[gid[order]] = order
-    D = np.ascontiguousarray(mat[:, first])
+    first = first_rows(gid, np.int64(g))
+    D = np.empty((m, g), dtype=np.int32)
+    cards = np.empty(m, dtype=np.int64)
+    for j, (v, lo, span, _) in enumerate(cols):
+        D[j] = v[first].astype(np.int64) - lo
+        cards[j] = max(int(span), 1)
     subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
     combos = np.full((len(subsets), max(size, 1)), -1, dtype=np.int64)
     lens = np.empty(len(subsets), dtype=np.int64)
     for i, S in enumerate(subsets):
         combos[i, : len(S)] = S
         lens[i] = len(S)
-    limit = max(4 * g, 1 << 16)
-    stats = sweep(D, combos, lens, np.asarray(cards, dtype=np.int64), counts.astype(np.int64),
-                  np.asarray(ks, dtype=np.int64), np.int64(limit))
+    n_chunks = min(len(subsets), 4 * max(1, numba.get_num_threads()))
+    stats = sweep(D, combos, lens, cards, counts.astype(np.int64), np.asarray(ks, dtype=np.int64),
+                  np.int64(max(2 * g, 1 << 12)), np.int64(n_chunks))
     out = pd.DataFrame({
         "quasi_identifiers": [tuple(qis[j] for j in S) for S in subsets],
         "size": lens,
