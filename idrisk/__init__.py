@@ -42,6 +42,8 @@ _LAZY = {
     "assess": "idrisk.assessment",
     "AssessmentConfig": "idrisk.assessment",
     "AssessmentResult": "idrisk.assessment",
+    "load_config": "idrisk.assessment",
+    "what_if": "idrisk.mitigation",
     # errors
     "IdRiskError": "idrisk.exceptions",
     "InvalidParameterError": "idrisk.exceptions",
