@@ -171,3 +171,26 @@ def test_encode_warnings():
         warnings.simplefilter("error")
         encode(df, ["id"], warn_identifiers=False)
         encode(df, ["sex"])
+
+
+def test_tiny_limit_really_takes_the_hash_path(monkeypatch):
+    import idrisk._kernels.groups as G
+
+    calls = []
+    real = G._key_push_hash
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(G, "_key_push_hash", spy)
+    rng = np.random.default_rng(11)
+    codes = rng.integers(0, 5, size=(4, 500)).astype(np.int32)
+    cards = np.full(4, 5)
+    gid_hash, sizes_hash = group_ids(codes, cards, limit=2)
+    assert calls, "the hash push was not used"
+    n_hash = len(calls)
+    gid_lookup, sizes_lookup = group_ids(codes, cards)
+    assert len(calls) == n_hash, "the default limit should not need the hash push here"
+    np.testing.assert_array_equal(gid_hash, gid_lookup)
+    np.testing.assert_array_equal(sizes_hash, sizes_lookup)

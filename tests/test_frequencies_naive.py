@@ -200,7 +200,7 @@ def test_wildcard_pattern_labels_without_bit_sets(monkeypatch_case, alpha):
 
 def test_many_missing_patterns_warn():
     rng = np.random.default_rng(5)
-    n, m = 400, 9
+    n, m = 150, 8
     df = pd.DataFrame({f"q{j}": np.where(rng.random(n) < 0.4, np.nan, rng.integers(0, 2, n))
                        for j in range(m)})
     from idrisk.exceptions import PerformanceWarning
