@@ -131,6 +131,19 @@ def test_identifier_like_column_warns(unchanged, column):
     assert (out["fk"] == 1).all()
 
 
+def test_nearly_unique_column_warns(unchanged):
+    """117 distinct values in 120 rows (97.5%) is still an identifier (threshold 95%)."""
+    near = np.arange(120)
+    near[[10, 20, 30]] = near[[11, 21, 31]]
+    df = unchanged.assign(near=near * 1000 + 7)
+    with pytest.warns(IdentifierWarning, match="'near' takes 117 distinct values in 120 rows"):
+        idrisk.frequencies(df, ["near"], missing="wildcard")
+    ok = unchanged.assign(coarse=np.arange(120) // 2)  # 60 distinct: a QI, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        idrisk.frequencies(ok, ["coarse"])
+
+
 def test_no_identifier_warning_for_ordinary_columns(unchanged):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
