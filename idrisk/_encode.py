@@ -18,6 +18,7 @@ Object columns mixing kinds of values (numbers and strings) are refused: ``1`` a
 
 from __future__ import annotations
 
+import ctypes
 import warnings
 from dataclasses import dataclass, field
 
@@ -204,7 +205,7 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             return codes, int(nl), levels.astype(values.dtype, copy=False)
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
-        codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
+        codes, uniques = _factorize_objects(s)
         # The kinds of values in a column are those of its distinct values, except that
         # hash-equal values of different kinds (True, 1, 1.0) share one entry: check the
         # whole column when the distinct values are not all strings (rare, and cheap then).
@@ -225,6 +226,75 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             raise DataValidationError(f"column {name!r} has {n_inf} infinite value(s)")
     codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
     return codes.astype(np.int32, copy=False), len(uniques), uniques
+
+
+@numba.njit(**NUMBA_OPTS)
+def _pointer_codes(ptrs, max_distinct):
+    """First-appearance ids of the object addresses in ``ptrs`` (uint64), by hashing.
+
+    Returns ``(codes, first_row)``, or an empty ``first_row`` if there are more than
+    ``max_distinct`` distinct addresses (then the caller falls back to pandas).
+    """
+    n = ptrs.shape[0]
+    cap = 1
+    bits = 0
+    while cap < 2 * max_distinct + 2:
+        cap *= 2
+        bits += 1
+    shift = np.uint64(64 - bits)
+    slot_ptr = np.zeros(cap, dtype=np.uint64)
+    slot_id = np.full(cap, -1, dtype=np.int32)
+    first = np.empty(max_distinct, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int32)
+    mask = cap - 1
+    g = 0
+    mult = np.uint64(0x9E3779B97F4A7C15)
+    for i in range(n):
+        p = ptrs[i]
+        h = np.int64((p * mult) >> shift)
+        while True:
+            sid = slot_id[h]
+            if sid < 0:
+                if g == max_distinct:
+                    return codes, first[:0]
+                slot_id[h] = g
+                slot_ptr[h] = p
+                first[g] = i
+                sid = g
+                g += 1
+                break
+            if slot_ptr[h] == p:
+                break
+            h = (h + 1) & mask
+        codes[i] = sid
+    return codes, first[:g]
+
+
+def _factorize_objects(s: pd.Series):
+    """``pd.factorize(s, sort=False)`` for an object column, faster when values repeat as
+    the same Python objects (as read_csv, pyarrow and categorical decoding produce them).
+
+    Rows are first grouped by object identity (the address of the object: the same
+    object is the same value) in a numba hash table; pandas then factorises one
+    representative per address, which merges equal values held by different objects and
+    recognises missing values. The codes are therefore exactly pandas' codes (same
+    first-appearance order). When nearly every row holds its own object, pandas
+    factorises the column directly.
+    """
+    values = s.to_numpy()
+    n = len(values)
+    if n < 1024 or values.dtype != object or ctypes.sizeof(ctypes.c_void_p) != 8:
+        return pd.factorize(values, sort=False, use_na_sentinel=True)
+    values = np.ascontiguousarray(values)
+    # the array's buffer holds PyObject pointers; read them as integers (never dereferenced)
+    ptrs = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(values.ctypes.data))
+    by_object, first = _pointer_codes(ptrs, max(1024, n // 8))
+    del ptrs
+    if first.size == 0:
+        return pd.factorize(values, sort=False, use_na_sentinel=True)
+    rep_codes, uniques = pd.factorize(values[first], sort=False, use_na_sentinel=True)
+    codes = rep_codes.astype(np.int32)[by_object]
+    return codes, uniques
 
 
 def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:

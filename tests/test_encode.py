@@ -194,3 +194,35 @@ def test_tiny_limit_really_takes_the_hash_path(monkeypatch):
     assert len(calls) == n_hash, "the default limit should not need the hash push here"
     np.testing.assert_array_equal(gid_hash, gid_lookup)
     np.testing.assert_array_equal(sizes_hash, sizes_lookup)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1024, 6000), st.integers(1, 60), st.floats(0, 1), st.integers(0, 2**32 - 1))
+def test_object_factorize_by_identity_equals_pandas(n, n_values, share_distinct, seed):
+    """Grouping object columns by object identity first gives exactly pandas' factorize:
+    same codes (first-appearance order) and uniques, with equal strings held by different
+    objects merged and every kind of missing value recognised."""
+    from idrisk._encode import _factorize_objects
+
+    rng = np.random.default_rng(seed)
+    pool = np.array([f"school_{i}" for i in range(n_values)] + [None, np.nan, pd.NA, float("nan")],
+                    dtype=object)
+    values = pool[rng.integers(0, len(pool), size=n)]
+    fresh = rng.random(n) < share_distinct  # rows holding their own (equal) string object
+    for i in np.flatnonzero(fresh):
+        if isinstance(values[i], str):
+            values[i] = "".join(list(values[i]))
+    s = pd.Series(values, index=rng.permutation(n))
+    codes, uniques = _factorize_objects(s)
+    expected_codes, expected_uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
+    np.testing.assert_array_equal(codes, expected_codes)
+    assert list(uniques) == list(expected_uniques)
+
+
+def test_mixed_kinds_still_refused_with_shared_objects():
+    from idrisk.exceptions import DataValidationError
+
+    for pool in ([1, "1"], [True, 1], [1.5, "x", None]):
+        values = np.array(pool, dtype=object)[np.arange(3000) % len(pool)]
+        with pytest.raises(DataValidationError, match="mixes kinds of values"):
+            encode(pd.DataFrame({"m": values}), ["m"])
