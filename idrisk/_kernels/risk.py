@@ -186,3 +186,43 @@ def global_threshold(risk_desc, max_global_risk):
         sum_freq += 1
         sum_risk -= r
     return threshold, current
+
+
+@numba.njit(**NUMBA_OPTS)
+def pitman_system(theta, alpha, u, n, surv):
+    """Pitman ML estimating equations (Hoshino 2001) and their Jacobian, by direct sums.
+
+    e1 = sum_{i=1}^{u-1} 1/(theta + i alpha) - sum_{i=1}^{n-1} 1/(theta + i)
+    e2 = sum_{i=1}^{u-1} i/(theta + i alpha) - sum_{l>=1} surv[l-1] / (l - alpha)
+    (``surv[l-1]`` = number of classes larger than l). Returns (e1, e2, j11, j12, j22) and the
+    scales s1 = sum 1/(theta+i), s2 = sum surv/(l-alpha) for relative convergence tests.
+    """
+    s0 = 0.0
+    si = 0.0
+    d0 = 0.0
+    di = 0.0
+    dii = 0.0
+    for i in range(1, u):
+        d = theta + i * alpha
+        inv = 1.0 / d
+        s0 += inv
+        si += i * inv
+        inv2 = inv * inv
+        d0 += inv2
+        di += i * inv2
+        dii += i * i * inv2
+    t0 = 0.0
+    t2 = 0.0
+    for k in range(1, n):
+        inv = 1.0 / (theta + k)
+        t0 += inv
+        t2 += inv * inv
+    c0 = 0.0
+    c2 = 0.0
+    for l in range(1, surv.shape[0] + 1):
+        inv = 1.0 / (l - alpha)
+        c0 += surv[l - 1] * inv
+        c2 += surv[l - 1] * inv * inv
+    e1 = s0 - t0
+    e2 = si - c0
+    return e1, e2, -d0 + t2, -di, -dii - c2, t0, c0

@@ -18,6 +18,7 @@ from scipy import optimize
 from scipy.special import gammaln
 
 from .._encode import encode
+from .._kernels.risk import pitman_system
 from .._validation import as_frame, check_columns
 from ..exceptions import DataValidationError, InvalidParameterError
 from .frequencies import class_ids
@@ -106,24 +107,9 @@ def _zayatz(sizes, counts, n, N):
     return float(c1) * float(c1) / (total * (n / N))
 
 
-def _pitman_equations(theta, alpha, u, n, surv):  # noqa: D401
-    """ML estimating equations of the Pitman model (Hoshino 2001) and their Jacobian.
-
-    e1 = sum_{i=1}^{u-1} 1/(theta + i alpha) - sum_{i=1}^{n-1} 1/(theta + i)
-    e2 = sum_{i=1}^{u-1} i/(theta + i alpha) - sum_{l>=1} S_l / (l - alpha),
-    S_l = number of classes larger than l.
-    """
-    i = np.arange(1, u, dtype=np.float64)
-    d = theta + i * alpha
-    k = np.arange(1, n, dtype=np.float64)
-    dk = theta + k
-    l = np.arange(1, len(surv) + 1, dtype=np.float64)
-    dl = l - alpha
-    e1 = np.sum(1.0 / d) - np.sum(1.0 / dk)
-    e2 = np.sum(i / d) - np.sum(surv / dl)
-    j11 = -np.sum(1.0 / d ** 2) + np.sum(1.0 / dk ** 2)
-    j12 = -np.sum(i / d ** 2)
-    j22 = -np.sum(i * i / d ** 2) - np.sum(surv / dl ** 2)
+def _pitman_equations(theta, alpha, u, n, surv):
+    """Pitman ML estimating equations and Jacobian (see ``_kernels.risk.pitman_system``)."""
+    e1, e2, j11, j12, j22, _, _ = pitman_system(float(theta), float(alpha), int(u), int(n), surv)
     return np.array([e1, e2]), np.array([[j11, j12], [j12, j22]])
 
 
@@ -147,14 +133,17 @@ def _pitman(sizes, counts, n, N):
     t = ((n * u * c) - (c1 * (n - 1) * (2 * u + c))) / den if den != 0 else 1.0
     a = ((t * (c1 - n)) + ((n - 1) * c1)) / (n * u)
     maxs = int(sizes.max())
-    surv = np.array([counts[sizes > l].sum() for l in range(1, maxs)], dtype=np.float64)
-    starts = [(t, a)] + [(th, al) for al in (0.1, 0.5, 0.9) for th in (0.5, 10.0, 1000.0)]
+    # surv[l-1] = number of classes larger than l, l = 1 .. max size - 1
+    per_size = np.zeros(maxs + 1, dtype=np.float64)
+    per_size[sizes] = counts
+    surv = np.ascontiguousarray(np.cumsum(per_size[::-1])[::-1][2:], dtype=np.float64)
+    starts = [(t, a), (1.0, 0.5), (100.0, 0.5), (10.0, 0.9)]
     for t0, a0 in starts:
         x = np.array([t0, a0], dtype=np.float64)
         y = x
         if not (np.all(np.isfinite(x)) and 0.0 < x[1] < 1.0 and x[0] > -x[1]):
             continue
-        for _ in range(200):
+        for _ in range(100):
             e, J = _pitman_equations(x[0], x[1], u, n, surv)
             try:
                 step = np.linalg.solve(J, -e)
@@ -162,27 +151,25 @@ def _pitman(sizes, counts, n, N):
                 break
             if not np.all(np.isfinite(step)):
                 break
-            norm0 = np.max(np.abs(e))
+            # plain Newton steps, halved only to stay inside the parameter space
             lam = 1.0
-            while lam > 1e-10:
+            while lam > 1e-6:
                 y = x + lam * step
                 if 0.0 < y[1] < 1.0 and y[0] > -y[1]:
-                    e2, _ = _pitman_equations(y[0], y[1], u, n, surv)
-                    if np.all(np.isfinite(e2)) and np.max(np.abs(e2)) <= norm0 * (1 - 1e-4 * lam) + 1e-300:
-                        break
+                    break
                 lam *= 0.5
             else:
                 break
             x = y
+            if x[0] > 1e12:                      # theta diverging: no interior maximum
+                break
             if np.max(np.abs(lam * step)) <= 1e-13 * max(1.0, np.max(np.abs(x))):
                 break
         # accept only a genuine root: residuals small relative to the size of the sums
         # (both equations tend to 0 as theta -> infinity, so absolute smallness is not enough)
-        e, _ = _pitman_equations(x[0], x[1], u, n, surv)
-        s1 = float(np.sum(1.0 / (x[0] + np.arange(1, n))))
-        s2 = float(np.sum(surv / (np.arange(1, len(surv) + 1) - x[1]))) if len(surv) else 1.0
-        ok = bool(np.all(np.isfinite(e)) and abs(e[0]) < 1e-9 * s1 and abs(e[1]) < 1e-9 * max(s2, 1e-300)
-                  and x[0] < 1e12)
+        e1, e2, _, _, _, s1, s2 = pitman_system(float(x[0]), float(x[1]), u, n, surv)
+        ok = bool(np.isfinite(e1) and np.isfinite(e2) and abs(e1) < 1e-9 * s1
+                  and abs(e2) < 1e-9 * max(s2, 1e-300) and x[0] < 1e12)
         if ok:
             theta, alpha = float(x[0]), float(x[1])
             params = {"theta": theta, "alpha": alpha}
@@ -204,7 +191,8 @@ def _snb_k(sizes, counts, u, c1, f):
     c = counts.astype(np.float64)
     f2 = f * f
     v1 = np.sum(j * f2 * (1 - f2) ** (j - 1) * c)
-    v2 = np.sum((1 - f) ** j * c * (1 + f) ** j - 1.0)
+    # ARX codes (1-f)^j c (1+f)^j - 1, which overflows for large classes; (1-f^2)^j is the same
+    v2 = np.sum(c * (1 - f2) ** j - 1.0)
     v3 = np.sum((1 - f) ** j * c)
     v4 = np.sum(j * f * (1 - f) ** (j - 1) * c)
     return u + c1 * (v1 / v2) * (v3 / v4) ** 2
