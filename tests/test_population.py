@@ -224,3 +224,19 @@ def test_bad_input():
     with pytest.raises(DataValidationError):
         idrisk.population_uniqueness(df, ["b"], population_size=10)
     pd.testing.assert_frame_equal(df, before)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.dictionaries(st.integers(1, 7), st.integers(1, 30), min_size=2, max_size=5),
+       st.floats(0.01, 500), st.floats(0.01, 0.99))
+def test_pitman_kernel_matches_plain_loops(hist, theta, alpha):
+    """The numba sums behind the Pitman fit equal ARX's iterative form written as loops."""
+    from idrisk._kernels.risk import pitman_system
+    n = sum(j * c for j, c in hist.items())
+    u = sum(hist.values())
+    top = max(hist)
+    surv = np.array([sum(c for j, c in hist.items() if j > l) for l in range(1, top)], dtype=np.float64)
+    e1, e2, *_ = pitman_system(theta, alpha, u, n, surv)
+    r1, r2 = naive.pitman_equations(theta, alpha, hist)
+    assert e1 == pytest.approx(r1, rel=1e-10, abs=1e-12)
+    assert e2 == pytest.approx(r2, rel=1e-10, abs=1e-12)
