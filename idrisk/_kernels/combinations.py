@@ -37,7 +37,7 @@ def _renumber_dense(key, space, table):
         t = table[k]
         if t < 0:
             table[k] = n_ids
-            t = n_ids
+            t = np.int32(n_ids)
             n_ids += 1
         key[i] = t
     return n_ids
@@ -92,7 +92,7 @@ def subset_stats(D, cols, n_cols, cards, counts, ks, limit, key, table, orig, ou
     """Statistics of the classes of the columns ``cols[:n_cols]`` over distinct rows ``D``.
 
     ``D`` int32 (m, g) non-negative codes, ``cards`` int64 (m,), ``counts`` int64 (g,)
-    records behind each distinct row. ``key``, ``orig`` (int64, g) and ``table`` (int64,
+    records behind each distinct row. ``key``, ``orig`` (int64, g) and ``table`` (int32,
     limit, all -1 on entry and exit) are scratch reused between calls. Writes into
     ``out``: number of classes, records in classes of size 1, smallest class, then the
     records in classes smaller than each ``ks[j]``.
@@ -113,7 +113,7 @@ def subset_stats(D, cols, n_cols, cards, counts, ks, limit, key, table, orig, ou
         space = np.int64(max(_renumber(key, space, limit, table, orig), 1))
     # class sizes in the lookup table (used as counters: -1 = empty, else size - 1)
     for r in range(g):
-        table[key[r]] += counts[r]
+        table[key[r]] += np.int32(counts[r])
     nk = ks.shape[0]
     n_classes = 0
     uniq = 0
@@ -122,7 +122,7 @@ def subset_stats(D, cols, n_cols, cards, counts, ks, limit, key, table, orig, ou
         out[3 + j] = 0
     for r in range(g):
         k = key[r]
-        v = table[k] + 1
+        v = np.int64(table[k]) + 1
         if v > 0:
             table[k] = -1
             n_classes += 1
@@ -152,7 +152,7 @@ def sweep(D, combos, combo_len, cards, counts, ks, limit, n_chunks):
     for ch in numba.prange(n_chunks):
         key = np.empty(g, dtype=np.int64)
         orig = np.empty(g, dtype=np.int64)
-        table = np.full(limit, -1, dtype=np.int64)
+        table = np.full(limit, -1, dtype=np.int32)
         for s in range(ch, n_sub, n_chunks):
             subset_stats(D, combos[s], combo_len[s], cards, counts, ks, limit, key, table, orig, out[s])
     return out

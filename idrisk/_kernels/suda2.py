@@ -21,6 +21,10 @@ explicit stack (no Python objects in the recursion):
   needs s + 1 rows"). One more, equally safe rule: a child whose rows all occur at
   least twice (weight 2) is skipped, because only rows unique on the full key can own
   an MSU.
+* A node whose children may only hold MSUs of one more item (limit 1, e.g. under a size
+  cap) finds them without building the children: one pass over its rows counts every
+  pair (child item, later item), and a pair of support 1 is a candidate
+  (:func:`_leaf_pairs`).
 
 The "special row" test of the paper (a candidate ``C`` of ``T_i`` is an MSU of ``T``
 only if some row of ``T`` contains ``C`` but not ``i``) is replaced by an equivalent
