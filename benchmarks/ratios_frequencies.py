@@ -11,7 +11,9 @@ What is measured (issue 2, "Speed"):
    ``df.groupby(qis, dropna=False, observed=True)[qis[0]].transform("size")`` (and DuckDB
    ``count(*) OVER (PARTITION BY ...)`` for information) on
    a. typed columns as Parquet/Stata/SPSS load them (bool, int64, int16, int8, categorical),
-   b. object-string columns (our share spent encoding, i.e. pandas' factorize, is printed);
+   b. object-string columns (our share spent encoding is printed, and pandas' factorize
+      alone): "string" with equal strings as one shared object (read_csv, pyarrow),
+      "string*" with every cell its own object (.astype(str); 1M rows only);
 2. ``missing="wildcard"`` with 1% missing values in one of 7 QIs at 1M rows (target < 1 s);
 3. peak memory of a call at 10M rows x 8 QIs (target < 2 GB), in a fresh subprocess
    (Linux: the peak RSS, VmHWM, is reset after the data are built, so the peak is the call's);
@@ -64,12 +66,20 @@ def typed_frame(n: int, seed: int = 20240601) -> pd.DataFrame:
     })
 
 
-def string_frame(n: int, seed: int = 20240601) -> pd.DataFrame:
+def string_frame(n: int, seed: int = 20240601, distinct_objects: bool = False) -> pd.DataFrame:
+    """Object-string keys. By default equal strings are one shared Python object, as
+    pd.read_csv, pyarrow's to_pandas and categorical decoding produce them; with
+    ``distinct_objects`` every cell holds its own str object (as ``.astype(str)`` makes
+    them): the worst case for idrisk's identity pre-grouping, which then falls back to
+    pandas' factorize."""
     cols, w, _, _ = make(n, seed)
     out = {}
     for c in QIS6:
-        labels = np.array([f"{c}_value_{v}" for v in range(int(cols[c].max()) + 1)], dtype=object)
-        out[c] = labels[cols[c]]  # object strings, one shared object per value (as read_csv gives)
+        if distinct_objects:
+            out[c] = (f"{c}_value_" + pd.Series(cols[c]).astype(str)).to_numpy(dtype=object)
+        else:
+            labels = np.array([f"{c}_value_{v}" for v in range(int(cols[c].max()) + 1)], dtype=object)
+            out[c] = labels[cols[c]]
     return pd.DataFrame(out)
 
 
@@ -107,7 +117,7 @@ def duckdb_fk(df, qis):
 
 
 def fk_vs_pandas(kind: str, n: int, reps: int, with_duckdb: bool):
-    df = typed_frame(n) if kind == "typed" else string_frame(n)
+    df = typed_frame(n) if kind == "typed" else string_frame(n, distinct_objects=kind == "string*")
     ours = idrisk.frequencies(df, QIS6)["fk"].to_numpy()
     assert np.array_equal(ours, pandas_fk(df, QIS6)), "fk differs from pandas"
     fns = {
@@ -127,7 +137,7 @@ def fk_vs_pandas(kind: str, n: int, reps: int, with_duckdb: bool):
     if "duckdb" in t:
         line += f"  (duckdb {t['duckdb']*1e3:8.1f} ms, ratio {t['duckdb']/t['idrisk']:5.1f}x)"
     line += f"  encoding share of idrisk {enc_share:.0%}"
-    if kind == "string":
+    if kind.startswith("string"):
         fac = best(lambda: [pd.factorize(df[c]) for c in QIS6], max(2, reps // 2))
         line += f"  (factorize alone {fac*1e3:.1f} ms = {fac / t['pandas']:.0%} of pandas' time)"
     print(line, flush=True)
@@ -269,6 +279,8 @@ def main(argv=None):
         reps = args.reps if n <= 1_000_000 else max(2, args.reps // 2)
         fk_vs_pandas("typed", n, reps, with_duckdb=True)
         fk_vs_pandas("string", n, reps, with_duckdb=False)
+        if n <= 1_000_000:
+            fk_vs_pandas("string*", n, reps, with_duckdb=False)
     wildcard_1m(max(2, args.reps // 2))
     if not args.quick:
         peak_memory()

@@ -288,7 +288,7 @@ def _factorize_objects(s: pd.Series):
     values = np.ascontiguousarray(values)
     # the array's buffer holds PyObject pointers; read them as integers (never dereferenced)
     ptrs = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(values.ctypes.data))
-    by_object, first = _pointer_codes(ptrs, max(1024, n // 8))
+    by_object, first = _pointer_codes(ptrs, max(1024, min(n // 8, 1 << 16)))
     del ptrs
     if first.size == 0:
         return pd.factorize(values, sort=False, use_na_sentinel=True)
