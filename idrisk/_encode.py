@@ -11,7 +11,12 @@ convention* of the metric (``"category"``, ``"wildcard"``, ``"never"``; see
 
 Supported column types: numpy integers, floats and booleans; pandas nullable
 integers/booleans/floats; categoricals (their codes are used directly, no hashing);
-strings (object, ``string`` and pyarrow-backed), datetimes and timedeltas.
+strings (object, ``string`` and pyarrow-backed), datetimes and timedeltas. Object
+columns are grouped by object identity first (see :func:`_factorize_objects`).
+
+:func:`key_columns` is the fused fast path used by :func:`idrisk.frequencies`: numpy
+integer/boolean columns and categoricals go to the grouping kernel as raw values
+(offset by their minimum) without writing codes.
 Object columns mixing kinds of values (numbers and strings) are refused: ``1`` and
 ``"1"`` would otherwise silently be different categories.
 """
@@ -278,8 +283,10 @@ def _factorize_objects(s: pd.Series):
     object is the same value) in a numba hash table; pandas then factorises one
     representative per address, which merges equal values held by different objects and
     recognises missing values. The codes are therefore exactly pandas' codes (same
-    first-appearance order). When nearly every row holds its own object, pandas
-    factorises the column directly.
+    first-appearance order). When more than ``min(n / 8, 65536)`` distinct objects are
+    met (every cell its own object, as ``.astype(str)`` makes them, or a very
+    high-cardinality column) pandas factorises the column directly, so the worst case
+    costs one partial extra scan.
     """
     values = s.to_numpy()
     n = len(values)
