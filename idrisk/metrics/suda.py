@@ -19,9 +19,9 @@ import numba
 import numpy as np
 import pandas as pd
 
-from .._encode import encode
+from .._encode import key_columns
 from .._kernels import suda2 as _k
-from .._kernels.groups import group_ids
+from .._kernels.groups import default_limit, group_ids_columns
 from .._validation import as_frame, check_columns, check_fraction, check_positive_int
 from ..exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
 
@@ -320,15 +320,24 @@ def suda(data, quasi_identifiers, *, max_msu_size: int | None = None, dis_fracti
     cap, dis_fraction = _check_params(qis, max_msu_size, dis_fraction, score)
     m = len(qis)
     n = len(frame)
-    enc = encode(frame, qis)
-    mat, cards = enc.codes_for(qis, "category")
-    gid, sizes = group_ids(mat, cards)
+    # one grouping on the full key (missing = one more value: duplicates are detected with
+    # missing compared as a value), from the encoding layer's fused columns
+    limit = default_limit(n)
+    kcols = key_columns(frame, qis, limit)
+    gid, sizes = group_ids_columns([(v, lo, span) for v, lo, span, _ in kcols], n, limit)
     n_groups = len(sizes)
     rep, w = _k.distinct_rows(gid, np.int64(n_groups))
+    # distinct rows as item codes: 0..n_levels-1, -1 = missing (never an item)
     X = np.empty((n_groups, m), dtype=np.int32)
-    for j, c in enumerate(qis):
-        X[:, j] = enc.codes[c][rep]
-    n_levels = np.array([enc.n_levels[c] for c in qis], dtype=np.int64)
+    n_levels = np.empty(m, dtype=np.int64)
+    for j, (v, lo, span, has_missing) in enumerate(kcols):
+        x = v[rep].astype(np.int64) - lo  # 0 .. span-1; 0 is the missing value if any
+        if has_missing:
+            X[:, j] = x - 1
+            n_levels[j] = span - 1
+        else:
+            X[:, j] = x
+            n_levels[j] = span
     wt = msu_weights(m, score)
     d_score, d_contrib, d_nmsu = find_msus(X, w, n_levels, cap, wt)
 
@@ -359,19 +368,24 @@ def suda(data, quasi_identifiers, *, max_msu_size: int | None = None, dis_fracti
     attribute_contributions = pd.Series(attr, index=pd.Index(qis, name="variable"), name="contribution")
     rows = []
     for j, c in enumerate(qis):
-        nl = enc.n_levels[c]
-        codes = enc.codes[c][rec_of_uniq]
-        ok = codes >= 0
-        per_level = np.bincount(codes[ok], weights=raw_u[ok, j], minlength=nl)
-        levels = enc.levels[c]
-        if levels is None:  # many integer levels: codes are in ascending value order
-            levels = np.unique(frame[c].dropna().to_numpy())
-        order, vals = _sorted_levels(levels, nl)
+        nl = int(n_levels[j])
+        col = X[:, j]
+        codes_u = col[uniq_rows]
+        ok = codes_u >= 0
+        per_level = np.bincount(codes_u[ok], weights=raw_u[ok, j], minlength=nl)
+        # observed levels (sdcMicro lists sort(unique(x))): the value behind each code is
+        # read from the first record with that code
+        codes_all, first = np.unique(col, return_index=True)
+        keep = codes_all >= 0
+        present, first = codes_all[keep], first[keep]
+        series = frame[c]
+        vals = [series.iat[int(rep[f])] for f in first]
+        order, vals = _sorted_levels(vals, len(vals))
         tot_v = raw_u[:, j].sum()
-        for code in order:
-            value = vals[code] if vals is not None else int(code)
+        for i in order:
+            code = present[i]
             pct = 100.0 * per_level[code] / tot_v if tot_v > 0 else float("nan")
-            rows.append((c, value, pct))
+            rows.append((c, vals[i], pct))
     attribute_level_contributions = pd.DataFrame(rows, columns=["variable", "value", "contribution"])
     msu_counts = {k: int(d_nmsu[uniq_rows, k].sum()) for k in range(1, cap + 1)}
     dis = (n_uniques * dis_fraction / (n_uniques * dis_fraction + n_pairs * (1 - dis_fraction))
