@@ -20,7 +20,7 @@ from .._validation import as_frame, check_columns, check_positive_int
 from ..exceptions import DataValidationError, InvalidParameterError
 from .blocking import DEFAULT_MAX_PAIRS, candidate_pairs
 from .compare import compare_field, compare_pairs, prepare_fields
-from .divergence import TRUTH_COLUMN, _build, _target_positions
+from .divergence import TRUTH_COLUMN, _build, _target_positions, make_auxiliary  # noqa: F401
 from .fellegi_sunter import fit_em_patterns, patterns_of
 from .scenario import IntruderScenario, load_scenarios
 from .score import IntruderResult, score_claims
@@ -186,6 +186,19 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
     Returns
     -------
     IntruderResult
+
+    Examples
+    --------
+    Zero divergence and exact keys (domain 5.3 step 6): classes of sizes (2, 1, 1, 1)
+    give ``P = 1/f``, so all five records are claimed at 0.5, the three sample uniques
+    are unique matches, and the expected number of correct claims is ``3 + 2/2``.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"sex": list("FFMMF"), "yob": [2012, 2012, 2012, 2013, 2013]})
+    >>> sc = IntruderScenario(name="exact", known_variables=["sex", "yob"])
+    >>> r = simulate_intruder(df, make_auxiliary(df, sc, seed=0), sc, seed=0)
+    >>> r.claims, r.unique_matches_correct, r.expected_correct
+    (5, 3, 4.0)
 
     Notes
     -----
