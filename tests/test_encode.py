@@ -226,3 +226,22 @@ def test_mixed_kinds_still_refused_with_shared_objects():
         values = np.array(pool, dtype=object)[np.arange(3000) % len(pool)]
         with pytest.raises(DataValidationError, match="mixes kinds of values"):
             encode(pd.DataFrame({"m": values}), ["m"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(code_matrices(), st.sampled_from([1, 7, 64]))
+def test_sliced_fold_equals_whole_fold(case, chunk):
+    """Large keys are folded slice by slice (cache-sized); force slicing on small data."""
+    import idrisk._kernels.groups as G
+
+    codes, cards = case
+    expected_gid, expected_sizes = naive_group_ids(codes)
+    old = G._CHUNK, G._CHUNK_MIN_ROWS
+    G._CHUNK, G._CHUNK_MIN_ROWS = chunk, 0
+    try:
+        for limit in (None, 2):
+            gid, sizes = group_ids(codes, cards, limit=limit)
+            np.testing.assert_array_equal(gid, expected_gid)
+            np.testing.assert_array_equal(sizes, expected_sizes)
+    finally:
+        G._CHUNK, G._CHUNK_MIN_ROWS = old

@@ -28,6 +28,8 @@ __all__ = ["group_ids", "group_sums", "gather", "fold_columns", "key_counts", "d
 _HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
+_CHUNK = 1 << 18  # rows per slice when folding large keys (1 MiB of int32 key)
+_CHUNK_MIN_ROWS = 1 << 21  # below this the whole key stays in cache: no slicing
 _MAX_ROWS = 1 << 30  # keys and ids are int32
 
 
@@ -201,13 +203,24 @@ def fold_columns(columns, n: int, limit: int | None = None):
                 space = int(_key_push_hash(key, values, lo, np.int64(span)))
                 pos += 1
                 continue
-        values, lo, span = cols[pos]
-        if pos == 0:
-            _key_init(key, values, lo)
-        else:
-            _key_push(key, values, lo, np.int64(span))
-        space *= span
-        pos += 1
+        end, run_space = pos + 1, space * cols[pos][2]
+        while end < len(cols) and run_space * cols[end][2] <= limit:
+            run_space *= cols[end][2]
+            end += 1
+        # chunk size: the whole key when it fits in cache, else cache-sized slices so
+        # that every column of the run is pushed while the slice is still in cache
+        step = n if n < _CHUNK_MIN_ROWS else _CHUNK
+        for s in range(0, n, step):
+            e = min(n, s + step)
+            kc = key[s:e]
+            for j in range(pos, end):
+                values, lo, span = cols[j]
+                if j == 0:
+                    _key_init(kc, values[s:e], lo)
+                else:
+                    _key_push(kc, values[s:e], lo, np.int64(span))
+        space = run_space
+        pos = end
     return key, space
 
 
