@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from .._encode import key_columns
 from .._kernels import suda2 as _k
@@ -207,16 +209,24 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
         return r[:n], mk[:n]
 
     n_threads = n_threads or _n_threads()
-    if n_threads > 1 and len(todo) > 1:
-        with ThreadPoolExecutor(max_workers=n_threads) as ex:
-            for r, mk in ex.map(run, todo.tolist()):
+    # a progress bar over the top-level sub-trees, only on a terminal
+    bar = tqdm(total=len(todo), desc="SUDA2", unit="item", disable=not sys.stderr.isatty() or len(todo) < 2,
+               leave=False)
+    try:
+        if n_threads > 1 and len(todo) > 1:
+            with ThreadPoolExecutor(max_workers=n_threads) as ex:
+                for r, mk in ex.map(run, todo.tolist()):
+                    rows_parts.append(r)
+                    mask_parts.append(mk)
+                    bar.update()
+        else:
+            for x in todo.tolist():
+                r, mk = run(x)
                 rows_parts.append(r)
                 mask_parts.append(mk)
-    else:
-        for x in todo.tolist():
-            r, mk = run(x)
-            rows_parts.append(r)
-            mask_parts.append(mk)
+                bar.update()
+    finally:
+        bar.close()
     cand_rows = np.concatenate(rows_parts).astype(np.int32, copy=False)
     cand_masks = np.concatenate(mask_parts).astype(np.int64, copy=False)
     return _k.finalize(cand_rows, cand_masks, np.int64(g), np.int64(m), wt)
