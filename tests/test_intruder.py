@@ -322,3 +322,56 @@ def test_string_comparison_matches_recordlinkage_jarowinkler():
     r = simulate_intruder(ext, aux, sc)
     assert r.claims == 3 and r.correct_claims == 3
     assert r.unique_matches == 3 and r.unique_matches_correct == 3
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 6), min_size=1, max_size=8), st.integers(0, 1000), st.booleans())
+def test_posterior_agreement_matches_naive(sizes, seed, rk):
+    """E-step sums of the one-match-per-target EM against per-target naive probabilities."""
+    rng = np.random.default_rng(seed)
+    k = 3
+    ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+    n_pairs = int(ptr[-1])
+    gamma = rng.integers(-1, 2, size=(k, n_pairs)).astype(np.int8)
+    agree_w, dis_w = field_weights(rng.uniform(0.6, 0.99, k), rng.uniform(0.05, 0.5, k))
+    rest = 0.0 if rk else 3.0
+    W = np.array([sum(agree_w[v] if gamma[v, j] == 1 else dis_w[v] if gamma[v, j] == 0 else 0.0
+                      for v in range(k)) for j in range(n_pairs)])
+    agree, seen = K.posterior_agreement(ptr, W, gamma, -np.inf if rk else float(np.log2(rest)))
+    ea, es = np.zeros(k), np.zeros(k)
+    for a in range(len(sizes)):
+        s, t = ptr[a], ptr[a + 1]
+        if t == s:
+            continue
+        P = naive.link_probabilities([gamma[:, j].tolist() for j in range(s, t)], agree_w, dis_w, rest)
+        for j, p in zip(range(s, t), P):
+            ea += p * (gamma[:, j] == 1)
+            es += p * (gamma[:, j] >= 0)
+    npt.assert_allclose(agree, ea, rtol=1e-9, atol=1e-12)
+    npt.assert_allclose(seen, es, rtol=1e-9, atol=1e-12)
+
+
+def test_confidences_are_calibrated_on_the_synthetic_population():
+    """With divergence (errors, missing values, time lag), the stated confidences match the
+    observed share of correct claims: sum of P over claims vs TP, and the >= 0.9 band."""
+    from idrisk.datasets import make_population
+
+    pop = make_population(20_000, seed=0)
+    ext = pop[["la_code", "sex", "year_group", "birth_month", "ethnicity_major", "postcode_district",
+               "sen_provision", "eal"]]
+    sc = IntruderScenario(
+        name="cal", known_variables=list(ext.columns), blocking=[["la_code", "sex"]], targets=4000,
+        error_rate={"year_group": 0.02, "birth_month": 0.05, "ethnicity_major": 0.10, "eal": 0.05,
+                    "sen_provision": 0.05},
+        missing_rate={"sen_provision": 0.20, "ethnicity_major": 0.10},
+        change_rate={"postcode_district": 0.08}, time_lag_years=1.0)
+    r = simulate_intruder(ext, make_auxiliary(ext, sc, seed=0), sc, seed=0)
+    # TP is a sum of Bernoulli(P) if calibrated: sd = sqrt(sum P(1-P)) <= sqrt(C / 4)
+    sd = np.sqrt(r.claims / 4)
+    assert abs(r.correct_claims - r.expected_correct) < 4 * sd
+    top = r.by_confidence.set_index("band").loc[">=0.9"]
+    assert top["claims"] > 500 and abs(top["precision"] - top["mean_confidence"]) < 0.03
+    # m recovered close to the simulated agreement rates (1 - error rate, time lag)
+    assert r.em["m"]["year_group"] == pytest.approx(0.98, abs=0.03)
+    assert r.em["m"]["ethnicity_major"] == pytest.approx(0.90, abs=0.04)
+    assert r.em["m"]["postcode_district"] == pytest.approx(0.92, abs=0.04)

@@ -423,3 +423,44 @@ def score_targets(ptr, pe, weights, gamma, log2_rest, tie_draw, rel_tol):
         prob[a] = pmax
         n_tied[a] = nt
     return best, prob, n_tied, n_cand, n_full, full_e
+
+
+@numba.njit(**NUMBA_PARALLEL_OPTS)
+def posterior_agreement(ptr, weights, gamma, log2_rest):
+    """Posterior-weighted agreement per field under block-normalised probabilities.
+
+    With ``P(b | a)`` as in :func:`score_targets`, returns ``(agree, seen)`` float64 (k,):
+    ``agree[v] = sum_a sum_b P(b | a) [gamma_v = 1]`` and ``seen[v]`` the same over
+    ``gamma_v >= 0``: the E-step sums of an EM whose E-step is the one-match-per-target
+    posterior (the M-step is ``m_v = agree[v] / seen[v]``).
+    """
+    n_a = ptr.shape[0] - 1
+    k = gamma.shape[0]
+    acc = np.zeros((n_a, 2 * k))
+    for a in numba.prange(n_a):
+        s = ptr[a]
+        t = ptr[a + 1]
+        if t == s:
+            continue
+        wmax = -np.inf
+        for j in range(s, t):
+            if weights[j] > wmax:
+                wmax = weights[j]
+        denom = 0.0
+        for j in range(s, t):
+            denom += 2.0 ** (weights[j] - wmax)
+        if log2_rest > -np.inf:
+            denom += 2.0 ** (log2_rest - wmax)
+        for j in range(s, t):
+            p = 2.0 ** (weights[j] - wmax) / denom
+            for v in range(k):
+                g = gamma[v, j]
+                if g >= 0:
+                    acc[a, k + v] += p
+                    if g == 1:
+                        acc[a, v] += p
+    tot = np.zeros(2 * k)
+    for a in range(n_a):
+        for c in range(2 * k):
+            tot[c] += acc[a, c]
+    return tot[:k], tot[k:]

@@ -32,6 +32,10 @@ _M_CLIP = 1e-6
 DEFAULT_M = 0.95
 _U_SAMPLE = 200_000
 _TIE_TOL = 1e-9
+#: targets sampled for the one-match-per-target refinement of m, and its iteration cap
+_REFINE_TARGETS = 1500
+_REFINE_MAX_ITER = 100
+_REFINE_TOL = 1e-4
 #: below this many records (extract + auxiliary) the kernels run on one thread
 _PARALLEL_MIN = 50_000
 
@@ -135,6 +139,66 @@ def _estimate_m(fields, passes, gamma, pe, pa, ptr, codes_e, codes_a):
         "m_fixed_default": [f.name for f, w in zip(fields, m_w) if w == 0],
         "passes": runs,
     }
+    return m, info
+
+
+def _weight_tables(fields, scenario, m, u, tf_tabs, n_e):
+    """Agreement tables (term-frequency per code, or one constant) and disagreement weights."""
+    k = len(fields)
+    use_tf = np.zeros(k, dtype=np.bool_)
+    tabs, offs = [], np.zeros(k + 1, dtype=np.int64)
+    for j, f in enumerate(fields):
+        if scenario.term_frequency and f.kind == "exact":
+            p = tf_tabs[j]
+            t = np.log2(m[j]) - np.log2(np.where(p > 0, p, 1.0 / max(n_e, 1)))
+            use_tf[j] = True
+        else:
+            t = np.array([np.log2(m[j] / u[j])])
+        tabs.append(t.astype(np.float64))
+        offs[j + 1] = offs[j] + t.shape[0]
+    return np.concatenate(tabs), offs, use_tf, np.log2((1 - m) / (1 - u))
+
+
+def _refine_m(fields, scenario, m, u, tf_tabs, ptr, pe, gamma, codes_e_t, log2_rest, rng):
+    """Refine m by EM whose E-step is the one-match-per-target posterior (what is scored).
+
+    The mixture EM of :func:`_estimate_m` treats pairs as independent; when non-matches
+    agree on correlated fields (same school, postcode and ethnicity) it pushes m of such
+    fields towards 1, which makes one wrong value rule a true match out. Here the E-step
+    is ``P(b | a)`` over each target's candidates (with the "not in the extract" term
+    without response knowledge) and the M-step ``m_v = sum P [agree] / sum P [observed]``,
+    on up to ``_REFINE_TARGETS`` targets drawn with the seed. Fields that block any pass
+    keep their estimate (agreement on them is selected by the blocking).
+    """
+    blocked = {v for p in scenario.blocking for v in p}
+    free = np.array([f.name not in blocked for f in fields])
+    info = {"n_targets": 0, "n_iter": 0, "converged": False}
+    if not free.any():
+        return m, info
+    n_a = ptr.shape[0] - 1
+    has = np.flatnonzero(np.diff(ptr) > 0)
+    if has.size == 0:
+        return m, info
+    take = np.sort(rng.choice(has, size=min(has.size, _REFINE_TARGETS), replace=False))
+    lens = ptr[take + 1] - ptr[take]
+    sub_ptr = np.zeros(take.size + 1, dtype=np.int64)
+    np.cumsum(lens, out=sub_ptr[1:])
+    idx = np.concatenate([np.arange(ptr[a], ptr[a + 1]) for a in take]) if take.size < n_a else np.arange(pe.shape[0])
+    sub_pe = np.ascontiguousarray(pe[idx])
+    sub_gamma = np.ascontiguousarray(gamma[:, idx])
+    m = m.copy()
+    for it in range(1, _REFINE_MAX_ITER + 1):
+        agree_tab, offs, use_tf, dis_w = _weight_tables(fields, scenario, m, u, tf_tabs, codes_e_t.shape[0])
+        W = K.pair_weights(sub_gamma, sub_pe, codes_e_t, agree_tab, offs, use_tf, dis_w)
+        agree, seen = K.posterior_agreement(sub_ptr, W, sub_gamma, float(log2_rest))
+        new = np.where(free & (seen > 0), agree / np.maximum(seen, 1e-300), m)
+        new = np.clip(new, _M_CLIP, 1 - _M_CLIP)
+        delta = float(np.abs(new - m).max())
+        m = new
+        info.update(n_targets=int(take.size), n_iter=it)
+        if delta < _REFINE_TOL:
+            info["converged"] = True
+            break
     return m, info
 
 
@@ -255,23 +319,7 @@ def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
     codes_e = np.ascontiguousarray(codes_e_t.T)
     codes_a = np.ascontiguousarray(np.vstack([f.codes_a for f in fields]), dtype=np.int32)
     m, em_info = _estimate_m(fields, scenario.blocking, gamma, pe, pa, ptr, codes_e, codes_a)
-    # weight tables
     k = len(fields)
-    use_tf = np.zeros(k, dtype=np.bool_)
-    tabs, offs = [], np.zeros(k + 1, dtype=np.int64)
-    for j, f in enumerate(fields):
-        if scenario.term_frequency and f.kind == "exact":
-            p = tf_tabs[j]
-            with np.errstate(divide="ignore"):
-                t = np.log2(m[j]) - np.log2(np.where(p > 0, p, 1.0 / max(n_e, 1)))
-            use_tf[j] = True
-        else:
-            t = np.array([np.log2(m[j] / u[j])])
-        tabs.append(t.astype(np.float64))
-        offs[j + 1] = offs[j] + t.shape[0]
-    agree_tab = np.concatenate(tabs)
-    dis_w = np.log2((1 - m) / (1 - u))
-    W = K.pair_weights(gamma, pe, codes_e_t, agree_tab, offs, use_tf, dis_w)
     if scenario.response_knowledge:
         prior = 1.0
         log2_rest = -np.inf
@@ -280,6 +328,11 @@ def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
         if prior is None:
             prior = 0.5  # uninformative; run_scenarios uses the published share n / N
         log2_rest = -np.inf if prior >= 1.0 else math.log2((1 - prior) * n_e / prior)
+    m, refine_info = _refine_m(fields, scenario, m, u, tf_tabs, ptr, pe, gamma, codes_e_t, log2_rest, rng)
+    em_info["m"] = {f.name: float(x) for f, x in zip(fields, m)}
+    em_info["refinement"] = refine_info
+    agree_tab, offs, use_tf, dis_w = _weight_tables(fields, scenario, m, u, tf_tabs, n_e)
+    W = K.pair_weights(gamma, pe, codes_e_t, agree_tab, offs, use_tf, dis_w)
     tie_draw = rng.random(n_a)
     best, prob, n_tied, n_cand, n_full, full_e = K.score_targets(ptr, pe, W, gamma, float(log2_rest),
                                                                  tie_draw, _TIE_TOL)
