@@ -223,7 +223,10 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
 
     Steps (domain brief 5.3): blocking passes (union) -> field comparisons -> m by EM
     (per pass, the pass's blocking fields left out; m and within-block u fitted jointly,
-    the ECM model) -> Fellegi-Sunter weights with extract-wide, term-frequency-adjusted u
+    the ECM model, with the match share fixed at one match per target), then refined by
+    an EM whose E-step is the scored posterior ``P(b | a)`` itself (one match per target;
+    without this step m of fields on which non-matches often agree drifts to 1 and the
+    top confidence band is overconfident) -> Fellegi-Sunter weights with extract-wide, term-frequency-adjusted u
     (exact fields: ``u_v = sum_a p_E(a) p_A(a)``; other comparisons: agreement share of
     random extract x auxiliary pairs, as Splink estimates u) -> block-normalised
     probability of each candidate -> a claim per target (top candidate, ``P >=
