@@ -267,6 +267,17 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     Returns ``(rows int32, masks int64, n)``: the first ``n`` entries are the candidates.
     """
     m = rank_of.shape[1]
+    # the sub-table T_x copied into a compact local table (rows 0..nx-1): every node of
+    # this sub-tree reads only these rows, so they stay in cache
+    x0 = top_off[x]
+    nx0 = top_off[x + 1] - x0
+    loc = np.empty((nx0, m), dtype=rank_of.dtype)
+    wl = np.empty(nx0, dtype=w.dtype)
+    for q in range(nx0):
+        r = top_rows[x0 + q]
+        for c in range(m):
+            loc[q, c] = rank_of[r, c]
+        wl[q] = w[r]
     n_l = rank_col.shape[0]
     # per-item scratch, reused by every node (a node is finished before its child starts)
     cnt = np.zeros(n_l, dtype=np.int32)
@@ -303,7 +314,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
 
     # the root: rows of x, allowed = every ranked item after x; allowed items are always
     # a slice [a_lo, a_hi) of lbuf
-    par_rows = top_rows[top_off[x]: top_off[x + 1]]
+    par_rows = np.arange(nx0).astype(np.int32)
     for j in range(x + 1, n_l):
         lbuf[j - x - 1] = j
     a_lo = 0
@@ -353,10 +364,10 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
         tot = 0
         for q in range(par_rows.shape[0]):
             r = par_rows[q]
-            wr = w[r]
+            wr = wl[r]
             tot += wr
             for t in range(na):
-                y = rank_of[r, acols[t]]
+                y = loc[r, acols[t]]
                 if y >= 0 and stamp[y] == st:
                     cnt[y] += wr
                     cntd[y] += 1
@@ -415,7 +426,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 if n_out + nl * nl > out_rows.shape[0]:
                     out_rows = _grow_i32(out_rows, n_out + nl * nl)
                     out_masks = _grow_i64(out_masks, n_out + nl * nl)
-                n_out = _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl,
+                n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, na, lbuf, lim, l_top, nl,
                                     mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, n_out)
             else:
                 n_child += n_leaf
@@ -443,7 +454,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 for q in range(par_rows.shape[0]):
                     r = par_rows[q]
                     for t in range(nf):
-                        y = rank_of[r, acols[t]]
+                        y = loc[r, acols[t]]
                         if y >= 0 and lpos[y] >= 0:
                             rbuf[aux[y]] = r
                             aux[y] += 1
@@ -467,6 +478,8 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             o_top += nl + 1
             r_top = obuf[o_top - 1]
             d = nd
+    for i in range(n_out):  # local rows back to rows of the table
+        out_rows[i] = top_rows[x0 + out_rows[i]]
     return out_rows, out_masks, n_out
 
 
