@@ -52,6 +52,7 @@ _LAZY = {
     "IdRiskWarning": "idrisk.exceptions",
     "IdentifierWarning": "idrisk.exceptions",
     "DataQualityWarning": "idrisk.exceptions",
+    "PerformanceWarning": "idrisk.exceptions",
 }
 
 _SUBMODULES = ("datasets", "intruder", "metrics")
