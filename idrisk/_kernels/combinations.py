@@ -2,8 +2,9 @@
 
 The data are first reduced to their distinct full-key rows with counts (one grouping of
 all QIs); the classes of any subset of QIs are unions of those rows, so every subset is
-grouped over the distinct rows only, weighted by their counts. Subsets are independent
-and run in parallel (``prange``); each iteration writes only its own row of the output.
+grouped over the distinct rows only, weighted by their counts. Subsets are walked depth
+first by prefix (the key of ``S + (c,)`` extends the key of ``S``), and the branches of
+the walk run in parallel (``prange``); each subset writes only its own output row.
 """
 
 from __future__ import annotations
@@ -88,30 +89,11 @@ def _renumber(key, space, limit, table, orig):
 
 
 @numba.njit(**NUMBA_OPTS)
-def subset_stats(D, cols, n_cols, cards, counts, ks, limit, key, table, orig, out):
-    """Statistics of the classes of the columns ``cols[:n_cols]`` over distinct rows ``D``.
-
-    ``D`` int32 (m, g) non-negative codes, ``cards`` int64 (m,), ``counts`` int64 (g,)
-    records behind each distinct row. ``key``, ``orig`` (int64, g) and ``table`` (int32,
-    limit, all -1 on entry and exit) are scratch reused between calls. Writes into
-    ``out``: number of classes, records in classes of size 1, smallest class, then the
-    records in classes smaller than each ``ks[j]``.
-    """
-    g = D.shape[1]
-    key[:] = 0
-    space = np.int64(1)
-    for t in range(n_cols):
-        c = cols[t]
-        card = max(cards[c], 1)
-        if space > limit // card:
-            space = np.int64(max(_renumber(key, space, limit, table, orig), 1))
-        row = D[c]
-        for r in range(g):
-            key[r] = key[r] * card + row[r]
-        space = space * card
+def _stats(key, space, counts, ks, limit, table, orig, out):
+    """Class statistics of ``key`` (see :func:`subset_stats`); may renumber ``key`` in place."""
+    g = key.shape[0]
     if space > limit:
         space = np.int64(max(_renumber(key, space, limit, table, orig), 1))
-    # class sizes in the lookup table (used as counters: -1 = empty, else size - 1)
     for r in range(g):
         table[key[r]] += np.int32(counts[r])
     nk = ks.shape[0]
@@ -136,23 +118,64 @@ def subset_stats(D, cols, n_cols, cards, counts, ks, limit, key, table, orig, ou
     out[0] = n_classes
     out[1] = uniq
     out[2] = smallest if n_classes else 0
+    return space
 
 
 @numba.njit(**NUMBA_PARALLEL_OPTS)
-def sweep(D, combos, combo_len, cards, counts, ks, limit, n_chunks):
-    """Statistics of every subset ``combos[s, :combo_len[s]]`` (see :func:`subset_stats`).
+def sweep_prefix(D, cards, counts, ks, limit, max_size, branch_start, perm, bins):
+    """Statistics of every subset of at most ``max_size`` columns, by depth-first prefixes.
 
-    Subsets are split into ``n_chunks`` interleaved chunks run in parallel, each with its
-    own scratch tables; row ``s`` of the output belongs to one iteration only.
+    The subsets are visited in lexicographic depth-first order ((0), (0, 1), (0, 1, 2), ...,
+    (1), ...): the key of ``S + (c,)`` is the key of ``S`` times ``card_c`` plus column c,
+    one pass per subset instead of one per column of it. Branches (first column) are
+    grouped into ``bins`` (int64 (n_bins, m), -1 padded, balanced by the caller) that run
+    in parallel; ``branch_start[c]`` is the depth-first position of the subset ``(c,)`` and
+    ``perm`` maps depth-first positions to output rows.
     """
-    n_sub = combos.shape[0]
+    m, g = D.shape
     nk = ks.shape[0]
-    g = D.shape[1]
-    out = np.zeros((n_sub, 3 + nk), dtype=np.int64)
-    for ch in numba.prange(n_chunks):
-        key = np.empty(g, dtype=np.int64)
+    out = np.zeros((perm.shape[0], 3 + nk), dtype=np.int64)
+    for b in numba.prange(bins.shape[0]):
+        keys = np.empty((max_size, g), dtype=np.int64)
+        spaces = np.empty(max_size, dtype=np.int64)
+        nxt = np.empty(max_size, dtype=np.int64)
         orig = np.empty(g, dtype=np.int64)
         table = np.full(limit, -1, dtype=np.int32)
-        for s in range(ch, n_sub, n_chunks):
-            subset_stats(D, combos[s], combo_len[s], cards, counts, ks, limit, key, table, orig, out[s])
+        for bi in range(bins.shape[1]):
+            c0 = bins[b, bi]
+            if c0 >= 0:
+                _branch(D, cards, counts, ks, limit, max_size, c0, branch_start[c0], perm, out,
+                        keys, spaces, nxt, orig, table)
     return out
+
+
+@numba.njit(**NUMBA_OPTS)
+def _branch(D, cards, counts, ks, limit, max_size, c0, start, perm, out, keys, spaces, nxt, orig, table):
+    """The depth-first walk of the subsets whose first column is ``c0``."""
+    m, g = D.shape
+    idx = start
+    for r in range(g):
+        keys[0, r] = D[c0, r]
+    spaces[0] = max(cards[c0], 1)
+    spaces[0] = _stats(keys[0], spaces[0], counts, ks, limit, table, orig, out[perm[idx]])
+    idx += 1
+    nxt[0] = c0 + 1
+    depth = 0
+    while depth >= 0:
+        if depth + 1 < max_size and nxt[depth] < m:
+            c = nxt[depth]
+            nxt[depth] += 1
+            card = max(cards[c], 1)
+            if spaces[depth] > limit // card:
+                spaces[depth] = np.int64(max(_renumber(keys[depth], spaces[depth], limit, table, orig), 1))
+            row = D[c]
+            for r in range(g):
+                keys[depth + 1, r] = keys[depth, r] * card + row[r]
+            spaces[depth + 1] = spaces[depth] * card
+            spaces[depth + 1] = _stats(keys[depth + 1], spaces[depth + 1], counts, ks, limit, table,
+                                       orig, out[perm[idx]])
+            idx += 1
+            depth += 1
+            nxt[depth] = c + 1
+        else:
+            depth -= 1

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._encode import key_columns
-from .._kernels.combinations import first_rows, sweep
+from .._kernels.combinations import first_rows, sweep_prefix
 from .._kernels.groups import default_limit, group_ids_columns
 from .._validation import as_frame, check_columns, check_k_values, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning
@@ -91,14 +91,40 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
         D[j] = v[first].astype(np.int64) - lo
         cards[j] = max(int(span), 1)
     subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
-    combos = np.full((len(subsets), max(size, 1)), -1, dtype=np.int64)
-    lens = np.empty(len(subsets), dtype=np.int64)
-    for i, S in enumerate(subsets):
-        combos[i, : len(S)] = S
-        lens[i] = len(S)
-    n_chunks = min(len(subsets), 4 * max(1, numba.get_num_threads()))
-    stats = sweep(D, combos, lens, cards, counts.astype(np.int64), np.asarray(ks, dtype=np.int64),
-                  np.int64(max(2 * g, 1 << 12)), np.int64(n_chunks))
+    row_of = {S: i for i, S in enumerate(subsets)}
+    # depth-first (prefix) order of the same subsets, and where each first column starts
+    dfs = []
+    branch_start = np.zeros(m, dtype=np.int64)
+
+    def visit(prefix, start):
+        for c in range(start, m):
+            S = prefix + (c,)
+            dfs.append(S)
+            if len(S) < size:
+                visit(S, c + 1)
+
+    for c0 in range(m):
+        branch_start[c0] = len(dfs)
+        dfs.append((c0,))
+        if size > 1:
+            visit((c0,), c0 + 1)
+    perm = np.array([row_of[S] for S in dfs], dtype=np.int64)
+    # balance the branches (first columns) over the threads: biggest first, to the
+    # lightest bin; a branch's cost is its number of subsets
+    n_bins = max(1, min(m, numba.get_num_threads()))
+    cost = np.diff(np.append(branch_start, len(dfs)))
+    loads = [0] * n_bins
+    members = [[] for _ in range(n_bins)]
+    for c0 in np.argsort(-cost, kind="stable"):
+        b = loads.index(min(loads))
+        members[b].append(int(c0))
+        loads[b] += int(cost[c0])
+    bins = np.full((n_bins, max(len(x) for x in members)), -1, dtype=np.int64)
+    for b, x in enumerate(members):
+        bins[b, : len(x)] = x
+    lens = np.array([len(S) for S in subsets], dtype=np.int64)
+    stats = sweep_prefix(D, cards, counts.astype(np.int64), np.asarray(ks, dtype=np.int64),
+                         np.int64(max(2 * g, 1 << 12)), np.int64(size), branch_start, perm, bins)
     out = pd.DataFrame({
         "quasi_identifiers": [tuple(qis[j] for j in S) for S in subsets],
         "size": lens,
