@@ -179,3 +179,53 @@ def _branch(D, cards, counts, ks, limit, max_size, c0, start, perm, out, keys, s
             nxt[depth] = c + 1
         else:
             depth -= 1
+
+
+@numba.njit(**NUMBA_PARALLEL_OPTS)
+def cell_counts(cols, m, los, spans, space, n_chunks):
+    """Records in each cell of the full cross-classification of ``cols[:m]`` (one pass).
+
+    ``cols`` is a tuple of int64 arrays (padded to a fixed length by the caller, so one
+    compiled version serves every ``m``); cell ``sum_j (cols[j] - los[j]) * stride_j``
+    (mixed radix, first column most significant) must be below ``space``. Rows are split
+    into ``n_chunks`` parallel chunks with their own tables, summed at the end.
+    """
+    n = cols[0].shape[0]
+    tabs = np.zeros((n_chunks, space), dtype=np.int32)
+    for ch in numba.prange(n_chunks):
+        lo_i = ch * n // n_chunks
+        hi_i = (ch + 1) * n // n_chunks
+        for i in range(lo_i, hi_i):
+            key = np.int64(0)
+            for j in range(m):
+                key = key * spans[j] + (cols[j][i] - los[j])
+            tabs[ch, key] += 1
+    out = np.zeros(space, dtype=np.int64)
+    for s in numba.prange(space):
+        acc = np.int64(0)
+        for ch in range(n_chunks):
+            acc += tabs[ch, s]
+        out[s] = acc
+    return out
+
+
+@numba.njit(**NUMBA_OPTS)
+def decode_cells(counts, spans):
+    """Distinct rows (codes, int32 (m, g)) and their counts from a dense mixed-radix table."""
+    g = 0
+    for s in range(counts.shape[0]):
+        if counts[s] > 0:
+            g += 1
+    m = spans.shape[0]
+    D = np.empty((m, g), dtype=np.int32)
+    cnt = np.empty(g, dtype=np.int64)
+    k = 0
+    for s in range(counts.shape[0]):
+        if counts[s] > 0:
+            cell = s
+            for j in range(m - 1, -1, -1):
+                D[j, k] = cell % spans[j]
+                cell //= spans[j]
+            cnt[k] = counts[s]
+            k += 1
+    return D, cnt

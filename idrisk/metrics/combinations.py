@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._encode import key_columns
-from .._kernels.combinations import first_rows, sweep_prefix
+from .._kernels.combinations import cell_counts, decode_cells, first_rows, sweep_prefix
 from .._kernels.groups import default_limit, group_ids_columns
 from .._validation import as_frame, check_columns, check_k_values, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning
@@ -21,6 +21,9 @@ __all__ = ["combination_sweep"]
 #: A PerformanceWarning is issued above this many subsets; above MAX_SUBSETS it is an error.
 WARN_SUBSETS = 100_000
 MAX_SUBSETS = 5_000_000
+#: Full cross-classifications of at most this many cells are counted in a dense table.
+DENSE_CELLS = 1 << 20
+DENSE_MAX_QIS = 8
 
 
 def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
@@ -82,14 +85,25 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     limit = default_limit(n)
     # one grouping on every QI, from the raw columns (no int32 code copies)
     cols = key_columns(frame, qis, limit)
-    gid, counts = group_ids_columns([(v, lo, span) for v, lo, span, _ in cols], n, limit)
+    spans = [max(int(span), 1) for _, _, span, _ in cols]
+    n_threads = max(1, numba.get_num_threads())
+    if m <= DENSE_MAX_QIS and math.prod(spans) <= DENSE_CELLS:
+        # small cross-classification: count its cells in one pass over the rows
+        arrays = [np.asarray(v, dtype=np.int64) for v, _, _, _ in cols]
+        arrays = tuple(arrays + [arrays[0]] * (DENSE_MAX_QIS - m))  # one compiled arity
+        los = np.array([lo for _, lo, _, _ in cols], dtype=np.int64)
+        cards = np.asarray(spans, dtype=np.int64)
+        cells = cell_counts(arrays, np.int64(m), los, cards, np.int64(math.prod(spans)),
+                            np.int64(n_threads if n >= 100_000 else 1))
+        D, counts = decode_cells(cells, cards)
+    else:
+        gid, counts = group_ids_columns([(v, lo, span) for v, lo, span, _ in cols], n, limit)
+        first = first_rows(gid, np.int64(len(counts)))
+        D = np.empty((m, len(counts)), dtype=np.int32)
+        cards = np.asarray(spans, dtype=np.int64)
+        for j, (v, lo, span, _) in enumerate(cols):
+            D[j] = v[first].astype(np.int64) - lo
     g = len(counts)
-    first = first_rows(gid, np.int64(g))
-    D = np.empty((m, g), dtype=np.int32)
-    cards = np.empty(m, dtype=np.int64)
-    for j, (v, lo, span, _) in enumerate(cols):
-        D[j] = v[first].astype(np.int64) - lo
-        cards[j] = max(int(span), 1)
     subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
     row_of = {S: i for i, S in enumerate(subsets)}
     # depth-first (prefix) order of the same subsets, and where each first column starts
