@@ -39,9 +39,13 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     coarsen. A missing value is one more category (``NA == NA``, as
     ``groupby(dropna=False)``).
 
-    The QIs are read once (the encoding layer's fused path: raw integer and categorical
-    codes, other columns encoded) and grouped once on all of them; each subset is then
-    grouped over the distinct full-key rows weighted by their counts, subsets in parallel.
+    The QIs are read once (the encoding layer's fused columns: raw integer and
+    categorical codes, other columns encoded) and reduced to the distinct full-key rows
+    with their counts: by counting the cells of the cross-classification in one parallel
+    pass when it has at most 2**20 cells, else by one grouping. Every subset is then
+    grouped over those distinct rows only, walking the subsets depth first so that the
+    key of ``S + (c,)`` extends the key of ``S``; branches run in parallel. Results equal
+    a pandas ``groupby(dropna=False)`` loop over the subsets (tests/test_combinations.py).
 
     Parameters
     ----------
