@@ -216,9 +216,14 @@ def _threads_for(size: int):
         numba.set_num_threads(before)
 
 
+ENGINES = ("idrisk", "splink")
+
+
 def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: int = 0,
                       sampling_fraction: float | None = None,
-                      max_pairs: int = DEFAULT_MAX_PAIRS) -> IntruderResult:
+                      max_pairs: int = DEFAULT_MAX_PAIRS, engine: str = "idrisk",
+                      splink_backend: str = "duckdb", spark_session=None,
+                      splink_options=None) -> IntruderResult:
     """Simulate an intruder linking ``auxiliary`` to ``extract`` and score the claims.
 
     Steps (domain brief 5.3): blocking passes (union) -> field comparisons -> m by EM
@@ -249,6 +254,24 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
         ``None`` means 1 (a census extract).
     max_pairs : int
         Refuse blocking that would produce more candidate pairs.
+    engine : {"idrisk", "splink"}, default "idrisk"
+        ``"idrisk"``: the numba pipeline described above. ``"splink"``: the same scenario
+        run by Splink (optional: ``pip install 'idrisk[splink]'``), for extracts past one
+        machine: blocking rules from the scenario's passes, exact / Jaro-Winkler /
+        tolerance comparison levels, term-frequency adjustment on exact fields, u by
+        seeded random sampling, m by EM per pass; claims use the block-normalised
+        probability computed from Splink's match weights, and the same scoring (see
+        :mod:`idrisk.intruder.splink_engine`). ``result.em["engine"]`` records which
+        engine ran (it is in ``to_dict()``).
+    splink_backend : {"duckdb", "spark"}, default "duckdb"
+        DuckDB embedded, or Spark on a cluster (needs ``spark_session``).
+    spark_session : pyspark.sql.SparkSession or None
+        An existing session for ``splink_backend="spark"`` (idrisk does not depend on pyspark).
+    splink_options : mapping or None
+        ``u_max_pairs`` (random pairs for u, default 2e6); ``probability``
+        (``"normalised"``, the default, or ``"match_probability"``: Splink's per-pair
+        posterior of the top candidate, which ignores competing candidates);
+        ``duckdb_connection`` (an existing ``duckdb`` connection, e.g. with a memory limit).
 
     Returns
     -------
@@ -285,6 +308,14 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InvalidParameterError(f"seed must be a non-negative integer, got {seed!r}")
     max_pairs = check_positive_int(max_pairs, name="max_pairs")
+    if engine not in ENGINES:
+        raise InvalidParameterError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if engine == "splink":
+        from .splink_engine import check_splink_options
+
+        check_splink_options(splink_backend, spark_session, splink_options)
+    elif splink_backend != "duckdb" or spark_session is not None or splink_options is not None:
+        raise InvalidParameterError("splink_backend, spark_session and splink_options need engine='splink'")
     if sampling_fraction is None:
         pi = 1.0
     else:
@@ -304,6 +335,11 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
             f"(auxiliary columns: {', '.join(map(str, aux.columns[:30]))})"
         )
     truth = _truth_array(ext, aux)
+    if engine == "splink":
+        from .splink_engine import simulate_splink
+
+        return simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, backend=splink_backend,
+                               spark_session=spark_session, options=splink_options)
     with _threads_for(len(ext) + len(aux)):
         return _simulate(ext, aux, scenario, truth, seed, pi, max_pairs)
 
@@ -334,6 +370,7 @@ def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
     m, refine_info = _refine_m(fields, scenario, m, u, tf_tabs, ptr, pe, gamma, codes_e_t, log2_rest, rng)
     em_info["m"] = {f.name: float(x) for f, x in zip(fields, m)}
     em_info["refinement"] = refine_info
+    em_info["engine"] = "idrisk"
     agree_tab, offs, use_tf, dis_w = _weight_tables(fields, scenario, m, u, tf_tabs, n_e)
     W = K.pair_weights(gamma, pe, codes_e_t, agree_tab, offs, use_tf, dis_w)
     tie_draw = rng.random(n_a)

@@ -1,0 +1,359 @@
+"""Splink as an optional linkage engine for :func:`idrisk.simulate_intruder` (``engine="splink"``).
+
+The same scenario is translated into a Splink settings object and run on DuckDB
+(embedded, the default) or on Spark (a ``SparkSession`` the user passes in; idrisk does
+not depend on pyspark). Install with ``pip install 'idrisk[splink]'`` (Splink >= 4).
+
+Translation
+-----------
+* Each known variable becomes one Splink column holding the same *key* the idrisk engine
+  compares (:func:`idrisk.intruder.compare.prepare_fields`): integer codes for exact
+  comparisons (equal values, equal codes; Splink never sees the raw values of those),
+  the strings for Jaro-Winkler comparisons, month / day numbers for ``"month"`` /
+  ``"date"`` and numbers for ``"numeric"``. Missing values are SQL NULL.
+* Blocking: one ``block_on(...)`` rule per scenario pass (Splink takes the union and
+  scores each pair once, as idrisk does).
+* Comparisons: exact kind -> levels null / exact match / else, with term-frequency
+  adjustment on the exact level when ``scenario.term_frequency``; numeric, month, date
+  -> null / exact / ``|x - y| <= tolerance`` / else; string -> null / exact /
+  ``jaro_winkler >= threshold`` / else. (idrisk's engine has one agreement level per
+  field; Splink's extra "exact" level is its usual, richer model.)
+* u by Splink's random sampling, seeded (``estimate_u_using_random_sampling(max_pairs,
+  seed)``); m by Splink's EM, one session per blocking pass (the fields of a pass are not
+  estimable on its pairs, as in idrisk's engine), with the prior fixed. A field that
+  blocks every pass keeps the configured m (agreement 0.95, as idrisk's ``DEFAULT_M``).
+* Prior ``lambda`` (``probability_two_random_records_match``): with response knowledge
+  one match per target among the ``n`` extract records, ``lambda = 1/n``; without it
+  ``lambda / (1 - lambda) = pi / ((1 - pi) n)`` with ``pi`` the membership prior.
+
+Claims
+------
+By default (``probability="normalised"``) the confidence of a candidate is the
+*block-normalised* probability computed from Splink's ``match_weight`` ``w`` (which
+includes the prior): with response knowledge ``P(b | a) = 2^w_ab / sum_b' 2^w_ab'``
+over the target's candidates; without it ``P(b | a) = 2^w_ab / (1 + sum_b' 2^w_ab')``,
+which, with the prior above, is exactly the formula of idrisk's engine, and for a target
+with one candidate equals Splink's ``match_probability``. This is the default because
+Splink's per-pair ``match_probability`` ignores competing candidates: with zero
+divergence two records sharing a key would both get ``P ~ 1`` although the intruder
+can only be right half the time, breaking the identities of domain 5.3 step 6 and the
+calibration of the claims. ``probability="match_probability"`` uses Splink's own
+per-pair posterior instead (as benchmarks/ratios_intruder.py's baseline does). Each
+target's claim is its top candidate (ties broken uniformly at random from ``seed``),
+claimed when ``P >= claim_threshold``, and scored by :func:`score_claims` against the
+hidden truth, like idrisk's engine.
+
+All candidate pairs' ids and weights are brought back to the client for this step (about
+30 bytes per pair), so the candidate pairs must fit in memory even when Splink runs on
+Spark.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import math
+import os
+
+import numpy as np
+import pandas as pd
+
+from .._encode import encode
+from .._kernels.groups import group_ids
+from ..exceptions import DataValidationError, InvalidParameterError
+from .blocking import _pass_block_ids
+from .compare import prepare_fields
+from .score import IntruderResult, score_claims
+
+__all__ = ["simulate_splink", "SPLINK_BACKENDS", "SPLINK_PROBABILITIES"]
+
+SPLINK_BACKENDS = ("duckdb", "spark")
+SPLINK_PROBABILITIES = ("normalised", "match_probability")
+#: random pairs for Splink's u estimation (Splink's default is 1e6)
+DEFAULT_U_MAX_PAIRS = 2_000_000
+_DEFAULT_M = 0.95
+_TIE_TOL = 1e-9
+_counter = itertools.count()
+_OPTIONS = ("u_max_pairs", "probability", "duckdb_connection")
+
+
+def _import_splink():
+    try:
+        import splink  # noqa: F401
+        from splink import Linker, SettingsCreator, block_on
+        import splink.comparison_library as cl
+        import splink.comparison_level_library as cll
+    except ImportError:
+        raise InvalidParameterError(
+            "engine='splink' needs the optional dependency Splink (>= 4): pip install 'idrisk[splink]'"
+        ) from None
+    return splink, Linker, SettingsCreator, block_on, cl, cll
+
+
+def check_splink_options(backend, spark_session, options) -> dict:
+    """Validate the Splink engine's arguments (before any work is done)."""
+    if backend not in SPLINK_BACKENDS:
+        raise InvalidParameterError(f"splink_backend must be one of {', '.join(SPLINK_BACKENDS)}, got {backend!r}")
+    if backend == "spark":
+        if spark_session is None:
+            raise InvalidParameterError(
+                "splink_backend='spark' needs an existing SparkSession: pass spark_session=<your session> "
+                "(idrisk does not start Spark itself); or use splink_backend='duckdb' on one machine"
+            )
+        if not (hasattr(spark_session, "createDataFrame") and hasattr(spark_session, "sql")):
+            raise InvalidParameterError(
+                f"spark_session must be a pyspark SparkSession, got {type(spark_session).__name__}"
+            )
+    elif spark_session is not None:
+        raise InvalidParameterError("spark_session is only used with splink_backend='spark'")
+    opts = dict(options or {})
+    bad = sorted(str(k) for k in opts if k not in _OPTIONS)
+    if bad:
+        raise InvalidParameterError(f"unknown splink_options: {', '.join(bad)} (allowed: {', '.join(_OPTIONS)})")
+    u = opts.get("u_max_pairs", DEFAULT_U_MAX_PAIRS)
+    if isinstance(u, bool) or not isinstance(u, (int, float)) or not math.isfinite(u) or u < 1:
+        raise InvalidParameterError(f"splink_options['u_max_pairs'] must be a number >= 1, got {u!r}")
+    opts["u_max_pairs"] = float(u)
+    prob = opts.get("probability", "normalised")
+    if prob not in SPLINK_PROBABILITIES:
+        raise InvalidParameterError(
+            f"splink_options['probability'] must be one of {', '.join(SPLINK_PROBABILITIES)}, got {prob!r}"
+        )
+    opts["probability"] = prob
+    if opts.get("duckdb_connection") is not None and backend != "duckdb":
+        raise InvalidParameterError("splink_options['duckdb_connection'] is only used with splink_backend='duckdb'")
+    _import_splink()
+    return opts
+
+
+@contextlib.contextmanager
+def _quiet_splink():
+    """Splink logs at INFO (training progress, warnings about untrained levels): silence it."""
+    lg = logging.getLogger("splink")
+    before = lg.level
+    lg.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        lg.setLevel(before)
+
+
+def _columns(fields, n_e):
+    """Splink input frames (``unique_id`` + one key column ``k<j>`` per field)."""
+    ext = {"unique_id": np.arange(n_e, dtype=np.int64)}
+    aux = {"unique_id": np.arange(fields[0].codes_a.shape[0], dtype=np.int64)}
+    for j, f in enumerate(fields):
+        col = f"k{j}"
+        if f.kind == "exact":
+            for out, c in ((ext, f.codes_e), (aux, f.codes_a)):
+                out[col] = pd.array(np.where(c >= 0, c, 0), dtype="Int64")
+                out[col][c < 0] = pd.NA
+        elif f.kind == "string":
+            lv = np.asarray(f.levels, dtype=object)
+            for out, c in ((ext, f.codes_e), (aux, f.codes_a)):
+                v = np.empty(c.shape[0], dtype=object)
+                ok = c >= 0
+                v[ok] = [str(x) for x in lv[c[ok]]]
+                v[~ok] = None
+                out[col] = v
+        else:
+            for out, vals in ((ext, f.values_e), (aux, f.values_a)):
+                a = pd.array(vals, dtype="Float64")
+                a[np.isnan(vals)] = pd.NA
+                out[col] = a
+    return pd.DataFrame(ext), pd.DataFrame(aux)
+
+
+def _comparison(f, j, scenario, cl, cll):
+    col = f"k{j}"
+    agree_m = _DEFAULT_M
+    levels = [cll.NullLevel(col)]
+    if f.kind == "exact":
+        levels.append(cll.ExactMatchLevel(col, term_frequency_adjustments=bool(scenario.term_frequency))
+                      .configure(m_probability=agree_m))
+    else:
+        levels.append(cll.ExactMatchLevel(col).configure(m_probability=agree_m - 0.05))
+        if f.kind == "string":
+            levels.append(cll.JaroWinklerLevel(col, float(f.threshold)).configure(m_probability=0.05))
+        else:
+            levels.append(cll.AbsoluteDifferenceLevel(col, float(f.tolerance)).configure(m_probability=0.05))
+    levels.append(cll.ElseLevel().configure(m_probability=1 - agree_m))
+    return cl.CustomComparison(levels, output_column_name=col, comparison_description=str(f.name))
+
+
+def _pair_bound(fields, passes, n_e):
+    """Sum over passes of the candidate pairs of each pass (an upper bound of their union)."""
+    byname = {f.name: f for f in fields}
+    total = 0
+    per_pass = []
+    for p in passes:
+        be, ba, g = _pass_block_ids(byname, p, n_e)
+        ce = np.bincount(be[be >= 0], minlength=g)
+        ca = np.bincount(ba[ba >= 0], minlength=g)
+        k = int(ce.astype(np.int64) @ ca.astype(np.int64))
+        per_pass.append(k)
+        total += k
+    return total, per_pass
+
+
+def _top_candidates(a, e, w, n_a, rest, rng):
+    """Per target: top candidate (random among ties), its normalised probability, count."""
+    order = np.lexsort((e, a))
+    a, e, w = a[order], e[order], w[order]
+    n_cand = np.bincount(a, minlength=n_a).astype(np.int64)
+    ptr = np.concatenate([[0], np.cumsum(n_cand)])
+    best = np.full(n_a, -1, dtype=np.int64)
+    prob = np.zeros(n_a)
+    wmax = np.full(n_a, -np.inf)
+    np.maximum.at(wmax, a, w)
+    # sum 2^(w - wmax) per target, stable in log space
+    s = np.bincount(a, weights=np.exp2(w - wmax[a]), minlength=n_a)
+    tie = w >= wmax[a] - _TIE_TOL * np.maximum(1.0, np.abs(wmax[a]))
+    key = np.where(tie, rng.random(a.shape[0]), np.inf)
+    has = n_cand > 0
+    for t in np.flatnonzero(has):
+        lo, hi = ptr[t], ptr[t + 1]
+        best[t] = e[lo + int(np.argmin(key[lo:hi]))]
+    if rest == 0.0:
+        prob[has] = 1.0 / s[has]
+    else:  # P = 2^wmax / (1 + sum 2^w) = 1 / (2^-wmax + s)
+        prob[has] = 1.0 / (np.exp2(-wmax[has]) + s[has])
+    return best, prob, n_cand
+
+
+def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="duckdb", spark_session=None,
+                    options=None) -> IntruderResult:
+    """The Splink engine behind :func:`idrisk.simulate_intruder` (inputs already validated there)."""
+    opts = check_splink_options(backend, spark_session, options)
+    splink, Linker, SettingsCreator, block_on, cl, cll = _import_splink()
+    kv = list(scenario.known_variables)
+    n_e, n_a = len(ext), len(aux)
+    fields = prepare_fields(ext, aux, scenario)  # the same type checks and keys as idrisk's engine
+    bound, _ = _pair_bound(fields, scenario.blocking, n_e)
+    if bound == 0:
+        raise DataValidationError(
+            f"the blocking passes {scenario.blocking} give no candidate pairs: no auxiliary record agrees "
+            "with any extract record on every variable of a pass; block on fewer or coarser variables"
+        )
+    if bound > max_pairs:
+        raise DataValidationError(
+            f"the blocking passes {scenario.blocking} give up to {bound:,} candidate pairs, more than "
+            f"max_pairs={max_pairs:,}; block on more variables or raise max_pairs"
+        )
+    if scenario.response_knowledge:
+        prior, rest = 1.0, 0.0
+    else:
+        prior = 0.5 if scenario.membership_prior is None else scenario.membership_prior
+        rest = 0.0 if prior >= 1.0 else 1.0
+    # lambda/(1-lambda) = prior / ((1-prior) n); with response knowledge the prior cancels
+    odds = (1.0 / max(n_e - 1, 1)) if rest == 0.0 else prior / ((1 - prior) * n_e)
+    lam = odds / (1 + odds)
+    names = {f.name: f"k{j}" for j, f in enumerate(fields)}
+    e_df, a_df = _columns(fields, n_e)
+    settings = SettingsCreator(
+        link_type="link_only",
+        comparisons=[_comparison(f, j, scenario, cl, cll) for j, f in enumerate(fields)],
+        blocking_rules_to_generate_predictions=[block_on(*[names[v] for v in p]) for p in scenario.blocking],
+        probability_two_random_records_match=lam,
+        retain_matching_columns=True,  # Splink 5 keeps the gamma_ columns only with these
+        retain_intermediate_calculation_columns=False,
+    )
+    tag = next(_counter)
+    if backend == "spark":
+        from splink.backends.spark import SparkAPI
+
+        db = SparkAPI(spark_session=spark_session)
+        e_in = spark_session.createDataFrame(e_df)
+        a_in = spark_session.createDataFrame(a_df)
+    else:
+        import duckdb
+        from splink.backends.duckdb import DuckDBAPI
+
+        con = opts.get("duckdb_connection")
+        if con is None:
+            con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
+        db = DuckDBAPI(connection=con)
+        e_in, a_in = e_df, a_df
+    # dataset names sort the auxiliary table to the left of every pair
+    sdf_a = db.register(a_in, dataset_display_name="a_aux", table_name=f"idrisk_aux_{os.getpid()}_{tag}")
+    sdf_e = db.register(e_in, dataset_display_name="b_ext", table_name=f"idrisk_ext_{os.getpid()}_{tag}")
+    em_sessions = []
+    with _quiet_splink():
+        linker = Linker([sdf_a, sdf_e], settings, log_level=logging.ERROR)
+        linker.training.estimate_u_using_random_sampling(max_pairs=opts["u_max_pairs"], seed=int(seed))
+        for p in scenario.blocking:
+            if set(p) >= set(kv):
+                em_sessions.append({"pass": list(p), "status": "skipped: the pass blocks on every field"})
+                continue
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*[names[v] for v in p]), fix_probability_two_random_records_match=True)
+                em_sessions.append({"pass": list(p), "status": "fitted"})
+            except Exception as exc:  # noqa: BLE001 - e.g. a pass with no pairs; m keeps its start value
+                em_sessions.append({"pass": list(p), "status": f"failed: {type(exc).__name__}"})
+        pred = linker.inference.predict()
+        gam = " AND ".join(f"gamma_k{j} >= 1" for j in range(len(fields)))
+        sql = (f"SELECT unique_id_l AS a, unique_id_r AS e, match_weight AS w, match_probability AS p, "
+               f"CAST(match_key AS INTEGER) AS mk, CASE WHEN {gam} THEN 1 ELSE 0 END AS full_agree "
+               f"FROM {pred.physical_name}")
+        out = linker.misc.query_sql(sql, output_type="pandas")
+        model = linker.misc.save_model_to_json()
+        with contextlib.suppress(Exception):
+            linker.misc.delete_tables_created_by_splink_from_db()
+    a = out["a"].to_numpy(dtype=np.int64)
+    e = out["e"].to_numpy(dtype=np.int64)
+    w = out["w"].to_numpy(dtype=np.float64)
+    n_pairs = int(a.shape[0])
+    if n_pairs == 0:
+        raise DataValidationError(f"the blocking passes {scenario.blocking} give no candidate pairs")
+    rng = np.random.default_rng(seed)
+    best, prob, n_cand = _top_candidates(a, e, w, n_a, rest, rng)
+    if opts["probability"] == "match_probability":
+        order = np.lexsort((e, a))
+        pp = pd.Series(out["p"].to_numpy(dtype=np.float64)[order])
+        key = pd.MultiIndex.from_arrays([a[order], e[order]])
+        lookup = pd.Series(pp.to_numpy(), index=key)
+        has = best >= 0
+        prob = np.zeros(n_a)
+        prob[has] = lookup.reindex(pd.MultiIndex.from_arrays([np.flatnonzero(has), best[has]])).to_numpy()
+    full = out["full_agree"].to_numpy(dtype=np.int64) == 1
+    n_full = np.bincount(a[full], minlength=n_a).astype(np.int64)
+    full_e = np.full(n_a, -1, dtype=np.int64)
+    full_e[a[full]] = e[full]
+    true_in = np.zeros(n_a, dtype=bool)
+    hit = truth[a] == e
+    true_in[a[hit]] = True
+    mk = out["mk"].to_numpy(dtype=np.int64)
+    per_pass = np.bincount(mk, minlength=len(scenario.blocking)).tolist()
+    enc = encode(ext, kv, warn_identifiers=False)
+    mat, cards = enc.codes_for(kv, "category")
+    _, sizes = group_ids(mat, cards)
+    n1, n2 = int((sizes == 1).sum()), int((sizes == 2).sum())
+    em_info = _model_info(model, fields, splink, backend, opts, lam, em_sessions)
+    return score_claims(best=best, prob=prob, truth=truth, n_full=n_full, full_e=full_e, n_cand=n_cand,
+                        true_in_candidates=true_in, scenario=scenario, seed=seed, n_extract=n_e,
+                        n_pairs=n_pairs, pairs_per_pass=per_pass, n1=n1, n2=n2, pi=pi,
+                        membership_prior=prior, em=em_info)
+
+
+def _model_info(model, fields, splink, backend, opts, lam, sessions) -> dict:
+    """m and u per field and level (plain floats; no record values: the levels are labels)."""
+    comps = {}
+    for j, c in enumerate(model.get("comparisons", [])):
+        name = fields[j].name if j < len(fields) else c.get("output_column_name")
+        levels = []
+        for lv in c.get("comparison_levels", []):
+            if lv.get("is_null_level"):
+                continue
+            cond = lv.get("sql_condition", "")
+            label = ("else" if cond == "ELSE" else "exact" if " = " in cond and "ABS" not in cond
+                     and "jaro" not in cond else "similar")
+            m, u = lv.get("m_probability"), lv.get("u_probability")
+            levels.append({"level": label, "m": None if m is None else float(m),
+                           "u": None if u is None else float(u)})
+        comps[str(name)] = levels
+    return {"engine": "splink", "splink_version": getattr(splink, "__version__", "?"), "backend": backend,
+            "probability": opts["probability"], "u_max_pairs": opts["u_max_pairs"],
+            "probability_two_random_records_match": float(lam), "em_sessions": sessions,
+            "levels": comps}
