@@ -83,6 +83,9 @@ def candidate_coarsenings(frame: pd.DataFrame, qis, *, geography=(), groupings=N
                     break
         if (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
                 and not _CODE.search(str(q).lower()) and s.nunique(dropna=True) >= 20):
+            # as float: the percentile can be fractional, and a nullable integer column
+            # (Int16 scores) cannot hold it; missing values stay missing
+            s = s.astype("float64")
             cut = s.quantile(0.95)
             yield q, "top-coding", f"{q}: top-coded at its 95th percentile", s.where(~(s > cut), cut)
         yield q, "drop variable", f"drop {q}", None

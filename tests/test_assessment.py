@@ -363,7 +363,7 @@ def test_what_if_geography_dates_topcoding():
     df = pop.loc[pop["year_group"] == 11, ["lsoa", "la_code", "date_of_birth", "sex", "attainment8", "urn"]]
     df = df.rename(columns={"date_of_birth": "dob", "attainment8": "score"})
     assert len(df) > 300 and df["score"].notna().all()
-    df["score"] = df["score"].astype("int64")  # nullable Int16 fails: see the xfail test below
+    df["score"] = df["score"].astype("int64")  # nullable Int16: see test_what_if_topcoding_nullable_integer_scores
     df["dob"] = df["dob"].dt.to_period("M").dt.to_timestamp()  # month of birth, as a date
     before = df.copy(deep=True)
     qis = ["lsoa", "dob", "sex", "urn"]
@@ -390,10 +390,8 @@ def test_what_if_geography_dates_topcoding():
     assert "95th percentile" in top["description"] and str(cut) not in top["description"]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="known bug: top-coding writes the (fractional) 95th percentile into a nullable "
-                          "integer column (Int16 attainment8 of idrisk.datasets) and pandas refuses it")
 def test_what_if_topcoding_nullable_integer_scores():
+    # regression: top-coding wrote the fractional 95th percentile into a nullable Int16 column
     from idrisk.datasets import make_population
 
     pop = make_population(6000, seed=1)
