@@ -323,3 +323,21 @@ def test_combination_sweep_vs_pandas_loop(which, request):
     ref = naive_suda.combination_sweep(df[qis].astype(object), qis, max_size=3, k=(2, 5))
     assert len(got) == len(ref) == sum(math.comb(len(qis), s) for s in (1, 2, 3))
     pd.testing.assert_frame_equal(got.reset_index(drop=True)[list(ref.columns)], ref, check_dtype=False)
+
+
+# ---------------------------------------------------------------- warnings on real columns
+
+@pytest.mark.parametrize("kind", ["school_census", "ks4"])
+def test_identifier_warning_only_for_the_pupil_id(population, kind):
+    """Every quasi-identifier of a standard extract is an ordinary key (no IdentifierWarning);
+    the pupil id, a direct identifier, is flagged."""
+    import warnings
+
+    from idrisk.exceptions import IdentifierWarning
+
+    ex = extract(population, kind)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IdentifierWarning)
+        idrisk.frequencies(ex.data, ex.quasi_identifiers)
+    with pytest.warns(IdentifierWarning, match="pupil_id"):
+        idrisk.frequencies(ex.data, ["sex", *ex.direct_identifiers])
