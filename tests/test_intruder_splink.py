@@ -10,7 +10,6 @@ import json
 import math
 import sys
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -110,6 +109,18 @@ def test_match_probability_option_is_splinks_per_pair_posterior():
     p = lam * bf / (lam * bf + 1 - lam)
     assert em["probability"] == "match_probability"
     assert r.expected_correct == pytest.approx(5 * p, rel=1e-9)
+
+
+def test_user_duckdb_connection_is_used_and_left_open():
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": "512MB", "threads": 1})
+    sc = IntruderScenario(name="exact", known_variables=KEYS, claim_threshold=0.6)
+    aux = make_auxiliary(WE3, sc, seed=0)
+    for _ in range(2):  # a second run on the same connection registers fresh tables
+        r = simulate_intruder(WE3, aux, sc, seed=0, engine="splink", splink_options={"duckdb_connection": con})
+        assert (r.claims, r.correct_claims) == (3, 3)
+    assert con.execute("select 1").fetchone() == (1,)
 
 
 # --------------------------------------------------------------------------- vs the idrisk engine

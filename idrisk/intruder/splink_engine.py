@@ -272,15 +272,18 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
         from splink.backends.spark import SparkAPI
 
         db = SparkAPI(spark_session=spark_session)
-        e_in = spark_session.createDataFrame(e_df)
-        a_in = spark_session.createDataFrame(a_df)
+        own_con = None
+        # plain Python objects (None for missing): Spark infers int / double / string
+        e_in = spark_session.createDataFrame(e_df.astype(object).where(e_df.notna(), None))
+        a_in = spark_session.createDataFrame(a_df.astype(object).where(a_df.notna(), None))
     else:
         import duckdb
         from splink.backends.duckdb import DuckDBAPI
 
+        own_con = None
         con = opts.get("duckdb_connection")
         if con is None:
-            con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
+            con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
         db = DuckDBAPI(connection=con)
         e_in, a_in = e_df, a_df
     # dataset names sort the auxiliary table to the left of every pair
@@ -290,17 +293,16 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
     with _quiet_splink():
         linker = Linker([sdf_a, sdf_e], settings, log_level=logging.ERROR)
         linker.training.estimate_u_using_random_sampling(max_pairs=opts["u_max_pairs"], seed=int(seed))
-        rules = [(list(p), list(p)) for p in scenario.blocking]
-        for p, rule in rules:
-            if set(rule) >= set(kv):
-                em_sessions.append({"pass": list(p), "blocking": rule, "status": "skipped: blocks on every field"})
+        for p in scenario.blocking:
+            if set(p) >= set(kv):
+                em_sessions.append({"pass": list(p), "status": "skipped: the pass blocks on every field"})
                 continue
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*[names[v] for v in rule]), fix_probability_two_random_records_match=True)
-                em_sessions.append({"pass": list(p), "blocking": rule, "status": "fitted"})
-            except Exception as exc:  # noqa: BLE001 - e.g. a rule with no pairs; m keeps its start value
-                em_sessions.append({"pass": list(p), "blocking": rule, "status": f"failed: {type(exc).__name__}"})
+                    block_on(*[names[v] for v in p]), fix_probability_two_random_records_match=True)
+                em_sessions.append({"pass": list(p), "status": "fitted"})
+            except Exception as exc:  # noqa: BLE001 - e.g. a pass with no pairs; m keeps its start value
+                em_sessions.append({"pass": list(p), "status": f"failed: {type(exc).__name__}"})
         pred = linker.inference.predict()
         gam = " AND ".join(f"gamma_k{j} >= 1" for j in range(len(fields)))
         sql = (f"SELECT unique_id_l AS a, unique_id_r AS e, match_weight AS w, match_probability AS p, "
@@ -310,6 +312,8 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
         model = linker.misc.save_model_to_json()
         with contextlib.suppress(Exception):
             linker.misc.delete_tables_created_by_splink_from_db()
+    if own_con is not None:
+        own_con.close()
     a = out["a"].to_numpy(dtype=np.int64)
     e = out["e"].to_numpy(dtype=np.int64)
     w = out["w"].to_numpy(dtype=np.float64)
