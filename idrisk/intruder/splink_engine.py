@@ -51,9 +51,8 @@ target's claim is its top candidate (ties broken uniformly at random from ``seed
 claimed when ``P >= claim_threshold``, and scored by :func:`score_claims` against the
 hidden truth, like idrisk's engine.
 
-All candidate pairs' ids and weights are brought back to the client for this step (about
-30 bytes per pair), so the candidate pairs must fit in memory even when Splink runs on
-Spark.
+The per-target step runs as SQL in the backend: only one row per target and its tied
+top candidates come back to the client.
 """
 
 from __future__ import annotations
@@ -147,10 +146,16 @@ def _quiet_splink():
         lg.setLevel(before)
 
 
-def _columns(fields, n_e):
-    """Splink input frames (``unique_id`` + one key column ``k<j>`` per field)."""
-    ext = {"unique_id": np.arange(n_e, dtype=np.int64)}
-    aux = {"unique_id": np.arange(fields[0].codes_a.shape[0], dtype=np.int64)}
+def _columns(fields, n_e, truth):
+    """Splink input frames: ``unique_id``, one key column ``k<j>`` per field, and ``tr``.
+
+    ``tr`` is the extract row position: the record's own in the extract, the hidden truth
+    (-1 for a non-member) in the auxiliary data, so a pair is the true one iff
+    ``tr_l = tr_r``. It is retained through prediction, never compared.
+    """
+    ext = {"unique_id": np.arange(n_e, dtype=np.int64), "tr": np.arange(n_e, dtype=np.int64)}
+    aux = {"unique_id": np.arange(fields[0].codes_a.shape[0], dtype=np.int64),
+           "tr": np.asarray(truth, dtype=np.int64)}
     for j, f in enumerate(fields):
         col = f"k{j}"
         if f.kind == "exact":
@@ -205,29 +210,28 @@ def _pair_bound(fields, passes, n_e):
     return total, per_pass
 
 
-def _top_candidates(a, e, w, n_a, rest, rng):
-    """Per target: top candidate (random among ties), its normalised probability, count."""
-    order = np.lexsort((e, a))
-    a, e, w = a[order], e[order], w[order]
-    n_cand = np.bincount(a, minlength=n_a).astype(np.int64)
-    ptr = np.concatenate([[0], np.cumsum(n_cand)])
-    best = np.full(n_a, -1, dtype=np.int64)
-    prob = np.zeros(n_a)
-    wmax = np.full(n_a, -np.inf)
-    np.maximum.at(wmax, a, w)
-    # sum 2^(w - wmax) per target, stable in log space
-    s = np.bincount(a, weights=np.exp2(w - wmax[a]), minlength=n_a)
-    tie = w >= wmax[a] - _TIE_TOL * np.maximum(1.0, np.abs(wmax[a]))
-    key = np.where(tie, rng.random(a.shape[0]), np.inf)
-    has = n_cand > 0
-    for t in np.flatnonzero(has):
-        lo, hi = ptr[t], ptr[t + 1]
-        best[t] = e[lo + int(np.argmin(key[lo:hi]))]
-    if rest == 0.0:
-        prob[has] = 1.0 / s[has]
-    else:  # P = 2^wmax / (1 + sum 2^w) = 1 / (2^-wmax + s)
-        prob[has] = 1.0 / (np.exp2(-wmax[has]) + s[has])
-    return best, prob, n_cand
+def _per_target(linker, table, k):
+    """Per-target aggregates and tied top candidates, computed in the backend by SQL.
+
+    Only one row per target plus its tied top candidates come back to the client, so the
+    candidate pairs stay in DuckDB / Spark.
+    """
+    gam = " AND ".join(f"gamma_k{j} >= 1" for j in range(k))
+    base = (f"SELECT p.unique_id_l AS a, p.unique_id_r AS e, p.match_weight AS w, "
+            f"p.match_probability AS mp, CASE WHEN {gam} THEN 1 ELSE 0 END AS fa, "
+            f"CASE WHEN p.tr_l = p.tr_r THEN 1 ELSE 0 END AS tt, m.wmax AS wmax "
+            f"FROM {table} p JOIN (SELECT unique_id_l AS a, MAX(match_weight) AS wmax FROM {table} "
+            f"GROUP BY unique_id_l) m ON p.unique_id_l = m.a")
+    agg = linker.misc.query_sql(
+        f"SELECT a, COUNT(*) AS n, SUM(POWER(2.0, w - wmax)) AS s, MAX(wmax) AS wmax, SUM(fa) AS nfull, "
+        f"MAX(CASE WHEN fa = 1 THEN e END) AS fe, MAX(tt) AS has_true FROM ({base}) q GROUP BY a",
+        output_type="pandas")
+    tops = linker.misc.query_sql(
+        f"SELECT a, e, mp FROM ({base}) q WHERE w >= wmax - {_TIE_TOL} * GREATEST(1.0, ABS(wmax))",
+        output_type="pandas")
+    mk = linker.misc.query_sql(f"SELECT CAST(match_key AS INTEGER) AS mk, COUNT(*) AS n FROM {table} GROUP BY 1",
+                               output_type="pandas")
+    return agg, tops, dict(zip(mk["mk"].astype(int), mk["n"].astype(int)))
 
 
 def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="duckdb", spark_session=None,
@@ -258,12 +262,13 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
     odds = (1.0 / max(n_e - 1, 1)) if rest == 0.0 else prior / ((1 - prior) * n_e)
     lam = odds / (1 + odds)
     names = {f.name: f"k{j}" for j, f in enumerate(fields)}
-    e_df, a_df = _columns(fields, n_e)
+    e_df, a_df = _columns(fields, n_e, truth)
     settings = SettingsCreator(
         link_type="link_only",
         comparisons=[_comparison(f, j, scenario, cl, cll) for j, f in enumerate(fields)],
         blocking_rules_to_generate_predictions=[block_on(*[names[v] for v in p]) for p in scenario.blocking],
         probability_two_random_records_match=lam,
+        additional_columns_to_retain=["tr"],
         retain_matching_columns=True,  # Splink 5 keeps the gamma_ columns only with these
         retain_intermediate_calculation_columns=False,
     )
@@ -304,41 +309,47 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
             except Exception as exc:  # noqa: BLE001 - e.g. a pass with no pairs; m keeps its start value
                 em_sessions.append({"pass": list(p), "status": f"failed: {type(exc).__name__}"})
         pred = linker.inference.predict()
-        gam = " AND ".join(f"gamma_k{j} >= 1" for j in range(len(fields)))
-        sql = (f"SELECT unique_id_l AS a, unique_id_r AS e, match_weight AS w, match_probability AS p, "
-               f"CAST(match_key AS INTEGER) AS mk, CASE WHEN {gam} THEN 1 ELSE 0 END AS full_agree "
-               f"FROM {pred.physical_name}")
-        out = linker.misc.query_sql(sql, output_type="pandas")
+        agg, tops, per_pass = _per_target(linker, pred.physical_name, len(fields))
         model = linker.misc.save_model_to_json()
         with contextlib.suppress(Exception):
             linker.misc.delete_tables_created_by_splink_from_db()
     if own_con is not None:
         own_con.close()
-    a = out["a"].to_numpy(dtype=np.int64)
-    e = out["e"].to_numpy(dtype=np.int64)
-    w = out["w"].to_numpy(dtype=np.float64)
-    n_pairs = int(a.shape[0])
+    n_pairs = int(agg["n"].sum()) if len(agg) else 0
     if n_pairs == 0:
         raise DataValidationError(f"the blocking passes {scenario.blocking} give no candidate pairs")
-    rng = np.random.default_rng(seed)
-    best, prob, n_cand = _top_candidates(a, e, w, n_a, rest, rng)
-    if opts["probability"] == "match_probability":
-        order = np.lexsort((e, a))
-        pp = pd.Series(out["p"].to_numpy(dtype=np.float64)[order])
-        key = pd.MultiIndex.from_arrays([a[order], e[order]])
-        lookup = pd.Series(pp.to_numpy(), index=key)
-        has = best >= 0
-        prob = np.zeros(n_a)
-        prob[has] = lookup.reindex(pd.MultiIndex.from_arrays([np.flatnonzero(has), best[has]])).to_numpy()
-    full = out["full_agree"].to_numpy(dtype=np.int64) == 1
-    n_full = np.bincount(a[full], minlength=n_a).astype(np.int64)
+    t = agg["a"].to_numpy(dtype=np.int64)
+    n_cand = np.zeros(n_a, dtype=np.int64)
+    n_cand[t] = agg["n"].to_numpy(dtype=np.int64)
+    n_full = np.zeros(n_a, dtype=np.int64)
+    n_full[t] = agg["nfull"].to_numpy(dtype=np.int64)
     full_e = np.full(n_a, -1, dtype=np.int64)
-    full_e[a[full]] = e[full]
+    full_e[t] = agg["fe"].fillna(-1).to_numpy(dtype=np.int64)
     true_in = np.zeros(n_a, dtype=bool)
-    hit = truth[a] == e
-    true_in[a[hit]] = True
-    mk = out["mk"].to_numpy(dtype=np.int64)
-    per_pass = np.bincount(mk, minlength=len(scenario.blocking)).tolist()
+    true_in[t] = agg["has_true"].to_numpy(dtype=np.int64) > 0
+    # block-normalised probability of the top candidate: 1 / sum 2^(w - wmax), or
+    # 2^wmax / (1 + sum 2^w) = 1 / (2^-wmax + sum 2^(w - wmax)) without response knowledge
+    s_rel = agg["s"].to_numpy(dtype=np.float64)
+    wmax = agg["wmax"].to_numpy(dtype=np.float64)
+    prob = np.zeros(n_a)
+    prob[t] = 1.0 / s_rel if rest == 0.0 else 1.0 / (np.exp2(-wmax) + s_rel)
+    # top candidate: uniformly at random among the ties (in a fixed order, from ``seed``)
+    ta = tops["a"].to_numpy(dtype=np.int64)
+    te = tops["e"].to_numpy(dtype=np.int64)
+    order = np.lexsort((te, ta))
+    ta, te = ta[order], te[order]
+    tmp = tops["mp"].to_numpy(dtype=np.float64)[order]
+    key = np.random.default_rng(seed).random(ta.shape[0])
+    pick = np.lexsort((key, ta))
+    first = np.ones(pick.shape[0], dtype=bool)
+    first[1:] = ta[pick][1:] != ta[pick][:-1]
+    pick = pick[first]
+    best = np.full(n_a, -1, dtype=np.int64)
+    best[ta[pick]] = te[pick]
+    if opts["probability"] == "match_probability":
+        prob = np.zeros(n_a)
+        prob[ta[pick]] = tmp[pick]
+    per_pass = [int(per_pass.get(i, 0)) for i in range(len(scenario.blocking))]
     enc = encode(ext, kv, warn_identifiers=False)
     mat, cards = enc.codes_for(kv, "category")
     _, sizes = group_ids(mat, cards)
