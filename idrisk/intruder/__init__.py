@@ -2,7 +2,9 @@
 
 * :class:`IntruderScenario` — what the intruder knows, how wrong it is, whom they target.
 * :func:`make_auxiliary` — the intruder's data for a scenario, from any extract.
-* :func:`simulate_intruder` — link, claim, and score the claims (an :class:`IntruderResult`).
+* :func:`simulate_intruder` — link, claim, and score the claims (an :class:`IntruderResult`);
+  ``engine="splink"`` runs the linkage in Splink (DuckDB, or a user's Spark session),
+  ``pip install 'idrisk[splink]'``.
 * :func:`run_scenarios` — every scenario, repeated with seeds, auxiliary data drawn from a population.
 * :func:`load_scenarios` — scenarios from TOML; ``load_scenarios("pupil")`` gives the presets.
 """

@@ -262,7 +262,10 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
         seeded random sampling, m by EM per pass; claims use the block-normalised
         probability computed from Splink's match weights, and the same scoring (see
         :mod:`idrisk.intruder.splink_engine`). ``result.em["engine"]`` records which
-        engine ran (it is in ``to_dict()``).
+        engine ran (it is in ``to_dict()``). Splink's standard EM lacks idrisk's
+        one-match-per-target refinement of m, so on data with clusters of similar
+        non-matches it under-estimates the m of discriminating fields and claims fewer
+        targets (documented and measured in that module).
     splink_backend : {"duckdb", "spark"}, default "duckdb"
         DuckDB embedded, or Spark on a cluster (needs ``spark_session``).
     spark_session : pyspark.sql.SparkSession or None
