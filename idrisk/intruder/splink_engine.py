@@ -29,7 +29,12 @@ Translation
   month: m ~ 0.4 instead of ~0.95 on the synthetic population). Splink's weights are
   then weaker and it claims fewer targets than idrisk's engine (55-85% of the claims
   on the perturbed scenario of tests/test_intruder_splink.py, over seeds 0-5) with
-  similar precision (within 0.1).
+  similar precision (within 0.1); on benchmarks/ratios_intruder.py --quick (postcode
+  district with a time lag among the fields) 338 claims against idrisk's 1762, at
+  precision 0.91 vs 0.90. The gap is not one-sided: with tolerance and Jaro-Winkler
+  comparisons Splink's extra "exact" level can make it claim more. Blocking, the
+  candidate pairs and the unique-match analysis are model-free and identical between
+  the engines (tested).
 * Prior ``lambda`` (``probability_two_random_records_match``): with response knowledge
   one match per target among the ``n`` extract records, ``lambda = 1/n``; without it
   ``lambda / (1 - lambda) = pi / ((1 - pi) n)`` with ``pi`` the membership prior.
