@@ -111,6 +111,24 @@ def test_match_probability_option_is_splinks_per_pair_posterior():
     assert r.expected_correct == pytest.approx(5 * p, rel=1e-9)
 
 
+def test_without_response_knowledge_not_in_extract_is_one_more_hypothesis():
+    # P(b | a) = 2^w_ab / (1 + sum_b' 2^w_ab') with w Splink's match weight, whose prior
+    # odds are pi / ((1 - pi) n). All candidates agree fully (x = 2^w for each): the three
+    # sample uniques get x / (1 + x), which is Splink's match_probability; the two
+    # records sharing a key get x / (1 + 2x) each.
+    sc = IntruderScenario(name="exact", known_variables=KEYS, term_frequency=False, response_knowledge=False,
+                          membership_prior=0.3, claim_threshold=0.0)
+    aux = make_auxiliary(WE3, sc, seed=0)
+    r = simulate_intruder(WE3, aux, sc, seed=0, engine="splink")
+    lam = r.em["probability_two_random_records_match"]
+    assert lam / (1 - lam) == pytest.approx(0.3 / (0.7 * len(WE3)))
+    x = lam / (1 - lam) * math.prod(lv[0]["m"] / lv[0]["u"] for lv in r.em["levels"].values())
+    assert r.claims == 5 and r.membership_prior == 0.3
+    assert r.expected_correct == pytest.approx(3 * x / (1 + x) + 2 * x / (1 + 2 * x), rel=1e-9)
+    mp = simulate_intruder(WE3, aux, sc, seed=0, engine="splink", splink_options={"probability": "match_probability"})
+    assert mp.expected_correct == pytest.approx(5 * x / (1 + x), rel=1e-9)
+
+
 def test_user_duckdb_connection_is_used_and_left_open():
     import duckdb
 
