@@ -13,8 +13,8 @@ import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+from .groups import _key_push_hash
 
-_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -45,38 +45,6 @@ def _renumber_dense(key, space, table):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _renumber_hash(key):
-    """Renumber arbitrary int64 ``key`` in place to first-appearance ids. Returns the count."""
-    n = key.shape[0]
-    cap = 1
-    bits = 0
-    while cap < 2 * n + 2:
-        cap *= 2
-        bits += 1
-    shift = np.uint64(64 - bits)
-    slot_key = np.empty(cap, dtype=np.int64)
-    slot_id = np.full(cap, -1, dtype=np.int64)
-    mask = cap - 1
-    n_ids = 0
-    for i in range(n):
-        k = key[i]
-        h = np.int64((np.uint64(k) * _HASH_MULT) >> shift)
-        while True:
-            sid = slot_id[h]
-            if sid < 0:
-                slot_id[h] = n_ids
-                slot_key[h] = k
-                key[i] = n_ids
-                n_ids += 1
-                break
-            if slot_key[h] == k:
-                key[i] = sid
-                break
-            h = (h + 1) & mask
-    return n_ids
-
-
-@numba.njit(**NUMBA_OPTS)
 def _renumber(key, space, limit, table, orig):
     """Renumber in place (lookup table while ``space <= limit``, else hashing)."""
     if space <= limit:
@@ -85,7 +53,8 @@ def _renumber(key, space, limit, table, orig):
         for i in range(key.shape[0]):
             table[orig[i]] = -1
         return n_ids
-    return _renumber_hash(key)
+    # the grouping kernel's hash push with a zero column renumbers ``key`` itself
+    return _key_push_hash(key, np.zeros(key.shape[0], dtype=np.int8), np.int64(0), np.int64(1))
 
 
 @numba.njit(**NUMBA_OPTS)
