@@ -8,9 +8,6 @@ the ratios.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -19,20 +16,12 @@ KEYS = [f"k{j}" for j in range(1, 9)]
 
 
 def _make():
-    """``make(n, seed)`` from benchmarks/make_synth.py, or the shared copy while it is not there."""
+    """``make(n, seed)`` of benchmarks/make_synth.py (the generator the issues' speed goals use)."""
     try:
-        from benchmarks.make_synth import make  # noqa: PLC0415
-        return make
+        from .make_synth import make  # noqa: PLC0415  (asv, and ``python -m``)
     except ImportError:
-        pass
-    for path in (Path(__file__).with_name("make_synth.py"), Path("/work/shared/bench/make_synth.py")):
-        if path.exists():
-            spec = importlib.util.spec_from_file_location("_idrisk_make_synth", path)
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = mod
-            spec.loader.exec_module(mod)
-            return mod.make
-    raise ImportError("benchmarks/make_synth.py not found")
+        from make_synth import make  # noqa: PLC0415  (run as a script from benchmarks/)
+    return make
 
 
 def synth_frame(n: int, seed: int = 20240601) -> pd.DataFrame:

@@ -12,9 +12,6 @@ benchmarks/ratios_suda.py prints the same timings with ratios and peak memory.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 
 import pandas as pd
 
@@ -25,20 +22,12 @@ SWEEP_QIS = KEYS[:6]
 
 
 def _make():
-    """``make(n, seed)`` from benchmarks/make_synth.py (the shared copy if it is missing)."""
+    """``make(n, seed)`` of benchmarks/make_synth.py (the generator the issues' speed goals use)."""
     try:
-        from benchmarks.make_synth import make  # noqa: PLC0415
-        return make
+        from .make_synth import make  # noqa: PLC0415  (asv, and ``python -m``)
     except ImportError:
-        pass
-    for path in (Path(__file__).with_name("make_synth.py"), Path("/work/shared/bench/make_synth.py")):
-        if path.exists():
-            spec = importlib.util.spec_from_file_location("_idrisk_make_synth_suda", path)
-            mod = importlib.util.module_from_spec(spec)
-            sys.modules[spec.name] = mod
-            spec.loader.exec_module(mod)
-            return mod.make
-    raise ImportError("benchmarks/make_synth.py not found")
+        from make_synth import make  # noqa: PLC0415  (run as a script from benchmarks/)
+    return make
 
 
 def synth_keys(n: int, seed: int = 20240601) -> pd.DataFrame:
