@@ -241,6 +241,33 @@ def in_pass(codes_e, codes_a, pe, pa, rows):
 
 @numba.njit(**NUMBA_OPTS)
 def em_fit(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_lam):
+    """Unconstrained Fellegi-Sunter EM (recordlinkage's ECM); see :func:`em_fit_monotone`."""
+    return em_fit_monotone(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_lam, False)
+
+
+@numba.njit(**NUMBA_OPTS)
+def em_loglik(patterns, counts, m, u, lam):
+    """Observed-data log-likelihood ``sum_i c_i log(lam P(g_i | M) + (1 - lam) P(g_i | U))``."""
+    n_pat, k = patterns.shape
+    ll = 0.0
+    for i in range(n_pat):
+        lm = np.log(lam)
+        lu = np.log(1.0 - lam)
+        for v in range(k):
+            gv = patterns[i, v]
+            if gv == 1:
+                lm += np.log(m[v])
+                lu += np.log(u[v])
+            elif gv == 0:
+                lm += np.log(1.0 - m[v])
+                lu += np.log(1.0 - u[v])
+        mx = max(lm, lu)
+        ll += counts[i] * (mx + np.log(np.exp(lm - mx) + np.exp(lu - mx)))
+    return ll
+
+
+@numba.njit(**NUMBA_OPTS)
+def em_fit_monotone(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_lam, monotone):
     """Fellegi-Sunter EM over distinct comparison patterns (binary levels, missing ignored).
 
     patterns : int8 (n_pat, k) with 1 / 0 / -1; counts : float64 (n_pat,) pair counts.
@@ -249,6 +276,14 @@ def em_fit(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_lam):
     ``m_v = sum g [gamma_v = 1] / sum g [gamma_v != -1]``, the same with ``1 - g`` for
     ``u_v`` (skipped when ``fix_u``) and ``lam = sum g / n_pairs`` (skipped when ``fix_lam``). Stops when every
     parameter moves by at most ``atol`` (recordlinkage's ECM criterion).
+
+    ``monotone``: maximise under ``m_v >= u_v`` for every field (agreement is never
+    evidence *against* a match). The expected complete-data log-likelihood separates by
+    field and is concave in ``(m_v, u_v)``; when its unconstrained maximiser has
+    ``m_v < u_v`` the constrained one lies on ``m_v = u_v`` at the pooled agreement share
+    ``(a_m + a_u) / (n_m + n_u)`` (with ``fix_u``: ``m_v = u_v``). Each step still
+    maximises Q over the constraint set, so the likelihood does not decrease (a
+    generalised EM).
 
     Returns ``(m, u, lam, n_iter, converged, g)`` with ``g`` the final per-pattern
     posterior match probability.
@@ -303,6 +338,14 @@ def em_fit(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_lam):
                     au += wu
             new_m[v] = am / nm if nm > 0 else m[v]
             new_u[v] = au / nu if nu > 0 else u[v]
+            if monotone and nm > 0:
+                if fix_u:
+                    if new_m[v] < u[v]:
+                        new_m[v] = u[v]
+                elif nu > 0 and new_m[v] < new_u[v]:
+                    pooled = (am + au) / (nm + nu)
+                    new_m[v] = pooled
+                    new_u[v] = pooled
         # keep parameters inside (0, 1) so logs stay finite
         for v in range(k):
             new_m[v] = min(max(new_m[v], 1e-9), 1.0 - 1e-9)

@@ -34,6 +34,8 @@ class EMResult:
     n_iter: int
     converged: bool
     n_patterns: int
+    loglik: float = float("nan")
+    monotone: bool = False
 
     def to_dict(self, names=None) -> dict:
         names = list(names) if names is not None else [str(i) for i in range(len(self.m))]
@@ -44,6 +46,8 @@ class EMResult:
             "n_iter": int(self.n_iter),
             "converged": bool(self.converged),
             "n_patterns": int(self.n_patterns),
+            "loglik": float(self.loglik),
+            "constraint": "m >= u" if self.monotone else None,
         }
 
 
@@ -99,18 +103,21 @@ def patterns_of(gamma: np.ndarray, rows=None, use=None):
 
 
 def fit_em_patterns(pats, counts, *, m0=0.9, u0=0.1, lam0=0.1, fix_u=False, fix_lam=False,
-                    max_iter=100, atol=1e-4) -> EMResult:
+                    max_iter=100, atol=1e-4, monotone=False) -> EMResult:
     """:func:`fit_em` on already counted patterns (see :func:`patterns_of`)."""
     k = pats.shape[1]
     m0 = np.broadcast_to(np.asarray(m0, dtype=np.float64), (k,)).copy()
     u0 = np.clip(np.broadcast_to(np.asarray(u0, dtype=np.float64), (k,)).copy(), 1e-9, 1 - 1e-9)
-    m, u, lam, it, conv, _ = K.em_fit(np.ascontiguousarray(pats), np.ascontiguousarray(counts, dtype=np.float64),
-                                      m0, u0, float(lam0), int(max_iter), float(atol), bool(fix_u), bool(fix_lam))
-    return EMResult(m, u, float(lam), int(it), bool(conv), int(pats.shape[0]))
+    pats = np.ascontiguousarray(pats)
+    counts = np.ascontiguousarray(counts, dtype=np.float64)
+    m, u, lam, it, conv, _ = K.em_fit_monotone(pats, counts, m0, u0, float(lam0), int(max_iter), float(atol),
+                                               bool(fix_u), bool(fix_lam), bool(monotone))
+    ll = float(K.em_loglik(pats, counts, m, u, float(lam)))
+    return EMResult(m, u, float(lam), int(it), bool(conv), int(pats.shape[0]), ll, bool(monotone))
 
 
 def fit_em(gamma: np.ndarray, *, m0=0.9, u0=0.1, lam0=0.1, fix_u: bool = False, fix_lam: bool = False,
-           max_iter: int = 100, atol: float = 1e-4) -> EMResult:
+           max_iter: int = 100, atol: float = 1e-4, monotone: bool = False) -> EMResult:
     """Estimate m, u and the match share lambda by EM over comparison vectors.
 
     Parameters
@@ -122,10 +129,14 @@ def fit_em(gamma: np.ndarray, *, m0=0.9, u0=0.1, lam0=0.1, fix_u: bool = False, 
     fix_lam : bool — keep lambda at ``lam0`` (known number of matches)
     max_iter, atol : stop after ``max_iter`` iterations or when no parameter moves more
         than ``atol`` (recordlinkage ECM's rule; its default ``atol`` is 1e-4).
+    monotone : bool — constrain ``m_v >= u_v`` for every field (see
+        :func:`idrisk._kernels.linkage.em_fit_monotone`); ``False`` is recordlinkage's ECM.
+
+    ``EMResult.loglik`` is the observed-data log-likelihood at the returned parameters.
     """
     pats, counts = patterns_of(gamma)
     return fit_em_patterns(pats, counts, m0=m0, u0=u0, lam0=lam0, fix_u=fix_u, fix_lam=fix_lam,
-                           max_iter=max_iter, atol=atol)
+                           max_iter=max_iter, atol=atol, monotone=monotone)
 
 
 def field_weights(m, u):
