@@ -86,8 +86,30 @@ def compare_exact(x, y) -> int:
     return int(x == y)
 
 
-def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, fix_lam=False, max_iter=100, atol=1e-4):
-    """Plain EM over every pair (no pattern collapsing); gamma (k, n) with -1 missing."""
+def loglik(gamma: np.ndarray, m, u, lam) -> float:
+    """Observed-data log-likelihood of the two-class mixture, pair by pair."""
+    k, n = gamma.shape
+    total = 0.0
+    for i in range(n):
+        pm, pu = lam, 1 - lam
+        for v in range(k):
+            if gamma[v, i] == 1:
+                pm *= m[v]
+                pu *= u[v]
+            elif gamma[v, i] == 0:
+                pm *= 1 - m[v]
+                pu *= 1 - u[v]
+        total += np.log(pm + pu)
+    return float(total)
+
+
+def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, fix_lam=False, max_iter=100, atol=1e-4,
+       monotone=False):
+    """Plain EM over every pair (no pattern collapsing); gamma (k, n) with -1 missing.
+
+    ``monotone``: M-step under ``m_v >= u_v``: when the free update has ``m_v < u_v``, both
+    become the pooled agreement share (with ``fix_u``, ``m_v = u_v``).
+    """
     k, n = gamma.shape
     m = np.array(m0, dtype=float) * np.ones(k)
     u = np.array(u0, dtype=float) * np.ones(k)
@@ -111,6 +133,11 @@ def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, fix_lam=False, max_iter=
             nm[v] = (g * agree).sum() / (g * ok).sum()
             if not fix_u:
                 nu[v] = ((1 - g) * agree).sum() / ((1 - g) * ok).sum()
+            if monotone and nm[v] < nu[v]:
+                if fix_u:
+                    nm[v] = nu[v]
+                else:
+                    nm[v] = nu[v] = agree.sum() / ok.sum()
         nm = np.clip(nm, 1e-9, 1 - 1e-9)
         nu = np.clip(nu, 1e-9, 1 - 1e-9)
         nl = lam if fix_lam else g.mean()

@@ -432,6 +432,7 @@ def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
         log2_rest = -np.inf if prior >= 1.0 else math.log2((1 - prior) * n_e / prior)
     m, refine_info = _refine_m(fields, scenario, m, u, tf_tabs, ptr, pe, gamma, codes_e_t, log2_rest, rng)
     em_info["m"] = {f.name: float(x) for f, x in zip(fields, m)}
+    em_info["u"] = {f.name: float(x) for f, x in zip(fields, u)}  # extract-wide u used for scoring
     em_info["refinement"] = refine_info
     em_info["engine"] = "idrisk"
     agree_tab, offs, use_tf, dis_w = _weight_tables(fields, scenario, m, u, tf_tabs, n_e)
