@@ -288,7 +288,10 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
 
     Steps (domain brief 5.3): blocking passes (union) -> field comparisons -> m by EM
     (per pass, the pass's blocking fields left out; m and within-block u fitted jointly,
-    the ECM model, with the match share fixed at one match per target), then refined by
+    the ECM model, with the match share fixed at one match per target, constrained to
+    ``m_v >= u_v`` and restarted from three data-driven starts, the highest likelihood
+    kept: ``result.em["passes"]`` records the starts, log-likelihoods, fields where the
+    constraint binds and what the unconstrained fit would have given), then refined by
     an EM whose E-step is the scored posterior ``P(b | a)`` itself (one match per target;
     without this step m of fields on which non-matches often agree drifts to 1 and the
     top confidence band is overconfident) -> Fellegi-Sunter weights with extract-wide, term-frequency-adjusted u

@@ -12,7 +12,9 @@ over those (numba, :func:`idrisk._kernels.linkage.em_fit`), so its cost does not
 the number of pairs. With ``fix_u=False`` and recordlinkage's "jaro" start
 (``lambda = 0.1, m = 0.9, u = 0.1``) it is the same algorithm as recordlinkage's
 ``ECMClassifier`` (binary features, stop when no parameter moves more than ``atol``);
-the tests check equal m/u and equal classification.
+the tests check equal m/u and equal classification. ``monotone=True`` maximises under
+``m_v >= u_v`` (agreement never counts against a match), which the simulated intruder
+uses: without it a class of similar non-matches can out-fit the matches (issue 6).
 """
 
 from __future__ import annotations
