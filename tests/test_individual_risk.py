@@ -324,8 +324,12 @@ def test_edge_frames():
 def test_weights_below_one_warn_and_use_one_over_fk():
     df = pd.DataFrame({"a": [1, 1, 2], "w": [0.5, 0.5, 4.0]})
     before = df.copy()
-    with pytest.warns(DataQualityWarning, match="Fk below their sample"):
+    with pytest.warns(DataQualityWarning) as caught:
         out = idrisk.individual_risk(df, ["a"], weights="w")
+    messages = [str(w.message) for w in caught]
+    # two distinct facts: weights below 1 (input check), and the classes where Fk < fk (risk model)
+    assert any("2 weight(s) are below 1" in m for m in messages)
+    assert any("Fk below their sample" in m for m in messages)
     pd.testing.assert_frame_equal(df, before)
     assert out["risk"].iloc[0] == 0.5 and out["risk"].iloc[1] == 0.5
 

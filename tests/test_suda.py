@@ -135,7 +135,8 @@ def test_constant_column_identical_rows_and_one_row():
     assert res.n_sample_uniques == 0 and res.scores["min_msu_size"].isna().all()
     json.dumps(res.to_dict())
     one = pd.DataFrame({"a": [1], "b": ["x"], "c": [np.nan]})
-    res = idrisk.suda(one, ["a", "b", "c"])
+    with pytest.warns(idrisk.DataQualityWarning, match="no observed values"):  # c is all missing
+        res = idrisk.suda(one, ["a", "b", "c"])
     # one record: each non-missing value is unique on its own -> two 1-MSUs, weight 2! each
     assert res.scores["score"].tolist() == [4.0]
     assert res.scores["msu_size_1"].tolist() == [2]
