@@ -244,18 +244,36 @@ def test_result_is_aggregate_and_json(pupils):
 
 
 def test_claims_are_scored_against_truth_by_hand():
-    """Three targets: one unique (correct), one tie of two, one with a wrong value."""
+    """Three targets: one unique (correct), one tie of two, one with a wrong value.
+
+    Blocking on ``k`` alone can miss a target's record (a wrong ``k``), so each target's
+    normalisation holds the term ``n (1 - rho)`` for "my record is not a candidate", with
+    ``rho`` = P(a match agrees on ``k``) fitted by maximum likelihood (``m_k`` cannot be
+    estimated from pairs that all agree on it). Hand formula with the fitted ``m_x``.
+    """
     ext = pd.DataFrame({"k": ["a", "b", "b", "c"], "x": [1, 2, 2, 3]})
     aux = pd.DataFrame({"k": ["a", "b", "c"], "x": [1, 2, 9], TRUTH_COLUMN: [0, 2, 3]})
     sc = IntruderScenario(name="h", known_variables=["k", "x"], blocking=[["k"]])
     r = simulate_intruder(ext, aux, sc, seed=0)
-    # 'a': one candidate, P = 1, correct. 'b': two equal candidates, P = 1/2, claimed.
-    # 'c': one candidate (disagrees on x), P = 1 since it is the only one -> claimed, correct.
-    assert r.claims == 3
-    assert r.expected_correct == pytest.approx(2.5)
-    assert r.correct_claims in (2, 3)
+    m = r.em["m"]["x"]
+    u = 0.25 * 1 / 3 + 0.5 * 1 / 3  # sum_v p_E(v) p_A(v)
+    assert r.em["u"]["x"] == pytest.approx(u)
+    # candidate sums without m_k: term frequencies p_k(a) = 1/4, p_k(b) = 1/2, p_x(1) = 1/4, p_x(2) = 1/2
+    s0 = np.array([4 * m / 0.25, 2 * 2 * m / 0.5, 4 * (1 - m) / (1 - u)])
+    n = 4
+    grid = np.linspace(1e-6, 1, 200_001)
+    rho = grid[np.argmax(np.log(grid[:, None] * s0 + n * (1 - grid[:, None])).sum(axis=1))]
+    assert r.em["blocking_recall"]["rho"] == pytest.approx(rho, abs=1e-4)
+    assert r.em["m"]["k"] == pytest.approx(rho, abs=1e-4)
+    rest = n * (1 - rho)
+    p = np.array([rho * s0[0] / (rho * s0[0] + rest), rho * s0[1] / 2 / (rho * s0[1] + rest),
+                  rho * s0[2] / (rho * s0[2] + rest)])
+    # 'c' has one candidate that disagrees on x: no longer P = 1 just because it is alone
+    assert p[2] < 0.5
+    claimed = p >= 0.5
+    assert r.claims == int(claimed.sum())
+    assert r.expected_correct == pytest.approx(float(p[claimed].sum()), rel=1e-3)
     assert r.unique_matches == 1 and r.unique_matches_correct == 1  # only 'a' agrees on all
-    assert r.by_confidence.set_index("band").loc[">=0.9", "claims"] == 2
 
 
 # --------------------------------------------------------------------------- run_scenarios

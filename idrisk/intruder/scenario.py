@@ -161,7 +161,10 @@ class IntruderScenario:
     high_confidence_threshold : float, default 0.9
     blocking : sequence of sequences of str or None, default None
         Blocking passes (candidate pairs = union over passes of pairs agreeing on every
-        variable of the pass). ``None``: one pass on all known variables.
+        variable of the pass). ``None``: one pass on all known variables compared
+        exactly (a variable compared with a tolerance or by string similarity agrees
+        without being equal, so blocking on equality would drop true matches; when no
+        variable is compared exactly, all of them).
     comparisons : mapping variable -> kind or {kind, tolerance, threshold}, default exact
     term_frequency : bool, default True
         Agreement weight ``log2(m_v / p_v(a))`` with ``p_v(a)`` the share of the value in the
@@ -249,7 +252,9 @@ class IntruderScenario:
         self.high_confidence_threshold = _rate(self.high_confidence_threshold, name="high_confidence_threshold",
                                                low=0.0, high=1.0)
         if self.blocking is None:
-            self.blocking = [list(kv)]
+            # a pass needs equal values; a tolerance or similarity comparison is not equality
+            exact = [v for v in kv if self.comparisons[v].kind == "exact"]
+            self.blocking = [exact or list(kv)]
         else:
             if isinstance(self.blocking, str) or not isinstance(self.blocking, Sequence) or not self.blocking:
                 raise InvalidParameterError(f"blocking must be a list of passes (lists of variables), got {self.blocking!r}")
