@@ -29,7 +29,8 @@ from .score import IntruderResult, score_claims
 __all__ = ["simulate_intruder", "run_scenarios", "ScenarioRunsResult"]
 
 _M_CLIP = 1e-6
-#: m of a field that no EM fit can estimate (it is a blocking variable of every pass)
+#: m of a field that no EM fit can estimate (it is a blocking variable of every pass), until
+#: :func:`_blocking_recall` replaces it by its maximum-likelihood share of ``rho``
 DEFAULT_M = 0.95
 _U_SAMPLE = 200_000
 _TIE_TOL = 1e-9
@@ -325,29 +326,33 @@ def _blocking_recall(fields, passes, m, ptr, W, n_e, nonmember):
     """The weight of "the target's record is in the extract but not among its candidates".
 
     Block-normalising over the candidates alone assumes that blocking never misses the
-    target's own record. It does whenever a blocking field is wrong, jittered or unknown
-    in the extract, and then the best wrong candidate is given the probability of the
-    missed true record (the demo's nosy neighbour: stated 0.9+, 45% correct). Under the
-    Fellegi-Sunter model the likelihood ratios of the extract's records that are *not*
-    candidates sum to about ``n (1 - r_a)`` (``E_U[2^W] = 1`` over non-matches), where
-    ``r_a`` is the probability that a match is a candidate, so with a uniform prior over
-    the extract
+    target's own record. It does whenever a blocking field is wrong or jittered, and then
+    the best wrong candidate is given the probability of the missed true record (the
+    demo's nosy neighbour: stated 0.9+, 45% correct). Under the Fellegi-Sunter model the
+    likelihood ratios of the extract's records that are *not* candidates sum to about
+    ``n* (1 - r_a)`` (``E_U[2^W] = P_M(region)`` over non-matches), where ``r_a`` is the
+    probability that a match is a candidate, so with a uniform prior over the extract
 
-        ``P(b | a) = 2^W_ab / (sum_{b' candidate} 2^W_ab' + n (1 - r_a) + (1 - pi) n / pi)``
+        ``P(b | a) = 2^W_ab / (sum_{b' candidate} 2^W_ab' + n* (1 - r_a) + (1 - pi) n / pi)``
 
-    (the last term only without response knowledge, as before). ``r_a`` is the union over
-    the passes target ``a`` can enter of ``prod_v m_v (1 - q_v)`` (``q_v`` the extract's
-    share of missing values). The m of fields on which *every* pass blocks cannot be
-    estimated from the candidate pairs (they all agree there); the probability ``rho``
-    that a match agrees, with known values, on all of them is estimated by maximum
-    likelihood over the targets, ``max_rho sum_a log(rho S_a +
-    n (1 - rho c_a) + NM)`` with ``S_a`` the target's candidate sum without those fields'
-    ``m``: a concave problem, solved by bisection on its derivative. Under zero divergence
-    every target finds its record and the derivative at ``rho = 1`` is ``>= 0``, so
+    (the last term only without response knowledge, as before). ``n*`` counts the extract
+    records with known values on the fields of every pass (the target's own record is one
+    of them: the intruder's values derive from it), and the term is 0 for a target whose
+    candidates are all of them. ``r_a`` is the union, over the passes target ``a`` can
+    enter (its keys of the pass known), of ``prod_v m_v``, by inclusion-exclusion. The m
+    of fields on which *every* pass blocks cannot be estimated from the candidate pairs
+    (they all agree there); the probability ``rho`` that a match agrees on all of them is
+    estimated by maximum likelihood over the targets, ``max_rho sum_a log(rho S_a +
+    n* (1 - rho c_a) + NM)`` with ``S_a`` the target's candidate sum without those fields'
+    ``m``: a concave problem, solved by bisection on its derivative, and each such field
+    reports ``m = rho^(1/count)``. Under zero divergence every target finds its record and
+    the derivative at ``rho = 1`` is ``>= 0`` (Cauchy-Schwarz over the classes), so
     ``rho = 1``, the added term is 0 and ``P = 1/f`` as before (domain 5.3 step 6).
+    For a field compared with a tolerance but blocked on equality ``m`` overstates the
+    blocking agreement (the default blocking leaves such fields out).
 
     Returns ``(rho, always, rest, c)``: ``always`` the indices of the fields in every pass,
-    ``rest`` per target (``n (1 - rho c_a)``, without the non-member term) and ``c`` per
+    ``rest`` per target (``n* (1 - rho c_a)``, without the non-member term) and ``c`` per
     target (``r_a`` without the ``rho`` factor).
     """
     names = [f.name for f in fields]
