@@ -10,6 +10,7 @@ import json
 import math
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -114,8 +115,10 @@ def test_match_probability_option_is_splinks_per_pair_posterior():
 def test_without_response_knowledge_not_in_extract_is_one_more_hypothesis():
     # P(b | a) = 2^w_ab / (1 + sum_b' 2^w_ab') with w Splink's match weight, whose prior
     # odds are pi / ((1 - pi) n). All candidates agree fully (x = 2^w for each): the three
-    # sample uniques get x / (1 + x), which is Splink's match_probability; the two
-    # records sharing a key get x / (1 + 2x) each.
+    # sample uniques get x / (1 + x), Splink's match_probability form; the two records
+    # sharing a key get x / (1 + 2x) each. Every field is blocked on (every pass), so the
+    # normalised claims use m = rho^(1/4) for them, as idrisk's engine does: 1 here (no
+    # divergence, no blocking miss), while Splink's own posterior keeps its configured m.
     sc = IntruderScenario(name="exact", known_variables=KEYS, term_frequency=False, response_knowledge=False,
                           membership_prior=0.3, claim_threshold=0.0)
     aux = make_auxiliary(WE3, sc, seed=0)
@@ -125,7 +128,11 @@ def test_without_response_knowledge_not_in_extract_is_one_more_hypothesis():
     x = lam / (1 - lam) * math.prod(lv[0]["m"] / lv[0]["u"] for lv in r.em["levels"].values())
     assert r.claims == 5 and r.membership_prior == 0.3
     assert r.expected_correct == pytest.approx(3 * x / (1 + x) + 2 * x / (1 + 2 * x), rel=1e-9)
+    assert r.em["blocking_recall"]["rho"] == 1.0
+    assert all(lv[0]["m"] == 1.0 for lv in r.em["levels"].values())
     mp = simulate_intruder(WE3, aux, sc, seed=0, engine="splink", splink_options={"probability": "match_probability"})
+    x = lam / (1 - lam) * math.prod(lv[0]["m"] / lv[0]["u"] for lv in mp.em["levels"].values())
+    assert all(lv[0]["m"] == pytest.approx(0.95) for lv in mp.em["levels"].values())
     assert mp.expected_correct == pytest.approx(5 * x / (1 + x), rel=1e-9)
 
 
@@ -205,6 +212,59 @@ def test_splink_run_is_deterministic_for_a_seed(perturbed):
     ext, aux, sc, _, r = perturbed
     again = simulate_intruder(ext, aux, sc, seed=2, engine="splink")
     assert again.to_dict() == r.to_dict()
+
+
+# --------------------------------------------------------------------------- blocking misses
+
+def _miss_frame(n=1500, seed=0):
+    """KS4-like extract: school, sex, birth-month index, ethnicity, SEN (as the bridge test)."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "urn": rng.integers(0, 30, n), "sex": rng.choice(["F", "M"], n),
+        "dob": (rng.choice([2007, 2008], n) * 12 + rng.integers(1, 13, n)).astype(float),
+        "eth": rng.choice(list("ABCDE"), n), "sen": rng.choice(list("NKE"), n),
+    }, index=np.arange(n) * 3 + 7)
+
+
+def test_blocking_miss_lone_wrong_candidate_not_claimed_at_one(monkeypatch):
+    """The only blocking pass is exact on a jittered field (+-1 month, compared with
+    tolerance 1), so blocking misses most targets' records and often leaves one wrong
+    candidate. Before the miss term the Splink engine gave it P = 1/sum = 1. Now, as the
+    idrisk engine: no lone wrong candidate at P >= 0.95, and pooled over 3 seeds the
+    correct claims are within 3 sd of the sum of stated confidences (sd <= sqrt(C / 4),
+    the bound of tests/test_intruder_bridge.py)."""
+    import idrisk.intruder.splink_engine as se
+
+    seen = {}
+    real = se.score_claims
+
+    def spy(**kw):
+        seen.update(kw)
+        return real(**kw)
+
+    monkeypatch.setattr(se, "score_claims", spy)
+    sc = IntruderScenario(
+        name="miss", known_variables=["urn", "sex", "dob", "eth", "sen"], targets=300,
+        blocking=[["urn", "dob"]], jitter={"dob": 1}, comparisons={"dob": {"kind": "numeric", "tolerance": 1}},
+        error_rate={"eth": 0.1},
+    )
+    claims = correct = lone_total = 0
+    expected = 0.0
+    for seed in range(3):
+        ext = _miss_frame(seed=seed)
+        r = simulate_intruder(ext, make_auxiliary(ext, sc, seed=seed), sc, seed=seed, engine="splink")
+        assert r.targets_with_true_candidate < 0.5 * r.n_targets  # blocking misses most records
+        lone = (seen["n_cand"] == 1) & ~seen["true_in_candidates"]
+        lone_total += int(lone.sum())
+        assert seen["prob"][lone].max() < 0.95
+        br = r.em["blocking_recall"]
+        assert br["fields_in_every_pass"] == ["urn", "dob"] and 0 < br["rho"] < 1
+        claims += r.claims
+        correct += r.correct_claims
+        expected += r.expected_correct
+    assert lone_total > 60
+    assert claims > 150
+    assert abs(correct - expected) <= 3 * np.sqrt(claims / 4)
 
 
 # --------------------------------------------------------------------------- bad input

@@ -322,7 +322,7 @@ def _log2_block_sums(ptr, W):
     return out
 
 
-def _blocking_recall(fields, passes, m, ptr, W, n_e, nonmember):
+def _blocking_recall(fields, passes, m, ptr, W, n_e, nonmember, *, n_cand=None, log2_sums=None):
     """The weight of "the target's record is in the extract but not among its candidates".
 
     Block-normalising over the candidates alone assumes that blocking never misses the
@@ -351,13 +351,21 @@ def _blocking_recall(fields, passes, m, ptr, W, n_e, nonmember):
     For a field compared with a tolerance but blocked on equality ``m`` overstates the
     blocking agreement (the default blocking leaves such fields out).
 
+    The candidates enter only through their count and ``log2 sum_b 2^W_ab`` per target:
+    an engine that keeps its pairs elsewhere (the Splink engine) passes ``ptr=None, W=None``
+    with ``n_cand`` and ``log2_sums`` (``-inf`` for no candidates) instead.
+
     Returns ``(rho, always, rest, c)``: ``always`` the indices of the fields in every pass,
     ``rest`` per target (``n* (1 - rho c_a)``, without the non-member term) and ``c`` per
     target (``r_a`` without the ``rho`` factor).
     """
     names = [f.name for f in fields]
     k = len(fields)
-    n_a = ptr.shape[0] - 1
+    if ptr is not None:
+        n_cand = np.diff(ptr)
+        log2_sums = None if W is None else _log2_block_sums(ptr, W)
+    n_cand = np.asarray(n_cand)
+    n_a = n_cand.shape[0]
     always = [j for j in range(k) if all(names[j] in p for p in passes)]
     pass_sets = [{names.index(v) for v in p} for p in passes]
     g = np.where(np.isin(np.arange(k), always), 1.0, m)
@@ -370,14 +378,13 @@ def _blocking_recall(fields, passes, m, ptr, W, n_e, nonmember):
     for j in always:
         known &= fields[j].codes_e >= 0
     n_known = int(known.sum()) or n_e
-    n_cand = np.diff(ptr)
     # a target whose candidates are all those records leaves no record for a miss
     room = (n_cand < n_known).astype(np.float64)
     rho = 1.0
     elig = (mask > 0) & (room > 0)
     if always and elig.any():
         log2_m_always = float(np.sum(np.log2(m[always])))
-        s0 = np.exp2(np.minimum(_log2_block_sums(ptr, W)[elig] - log2_m_always, 1000.0))
+        s0 = np.exp2(np.minimum(np.asarray(log2_sums)[elig] - log2_m_always, 1000.0))
         ce = c[elig]
 
         def slope(r):
