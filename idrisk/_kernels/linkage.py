@@ -246,21 +246,27 @@ def em_fit(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_lam):
 
 
 @numba.njit(**NUMBA_OPTS)
+def _pattern_logs(pattern, m, u, lam):
+    """``(log lam P(g | M), log (1 - lam) P(g | U))`` of one comparison pattern (-1 = missing)."""
+    lm = np.log(lam)
+    lu = np.log(1.0 - lam)
+    for v in range(pattern.shape[0]):
+        gv = pattern[v]
+        if gv == 1:
+            lm += np.log(m[v])
+            lu += np.log(u[v])
+        elif gv == 0:
+            lm += np.log(1.0 - m[v])
+            lu += np.log(1.0 - u[v])
+    return lm, lu
+
+
+@numba.njit(**NUMBA_OPTS)
 def em_loglik(patterns, counts, m, u, lam):
     """Observed-data log-likelihood ``sum_i c_i log(lam P(g_i | M) + (1 - lam) P(g_i | U))``."""
-    n_pat, k = patterns.shape
     ll = 0.0
-    for i in range(n_pat):
-        lm = np.log(lam)
-        lu = np.log(1.0 - lam)
-        for v in range(k):
-            gv = patterns[i, v]
-            if gv == 1:
-                lm += np.log(m[v])
-                lu += np.log(u[v])
-            elif gv == 0:
-                lm += np.log(1.0 - m[v])
-                lu += np.log(1.0 - u[v])
+    for i in range(patterns.shape[0]):
+        lm, lu = _pattern_logs(patterns[i], m, u, lam)
         mx = max(lm, lu)
         ll += counts[i] * (mx + np.log(np.exp(lm - mx) + np.exp(lu - mx)))
     return ll
@@ -301,16 +307,7 @@ def em_fit_monotone(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_l
     for it in range(1, max_iter + 1):
         # E-step
         for i in range(n_pat):
-            lm = np.log(lam)
-            lu = np.log(1.0 - lam)
-            for v in range(k):
-                gv = patterns[i, v]
-                if gv == 1:
-                    lm += np.log(m[v])
-                    lu += np.log(u[v])
-                elif gv == 0:
-                    lm += np.log(1.0 - m[v])
-                    lu += np.log(1.0 - u[v])
+            lm, lu = _pattern_logs(patterns[i], m, u, lam)
             mx = max(lm, lu)
             g[i] = np.exp(lm - mx) / (np.exp(lm - mx) + np.exp(lu - mx))
         # M-step
