@@ -395,6 +395,23 @@ def pair_weights(gamma, pe, codes_e, agree_tab, tab_off, use_tf, dis_w):
     return out
 
 
+@numba.njit(**NUMBA_OPTS)
+def _block_normaliser(weights, s, t, log2_rest):
+    """``(wmax, denom)`` of one target's candidates ``weights[s:t]`` (non-empty): the largest
+    weight and ``sum_j 2^(w_j - wmax) + 2^(log2_rest - wmax)``, so that
+    ``P(b | a) = 2^(w_b - wmax) / denom`` without overflow."""
+    wmax = -np.inf
+    for j in range(s, t):
+        if weights[j] > wmax:
+            wmax = weights[j]
+    denom = 0.0
+    for j in range(s, t):
+        denom += 2.0 ** (weights[j] - wmax)
+    if log2_rest > -np.inf:
+        denom += 2.0 ** (log2_rest - wmax)
+    return wmax, denom
+
+
 @numba.njit(**NUMBA_PARALLEL_OPTS)
 def score_targets(ptr, pe, weights, gamma, log2_rest, tie_draw, rel_tol):
     """Block-normalised match probabilities, top candidate and claim inputs per target.
@@ -434,15 +451,7 @@ def score_targets(ptr, pe, weights, gamma, log2_rest, tie_draw, rel_tol):
         n_full[a] = nf
         if t == s:
             continue
-        wmax = -np.inf
-        for j in range(s, t):
-            if weights[j] > wmax:
-                wmax = weights[j]
-        denom = 0.0
-        for j in range(s, t):
-            denom += 2.0 ** (weights[j] - wmax)
-        if log2_rest > -np.inf:
-            denom += 2.0 ** (log2_rest - wmax)
+        wmax, denom = _block_normaliser(weights, s, t, log2_rest)
         pmax = 1.0 / denom
         # ties: weights within a relative tolerance of the maximum
         cut = wmax - rel_tol * max(1.0, abs(wmax))
@@ -482,15 +491,7 @@ def posterior_agreement(ptr, weights, gamma, log2_rest):
         t = ptr[a + 1]
         if t == s:
             continue
-        wmax = -np.inf
-        for j in range(s, t):
-            if weights[j] > wmax:
-                wmax = weights[j]
-        denom = 0.0
-        for j in range(s, t):
-            denom += 2.0 ** (weights[j] - wmax)
-        if log2_rest > -np.inf:
-            denom += 2.0 ** (log2_rest - wmax)
+        wmax, denom = _block_normaliser(weights, s, t, log2_rest)
         for j in range(s, t):
             p = 2.0 ** (weights[j] - wmax) / denom
             for v in range(k):
