@@ -111,6 +111,17 @@ def _recursive_l(cnt, m, c32):
     return j
 
 
+@numba.njit(**NUMBA_OPTS)
+def _largest_class(starts, lo, hi):
+    """Size of the largest of the classes ``lo .. hi-1`` (class j is ``starts[j]:starts[j+1]``)."""
+    maxsize = 0
+    for j in range(lo, hi):
+        sz = starts[j + 1] - starts[j]
+        if sz > maxsize:
+            maxsize = sz
+    return maxsize
+
+
 @numba.njit(**NUMBA_PARALLEL_OPTS)
 def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
     """Distinct, entropy and recursive l-diversity of code array ``s`` in every class.
@@ -142,11 +153,7 @@ def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
         if lo >= hi:
             continue
         counts = np.zeros(max(card, 1), dtype=np.int64)
-        maxsize = 0
-        for j in range(lo, hi):
-            sz = starts[j + 1] - starts[j]
-            if sz > maxsize:
-                maxsize = sz
+        maxsize = _largest_class(starts, lo, hi)
         touched = np.empty(maxsize, dtype=np.int64)
         cnt = np.empty(maxsize, dtype=np.int64)
         for j in range(lo, hi):
@@ -261,11 +268,7 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks, dir
         if lo >= hi:
             continue
         counts = np.zeros(max(card, 1), dtype=np.int64)
-        maxsize = 0
-        for j in range(lo, hi):
-            sz = starts[j + 1] - starts[j]
-            if sz > maxsize:
-                maxsize = sz
+        maxsize = _largest_class(starts, lo, hi)
         touched = np.empty(maxsize, dtype=np.int64)
         p_by_rank = np.zeros(max(card, 1), dtype=np.float64)
         tr = np.empty(maxsize, dtype=np.int64)
