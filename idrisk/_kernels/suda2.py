@@ -185,16 +185,8 @@ def prepare(X, w, n_levels, max_k):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _grow_i32(a, need):
-    if need <= a.shape[0]:
-        return a
-    b = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
-    b[: a.shape[0]] = a
-    return b
-
-
-@numba.njit(**NUMBA_OPTS)
-def _grow_i64(a, need):
+def _grow(a, need):
+    """``a`` itself if it holds ``need`` items, else a copy at least twice as long (any dtype)."""
     if need <= a.shape[0]:
         return a
     b = np.empty(max(need, 2 * a.shape[0]), dtype=a.dtype)
@@ -377,8 +369,8 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             it = lbuf[j]
             if cnt[it] == 1:
                 if n_out == out_rows.shape[0]:
-                    out_rows = _grow_i32(out_rows, n_out + 1)
-                    out_masks = _grow_i64(out_masks, n_out + 1)
+                    out_rows = _grow(out_rows, n_out + 1)
+                    out_masks = _grow(out_masks, n_out + 1)
                 out_rows[n_out] = aux[it]
                 out_masks[n_out] = mask | (np.int64(1) << rank_col[it])
                 n_out += 1
@@ -424,15 +416,15 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                     l2 = np.empty(nl * nl, dtype=np.int32)
                     touched = np.empty(nl * nl, dtype=np.int64)
                 if n_out + nl * nl > out_rows.shape[0]:
-                    out_rows = _grow_i32(out_rows, n_out + nl * nl)
-                    out_masks = _grow_i64(out_masks, n_out + nl * nl)
+                    out_rows = _grow(out_rows, n_out + nl * nl)
+                    out_masks = _grow(out_masks, n_out + nl * nl)
                 n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, na, lbuf, lim, l_top, nl,
                                     mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, n_out)
             else:
                 n_child += n_leaf
             if n_child > 0:
                 # CSR offsets of the explored children's rows
-                obuf = _grow_i64(obuf, o_top + nl + 1)
+                obuf = _grow(obuf, o_top + nl + 1)
                 total_rows = 0
                 obuf[o_top] = r_top
                 fset = np.int64(0)
@@ -445,7 +437,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                         total_rows += cntd[it]
                     obuf[o_top + j + 1] = r_top + total_rows
                 if r_top + total_rows > rbuf.shape[0]:
-                    rbuf = _grow_i32(rbuf, r_top + total_rows)
+                    rbuf = _grow(rbuf, r_top + total_rows)
                 nf = 0
                 for c in range(m):
                     if (fset >> c) & 1:
