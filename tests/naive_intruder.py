@@ -86,19 +86,25 @@ def compare_exact(x, y) -> int:
     return int(x == y)
 
 
+def _pair_terms(gamma_i, m, u, lam):
+    """``(lam P(gamma | match), (1 - lam) P(gamma | non-match))`` of one pair; -1 = missing."""
+    pm, pu = lam, 1 - lam
+    for v, gv in enumerate(gamma_i):
+        if gv == 1:
+            pm *= m[v]
+            pu *= u[v]
+        elif gv == 0:
+            pm *= 1 - m[v]
+            pu *= 1 - u[v]
+    return pm, pu
+
+
 def loglik(gamma: np.ndarray, m, u, lam) -> float:
     """Observed-data log-likelihood of the two-class mixture, pair by pair."""
-    k, n = gamma.shape
+    n = gamma.shape[1]
     total = 0.0
     for i in range(n):
-        pm, pu = lam, 1 - lam
-        for v in range(k):
-            if gamma[v, i] == 1:
-                pm *= m[v]
-                pu *= u[v]
-            elif gamma[v, i] == 0:
-                pm *= 1 - m[v]
-                pu *= 1 - u[v]
+        pm, pu = _pair_terms(gamma[:, i], m, u, lam)
         total += np.log(pm + pu)
     return float(total)
 
@@ -117,14 +123,7 @@ def em(gamma: np.ndarray, m0, u0, lam0, *, fix_u=False, fix_lam=False, max_iter=
     for _ in range(max_iter):
         g = np.empty(n)
         for i in range(n):
-            pm, pu = lam, 1 - lam
-            for v in range(k):
-                if gamma[v, i] == 1:
-                    pm *= m[v]
-                    pu *= u[v]
-                elif gamma[v, i] == 0:
-                    pm *= 1 - m[v]
-                    pu *= 1 - u[v]
+            pm, pu = _pair_terms(gamma[:, i], m, u, lam)
             g[i] = pm / (pm + pu)
         nm, nu = m.copy(), u.copy()
         for v in range(k):
