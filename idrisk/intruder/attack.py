@@ -322,6 +322,17 @@ def _log2_block_sums(ptr, W):
     return out
 
 
+def _recall_summary(fields, scenario, n_a, always, rho, c) -> dict:
+    """Aggregate report of the blocking-recall estimate (both engines put it in ``em``)."""
+    elig = _pass_masks(fields, scenario.blocking, n_a) > 0
+    return {
+        "fields_in_every_pass": [fields[j].name for j in always],
+        "rho": float(rho),
+        "mean_recall": float((rho * c[elig]).mean()) if elig.any() else None,
+        "targets_with_no_usable_pass": int((~elig).sum()),
+    }
+
+
 def _blocking_recall(fields, passes, m, ptr, W, n_e, nonmember, *, n_cand=None, log2_sums=None):
     """The weight of "the target's record is in the extract but not among its candidates".
 
@@ -611,13 +622,7 @@ def _simulate(ext, aux, scenario, truth, seed, pi, max_pairs):
     em_info["m"] = {f.name: float(x) for f, x in zip(fields, m)}
     em_info["u"] = {f.name: float(x) for f, x in zip(fields, u)}  # extract-wide u used for scoring
     em_info["refinement"] = refine_info
-    elig = _pass_masks(fields, scenario.blocking, n_a) > 0
-    em_info["blocking_recall"] = {
-        "fields_in_every_pass": [fields[j].name for j in always],
-        "rho": float(rho),
-        "mean_recall": float((rho * c[elig]).mean()) if elig.any() else None,
-        "targets_with_no_usable_pass": int((~elig).sum()),
-    }
+    em_info["blocking_recall"] = _recall_summary(fields, scenario, n_a, always, rho, c)
     em_info["engine"] = "idrisk"
     W = weights(m)
     if shift is not None:

@@ -97,7 +97,7 @@ import pandas as pd
 from .._encode import encode
 from .._kernels.groups import group_ids
 from ..exceptions import DataValidationError, InvalidParameterError
-from .attack import _blocking_recall, _pass_masks
+from .attack import _blocking_recall, _recall_summary
 from .blocking import _pass_block_ids
 from .compare import prepare_fields
 from .score import IntruderResult, score_claims
@@ -401,12 +401,8 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
     if opts["probability"] == "normalised":
         for j in always:  # the m the claims used (Splink's model keeps its configured m)
             em_info["levels"][str(fields[j].name)][0]["m"] = float(rho ** (1.0 / len(always)))
-    elig = _pass_masks(fields, scenario.blocking, n_a) > 0
     em_info["blocking_recall"] = {
-        "fields_in_every_pass": [fields[j].name for j in always],
-        "rho": float(rho),
-        "mean_recall": float((rho * c[elig]).mean()) if elig.any() else None,
-        "targets_with_no_usable_pass": int((~elig).sum()),
+        **_recall_summary(fields, scenario, n_a, always, rho, c),
         "m_blocking": {f.name: float(x) for f, x in zip(fields, m_exact)},
     }
     return score_claims(best=best, prob=prob, truth=truth, n_full=n_full, full_e=full_e, n_cand=n_cand,
