@@ -45,6 +45,7 @@ import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+from .diversity import class_order
 
 MAX_COLUMNS = 63
 #: Nodes with at most this many child items count pairs for their limit-1 children.
@@ -513,18 +514,9 @@ def finalize(cand_rows, cand_masks, n_rows, m, wt):
     contrib : float64 (n_rows, m), sum of the weights of the row's MSUs containing column c
     n_msu : int64 (n_rows, m + 1), number of MSUs of each size (column 0 unused)
     """
-    c = cand_rows.shape[0]
-    off = np.zeros(n_rows + 1, dtype=np.int64)
-    for i in range(c):
-        off[cand_rows[i] + 1] += 1
-    for r in range(n_rows):
-        off[r + 1] += off[r]
-    pos = off[:n_rows].copy()
-    grouped = np.empty(c, dtype=np.int64)
-    for i in range(c):
-        r = cand_rows[i]
-        grouped[pos[r]] = cand_masks[i]
-        pos[r] += 1
+    # candidates grouped by row (stable counting sort): row r owns grouped[off[r]:off[r+1]]
+    order, off = class_order(cand_rows, n_rows)
+    grouped = cand_masks[order]
     score = np.zeros(n_rows, dtype=np.float64)
     contrib = np.zeros((n_rows, m), dtype=np.float64)
     n_msu = np.zeros((n_rows, m + 1), dtype=np.int64)
