@@ -172,3 +172,10 @@ def check_sequence_of_str(values: Sequence, *, name: str) -> list[str]:
     if bad:
         raise InvalidParameterError(f"{name} must be strings, got {', '.join(bad)}")
     return values
+
+
+def check_seed(seed, *, name: str = "seed") -> int:
+    """A random seed: a non-negative integer (bools refused). The one seed check of idrisk."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
+        raise InvalidParameterError(f"{name} must be a non-negative integer, got {seed!r}")
+    return int(seed)
