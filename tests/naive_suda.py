@@ -48,7 +48,7 @@ def weights(m, score="sdcmicro"):
             for k in range(1, m + 1)}
 
 
-def suda(df: pd.DataFrame, qis, max_size=None, dis_fraction=0.01, score="sdcmicro"):
+def suda(df: pd.DataFrame, qis, max_size=None, sampling_fraction=0.01, score="sdcmicro"):
     """Per-record DataFrame (positional index) with score, dis_score, contributions, MSU counts."""
     qis = list(qis)
     m = len(qis)
@@ -79,7 +79,7 @@ def suda(df: pd.DataFrame, qis, max_size=None, dis_fraction=0.01, score="sdcmicr
     dis = np.zeros(n)
     for i in range(n):
         if sc[i] > 0:
-            dis[i] = 1 / (1 + n_pairs * (1 - dis_fraction) / dis_fraction / (sc[i] ** q * a))
+            dis[i] = 1 / (1 + n_pairs * (1 - sampling_fraction) / sampling_fraction / (sc[i] ** q * a))
     res["score"] = sc
     res["dis_score"] = dis
     for qn in qis:

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 from idrisk._encode import encode, key_columns
 from idrisk._kernels.groups import default_limit, fold_columns, gather, group_ids, group_sums
 from idrisk.exceptions import DataQualityWarning, IdentifierWarning
-from idrisk.metrics.frequencies import class_ids
+from idrisk.metrics import class_ids
 from test_frequencies_naive import KINDS, NULLABLE, make_column
 
 
@@ -127,7 +127,7 @@ def test_encode_codes_are_a_dense_labelling_of_the_values(s):
     # the fused key columns agree with the codes (missing = its own value)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        (values, lo, span, has_missing), = key_columns(df, ["x"], default_limit(len(df)))
+        (values, lo, span, has_missing), = key_columns(df, ["x"])
     off = np.asarray(values).astype(np.int64) - lo
     assert off.min() >= 0 and off.max() < max(span, 1)
     assert has_missing == bool(na.any())

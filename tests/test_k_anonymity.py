@@ -228,6 +228,6 @@ def test_input_frame_unchanged(missing):
 def test_docstring_examples():
     import doctest
 
-    import idrisk.metrics.k_anonymity as mod
+    import idrisk.metrics._k_anonymity as mod
 
     assert doctest.testmod(mod, raise_on_error=False).failed == 0

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import idrisk
 from idrisk.exceptions import DataValidationError, InvalidParameterError
-from idrisk.metrics.population import uniqueness_from_histogram
+from idrisk.metrics import uniqueness_from_histogram
 
 import naive_risk as naive
 

@@ -181,6 +181,6 @@ def test_input_frame_unchanged():
 def test_docstring_examples():
     import doctest
 
-    import idrisk.metrics.t_closeness as mod
+    import idrisk.metrics._t_closeness as mod
 
     assert doctest.testmod(mod, raise_on_error=False).failed == 0
