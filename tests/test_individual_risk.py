@@ -367,3 +367,19 @@ def test_missing_columns_reported_together():
     df = pd.DataFrame({"a": [1, 1, 2]})
     with pytest.raises(DataValidationError, match="b, c"):
         idrisk.individual_risk(df, ["a", "b", "c"], missing="wildcard")
+
+
+def test_missing_default_is_category_with_a_future_warning():
+    """The default of missing changed from 'wildcard' to 'category' (docs/conventions.md)."""
+    df = pd.DataFrame({"a": [1, 1, 2, np.nan], "b": [0, 0, 1, 1]})
+    with pytest.warns(FutureWarning, match="missing='wildcard'"):
+        out = idrisk.individual_risk(df, ["a", "b"])
+    pd.testing.assert_frame_equal(out, idrisk.individual_risk(df, ["a", "b"], missing="category"))
+    assert out["fk"].tolist() == [2, 2, 1, 1]
+    with pytest.warns(FutureWarning):
+        g = idrisk.global_risk(df, ["a", "b"])
+    assert g.expected_reidentifications == 3.0
+    with warnings.catch_warnings():  # no missing values: nothing to warn about
+        warnings.simplefilter("error")
+        idrisk.individual_risk(df.fillna(3), ["a", "b"])
+        idrisk.individual_risk(df, ["a", "b"], missing="wildcard")

@@ -240,3 +240,12 @@ def test_pitman_kernel_matches_plain_loops(hist, theta, alpha):
     r1, r2 = naive.pitman_equations(theta, alpha, hist)
     assert e1 == pytest.approx(r1, rel=1e-10, abs=1e-12)
     assert e2 == pytest.approx(r2, rel=1e-10, abs=1e-12)
+
+
+def test_skinner_elliot_formula_in_one_place():
+    from idrisk.metrics._population import skinner_elliot
+
+    assert skinner_elliot(3, 1, 0.1) == idrisk.unique_match_probability(n1=3, n2=1, sampling_fraction=0.1)
+    assert skinner_elliot(0, 2, 0.5) == 0.0
+    assert np.isnan(skinner_elliot(0, 0, 0.5)) and np.isnan(skinner_elliot(0, 3, 1.0))
+    assert np.isnan(idrisk.unique_match_probability(n1=0, n2=4, sampling_fraction=0.5))

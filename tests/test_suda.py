@@ -202,3 +202,28 @@ def test_larger_tables_equal_brute_force(cap):
     df = df.mask(rng.random(df.shape) < 0.03)
     df = pd.concat([df, df.iloc[:10], df.iloc[:5]], ignore_index=True)
     _compare(df, cap=cap)
+
+
+def test_deprecated_parameter_and_attribute_names():
+    """max_msu_size/dis_fraction still work for one release, with a DeprecationWarning."""
+    df = pd.DataFrame({"a": [2, 1, 1, 3], "b": [0, 3, 0, 0], "c": [0, 6, 0, 1]})
+    new = idrisk.suda(df, ["a", "b", "c"], max_size=2, sampling_fraction=0.2)
+    with pytest.warns(DeprecationWarning, match="max_size"):
+        old = idrisk.suda(df, ["a", "b", "c"], max_msu_size=2, dis_fraction=0.2)
+    pd.testing.assert_frame_equal(old.scores, new.scores)
+    assert old.to_dict() == new.to_dict()
+    with pytest.warns(DeprecationWarning, match="max_size"):
+        assert new.max_msu_size == new.max_size == 2
+    with pytest.warns(DeprecationWarning, match="sampling_fraction"):
+        assert new.dis_fraction == new.sampling_fraction == 0.2
+    with pytest.raises(InvalidParameterError, match="only"):
+        idrisk.suda(df, ["a", "b", "c"], max_size=2, max_msu_size=3)
+
+
+def test_file_level_dis_is_the_skinner_elliot_probability():
+    df = pd.DataFrame({"a": [1, 2, 3, 4, 4, 5, 5, 6, 6, 6]})
+    res = idrisk.suda(df, ["a"], sampling_fraction=0.3)
+    assert res.dis == idrisk.unique_match_probability(n1=3, n2=2, sampling_fraction=0.3)
+    # no uniques but pairs: DIS is 0 (sdcMicro), also for a census (formerly 0/0)
+    assert idrisk.suda(df.iloc[3:7], ["a"], sampling_fraction=0.3).dis == 0
+    assert np.isnan(idrisk.suda(df.iloc[7:], ["a"], sampling_fraction=1.0).dis)
