@@ -1,4 +1,4 @@
-"""asv suite: every metric family on realistic pupil extracts (issue 5 follow-up).
+"""asv suite: every metric family on realistic pupil extracts.
 
 The frames are standard extracts of the synthetic pupil population
 (``idrisk.datasets.make_population(n, seed=20240601)``): the school census (every pupil,

@@ -1,4 +1,4 @@
-"""asv suites for special uniques (issue 3): SUDA2 and the QI-combination sweep.
+"""asv suites for special uniques: SUDA2 and the QI-combination sweep.
 
 * ``Suda8Keys``: SUDA2 at full depth on the 8 key variables of ``make(n, 20240601)``
   (benchmarks/make_synth.py), the issue's headline case at 1M records.

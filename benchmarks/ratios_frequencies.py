@@ -5,7 +5,7 @@ Usage::
     .venv/bin/python benchmarks/ratios_frequencies.py            # 1M and 10M rows
     .venv/bin/python benchmarks/ratios_frequencies.py --quick    # 1M rows only, no 10M memory run
 
-What is measured (issue 2, "Speed"):
+What is measured:
 
 1. per-record fk over 6 QIs with ``missing="category"``, encoding included, against pandas
    ``df.groupby(qis, dropna=False, observed=True)[qis[0]].transform("size")`` (and DuckDB

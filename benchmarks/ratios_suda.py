@@ -1,4 +1,4 @@
-"""Timings, ratios and peak memory for special uniques (issue 3).
+"""Timings, ratios and peak memory for special uniques.
 
     .venv/bin/python benchmarks/ratios_suda.py [--n 1000000] [--repeat 3] [--skip-pupil]
 

@@ -1,6 +1,7 @@
 """Slow, obviously correct references for SUDA and the QI-combination sweep (no numba, no idrisk).
 
-MSUs by brute force over every subset of columns (domain.md 4.3, "reference implementation"):
+MSUs by brute force over every subset of columns (docs/methods.md#suda; Elliot, Manning &
+Ford 2002):
 a record's itemset on columns ``S`` is unique when no other record has the same non-missing
 values on ``S``; it is an MSU when it is unique, the record has no missing value on ``S``,
 and no ``S`` minus one column is unique. A missing value never matches anything.

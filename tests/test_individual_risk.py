@@ -127,7 +127,7 @@ def test_parity_files_cover_the_deliberate_differences():
 
 
 # ---------------------------------------------------------------------------------------
-# worked examples (domain.md section 9)
+# hand-worked examples
 # ---------------------------------------------------------------------------------------
 
 WE1 = pd.DataFrame({
@@ -189,9 +189,9 @@ WE5 = pd.DataFrame({
 
 def test_we5_weighted_and_household():
     """WE5. The closed forms by hand (math.log): class A f=4, F=40 -> p/(f-q); B f=2, F=10 and
-    C f=2, F=5 -> p/q - (p/q)^2 ln(1/p). domain.md prints B = 0.14941021 and C = 0.25942640,
+    C f=2, F=5 -> p/q - (p/q)^2 ln(1/p). the hand-worked example prints B = 0.14941021 and C = 0.25942640,
     which are off in the 7th-8th digit (the formula gives 0.149410130 and 0.259426341), so
-    domain.md's figures are checked to 6e-7 relative only."""
+    its printed figures are checked to 6e-7 relative only."""
     out = idrisk.individual_risk(WE5, ["la", "yg"], weights="w", household="hh", missing="wildcard")
     a = 0.1 / (4 - 0.9)
     b = 0.25 - 0.25 ** 2 * math.log(5)

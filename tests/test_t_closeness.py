@@ -1,4 +1,4 @@
-"""t_closeness: WE5 (domain brief section 9), hand examples, naive reference, bad input."""
+"""t_closeness: hand-worked example WE5, hand examples, naive reference, bad input."""
 
 import json
 

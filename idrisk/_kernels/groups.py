@@ -16,6 +16,8 @@ Class sizes are then counted with one table of ``space`` counters. From 2M rows 
 columns is pushed slice by slice (256K rows) so the key slice stays in cache. Time
 O(n m), extra memory O(n + limit) (about 12 bytes per row), whatever the cardinalities.
 Kernels are serial on purpose: with prange the 2-core shared machine ran slower.
+
+Definitions: ``docs/methods.md#frequencies``.
 """
 
 from __future__ import annotations
