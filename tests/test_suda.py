@@ -208,8 +208,9 @@ def test_deprecated_parameter_and_attribute_names():
     """max_msu_size/dis_fraction still work for one release, with a DeprecationWarning."""
     df = pd.DataFrame({"a": [2, 1, 1, 3], "b": [0, 3, 0, 0], "c": [0, 6, 0, 1]})
     new = idrisk.suda(df, ["a", "b", "c"], max_size=2, sampling_fraction=0.2)
-    with pytest.warns(DeprecationWarning, match="max_size"):
+    with pytest.warns(DeprecationWarning) as caught:
         old = idrisk.suda(df, ["a", "b", "c"], max_msu_size=2, dis_fraction=0.2)
+    assert {str(w.message).split("=")[0] for w in caught} == {"suda(max_msu_size", "suda(dis_fraction"}
     pd.testing.assert_frame_equal(old.scores, new.scores)
     assert old.to_dict() == new.to_dict()
     with pytest.warns(DeprecationWarning, match="max_size"):

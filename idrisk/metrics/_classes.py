@@ -39,14 +39,18 @@ def check_partition_missing(missing: str, what: str) -> str:
     return check_missing(missing)
 
 
-def encoded_key_columns(enc: Encoded, names) -> list[KeyColumn]:
-    """Encoded codes as key columns: a missing code (-1) is one more value."""
+def encoded_key_columns(enc: Encoded, names, *, find_missing: bool = False) -> list[KeyColumn]:
+    """Encoded codes as key columns: a missing code (-1) is one more value.
+
+    ``has_missing`` costs a pass over each column, so it is only looked up with
+    ``find_missing=True``; otherwise it is False (the grouping does not need it).
+    """
     return [KeyColumn(enc.codes[c], -1, enc.n_levels[c] + 1,
-                      bool(enc.n_levels[c] == 0 or (enc.n_rows and enc.codes[c].min() < 0)))
+                      bool(find_missing and (enc.n_levels[c] == 0 or enc.codes[c].min() < 0)))
             for c in names]
 
 
-def class_ids(enc: Encoded, quasi_identifiers, missing: str = "category"):
+def class_ids(data: Encoded, quasi_identifiers, missing: str = "category"):
     """Dense equivalence-class ids and sizes over ``quasi_identifiers`` of an :class:`Encoded`.
 
     Returns ``(gid, sizes)``: ``gid`` int64, one id per record in ``0 .. g-1`` in order of
@@ -55,6 +59,7 @@ def class_ids(enc: Encoded, quasi_identifiers, missing: str = "category"):
     ``"wildcard"`` is refused (it does not partition).
     """
     check_partition_missing(missing, "class_ids")
+    enc = data
     qis = list(quasi_identifiers)
     n = enc.n_rows
     columns = encoded_key_columns(enc, qis)
@@ -115,7 +120,7 @@ class ClassInput:
     def key_columns(self) -> list[KeyColumn]:
         """The quasi-identifiers as grouping key columns (a missing value is one more value)."""
         if self.frame is None:
-            return encoded_key_columns(self.encoded, self.quasi_identifiers)
+            return encoded_key_columns(self.encoded, self.quasi_identifiers, find_missing=True)
         return key_columns(self.frame, self.quasi_identifiers)
 
     def partition(self, missing: str = "category"):

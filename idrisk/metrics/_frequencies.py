@@ -187,15 +187,17 @@ def _finish(fk, Fk, weights, missing, alpha):
     return fk, np.asarray(Fk, dtype=np.float64) if weights is not None else Fk
 
 
-def frequency_arrays(enc: Encoded, qis, *, weights: np.ndarray | None = None,
+def frequency_arrays(data: Encoded, quasi_identifiers, *, weights: np.ndarray | None = None,
                      missing: str = "category", alpha: float = 1.0):
-    """``(fk, Fk)`` as NumPy arrays for already encoded data (no validation of ``enc``).
+    """``(fk, Fk)`` as NumPy arrays for already encoded data (no validation of the columns).
 
-    ``fk`` is float64 when ``missing="wildcard"`` and ``alpha < 1``, else int64 (whatever
-    the data). ``Fk`` is float64 when weights are given, else a copy of ``fk``.
+    ``data`` is an :class:`~idrisk.Encoded` holding ``quasi_identifiers``; ``weights`` an
+    array of one weight per row. ``fk`` is float64 when ``missing="wildcard"`` and
+    ``alpha < 1``, else int64 (whatever the data). ``Fk`` is float64 when weights are
+    given, else a copy of ``fk``. See :func:`frequencies` for the definitions.
     """
     check_missing(missing)
-    fk, Fk = _frequency_arrays(enc, qis, weights, missing, alpha)
+    fk, Fk = _frequency_arrays(data, quasi_identifiers, weights, missing, alpha)
     return fk, (Fk.copy() if Fk is fk else Fk)
 
 
