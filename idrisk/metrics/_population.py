@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize
-from scipy.special import gammaln
 
 from .._kernels.risk import pitman_system
 from .._results import Result
@@ -175,6 +173,8 @@ def _pitman(sizes, counts, n, N):
             params = {"theta": theta, "alpha": alpha}
             if alpha == 0:
                 return None, "Pitman fit gave alpha = 0 (no uniques model)", params
+            from scipy.special import gammaln  # scipy loads on first use, not with idrisk.metrics
+
             est = math.exp(float(gammaln(theta + 1.0) - gammaln(theta + alpha)) + alpha * math.log(N))
             if not (0.0 <= est <= N):
                 return None, f"Pitman estimate {est:.6g} is outside [0, N]", params
@@ -220,6 +220,8 @@ def _snb(sizes, counts, n, N):
         return None, f"SNB: the estimate of the number of population classes is {K!r}", {}
     if c2 == 0:
         return None, "SNB needs classes of size 2 in the sample (c2 = 0)", {"K": K}
+
+    from scipy import optimize  # scipy loads on first use, not with idrisk.metrics
 
     scale = max(c1, c2)
 
