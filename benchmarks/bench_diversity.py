@@ -1,4 +1,4 @@
-"""asv suites for k-anonymity, l-diversity, t-closeness and sample risks (issue 2, part B).
+"""asv suites for k-anonymity, l-diversity, t-closeness and sample risks.
 
 Data: the project's synthetic benchmark generator (``make(n, seed)``: 8 keys k1..k8 and
 a sensitive ``sens`` with 10 values). ``time_pandas_*`` are the baselines the issue asks

@@ -1,6 +1,6 @@
 """asv suite for the frequency engine (idrisk.frequencies: encoding + grouping + fk/Fk).
 
-Baselines for the ratios quoted in issue 2 live in benchmarks/ratios_frequencies.py
+Baselines for the ratios live in benchmarks/ratios_frequencies.py
 (pandas groupby-transform timed in the same run); this suite tracks our own timings
 across commits. Setup calls the function once on a small frame so JIT compilation (or
 loading numba's cache) stays outside the timed region.

@@ -1,4 +1,4 @@
-"""asv suite: every metric family on realistic pupil extracts (issue 5 follow-up).
+"""asv suite: every metric family on realistic pupil extracts.
 
 The frames are standard extracts of the synthetic pupil population
 (``idrisk.datasets.make_population(n, seed=20240601)``): the school census (every pupil,
@@ -9,7 +9,7 @@ class here), and each ``setup`` warms numba on 500 rows so compilation stays out
 timed region.
 
 Measured: frequencies, k-anonymity, l-diversity (sen_provision, fsm), individual and
-global risk, SUDA (``max_msu_size=4``, 10 QIs), the QI-combination sweep (subsets up to
+global risk, SUDA (``max_size=4``, 10 QIs), the QI-combination sweep (subsets up to
 size 3 of the same 10 QIs) and ``idrisk.assess`` on the KS4 extract with the demo's three
 preset scenarios (nosy neighbour, journalist, bulk linkage, each with its intruder preset).
 
@@ -143,12 +143,12 @@ class Suda(_PerExtract):
     def warm(self, small):
         import idrisk
 
-        idrisk.suda(small, self.qis10, max_msu_size=4)
+        idrisk.suda(small, self.qis10, max_size=4)
 
     def time_suda_cap4_10qis(self, data, n, kind):
         import idrisk
 
-        idrisk.suda(self.df, self.qis10, max_msu_size=4)
+        idrisk.suda(self.df, self.qis10, max_size=4)
 
 
 class Sweep(_PerExtract):
@@ -218,7 +218,7 @@ def main(argv):
         for f in (idrisk.frequencies, idrisk.k_anonymity, idrisk.individual_risk, idrisk.global_risk):
             f(small, key)
         idrisk.l_diversity(small, key, SENSITIVE)
-        idrisk.suda(small, q10, max_msu_size=4)
+        idrisk.suda(small, q10, max_size=4)
         idrisk.combination_sweep(small, q10, max_size=3)
         base = timed(lambda: df.groupby(key, observed=True, sort=False)[key[0]].transform("size"))
         print(f"\n{kind}: {len(df):,} rows; pandas groupby-transform size on the key: {base:.3f} s")
@@ -228,7 +228,7 @@ def main(argv):
             ("l_diversity (sen_provision, fsm)", lambda: idrisk.l_diversity(df, key, SENSITIVE)),
             ("individual_risk", lambda: idrisk.individual_risk(df, key)),
             ("global_risk", lambda: idrisk.global_risk(df, key)),
-            ("suda max_msu_size=4, 10 QIs", lambda: idrisk.suda(df, q10, max_msu_size=4)),
+            ("suda max_size=4, 10 QIs", lambda: idrisk.suda(df, q10, max_size=4)),
             ("combination_sweep max_size=3, 10 QIs", lambda: idrisk.combination_sweep(df, q10, max_size=3)),
         ]
         for name, f in rows:

@@ -1,7 +1,7 @@
-"""asv suite for probabilistic risk (issue 4): individual, global and household risk,
+"""asv suite for probabilistic risk: individual, global and household risk,
 population uniqueness.
 
-The baseline ratios quoted in issue 4 (plain pandas timed in the same run) are printed by
+The baseline ratios (plain pandas timed in the same run) are printed by
 benchmarks/ratios_risk.py; this suite tracks our own timings across commits. Setup calls
 each function once on a small frame so JIT compilation (or numba's cache load) stays
 outside the timed region.

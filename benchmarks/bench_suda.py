@@ -1,9 +1,9 @@
-"""asv suites for special uniques (issue 3): SUDA2 and the QI-combination sweep.
+"""asv suites for special uniques: SUDA2 and the QI-combination sweep.
 
 * ``Suda8Keys``: SUDA2 at full depth on the 8 key variables of ``make(n, 20240601)``
   (benchmarks/make_synth.py), the issue's headline case at 1M records.
 * ``SudaPupil10``: 10 QIs of the synthetic pupil population (``idrisk.datasets``) with
-  ``max_msu_size=4``.
+  ``max_size=4``.
 * ``Sweep6``: ``combination_sweep`` over all 63 subsets of 6 QIs, with the DuckDB
   ``GROUP BY CUBE`` baseline timed in the same run.
 
@@ -90,13 +90,13 @@ class SudaPupil10:
         from idrisk import suda  # noqa: PLC0415
 
         self.suda = suda
-        suda(df.head(200), PUPIL_QIS, max_msu_size=4)
+        suda(df.head(200), PUPIL_QIS, max_size=4)
 
     def time_suda_cap4(self, df):
-        self.suda(df, PUPIL_QIS, max_msu_size=4)
+        self.suda(df, PUPIL_QIS, max_size=4)
 
     def peakmem_suda_cap4(self, df):
-        self.suda(df, PUPIL_QIS, max_msu_size=4)
+        self.suda(df, PUPIL_QIS, max_size=4)
 
 
 class Sweep6:

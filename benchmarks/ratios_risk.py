@@ -2,10 +2,10 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/ratios_risk.py            # 1M rows (issue 4 target)
+    .venv/bin/python benchmarks/ratios_risk.py            # 1M rows
     .venv/bin/python benchmarks/ratios_risk.py --n 200000 # smaller, quicker
 
-What is measured (issue 4, "Speed"): on ``make_synth.make(1_000_000, 20240601)`` with the
+What is measured: on ``make_synth.make(1_000_000, 20240601)`` with the
 8 keys k1..k8, weights ``w`` and households ``hid``:
 
 1. ``global_risk(df, k1..k8, weights="w", household="hid")``: one call computing fk/Fk,

@@ -1,4 +1,4 @@
-"""Timings, ratios and peak memory for special uniques (issue 3).
+"""Timings, ratios and peak memory for special uniques.
 
     .venv/bin/python benchmarks/ratios_suda.py [--n 1000000] [--repeat 3] [--skip-pupil]
 
@@ -9,7 +9,7 @@ Cases, each with a baseline measured in the same run:
   the minimality test), the obvious way to compute MSUs without SUDA2. The issue quotes
   sdcMicro's C++ ``suda2`` at about 11.6 s on this machine (R is not installed here, so it
   is not re-measured).
-* SUDA2 with ``max_msu_size=4`` on 10 QIs of the synthetic pupil population
+* SUDA2 with ``max_size=4`` on 10 QIs of the synthetic pupil population
   (``idrisk.datasets.make_population(n, seed=1)``) against the same brute force over the
   385 subsets of at most 4 QIs.
 * ``combination_sweep`` over all 63 subsets of 6 keys against DuckDB ``GROUP BY CUBE``.
@@ -87,7 +87,7 @@ case, n = sys.argv[2], int(sys.argv[3])
 if case == "suda8":
     df = synth_keys(n); f = lambda d: idrisk.suda(d, KEYS); qis = KEYS
 elif case == "pupil":
-    df = pupil_qis(n); f = lambda d: idrisk.suda(d, PUPIL_QIS, max_msu_size=4)
+    df = pupil_qis(n); f = lambda d: idrisk.suda(d, PUPIL_QIS, max_size=4)
 else:
     df = synth_keys(n)[SWEEP_QIS]; f = lambda d: idrisk.combination_sweep(d, SWEEP_QIS)
 f(df.head(300))
@@ -166,8 +166,8 @@ def main(argv=None):
         except ImportError:
             print(json.dumps({"suda_pupil_10": "idrisk.datasets is not available"}))
             return results
-        idrisk.suda(pdf.head(300), PUPIL_QIS, max_msu_size=4)
-        t_ours, res = best(lambda: idrisk.suda(pdf, PUPIL_QIS, max_msu_size=4), args.repeat)
+        idrisk.suda(pdf.head(300), PUPIL_QIS, max_size=4)
+        t_ours, res = best(lambda: idrisk.suda(pdf, PUPIL_QIS, max_size=4), args.repeat)
         row = {"idrisk_s": t_ours, "msus": res.msu_counts}
         if not args.skip_baselines:
             t_base, counts = best(lambda: brute_force_msus(pdf, PUPIL_QIS, max_size=4), 1)

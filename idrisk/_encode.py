@@ -7,16 +7,16 @@ values, and the encoding is reused for every quasi-identifier (QI) set.
 Missing values are whatever pandas calls missing (``NaN``, ``None``, ``pd.NA``, ``NaT``).
 How a missing value takes part in matching is decided later, by the *missing-value
 convention* of the metric (``"category"``, ``"wildcard"``, ``"never"``; see
-:func:`Encoded.codes_for`).
+:func:`Encoded.codes_for` and ``docs/methods.md#missing-values``).
 
 Supported column types: numpy integers, floats and booleans; pandas nullable
 integers/booleans/floats; categoricals (their codes are used directly, no hashing);
 strings (object, ``string`` and pyarrow-backed), datetimes and timedeltas. Object
 columns are grouped by object identity first (see :func:`_factorize_objects`).
 
-:func:`key_columns` is the fused fast path used by :func:`idrisk.frequencies`: numpy
-integer/boolean columns and categoricals go to the grouping kernel as raw values
-(offset by their minimum) without writing codes.
+:func:`key_columns` is the fused fast path of the equivalence-class layer
+(:mod:`idrisk.metrics._classes`): numpy integer/boolean columns and categoricals go to the
+grouping kernel as raw values (offset by their minimum) without writing codes.
 Object columns mixing kinds of values (numbers and strings) are refused: ``1`` and
 ``"1"`` would otherwise silently be different categories.
 """
@@ -26,68 +26,23 @@ from __future__ import annotations
 import ctypes
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-import numba
 import numpy as np
 import pandas as pd
 
-from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS, NUMBA_OPTS
+from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
+from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes
+from ._kernels.groups import default_limit
 from ._validation import as_frame, check_columns, check_missing
 from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
 
-__all__ = ["Encoded", "encode", "key_columns"]
+__all__ = ["Encoded", "KeyColumn", "encode", "key_columns"]
 
 # Integer columns whose value range is at most this many times the row count (or at most
 # 2**20) are densified with a lookup table instead of a hash table.
 _DENSE_RANGE_FACTOR = 4
 _DENSE_RANGE_MIN = 1 << 20
-
-
-@numba.njit(**NUMBA_OPTS)
-def _int_min_max(values, mask):
-    lo = np.iinfo(np.int64).max
-    hi = np.iinfo(np.int64).min
-    seen = False
-    for i in range(values.shape[0]):
-        if mask.shape[0] and mask[i]:
-            continue
-        v = np.int64(values[i])
-        if v < lo:
-            lo = v
-        if v > hi:
-            hi = v
-        seen = True
-    return lo, hi, seen
-
-
-@numba.njit(**NUMBA_OPTS)
-def _int_dense_codes(values, mask, lo, span):
-    """Codes in ascending value order via a lookup table of size ``span``; also the levels."""
-    present = np.zeros(span, dtype=np.int32)
-    n = values.shape[0]
-    has_mask = mask.shape[0] > 0
-    for i in range(n):
-        if has_mask and mask[i]:
-            continue
-        present[np.int64(values[i]) - lo] = 1
-    n_levels = 0
-    for j in range(span):
-        if present[j]:
-            present[j] = n_levels
-            n_levels += 1
-        else:
-            present[j] = -1
-    levels = np.empty(n_levels, dtype=np.int64)
-    for j in range(span):
-        if present[j] >= 0:
-            levels[present[j]] = lo + j
-    codes = np.empty(n, dtype=np.int32)
-    for i in range(n):
-        if has_mask and mask[i]:
-            codes[i] = -1
-        else:
-            codes[i] = present[np.int64(values[i]) - lo]
-    return codes, n_levels, levels
 
 
 @dataclass(frozen=True)
@@ -187,7 +142,7 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
     if pd.api.types.is_bool_dtype(dtype):
         mask = s.isna().to_numpy()
         values = s.to_numpy(dtype=np.int64, na_value=0)
-        codes, nl, present = _int_dense_codes(values, mask if mask.any() else empty_mask, np.int64(0),
+        codes, nl, present = int_dense_codes(values, mask if mask.any() else empty_mask, np.int64(0),
                                               np.int64(2))
         return codes, int(nl), present.astype(bool)
     if pd.api.types.is_integer_dtype(dtype):
@@ -201,12 +156,12 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             if values.dtype == np.uint64 and values.size and values.max() > np.iinfo(np.int64).max:
                 codes, uniques = pd.factorize(s, sort=True)
                 return codes.astype(np.int32), len(uniques), uniques
-        lo, hi, seen = _int_min_max(values, mask)
+        lo, hi, seen = int_min_max(values, mask)
         if not seen:
             return np.full(n, -1, dtype=np.int32), 0, np.array([], dtype=np.int64)
         span = int(hi) - int(lo) + 1
         if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
-            codes, nl, levels = _int_dense_codes(values, mask, np.int64(lo), np.int64(span))
+            codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span))
             return codes, int(nl), levels.astype(values.dtype, copy=False)
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
@@ -233,48 +188,6 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
     return codes.astype(np.int32, copy=False), len(uniques), uniques
 
 
-@numba.njit(**NUMBA_OPTS)
-def _pointer_codes(ptrs, max_distinct):
-    """First-appearance ids of the object addresses in ``ptrs`` (uint64), by hashing.
-
-    Returns ``(codes, first_row)``, or an empty ``first_row`` if there are more than
-    ``max_distinct`` distinct addresses (then the caller falls back to pandas).
-    """
-    n = ptrs.shape[0]
-    cap = 1
-    bits = 0
-    while cap < 2 * max_distinct + 2:
-        cap *= 2
-        bits += 1
-    shift = np.uint64(64 - bits)
-    slot_ptr = np.zeros(cap, dtype=np.uint64)
-    slot_id = np.full(cap, -1, dtype=np.int32)
-    first = np.empty(max_distinct, dtype=np.int64)
-    codes = np.empty(n, dtype=np.int32)
-    mask = cap - 1
-    g = 0
-    mult = np.uint64(0x9E3779B97F4A7C15)
-    for i in range(n):
-        p = ptrs[i]
-        h = np.int64((p * mult) >> shift)
-        while True:
-            sid = slot_id[h]
-            if sid < 0:
-                if g == max_distinct:
-                    return codes, first[:0]
-                slot_id[h] = g
-                slot_ptr[h] = p
-                first[g] = i
-                sid = g
-                g += 1
-                break
-            if slot_ptr[h] == p:
-                break
-            h = (h + 1) & mask
-        codes[i] = sid
-    return codes, first[:g]
-
-
 def _factorize_objects(s: pd.Series):
     """``pd.factorize(s, sort=False)`` for an object column, faster when values repeat as
     the same Python objects (as read_csv, pyarrow and categorical decoding produce them).
@@ -295,7 +208,7 @@ def _factorize_objects(s: pd.Series):
     values = np.ascontiguousarray(values)
     # the array's buffer holds PyObject pointers; read them as integers (never dereferenced)
     ptrs = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(values.ctypes.data))
-    by_object, first = _pointer_codes(ptrs, max(1024, min(n // 8, 1 << 16)))
+    by_object, first = pointer_codes(ptrs, max(1024, min(n // 8, 1 << 16)))
     del ptrs
     if first.size == 0:
         return pd.factorize(values, sort=False, use_na_sentinel=True)
@@ -353,35 +266,38 @@ def _column_warnings(name, n_levels: int, n_rows: int, warn_identifiers: bool, s
         )
 
 
-@numba.njit(**NUMBA_OPTS)
-def _min_max_plain(values):
-    """Minimum and maximum of a non-empty integer array (branch-free, so it vectorises)."""
-    lo = values[0]
-    hi = values[0]
-    for i in range(1, values.shape[0]):
-        v = values[i]
-        lo = min(lo, v)
-        hi = max(hi, v)
-    return np.int64(lo), np.int64(hi)
-
-
 def _could_be_identifier(span: int, n: int) -> bool:
     return n >= IDENTIFIER_MIN_ROWS and span >= IDENTIFIER_DISTINCT_SHARE * n
 
 
-def key_columns(frame: pd.DataFrame, columns, limit: int, *, warn_identifiers: bool = True):
-    """Columns of ``frame`` as ``(values, lo, span, has_missing)`` for a grouping key.
+class KeyColumn(NamedTuple):
+    """One column of a grouping key: ``values - lo`` is in ``0 .. span - 1``.
+
+    Two rows have equal ``values - lo`` iff their values are equal or both missing.
+    ``values`` are raw integers, booleans or category codes (``lo`` their minimum), or
+    codes of :func:`encode` (``lo = -1``, so a missing value is ``0``). ``has_missing``
+    tells whether some row is missing on the column.
+    """
+
+    values: np.ndarray
+    lo: int
+    span: int
+    has_missing: bool
+
+
+def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) -> list[KeyColumn]:
+    """Columns of ``frame`` as :class:`KeyColumn` for a grouping key.
 
     This is the fused fast path of encoding: numpy integer and boolean columns and
     categoricals are used as they are (their raw values or category codes, offset by
-    their minimum ``lo``; a missing category code ``-1`` is then one more value), so no
-    int32 code array is written and no hash table is built. Other columns, and integer
-    columns whose value range exceeds ``limit`` or could hold an identifier, go through
-    :func:`encode` (codes with ``lo = -1``). Either way two rows have equal
-    ``values - lo`` on a column iff their values are equal or both missing, and
-    ``0 <= values - lo < span``. Warnings are those of :func:`encode`.
+    their minimum; a missing category code ``-1`` is then one more value), so no int32
+    code array is written and no hash table is built. Other columns, and integer columns
+    whose value range exceeds the grouping's lookup-table limit
+    (:func:`idrisk._kernels.groups.default_limit`) or could hold an identifier, go through
+    :func:`encode` (codes with ``lo = -1``). Warnings are those of :func:`encode`.
     """
     n = len(frame)
+    limit = default_limit(n)
     out = []
     for c in columns:
         s = frame[c]
@@ -390,23 +306,22 @@ def key_columns(frame: pd.DataFrame, columns, limit: int, *, warn_identifiers: b
         if isinstance(dtype, pd.CategoricalDtype):
             cc = s.cat.codes.to_numpy()
             if not _could_be_identifier(len(dtype.categories), n):
-                lo, hi = _min_max_plain(cc)
+                lo, hi = min_max(cc)
                 if hi >= 0:  # else all missing: encode() warns
-                    item = (cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
+                    item = KeyColumn(cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
         elif isinstance(dtype, np.dtype) and dtype.kind == "b":
             v = s.to_numpy().view(np.uint8)
-            lo, hi = _min_max_plain(v)
-            item = (v, int(lo), int(hi) - int(lo) + 1, False)
+            lo, hi = min_max(v)
+            item = KeyColumn(v, int(lo), int(hi) - int(lo) + 1, False)
         elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
             v = s.to_numpy()
-            lo, hi = _min_max_plain(v)
+            lo, hi = min_max(v)
             span = int(hi) - int(lo) + 1
             if span <= limit and not _could_be_identifier(span, n):
-                item = (v, int(lo), span, False)
+                item = KeyColumn(v, int(lo), span, False)
         if item is None:
             code, nl, _ = _encode_series(s, c)
             _column_warnings(c, nl, n, warn_identifiers, stacklevel=5)
-            has_missing = bool(nl == 0 or code.min() < 0)
-            item = (code, -1, nl + 1, has_missing)
+            item = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
         out.append(item)
     return out

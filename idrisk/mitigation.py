@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ._encode import Encoded, encode
-from .metrics.frequencies import frequency_arrays
+from .metrics import frequency_arrays
 
 __all__ = ["what_if", "candidate_coarsenings"]
 

@@ -2,8 +2,8 @@
 
 Pure Python over the raw values (no numba, no idrisk internals): every record's key is a
 tuple of its QI values, classes are dictionaries of keys, and every formula is written
-out term by term from its definition (domain brief, sdcmicro-definitions.md,
-tests/peer/arx/README.md).
+out term by term from its definition (docs/methods.md#k-anonymity, #l-diversity,
+#t-closeness and #attacker-models; tests/peer/arx/README.md).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 No numba, no idrisk internals: values are read from the frame cell by cell, a value is
 missing when ``pandas.isna`` says so, and two values match when Python's ``==`` says so.
 The three missing-value conventions follow the table in the docstring of
-``idrisk.metrics.frequencies`` (and /work/shared/docs/sdcmicro-definitions.md for the
-sdcMicro freqCalc wildcard rule).
+``idrisk.metrics._frequencies`` (docs/methods.md#missing-values; sdcMicro's freqCalc for
+the wildcard rule).
 """
 
 from __future__ import annotations

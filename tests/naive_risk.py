@@ -1,4 +1,4 @@
-"""Slow, obviously-correct references for idrisk.metrics.individual_risk / population.
+"""Slow, obviously-correct references for idrisk.individual_risk / population_uniqueness.
 
 No numba and no idrisk internals: plain Python, Decimal arithmetic, pandas and scipy.stats.
 """

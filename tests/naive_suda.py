@@ -1,6 +1,7 @@
 """Slow, obviously correct references for SUDA and the QI-combination sweep (no numba, no idrisk).
 
-MSUs by brute force over every subset of columns (domain.md 4.3, "reference implementation"):
+MSUs by brute force over every subset of columns (docs/methods.md#suda; Elliot, Manning &
+Ford 2002):
 a record's itemset on columns ``S`` is unique when no other record has the same non-missing
 values on ``S``; it is an MSU when it is unique, the record has no missing value on ``S``,
 and no ``S`` minus one column is unique. A missing value never matches anything.
@@ -48,7 +49,7 @@ def weights(m, score="sdcmicro"):
             for k in range(1, m + 1)}
 
 
-def suda(df: pd.DataFrame, qis, max_size=None, dis_fraction=0.01, score="sdcmicro"):
+def suda(df: pd.DataFrame, qis, max_size=None, sampling_fraction=0.01, score="sdcmicro"):
     """Per-record DataFrame (positional index) with score, dis_score, contributions, MSU counts."""
     qis = list(qis)
     m = len(qis)
@@ -79,7 +80,7 @@ def suda(df: pd.DataFrame, qis, max_size=None, dis_fraction=0.01, score="sdcmicr
     dis = np.zeros(n)
     for i in range(n):
         if sc[i] > 0:
-            dis[i] = 1 / (1 + n_pairs * (1 - dis_fraction) / dis_fraction / (sc[i] ** q * a))
+            dis[i] = 1 / (1 + n_pairs * (1 - sampling_fraction) / sampling_fraction / (sc[i] ** q * a))
     res["score"] = sc
     res["dis_score"] = dis
     for qn in qis:

@@ -12,7 +12,7 @@ from hypothesis.extra import numpy as hnp
 from idrisk._encode import encode, key_columns
 from idrisk._kernels.groups import default_limit, fold_columns, gather, group_ids, group_sums
 from idrisk.exceptions import DataQualityWarning, IdentifierWarning
-from idrisk.metrics.frequencies import class_ids
+from idrisk.metrics import class_ids
 from test_frequencies_naive import KINDS, NULLABLE, make_column
 
 
@@ -127,7 +127,7 @@ def test_encode_codes_are_a_dense_labelling_of_the_values(s):
     # the fused key columns agree with the codes (missing = its own value)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        (values, lo, span, has_missing), = key_columns(df, ["x"], default_limit(len(df)))
+        (values, lo, span, has_missing), = key_columns(df, ["x"])
     off = np.asarray(values).astype(np.int64) - lo
     assert off.min() >= 0 and off.max() < max(span, 1)
     assert has_missing == bool(na.any())
@@ -245,3 +245,31 @@ def test_sliced_fold_equals_whole_fold(case, chunk):
             np.testing.assert_array_equal(sizes, expected_sizes)
     finally:
         G._CHUNK, G._CHUNK_MIN_ROWS = old
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 40), min_size=1, max_size=300))
+def test_hash_table_numbers_keys_by_first_appearance(keys):
+    """The one hash table (idrisk._kernels.hashing) against a dict: ids by first appearance."""
+    import numba
+
+    from idrisk._kernels.hashing import new_table, table_id
+
+    @numba.njit
+    def number(keys):
+        slot_key, slot_id, shift = new_table(keys.shape[0])
+        out = np.empty(keys.shape[0], dtype=np.int32)
+        g = 0
+        for i in range(keys.shape[0]):
+            sid = table_id(slot_key, slot_id, shift, keys[i], g)
+            if sid == g:
+                g += 1
+            out[i] = sid
+        return out, g
+
+    arr = np.array(keys, dtype=np.uint64)
+    ids, g = number(arr)
+    expected = {}
+    for k in keys:
+        expected.setdefault(k, len(expected))
+    assert ids.tolist() == [expected[k] for k in keys] and g == len(expected)

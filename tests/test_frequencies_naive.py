@@ -187,7 +187,7 @@ def test_same_answer_whatever_the_dtype():
 @given(frames(max_rows=20, max_qis=4), st.sampled_from([1.0, 0.25]))
 def test_wildcard_pattern_labels_without_bit_sets(monkeypatch_case, alpha):
     """The fallback for more than 62 columns with NAs (patterns labelled by a grouping)."""
-    import idrisk.metrics.frequencies as F
+    import idrisk.metrics._frequencies as F
 
     df, qis, _ = monkeypatch_case
     old = F._BITSET_MAX

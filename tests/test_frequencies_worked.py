@@ -1,4 +1,4 @@
-"""Worked examples WE1 and WE2 of the domain brief (values agree with sdcMicro's own tests)."""
+"""Hand-worked examples WE1 and WE2 (docs/methods.md#frequencies; values agree with sdcMicro's own tests)."""
 
 import numpy as np
 import pandas as pd

@@ -51,8 +51,9 @@ def test_measure_risk_parity(entry):
     ref = pd.read_csv(PEER / entry["file"])
     kv, w, hid = entry["keyVars"], entry["weight"], entry["params"]["hid"]
     mgr = entry["params"]["max_global_risk"]
-    out = _quiet(idrisk.individual_risk, df, kv, weights=w, household=hid)
-    res = _quiet(idrisk.global_risk, df, kv, weights=w, household=hid, max_global_risk=mgr)
+    out = _quiet(idrisk.individual_risk, df, kv, weights=w, household=hid, missing="wildcard")
+    res = _quiet(idrisk.global_risk, df, kv, weights=w, household=hid, max_global_risk=mgr,
+                 missing="wildcard")
     pd.testing.assert_frame_equal(df, before)
     np.testing.assert_allclose(out["fk"], ref["fk"], rtol=0)
     np.testing.assert_allclose(out["Fk"], ref["Fk"], rtol=RTOL)
@@ -97,11 +98,11 @@ def test_indivrisk_parity(entry, col):
     kv, w = entry["keyVars"], entry["weight"]
     alpha = (entry["params"] or {}).get("alpha", 1)
     if col == "rk_survey_false":
-        out = idrisk.individual_risk(df, kv, alpha=alpha)
+        out = idrisk.individual_risk(df, kv, alpha=alpha, missing="wildcard")
     else:
         _, method, q = col.split("_")
         out = _quiet(idrisk.individual_risk, df, kv, weights=w, method=method,
-                     qual=float(q[4:]), alpha=alpha)
+                     qual=float(q[4:]), alpha=alpha, missing="wildcard")
     np.testing.assert_allclose(out["fk"], ref["fk"], rtol=1e-15)
     if col != "rk_survey_false":      # survey=FALSE: no weights, so Fk = fk
         np.testing.assert_allclose(out["Fk"], ref["Fk"], rtol=RTOL)
@@ -126,7 +127,7 @@ def test_parity_files_cover_the_deliberate_differences():
 
 
 # ---------------------------------------------------------------------------------------
-# worked examples (domain.md section 9)
+# hand-worked examples
 # ---------------------------------------------------------------------------------------
 
 WE1 = pd.DataFrame({
@@ -139,24 +140,24 @@ WE1_APPROX = [0.01369863, 0.08579129, 0.01369863, 0.17707583, 0.01877883, 0.0187
 
 
 def test_we1_weighted():
-    out = idrisk.individual_risk(WE1, ["A", "B", "C"], weights="w")
+    out = idrisk.individual_risk(WE1, ["A", "B", "C"], weights="w", missing="wildcard")
     assert list(out.index) == list(WE1.index)
     np.testing.assert_allclose(out["risk"], WE1_APPROX, rtol=0, atol=5e-9)   # 8 decimals
-    exact = idrisk.individual_risk(WE1, ["A", "B", "C"], weights="w", method="exact")["risk"].to_numpy()
+    exact = idrisk.individual_risk(WE1, ["A", "B", "C"], weights="w", method="exact", missing="wildcard")["risk"].to_numpy()
     expected = np.array(WE1_APPROX)
     expected[[0, 2, 7]] = 0.01355297
     np.testing.assert_allclose(exact, expected, rtol=0, atol=5e-9)
     # hand check row 4: p = 1/17 -> ln(17)/16
     assert out["risk"].iloc[3] == pytest.approx(math.log(17) / 16, rel=1e-14)
-    g = idrisk.global_risk(WE1, ["A", "B", "C"], weights="w")
+    g = idrisk.global_risk(WE1, ["A", "B", "C"], weights="w", missing="wildcard")
     assert g.expected_reidentifications == pytest.approx(0.38083693, rel=0, abs=5e-9)
     assert g.global_risk == pytest.approx(0.04760462, rel=0, abs=5e-9)
-    two = idrisk.individual_risk(WE1, ["A", "B", "C"], weights="w", qual=2)["risk"]
+    two = idrisk.individual_risk(WE1, ["A", "B", "C"], weights="w", qual=2, missing="wildcard")["risk"]
     np.testing.assert_allclose(two, 2 * np.array(WE1_APPROX), rtol=0, atol=1e-8)
 
 
 def test_we1_unweighted_is_one_over_fk():
-    out = idrisk.individual_risk(WE1, ["A", "B", "C"])
+    out = idrisk.individual_risk(WE1, ["A", "B", "C"], missing="wildcard")
     np.testing.assert_allclose(out["risk"], [1 / 3, 1, 1 / 3, 1, 1 / 2, 1 / 2, 1, 1 / 3], rtol=1e-15)
 
 
@@ -165,16 +166,16 @@ def test_we2_missing_wildcard():
     df.iloc[7, 0] = np.nan
     df.iloc[2, 2] = np.nan
     df.iloc[6, 2] = np.nan
-    out = idrisk.individual_risk(df, ["A", "B", "C"], weights="w")
+    out = idrisk.individual_risk(df, ["A", "B", "C"], weights="w", missing="wildcard")
     assert out["fk"].tolist() == [3, 1, 4, 2, 3, 3, 1, 5]
     np.testing.assert_allclose(out["risk"], [0.01369863, 0.085791288, 0.01055409, 0.032466112,
                                              0.009836066, 0.009836066, 0.039316254, 0.005973716],
                                rtol=0, atol=5e-9)
-    ex = idrisk.individual_risk(df, ["A", "B", "C"], weights="w", method="exact")
+    ex = idrisk.individual_risk(df, ["A", "B", "C"], weights="w", method="exact", missing="wildcard")
     np.testing.assert_allclose(ex["risk"], [0.013552968, 0.085791288, 0.010504889, 0.032466112,
                                             0.009756889, 0.009756889, 0.039316254, 0.005962551],
                                rtol=0, atol=5e-10)
-    unw = idrisk.individual_risk(df, ["A", "B", "C"])
+    unw = idrisk.individual_risk(df, ["A", "B", "C"], missing="wildcard")
     np.testing.assert_allclose(unw["risk"], [1 / 3, 1, 0.25, 0.5, 1 / 3, 1 / 3, 1, 0.2], rtol=1e-15)
 
 
@@ -188,10 +189,10 @@ WE5 = pd.DataFrame({
 
 def test_we5_weighted_and_household():
     """WE5. The closed forms by hand (math.log): class A f=4, F=40 -> p/(f-q); B f=2, F=10 and
-    C f=2, F=5 -> p/q - (p/q)^2 ln(1/p). domain.md prints B = 0.14941021 and C = 0.25942640,
+    C f=2, F=5 -> p/q - (p/q)^2 ln(1/p). the hand-worked example prints B = 0.14941021 and C = 0.25942640,
     which are off in the 7th-8th digit (the formula gives 0.149410130 and 0.259426341), so
-    domain.md's figures are checked to 6e-7 relative only."""
-    out = idrisk.individual_risk(WE5, ["la", "yg"], weights="w", household="hh")
+    its printed figures are checked to 6e-7 relative only."""
+    out = idrisk.individual_risk(WE5, ["la", "yg"], weights="w", household="hh", missing="wildcard")
     a = 0.1 / (4 - 0.9)
     b = 0.25 - 0.25 ** 2 * math.log(5)
     c = (2 / 3) - (2 / 3) ** 2 * math.log(2.5)
@@ -202,9 +203,9 @@ def test_we5_weighted_and_household():
     assert out["household_risk"].iloc[4] == out["household_risk"].iloc[0]
     np.testing.assert_allclose(out["household_risk"].iloc[[1, 2, 3, 5, 6, 7]],
                                out["risk"].iloc[[1, 2, 3, 5, 6, 7]], rtol=1e-15)
-    ex = idrisk.individual_risk(WE5, ["la", "yg"], weights="w", method="exact")
+    ex = idrisk.individual_risk(WE5, ["la", "yg"], weights="w", method="exact", missing="wildcard")
     assert ex["risk"].iloc[0] == pytest.approx(0.03188499, rel=0, abs=5e-9)
-    g = idrisk.global_risk(WE5, ["la", "yg"], weights="w", household="hh")
+    g = idrisk.global_risk(WE5, ["la", "yg"], weights="w", household="hh", missing="wildcard")
     assert g.expected_reidentifications == pytest.approx(4 * a + 2 * b + 2 * c, rel=1e-14)
     assert g.expected_reidentifications == pytest.approx(0.9467052, rel=6e-7)
     assert g.global_risk == pytest.approx(0.1183382, rel=6e-7)
@@ -262,7 +263,8 @@ def frames(draw):
 def test_properties_and_naive_reference(case, method):
     df, qis = case
     before = df.copy()
-    out = _quiet(idrisk.individual_risk, df, qis, weights="w", method=method, household="hh")
+    out = _quiet(idrisk.individual_risk, df, qis, weights="w", method=method, household="hh",
+                 missing="wildcard")
     pd.testing.assert_frame_equal(df, before)
     assert out.index.equals(df.index)
     r = out["risk"].to_numpy()
@@ -278,12 +280,13 @@ def test_properties_and_naive_reference(case, method):
     max_member = pd.Series(r).groupby(df["hh"].to_numpy()).transform("max").to_numpy()
     assert np.all(hr >= max_member - 1e-15) and np.all(hr <= 1)
     # unweighted, and all weights 1: r = 1/fk
-    unw = idrisk.individual_risk(df, qis)
+    unw = idrisk.individual_risk(df, qis, missing="wildcard")
     np.testing.assert_allclose(unw["risk"], 1 / unw["fk"].to_numpy(), rtol=1e-15)
-    ones = idrisk.individual_risk(df, qis, weights=np.ones(len(df)), method=method)
+    ones = idrisk.individual_risk(df, qis, weights=np.ones(len(df)), method=method, missing="wildcard")
     np.testing.assert_allclose(ones["risk"], 1 / ones["fk"].to_numpy(), rtol=1e-15)
     # global threshold against brute force
-    g = _quiet(idrisk.global_risk, df, qis, weights="w", method=method, max_global_risk=0.2)
+    g = _quiet(idrisk.global_risk, df, qis, weights="w", method=method, max_global_risk=0.2,
+               missing="wildcard")
     assert g.expected_reidentifications == pytest.approx(r.sum(), rel=1e-12)
     expected = naive.global_threshold(r, 0.2)
     assert (g.global_threshold is None) == (expected is None)
@@ -304,16 +307,16 @@ def test_household_kernel_matches_groupby(h, rs):
 
 def test_edge_frames():
     one = pd.DataFrame({"a": [1], "w": [3.0]})
-    out = idrisk.individual_risk(one, ["a"], weights="w")
+    out = idrisk.individual_risk(one, ["a"], weights="w", missing="wildcard")
     assert out["risk"].iloc[0] == pytest.approx(1 / 2 * math.log(3), rel=1e-14)  # f=1, p=1/3
     same = pd.DataFrame({"a": [1] * 5, "w": [2.0] * 5})
-    assert np.allclose(idrisk.individual_risk(same, ["a"], weights="w")["risk"],
+    assert np.allclose(idrisk.individual_risk(same, ["a"], weights="w", missing="wildcard")["risk"],
                        naive.bf_risk([5] * 5, [10.0] * 5))
     uniq = pd.DataFrame({"a": range(6)})
-    assert idrisk.global_risk(uniq, ["a"]).expected_reidentifications == 6
+    assert idrisk.global_risk(uniq, ["a"], missing="wildcard").expected_reidentifications == 6
     # a member with risk 1 makes the household certain
     df = pd.DataFrame({"a": [1, 2, 2], "h": ["x", "x", "y"]})
-    out = idrisk.individual_risk(df, ["a"], household="h")
+    out = idrisk.individual_risk(df, ["a"], household="h", missing="wildcard")
     assert out["household_risk"].tolist() == [1.0, 1.0, 0.5]
 
 
@@ -325,7 +328,7 @@ def test_weights_below_one_warn_and_use_one_over_fk():
     df = pd.DataFrame({"a": [1, 1, 2], "w": [0.5, 0.5, 4.0]})
     before = df.copy()
     with pytest.warns(DataQualityWarning) as caught:
-        out = idrisk.individual_risk(df, ["a"], weights="w")
+        out = idrisk.individual_risk(df, ["a"], weights="w", missing="wildcard")
     messages = [str(w.message) for w in caught]
     # two distinct facts: weights below 1 (input check), and the classes where Fk < fk (risk model)
     assert any("2 weight(s) are below 1" in m for m in messages)
@@ -339,16 +342,16 @@ def test_bad_weights_raise(w):
     df = pd.DataFrame({"a": [1, 1, 2], "w": w})
     before = df.copy()
     with pytest.raises(DataValidationError):
-        idrisk.individual_risk(df, ["a"], weights="w")
+        idrisk.individual_risk(df, ["a"], weights="w", missing="wildcard")
     pd.testing.assert_frame_equal(df, before)
 
 
 def test_missing_household_ids():
     df = pd.DataFrame({"a": [1, 1, 2], "h": [1, None, 2]})
     with pytest.raises(DataValidationError, match="household column 'h' has 1 missing"):
-        idrisk.individual_risk(df, ["a"], household="h")
+        idrisk.individual_risk(df, ["a"], household="h", missing="wildcard")
     with pytest.raises(DataValidationError, match="household column not found"):
-        idrisk.global_risk(df, ["a"], household="nope")
+        idrisk.global_risk(df, ["a"], household="nope", missing="wildcard")
 
 
 @pytest.mark.parametrize("kw", [dict(method="fast"), dict(qual=0), dict(qual=float("nan")),
@@ -363,4 +366,20 @@ def test_bad_parameters(kw):
 def test_missing_columns_reported_together():
     df = pd.DataFrame({"a": [1, 1, 2]})
     with pytest.raises(DataValidationError, match="b, c"):
-        idrisk.individual_risk(df, ["a", "b", "c"])
+        idrisk.individual_risk(df, ["a", "b", "c"], missing="wildcard")
+
+
+def test_missing_default_is_category_with_a_future_warning():
+    """The default of missing changed from 'wildcard' to 'category' (docs/conventions.md)."""
+    df = pd.DataFrame({"a": [1, 1, 2, np.nan], "b": [0, 0, 1, 1]})
+    with pytest.warns(FutureWarning, match="missing='wildcard'"):
+        out = idrisk.individual_risk(df, ["a", "b"])
+    pd.testing.assert_frame_equal(out, idrisk.individual_risk(df, ["a", "b"], missing="category"))
+    assert out["fk"].tolist() == [2, 2, 1, 1]
+    with pytest.warns(FutureWarning):
+        g = idrisk.global_risk(df, ["a", "b"])
+    assert g.expected_reidentifications == 3.0
+    with warnings.catch_warnings():  # no missing values: nothing to warn about
+        warnings.simplefilter("error")
+        idrisk.individual_risk(df.fillna(3), ["a", "b"])
+        idrisk.individual_risk(df, ["a", "b"], missing="wildcard")

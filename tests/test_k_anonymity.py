@@ -24,7 +24,7 @@ WE3 = pd.DataFrame({"sex": list("FFMMF"), "yob": [2012, 2012, 2012, 2013, 2013],
 
 
 def test_we1_hand_values():
-    """WE1 (domain brief section 9): fk = [3,1,3,1,2,2,1,3]; violating 2-/3-anonymity: 3 and 5."""
+    """Hand-worked example WE1: fk = [3,1,3,1,2,2,1,3]; violating 2-/3-anonymity: 3 and 5."""
     res = idrisk.k_anonymity(WE1, ["A", "B", "C"], k=(2, 3))
     assert res.min_class_size == 1
     assert res.n_classes == 5  # three uniques, one pair, one triple
@@ -228,6 +228,6 @@ def test_input_frame_unchanged(missing):
 def test_docstring_examples():
     import doctest
 
-    import idrisk.metrics.k_anonymity as mod
+    import idrisk.metrics._k_anonymity as mod
 
     assert doctest.testmod(mod, raise_on_error=False).failed == 0

@@ -249,6 +249,6 @@ def test_input_frame_unchanged():
 def test_docstring_examples():
     import doctest
 
-    import idrisk.metrics.l_diversity as mod
+    import idrisk.metrics._l_diversity as mod
 
     assert doctest.testmod(mod, raise_on_error=False).failed == 0

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import idrisk
 from idrisk.exceptions import DataValidationError, InvalidParameterError
-from idrisk.metrics.population import uniqueness_from_histogram
+from idrisk.metrics import uniqueness_from_histogram
 
 import naive_risk as naive
 
@@ -186,7 +186,7 @@ def test_all_unique_pitman_is_none_with_reason():
 
 
 # ---------------------------------------------------------------------------------------
-# unique match probability (Skinner-Elliot; domain.md 4.4, WE3)
+# unique match probability (Skinner-Elliot; docs/methods.md#skinner-elliot, hand-worked WE3)
 # ---------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("pi, expected", [(0.1, 0.14285714), (0.01, 0.01492537), (0.5, 0.6), (1, 1.0)])
@@ -240,3 +240,12 @@ def test_pitman_kernel_matches_plain_loops(hist, theta, alpha):
     r1, r2 = naive.pitman_equations(theta, alpha, hist)
     assert e1 == pytest.approx(r1, rel=1e-10, abs=1e-12)
     assert e2 == pytest.approx(r2, rel=1e-10, abs=1e-12)
+
+
+def test_skinner_elliot_formula_in_one_place():
+    from idrisk.metrics._population import skinner_elliot
+
+    assert skinner_elliot(3, 1, 0.1) == idrisk.unique_match_probability(n1=3, n2=1, sampling_fraction=0.1)
+    assert skinner_elliot(0, 2, 0.5) == 0.0
+    assert np.isnan(skinner_elliot(0, 0, 0.5)) and np.isnan(skinner_elliot(0, 3, 1.0))
+    assert np.isnan(idrisk.unique_match_probability(n1=0, n2=4, sampling_fraction=0.5))

@@ -218,10 +218,10 @@ def test_sample_risks_vs_pandas(census, population):
 # ---------------------------------------------------------------- individual / global risk
 
 def test_individual_risk_census_is_one_over_fk(ks4):
-    res = idrisk.individual_risk(ks4, KS4_QIS)
+    res = idrisk.individual_risk(ks4, KS4_QIS, missing="wildcard")
     fk = _class_sizes(ks4, KS4_QIS)
     np.testing.assert_allclose(res["risk"].to_numpy(), 1 / fk, rtol=1e-15)
-    g = idrisk.global_risk(ks4, KS4_QIS)
+    g = idrisk.global_risk(ks4, KS4_QIS, missing="wildcard")
     assert g.expected_reidentifications == pytest.approx(len(np.unique(
         ks4.groupby(KS4_QIS, observed=True).ngroup())), rel=1e-12)   # sum of 1/fk = classes
 
@@ -247,7 +247,7 @@ def test_individual_risk_weighted_sample_vs_closed_forms(census):
     N_h = census["region"].value_counts()
     w = smp["region"].map(N_h / n_h).astype(float).to_numpy()
     qis = ["la_code", "year_group", "sex", "ethnicity_major"]
-    res = idrisk.individual_risk(smp, qis, weights=w)
+    res = idrisk.individual_risk(smp, qis, weights=w, missing="wildcard")
     g = smp.assign(_w=w).groupby(qis, observed=True, sort=False)
     f = g["_w"].transform("size").to_numpy().astype(float)
     F = g["_w"].transform("sum").to_numpy()
@@ -256,7 +256,7 @@ def test_individual_risk_weighted_sample_vs_closed_forms(census):
     r = _closed_form(f, F)
     np.testing.assert_allclose(res["risk"].to_numpy(), r, rtol=1e-9)
     assert {1, 2}.issubset(set(f)) and (f > 2).any()               # all three closed forms used
-    gr = idrisk.global_risk(smp, qis, weights=w)
+    gr = idrisk.global_risk(smp, qis, weights=w, missing="wildcard")
     assert gr.expected_reidentifications == pytest.approx(r.sum(), rel=1e-9)
     assert gr.global_risk == pytest.approx(r.mean(), rel=1e-9)
 
@@ -299,7 +299,7 @@ def test_population_uniqueness_estimates_true_population_uniques(census):
 def test_suda_vs_naive_on_subsample(census):
     qis = ["la_code", "year_group", "sex", "birth_month", "ethnicity_minor", "eal"]
     sub = census.sample(2500, random_state=10)
-    res = idrisk.suda(sub, qis, max_msu_size=3)
+    res = idrisk.suda(sub, qis, max_size=3)
     ref = naive_suda.suda(sub, qis, max_size=3)
     got = res.scores
     assert got.index.equals(sub.index)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import idrisk
 from idrisk.exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
-from idrisk.metrics.sample_risks import RISK_BUCKETS, qi_importance
+from idrisk.metrics import RISK_BUCKETS, qi_importance
 
 import naive_diversity as naive
 
@@ -259,6 +259,6 @@ def test_input_frames_unchanged(adult, adult_subset):
 def test_docstring_examples():
     import doctest
 
-    import idrisk.metrics.sample_risks as mod
+    import idrisk.metrics._sample_risks as mod
 
     assert doctest.testmod(mod, raise_on_error=False).failed == 0

@@ -38,13 +38,13 @@ def tables(draw, max_cols=8, max_rows=30):
     return df
 
 
-def _compare(df, cap=None, dis_fraction=0.05, score="sdcmicro"):
+def _compare(df, cap=None, sampling_fraction=0.05, score="sdcmicro"):
     qis = list(df.columns)
-    exp = naive_suda.suda(df, qis, max_size=cap, dis_fraction=dis_fraction, score=score)
+    exp = naive_suda.suda(df, qis, max_size=cap, sampling_fraction=sampling_fraction, score=score)
     before = df.copy(deep=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # all-missing columns, identifier-looking columns
-        res = idrisk.suda(df, qis, max_msu_size=cap, dis_fraction=dis_fraction, score=score)
+        res = idrisk.suda(df, qis, max_size=cap, sampling_fraction=sampling_fraction, score=score)
     pd.testing.assert_frame_equal(df, before)
     assert res.scores.index.equals(df.index)
     got = res.scores.reset_index(drop=True)
@@ -72,17 +72,17 @@ def test_suda2_equals_brute_force(df):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(tables(max_cols=7), st.integers(1, 7), st.sampled_from(["sdcmicro", "ihsn"]))
 def test_capped_and_ihsn_equal_brute_force(df, cap, score):
-    """max_msu_size really caps the search: exactly the MSUs of size <= cap, full weights."""
+    """max_size really caps the search: exactly the MSUs of size <= cap, full weights."""
     _compare(df, cap=cap, score=score)
 
 
 def test_we3_pupil_toy():
-    """domain.md WE3: MSUs, scores, contributions and DIS-SUDA worked by hand."""
+    """Hand-worked example WE3: MSUs, scores, contributions and DIS-SUDA worked by hand."""
     we3 = pd.DataFrame({"sex": list("FFMMF"), "yob": [2012, 2012, 2012, 2013, 2013],
                         "eth": ["WHIT", "WHIT", "ASIA", "WHIT", "WHIT"], "fsm": list("NNNYY")},
                        index=[101, 102, 103, 104, 105])
     keys = ["sex", "yob", "eth", "fsm"]
-    res = idrisk.suda(we3, keys, dis_fraction=0.1)
+    res = idrisk.suda(we3, keys, sampling_fraction=0.1)
     sc = res.scores
     assert sc["score"].tolist() == [0, 0, 10, 6, 4]
     np.testing.assert_allclose(sc["dis_score"], [0, 0, 0.245244, 0.149677, 0.097643], atol=5e-7)
@@ -98,10 +98,10 @@ def test_we3_pupil_toy():
     np.testing.assert_allclose(idrisk.suda(we3, keys).scores["dis_score"],
                                [0, 0, 0.028692, 0.015750, 0.009741], atol=5e-7)
     # every MSU of WE3 has at most 2 variables: a cap at 2 changes nothing
-    capped = idrisk.suda(we3, keys, max_msu_size=2, dis_fraction=0.1)
+    capped = idrisk.suda(we3, keys, max_size=2, sampling_fraction=0.1)
     pd.testing.assert_frame_equal(capped.scores, sc[capped.scores.columns])
     # WE3 invariance: multiplying every score by 7 leaves DIS-SUDA unchanged
-    from idrisk.metrics.suda import dis_suda_scores
+    from idrisk.metrics import dis_suda_scores
 
     s = sc["score"].to_numpy()
     np.testing.assert_allclose(dis_suda_scores(7 * s, 2, 0.1, 4), sc["dis_score"], rtol=1e-12)
@@ -114,8 +114,8 @@ def test_cap_lowers_scores_to_the_small_msus():
     rng = np.random.default_rng(5)
     df = pd.DataFrame(rng.integers(0, 3, size=(60, 6)), columns=list("abcdef"))
     full = idrisk.suda(df, list(df.columns)).scores
-    cap = idrisk.suda(df, list(df.columns), max_msu_size=3).scores
-    wt = idrisk.metrics.suda.msu_weights(6)
+    cap = idrisk.suda(df, list(df.columns), max_size=3).scores
+    wt = idrisk.metrics.msu_weights(6)
     exp = sum(full[f"msu_size_{k}"] * wt[k] for k in (1, 2, 3))
     np.testing.assert_allclose(cap["score"], exp)
     assert (cap["score"] <= full["score"]).all()
@@ -155,18 +155,18 @@ def test_string_category_and_integer_columns_agree():
 
 def test_bad_input():
     df = pd.DataFrame({f"v{i}": np.arange(30) % (i + 2) for i in range(22)})
-    with pytest.raises(InvalidParameterError, match="max_msu_size"):
+    with pytest.raises(InvalidParameterError, match="max_size"):
         idrisk.suda(df, list(df.columns))
     with pytest.warns(PerformanceWarning, match="combinations"):
-        idrisk.suda(df, list(df.columns), max_msu_size=5)
+        idrisk.suda(df, list(df.columns), max_size=5)
     small = df.iloc[:, :3]
     with pytest.raises(InvalidParameterError):
-        idrisk.suda(small, list(small.columns), max_msu_size=0)
+        idrisk.suda(small, list(small.columns), max_size=0)
     with pytest.raises(InvalidParameterError):
-        idrisk.suda(small, list(small.columns), max_msu_size=2.5)
+        idrisk.suda(small, list(small.columns), max_size=2.5)
     for f in (0, -0.1, 1.5, float("nan")):
         with pytest.raises(InvalidParameterError):
-            idrisk.suda(small, list(small.columns), dis_fraction=f)
+            idrisk.suda(small, list(small.columns), sampling_fraction=f)
     with pytest.raises(InvalidParameterError):
         idrisk.suda(small, list(small.columns), score="elliot")
     with pytest.raises(IdRiskError, match="nope"):
@@ -177,11 +177,11 @@ def test_bad_input():
         idrisk.suda([[1, 2]], ["a"])
     wide = pd.DataFrame({f"v{i}": [0, 1] for i in range(64)})
     with pytest.raises(InvalidParameterError, match="63"):
-        idrisk.suda(wide, list(wide.columns), max_msu_size=2)
+        idrisk.suda(wide, list(wide.columns), max_size=2)
 
 
 def test_msu_weights():
-    from idrisk.metrics.suda import msu_weights
+    from idrisk.metrics import msu_weights
 
     assert msu_weights(4).tolist() == [0, 6, 2, 1, 1]
     assert msu_weights(7)[1:].tolist() == [720, 120, 24, 6, 2, 1, 1]
@@ -202,3 +202,29 @@ def test_larger_tables_equal_brute_force(cap):
     df = df.mask(rng.random(df.shape) < 0.03)
     df = pd.concat([df, df.iloc[:10], df.iloc[:5]], ignore_index=True)
     _compare(df, cap=cap)
+
+
+def test_deprecated_parameter_and_attribute_names():
+    """max_msu_size/dis_fraction still work for one release, with a DeprecationWarning."""
+    df = pd.DataFrame({"a": [2, 1, 1, 3], "b": [0, 3, 0, 0], "c": [0, 6, 0, 1]})
+    new = idrisk.suda(df, ["a", "b", "c"], max_size=2, sampling_fraction=0.2)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = idrisk.suda(df, ["a", "b", "c"], max_msu_size=2, dis_fraction=0.2)
+    assert {str(w.message).split("=")[0] for w in caught} == {"suda(max_msu_size", "suda(dis_fraction"}
+    pd.testing.assert_frame_equal(old.scores, new.scores)
+    assert old.to_dict() == new.to_dict()
+    with pytest.warns(DeprecationWarning, match="max_size"):
+        assert new.max_msu_size == new.max_size == 2
+    with pytest.warns(DeprecationWarning, match="sampling_fraction"):
+        assert new.dis_fraction == new.sampling_fraction == 0.2
+    with pytest.raises(InvalidParameterError, match="only"):
+        idrisk.suda(df, ["a", "b", "c"], max_size=2, max_msu_size=3)
+
+
+def test_file_level_dis_is_the_skinner_elliot_probability():
+    df = pd.DataFrame({"a": [1, 2, 3, 4, 4, 5, 5, 6, 6, 6]})
+    res = idrisk.suda(df, ["a"], sampling_fraction=0.3)
+    assert res.dis == idrisk.unique_match_probability(n1=3, n2=2, sampling_fraction=0.3)
+    # no uniques but pairs: DIS is 0 (sdcMicro), also for a census (formerly 0/0)
+    assert idrisk.suda(df.iloc[3:7], ["a"], sampling_fraction=0.3).dis == 0
+    assert np.isnan(idrisk.suda(df.iloc[7:], ["a"], sampling_fraction=1.0).dis)

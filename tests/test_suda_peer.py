@@ -35,11 +35,11 @@ def _input(name):
 # (reference stem, input, key variables, suda kwargs)
 CASES = [
     ("suda2_francdat", "francdat", KEYS4, {}),
-    ("suda2_francdat_dis0.1", "francdat", KEYS4, {"dis_fraction": 0.1}),
+    ("suda2_francdat_dis0.1", "francdat", KEYS4, {"sampling_fraction": 0.1}),
     ("suda2_francdat_ihsn", "francdat", KEYS4, {"score": "ihsn"}),
     ("suda2_francdat_na", "francdat_na", KEYS4, {}),
     ("suda2_testdata", "testdata", KV7, {}),
-    ("suda2_testdata_dis0.1", "testdata", KV7, {"dis_fraction": 0.1}),
+    ("suda2_testdata_dis0.1", "testdata", KV7, {"sampling_fraction": 0.1}),
     ("suda2_testdata_ihsn", "testdata", KV7, {"score": "ihsn"}),
     ("suda2_small_book", "book", ["age", "gender", "income", "education"], {}),
     ("suda2_small_guide", "guide", ["Residence", "Gender", "Education", "Labor"], {}),
@@ -80,7 +80,7 @@ def test_suda2_reference(stem, name, qis, kwargs):
     entry = _index()[f"{stem}.csv"]
     assert entry["keyVars"] == qis
     if "DisFraction" in entry["params"]:
-        assert entry["params"]["DisFraction"] == kwargs.get("dis_fraction", 0.01)
+        assert entry["params"]["DisFraction"] == kwargs.get("sampling_fraction", 0.01)
         assert entry["params"]["original_scores"] == (kwargs.get("score", "sdcmicro") == "sdcmicro")
     data = _input(name)
     before = data.copy(deep=True)
@@ -113,7 +113,7 @@ def test_suda2_reference(stem, name, qis, kwargs):
 
 
 def test_we4_guideline_and_book_examples():
-    """domain.md WE4, values stated in the brief (independent of the peer files)."""
+    """Hand-worked example WE4 (values computed by hand, independent of the peer files)."""
     guide = _input("guide")
     res = idrisk.suda(guide, ["Residence", "Gender", "Education", "Labor"])
     assert res.scores["score"].tolist() == [0, 0, 6, 0, 12, 0, 6, 10, 0, 0]

@@ -1,4 +1,4 @@
-"""t_closeness: WE5 (domain brief section 9), hand examples, naive reference, bad input."""
+"""t_closeness: hand-worked example WE5, hand examples, naive reference, bad input."""
 
 import json
 
@@ -181,6 +181,6 @@ def test_input_frame_unchanged():
 def test_docstring_examples():
     import doctest
 
-    import idrisk.metrics.t_closeness as mod
+    import idrisk.metrics._t_closeness as mod
 
     assert doctest.testmod(mod, raise_on_error=False).failed == 0

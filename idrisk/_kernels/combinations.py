@@ -5,6 +5,8 @@ all QIs); the classes of any subset of QIs are unions of those rows, so every su
 grouped over the distinct rows only, weighted by their counts. Subsets are walked depth
 first by prefix (the key of ``S + (c,)`` extends the key of ``S``), and the branches of
 the walk run in parallel (``prange``); each subset writes only its own output row.
+
+Definitions: ``docs/methods.md#combination-sweep``.
 """
 
 from __future__ import annotations

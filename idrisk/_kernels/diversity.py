@@ -11,6 +11,8 @@ Classes are processed in parallel chunks, each chunk with its own scratch buffer
 Sensitive codes: ``0 .. card-1`` observed values; ``-1`` a missing value that counts as
 a *new* category of its own each time (sdcMicro's treatment of R ``NA``); callers who
 want missing values to be one category map them to a real code first.
+
+Definitions: ``docs/methods.md#l-diversity`` and ``docs/methods.md#t-closeness``.
 """
 
 from __future__ import annotations

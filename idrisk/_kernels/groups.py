@@ -11,11 +11,13 @@ more value): this is how :func:`idrisk.frequencies` fuses encoding and grouping.
 space (the product of the spans) is kept at most ``limit`` (default ``max(2 n, 2**16)``)
 so that the key indexes an int32 lookup table directly: when the next column would
 overflow it, the key is first renumbered densely (lookup table), and if that is still
-too large the column is combined through an open-addressing hash table. Class sizes
-are then counted with one table of ``space`` counters. From 2M rows on, a run of
+too large the column is combined through the hash table of :mod:`idrisk._kernels.hashing`.
+Class sizes are then counted with one table of ``space`` counters. From 2M rows on, a run of
 columns is pushed slice by slice (256K rows) so the key slice stays in cache. Time
 O(n m), extra memory O(n + limit) (about 12 bytes per row), whatever the cardinalities.
 Kernels are serial on purpose: with prange the 2-core shared machine ran slower.
+
+Definitions: ``docs/methods.md#frequencies``.
 """
 
 from __future__ import annotations
@@ -24,11 +26,9 @@ import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
+from .hashing import new_table, table_id
 
 __all__ = ["group_ids", "group_sums", "gather", "fold_columns", "key_counts", "default_limit"]
-
-_HASH_MULT = np.uint64(0x9E3779B97F4A7C15)
-
 
 _CHUNK = 1 << 18  # rows per slice when folding large keys (1 MiB of int32 key)
 _CHUNK_MIN_ROWS = 1 << 21  # below this the whole key stays in cache: no slicing
@@ -62,34 +62,17 @@ def _key_push_hash(key, col, lo, span):
     """key = first-appearance id of (key, col): the push for a key space above the limit.
 
     The combined value ``key * span + col - lo`` is computed in int64 and renumbered
-    with an open-addressing hash table (multiplicative hashing, linear probing, load
-    factor at most 1/2). Returns the number of distinct values.
+    with the one hash table of :mod:`idrisk._kernels.hashing`. Returns the number of
+    distinct values.
     """
     n = key.shape[0]
-    cap = 1
-    bits = 0
-    while cap < 2 * n + 2:
-        cap *= 2
-        bits += 1
-    shift = np.uint64(64 - bits)
-    slots_key = np.empty(cap, dtype=np.int64)
-    slots_id = np.full(cap, -1, dtype=np.int32)
-    mask = cap - 1
+    slot_key, slot_id, shift = new_table(n)
     g = 0
     for i in range(n):
         k = np.int64(key[i]) * span + (np.int64(col[i]) - lo)
-        h = np.int64((np.uint64(k) * _HASH_MULT) >> shift)
-        while True:
-            sid = slots_id[h]
-            if sid < 0:
-                slots_id[h] = g
-                slots_key[h] = k
-                sid = g
-                g += 1
-                break
-            if slots_key[h] == k:
-                break
-            h = (h + 1) & mask
+        sid = table_id(slot_key, slot_id, shift, np.uint64(k), g)
+        if sid == g:
+            g += 1
         key[i] = sid
     return g
 
@@ -172,7 +155,8 @@ def gather(per_group, gid):
 def fold_columns(columns, n: int, limit: int | None = None):
     """Fold columns into one int32 key per row.
 
-    ``columns`` is a sequence of ``(values, lo, span)``: ``values`` a 1-D integer or
+    ``columns`` is a sequence of ``(values, lo, span, ...)`` (further items are ignored,
+    so an :class:`idrisk._encode.KeyColumn` serves): ``values`` a 1-D integer or
     boolean array of length ``n`` with ``lo <= values < lo + span`` and ``span <= limit``.
     Returns ``(key, space)`` with ``0 <= key < space <= limit``; two rows have equal keys
     iff their values are equal on every column. Before a column would push the key space
@@ -184,8 +168,8 @@ def fold_columns(columns, n: int, limit: int | None = None):
     if n >= _MAX_ROWS:
         raise ValueError(f"at most {_MAX_ROWS - 1} rows are supported")
     cols = []
-    for values, lo, span in columns:
-        span = int(span)
+    for col in columns:
+        values, lo, span = col[0], col[1], int(col[2])
         if span > limit:
             raise ValueError("a column's span exceeds the key-space limit")
         if span > 1:  # a constant column tells no records apart
@@ -226,7 +210,7 @@ def fold_columns(columns, n: int, limit: int | None = None):
     return key, space
 
 
-def key_counts(key, space: int, limit: int, weights=None, copies: int = 1):
+def key_counts(key, space: int, weights=None, copies: int = 1):
     """Per-row class size (int64) and, with ``weights``, class weight sum (float64).
 
     ``key`` and ``space`` come from :func:`fold_columns`. Without weights returns

@@ -20,6 +20,9 @@ Numerical method for (*): with u = 1 / (1 + e^y) the integral becomes
 ``p * int_R u^f (1-u) / (p + q u) dy``, a positive, smooth, exponentially decaying
 integrand that is analytic in the strip |Im y| < pi/2; the trapezoid rule with step
 h then converges like exp(-pi^2 / h) (h = 0.2: ~1e-21), with no cancellation.
+
+Definitions: ``docs/methods.md#individual-risk``, ``docs/methods.md#household-risk``,
+``docs/methods.md#global-risk`` and ``docs/methods.md#population-uniqueness``.
 """
 
 from __future__ import annotations

@@ -37,6 +37,8 @@ independent and run in parallel threads (every kernel here releases the GIL).
 
 An itemset is stored as a bit mask of columns (bit ``c`` = column ``c``): inside one
 record an itemset is determined by its columns. At most 63 columns.
+
+Definitions: ``docs/methods.md#suda``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from .. import __version__
 from .._encode import encode
 from .._validation import as_frame, check_weights
 from ..exceptions import DataValidationError, IdRiskError, IdRiskWarning, IdentifierWarning, InvalidParameterError
-from ..metrics.frequencies import class_ids, frequency_arrays
+from ..metrics import class_ids, frequency_arrays
 from .config import AssessmentConfig, Scenario, load_config
 from .indicators import build_indicators, score_and_route
 from .io import fingerprint_file, fingerprint_frame, read_extract
@@ -39,7 +39,7 @@ def _norm(c) -> str:
 def _peer(module: str, name: str):
     """A peer measure, or None when its module is not part of this build."""
     try:
-        mod = importlib.import_module(module)
+        mod = importlib.import_module(module.rsplit(".", 1)[0] if module.startswith("idrisk.metrics.") else module)
     except ImportError:
         return None
     return getattr(mod, name, None)

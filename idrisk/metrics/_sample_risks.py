@@ -30,6 +30,7 @@ ARX's ``estimated_*_risk`` values are capped by the thresholds of an ARX anonymi
 run; on plain data they equal the highest risk (prosecutor, journalist) and the average
 risk (marketer), which is what idrisk reports. Records that ARX suppressed are excluded
 from ARX's figures: drop them before calling (the tests do, for ARX's k=5 output).
+See ``docs/methods.md#attacker-models`` and ``docs/methods.md#qi-importance``.
 """
 
 from __future__ import annotations
@@ -44,11 +45,11 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from .._encode import encode
-from .._validation import as_frame, check_columns, check_missing
+from .._encode import Encoded, encode
+from .._results import Result
+from .._validation import as_frame, check_columns
 from ..exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
-from .frequencies import class_ids
-from .k_anonymity import _encode_columns, _partition, _qi_encoding
+from ._classes import check_partition_missing, class_ids, resolve
 
 __all__ = ["sample_risks", "SampleRisksResult", "AttackerRisk", "qi_importance", "RISK_BUCKETS"]
 
@@ -60,7 +61,7 @@ _MAX_QI_IMPORTANCE = 16
 
 
 @dataclass(frozen=True)
-class AttackerRisk:
+class AttackerRisk(Result):
     """One attacker model's figures (ARX ``RiskModelSampleSummary``).
 
     Attributes
@@ -77,18 +78,9 @@ class AttackerRisk:
     lowest_risk: float | None
     success_rate: float
 
-    def to_dict(self) -> dict:
-        return {
-            "records_at_risk": None if self.records_at_risk is None else
-            {str(float(t)): float(v) for t, v in self.records_at_risk.items()},
-            "highest_risk": None if self.highest_risk is None else float(self.highest_risk),
-            "lowest_risk": None if self.lowest_risk is None else float(self.lowest_risk),
-            "success_rate": float(self.success_rate),
-        }
-
 
 @dataclass(frozen=True)
-class SampleRisksResult:
+class SampleRisksResult(Result):
     """Sample-based re-identification risks for one key (formulas in the module docstring).
 
     Attributes
@@ -131,30 +123,6 @@ class SampleRisksResult:
     distinction: float
     separation: float
     risk_distribution: dict = field(repr=False)
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable plain Python (no record-level values)."""
-        return {
-            "quasi_identifiers": [str(q) for q in self.quasi_identifiers],
-            "thresholds": [float(t) for t in self.thresholds],
-            "n_records": int(self.n_records),
-            "n_classes": int(self.n_classes),
-            "population_records": None if self.population_records is None else int(self.population_records),
-            "average_risk": float(self.average_risk),
-            "highest_risk": float(self.highest_risk),
-            "fraction_highest_risk": float(self.fraction_highest_risk),
-            "lowest_risk": float(self.lowest_risk),
-            "fraction_lowest_risk": float(self.fraction_lowest_risk),
-            "sample_uniques": int(self.sample_uniques),
-            "sample_uniques_fraction": float(self.sample_uniques_fraction),
-            "records_at_risk": {str(float(t)): float(v) for t, v in self.records_at_risk.items()},
-            "prosecutor": self.prosecutor.to_dict(),
-            "journalist": self.journalist.to_dict(),
-            "marketer": self.marketer.to_dict(),
-            "distinction": float(self.distinction),
-            "separation": float(self.separation),
-            "risk_distribution": {k: [float(x) for x in v] for k, v in self.risk_distribution.items()},
-        }
 
 
 def _check_thresholds(thresholds) -> tuple:
@@ -203,6 +171,12 @@ def _risk_distribution(sizes: np.ndarray, n: int) -> dict:
     return {"upper_thresholds": list(RISK_BUCKETS), "fraction": frac.tolist(), "cumulative": cum.tolist()}
 
 
+def _decoded(enc: Encoded, names) -> pd.DataFrame:
+    """The values behind the codes of ``names`` (missing as ``<NA>``)."""
+    return pd.DataFrame({c: pd.array(enc.levels[c]).take(enc.codes[c], allow_fill=True) for c in names},
+                        index=enc.index)
+
+
 def _population_sizes(frame, population, qis, sample_gid, g, missing):
     """Population class size F_k for each sample class k (0 .. g-1)."""
     pop = as_frame(population, name="population")
@@ -238,7 +212,7 @@ def sample_risks(data, quasi_identifiers: Sequence, *, population=None,
 
     Parameters
     ----------
-    data : pandas.DataFrame (or pyarrow/polars table)
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
         The sample (the extract to be shared), one row per record. Not modified.
     quasi_identifiers : sequence of str
     population : pandas.DataFrame, optional
@@ -272,14 +246,11 @@ def sample_risks(data, quasi_identifiers: Sequence, *, population=None,
     >>> res.highest_risk, res.average_risk, res.records_at_risk
     (0.5, 0.375, {0.2: 1.0, 0.3: 0.5})
     """
-    if missing == "wildcard":
-        raise InvalidParameterError(
-            "sample_risks needs equivalence classes, and missing='wildcard' does not partition "
-            "records into classes; use missing='category' or missing='never'")
-    check_missing(missing)
+    check_partition_missing(missing, "sample_risks")
     ts = _check_thresholds(thresholds)
-    frame, enc, qis, _ = _encode_columns(data, quasi_identifiers)
-    gid, f = _partition(frame, enc, qis, missing)
+    inp = resolve(data, quasi_identifiers)
+    qis = inp.quasi_identifiers
+    gid, f = inp.partition(missing)
     n = len(gid)
     u = len(f)
     fmin, fmax = int(f.min()), int(f.max())
@@ -292,8 +263,7 @@ def sample_risks(data, quasi_identifiers: Sequence, *, population=None,
         journalist = AttackerRisk(dict(rec_at_risk), 1.0 / fmin, 1.0 / fmax, avg)
         marketer = AttackerRisk(None, None, None, avg)
     else:
-        if frame is None:
-            raise InvalidParameterError("a population table needs the sample as a data frame, not Encoded")
+        frame = inp.frame if inp.frame is not None else _decoded(inp.encoded, qis)
         F, pop_rows = _population_sizes(frame, population, qis, gid, u, missing)
         short = F < f
         if short.any():
@@ -329,7 +299,7 @@ def qi_importance(data, quasi_identifiers: Sequence, *, missing: str = "category
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
     quasi_identifiers : sequence of str
         At most 16 (2**16 - 1 subsets); above 10 a PerformanceWarning is issued.
     missing : {"category", "never"}, default "category"
@@ -344,15 +314,14 @@ def qi_importance(data, quasi_identifiers: Sequence, *, missing: str = "category
     >>> import pandas as pd, idrisk
     >>> df = pd.DataFrame({"age": [20, 30, 40, 20, 40], "sex": list("FFFMM"),
     ...                    "state": ["CA", "CA", "TX", "NY", "CA"]})
-    >>> from idrisk.metrics.sample_risks import qi_importance
+    >>> from idrisk.metrics import qi_importance
     >>> qi_importance(df, ["age", "sex", "state"]).iloc[0].to_dict()
     {'quasi_identifiers': ('sex',), 'n_attributes': 1, 'distinction': 0.4, 'separation': 0.6}
     """
-    if missing == "wildcard":
-        raise InvalidParameterError("qi_importance needs equivalence classes: use missing='category' or 'never'")
-    check_missing(missing)
-    frame, enc, qis, _ = _encode_columns(data, quasi_identifiers)
-    enc = _qi_encoding(frame, enc, qis)
+    check_partition_missing(missing, "qi_importance")
+    inp = resolve(data, quasi_identifiers)
+    frame, qis = inp.frame, inp.quasi_identifiers
+    enc = inp.qi_encoding()
     m = len(qis)
     if m > _MAX_QI_IMPORTANCE:
         raise InvalidParameterError(

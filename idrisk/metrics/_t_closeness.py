@@ -12,7 +12,7 @@ earth mover's distance (EMD) between that distribution :math:`p` and the overall
 
 Both as ARX implements them (``EqualDistanceTCloseness``, ``OrderedDistanceTCloseness``;
 tests/peer/arx/README.md); the data are t-close for any t at or above the maximum over
-classes, reported as ``t``.
+classes, reported as ``t``. See ``docs/methods.md#t-closeness``.
 """
 
 from __future__ import annotations
@@ -23,17 +23,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._encode import Encoded, encode
+from .._encode import Encoded
 from .._kernels.diversity import class_order, n_chunks_for, tcloseness_distances
-from .._validation import check_fraction, check_missing
+from .._results import RECORD_LEVEL, Result
+from .._validation import check_fraction
 from ..exceptions import DataValidationError, InvalidParameterError
-from .k_anonymity import _encode_columns, _partition
+from ._classes import check_partition_missing, resolve
 
 __all__ = ["t_closeness", "TClosenessResult"]
 
 
 @dataclass(frozen=True)
-class TClosenessResult:
+class TClosenessResult(Result):
     """Per-class distance to the overall distribution of one sensitive attribute.
 
     Attributes
@@ -60,8 +61,8 @@ class TClosenessResult:
     n_records: int
     n_classes: int
     n_values: int
-    per_class: pd.DataFrame = field(repr=False, compare=False)
-    class_id: pd.Series = field(repr=False, compare=False)
+    per_class: pd.DataFrame = field(repr=False, compare=False, metadata=RECORD_LEVEL)
+    class_id: pd.Series = field(repr=False, compare=False, metadata=RECORD_LEVEL)
 
     def is_t_close(self, t: float) -> bool:
         """True iff every class's distance is at most ``t``."""
@@ -73,25 +74,20 @@ class TClosenessResult:
         t = check_fraction(t, name="t")
         return int((self.per_class["distance"].to_numpy() > t).sum())
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable summary: the maximum and the distance distribution over classes."""
+    def _extra_dict(self) -> dict:
+        """The distance distribution over classes (never a class's values)."""
         d = self.per_class["distance"].to_numpy()
         sz = self.per_class["size"].to_numpy()
         return {
-            "quasi_identifiers": [str(q) for q in self.quasi_identifiers],
-            "sensitive": str(self.sensitive),
-            "distance": self.distance,
-            "t": float(self.t),
-            "n_records": int(self.n_records),
-            "n_classes": int(self.n_classes),
-            "n_values": int(self.n_values),
             "records_weighted_mean_distance": float((d * sz).sum() / sz.sum()),
             "classes_above": {str(x): int((d > x).sum()) for x in (0.1, 0.2, 0.3, 0.5)},
         }
 
 
-def _values_of_codes(frame: pd.DataFrame, enc: Encoded, s, card: int) -> pd.Series:
+def _values_of_codes(frame: pd.DataFrame | None, enc: Encoded, s, card: int) -> pd.Series:
     """The observed value behind each code 0..card-1 (taken from the first row holding it)."""
+    if frame is None:
+        return pd.Series(list(enc.levels[s]))
     codes = enc.codes[s]
     rows = np.arange(codes.shape[0])
     first = np.full(card, -1, dtype=np.int64)
@@ -148,8 +144,10 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
 
     Parameters
     ----------
-    data : pandas.DataFrame (or pyarrow/polars table)
-        One row per record. Not modified.
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
+        One row per record. Not modified. Encoded data must hold the sensitive column too;
+        its default value order is then the natural sort of the values (pass ``order``
+        for the order of an ordered categorical).
     quasi_identifiers : sequence of str
     sensitive : str
         One sensitive column (not a quasi-identifier).
@@ -188,22 +186,16 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
         raise InvalidParameterError(f"distance must be 'equal' or 'ordered', got {distance!r}")
     if order is not None and distance != "ordered":
         raise InvalidParameterError("order is only used with distance='ordered'")
-    if missing == "wildcard":
-        raise InvalidParameterError(
-            "t_closeness needs equivalence classes, and missing='wildcard' does not partition "
-            "records into classes; use missing='category' or missing='never'")
-    check_missing(missing)
+    check_partition_missing(missing, "t_closeness")
     if not isinstance(sensitive, str) and isinstance(sensitive, Sequence):
         sens = list(sensitive)
         if len(sens) != 1:
             raise InvalidParameterError(
                 f"t_closeness takes one sensitive column at a time, got {len(sens)}")
         sensitive = sens[0]
-    frame, enc, qis, sens = _encode_columns(data, quasi_identifiers, [sensitive])
-    s = sens[0]
-    if frame is None:
-        raise InvalidParameterError("t_closeness needs the data frame itself, not an Encoded object")
-    enc_s = encode(frame, [s], warn_identifiers=False)
+    inp = resolve(data, quasi_identifiers, [sensitive])
+    frame, s = inp.frame, inp.extra[0]
+    enc_s = inp.extra_encoding()
     codes = enc_s.codes[s]
     card = int(enc_s.n_levels[s])
     n_na = int((codes < 0).sum())
@@ -213,14 +205,14 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
                 f"sensitive column {s!r} has {n_na} missing value(s), which have no place in the "
                 "order of an ordered distance; fill or drop them, or use distance='equal'")
         values = _values_of_codes(frame, enc_s, s, card)
-        rank = _ranks(values, frame[s].dtype, order, s)
+        rank = _ranks(values, None if frame is None else frame[s].dtype, order, s)
     else:
         if n_na:
             codes = np.where(codes < 0, card, codes)
             card += 1
         rank = np.arange(card, dtype=np.int64)
     codes = np.ascontiguousarray(codes, dtype=np.int32)
-    gid, sizes = _partition(frame, enc, qis, missing)
+    gid, sizes = inp.partition(missing)
     g = len(sizes)
     q = np.bincount(codes, minlength=card).astype(np.float64) / float(len(codes))
     order_, starts = class_order(gid, np.int64(g))
@@ -229,6 +221,6 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
     per_class = pd.DataFrame({"class_id": np.arange(g, dtype=np.int64), "size": sizes,
                               "distance": dist})
     return TClosenessResult(
-        quasi_identifiers=tuple(qis), sensitive=s, distance=distance, t=float(dist.max()),
-        n_records=len(frame), n_classes=int(g), n_values=int(card), per_class=per_class,
-        class_id=pd.Series(gid, index=frame.index, name="class_id"))
+        quasi_identifiers=tuple(inp.quasi_identifiers), sensitive=s, distance=distance,
+        t=float(dist.max()), n_records=inp.n_rows, n_classes=int(g), n_values=int(card),
+        per_class=per_class, class_id=pd.Series(gid, index=inp.index, name="class_id"))

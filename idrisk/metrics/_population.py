@@ -4,33 +4,35 @@ and the Skinner-Elliot probability that a unique match is correct.
 All estimators use only the sample's equivalence-class histogram ``c_j`` (number of
 classes of size ``j``, exact matching; a missing value is one more category, as in
 ARX where every value is read as a string), ``u = sum_j c_j`` classes, ``n`` records,
-the population size ``N`` and the sampling fraction ``pi = n / N``.
+the population size ``N`` and the sampling fraction ``pi = n / N``. See
+``docs/methods.md#population-uniqueness`` and ``docs/methods.md#skinner-elliot``.
+
+:func:`skinner_elliot` is the one place of the Skinner-Elliot formula: the file-level DIS
+of :func:`idrisk.suda` and the intruder's comparison value use it through
+:func:`unique_match_probability`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import optimize
-from scipy.special import gammaln
 
-from .._encode import encode
 from .._kernels.risk import pitman_system
-from .._validation import as_frame, check_columns
+from .._results import Result
 from ..exceptions import DataValidationError, InvalidParameterError
-from .frequencies import class_ids
+from ._classes import resolve
 
 __all__ = ["population_uniqueness", "PopulationUniquenessResult", "unique_match_probability",
-           "uniqueness_from_histogram"]
+           "uniqueness_from_histogram", "skinner_elliot"]
 
 _MODELS = ("zayatz", "pitman", "snb")
 
 
 @dataclass(frozen=True)
-class PopulationUniquenessResult:
+class PopulationUniquenessResult(Result):
     """Estimated number of population uniques under several models (ARX semantics).
 
     Attributes
@@ -72,12 +74,8 @@ class PopulationUniquenessResult:
         v = getattr(self, model)
         return None if v is None else v / self.population_size
 
-    def to_dict(self) -> dict:
-        """Plain, JSON-serialisable dict (fractions included)."""
-        d = asdict(self)
-        for m in _MODELS + ("dankar",):
-            d[f"{m}_fraction"] = self.fraction(m)
-        return d
+    def _extra_dict(self) -> dict:
+        return {f"{m}_fraction": self.fraction(m) for m in _MODELS + ("dankar",)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -175,6 +173,8 @@ def _pitman(sizes, counts, n, N):
             params = {"theta": theta, "alpha": alpha}
             if alpha == 0:
                 return None, "Pitman fit gave alpha = 0 (no uniques model)", params
+            from scipy.special import gammaln  # scipy loads on first use, not with idrisk.metrics
+
             est = math.exp(float(gammaln(theta + 1.0) - gammaln(theta + alpha)) + alpha * math.log(N))
             if not (0.0 <= est <= N):
                 return None, f"Pitman estimate {est:.6g} is outside [0, N]", params
@@ -220,6 +220,8 @@ def _snb(sizes, counts, n, N):
         return None, f"SNB: the estimate of the number of population classes is {K!r}", {}
     if c2 == 0:
         return None, "SNB needs classes of size 2 in the sample (c2 = 0)", {"K": K}
+
+    from scipy import optimize  # scipy loads on first use, not with idrisk.metrics
 
     scale = max(c1, c2)
 
@@ -348,7 +350,7 @@ def population_uniqueness(data, quasi_identifiers, *, population_size: int) -> P
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
         The sample, one row per record. Not modified.
     quasi_identifiers : sequence of str
     population_size : int
@@ -366,11 +368,9 @@ def population_uniqueness(data, quasi_identifiers, *, population_size: int) -> P
     >>> round(idrisk.population_uniqueness(df, ["a"], population_size=80).zayatz, 6)
     12.309229
     """
-    frame = as_frame(data)
-    qis = check_columns(frame, quasi_identifiers)
-    _check_population_size(population_size, len(frame))
-    enc = encode(frame, qis)
-    _, sizes = class_ids(enc, qis, "category")
+    inp = resolve(data, quasi_identifiers)
+    _check_population_size(population_size, inp.n_rows)
+    _, sizes = inp.partition("category")
     js, cs = np.unique(sizes, return_counts=True)
     return uniqueness_from_histogram(dict(zip(js.tolist(), cs.tolist())), population_size)
 
@@ -390,8 +390,8 @@ def unique_match_probability(data=None, quasi_identifiers=None, *, sampling_frac
     cells of size 2 (Skinner & Elliot 2002; the same estimator as sdcMicro's DIS with
     ``DisFraction = pi``). :math:`\pi = 1` (census) gives 1.
 
-    Give either ``data`` and ``quasi_identifiers`` (cells by exact matching, missing
-    values as a category) or the counts ``n1`` and ``n2``; and either
+    Give either ``data`` (a frame, table or :class:`idrisk.Encoded`) and
+    ``quasi_identifiers`` (cells by exact matching, missing values as a category) or the counts ``n1`` and ``n2``; and either
     ``sampling_fraction`` or ``population_size`` (with data: :math:`\pi = n/N`).
 
     Returns
@@ -410,13 +410,11 @@ def unique_match_probability(data=None, quasi_identifiers=None, *, sampling_frac
             raise InvalidParameterError("give either data and quasi_identifiers, or n1 and n2, not both")
         if quasi_identifiers is None:
             raise InvalidParameterError("quasi_identifiers are required with data")
-        frame = as_frame(data)
-        qis = check_columns(frame, quasi_identifiers)
-        enc = encode(frame, qis)
-        _, sizes = class_ids(enc, qis, "category")
+        inp = resolve(data, quasi_identifiers)
+        _, sizes = inp.partition("category")
         n1 = int(np.count_nonzero(sizes == 1))
         n2 = int(np.count_nonzero(sizes == 2))
-        n = len(frame)
+        n = inp.n_rows
     else:
         if n1 is None or n2 is None:
             raise InvalidParameterError("give data and quasi_identifiers, or both n1 and n2")
@@ -444,4 +442,15 @@ def unique_match_probability(data=None, quasi_identifiers=None, *, sampling_frac
         pi = n / _check_population_size(population_size, n)
     if n1 == 0:
         return float("nan")
-    return pi * n1 / (pi * n1 + 2.0 * (1.0 - pi) * n2)
+    return skinner_elliot(n1, n2, pi)
+
+
+def skinner_elliot(n1: int, n2: int, pi: float) -> float:
+    """The Skinner-Elliot formula ``pi n1 / (pi n1 + 2 (1 - pi) n2)`` (NaN when it is 0/0).
+
+    ``n1`` and ``n2`` count the sample cells of size 1 and 2, ``pi`` is the sampling
+    fraction (Skinner & Elliot 2002; ``docs/methods.md#skinner-elliot``). No validation:
+    :func:`unique_match_probability` is the public entry point.
+    """
+    den = pi * n1 + 2.0 * (1.0 - pi) * n2
+    return float(pi * n1 / den) if den > 0 else float("nan")

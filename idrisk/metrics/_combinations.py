@@ -1,4 +1,7 @@
-"""Which combinations of quasi-identifiers create uniques: one row per QI subset."""
+"""Which combinations of quasi-identifiers create uniques: one row per QI subset.
+
+See ``docs/methods.md#combination-sweep``.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,11 @@ import numba
 import numpy as np
 import pandas as pd
 
-from .._encode import key_columns
 from .._kernels.combinations import cell_counts, decode_cells, first_rows, sweep_prefix
-from .._kernels.groups import default_limit, group_ids_columns
-from .._validation import as_frame, check_columns, check_k_values, check_positive_int
+from .._kernels.groups import group_ids_columns
+from .._validation import check_k_values, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning
+from ._classes import resolve
 
 __all__ = ["combination_sweep"]
 
@@ -49,7 +52,7 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
         Not modified.
     quasi_identifiers : sequence of column names
     max_size : int, optional
@@ -64,17 +67,15 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
 
     Examples
     --------
+    >>> import pandas as pd
     >>> df = pd.DataFrame({"a": [1, 1, 2], "b": [0, 1, 1]})
     >>> combination_sweep(df, ["a", "b"], k=2)["sample_uniques"].tolist()
     [1, 1, 3]
     """
-    frame = as_frame(data)
-    qis = check_columns(frame, quasi_identifiers)
+    inp = resolve(data, quasi_identifiers)
+    qis = inp.quasi_identifiers
     m = len(qis)
-    if max_size is None:
-        size = m
-    else:
-        size = min(check_positive_int(max_size, name="max_size"), m)
+    size = m if max_size is None else min(check_positive_int(max_size, name="max_size"), m)
     ks = check_k_values(k)
     n_sub = sum(math.comb(m, s) for s in range(1, size + 1))
     if n_sub > MAX_SUBSETS:
@@ -85,32 +86,67 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     if n_sub > WARN_SUBSETS:
         warnings.warn(f"combination_sweep over {n_sub:,} subsets of {m} quasi-identifiers can take "
                       "long; lower max_size to bound it", PerformanceWarning, stacklevel=2)
-    n = len(frame)
-    limit = default_limit(n)
     # one grouping on every QI, from the raw columns (no int32 code copies)
-    cols = key_columns(frame, qis, limit)
-    spans = [max(int(span), 1) for _, _, span, _ in cols]
-    n_threads = max(1, numba.get_num_threads())
+    D, cards, counts = _distinct_rows(inp.key_columns(), inp.n_rows)
+    subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
+    branch_start, perm, bins = _walk_plan(subsets, m, size)
+    g = len(counts)
+    stats = sweep_prefix(D, cards, counts.astype(np.int64), np.asarray(ks, dtype=np.int64),
+                         np.int64(max(2 * g, 1 << 12)), np.int64(size), branch_start, perm, bins)
+    out = pd.DataFrame({
+        "quasi_identifiers": [tuple(qis[j] for j in S) for S in subsets],
+        "size": np.array([len(S) for S in subsets], dtype=np.int64),
+        "n_classes": stats[:, 0],
+        "sample_uniques": stats[:, 1],
+    })
+    for j, kk in enumerate(ks):
+        out[f"records_below_{kk}"] = stats[:, 3 + j]
+    out["smallest_class"] = stats[:, 2]
+    return out
+
+
+def _distinct_rows(cols, n: int):
+    """The distinct full-key rows ``D`` (int32 (m, g), values ``0 .. cards-1``) and their counts.
+
+    A small cross-classification is counted cell by cell in one pass over the rows;
+    otherwise the rows are grouped once.
+    """
+    m = len(cols)
+    spans = [max(int(c.span), 1) for c in cols]
+    cards = np.asarray(spans, dtype=np.int64)
     if m <= DENSE_MAX_QIS and math.prod(spans) <= DENSE_CELLS:
-        # small cross-classification: count its cells in one pass over the rows
-        arrays = [np.asarray(v, dtype=np.int64) for v, _, _, _ in cols]
-        arrays = tuple(arrays + [arrays[0]] * (DENSE_MAX_QIS - m))  # one compiled arity
-        los = np.array([lo for _, lo, _, _ in cols], dtype=np.int64)
-        cards = np.asarray(spans, dtype=np.int64)
+        n_threads = max(1, numba.get_num_threads())
+        arrays = [_readonly(np.asarray(c.values, dtype=np.int64)) for c in cols]
+        arrays = tuple(arrays + [arrays[0]] * (DENSE_MAX_QIS - m))  # one compiled type
+        los = np.array([c.lo for c in cols], dtype=np.int64)
         cells = cell_counts(arrays, np.int64(m), los, cards, np.int64(math.prod(spans)),
                             np.int64(n_threads if n >= 100_000 else 1))
         D, counts = decode_cells(cells, cards)
-    else:
-        gid, counts = group_ids_columns([(v, lo, span) for v, lo, span, _ in cols], n, limit)
-        first = first_rows(gid, np.int64(len(counts)))
-        D = np.empty((m, len(counts)), dtype=np.int32)
-        cards = np.asarray(spans, dtype=np.int64)
-        for j, (v, lo, span, _) in enumerate(cols):
-            D[j] = v[first].astype(np.int64) - lo
-    g = len(counts)
-    subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
+        return D, cards, counts
+    gid, counts = group_ids_columns(cols, n)
+    first = first_rows(gid, np.int64(len(counts)))
+    D = np.empty((m, len(counts)), dtype=np.int32)
+    for j, c in enumerate(cols):
+        D[j] = c.values[first].astype(np.int64) - c.lo
+    return D, cards, counts
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only view of ``a`` (the kernel's tuple must hold arrays of one type)."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _walk_plan(subsets, m: int, size: int):
+    """The depth-first walk of ``subsets`` for :func:`sweep_prefix`, balanced over threads.
+
+    Returns ``(branch_start, perm, bins)``: where each first column's branch starts in the
+    depth-first order, the output row of each depth-first position, and the branches
+    (first columns) of each thread, biggest first to the lightest bin (a branch costs its
+    number of subsets).
+    """
     row_of = {S: i for i, S in enumerate(subsets)}
-    # depth-first (prefix) order of the same subsets, and where each first column starts
     dfs = []
     branch_start = np.zeros(m, dtype=np.int64)
 
@@ -127,8 +163,6 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
         if size > 1:
             visit((c0,), c0 + 1)
     perm = np.array([row_of[S] for S in dfs], dtype=np.int64)
-    # balance the branches (first columns) over the threads: biggest first, to the
-    # lightest bin; a branch's cost is its number of subsets
     n_bins = max(1, min(m, numba.get_num_threads()))
     cost = np.diff(np.append(branch_start, len(dfs)))
     loads = [0] * n_bins
@@ -140,16 +174,4 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     bins = np.full((n_bins, max(len(x) for x in members)), -1, dtype=np.int64)
     for b, x in enumerate(members):
         bins[b, : len(x)] = x
-    lens = np.array([len(S) for S in subsets], dtype=np.int64)
-    stats = sweep_prefix(D, cards, counts.astype(np.int64), np.asarray(ks, dtype=np.int64),
-                         np.int64(max(2 * g, 1 << 12)), np.int64(size), branch_start, perm, bins)
-    out = pd.DataFrame({
-        "quasi_identifiers": [tuple(qis[j] for j in S) for S in subsets],
-        "size": lens,
-        "n_classes": stats[:, 0],
-        "sample_uniques": stats[:, 1],
-    })
-    for j, kk in enumerate(ks):
-        out[f"records_below_{kk}"] = stats[:, 3 + j]
-    out["smallest_class"] = stats[:, 2]
-    return out
+    return branch_start, perm, bins

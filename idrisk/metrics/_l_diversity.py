@@ -32,6 +32,8 @@ Differences on purpose (documented in the tests):
   reports 0, like the distinct count (entropy is 1 = exp(0), as in sdcMicro).
 * ``sensitive_na="category"`` (not in sdcMicro) reads all missing sensitive values of a
   class as one category, which never overstates diversity.
+
+See ``docs/methods.md#l-diversity``.
 """
 
 from __future__ import annotations
@@ -44,11 +46,12 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from .._encode import Encoded, encode
+from .._encode import Encoded
 from .._kernels.diversity import class_order, ldiversity_stats, n_chunks_for
-from .._validation import as_column_list, check_missing
+from .._results import RECORD_LEVEL, Result
+from .._validation import as_column_list
 from ..exceptions import InvalidParameterError
-from .k_anonymity import _encode_columns, _partition
+from ._classes import check_partition_missing, resolve
 
 __all__ = ["l_diversity", "LDiversityResult"]
 
@@ -56,7 +59,7 @@ _SENSITIVE_NA = ("distinct", "category")
 
 
 @dataclass(frozen=True)
-class LDiversityResult:
+class LDiversityResult(Result):
     """l-diversity per record and dataset minima, for one key and some sensitive columns.
 
     Attributes
@@ -83,7 +86,7 @@ class LDiversityResult:
     n_records: int
     n_classes: int
     minima: dict
-    per_record: pd.DataFrame = field(repr=False, compare=False)
+    per_record: pd.DataFrame = field(repr=False, compare=False, metadata=RECORD_LEVEL)
 
     def records_below_l(self, l: float, measure: str = "distinct") -> dict:
         """Number of records whose class has ``measure`` below ``l``, per sensitive column."""
@@ -98,23 +101,8 @@ class LDiversityResult:
         """True iff every record's class reaches ``l`` on ``measure`` for every sensitive column."""
         return all(v == 0 for v in self.records_below_l(l, measure).values())
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable summary (no record-level values)."""
-        return {
-            "quasi_identifiers": [str(q) for q in self.quasi_identifiers],
-            "sensitive": [str(s) for s in self.sensitive],
-            "c": float(self.c),
-            "missing": self.missing,
-            "sensitive_na": self.sensitive_na,
-            "n_records": int(self.n_records),
-            "n_classes": int(self.n_classes),
-            "minima": {
-                str(s): {"distinct": int(m["distinct"]), "entropy": float(m["entropy"]),
-                         "recursive": int(m["recursive"])}
-                for s, m in self.minima.items()
-            },
-            "records_distinct_below_2": {str(s): int(v) for s, v in self.records_below_l(2).items()},
-        }
+    def _extra_dict(self) -> dict:
+        return {"records_distinct_below_2": self.records_below_l(2)}
 
 
 def _check_c(c) -> float:
@@ -158,8 +146,8 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
 
     Parameters
     ----------
-    data : pandas.DataFrame (or pyarrow/polars table)
-        One row per record. Not modified.
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
+        One row per record. Not modified. Encoded data must hold the sensitive columns too.
     quasi_identifiers : sequence of str
     sensitive : str or sequence of str
         Sensitive attributes; none may also be a quasi-identifier.
@@ -196,21 +184,16 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
     >>> round(float(res.per_record["sen_entropy"].iloc[0]), 6), res.minima["sen"]["recursive"]
     (2.828427, 1)
     """
-    if missing == "wildcard":
-        raise InvalidParameterError(
-            "l_diversity needs equivalence classes, and missing='wildcard' (sdcMicro freqCalc "
-            "matching) does not partition records into classes; use missing='category' "
-            "(sdcMicro ldiversity's own grouping, NA == NA) or missing='never'")
-    check_missing(missing)
+    check_partition_missing(missing, "l_diversity")
     c = _check_c(c)
     if sensitive_na not in _SENSITIVE_NA:
         raise InvalidParameterError(
             f"sensitive_na must be 'distinct' or 'category', got {sensitive_na!r}")
     as_column_list(sensitive, role="sensitive")  # at least one, no duplicates
-    frame, enc, qis, sens = _encode_columns(data, quasi_identifiers, sensitive)
-    enc_s = enc if frame is None else encode(frame, sens, warn_identifiers=False)
-    gid, sizes = _partition(frame, enc, qis, missing)
-    index = frame.index if frame is not None else enc.index
+    inp = resolve(data, quasi_identifiers, sensitive)
+    qis, sens, frame, index = inp.quasi_identifiers, inp.extra, inp.frame, inp.index
+    enc_s = inp.extra_encoding()
+    gid, sizes = inp.partition(missing)
     g = len(sizes)
     order, starts = class_order(gid, np.int64(g))
     chunks = n_chunks_for(g)

@@ -2,25 +2,29 @@
 
 Benedetti-Franconi individual risk as computed by sdcMicro 5.8.1 ``measure_risk`` /
 ``indivRisk`` (Franconi & Polettini 2004), the global risk (expected number of
-re-identifications) and the hierarchical (household) risk.
+re-identifications) and the hierarchical (household) risk. See
+``docs/methods.md#individual-risk``, ``docs/methods.md#global-risk`` and
+``docs/methods.md#household-risk``.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from numbers import Real
 
 import numpy as np
 import pandas as pd
 
-from .._encode import encode
+from .._encode import Encoded, encode
 from .._kernels.groups import group_ids
 from .._kernels.risk import bf_risk, global_threshold as _global_threshold, household_risk, inverse
-from .._validation import as_frame, check_columns, check_fraction, check_missing, check_weights
+from .._results import Result
+from .._validation import check_fraction, check_missing
 from ..exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
-from .frequencies import frequency_arrays
+from ._classes import resolve
+from ._frequencies import frequency_arrays
 
 __all__ = ["individual_risk", "global_risk", "GlobalRiskResult"]
 
@@ -40,68 +44,91 @@ def _check_qual(qual):
     return float(qual)
 
 
-def _household_codes(frame: pd.DataFrame, household):
+def _household_codes(data, household):
     """Dense household ids (int64) and their number; missing ids are an error."""
     if not isinstance(household, str) and not np.isscalar(household):
         raise InvalidParameterError(
             f"household must be the name of a column, got {type(household).__name__}")
-    if household not in frame.columns:
-        raise DataValidationError(
-            f"household column not found in the data: {household} "
-            f"(available: {', '.join(map(str, frame.columns[:30]))})")
-    n_missing = int(frame[household].isna().sum())
+    if isinstance(data, Encoded):
+        if household not in data.codes:
+            raise DataValidationError(f"household column not found in the encoded data: {household}")
+        enc = data.subset([household])
+    else:
+        if household not in data.columns:
+            raise DataValidationError(
+                f"household column not found in the data: {household} "
+                f"(available: {', '.join(map(str, data.columns[:30]))})")
+        with warnings.catch_warnings():
+            # a household id is expected to be nearly unique: that is not an identifier warning here
+            warnings.simplefilter("ignore")
+            enc = encode(data, [household])
+    codes = enc.codes[household]
+    n_missing = int((codes < 0).sum())
     if n_missing:
         raise DataValidationError(
             f"household column {household!r} has {n_missing} missing value(s); every record needs a "
             "household id (give single-person households their own id)")
-    with warnings.catch_warnings():
-        # a household id is expected to be nearly unique: that is not an identifier warning here
-        warnings.simplefilter("ignore")
-        enc = encode(frame, [household])
-    codes = enc.codes[household]
     gid, sizes = group_ids(codes[None, :], np.array([enc.n_levels[household]], dtype=np.int64))
     return gid, len(sizes)
 
 
+def _resolve_missing(missing, enc: Encoded, qis) -> str:
+    """``missing`` as given, or ``"category"`` with a FutureWarning when it matters."""
+    if missing is not None:
+        return check_missing(missing)
+    if any(enc.n_levels[c] == 0 or enc.codes[c].min() < 0 for c in qis):
+        warnings.warn(
+            "the quasi-identifiers hold missing values and the default of missing changed from "
+            "'wildcard' to 'category' (a missing value is one more category); pass "
+            "missing='wildcard' for sdcMicro's measure_risk numbers, or missing='category' to "
+            "silence this warning", FutureWarning, stacklevel=4)
+    return "category"
+
+
+def _bf_risk(fk, Fk, method, qual):
+    """Benedetti-Franconi risk from fk and Fk (float64), warning about Fk < fk."""
+    below = int(np.count_nonzero(Fk < fk))
+    if below:
+        warnings.warn(
+            f"{below} record(s) have an estimated population frequency Fk below their sample "
+            "frequency fk (weights below 1): the Benedetti-Franconi model does not apply, so "
+            "their risk is set to 1/fk (as if Fk = fk)",
+            DataQualityWarning, stacklevel=4)
+    if method == "exact":
+        # the series is costlier: evaluate once per distinct (fk, Fk) pair
+        pairs, inv = np.unique(fk + 1j * Fk, return_inverse=True)
+        per = bf_risk(np.ascontiguousarray(pairs.real), np.ascontiguousarray(pairs.imag), True, qual)
+        return per[inv.ravel()]
+    return bf_risk(fk, Fk, False, qual)
+
+
 def _risk_arrays(data, quasi_identifiers, weights, method, household, missing, alpha, qual):
-    """Validate, then return (frame, fk, Fk, risk, household_risk or None, weighted)."""
-    frame = as_frame(data)
-    qis = check_columns(frame, quasi_identifiers)
-    check_missing(missing)
+    """Validate, then return (index, fk, Fk, risk, household_risk or None, weighted)."""
+    if missing is not None:
+        check_missing(missing)
     method = _check_method(method)
     alpha = check_fraction(alpha, name="alpha")
     qual = _check_qual(qual)
-    w = check_weights(frame, weights)
-    hh = _household_codes(frame, household) if household is not None else None
-    enc = encode(frame, qis)
+    inp = resolve(data, quasi_identifiers, weights=weights)
+    qis, w = inp.quasi_identifiers, inp.weights
+    hh = None
+    if household is not None:
+        hh = _household_codes(inp.frame if inp.frame is not None else data, household)
+    enc = inp.qi_encoding()
+    missing = _resolve_missing(missing, enc, qis)
     fk, Fk = frequency_arrays(enc, qis, weights=w, missing=missing, alpha=alpha)
     fkf = np.ascontiguousarray(fk, dtype=np.float64)
     if w is None:
         # sdcMicro indivRisk(survey = FALSE): no sampling model, r = 1/fk (method and qual unused)
         risk = inverse(fkf)
     else:
-        Fkf = np.ascontiguousarray(Fk, dtype=np.float64)
-        below = int(np.count_nonzero(Fkf < fkf))
-        if below:
-            warnings.warn(
-                f"{below} record(s) have an estimated population frequency Fk below their sample "
-                "frequency fk (weights below 1): the Benedetti-Franconi model does not apply, so "
-                "their risk is set to 1/fk (as if Fk = fk)",
-                DataQualityWarning, stacklevel=3)
-        exact = method == "exact"
-        if exact:
-            # the series is costlier: evaluate once per distinct (fk, Fk) pair
-            pairs, inv = np.unique(fkf + 1j * Fkf, return_inverse=True)
-            per = bf_risk(np.ascontiguousarray(pairs.real), np.ascontiguousarray(pairs.imag), True, qual)
-            risk = per[inv.ravel()]
-        else:
-            risk = bf_risk(fkf, Fkf, False, qual)
+        risk = _bf_risk(fkf, np.ascontiguousarray(Fk, dtype=np.float64), method, qual)
     hrisk = household_risk(hh[0], hh[1], risk) if hh is not None else None
-    return frame, fk, Fk, risk, hrisk, w is not None
+    return inp.index, fk, Fk, risk, hrisk, w is not None
 
 
 def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "approx",
-                    household: str | None = None, missing: str = "wildcard", alpha: float = 1.0,
+                    household: str | None = None, missing: str | None = None, alpha: float = 1.0,
                     qual: float = 1.0) -> pd.DataFrame:
     r"""Benedetti-Franconi individual re-identification risk of every record.
 
@@ -141,7 +168,7 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
 
     Parameters
     ----------
-    data : pandas.DataFrame (or pyarrow/polars table)
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
         One row per record. Not modified.
     quasi_identifiers : sequence of str
         The key variables.
@@ -152,9 +179,11 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
         sdcMicro's approximation for f > 2 (what ``measure_risk`` uses) or the exact model.
     household : str, optional
         Column holding household (cluster) ids; missing ids are an error.
-    missing : {"wildcard", "category", "never"}, default "wildcard"
-        How a missing key value matches (see :mod:`idrisk.metrics.frequencies`);
-        ``"wildcard"`` is sdcMicro's ``freqCalc`` rule.
+    missing : {"category", "wildcard", "never"}, default "category"
+        How a missing key value matches (see :func:`idrisk.frequencies`);
+        ``"wildcard"`` is sdcMicro's ``freqCalc`` rule, which ``measure_risk`` uses. The
+        default was ``"wildcard"``: when the quasi-identifiers hold missing values and
+        ``missing`` is not given, a FutureWarning says so.
     alpha : float in [0, 1], default 1
         sdcMicro's down-weighting of wildcard matches with other records' missing values.
     qual : float > 0, default 1
@@ -179,17 +208,17 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
     >>> idrisk.individual_risk(df, ["a"], weights="w")["risk"].round(6).tolist()
     [0.082684, 0.082684, 0.402359]
     """
-    frame, fk, Fk, risk, hrisk, weighted = _risk_arrays(
+    index, fk, Fk, risk, hrisk, weighted = _risk_arrays(
         data, quasi_identifiers, weights, method, household, missing, alpha, qual)
     out = pd.DataFrame({"fk": fk, "Fk": Fk if weighted else np.array(Fk, copy=True), "risk": risk},
-                       index=frame.index)
+                       index=index)
     if hrisk is not None:
         out["household_risk"] = hrisk
     return out
 
 
 @dataclass(frozen=True)
-class GlobalRiskResult:
+class GlobalRiskResult(Result):
     """Global (file-level) re-identification risk, as sdcMicro ``measure_risk`` reports it.
 
     Attributes
@@ -222,12 +251,6 @@ class GlobalRiskResult:
     household_global_risk: float | None = None
     household_global_risk_pct: float | None = None
 
-    def to_dict(self) -> dict:
-        """Plain, JSON-serialisable dict of every field."""
-        return {k: (None if v is None else (v if isinstance(v, (str, bool)) else
-                                            (int(v) if isinstance(v, (int, np.integer)) else float(v))))
-                for k, v in asdict(self).items()}
-
 
 def _threshold(risk: np.ndarray, max_global_risk: float) -> float | None:
     desc = np.ascontiguousarray(np.sort(risk)[::-1])
@@ -239,7 +262,7 @@ def _threshold(risk: np.ndarray, max_global_risk: float) -> float | None:
 
 
 def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx",
-                household: str | None = None, missing: str = "wildcard", alpha: float = 1.0,
+                household: str | None = None, missing: str | None = None, alpha: float = 1.0,
                 qual: float = 1.0, max_global_risk: float = 0.01) -> GlobalRiskResult:
     r"""Expected number of re-identifications and global risk (sdcMicro ``measure_risk``).
 
@@ -269,7 +292,7 @@ def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx"
     3.0
     """
     mgr = check_fraction(max_global_risk, name="max_global_risk", low_open=True, high_open=True)
-    frame, fk, Fk, risk, hrisk, weighted = _risk_arrays(
+    _, fk, Fk, risk, hrisk, weighted = _risk_arrays(
         data, quasi_identifiers, weights, method, household, missing, alpha, qual)
     n = len(risk)
     er = float(risk.sum())

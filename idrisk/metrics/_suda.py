@@ -4,7 +4,8 @@ A *minimal sample unique* (MSU) of a record is a set ``S`` of its quasi-identifi
 that no other record shares, while every proper subset of ``S`` is shared by some other
 record. A record with a small MSU (say two variables) is a *special unique*: far more
 exposed than one that is unique only on the full key. The MSUs are found with the SUDA2
-search (Manning, Haglin & Keane 2008) in :mod:`idrisk._kernels.suda2`.
+search (Manning, Haglin & Keane 2008) in :mod:`idrisk._kernels.suda2`. See
+``docs/methods.md#suda`` and ``docs/methods.md#dis-suda``.
 """
 
 from __future__ import annotations
@@ -21,15 +22,17 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .._encode import key_columns
 from .._kernels import suda2 as _k
-from .._kernels.groups import default_limit, group_ids_columns
-from .._validation import as_frame, check_columns, check_fraction, check_positive_int
-from ..exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
+from .._kernels.groups import group_ids_columns
+from .._results import RECORD_LEVEL, Result
+from .._validation import check_fraction, check_positive_int
+from ..exceptions import InvalidParameterError, PerformanceWarning
+from ._classes import resolve
+from ._population import skinner_elliot
 
 __all__ = ["suda", "SudaResult", "msu_weights"]
 
-#: Without ``max_msu_size`` the search is refused above this many quasi-identifiers.
+#: Without ``max_size`` the search is refused above this many quasi-identifiers.
 MAX_UNCAPPED_QIS = 20
 #: A PerformanceWarning is issued when the number of QI subsets searched exceeds this.
 WARN_COMBINATIONS = 10_000
@@ -64,40 +67,54 @@ def msu_weights(n_qis: int, score: str = "sdcmicro") -> np.ndarray:
     return wt
 
 
-def _plain(v):
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, (str, int, float, bool)) or v is None:
-        return v
-    return str(v)
+_DIS_BANDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
-@dataclass
-class SudaResult:
+def _deprecated(old: str, new: str):
+    warnings.warn(f"{old} is deprecated and will be removed in the next release; use {new}",
+                  DeprecationWarning, stacklevel=3)
+
+
+@dataclass(frozen=True)
+class SudaResult(Result):
     """Result of :func:`suda`.
 
     Attributes
     ----------
+    quasi_identifiers : tuple
+    max_size : int
+        The largest MSU size searched (formerly ``max_msu_size``).
+    sampling_fraction : float
+        The sampling fraction used by DIS-SUDA (formerly ``dis_fraction``).
+    score_variant : {"sdcmicro", "ihsn"}
     scores : pandas.DataFrame, indexed like the data
         ``score`` (SUDA score), ``dis_score`` (DIS-SUDA score), ``{qi}_contribution``
         (share 0..1 of the record's score coming from MSUs that contain ``qi``; 0 when the
         score is 0), ``msu_size_{k}`` (number of the record's MSUs of size ``k``) and
-        ``min_msu_size`` (size of its smallest MSU; ``<NA>`` when it has none).
+        ``min_msu_size`` (size of its smallest MSU; ``<NA>`` when it has none). Record
+        level: not part of :meth:`to_dict`.
     attribute_contributions : pandas.Series, QI -> percent
         ``100 * sum_i c_iv * score_i / sum_i score_i`` (can sum to more than 100).
     attribute_level_contributions : pandas.DataFrame
         Columns ``variable``, ``value``, ``contribution``: for each observed value ``a`` of
         ``v`` (sorted), ``100 * sum_{i: x_iv = a} c_iv score_i / sum_i c_iv score_i``;
         NaN when ``v`` contributes nothing (0/0, as in sdcMicro).
+    n_records, n_sample_uniques, n_in_pairs : int
+        Records, records unique on the full key, records in full-key classes of size 2.
+    dis : float
+        The file-level DIS: the Skinner-Elliot probability that a unique match is correct
+        (:func:`idrisk.unique_match_probability`; NaN without uniques or pairs).
+    msu_counts : dict
+        MSU size -> number of MSUs of that size over all records.
     """
 
     quasi_identifiers: tuple
-    max_msu_size: int
-    dis_fraction: float
+    max_size: int
+    sampling_fraction: float
     score_variant: str
-    scores: pd.DataFrame = field(repr=False)
-    attribute_contributions: pd.Series = field(repr=False)
-    attribute_level_contributions: pd.DataFrame = field(repr=False)
+    scores: pd.DataFrame = field(repr=False, compare=False, metadata=RECORD_LEVEL)
+    attribute_contributions: pd.Series = field(repr=False, compare=False)
+    attribute_level_contributions: pd.DataFrame = field(repr=False, compare=False)
     n_records: int = 0
     n_sample_uniques: int = 0
     n_in_pairs: int = 0
@@ -105,77 +122,88 @@ class SudaResult:
     msu_counts: dict = field(default_factory=dict)
 
     @property
+    def max_msu_size(self) -> int:
+        """Deprecated name of :attr:`max_size`."""
+        _deprecated("SudaResult.max_msu_size", "max_size")
+        return self.max_size
+
+    @property
+    def dis_fraction(self) -> float:
+        """Deprecated name of :attr:`sampling_fraction`."""
+        _deprecated("SudaResult.dis_fraction", "sampling_fraction")
+        return self.sampling_fraction
+
+    @property
     def special_uniques(self) -> pd.Series:
         """Records whose smallest MSU has at most 2 variables (the idrisk default level)."""
         return (self.scores["min_msu_size"] <= 2).fillna(False).astype(bool)
 
-    def to_dict(self) -> dict:
-        """Aggregates only (never record-level values), as plain JSON-serialisable Python."""
+    def _extra_dict(self) -> dict:
+        """Aggregates of the record-level scores (never record-level values)."""
         sc = self.scores
         mins = sc["min_msu_size"].dropna().astype(int)
-        bands = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]
         dis = sc["dis_score"].to_numpy()
         hist = {"== 0": int((dis == 0).sum())}
-        for lo, hi in zip(bands, bands[1:]):
+        for lo, hi in zip(_DIS_BANDS, _DIS_BANDS[1:]):
             hist[f"({lo:.1f}, {hi:.1f}]"] = int(((dis > lo) & (dis <= hi)).sum())
         hist["> 0.7"] = int((dis > 0.7).sum())
         return {
-            "quasi_identifiers": [str(q) for q in self.quasi_identifiers],
-            "max_msu_size": int(self.max_msu_size),
-            "dis_fraction": float(self.dis_fraction),
-            "score_variant": self.score_variant,
-            "n_records": int(self.n_records),
-            "n_sample_uniques": int(self.n_sample_uniques),
-            "n_in_pairs": int(self.n_in_pairs),
-            "dis": None if not np.isfinite(self.dis) else float(self.dis),
             "n_with_msu": int(len(mins)),
             "n_score_positive": int((sc["score"] > 0).sum()),
             "n_special_uniques": int((mins <= 2).sum()),
-            "records_by_min_msu_size": {str(k): int(v) for k, v in mins.value_counts().sort_index().items()},
-            "msu_counts": {str(k): int(v) for k, v in self.msu_counts.items()},
+            "records_by_min_msu_size": mins.value_counts().sort_index(),
             "score_sum": float(sc["score"].sum()),
             "score_max": float(sc["score"].max()),
             "dis_score_sum": float(sc["dis_score"].sum()),
             "dis_score_max": float(sc["dis_score"].max()),
             "dis_score_bands": hist,
-            "attribute_contributions": {str(k): float(v) for k, v in self.attribute_contributions.items()},
-            "attribute_level_contributions": [
-                {"variable": str(r.variable), "value": _plain(r.value),
-                 "contribution": None if not np.isfinite(r.contribution) else float(r.contribution)}
-                for r in self.attribute_level_contributions.itertuples(index=False)
-            ],
         }
 
 
-def _check_params(qis, max_msu_size, dis_fraction, score):
+_UNSET = object()
+
+
+def _renamed(new, old, new_name: str, old_name: str, default):
+    """The value of a renamed parameter: the new name, or the old one with a DeprecationWarning."""
+    if old is _UNSET:
+        return new
+    if new is not default and new != default:
+        raise InvalidParameterError(f"give {new_name} only ({old_name} is its deprecated name)")
+    warnings.warn(f"suda({old_name}=...) is deprecated and will be removed in the next release; "
+                  f"use {new_name}=...", DeprecationWarning, stacklevel=3)
+    return old
+
+
+def _check_params(qis, max_size, sampling_fraction, score):
     m = len(qis)
     if m > _k.MAX_COLUMNS:
         raise InvalidParameterError(
             f"suda handles at most {_k.MAX_COLUMNS} quasi-identifiers, got {m}; choose the "
             "variables an intruder could plausibly know"
         )
-    if max_msu_size is None:
+    if max_size is None:
         if m > MAX_UNCAPPED_QIS:
             raise InvalidParameterError(
-                f"{m} quasi-identifiers without max_msu_size would search all 2^{m} - 1 "
-                f"combinations; pass max_msu_size (for example max_msu_size=4; at most 5 is "
+                f"{m} quasi-identifiers without max_size would search all 2^{m} - 1 "
+                f"combinations; pass max_size (for example max_size=4; at most 5 is "
                 f"recommended above 12 variables), or use fewer quasi-identifiers"
             )
         cap = m
     else:
-        cap = min(check_positive_int(max_msu_size, name="max_msu_size"), m)
-    dis_fraction = check_fraction(dis_fraction, name="dis_fraction", low=0.0, high=1.0, low_open=True)
+        cap = min(check_positive_int(max_size, name="max_size"), m)
+    sampling_fraction = check_fraction(sampling_fraction, name="sampling_fraction", low=0.0, high=1.0,
+                                       low_open=True)
     if score not in _SCORES:
         raise InvalidParameterError(f"score must be one of {', '.join(map(repr, _SCORES))}, got {score!r}")
     n_comb = sum(math.comb(m, k) for k in range(1, cap + 1))
     if n_comb > WARN_COMBINATIONS:
         warnings.warn(
-            f"max_msu_size={cap} over {m} quasi-identifiers allows {n_comb:,} combinations; the "
-            "SUDA2 search can take long. Lower max_msu_size (at most 5 is usual) to bound it",
+            f"max_size={cap} over {m} quasi-identifiers allows {n_comb:,} combinations; the "
+            "SUDA2 search can take long. Lower max_size (at most 5 is usual) to bound it",
             PerformanceWarning,
             stacklevel=3,
         )
-    return cap, dis_fraction
+    return cap, sampling_fraction
 
 
 def _n_threads() -> int:
@@ -232,7 +260,7 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     return _k.finalize(cand_rows, cand_masks, np.int64(g), np.int64(m), wt)
 
 
-def dis_suda_scores(score: np.ndarray, n_pairs: int, dis_fraction: float, n_qis: int) -> np.ndarray:
+def dis_suda_scores(score: np.ndarray, n_pairs: int, sampling_fraction: float, n_qis: int) -> np.ndarray:
     """DIS-SUDA record scores (sdcMicro ``Suda2.h``; ARX ``getScoreDIS``).
 
     ``dis_i = 1 / (1 + P (1 - f) / f / (s_i^Q * A))`` for ``s_i > 0``, else 0, with
@@ -252,7 +280,7 @@ def dis_suda_scores(score: np.ndarray, n_pairs: int, dis_fraction: float, n_qis:
         return out
     sq = score[pos] ** q
     a = float(np.sum(1.0 / sq))
-    odds = n_pairs * (1.0 - dis_fraction) / dis_fraction
+    odds = n_pairs * (1.0 - sampling_fraction) / sampling_fraction
     out[pos] = 1.0 / (1.0 + odds / (sq * a))
     return out
 
@@ -269,8 +297,8 @@ def _sorted_levels(levels, n):
     return np.asarray(order, dtype=np.int64), vals
 
 
-def suda(data, quasi_identifiers, *, max_msu_size: int | None = None, dis_fraction: float = 0.01,
-         score: str = "sdcmicro") -> SudaResult:
+def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fraction: float = 0.01,
+         score: str = "sdcmicro", max_msu_size=_UNSET, dis_fraction=_UNSET) -> SudaResult:
     """SUDA and DIS-SUDA scores from the minimal sample uniques of every record.
 
     For record ``i`` with MSUs ``S`` (sets of its QI values unique in the data, with no
@@ -287,25 +315,28 @@ def suda(data, quasi_identifiers, *, max_msu_size: int | None = None, dis_fracti
     Records that are not unique on the full key have no MSU (score 0). Differences from
     sdcMicro, on purpose: values are compared as values (sdcMicro casts codes to C
     ``int``, so 1.2 and 1.7 are the same category, and turns character columns into NA);
-    DIS-SUDA is finite where sdcMicro's hash-bucket miscount gives NaN; ``max_msu_size``
+    DIS-SUDA is finite where sdcMicro's hash-bucket miscount gives NaN; ``max_size``
     really caps the search (sdcMicro ignores its cap).
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame (or pyarrow/polars table, or :class:`idrisk.Encoded`)
         Microdata, one row per record. Not modified.
     quasi_identifiers : sequence of column names
-        The key variables (at most 63; more than 20 need ``max_msu_size``).
-    max_msu_size : int, optional
+        The key variables (at most 63; more than 20 need ``max_size``).
+    max_size : int, optional
         Largest MSU searched (default: all sizes). Capped scores keep the full-search
         weights ``w(k)`` above, so a capped score is the full score restricted to MSUs of
-        at most ``max_msu_size`` variables (a lower bound of it). ARX weighs a capped
+        at most ``max_size`` variables (a lower bound of it). ARX weighs a capped
         search with ``prod_{i=k}^{cap-1} (M - i)``, which is ``w(k) / (M - cap)!``: the
         same ranking and, since DIS-SUDA is invariant to a constant factor, the same
         DIS-SUDA scores.
-    dis_fraction : float in (0, 1], default 0.01
+    sampling_fraction : float in (0, 1], default 0.01
         Sampling fraction ``f`` of the data (1 for a census).
     score : {"sdcmicro", "ihsn"}, default "sdcmicro"
+    max_msu_size, dis_fraction
+        Deprecated names of ``max_size`` and ``sampling_fraction`` (accepted for one more
+        release, with a DeprecationWarning).
 
     Returns
     -------
@@ -322,87 +353,95 @@ def suda(data, quasi_identifiers, *, max_msu_size: int | None = None, dis_fracti
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"a": [2, 1, 1], "b": [0, 3, 0], "c": [0, 6, 0]})
+    >>> from idrisk import suda
     >>> suda(df, ["a", "b", "c"]).scores["score"].tolist()
     [2.0, 4.0, 2.0]
     """
-    frame = as_frame(data)
-    qis = check_columns(frame, quasi_identifiers)
-    cap, dis_fraction = _check_params(qis, max_msu_size, dis_fraction, score)
-    m = len(qis)
-    n = len(frame)
+    max_size = _renamed(max_size, max_msu_size, "max_size", "max_msu_size", None)
+    sampling_fraction = _renamed(sampling_fraction, dis_fraction, "sampling_fraction", "dis_fraction", 0.01)
+    inp = resolve(data, quasi_identifiers)
+    qis = inp.quasi_identifiers
+    cap, sampling_fraction = _check_params(qis, max_size, sampling_fraction, score)
+    m, n = len(qis), inp.n_rows
     # one grouping on the full key (missing = one more value: duplicates are detected with
     # missing compared as a value), from the encoding layer's fused columns
-    limit = default_limit(n)
-    kcols = key_columns(frame, qis, limit)
-    gid, sizes = group_ids_columns([(v, lo, span) for v, lo, span, _ in kcols], n, limit)
-    n_groups = len(sizes)
-    rep, w = _k.distinct_rows(gid, np.int64(n_groups))
-    # distinct rows as item codes: 0..n_levels-1, -1 = missing (never an item)
-    X = np.empty((n_groups, m), dtype=np.int32)
-    n_levels = np.empty(m, dtype=np.int64)
-    for j, (v, lo, span, has_missing) in enumerate(kcols):
-        x = v[rep].astype(np.int64) - lo  # 0 .. span-1; 0 is the missing value if any
-        if has_missing:
-            X[:, j] = x - 1
-            n_levels[j] = span - 1
-        else:
-            X[:, j] = x
-            n_levels[j] = span
-    wt = msu_weights(m, score)
-    d_score, d_contrib, d_nmsu = find_msus(X, w, n_levels, cap, wt)
-
+    kcols = inp.key_columns()
+    gid, sizes = group_ids_columns(kcols, n)
+    rep, w = _k.distinct_rows(gid, np.int64(len(sizes)))
+    X, n_levels = _distinct_items(kcols, rep)
+    d_score, d_contrib, d_nmsu = find_msus(X, w, n_levels, cap, msu_weights(m, score))
     uniq_rows = np.flatnonzero(sizes == 1)
     fblock, iblock, min_sz = _k.record_table(np.int64(n), rep, uniq_rows, d_score, d_contrib, d_nmsu,
                                              np.int64(cap))
-    rec_score = fblock[0]
     n_uniques = len(uniq_rows)
     n_pairs = int(2 * (sizes == 2).sum())
-    fblock[1] = dis_suda_scores(rec_score, n_pairs, dis_fraction, m)
+    fblock[1] = dis_suda_scores(fblock[0], n_pairs, sampling_fraction, m)
     fnames = ["score", "dis_score"] + [f"{c}_contribution" for c in qis]
     inames = [f"msu_size_{k}" for k in range(1, cap + 1)]
     min_size = pd.arrays.IntegerArray(min_sz.astype(np.int64), min_sz == 0)
     scores = pd.concat(
-        [pd.DataFrame(fblock.T, index=frame.index, columns=fnames, copy=False),
-         pd.DataFrame(iblock.T, index=frame.index, columns=inames, copy=False),
-         pd.DataFrame({"min_msu_size": min_size}, index=frame.index)],
-        axis=1, copy=False,
+        [pd.DataFrame(fblock.T, index=inp.index, columns=fnames, copy=False),
+         pd.DataFrame(iblock.T, index=inp.index, columns=inames, copy=False),
+         pd.DataFrame({"min_msu_size": min_size}, index=inp.index)],
+        axis=1,
     )
-    # per-record unnormalised contributions c_iv * score_i, from the distinct rows
-    rec_of_uniq = rep[uniq_rows]  # the one record of each unique distinct row
+    # attribute contributions (sdcMicro suda2.R), from the unnormalised c_iv * score_i
     raw_u = d_contrib[uniq_rows]
-    # attribute contributions (sdcMicro suda2.R)
     total = d_score[uniq_rows].sum()
-    per_var = raw_u.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        attr = 100.0 * per_var / total if total > 0 else np.full(m, np.nan)
+        attr = 100.0 * raw_u.sum(axis=0) / total if total > 0 else np.full(m, np.nan)
     attribute_contributions = pd.Series(attr, index=pd.Index(qis, name="variable"), name="contribution")
+    return SudaResult(
+        quasi_identifiers=tuple(qis), max_size=cap, sampling_fraction=sampling_fraction,
+        score_variant=score, scores=scores, attribute_contributions=attribute_contributions,
+        attribute_level_contributions=_level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels),
+        n_records=n, n_sample_uniques=n_uniques, n_in_pairs=n_pairs,
+        dis=skinner_elliot(n_uniques, n_pairs // 2, sampling_fraction),
+        msu_counts={k: int(d_nmsu[uniq_rows, k].sum()) for k in range(1, cap + 1)},
+    )
+
+
+def _distinct_items(kcols, rep):
+    """Distinct rows as item codes ``0 .. n_levels - 1`` (int32 (g, m); -1 = missing, never an item)."""
+    X = np.empty((len(rep), len(kcols)), dtype=np.int32)
+    n_levels = np.empty(len(kcols), dtype=np.int64)
+    for j, c in enumerate(kcols):
+        x = c.values[rep].astype(np.int64) - c.lo  # 0 .. span-1; 0 is the missing value if any
+        if c.has_missing:
+            X[:, j] = x - 1
+            n_levels[j] = c.span - 1
+        else:
+            X[:, j] = x
+            n_levels[j] = c.span
+    return X, n_levels
+
+
+def _values_at(inp, c, rows):
+    """The values of column ``c`` in ``rows`` (from the frame, or behind the encoded codes)."""
+    if inp.frame is not None:
+        series = inp.frame[c]
+        return [series.iat[int(r)] for r in rows]
+    levels = inp.encoded.levels[c]
+    codes = inp.encoded.codes[c]
+    return [levels[int(codes[int(r)])] for r in rows]
+
+
+def _level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels) -> pd.DataFrame:
+    """sdcMicro's attribute-level contributions: one row per observed value of each QI."""
     rows = []
-    for j, c in enumerate(qis):
-        nl = int(n_levels[j])
+    for j, c in enumerate(inp.quasi_identifiers):
         col = X[:, j]
         codes_u = col[uniq_rows]
         ok = codes_u >= 0
-        per_level = np.bincount(codes_u[ok], weights=raw_u[ok, j], minlength=nl)
+        per_level = np.bincount(codes_u[ok], weights=raw_u[ok, j], minlength=int(n_levels[j]))
         # observed levels (sdcMicro lists sort(unique(x))): the value behind each code is
         # read from the first record with that code
         codes_all, first = np.unique(col, return_index=True)
         keep = codes_all >= 0
         present, first = codes_all[keep], first[keep]
-        series = frame[c]
-        vals = [series.iat[int(rep[f])] for f in first]
-        order, vals = _sorted_levels(vals, len(vals))
+        order, vals = _sorted_levels(_values_at(inp, c, rep[first]), len(first))
         tot_v = raw_u[:, j].sum()
         for i in order:
-            code = present[i]
-            pct = 100.0 * per_level[code] / tot_v if tot_v > 0 else float("nan")
+            pct = 100.0 * per_level[present[i]] / tot_v if tot_v > 0 else float("nan")
             rows.append((c, vals[i], pct))
-    attribute_level_contributions = pd.DataFrame(rows, columns=["variable", "value", "contribution"])
-    msu_counts = {k: int(d_nmsu[uniq_rows, k].sum()) for k in range(1, cap + 1)}
-    dis = (n_uniques * dis_fraction / (n_uniques * dis_fraction + n_pairs * (1 - dis_fraction))
-           if (n_uniques + n_pairs) > 0 else float("nan"))
-    return SudaResult(
-        quasi_identifiers=tuple(qis), max_msu_size=cap, dis_fraction=dis_fraction, score_variant=score,
-        scores=scores, attribute_contributions=attribute_contributions,
-        attribute_level_contributions=attribute_level_contributions, n_records=n,
-        n_sample_uniques=n_uniques, n_in_pairs=n_pairs, dis=float(dis), msu_counts=msu_counts,
-    )
+    return pd.DataFrame(rows, columns=["variable", "value", "contribution"])

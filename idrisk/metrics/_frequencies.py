@@ -26,6 +26,9 @@ without weights). How a missing value matches is the *missing-value convention*:
 ``"never"``
     A missing value matches nothing, not even another missing value: a record with a
     missing QI is alone in its class (the convention of SUDA's itemsets).
+
+Definitions: ``docs/methods.md#frequencies`` and ``docs/methods.md#missing-values``;
+sdcMicro's ``freqCalc`` (Templ, Kowarik & Meindl 2015).
 """
 
 from __future__ import annotations
@@ -36,19 +39,12 @@ import numpy as np
 import pandas as pd
 
 from .._encode import Encoded, encode, key_columns
-from .._kernels.groups import (
-    default_limit,
-    fold_columns,
-    gather,
-    group_ids_columns,
-    group_sums,
-    key_counts,
-    wildcard_cross,
-)
-from .._validation import as_column_list, as_frame, check_columns, check_fraction, check_missing, check_weights
-from ..exceptions import DataValidationError, PerformanceWarning
+from .._kernels.groups import fold_columns, gather, group_ids_columns, group_sums, key_counts, wildcard_cross
+from .._validation import check_fraction, check_missing
+from ..exceptions import PerformanceWarning
+from ._classes import class_ids, encoded_key_columns, resolve
 
-__all__ = ["frequencies", "class_ids", "frequency_arrays"]
+__all__ = ["frequencies", "frequency_arrays"]
 
 #: number of distinct missing-value patterns above which missing="wildcard" warns
 _MANY_PATTERNS = 64
@@ -56,42 +52,96 @@ _MANY_PATTERNS = 64
 _BITSET_MAX = 62
 
 
-def check_columns_enc(enc: Encoded, qis):
-    cols = as_column_list(qis, role="quasi-identifier")
-    missing = [str(c) for c in cols if c not in enc.codes]
-    if missing:
-        raise DataValidationError(f"quasi-identifier columns not found in the data: {', '.join(missing)}")
-    return cols
-
-
-def _enc_columns(enc: Encoded, qis):
-    """Encoded codes as fold columns: a missing code (-1) is one more value."""
-    return [(enc.codes[c], -1, enc.n_levels[c] + 1) for c in qis]
-
-
-def class_ids(enc: Encoded, qis, missing: str = "category"):
-    """Dense equivalence-class ids and sizes over ``qis`` (``"category"`` or ``"never"``).
-
-    Returns ``(gid, sizes)``: ``gid`` int64, one id per record in ``0 .. g-1`` in order of
-    first appearance, and ``sizes`` int64 of length g. With ``"never"`` every record with
-    a missing QI is its own class.
-    """
-    check_missing(missing)
-    if missing == "wildcard":
-        raise ValueError("wildcard matching does not partition records into classes")
+def _wildcard_one_key(enc: Encoded, qis, wt, alpha, fk, Fk):
+    """One key variable: NA records match everything, complete records get alpha * #NA."""
     n = enc.n_rows
-    columns = _enc_columns(enc, qis)
-    if missing == "never":
-        anymiss = np.zeros(n, dtype=bool)
-        for c in qis:
-            anymiss |= enc.codes[c] < 0
-        n_any = int(anymiss.sum())
-        if n_any:
-            # rows with a missing value get a unique extra code on a synthetic column
-            extra = np.zeros(n, dtype=np.int64)
-            extra[anymiss] = np.arange(1, n_any + 1, dtype=np.int64)
-            columns.append((extra, 0, n_any + 1))
-    return group_ids_columns(columns, n)
+    allna = enc.codes[qis[0]] < 0
+    complete = ~allna
+    fk[complete] += alpha * int(allna.sum())
+    Fk[complete] += alpha * float(wt[allna].sum())
+    fk[allna] = n
+    Fk[allna] = float(wt.sum())
+    return fk, Fk
+
+
+def _na_patterns(enc: Encoded, qis, na_cols):
+    """Every record's missing-value pattern: ``(labels, complete, allna)``.
+
+    Labels are bit sets over the columns with NAs (or, above 62 such columns, ids of a
+    grouping with -1 for "no NA"); ``complete`` and ``allna`` are boolean masks.
+    """
+    n = enc.n_rows
+    m = len(qis)
+    if len(na_cols) <= _BITSET_MAX:
+        bits = np.zeros(n, dtype=np.int64)
+        for b, j in enumerate(na_cols):
+            bits |= (enc.codes[qis[j]] < 0).astype(np.int64) << b
+        complete = bits == 0
+        allna = bits == (1 << len(na_cols)) - 1 if len(na_cols) == m else np.zeros(n, dtype=bool)
+        return bits, complete, allna
+    miss = [((enc.codes[qis[j]] < 0).astype(np.int8), 0, 2) for j in na_cols]
+    bits, _ = group_ids_columns(miss, n)
+    zero = np.vstack([x[0] for x in miss]).sum(axis=0) == 0
+    bits = np.where(zero, -1, bits)  # make "no NA" a fixed label
+    if len(na_cols) == m:
+        allna = np.vstack([enc.codes[qis[j]] < 0 for j in na_cols]).all(axis=0)
+    else:
+        allna = np.zeros(n, dtype=bool)
+    return bits, bits == -1, allna
+
+
+def _pattern_pair(enc, both, rows_p, rows_q, wt, alpha, fk, Fk):
+    """Some-NA records of pattern p gain alpha per compatible record of pattern q."""
+    if not both:
+        fk[rows_p] += alpha * len(rows_q)
+        Fk[rows_p] += alpha * float(wt[rows_q].sum())
+        return
+    rows = np.concatenate([rows_p, rows_q])
+    sub = [(enc.codes[c][rows], 0, enc.n_levels[c]) for c in both]
+    g, sz = group_ids_columns(sub, len(rows))
+    npp = len(rows_p)
+    cnt_q = np.bincount(g[npp:], minlength=len(sz)).astype(np.float64)
+    w_q = np.bincount(g[npp:], weights=wt[rows_q], minlength=len(sz))
+    fk[rows_p] += alpha * cnt_q[g[:npp]]
+    Fk[rows_p] += alpha * w_q[g[:npp]]
+
+
+def _wildcard_patterns(enc: Encoded, qis, bits, complete, some_idx, wt, alpha, fk, Fk):
+    """Complete and some-NA records matched across the distinct missing-value patterns."""
+    n = enc.n_rows
+    pat_bits, pat_of = np.unique(bits[some_idx], return_inverse=True)
+    pat_of = pat_of.ravel()
+    n_pat = len(pat_bits)
+    # patterns[p, j]: pattern p is missing on qis[j]
+    rep = some_idx[np.unique(pat_of, return_index=True)[1]]
+    patterns = np.vstack([enc.codes[c][rep] < 0 for c in qis]).T
+    if n_pat > _MANY_PATTERNS:
+        warnings.warn(
+            f"{n_pat} distinct patterns of missing values among the quasi-identifiers: "
+            "missing='wildcard' costs one pass over the data per pattern and one comparison per "
+            "pair of patterns; consider missing='category' if the missing values are observable",
+            PerformanceWarning,
+            stacklevel=5,
+        )
+    kind = np.full(n, -2, dtype=np.int32)  # -2: all NA, -1: complete, p: pattern p
+    kind[complete] = -1
+    kind[some_idx] = pat_of
+    order = np.argsort(pat_of, kind="stable")
+    bounds = np.searchsorted(pat_of[order], np.arange(n_pat + 1))
+    members = [some_idx[order[bounds[p]:bounds[p + 1]]] for p in range(n_pat)]
+    has_complete = bool(complete.any())
+    for p in range(n_pat):
+        pat = patterns[p]
+        # complete records vs pattern-p records, on the variables p observes
+        if has_complete:
+            obs = [qis[j] for j in np.flatnonzero(~pat)]
+            key_p, space_p = fold_columns(encoded_key_columns(enc, obs), n)
+            wildcard_cross(key_p, np.int64(space_p), kind, np.int32(p), wt, float(alpha), fk, Fk)
+        # some-NA r vs some-NA s of another pattern q: alpha if compatible
+        for q in range(n_pat):
+            if q != p:
+                both = [qis[j] for j in np.flatnonzero(~pat & ~patterns[q])]
+                _pattern_pair(enc, both, members[p], members[q], wt, alpha, fk, Fk)
 
 
 def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
@@ -102,105 +152,24 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
     grouping per pair of patterns over the records with those two patterns only.
     """
     n = enc.n_rows
-    m = len(qis)
-    limit = default_limit(n)
     wt = np.ones(n) if w is None else w
-    total_w = float(wt.sum())
-
     # same key (identical values and NA positions) counts 1 for everyone
-    key, space = fold_columns(_enc_columns(enc, qis), n, limit)
-    fk_i, Fk = key_counts(key, space, limit, wt)
+    key, space = fold_columns(encoded_key_columns(enc, qis), n)
+    fk_i, Fk = key_counts(key, space, wt)
     fk = fk_i.astype(np.float64)
-
+    if len(qis) == 1:
+        return _wildcard_one_key(enc, qis, wt, alpha, fk, Fk)
     na_cols = [j for j, c in enumerate(qis) if enc.n_levels[c] == 0 or enc.codes[c].min() < 0]
-    if m == 1:
-        # one key variable: NA records match everything, complete records get alpha * #NA
-        allna = enc.codes[qis[0]] < 0
-        complete = ~allna
-        n_na = int(allna.sum())
-        w_na = float(wt[allna].sum())
-        fk[complete] += alpha * n_na
-        Fk[complete] += alpha * w_na
-        fk[allna] = n
-        Fk[allna] = total_w
-        return fk, Fk
-
-    # missing-value pattern of every record, as a bit set over the columns with NAs
-    if len(na_cols) <= _BITSET_MAX:
-        bits = np.zeros(n, dtype=np.int64)
-        for b, j in enumerate(na_cols):
-            bits |= (enc.codes[qis[j]] < 0).astype(np.int64) << b
-        full = (1 << len(na_cols)) - 1
-    else:  # too many columns with NAs for a bit set: label the patterns by a grouping
-        miss = [((enc.codes[qis[j]] < 0).astype(np.int8), 0, 2) for j in na_cols]
-        bits, _ = group_ids_columns(miss, n)
-        zero = (np.vstack([x[0] for x in miss]).sum(axis=0) == 0)
-        bits = np.where(zero, -1, bits)  # make "no NA" a fixed label
-        full = None
-    complete = bits == (0 if full is not None else -1)
-    if full is not None and len(na_cols) == m:
-        allna = bits == full
-    elif full is None and len(na_cols) == m:
-        allna = np.vstack([enc.codes[qis[j]] < 0 for j in na_cols]).all(axis=0)
-    else:
-        allna = np.zeros(n, dtype=bool)
-    some = ~complete & ~allna
-    some_idx = np.flatnonzero(some)
-    n_all = int(allna.sum())
+    bits, complete, allna = _na_patterns(enc, qis, na_cols)
+    some_idx = np.flatnonzero(~complete & ~allna)
     if some_idx.size:
-        pat_bits, pat_of = np.unique(bits[some_idx], return_inverse=True)
-        pat_of = pat_of.ravel()
-        n_pat = len(pat_bits)
-        # patterns[p, j]: pattern p is missing on qis[j]
-        rep = some_idx[np.unique(pat_of, return_index=True)[1]]
-        patterns = np.vstack([enc.codes[c][rep] < 0 for c in qis]).T
-        if n_pat > _MANY_PATTERNS:
-            warnings.warn(
-                f"{n_pat} distinct patterns of missing values among the quasi-identifiers: "
-                "missing='wildcard' costs one pass over the data per pattern and one comparison per "
-                "pair of patterns; consider missing='category' if the missing values are observable",
-                PerformanceWarning,
-                stacklevel=4,
-            )
-        kind = np.full(n, -2, dtype=np.int32)  # -2: all NA, -1: complete, p: pattern p
-        kind[complete] = -1
-        kind[some_idx] = pat_of
-        order = np.argsort(pat_of, kind="stable")
-        bounds = np.searchsorted(pat_of[order], np.arange(n_pat + 1))
-        members = [some_idx[order[bounds[p]:bounds[p + 1]]] for p in range(n_pat)]
-        has_complete = bool(complete.any())
-        for p in range(n_pat):
-            pat = patterns[p]
-            obs = [qis[j] for j in np.flatnonzero(~pat)]
-            rows_p = members[p]
-            # complete records vs pattern-p records, on the variables p observes
-            if has_complete:
-                key_p, space_p = fold_columns(_enc_columns(enc, obs), n, limit)
-                wildcard_cross(key_p, np.int64(space_p), kind, np.int32(p), wt, float(alpha), fk, Fk)
-            # some-NA r vs some-NA s of another pattern q: alpha if compatible
-            for q in range(n_pat):
-                if q == p:
-                    continue
-                both = [qis[j] for j in np.flatnonzero(~pat & ~patterns[q])]
-                rows_q = members[q]
-                if not both:
-                    fk[rows_p] += alpha * len(rows_q)
-                    Fk[rows_p] += alpha * float(wt[rows_q].sum())
-                    continue
-                rows = np.concatenate([rows_p, rows_q])
-                sub = [(enc.codes[c][rows], 0, enc.n_levels[c]) for c in both]
-                g, sz = group_ids_columns(sub, len(rows))
-                npp = len(rows_p)
-                cnt_q = np.bincount(g[npp:], minlength=len(sz)).astype(np.float64)
-                w_q = np.bincount(g[npp:], weights=wt[rows_q], minlength=len(sz))
-                fk[rows_p] += alpha * cnt_q[g[:npp]]
-                Fk[rows_p] += alpha * w_q[g[:npp]]
-        # some-NA r gets alpha per all-NA record
-        if n_all:
+        _wildcard_patterns(enc, qis, bits, complete, some_idx, wt, alpha, fk, Fk)
+        n_all = int(allna.sum())
+        if n_all:  # some-NA r gets alpha per all-NA record
             fk[some_idx] += alpha * n_all
             Fk[some_idx] += alpha * float(wt[allna].sum())
     fk[allna] = n
-    Fk[allna] = total_w
+    Fk[allna] = float(wt.sum())
     return fk, Fk
 
 
@@ -218,15 +187,17 @@ def _finish(fk, Fk, weights, missing, alpha):
     return fk, np.asarray(Fk, dtype=np.float64) if weights is not None else Fk
 
 
-def frequency_arrays(enc: Encoded, qis, *, weights: np.ndarray | None = None,
+def frequency_arrays(data: Encoded, quasi_identifiers, *, weights: np.ndarray | None = None,
                      missing: str = "category", alpha: float = 1.0):
-    """``(fk, Fk)`` as NumPy arrays for already encoded data (no validation of ``enc``).
+    """``(fk, Fk)`` as NumPy arrays for already encoded data (no validation of the columns).
 
-    ``fk`` is float64 when ``missing="wildcard"`` and ``alpha < 1``, else int64 (whatever
-    the data). ``Fk`` is float64 when weights are given, else a copy of ``fk``.
+    ``data`` is an :class:`~idrisk.Encoded` holding ``quasi_identifiers``; ``weights`` an
+    array of one weight per row. ``fk`` is float64 when ``missing="wildcard"`` and
+    ``alpha < 1``, else int64 (whatever the data). ``Fk`` is float64 when weights are
+    given, else a copy of ``fk``. See :func:`frequencies` for the definitions.
     """
     check_missing(missing)
-    fk, Fk = _frequency_arrays(enc, qis, weights, missing, alpha)
+    fk, Fk = _frequency_arrays(data, quasi_identifiers, weights, missing, alpha)
     return fk, (Fk.copy() if Fk is fk else Fk)
 
 
@@ -243,27 +214,24 @@ def _frequency_arrays(enc: Encoded, qis, weights, missing: str, alpha: float):
         fk = gather(sizes, gid)
         Fk = None if weights is None else gather(group_sums(gid, len(sizes), weights), gid)
         return _finish(fk, Fk, weights, missing, alpha)
-    limit = default_limit(n)
-    key, space = fold_columns(_enc_columns(enc, qis), n, limit)
-    fk, Fk = key_counts(key, space, limit, weights)
+    key, space = fold_columns(encoded_key_columns(enc, qis), n)
+    fk, Fk = key_counts(key, space, weights)
     return _finish(fk, Fk, weights, missing, alpha)
 
 
 def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
     """fk, Fk straight from the frame: fused encoding + grouping when it is exact."""
     n = len(frame)
-    limit = default_limit(n)
     if missing != "category" and not all(
             isinstance(frame[c].dtype, np.dtype) and frame[c].dtype.kind in "iub" for c in qis):
         # a column may hold missing values: encode once and apply the convention
         return _frequency_arrays(encode(frame, qis), qis, w, missing, alpha)
     # missing="category", or numpy integer/boolean columns (never missing): one partition
-    cols = key_columns(frame, qis, limit)
-    key, space = fold_columns([c[:3] for c in cols], n, limit)
+    key, space = fold_columns(key_columns(frame, qis), n)
     if w is None and _fk_dtype(missing, alpha) is np.int64:
-        block, _ = key_counts(key, space, limit, None, copies=2)  # fk and Fk rows, one pass
+        block, _ = key_counts(key, space, None, copies=2)  # fk and Fk rows, one pass
         return block, block
-    fk, Fk = key_counts(key, space, limit, w)
+    fk, Fk = key_counts(key, space, w)
     return _finish(fk, Fk, w, missing, alpha)
 
 
@@ -338,23 +306,13 @@ def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "catego
     """
     check_missing(missing)
     alpha = check_fraction(alpha, name="alpha")
-    if isinstance(data, Encoded):
-        qis = check_columns_enc(data, quasi_identifiers)
-        enc = data.subset(qis)
-        index = enc.index
-        w = None
-        if weights is not None:
-            if isinstance(weights, str):
-                raise DataValidationError(
-                    "weights must be an array of one weight per row when data is already encoded")
-            w = check_weights(pd.DataFrame(index=index), weights)
-        fk, Fk = _frequency_arrays(enc, qis, w, missing, alpha)
+    inp = resolve(data, quasi_identifiers, weights=weights)
+    qis, w = inp.quasi_identifiers, inp.weights
+    if inp.frame is None:
+        fk, Fk = _frequency_arrays(inp.encoded, qis, w, missing, alpha)
     else:
-        frame = as_frame(data)
-        qis = check_columns(frame, quasi_identifiers)
-        w = check_weights(frame, weights)
-        index = frame.index
-        fk, Fk = _frame_arrays(frame, qis, w, missing, alpha)
+        fk, Fk = _frame_arrays(inp.frame, qis, w, missing, alpha)
+    index = inp.index
     if Fk is fk:  # no weights: one (2, n) block holds fk and Fk = fk
         if fk.ndim == 2:
             both = fk

@@ -4,91 +4,28 @@ Records that share values on every quasi-identifier (QI) form an equivalence cla
 size is the sample frequency ``f_k`` of the key. The data are k-anonymous on the key iff
 every record's ``f_k >= k`` (Sweeney 2002). ``n1`` and ``n2`` are sdcMicro's counts of
 records with ``f_k == 1`` (violating 2-anonymity) and ``f_k == 2``; ``n1 + n2`` records
-violate 3-anonymity (sdcMicro ``print.freqCalc``; domain brief section 2.1).
+violate 3-anonymity (sdcMicro ``print.freqCalc``). See ``docs/methods.md#k-anonymity``.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .._encode import Encoded, encode, key_columns
-from .._kernels.groups import default_limit, group_ids_columns, group_sums
-from .._validation import as_column_list, as_frame, check_columns, check_k_values, check_missing, check_weights
-from ..exceptions import DataValidationError, IdRiskWarning
-from .frequencies import class_ids, frequency_arrays
+from .._kernels.groups import group_sums
+from .._results import RECORD_LEVEL, Result
+from .._validation import check_k_values, check_missing
+from ._classes import class_ids, resolve
+from ._frequencies import frequency_arrays
 
 __all__ = ["k_anonymity", "KAnonymityResult"]
 
 
-def _encode_columns(data, quasi_identifiers, extra=(), *, extra_role="sensitive"):
-    """Validate ``data`` and the column lists (nothing is encoded yet).
-
-    Returns ``(frame_or_None, enc_or_None, qis, extra)``: a frame for pandas-like input
-    (``enc`` None), or ``(None, enc, ...)`` for an :class:`Encoded` input. Every missing
-    column name (QIs and ``extra``) is reported in one error; a column used both as a QI
-    and in ``extra`` is an error.
-    """
-    if isinstance(data, Encoded):
-        qis = as_column_list(quasi_identifiers, role="quasi-identifier")
-        extra = as_column_list(extra, role=extra_role, allow_empty=True)
-        absent = [str(c) for c in [*qis, *extra] if c not in data.codes]
-        if absent:
-            raise DataValidationError(f"columns not found in the encoded data: {', '.join(absent)}")
-        _check_overlap(qis, extra, extra_role)
-        return None, data.subset([*qis, *extra]), qis, extra
-    frame = as_frame(data)
-    qis = as_column_list(quasi_identifiers, role="quasi-identifier")
-    extra = as_column_list(extra, role=extra_role, allow_empty=True)
-    absent = [str(c) for c in [*qis, *extra] if c not in frame.columns]
-    if absent:
-        # one message naming every absent column, whatever its role
-        role = f"quasi-identifier or {extra_role}" if extra else "quasi-identifier"
-        check_columns(frame, [*qis, *[c for c in extra if c not in qis]], role=role)
-    _check_overlap(qis, extra, extra_role)
-    return frame, None, qis, extra
-
-
-def _partition(frame, enc, qis, missing):
-    """Equivalence classes ``(gid, sizes)`` over ``qis`` for ``"category"`` or ``"never"``.
-
-    ``gid`` int64 ids ``0 .. g-1`` in order of first appearance, ``sizes`` int64 (g,).
-    From a frame this takes the fused path of the encoding layer (raw integer, boolean and
-    categorical columns are folded without building codes); it warns like :func:`encode`.
-    """
-    if frame is not None:
-        n = len(frame)
-        limit = default_limit(n)
-        cols = key_columns(frame, qis, limit)
-        if missing == "category" or not any(c[3] for c in cols):
-            return group_ids_columns([c[:3] for c in cols], n, limit)
-        with warnings.catch_warnings():  # key_columns has warned about these columns already
-            warnings.simplefilter("ignore", IdRiskWarning)
-            enc = encode(frame, qis, warn_identifiers=False)
-    return class_ids(enc, qis, missing)
-
-
-def _qi_encoding(frame, enc, qis):
-    """Encoded QIs (for the wildcard rule and joint encodings); warns like :func:`encode`."""
-    return enc if frame is None else encode(frame, qis)
-
-
-def _check_overlap(qis, extra, role):
-    both = [str(c) for c in extra if c in set(qis)]
-    if both:
-        raise DataValidationError(
-            f"column{'s' if len(both) > 1 else ''} {', '.join(both)} listed both as quasi-identifier "
-            f"and as {role} attribute: an attribute the intruder already knows cannot be disclosed "
-            f"to them; remove it from one of the two lists"
-        )
-
-
 @dataclass(frozen=True)
-class KAnonymityResult:
+class KAnonymityResult(Result):
     """Summary of equivalence-class sizes for one key (set of quasi-identifiers).
 
     Attributes
@@ -131,33 +68,15 @@ class KAnonymityResult:
     records_below_k: dict
     n1: int
     n2: int
-    fk: pd.Series = field(repr=False, compare=False)
+    fk: pd.Series = field(repr=False, compare=False, metadata=RECORD_LEVEL)
     min_Fk: float | None = None
     records_below_k_Fk: dict | None = None
-    Fk: pd.Series | None = field(default=None, repr=False, compare=False)
+    Fk: pd.Series | None = field(default=None, repr=False, compare=False, metadata=RECORD_LEVEL)
 
     def is_k_anonymous(self, k: int) -> bool:
         """True iff every record's ``f_k >= k``."""
         k = check_k_values(k)[0]
         return bool(self.min_class_size >= k)
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable summary (no record-level values)."""
-        return {
-            "quasi_identifiers": [str(c) for c in self.quasi_identifiers],
-            "missing": self.missing,
-            "n_records": int(self.n_records),
-            "n_classes": int(self.n_classes),
-            "min_class_size": int(self.min_class_size),
-            "class_size_histogram": {str(int(s)): int(c) for s, c in self.class_size_histogram.items()},
-            "histogram_counts": self.histogram_counts,
-            "records_below_k": {str(int(k)): int(v) for k, v in self.records_below_k.items()},
-            "n1": int(self.n1),
-            "n2": int(self.n2),
-            "min_Fk": None if self.min_Fk is None else float(self.min_Fk),
-            "records_below_k_Fk": None if self.records_below_k_Fk is None else
-            {str(int(k)): int(v) for k, v in self.records_below_k_Fk.items()},
-        }
 
 
 def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
@@ -196,6 +115,8 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
     .. [1] L. Sweeney, "k-anonymity: a model for protecting privacy", IJUFKS 10(5), 2002.
     .. [2] sdcMicro 5.8.1 ``freqCalc`` (n1, n2).
 
+    See ``docs/methods.md#k-anonymity``.
+
     Examples
     --------
     >>> import pandas as pd, idrisk
@@ -206,15 +127,11 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
     """
     check_missing(missing)
     ks = check_k_values(k)
-    frame, enc, qis, _ = _encode_columns(data, quasi_identifiers)
-    index = frame.index if frame is not None else enc.index
-    n = len(index)
-    w = None
-    if weights is not None:
-        w = check_weights(frame if frame is not None else pd.DataFrame(index=index), weights)
+    inp = resolve(data, quasi_identifiers, weights=weights)
+    qis, w, n = inp.quasi_identifiers, inp.weights, inp.n_rows
     Fk = None
     if missing == "wildcard":
-        enc = _qi_encoding(frame, enc, qis)
+        enc = inp.qi_encoding()
         fk, Fk = frequency_arrays(enc, qis, weights=w, missing="wildcard")
         fk = np.asarray(fk, dtype=np.int64)
         n_classes = len(class_ids(enc, qis, "category")[1])
@@ -222,16 +139,15 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
         hist = {int(v): int(c) for v, c in zip(vals, counts)}
         unit = "records"
     else:
-        gid, sizes = _partition(frame, enc, qis, missing)
+        gid, sizes = inp.partition(missing)
         fk = sizes[gid]
         if w is not None:
             Fk = group_sums(gid, len(sizes), w)[gid]
         n_classes = len(sizes)
         bc = np.bincount(sizes)
-        nz = np.flatnonzero(bc)
-        hist = {int(s): int(bc[s]) for s in nz}
+        hist = {int(s): int(bc[s]) for s in np.flatnonzero(bc)}
         unit = "classes"
-    below = {kk: int(np.count_nonzero(fk < kk)) for kk in ks}
+    index = inp.index
     return KAnonymityResult(
         quasi_identifiers=tuple(qis),
         missing=missing,
@@ -240,7 +156,7 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
         min_class_size=int(fk.min()),
         class_size_histogram=hist,
         histogram_counts=unit,
-        records_below_k=below,
+        records_below_k={kk: int(np.count_nonzero(fk < kk)) for kk in ks},
         n1=int(np.count_nonzero(fk == 1)),
         n2=int(np.count_nonzero(fk == 2)),
         fk=pd.Series(fk, index=index, name="fk"),
