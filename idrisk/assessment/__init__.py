@@ -4,8 +4,8 @@
 ``idrisk.what_if`` are defined here (docs/methods.md#assessment).
 """
 
-from .config import (AssessmentConfig, Scenario, SensitiveAttribute, Thresholds, config_from_dict, load_config,
-                     thresholds_from_dict)
+from .config import AssessmentConfig, Scenario, SensitiveAttribute, Thresholds, thresholds_from_dict
+from .config_io import config_from_dict, load_config
 from .mitigation import Candidate, Mitigations, RiskCounts, WhatIfResult, candidate_coarsenings, what_if
 from .result import AssessmentResult, Content, Meta, ScenarioResult
 from .run import assess

@@ -11,10 +11,10 @@ the types cannot drift apart:
 
 Supported annotations: ``int``, ``float``, ``str``, ``bool``, ``None`` and unions of them,
 ``Literal[...]`` (an enum), ``list[T]``, ``dict[K, V]`` (``K`` one of str, int, float:
-JSON keys are strings and are converted back), dataclasses (every field is required but those
-whose default is None: keys that results written before them lack), ``TypedDict``
-(optional keys),
-``dict`` (a free-form object) and ``pandas.DataFrame`` (a list of row objects).
+JSON keys are strings and are converted back), dataclasses (every field is required but
+those whose default is None: keys that results written before them lack), ``TypedDict``
+(optional keys) and ``dict`` (a free-form object, or a row of a table whose columns vary:
+its schema rides on ``Annotated``).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ import types
 import typing
 import warnings
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
-
-import pandas as pd
 
 __all__ = ["Count", "Share", "schema_of", "from_plain", "rounded", "ItemAccess"]
 
@@ -111,8 +109,6 @@ def schema_of(tp, defs: dict) -> dict:
                "properties": {k: schema_of(v, defs) for k, v in hints.items()}}
         if tp.__required_keys__:
             out["required"] = sorted(tp.__required_keys__)
-    elif tp is pd.DataFrame:
-        out = {"type": "array", "items": {"type": "object"}}
     elif tp is dict:
         out = {"type": "object"}
     elif tp is Any:
@@ -138,7 +134,7 @@ def from_plain(tp, value):
             base = _split(arg)[0]
             if isinstance(value, dict) and (dataclasses.is_dataclass(base) or _is_typeddict(base)):
                 return from_plain(base, value)
-            if isinstance(value, list) and (base is pd.DataFrame or get_origin(base) is list):
+            if isinstance(value, list) and get_origin(base) is list:
                 return from_plain(base, value)
         return value
     if get_origin(tp) is list:
@@ -158,8 +154,6 @@ def from_plain(tp, value):
     if _is_typeddict(tp):
         hints = _hints(tp)
         return {k: from_plain(hints[k], v) for k, v in value.items()}
-    if tp is pd.DataFrame:
-        return pd.DataFrame(list(value))
     return value
 
 

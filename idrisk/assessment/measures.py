@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._results import to_plain
+from .._validation import check_weights
 from ..exceptions import DataValidationError, IdRiskWarning
 from ..metrics.combinations import combination_sweep
 from ..metrics.frequencies import frequency_arrays
@@ -24,7 +26,6 @@ from ..metrics.population import population_uniqueness
 from ..metrics.sample_risks import sample_risks
 from ..metrics.suda import suda
 from ..metrics.t_closeness import t_closeness
-from .._validation import check_weights
 from .intruder_bridge import run_intruder
 from .result import ScenarioResult
 from .summaries import (DiversitySummary, HistogramBin, IndividualRiskSummary, KAnonymitySummary,
@@ -219,10 +220,10 @@ class Runner:
                         k=ks)
         if df is None:
             return
-        table = df.rename(columns={"quasi_identifiers": "subset"})
-        table["subset"] = pd.Series([[str(q) for q in sub] for sub in table["subset"]], index=table.index,
-                                    dtype=object)
-        sc.measures["combination_sweep"] = table
+        rows = to_plain(df.rename(columns={"quasi_identifiers": "subset"}))
+        for row in rows:
+            row["subset"] = [str(q) for q in row["subset"]]
+        sc.measures["combination_sweep"] = rows
 
     def _intruder(self, sc: _Scenario):
         cfg = self.cfg

@@ -16,7 +16,8 @@ from .._validation import as_frame
 from ..exceptions import IdRiskWarning, InvalidParameterError
 from ..profiles import get_profile
 from ._signature import keywords
-from .config import AssessmentConfig, Scenario, config_from_dict, load_config
+from .config import AssessmentConfig, Scenario
+from .config_io import config_from_dict, load_config
 from .content import check_columns, content_of
 from .indicators import build_indicators, score_and_route
 from .io import fingerprint_file, fingerprint_frame, read_extract

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, TypedDict
 
-import pandas as pd
-
 from .._results import Result
 from ._typed import Count, ItemAccess, Share
 
@@ -143,8 +141,9 @@ class IntruderSummary(ItemAccess, Result):
     blocking: list[list[str]]
 
 
-#: one row per subset of the key: ``subset``, ``size``, ``n_classes``, ``sample_uniques``,
-#: ``smallest_class`` and ``records_below_{k}`` for each k (docs/methods.md#combination-sweep)
+#: the rows of :func:`idrisk.combination_sweep` (docs/methods.md#combination-sweep), one per
+#: subset of the key: ``subset``, ``size``, ``n_classes``, ``sample_uniques``,
+#: ``smallest_class`` and ``records_below_{k}`` for each k (a table: its columns depend on k)
 SWEEP_SCHEMA = {"description": "idrisk.combination_sweep, one row per subset of the key",
                 "items": {"type": "object", "required": ["subset", "size"],
                           "properties": {"subset": {"type": "array", "items": {"type": "string"}},
@@ -162,5 +161,5 @@ class Measures(TypedDict, total=False):
     l_diversity: dict[str, DiversitySummary]
     t_closeness: dict[str, TClosenessSummary]
     suda: SudaSummary
-    combination_sweep: Annotated[pd.DataFrame, SWEEP_SCHEMA]
+    combination_sweep: Annotated[list[dict], SWEEP_SCHEMA]
     intruder: IntruderSummary
