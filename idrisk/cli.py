@@ -1,6 +1,6 @@
 """The ``idrisk`` command line.
 
-    idrisk assess CONFIG.toml [options]            (or a CONFIG.json)
+    idrisk assess CONFIG.toml [options]              (or CONFIG.json)
     idrisk assess DATA --qi a,b,c [--sensitive s,t] [--weights w | --population-size N] [options]
     idrisk report RESULT.json --report REPORT.html [--overwrite]
     idrisk datasets make --n N --seed S --out FILE
