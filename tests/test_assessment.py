@@ -401,7 +401,7 @@ def test_what_if_geography_dates_topcoding():
 
 
 def test_what_if_topcoding_nullable_integer_scores():
-    # regression: top-coding wrote the fractional 95th percentile into a nullable Int16 column
+    # top-coding a nullable Int16 column: the 95th percentile can be fractional
     from idrisk.datasets import make_population
 
     pop = make_population(6000, seed=1)
