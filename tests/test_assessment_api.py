@@ -176,8 +176,10 @@ def test_what_if_old_names_work_with_a_warning():
     df = risky_frame()
     new = what_if(df, ["sex", "yob"], k=3)
     assert isinstance(new, WhatIfResult)
-    with pytest.warns(DeprecationWarning, match="min_k"):
+    with pytest.warns(DeprecationWarning) as caught:
         old = what_if(frame=df, qis=["sex", "yob"], min_k=3)
+    said = " ".join(str(w.message) for w in caught)
+    assert all(f"({old_name}=...) is deprecated" in said for old_name in ("frame", "qis", "min_k"))
     assert old == new
     with pytest.raises(InvalidParameterError, match="not both"):
         what_if(df, ["sex"], k=3, min_k=3)
