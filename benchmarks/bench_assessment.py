@@ -1,4 +1,4 @@
-"""Benchmarks for idrisk.assess (issue 7).
+"""Benchmarks for idrisk.assess.
 
 asv suite: a school-census extract of the synthetic pupil population with three scenarios
 (each with an intruder preset), at 100k rows (asv; quick) and, run as a script, at 1M rows:
@@ -94,11 +94,11 @@ def main(argv):
           f"{'met' if total <= 180 else 'NOT met'})")
     print(f"pandas groupby class sizes for the same 3 keys: {t_pd:.1f} s (assess / groupby = {total / t_pd:.0f}x; "
           "assess runs ~10 measures per key)")
-    print(f"route: {res.route['recommended']}; not computed: "
-          f"{sum(len(s['not_computed']) for s in res.scenarios)} measure(s)")
+    print(f"route: {res.route.recommended}; not computed: "
+          f"{sum(len(s.not_computed) for s in res.scenarios)} measure(s)")
     for s in res.scenarios:
-        for k, v in s["not_computed"].items():
-            print(f"  [{s['name']}] {k}: {v}")
+        for k, v in s.not_computed.items():
+            print(f"  [{s.name}] {k}: {v}")
 
 
 if __name__ == "__main__":

@@ -175,18 +175,12 @@ class AssessKS4:
         self.ex = data[n]["ks4"]
         self.cfg = ks4_assessment_config(self.ex)
         small = self.ex.data.head(500)
-        idrisk.assess(small, **_options(self.cfg), progress=False)
+        idrisk.assess(small, self.cfg, progress=False)
 
     def time_assess_preset_scenarios(self, data, n):
         import idrisk
 
-        idrisk.assess(self.ex.data, **_options(self.cfg), progress=False)
-
-
-def _options(cfg):
-    """AssessmentConfig fields as keyword options (the frame is passed separately)."""
-    d = {f: getattr(cfg, f) for f in cfg.__dataclass_fields__ if f not in ("data",)}
-    return d
+        idrisk.assess(self.ex.data, self.cfg, progress=False)
 
 
 def main(argv):
@@ -236,8 +230,8 @@ def main(argv):
             print(f"  {name:<40s} {t:8.3f} s   {t / base:7.1f}x groupby")
     ex = data[n]["ks4"]
     cfg = ks4_assessment_config(ex)
-    idrisk.assess(ex.data.head(500), **_options(cfg), progress=False)
-    t = timed(lambda: idrisk.assess(ex.data, **_options(cfg), progress=False))
+    idrisk.assess(ex.data.head(500), cfg, progress=False)
+    t = timed(lambda: idrisk.assess(ex.data, cfg, progress=False))
     print(f"\nassess on KS4 ({ex.n_rows:,} rows), 3 preset scenarios: {t:.2f} s")
     return 0
 

@@ -36,12 +36,13 @@ _LAZY = {
     # simulated intruder (issue 6)
     "simulate_intruder": "idrisk.intruder",
     "IntruderScenario": "idrisk.intruder",
-    # assessment (issue 7)
+    # assessment
     "assess": "idrisk.assessment",
     "AssessmentConfig": "idrisk.assessment",
     "AssessmentResult": "idrisk.assessment",
     "load_config": "idrisk.assessment",
-    "what_if": "idrisk.mitigation",
+    "what_if": "idrisk.assessment",
+    "WhatIfResult": "idrisk.assessment",
     # errors
     "IdRiskError": "idrisk.exceptions",
     "InvalidParameterError": "idrisk.exceptions",

@@ -1,6 +1,6 @@
 """The ``idrisk`` command line.
 
-    idrisk assess CONFIG.toml [options]
+    idrisk assess CONFIG.toml [options]              (or CONFIG.json)
     idrisk assess DATA --qi a,b,c [--sensitive s,t] [--weights w | --population-size N] [options]
     idrisk report RESULT.json --report REPORT.html [--overwrite]
     idrisk datasets make --n N --seed S --out FILE
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"idrisk {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("assess", help="assess an extract (a TOML config or a data file)")
-    a.add_argument("target", help="CONFIG.toml, or a data file (.csv, .csv.gz, .parquet, .dta, .sav)")
+    a.add_argument("target", help="CONFIG.toml (or .json), or a data file (.csv, .csv.gz, .parquet, .dta, .sav)")
     a.add_argument("--qi", help="comma-separated quasi-identifiers (one scenario); required with a data file")
     a.add_argument("--sensitive", help="comma-separated sensitive attributes")
     a.add_argument("--special-category", help="comma-separated sensitive attributes that are UK GDPR Art. 9 data")
@@ -49,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--weights", help="sampling-weights column")
     a.add_argument("--population-size", type=int, help="size of the population the extract was drawn from")
     a.add_argument("--seed", type=int, help="seed of the simulations (default: the config's, or 0)")
+    a.add_argument("--profile", choices=("npd", "generic"),
+                   help="what is known about the data (default: the config's, or npd)")
     a.add_argument("--format", choices=("human", "json"), default="human", help="what to print on stdout")
     a.add_argument("--output", help="write the JSON result to this file")
     a.add_argument("--report", help="write the HTML board report to this file")
@@ -82,12 +84,10 @@ def _cmd_assess(ns) -> int:
     _check_outputs([ns.output, ns.report], ns.overwrite)
     opts = {}
     target = Path(ns.target)
-    if target.suffix.lower() == ".toml":
-        if ns.qi:
-            opts["quasi_identifiers"] = _split(ns.qi)
-    else:
-        if not ns.qi:
-            raise _UsageError("--qi is required when assessing a data file (or pass a CONFIG.toml)")
+    is_config = target.suffix.lower() in (".toml", ".json")
+    if not is_config and not ns.qi:
+        raise _UsageError("--qi is required when assessing a data file (or pass a CONFIG.toml)")
+    if ns.qi:
         opts["quasi_identifiers"] = _split(ns.qi)
     if ns.sensitive or ns.special_category:
         special = set(_split(ns.special_category))
@@ -101,8 +101,10 @@ def _cmd_assess(ns) -> int:
         opts["population_size"] = ns.population_size
     if ns.seed is not None:
         opts["seed"] = ns.seed
-    opts["progress"] = ns.progress
-    result = assess(target, **opts)
+    if ns.profile is not None:
+        opts["profile"] = ns.profile
+    result = assess(config=target, progress=ns.progress, **opts) if is_config else \
+        assess(target, progress=ns.progress, **opts)
     if ns.output:
         result.to_json(ns.output, overwrite=ns.overwrite)
     if ns.report:
@@ -127,10 +129,8 @@ def _cmd_report(ns) -> int:
 
 
 def _cmd_datasets(ns) -> int:
-    try:
-        from .datasets import main as datasets_main
-    except ImportError:
-        raise _UsageError("the datasets module (idrisk.datasets) is not part of this build") from None
+    from .datasets import main as datasets_main
+
     rc = datasets_main(list(ns.args))
     return int(rc or 0)
 

@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 
 import idrisk
-from idrisk.assessment import AssessmentConfig, AssessmentResult, load_config
-from idrisk.assessment import run as run_mod
+from idrisk.assessment import AssessmentConfig, AssessmentResult, load_config, what_if
+from idrisk.assessment import measures as measures_mod
 from idrisk.assessment.io import read_extract, sniff_format
 from idrisk.assessment.schema import SCHEMA, schema_errors
 from idrisk.exceptions import DataValidationError, InvalidParameterError, RiskThresholdExceeded
-from idrisk.mitigation import what_if
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,27 +55,27 @@ def risky_result():
 
 # -- frequency indicators against hand computation -----------------------------------------------
 def test_risky_frequency_numbers_by_hand(risky_result):
-    k = risky_result.scenarios[0]["measures"]["k_anonymity"]
+    k = risky_result.scenarios[0].measures["k_anonymity"]
     # classes: (F,2010)=5, (M,2011)=3, (F,2012)=1, (M,2013)=1
-    assert k["min_class_size"] == 1
-    assert k["n1"] == 2 and k["n2"] == 0
-    assert k["records_below_k"] == {"2": 2, "3": 2, "5": 5, "10": 10}
-    assert k["sample_unique_share"] == pytest.approx(0.2)
-    r = risky_result.scenarios[0]["measures"]["individual_risk"]
+    assert k.min_class_size == 1
+    assert k.n1 == 2 and k.n2 == 0
+    assert k.records_below_k == {2: 2, 3: 2, 5: 5, 10: 10}
+    assert k.sample_unique_share == pytest.approx(0.2)
+    r = risky_result.scenarios[0].measures["individual_risk"]
     # census prosecutor risk 1/fk: 5 * 1/5 + 3 * 1/3 + 1 + 1 = 4 expected re-identifications
-    assert r["max_risk"] == 1.0
-    assert r["expected_reidentifications"] == pytest.approx(4.0)
-    assert r["mean_risk"] == pytest.approx(0.4)
+    assert r.max_risk == 1.0
+    assert r.expected_reidentifications == pytest.approx(4.0)
+    assert r.mean_risk == pytest.approx(0.4)
 
 
 def test_risky_route_and_breaches(risky_result):
-    ind = {i["id"]: i for i in risky_result.indicators if i["scenario"] == "main"}
-    assert ind["min_k"]["holds"] is False and ind["min_k"]["value"] == 1
-    assert ind["min_k"]["basis"] == "guidance"
-    assert ind["sample_unique_share"]["holds"] is False
-    assert ind["max_individual_risk"]["value"] == 1.0
-    assert risky_result.route["recommended"] in ("controlled", "refer back")
-    assert risky_result.route["underlying"] == "controlled"
+    ind = {i.id: i for i in risky_result.indicators if i.scenario == "main"}
+    assert ind["min_k"].holds is False and ind["min_k"].value == 1
+    assert ind["min_k"].basis == "guidance"
+    assert ind["sample_unique_share"].holds is False
+    assert ind["max_individual_risk"].value == 1.0
+    assert risky_result.route.recommended in ("controlled", "refer back")
+    assert risky_result.route.underlying == "controlled"
     assert not risky_result.passed
     with pytest.raises(RiskThresholdExceeded) as ei:
         risky_result.check()
@@ -86,10 +85,10 @@ def test_risky_route_and_breaches(risky_result):
 
 def test_safe_extract_is_safeguarded(safe_result):
     r = safe_result
-    assert r.scenarios[0]["measures"]["k_anonymity"]["min_class_size"] == 50
-    assert r.scenarios[0]["measures"]["individual_risk"]["max_risk"] == pytest.approx(0.02)
-    assert r.route["recommended"] == "safeguarded", r.summary()
-    assert r.score["score"] == 0
+    assert r.scenarios[0].measures["k_anonymity"].min_class_size == 50
+    assert r.scenarios[0].measures["individual_risk"].max_risk == pytest.approx(0.02)
+    assert r.route.recommended == "safeguarded", r.summary()
+    assert r.score.score == 0
     assert r.passed
     assert r.check() is r
     with pytest.raises(RiskThresholdExceeded):
@@ -103,51 +102,62 @@ def test_content_flags_force_controlled():
     r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"],
                       sensitive={"s": {"tier": 1, "special_category": True}}, flags={"social_care": True},
                       progress=False, mitigations=False)
-    forced = {i["id"] for i in r.indicators if i["effect"] == "forces controlled" and i["holds"] is False}
+    forced = {i.id for i in r.indicators if i.effect == "forces controlled" and i.holds is False}
     assert forced == {"tier", "social_care"}
-    assert r.route["recommended"] == "controlled"
-    assert r.score["content_flags_raised"] == 2
+    assert r.route.recommended == "controlled"
+    assert r.score.content_flags_raised == 2
 
 
 def test_small_area_geography_detected_in_census():
     df = safe_frame().assign(lsoa=np.repeat(["E01", "E02"], 100))
     r = idrisk.assess(df, quasi_identifiers=["a", "b"], progress=False, mitigations=False)
-    ind = {i["id"]: i for i in r.indicators}
-    assert ind["small_area_geography"]["holds"] is False
-    assert r.route["recommended"] == "controlled"
+    ind = {i.id: i for i in r.indicators}
+    assert ind["small_area_geography"].holds is False
+    assert r.route.recommended == "controlled"
 
 
-def test_missing_measure_is_not_assessed_and_blocks_safeguarded(monkeypatch):
-    real = run_mod._peer
-    monkeypatch.setattr(run_mod, "_peer", lambda m, n: None if m == "idrisk.metrics.suda" else real(m, n))
+def test_measure_not_computed_is_not_assessed_and_blocks_safeguarded(monkeypatch):
+    def out_of_memory(*a, **k):
+        raise MemoryError("the MSU search needs 40 GB")
+
+    monkeypatch.setattr(measures_mod, "suda", out_of_memory)
     r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], sensitive=SENS, progress=False)
-    ind = {i["id"]: i for i in r.indicators}
-    assert ind["special_uniques"]["holds"] is None
-    assert "not in this build" in ind["special_uniques"]["not_assessed_reason"]
-    assert r.route["recommended"] == "controlled"
-    assert r.score["conditions_not_assessed"] == 1
+    ind = {i.id: i for i in r.indicators}
+    assert ind["special_uniques"].holds is None
+    assert "MemoryError: the MSU search needs 40 GB" in ind["special_uniques"].not_assessed_reason
+    assert r.route.recommended == "controlled"
+    assert r.score.conditions_not_assessed == 1
     assert not r.passed
+
+
+def test_import_error_in_a_measure_surfaces(monkeypatch):
+    # a broken installation must fail loudly, never read "not computed" in a board report
+    def broken(*a, **k):
+        raise ImportError("numba is not installed")
+
+    monkeypatch.setattr(measures_mod, "suda", broken)
+    with pytest.raises(ImportError, match="numba"):
+        idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], progress=False)
 
 
 def test_failing_measure_is_recorded_not_hidden(monkeypatch):
     def boom(*a, **k):
         raise ValueError("synthetic failure")
 
-    real = run_mod._peer
-    monkeypatch.setattr(run_mod, "_peer", lambda m, n: boom if m == "idrisk.metrics.l_diversity" else real(m, n))
+    monkeypatch.setattr(measures_mod, "l_diversity", boom)
     r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], sensitive=SENS, progress=False,
                       mitigations=False)
-    assert r.scenarios[0]["not_computed"]["l_diversity"] == "ValueError: synthetic failure"
-    assert {i["id"]: i for i in r.indicators}["distinct_l"]["holds"] is None
+    assert r.scenarios[0].not_computed["l_diversity"] == "ValueError: synthetic failure"
+    assert {i.id: i for i in r.indicators}["distinct_l"].holds is None
 
 
 def test_homogeneous_special_category_class_breaches():
     df = safe_frame()
     df.loc[(df.a == "x") & (df.b == "p"), "s"] = "s1"  # one class where everyone has s1
     r = idrisk.assess(df, quasi_identifiers=["a", "b"], sensitive=SENS, progress=False, mitigations=False)
-    ind = {i["id"]: i for i in r.indicators}
-    assert ind["distinct_l"]["value"] == 1 and ind["distinct_l"]["holds"] is False
-    assert r.scenarios[0]["measures"]["l_diversity"]["s"]["records_in_homogeneous_classes"] == 50
+    ind = {i.id: i for i in r.indicators}
+    assert ind["distinct_l"].value == 1 and ind["distinct_l"].holds is False
+    assert r.scenarios[0].measures["l_diversity"]["s"].records_in_homogeneous_classes == 50
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -178,9 +188,9 @@ def test_direct_identifier_lookalike_is_flagged():
     df = risky_frame().rename(columns={"id": "UPN"})
     with pytest.warns(idrisk.IdentifierWarning, match="UPN"):
         r = idrisk.assess(df, quasi_identifiers=["sex", "yob"], progress=False, mitigations=False)
-    ind = {i["id"]: i for i in r.indicators}
-    assert ind["direct_identifiers"]["holds"] is False
-    assert r.content["direct_identifiers_present"] == ["UPN"]
+    ind = {i.id: i for i in r.indicators}
+    assert ind["direct_identifiers"].holds is False
+    assert r.content.direct_identifiers_present == ["UPN"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "csv.gz", "parquet", "dta", "sav"])
@@ -258,12 +268,12 @@ def test_toml_config_and_path_resolution(tmp_path):
     assert cfg.sensitive[0].special_category and cfg.sensitive[0].tier == 3
     assert cfg.is_census
     r = idrisk.assess(tmp_path / "a.toml", progress=False)
-    assert r.meta["fingerprint_of"] == "file"
+    assert r.meta.fingerprint_of == "file"
     import hashlib
 
-    assert r.meta["fingerprint_sha256"] == hashlib.sha256((tmp_path / "pupils.csv").read_bytes()).hexdigest()
+    assert r.meta.fingerprint_sha256 == hashlib.sha256((tmp_path / "pupils.csv").read_bytes()).hexdigest()
     assert r.config["thresholds"]["min_k"] == 3
-    assert {i["id"]: i for i in r.indicators}["min_k"]["threshold"] == 3
+    assert {i.id: i for i in r.indicators}["min_k"].threshold == 3
     # the same config as a dataclass gives the same JSON
     r2 = idrisk.assess(AssessmentConfig(
         scenarios=[{"name": "neighbour", "quasi_identifiers": ["sex", "yob"]}], data=str(tmp_path / "pupils.csv"),
@@ -334,20 +344,20 @@ def test_what_if_matches_pandas_and_entropy_by_hand():
         "eth_major": ["W", "W", "W", "B", "B", "W", "W", "B"],
         "sex": ["F", "F", "M", "M", "F", "F", "M", "M"],
     })
-    out = what_if(df, ["eth_minor", "sex"], min_k=2, groupings={"eth_minor": "eth_major"})
-    assert out["before"]["at_risk"] == naive_at_risk(df, ["eth_minor", "sex"], 2)
-    by = {c["description"]: c for c in out["candidates"]}
+    out = what_if(df, ["eth_minor", "sex"], k=2, groupings={"eth_minor": "eth_major"})
+    assert out.before.at_risk == naive_at_risk(df, ["eth_minor", "sex"], 2)
+    by = {c.description: c for c in out.candidates}
     g = by["eth_minor to eth_major"]
-    assert g["at_risk"] == naive_at_risk(df, ["eth_major", "sex"], 2)
+    assert g.at_risk == naive_at_risk(df, ["eth_major", "sex"], 2)
     # entropy by hand: minor (3/8 WBRI, 2/8 WIRI, 2/8 BAFR, 1/8 BCRB), major (5/8 W, 3/8 B)
     h = lambda p: -sum(x * np.log2(x) for x in p)
     h0, h1 = h([3 / 8, 2 / 8, 2 / 8, 1 / 8]), h([5 / 8, 3 / 8])
-    assert g["information_lost"] == pytest.approx((h0 - h1) / h0)
+    assert g.information_lost == pytest.approx((h0 - h1) / h0)
     d = by["drop sex"]
-    assert d["at_risk"] == naive_at_risk(df, ["eth_minor"], 2) and d["information_lost"] == 1.0
-    effs = [c["efficiency"] if c["efficiency"] is not None else np.inf for c in out["candidates"]]
+    assert d.at_risk == naive_at_risk(df, ["eth_minor"], 2) and d.information_lost == 1.0
+    effs = [c.efficiency if c.efficiency is not None else np.inf for c in out.candidates]
     assert effs == sorted(effs, reverse=True)
-    assert [c["rank"] for c in out["candidates"]] == list(range(1, len(effs) + 1))
+    assert [c.rank for c in out.candidates] == list(range(1, len(effs) + 1))
 
 
 def test_what_if_geography_dates_topcoding():
@@ -367,39 +377,39 @@ def test_what_if_geography_dates_topcoding():
     df["dob"] = df["dob"].dt.to_period("M").dt.to_timestamp()  # month of birth, as a date
     before = df.copy(deep=True)
     qis = ["lsoa", "dob", "sex", "urn"]
-    out = what_if(df, qis, min_k=5, geography=["lsoa", "la_code"])
+    out = what_if(df, qis, k=5, geography=["lsoa", "la_code"])
     pd.testing.assert_frame_equal(df, before)
     at_risk = naive_at_risk(df, qis, 5)
-    assert out["before"]["at_risk"] == at_risk > 0
-    geo = next(c for c in out["candidates"] if c["kind"] == "geography up one level")
-    assert geo["description"] == "lsoa to la_code"
-    assert geo["at_risk"] == naive_at_risk(df.assign(lsoa=df["la_code"]), qis, 5) < at_risk
-    yr = next(c for c in out["candidates"] if c["kind"] == "date to year")
-    assert yr["at_risk"] == naive_at_risk(df.assign(dob=df["dob"].dt.year), qis, 5) < at_risk
+    assert out.before.at_risk == at_risk > 0
+    geo = next(c for c in out.candidates if c.kind == "geography up one level")
+    assert geo.description == "lsoa to la_code"
+    assert geo.at_risk == naive_at_risk(df.assign(lsoa=df["la_code"]), qis, 5) < at_risk
+    yr = next(c for c in out.candidates if c.kind == "date to year")
+    assert yr.at_risk == naive_at_risk(df.assign(dob=df["dob"].dt.year), qis, 5) < at_risk
     # top-coding: the score, not the school code
     qis = ["urn", "score"]
-    out = what_if(df, qis, min_k=5)
-    kinds = {(c["variable"], c["kind"]) for c in out["candidates"]}
+    out = what_if(df, qis, k=5)
+    kinds = {(c.variable, c.kind) for c in out.candidates}
     assert ("score", "top-coding") in kinds
     assert ("urn", "top-coding") not in kinds  # a code, not a quantity
-    top = next(c for c in out["candidates"] if c["kind"] == "top-coding")
+    top = next(c for c in out.candidates if c.kind == "top-coding")
     cut = df["score"].quantile(0.95)
-    assert top["at_risk"] == naive_at_risk(df.assign(score=df["score"].clip(upper=cut)), qis, 5)
-    assert top["at_risk"] < out["before"]["at_risk"]
+    assert top.at_risk == naive_at_risk(df.assign(score=df["score"].clip(upper=cut)), qis, 5)
+    assert top.at_risk < out.before.at_risk
     # the report never carries the top-coding cut value
-    assert "95th percentile" in top["description"] and str(cut) not in top["description"]
+    assert "95th percentile" in top.description and str(cut) not in top.description
 
 
 def test_what_if_topcoding_nullable_integer_scores():
-    # regression: top-coding wrote the fractional 95th percentile into a nullable Int16 column
+    # top-coding a nullable Int16 column: the 95th percentile can be fractional
     from idrisk.datasets import make_population
 
     pop = make_population(6000, seed=1)
     df = pop.loc[pop["year_group"] == 11, ["attainment8", "urn", "sex"]]
-    out = what_if(df, ["attainment8", "urn", "sex"], min_k=5)
-    top = next(c for c in out["candidates"] if c["kind"] == "top-coding")
+    out = what_if(df, ["attainment8", "urn", "sex"], k=5)
+    top = next(c for c in out.candidates if c.kind == "top-coding")
     s = df["attainment8"].astype(float)
-    assert top["at_risk"] == naive_at_risk(df.assign(attainment8=s.clip(upper=s.quantile(0.95))),
+    assert top.at_risk == naive_at_risk(df.assign(attainment8=s.clip(upper=s.quantile(0.95))),
                                            ["attainment8", "urn", "sex"], 5)
 
 
@@ -407,14 +417,14 @@ def test_refer_back_when_one_coarsening_removes_most_risk():
     # 'detail' splits every safe class into singletons: dropping it removes all the risk
     df = safe_frame().assign(detail=np.arange(200))
     r = idrisk.assess(df, quasi_identifiers=["a", "b", "detail"], progress=False)
-    assert r.route["recommended"] == "refer back"
-    assert r.route["underlying"] == "controlled"
-    drop = next(c for c in r.mitigations["candidates"] if c["description"] == "drop detail")
-    assert drop["at_risk"] == 0 and drop["risk_removed_share"] == 1.0
+    assert r.route.recommended == "refer back"
+    assert r.route.underlying == "controlled"
+    drop = next(c for c in r.mitigations.candidates if c.description == "drop detail")
+    assert drop.at_risk == 0 and drop.risk_removed_share == 1.0
     # top-coding 'detail' merges only the top 5%: less risk removed, but far less information lost
-    top = next(c for c in r.mitigations["candidates"] if c["kind"] == "top-coding")
-    assert top["risk_removed_share"] < drop["risk_removed_share"]
-    assert top["information_lost"] < drop["information_lost"]
+    top = next(c for c in r.mitigations.candidates if c.kind == "top-coding")
+    assert top.risk_removed_share < drop.risk_removed_share
+    assert top.information_lost < drop.information_lost
 
 
 # -- what_if against the pandas reference on random frames ------------------------------------------
@@ -436,24 +446,24 @@ def test_what_if_equals_pandas_on_random_frames(n, cards, miss, min_k, seed):
     df = pd.DataFrame(cols, index=rng.permutation(n) + 1000)  # non-default index
     qis = list(cols)
     before = df.copy(deep=True)
-    out = what_if(df, qis, min_k=min_k)
+    out = what_if(df, qis, k=min_k)
     pd.testing.assert_frame_equal(df, before)
-    assert out["before"]["at_risk"] == naive_at_risk(df, qis, min_k)
-    for c in out["candidates"]:
-        assert c["kind"] == "drop variable"
-        rest = [q for q in qis if q != c["variable"]]
-        assert c["at_risk"] == naive_at_risk(df, rest, min_k)
+    assert out.before.at_risk == naive_at_risk(df, qis, min_k)
+    for c in out.candidates:
+        assert c.kind == "drop variable"
+        rest = [q for q in qis if q != c.variable]
+        assert c.at_risk == naive_at_risk(df, rest, min_k)
         sizes = df.groupby(rest, dropna=False)[rest[0]].transform("size") if rest else pd.Series([n] * n)
-        assert c["sample_uniques"] == int((sizes == 1).sum())
-        assert c["max_risk"] == pytest.approx(1.0 / sizes.min())
+        assert c.sample_uniques == int((sizes == 1).sum())
+        assert c.max_risk == pytest.approx(1.0 / sizes.min())
 
 
 def test_tiers_of_quasi_identifiers_count():
     r = idrisk.assess(safe_frame(), quasi_identifiers=["a", "b"], tiers={"a": 1}, progress=False,
                       mitigations=False)
-    ind = {i["id"]: i for i in r.indicators}
-    assert ind["tier"]["value"] == 1 and ind["tier"]["holds"] is False
-    assert "a" in ind["tier"]["label"] and r.content["tier_1_2_columns"] == ["a"]
+    ind = {i.id: i for i in r.indicators}
+    assert ind["tier"].value == 1 and ind["tier"].holds is False
+    assert "a" in ind["tier"].label and r.content.tier_1_2_columns == ["a"]
     with pytest.raises(InvalidParameterError, match="tier of 'b'"):
         AssessmentConfig(scenarios=[["a"]], tiers={"b": 9})
 
@@ -463,11 +473,11 @@ def test_assess_an_extract_uses_its_roles_and_tiers():
 
     ex = extract(make_population(3000, seed=2), "ks4")
     r = idrisk.assess(ex, progress=False, mitigations=False, max_msu_size=2, sweep_max_size=1)
-    assert r.meta["direct_identifiers_dropped"] == ex.direct_identifiers
-    assert r.scenarios[0]["quasi_identifiers"] == ex.quasi_identifiers
-    assert r.content["highest_tier"] == min(ex.sensitive_tiers[c] for c in ex.data.columns
-                                            if c in ex.sensitive_tiers and c not in ex.direct_identifiers)
-    assert r.route["underlying"] == "controlled"
+    assert r.meta.direct_identifiers_dropped == ex.direct_identifiers
+    assert r.scenarios[0].quasi_identifiers == ex.quasi_identifiers
+    assert r.content.highest_tier == min(ex.sensitive_tiers[c] for c in ex.data.columns
+                                         if c in ex.sensitive_tiers and c not in ex.direct_identifiers)
+    assert r.route.underlying == "controlled"
     js = r.to_json()
     assert not any(pid in js for pid in ex.data["pupil_id"].astype(str).head(50))
 

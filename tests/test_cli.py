@@ -138,3 +138,21 @@ def test_demo_refuses_to_overwrite(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path)]) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert (tmp_path / "demo.json").read_text() == "{}"
+
+
+def test_profile_and_json_config(files, tmp_path, capsys):
+    # a JSON configuration (the dict form of a result's config) and --profile
+    from idrisk.assessment import load_config
+
+    cfg = load_config(files / "risky.toml")
+    path = tmp_path / "risky.json"
+    cfg.to_json(path)
+    (tmp_path / "risky.parquet").write_bytes((files / "risky.parquet").read_bytes())
+    assert main(["assess", str(path), "--format", "json", "--no-progress", "--nofail"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["scenarios"][0]["measures"]["k_anonymity"]["min_class_size"] == 1
+    # the TOML names no geography: it comes from the profile chosen on the command line
+    assert main(["assess", str(files / "risky.toml"), "--format", "json", "--no-progress", "--nofail",
+                 "--profile", "generic"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["config"]["profile"] == "generic" and d["config"]["geography"] == []

@@ -1,7 +1,9 @@
-"""The README's worked examples run, and give the values worked out by hand in the domain brief.
+"""The README's worked examples run and give the values worked out by hand.
 
-Expected values: WE5 (k, l, t, attacker models, Benedetti-Franconi ER) and WE4 (the "book" SUDA
-scores, which are sdcMicro's own test values) of the domain brief section 9.
+Expected values: k, l, t, the attacker models and the Benedetti-Franconi expected
+re-identifications of the toy table (closed forms in docs/methods.md#individual-risk), and
+the SUDA scores of the "book" example, which are sdcMicro's own test values
+(docs/methods.md#suda).
 """
 
 import re
@@ -33,7 +35,7 @@ def test_worked_example_runs_and_matches_we5():
     assert ns["r"].highest_risk == pytest.approx(0.5)
     assert ns["r"].average_risk == pytest.approx(3 / 8)
     assert ns["r"].records_at_risk == {0.2: 1.0, 0.3: 0.5}
-    # ER = 4 * 1/31 + 2 * r(f=2, F=10) + 2 * r(f=2, F=5), closed forms of domain brief 2.4
+    # ER = 4 * 1/31 + 2 * r(f=2, F=10) + 2 * r(f=2, F=5), closed forms of docs/methods.md#individual-risk
     def r2(p):
         o = p / (1 - p)
         return o - o**2 * np.log(1 / p)

@@ -99,7 +99,7 @@ def test_self_contained_and_accessible(report):
     # verdict and reasons come before the tables and plots
     assert html.index('id="verdict"') < html.index("Recommended route") < html.index('id="indicators"') \
         < html.index("<img")
-    assert res.meta["fingerprint_sha256"] in html and res.meta["idrisk_version"] in html
+    assert res.meta.fingerprint_sha256 in html and res.meta.idrisk_version in html
 
 
 def _contrast(hex1, hex2):

@@ -1,13 +1,14 @@
-"""The assessment configuration: one dataclass, the same as a TOML file.
+"""The assessment configuration: one dataclass, the same as a TOML or JSON file.
 
 A TOML file looks like this (every section but ``[extract]`` and one ``[[scenario]]`` is
-optional; paths are relative to the TOML file)::
+optional; paths are relative to the TOML file; docs/methods.md#assessment)::
 
     [extract]
     path = "ks4_extract.parquet"        # CSV (.csv, .csv.gz), Parquet, Stata .dta, SPSS .sav
     name = "KS4 extract 2024"
+    profile = "npd"                     # what is known about the data: "npd" (default) or "generic"
     direct_identifiers = ["pupil_id"]   # dropped before anything is measured
-    census = true                       # pi = 1: every pupil of the cohort is in the file
+    census = true                       # pi = 1: every member of the population is in the file
     # weights = "weight"                # sampling weights column, or
     # population_size = 650000          # size of the population the extract is drawn from
 
@@ -16,11 +17,11 @@ optional; paths are relative to the TOML file)::
     quasi_identifiers = ["urn", "year_group", "sex", "birth_month", "ethnicity_major"]
     intruder = "nosy_neighbour"         # optional intruder preset simulated on this key
 
-    [sensitive]                         # attribute -> NPD tier (1 = most sensitive)
+    [sensitive]                         # attribute -> tier (1 = most sensitive)
     sen_primary_need = { tier = 1, special_category = true }
     fsm = { tier = 1 }
 
-    [tiers]                             # NPD tier of other columns (QIs...)
+    [tiers]                             # tier of other columns (quasi-identifiers...)
     birth_month = 1
 
     [flags]                             # content the data owner declares
@@ -29,40 +30,49 @@ optional; paths are relative to the TOML file)::
     membership_sensitive = false
     small_area_geography = false
 
-    [thresholds]                        # see idrisk.assessment.indicators for basis
+    [thresholds]                        # see idrisk.assessment.indicators for their basis
     min_k = 10
     max_individual_risk = 0.1
 
     [analysis]
     seed = 1
     missing = "category"
-    max_msu_size = 4
+    max_msu_size = 4                    # "none": no limit
     sweep_max_size = 3
 
-    [mitigation]
+    [mitigation]                        # default: the profile's
     geography = ["lsoa", "postcode_district", "la_code", "region"]
     groupings = { ethnicity_minor = "ethnicity_major" }
+
+The same configuration as a dictionary is :meth:`AssessmentConfig.to_dict` (the
+``config`` of a result); :func:`config_from_dict` reads either form, so a configuration
+round-trips through a dictionary, TOML (:meth:`AssessmentConfig.to_toml`) and JSON
+(:mod:`idrisk.assessment.config_io` reads them).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
 
+from .._validation import check_seed
 from ..exceptions import InvalidParameterError
+from ..profiles import DEFAULT_PROFILE, get_profile
+from . import _toml
 
-__all__ = ["AssessmentConfig", "Scenario", "SensitiveAttribute", "Thresholds", "load_config"]
+__all__ = ["AssessmentConfig", "Scenario", "SensitiveAttribute", "Thresholds", "thresholds_from_dict"]
 
 MISSING = ("category", "wildcard", "never")
+#: the value of ``max_msu_size`` / ``sweep_max_size`` meaning "no limit" in TOML (it has no null)
+NO_LIMIT = "none"
 
 
 @dataclass
 class Scenario:
-    """One attack scenario: the key variables (QIs) a plausible intruder holds."""
+    """One attack scenario: the key variables (quasi-identifiers) a plausible intruder holds."""
 
     name: str
     quasi_identifiers: list[str]
@@ -76,7 +86,7 @@ class Scenario:
 
 @dataclass
 class SensitiveAttribute:
-    """A sensitive attribute, its NPD tier (1 = identifying and highly sensitive) and category."""
+    """A sensitive attribute, its tier (1 = identifying and highly sensitive) and category."""
 
     name: str
     tier: int | None = None
@@ -88,7 +98,7 @@ class SensitiveAttribute:
 
 @dataclass
 class Thresholds:
-    """Thresholds of the safeguarded-route conditions (domain.md section 6.2).
+    """Thresholds of the safeguarded-route conditions (docs/methods.md#routes).
 
     Every default is an idrisk convention taken from the guidance cited in
     :mod:`idrisk.assessment.indicators`; the approval board may change any of them.
@@ -107,29 +117,52 @@ class Thresholds:
         return dataclasses.asdict(self)
 
 
-@dataclass
+@dataclass(eq=False)
 class AssessmentConfig:
-    """Everything an assessment needs; round-trips through TOML (:func:`load_config`).
+    """Everything an assessment needs; round-trips through a dict, TOML and JSON.
 
     Parameters
     ----------
+    scenarios : list of Scenario (or dicts, or lists of column names)
+        Quasi-identifier sets, one per attack scenario.
     data : str or path, optional
         The extract file (CSV, Parquet, Stata .dta, SPSS .sav). ``None`` when the frame is
         passed to :func:`idrisk.assess` directly.
-    scenarios : list of Scenario
-        Quasi-identifier sets, one per attack scenario.
-    sensitive : list of SensitiveAttribute
+    name : str
+    sensitive : list of SensitiveAttribute (or a dict name -> {tier, special_category})
     direct_identifiers : list of str
         Columns dropped before measuring (their presence is reported, never their values).
     weights, population_size
         Sampling weights column or population size; neither means a census extract (pi = 1).
-    census : bool
-        Declares the extract a census of its population (no protection from sampling).
+    census : bool, optional
+        Declares the extract a census of its population; by default a census unless
+        weights or a population size are given.
     flags : dict of str -> bool
         ``social_care``, ``exclusion_or_absence_reasons``, ``membership_sensitive``,
         ``small_area_geography``.
+    thresholds : Thresholds (or a dict)
     seed : int
         Seed of every simulation (intruder); same inputs and seed give identical JSON.
+    missing : {"category", "wildcard", "never"}
+        The missing-value convention of every measure (docs/methods.md#missing-values).
+    max_msu_size, sweep_max_size : int or None
+        Largest MSU size searched by SUDA2 and largest subset of the combination sweep.
+    k_values : tuple of int
+    intruder_targets : int
+        Most targets of a simulated intruder.
+    mitigations : bool
+        Try what-if coarsenings on the riskiest scenario.
+    geography, groupings : optional
+        Geography ladder and fine -> coarse groupings of the what-if; default: the profile's.
+    tiers : dict column -> int
+        Tier of any other column (e.g. a quasi-identifier like birth_month).
+    profile : str
+        What is known about the kind of data: ``"npd"`` (default) or ``"generic"``
+        (:mod:`idrisk.profiles`).
+
+    Two configurations are equal when they run the same assessment: ``census``,
+    ``geography`` and ``groupings`` are compared by their effective values, and the
+    directory relative paths are resolved from is not compared.
     """
 
     scenarios: list[Scenario]
@@ -149,9 +182,10 @@ class AssessmentConfig:
     k_values: tuple = (2, 3, 5, 10)
     intruder_targets: int = 2000
     mitigations: bool = True
-    geography: list[str] = field(default_factory=lambda: ["lsoa", "postcode_district", "la_code", "region"])
-    groupings: dict = field(default_factory=lambda: {"ethnicity_minor": "ethnicity_major"})
-    tiers: dict = field(default_factory=dict)  # NPD tier of any other column (e.g. a QI like birth_month)
+    geography: list[str] | None = None
+    groupings: dict | None = None
+    tiers: dict = field(default_factory=dict)
+    profile: str = DEFAULT_PROFILE
     base_dir: str | None = field(default=None, repr=False)
 
     FLAG_NAMES = ("social_care", "exclusion_or_absence_reasons", "membership_sensitive", "small_area_geography")
@@ -166,14 +200,24 @@ class AssessmentConfig:
             raise InvalidParameterError(f"scenario names must be unique; repeated: {', '.join(dup)}")
         if isinstance(self.sensitive, dict):
             self.sensitive = [_sensitive(k, v) for k, v in self.sensitive.items()]
-        self.sensitive = [s if isinstance(s, SensitiveAttribute) else _sensitive(s, {}) for s in self.sensitive]
+        self.sensitive = [s if isinstance(s, SensitiveAttribute) else _sensitive_item(s) for s in self.sensitive]
         if isinstance(self.thresholds, dict):
-            self.thresholds = _thresholds(self.thresholds)
+            self.thresholds = thresholds_from_dict(self.thresholds)
         unknown = sorted(set(self.flags) - set(self.FLAG_NAMES))
         if unknown:
             raise InvalidParameterError(
                 f"unknown flag(s): {', '.join(unknown)} (known: {', '.join(self.FLAG_NAMES)})")
         self.flags = {k: bool(self.flags.get(k, False)) for k in self.FLAG_NAMES}
+        self._check_numbers()
+        get_profile(self.profile)  # a known profile name
+        if self.geography is not None:
+            self.geography = [str(g) for g in self.geography]
+        if self.groupings is not None:
+            self.groupings = {str(k): str(v) for k, v in dict(self.groupings).items()}
+        if isinstance(self.data, PurePath):
+            self.data = str(self.data)
+
+    def _check_numbers(self):
         if self.missing not in MISSING:
             raise InvalidParameterError(f"missing must be one of {', '.join(MISSING)}, got {self.missing!r}")
         if self.population_size is not None:
@@ -183,12 +227,13 @@ class AssessmentConfig:
                     f"population_size must be a positive integer, got {self.population_size!r}")
         if self.weights is not None and self.population_size is not None:
             raise InvalidParameterError("give either weights or population_size, not both")
-        for nm in ("seed", "intruder_targets"):
-            v = getattr(self, nm)
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise InvalidParameterError(f"{nm} must be a non-negative integer, got {v!r}")
+        self.seed = check_seed(self.seed)
+        self.intruder_targets = check_seed(self.intruder_targets, name="intruder_targets")
         for nm in ("max_msu_size", "sweep_max_size"):
             v = getattr(self, nm)
+            if isinstance(v, str) and v.strip().lower() == NO_LIMIT:
+                v = None
+                setattr(self, nm, None)
             if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
                 raise InvalidParameterError(f"{nm} must be a positive integer or absent, got {v!r}")
         for col, t in dict(self.tiers).items():
@@ -199,11 +244,22 @@ class AssessmentConfig:
         if any(k < 1 for k in self.k_values):
             raise InvalidParameterError(f"k values must be at least 1, got {self.k_values}")
 
+    # -- effective values ---------------------------------------------------------------------------
     @property
     def is_census(self) -> bool:
         if self.census is not None:
             return bool(self.census)
         return self.weights is None and self.population_size is None
+
+    @property
+    def mitigation_geography(self) -> list[str]:
+        """The geography ladder of the what-if: ``geography``, or the profile's."""
+        return list(get_profile(self.profile).geography if self.geography is None else self.geography)
+
+    @property
+    def mitigation_groupings(self) -> dict:
+        """The groupings of the what-if: ``groupings``, or the profile's."""
+        return dict(get_profile(self.profile).groupings if self.groupings is None else self.groupings)
 
     @property
     def all_quasi_identifiers(self) -> list[str]:
@@ -212,11 +268,26 @@ class AssessmentConfig:
             out += [q for q in s.quasi_identifiers if q not in out]
         return out
 
+    def data_path(self) -> Path | None:
+        if self.data is None:
+            return None
+        p = Path(self.data)
+        if not p.is_absolute() and self.base_dir is not None:
+            p = Path(self.base_dir) / p
+        return p
+
+    # -- forms --------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Plain, JSON-serialisable form (no base directory: it depends on where it ran)."""
-        return {
+        """Plain, JSON-serialisable form: the ``config`` of a result.
+
+        Effective values are written (census, geography, groupings). A relative data path is
+        kept, an absolute one reduced to the file name (it names the machine it ran on); the
+        base directory is left out. ``profile`` is written only when it is not the default,
+        so results of the default profile keep their layout.
+        """
+        d = {
             "name": self.name,
-            "data": None if self.data is None else Path(self.data).name,
+            "data": _portable(self.data),
             "scenarios": [s.to_dict() for s in self.scenarios],
             "sensitive": [s.to_dict() for s in self.sensitive],
             "direct_identifiers": list(self.direct_identifiers),
@@ -232,18 +303,73 @@ class AssessmentConfig:
             "k_values": list(self.k_values),
             "intruder_targets": self.intruder_targets,
             "mitigations": self.mitigations,
-            "geography": list(self.geography),
-            "groupings": dict(self.groupings),
+            "geography": self.mitigation_geography,
+            "groupings": self.mitigation_groupings,
             "tiers": dict(sorted(self.tiers.items())),
         }
+        if self.profile != DEFAULT_PROFILE:
+            d["profile"] = self.profile
+        return d
 
-    def data_path(self) -> Path | None:
-        if self.data is None:
-            return None
-        p = Path(self.data)
-        if not p.is_absolute() and self.base_dir is not None:
-            p = Path(self.base_dir) / p
-        return p
+    def to_toml(self, path=None, *, overwrite: bool = False) -> str:
+        """The configuration as TOML text (the layout of the module docstring).
+
+        Written to ``path`` too when given; an existing file is replaced only with
+        ``overwrite=True``.
+        """
+        d = self.to_dict()
+        text = _toml.dumps(
+            [("[extract]", {"path": d["data"], "name": d["name"], "profile": self.profile,
+                            "direct_identifiers": d["direct_identifiers"], "census": d["census"],
+                            "weights": d["weights"], "population_size": d["population_size"]})]
+            + [("[[scenario]]", s) for s in d["scenarios"]]
+            + [("[sensitive]", {s["name"]: {"tier": s["tier"], "special_category": s["special_category"]}
+                                for s in d["sensitive"]}),
+               ("[tiers]", d["tiers"]), ("[flags]", d["flags"]), ("[thresholds]", d["thresholds"]),
+               ("[analysis]", {"seed": d["seed"], "missing": d["missing"],
+                               "max_msu_size": NO_LIMIT if d["max_msu_size"] is None else d["max_msu_size"],
+                               "sweep_max_size": NO_LIMIT if d["sweep_max_size"] is None else d["sweep_max_size"],
+                               "k_values": d["k_values"], "intruder_targets": d["intruder_targets"],
+                               "mitigations": d["mitigations"]}),
+               ("[mitigation]", {"geography": d["geography"], "groupings": d["groupings"]})])
+        _write(path, text, overwrite)
+        return text
+
+    def to_json(self, path=None, *, overwrite: bool = False) -> str:
+        """:meth:`to_dict` as JSON text (written to ``path`` too when given, never over a file
+        without ``overwrite=True``)."""
+        text = json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        _write(path, text, overwrite)
+        return text
+
+    def _identity(self) -> dict:
+        d = self.to_dict()
+        d["data"] = self.data
+        d["profile"] = self.profile
+        return d
+
+    def __eq__(self, other):
+        if not isinstance(other, AssessmentConfig):
+            return NotImplemented
+        return self._identity() == other._identity()
+
+    __hash__ = None
+
+
+def _portable(data) -> str | None:
+    if data is None:
+        return None
+    p = Path(data)
+    return p.name if p.is_absolute() else p.as_posix()
+
+
+def _write(path, text: str, overwrite: bool) -> None:
+    if path is None:
+        return
+    p = Path(path)
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    p.write_text(text, encoding="utf-8")
 
 
 def _scenario(s, i) -> Scenario:
@@ -262,6 +388,12 @@ def _scenario(s, i) -> Scenario:
     raise InvalidParameterError(f"scenario {i + 1} must be a table or a list of column names, got {s!r}")
 
 
+def _sensitive_item(s) -> SensitiveAttribute:
+    if isinstance(s, dict) and "name" in s:  # the form of to_dict
+        return _sensitive(s["name"], {k: v for k, v in s.items() if k != "name"})
+    return _sensitive(s, {})
+
+
 def _sensitive(name, spec) -> SensitiveAttribute:
     if isinstance(spec, int) and not isinstance(spec, bool):
         spec = {"tier": spec}
@@ -276,7 +408,8 @@ def _sensitive(name, spec) -> SensitiveAttribute:
     return SensitiveAttribute(name=str(name), tier=tier, special_category=bool(spec.get("special_category", False)))
 
 
-def _thresholds(d: dict) -> Thresholds:
+def thresholds_from_dict(d: dict) -> Thresholds:
+    """:class:`Thresholds` from a dict of some of its fields (the others keep their defaults)."""
     known = {f.name: f for f in dataclasses.fields(Thresholds)}
     unknown = sorted(set(d) - set(known))
     if unknown:
@@ -292,57 +425,3 @@ def _thresholds(d: dict) -> Thresholds:
             raise InvalidParameterError(f"threshold {k} must not be negative, got {v!r}")
         setattr(out, k, type(default)(v))
     return out
-
-
-_TOP = {"extract", "scenario", "sensitive", "flags", "thresholds", "analysis", "mitigation", "tiers"}
-
-
-def config_from_dict(doc: dict, *, base_dir: str | None = None) -> AssessmentConfig:
-    """Build an :class:`AssessmentConfig` from the parsed TOML document."""
-    unknown = sorted(set(doc) - _TOP)
-    if unknown:
-        raise InvalidParameterError(f"unknown section(s) in the config: {', '.join(unknown)} "
-                                    f"(known: {', '.join(sorted(_TOP))})")
-    ext = dict(doc.get("extract", {}))
-    known_ext = {"path", "name", "direct_identifiers", "census", "weights", "population_size"}
-    bad = sorted(set(ext) - known_ext)
-    if bad:
-        raise InvalidParameterError(f"unknown key(s) in [extract]: {', '.join(bad)}")
-    analysis = dict(doc.get("analysis", {}))
-    known_an = {"seed", "missing", "max_msu_size", "sweep_max_size", "k_values", "intruder_targets", "mitigations"}
-    bad = sorted(set(analysis) - known_an)
-    if bad:
-        raise InvalidParameterError(f"unknown key(s) in [analysis]: {', '.join(bad)}")
-    mit = dict(doc.get("mitigation", {}))
-    bad = sorted(set(mit) - {"geography", "groupings"})
-    if bad:
-        raise InvalidParameterError(f"unknown key(s) in [mitigation]: {', '.join(bad)}")
-    scen = doc.get("scenario")
-    if not scen:
-        raise InvalidParameterError("the config needs at least one [[scenario]] with quasi_identifiers")
-    kwargs: dict[str, Any] = dict(
-        scenarios=list(scen), data=ext.get("path"), name=str(ext.get("name", "extract")),
-        direct_identifiers=list(ext.get("direct_identifiers", [])), weights=ext.get("weights"),
-        population_size=ext.get("population_size"), census=ext.get("census"),
-        sensitive=dict(doc.get("sensitive", {})), flags=dict(doc.get("flags", {})),
-        thresholds=dict(doc.get("thresholds", {})), tiers=dict(doc.get("tiers", {})), base_dir=base_dir)
-    for k in known_an:
-        if k in analysis:
-            kwargs[k] = tuple(analysis[k]) if k == "k_values" else analysis[k]
-    if "geography" in mit:
-        kwargs["geography"] = list(mit["geography"])
-    if "groupings" in mit:
-        kwargs["groupings"] = dict(mit["groupings"])
-    return AssessmentConfig(**kwargs)
-
-
-def load_config(path) -> AssessmentConfig:
-    """Read an assessment TOML file (see the module docstring for its layout)."""
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidParameterError(f"config file not found: {p}")
-    try:
-        doc = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidParameterError(f"{p} is not a valid TOML file: {exc}") from None
-    return config_from_dict(doc, base_dir=str(p.parent))

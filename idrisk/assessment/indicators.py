@@ -1,18 +1,19 @@
-"""Indicators, the sensitivity score and the recommended access route (domain.md section 6).
+"""Indicators, the sensitivity score and the recommended access route.
 
 Every indicator carries its value, its threshold, whether it holds, and the *basis* of the
-threshold, kept apart as section 6.1 asks:
+threshold, kept apart (docs/methods.md#indicators):
 
 ``"law"``
     UK GDPR Art. 4(1) and Recital 26 (identifiable by means reasonably likely to be used),
     Art. 9 special categories, Statistics and Registration Service Act 2007 s39.
 ``"guidance"``
     Regulator or official guidance and convention: ICO motivated-intruder test, ONS SRS
-    output-checking threshold of 10, DfE NPD data tiers, UKDS access tiers.
+    output-checking threshold of 10, the data's own tier scale (DfE NPD data tiers in the
+    NPD profile), UKDS access tiers.
 ``"idrisk default"``
     A convention of this package that the approval board may change in ``[thresholds]``.
 
-Route mapping (defaults, domain.md 6.2): *open* is never recommended for record-level data;
+Route mapping (docs/methods.md#routes): *open* is never recommended for record-level data;
 *safeguarded* needs every safeguarded condition to hold on every public scenario and no
 content flag; *controlled* otherwise; *refer back* is a controlled route with avoidable
 detail: one tested coarsening removes at least ``thresholds.refer_back_reduction`` of the
@@ -23,12 +24,20 @@ recommended on missing evidence).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
+from .._results import Result
+from ._typed import Count, ItemAccess
+
+__all__ = ["Indicator", "Score", "Route", "build_indicators", "score_and_route", "compare", "THRESHOLD_OF",
+           "SOURCES"]
+
+#: basis and source of the indicators that do not depend on the kind of data; the
+#: profile gives those of "tier", "social_care", "exclusion_or_absence_reasons" and
+#: "small_area_geography"
 SOURCES = {
     "direct_identifiers": ("law", "UK GDPR Art. 4(1) and Recital 26: a direct identifier makes the data personal"),
-    "tier": ("guidance", "DfE NPD data tiers: Tier 1/2 items are identifying and (highly) sensitive"),
-    "social_care": ("guidance", "DfE NPD Tier 1: Children-in-Need and Looked-After indicators"),
-    "exclusion_or_absence_reasons": ("guidance", "DfE NPD Tier 1: reasons for absence and exclusion"),
-    "small_area_geography": ("guidance", "DfE NPD Tier 2: small-area geography in a census extract"),
     "membership_sensitive": ("idrisk default", "membership of the extract itself reveals an attribute"),
     "min_k": ("guidance", "ONS SRS output checking: at least 10 units behind any figure (threshold 10)"),
     "sample_unique_share": ("idrisk default", "no sample uniques on a plausible public key"),
@@ -39,149 +48,200 @@ SOURCES = {
     "intruder_claims": ("guidance", "ICO motivated-intruder test: no correct claim with confidence >= 0.5"),
 }
 
+#: indicator id -> the field of :class:`~idrisk.assessment.Thresholds` it is compared with
+THRESHOLD_OF = {"min_k": "min_k", "sample_unique_share": "max_sample_unique_share",
+                "max_individual_risk": "max_individual_risk", "distinct_l": "min_distinct_l",
+                "intruder_claims": "max_correct_claims"}
+
 EFFECT_FORCES = "forces controlled"
 EFFECT_SAFEGUARDED = "safeguarded condition"
 EFFECT_REPORTED = "reported"
 
-
-def indicator(id_, label, value, threshold, op, holds, *, scenario=None, effect=EFFECT_SAFEGUARDED,
-              reason=None, key=None):
-    basis, source = SOURCES[key or id_]
-    return {"id": id_, "label": label, "scenario": scenario, "value": value, "threshold": threshold,
-            "operator": op, "holds": holds, "basis": basis, "source": source, "effect": effect,
-            "not_assessed_reason": reason}
+IndicatorId = Literal["direct_identifiers", "tier", "social_care", "exclusion_or_absence_reasons",
+                      "small_area_geography", "membership_sensitive", "min_k", "sample_unique_share",
+                      "max_individual_risk", "special_uniques", "distinct_l", "intruder_claims"]
+Operator = Literal["<=", ">=", "=="]
 
 
-def _cmp(value, threshold, op):
+def compare(value, threshold, op) -> bool | None:
+    """Whether ``value op threshold`` holds; None when the value was not computed."""
     if value is None:
         return None
     return {"<=": value <= threshold, ">=": value >= threshold, "==": value == threshold}[op]
 
 
-def build_indicators(cfg, content: dict, scenarios: list[dict]) -> list[dict]:
-    """All indicators from the content flags and the per-scenario measures."""
-    th = cfg.thresholds
-    out = []
-    n_direct = len(content["direct_identifiers_present"])
-    out.append(indicator("direct_identifiers", "Direct identifiers left in the extract", n_direct, 0, "==",
-                         n_direct == 0, effect=EFFECT_FORCES))
-    tier = content["highest_tier"]
-    cols = content.get("tier_1_2_columns") or []
-    out.append(indicator("tier", "Most sensitive NPD tier present (Tier 1 or 2 forces controlled"
-                         + (f": {', '.join(cols)}" if cols else "") + ")",
-                         tier, 3, ">=", True if tier is None else tier >= 3, effect=EFFECT_FORCES))
-    for flag in ("social_care", "exclusion_or_absence_reasons"):
-        v = bool(content["flags"][flag])
-        out.append(indicator(flag, {"social_care": "Children's social care (CIN/CLA) items",
-                                    "exclusion_or_absence_reasons": "Exclusion or absence reasons"}[flag],
-                             v, False, "==", not v, effect=EFFECT_FORCES))
-    sag = bool(content["flags"]["small_area_geography"]) and bool(content["census"])
-    out.append(indicator("small_area_geography", "Census extract with small-area geography", sag, False, "==",
-                         not sag, effect=EFFECT_FORCES))
-    mem = bool(content["flags"]["membership_sensitive"])
-    out.append(indicator("membership_sensitive", "Membership of the extract is itself sensitive", mem, False,
-                         "==", not mem, effect=EFFECT_REPORTED))
+@dataclass(frozen=True)
+class Indicator(ItemAccess, Result):
+    """One condition of the route: value, threshold, whether it holds and the basis."""
 
-    for s in scenarios:
-        if not s["public"]:
-            continue
-        name = s["name"]
-        fr = s["measures"].get("k_anonymity")
-        r = s["measures"].get("individual_risk")
-        why = s["not_computed"]
-        out.append(indicator("min_k", f"Smallest equivalence class (k) on [{name}]",
-                             None if fr is None else fr["min_class_size"], th.min_k, ">=",
-                             None if fr is None else fr["min_class_size"] >= th.min_k, scenario=name,
-                             reason=why.get("k_anonymity")))
-        share = None if fr is None else fr["sample_unique_share"]
-        out.append(indicator("sample_unique_share", f"Share of records that are sample unique on [{name}]",
-                             share, th.max_sample_unique_share, "<=", _cmp(share, th.max_sample_unique_share, "<="),
-                             scenario=name, reason=why.get("k_anonymity")))
-        mx = None if r is None else r["max_risk"]
-        out.append(indicator("max_individual_risk", f"Highest individual re-identification risk on [{name}]",
-                             mx, th.max_individual_risk, "<=", _cmp(mx, th.max_individual_risk, "<="),
-                             scenario=name, reason=why.get("individual_risk")))
-        su = s["measures"].get("suda")
-        v = None if su is None else su["special_uniques_small_msu"]
-        out.append(indicator("special_uniques", f"Records with a minimal sample unique of size <= "
-                                                f"{th.special_unique_msu_size} on [{name}]",
-                             v, 0, "==", _cmp(v, 0, "=="), scenario=name, reason=why.get("suda")))
-        for attr in cfg.sensitive:
-            if not attr.special_category:
-                continue
-            ld = s["measures"].get("l_diversity", {}).get(attr.name) if s["measures"].get("l_diversity") else None
-            v = None if ld is None else ld["min_distinct_l"]
-            out.append(indicator("distinct_l", f"Smallest distinct l-diversity of {attr.name} on [{name}]",
-                                 v, th.min_distinct_l, ">=", _cmp(v, th.min_distinct_l, ">="), scenario=name,
-                                 reason=why.get("l_diversity")))
-        it = s["measures"].get("intruder")
-        v = None if it is None else it["correct_claims_at_confidence"]
-        out.append(indicator("intruder_claims", f"Correct intruder claims with confidence >= "
-                                                f"{th.claim_confidence} on [{name}]",
-                             v, th.max_correct_claims, "<=", _cmp(v, th.max_correct_claims, "<="), scenario=name,
-                             reason=why.get("intruder")))
+    id: IndicatorId
+    label: str
+    scenario: str | None
+    value: float | bool | None
+    threshold: float | bool
+    operator: Operator
+    holds: bool | None
+    basis: Literal["law", "guidance", "idrisk default"]
+    source: str
+    effect: Literal["forces controlled", "safeguarded condition", "reported"]
+    not_assessed_reason: str | None
+
+    def holds_under(self, thresholds) -> bool | None:
+        """Whether the indicator holds with other ``thresholds`` (same comparison as built)."""
+        if self.id in THRESHOLD_OF and self.value is not None:
+            return compare(self.value, getattr(thresholds, THRESHOLD_OF[self.id]), self.operator)
+        return self.holds
+
+
+@dataclass(frozen=True)
+class Score(ItemAccess, Result):
+    """The sensitivity score: content flags and safeguarded conditions that do not hold."""
+
+    score: Count
+    content_flags_raised: Count
+    conditions_assessed: Count
+    conditions_breached: Count
+    conditions_not_assessed: Count
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Route(ItemAccess, Result):
+    """The recommended access route, the route underneath it and the reasons (verdict first)."""
+
+    recommended: Literal["open", "safeguarded", "controlled", "refer back"]
+    underlying: Literal["open", "safeguarded", "controlled"]
+    reasons: list[str]
+
+
+def _indicator(id_, label, value, threshold, op, *, scenario=None, effect=EFFECT_SAFEGUARDED, reason=None,
+               holds=None, sources=None) -> Indicator:
+    basis, source = (sources or {}).get(id_) or SOURCES[id_]
+    if holds is None:
+        holds = compare(value, threshold, op)
+    return Indicator(id=id_, label=label, scenario=scenario, value=value, threshold=threshold, operator=op,
+                     holds=holds, basis=basis, source=source, effect=effect, not_assessed_reason=reason)
+
+
+def _content_indicators(content, profile) -> list[Indicator]:
+    src = profile.sources
+    n_direct = len(content.direct_identifiers_present)
+    out = [_indicator("direct_identifiers", "Direct identifiers left in the extract", n_direct, 0, "==",
+                      effect=EFFECT_FORCES)]
+    tier = content.highest_tier
+    cols = content.tier_1_2_columns
+    scale = f"{profile.tier_scale} " if profile.tier_scale else ""
+    out.append(_indicator("tier", f"Most sensitive {scale}tier present (Tier 1 or 2 forces controlled"
+                          + (f": {', '.join(cols)}" if cols else "") + ")", tier, 3, ">=",
+                          holds=True if tier is None else tier >= 3, effect=EFFECT_FORCES, sources=src))
+    labels = {"social_care": "Children's social care (CIN/CLA) items",
+              "exclusion_or_absence_reasons": "Exclusion or absence reasons"}
+    for flag, label in labels.items():
+        v = bool(content.flags[flag])
+        out.append(_indicator(flag, label, v, False, "==", effect=EFFECT_FORCES, sources=src))
+    sag = bool(content.flags["small_area_geography"]) and bool(content.census)
+    out.append(_indicator("small_area_geography", "Census extract with small-area geography", sag, False, "==",
+                          effect=EFFECT_FORCES, sources=src))
+    mem = bool(content.flags["membership_sensitive"])
+    out.append(_indicator("membership_sensitive", "Membership of the extract is itself sensitive", mem, False,
+                          "==", effect=EFFECT_REPORTED))
     return out
 
 
-def score_and_route(cfg, indicators: list[dict], mitigations: list[dict]) -> tuple[dict, dict]:
+def _scenario_indicators(cfg, s) -> list[Indicator]:
+    th = cfg.thresholds
+    name, m, why = s.name, s.measures, s.not_computed
+    fr, r, su, it = m.get("k_anonymity"), m.get("individual_risk"), m.get("suda"), m.get("intruder")
+    out = [
+        _indicator("min_k", f"Smallest equivalence class (k) on [{name}]", None if fr is None else fr.min_class_size,
+                   th.min_k, ">=", scenario=name, reason=why.get("k_anonymity")),
+        _indicator("sample_unique_share", f"Share of records that are sample unique on [{name}]",
+                   None if fr is None else fr.sample_unique_share, th.max_sample_unique_share, "<=",
+                   scenario=name, reason=why.get("k_anonymity")),
+        _indicator("max_individual_risk", f"Highest individual re-identification risk on [{name}]",
+                   None if r is None else r.max_risk, th.max_individual_risk, "<=", scenario=name,
+                   reason=why.get("individual_risk")),
+        _indicator("special_uniques", f"Records with a minimal sample unique of size <= "
+                                      f"{th.special_unique_msu_size} on [{name}]",
+                   None if su is None else su.special_uniques_small_msu, 0, "==", scenario=name,
+                   reason=why.get("suda"))]
+    diversity = m.get("l_diversity") or {}
+    for attr in cfg.sensitive:
+        if attr.special_category:
+            ld = diversity.get(attr.name)
+            out.append(_indicator("distinct_l", f"Smallest distinct l-diversity of {attr.name} on [{name}]",
+                                  None if ld is None else ld.min_distinct_l, th.min_distinct_l, ">=",
+                                  scenario=name, reason=why.get("l_diversity")))
+    out.append(_indicator("intruder_claims", f"Correct intruder claims with confidence >= "
+                                             f"{th.claim_confidence} on [{name}]",
+                          None if it is None else it.correct_claims_at_confidence, th.max_correct_claims, "<=",
+                          scenario=name, reason=why.get("intruder")))
+    return out
+
+
+def build_indicators(cfg, content, scenarios, profile) -> list[Indicator]:
+    """All indicators: the content flags, then each public scenario's measures."""
+    out = _content_indicators(content, profile)
+    for s in scenarios:
+        if s.public:
+            out += _scenario_indicators(cfg, s)
+    return out
+
+
+def score_and_route(cfg, indicators: list[Indicator], candidates) -> tuple[Score, Route]:
     """The sensitivity score (conditions in the way of a safeguarded route) and the route."""
-    forcing = [i for i in indicators if i["effect"] == EFFECT_FORCES]
-    conds = [i for i in indicators if i["effect"] == EFFECT_SAFEGUARDED]
-    forced = [i for i in forcing if i["holds"] is False]
-    breached = [i for i in conds if i["holds"] is False]
-    unknown = [i for i in conds if i["holds"] is None]
-    score = {
-        "score": len(forced) + len(breached) + len(unknown),
-        "content_flags_raised": len(forced),
-        "conditions_assessed": len(conds) - len(unknown),
-        "conditions_breached": len(breached),
-        "conditions_not_assessed": len(unknown),
-        "meaning": "number of content flags and safeguarded-route conditions that do not hold "
-                   "(0: nothing stands in the way of a safeguarded route)",
-    }
+    forcing = [i for i in indicators if i.effect == EFFECT_FORCES]
+    conds = [i for i in indicators if i.effect == EFFECT_SAFEGUARDED]
+    forced = [i for i in forcing if i.holds is False]
+    breached = [i for i in conds if i.holds is False]
+    unknown = [i for i in conds if i.holds is None]
+    score = Score(score=len(forced) + len(breached) + len(unknown), content_flags_raised=len(forced),
+                  conditions_assessed=len(conds) - len(unknown), conditions_breached=len(breached),
+                  conditions_not_assessed=len(unknown),
+                  meaning="number of content flags and safeguarded-route conditions that do not hold "
+                          "(0: nothing stands in the way of a safeguarded route)")
     reasons = _grouped_reasons(forced + breached, unknown)
     reasons.append("Open (OGL) is never recommended for record-level data: only aggregate tables "
                    "that pass output checks can be open (ONS microdata policy, UKDS access tiers).")
     if not forced and not breached and not unknown:
-        route = "safeguarded"
-        underlying = "safeguarded"
+        route = underlying = "safeguarded"
         reasons.insert(0, "Every safeguarded-route condition holds on every public scenario and no content "
                           "flag is raised.")
     else:
-        underlying = "controlled"
-        route = "controlled"
-        best = max((m["risk_removed_share"] for m in mitigations if m.get("risk_removed_share") is not None),
-                   default=0.0)
+        route = underlying = "controlled"
+        best = max((c.risk_removed_share for c in candidates if c.risk_removed_share is not None), default=0.0)
         if breached and best >= cfg.thresholds.refer_back_reduction:
             route = "refer back"
             reasons.insert(0, f"Controlled, with avoidable detail: one coarsening removes {best:.0%} of the records "
                               "at risk; the request can be minimised (see mitigations).")
-    return score, {"recommended": route, "underlying": underlying, "reasons": reasons}
+    return score, Route(recommended=route, underlying=underlying, reasons=reasons)
 
 
-def _grouped_reasons(failed: list[dict], unknown: list[dict]) -> list[str]:
+def _kind(i: Indicator) -> tuple:
+    return i.id, i.label.split(" on [")[0]
+
+
+def _grouped_reasons(failed: list[Indicator], unknown: list[Indicator]) -> list[str]:
     """One sentence per indicator kind (not per scenario), in the order first met."""
     groups: dict = {}
     for i in failed:
-        groups.setdefault((i["id"], i["label"].split(" on [")[0]), []).append(i)
+        groups.setdefault(_kind(i), []).append(i)
     out = []
-    for items in groups.values():
+    for (_, label), items in groups.items():
         first = items[0]
-        label = first["label"].split(" on [")[0]
-        need = f"needs {first['operator']} {_fmt(first['threshold'])}; basis: {first['basis']}"
-        if first["scenario"] is None:
-            out.append(f"{label}: {_fmt(first['value'])} ({need}).")
+        need = f"needs {first.operator} {_fmt(first.threshold)}; basis: {first.basis}"
+        if first.scenario is None:
+            out.append(f"{label}: {_fmt(first.value)} ({need}).")
         else:
-            vals = ", ".join(f"{i['scenario']} {_fmt(i['value'])}" for i in items)
+            vals = ", ".join(f"{i.scenario} {_fmt(i.value)}" for i in items)
             out.append(f"{label} fails on {len(items)} scenario{'s' if len(items) > 1 else ''} "
                        f"({vals}; {need}).")
     ugroups: dict = {}
     for i in unknown:
-        ugroups.setdefault((i["id"], i["label"].split(" on [")[0]), []).append(i)
-    for items in ugroups.values():
-        label = items[0]["label"].split(" on [")[0]
-        scen = ", ".join(str(i["scenario"]) for i in items)
-        out.append(f"{label}: not assessed on {scen} ({items[0]['not_assessed_reason'] or 'not computed'}).")
+        ugroups.setdefault(_kind(i), []).append(i)
+    for (_, label), items in ugroups.items():
+        scen = ", ".join(str(i.scenario) for i in items)
+        out.append(f"{label}: not assessed on {scen} ({items[0].not_assessed_reason or 'not computed'}).")
     return out
 
 

@@ -1,5 +1,8 @@
 """Runs the simulated intruder (:mod:`idrisk.intruder`) for one assessment scenario.
 
+docs/methods.md#intruder; the date-of-birth mapping comes from the profile
+(:mod:`idrisk.profiles`, the NPD profile's ``date_of_birth``).
+
 The intruder holds the scenario's key (an error-free intruder, the
 :class:`~idrisk.intruder.IntruderScenario` defaults) or, when the scenario names a preset,
 the preset's knowledge as far as the extract holds it. Targets are capped at
@@ -11,10 +14,10 @@ Preset variables -> extract columns (``variable_mapping`` in the result):
 
 * a variable the extract holds is kept, unless it is constant there (``year_group`` in
   a one-year-group extract such as KS4): agreeing on it then says nothing;
-* ``date_of_birth`` when the extract holds ``birth_year`` and ``birth_month`` (standard
-  NPD extracts): the month index ``birth_year * 12 + birth_month`` (column
-  ``birth_month_index``), compared numerically with the preset's tolerance in months
-  (a ``"date"`` tolerance in days is rounded up to months), with the preset's jitter
+* the profile's date of birth (``date_of_birth``) when the extract holds its year and
+  month of birth (``birth_year`` and ``birth_month``, as standard NPD extracts do): the
+  month index ``birth_year * 12 + birth_month`` (column ``birth_month_index``),
+  compared numerically with the preset's tolerance in months (a ``"date"`` tolerance in days is rounded up to months), with the preset's jitter
   (months), error, missing and change rates; a ``"year"`` coarsening keeps ``birth_year``
   alone. With ``birth_year`` only, ``birth_year`` (exact; the jitter is dropped);
 * a variable the extract does not hold at all (``postcode_district`` in KS4) cannot be
@@ -29,7 +32,7 @@ pass (adds no pair), or its blocks are not selective: expected block size
 ``[sex]`` would compare every target with half the extract). When no pass remains, one
 pass on the known variables compared exactly that the preset does not perturb (no error,
 missing, change or jitter), or else on every known variable compared exactly. Misses of
-the blocking are part of the intruder's probabilities (:mod:`idrisk.intruder.attack`).
+the blocking are part of the intruder's probabilities (docs/methods.md#blocking-recall).
 """
 
 from __future__ import annotations
@@ -39,8 +42,14 @@ import math
 
 import numpy as np
 
-#: name of the derived month-of-birth column
-DOB_INDEX = "birth_month_index"
+from ..intruder import IntruderScenario, load_scenarios, make_auxiliary, simulate_intruder
+from ..profiles import NPD, get_profile
+from .summaries import ConfidenceBand, IntruderSummary
+
+__all__ = ["run_intruder", "DOB_INDEX"]
+
+#: name of the derived month-of-birth column of the NPD profile
+DOB_INDEX = NPD.date_of_birth.month_index
 #: a cut blocking pass whose mean block holds more than this share of the extract is dropped
 _MAX_BLOCK_SHARE = 0.1
 _RATES = ("error_rate", "missing_rate", "change_rate")
@@ -50,7 +59,10 @@ def _expected_block(frame, names) -> float:
     """``sum_k f_k^2 / n`` over the classes of ``names`` (rows with a missing key left out)."""
     if frame is None or not len(frame):
         return 0.0
-    f = frame[list(names)].dropna().value_counts(sort=False).to_numpy(dtype=np.float64)
+    names = list(names)
+    # observed=True: with categorical columns, DataFrame.value_counts would build every
+    # combination of categories (pandas 3 allocates them all); unobserved ones add nothing
+    f = frame[names].dropna().groupby(names, observed=True, sort=False).size().to_numpy(dtype=np.float64)
     return float((f * f).sum() / len(frame))
 
 
@@ -60,7 +72,7 @@ def _kind(c) -> str:
     return c.get("kind", "exact") if isinstance(c, dict) else c.kind
 
 
-def _map_variables(sc, columns, frame):
+def _map_variables(sc, columns, frame, dob):
     """(known variables after mapping, renames {preset var: extract var}, notes)."""
     kv, rename, notes = [], {}, {}
     for v in sc.known_variables:
@@ -71,41 +83,35 @@ def _map_variables(sc, columns, frame):
             kv.append(v)
             rename[v] = v
             notes[v] = v
-        elif v == "date_of_birth" and {"birth_year", "birth_month"} <= columns and \
+        elif dob is not None and v == dob.date and {dob.year, dob.month} <= columns and \
                 sc.coarsening.get(v) != "year":
-            kv.append(DOB_INDEX)
-            rename[v] = DOB_INDEX
-            notes[v] = f"{DOB_INDEX} = birth_year * 12 + birth_month (month of birth)"
-        elif v == "date_of_birth" and "birth_year" in columns:
-            kv.append("birth_year")
-            rename[v] = "birth_year"
-            notes[v] = "birth_year (the extract holds no finer date of birth)"
+            kv.append(dob.month_index)
+            rename[v] = dob.month_index
+            notes[v] = f"{dob.month_index} = {dob.year} * 12 + {dob.month} (month of birth)"
+        elif dob is not None and v == dob.date and dob.year in columns:
+            kv.append(dob.year)
+            rename[v] = dob.year
+            notes[v] = f"{dob.year} (the extract holds no finer date of birth)"
         else:
             notes[v] = "not in the extract: dropped"
     return kv, rename, notes
 
 
-def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None):
-    columns = set(columns)
-    kv, rename, notes = _map_variables(sc, columns, frame)
-    if not kv:
-        raise ValueError(f"the extract holds none of the variables of intruder scenario {sc.name!r}")
-    changes = {"known_variables": kv}
-    for f in _RATES:
-        changes[f] = {rename[k]: x for k, x in getattr(sc, f).items() if k in rename and x}
-    changes["coarsening"] = {rename[k]: x for k, x in sc.coarsening.items()
-                             if k in rename and rename[k] == k}
-    changes["jitter"] = {rename[k]: x for k, x in sc.jitter.items() if k in rename and rename[k] == k}
+def _comparisons(sc, kv, rename, changes, dob):
     comps = {rename[k]: c for k, c in sc.comparisons.items() if k in rename and rename[k] == k}
-    if rename.get("date_of_birth") == DOB_INDEX:
-        c = sc.comparisons["date_of_birth"]
+    if dob is not None and rename.get(dob.date) == dob.month_index:
+        c = sc.comparisons[dob.date]
         tol = c.tolerance if c.kind == "month" else (math.ceil(c.tolerance / 31.0) if c.kind == "date" else 0.0)
-        comps[DOB_INDEX] = {"kind": "numeric", "tolerance": float(tol)}
-        if sc.jitter.get("date_of_birth"):
-            changes["jitter"][DOB_INDEX] = sc.jitter["date_of_birth"]
-    changes["comparisons"] = comps
+        comps[dob.month_index] = {"kind": "numeric", "tolerance": float(tol)}
+        if sc.jitter.get(dob.date):
+            changes["jitter"][dob.month_index] = sc.jitter[dob.date]
+    return comps
+
+
+def _blocking(sc, kv, rename, changes, n, frame):
+    """The preset's blocking passes cut to what the extract holds (see the module notes)."""
     # a pass needs equal values: only variables compared exactly can block
-    exact = [v for v in kv if _kind(comps.get(v)) == "exact"]
+    exact = [v for v in kv if _kind(changes["comparisons"].get(v)) == "exact"]
     limit = _MAX_BLOCK_SHARE * n
     passes = []
     for p in sc.blocking:
@@ -122,8 +128,10 @@ def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None):
             passes = [steady]
         else:
             passes = [exact or list(kv)]
-    changes["blocking"] = passes
-    t = sc.targets
+    return passes
+
+
+def _target_count(t, cap: int, n: int):
     if isinstance(t, str) and t == "all":
         count = n
     elif isinstance(t, float):
@@ -131,63 +139,110 @@ def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None):
     elif isinstance(t, int):
         count = t
     else:
-        count = None  # named targets: keep
-    if count is not None and count > cap:
-        changes["targets"] = cap
-    elif isinstance(t, int) and t > n:
-        changes["targets"] = n
+        return None  # named targets: keep
+    if count > cap:
+        return cap
+    if isinstance(t, int) and t > n:
+        return n
+    return None
+
+
+def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None):
+    """The preset cut down to (and mapped onto) the extract's columns, and the mapping notes."""
+    dob = get_profile(profile).date_of_birth
+    columns = set(columns)
+    kv, rename, notes = _map_variables(sc, columns, frame, dob)
+    if not kv:
+        raise ValueError(f"the extract holds none of the variables of intruder scenario {sc.name!r}")
+    changes = {"known_variables": kv}
+    for f in _RATES:
+        changes[f] = {rename[k]: x for k, x in getattr(sc, f).items() if k in rename and x}
+    changes["coarsening"] = {rename[k]: x for k, x in sc.coarsening.items() if k in rename and rename[k] == k}
+    changes["jitter"] = {rename[k]: x for k, x in sc.jitter.items() if k in rename and rename[k] == k}
+    changes["comparisons"] = _comparisons(sc, kv, rename, changes, dob)
+    changes["blocking"] = _blocking(sc, kv, rename, changes, n, frame)
+    targets = _target_count(sc.targets, cap, n)
+    if targets is not None:
+        changes["targets"] = targets
     return dataclasses.replace(sc, **changes), notes
 
 
-def _restrict(sc, columns, cap: int, n: int, frame=None):
+def _restrict(sc, columns, cap: int, n: int, frame=None, profile=None):
     """The preset cut down to (and mapped onto) the extract's columns (see the module notes)."""
-    return _restrict_with_notes(sc, columns, cap, n, frame)[0]
+    return _restrict_with_notes(sc, columns, cap, n, frame, profile)[0]
 
 
-def _intruder_frame(frame, sc):
+def _intruder_frame(frame, sc, profile=None):
     """The known variables of ``sc`` as the intruder module needs them (a new frame)."""
-    cols = [v for v in sc.known_variables if v != DOB_INDEX]
+    dob = get_profile(profile).date_of_birth
+    index = None if dob is None else dob.month_index
+    cols = [v for v in sc.known_variables if v != index]
     work = frame[cols].copy()
-    if DOB_INDEX in sc.known_variables:
-        y = frame["birth_year"].astype("float64")
-        mth = frame["birth_month"].astype("float64")
-        work[DOB_INDEX] = y * 12 + mth
+    if index is not None and index in sc.known_variables:
+        y = frame[dob.year].astype("float64")
+        mth = frame[dob.month].astype("float64")
+        work[index] = y * 12 + mth
     return work
 
 
-def run_intruder(mod, frame, scen: dict, qis, cfg, sampling_fraction: float = 1.0) -> dict:
-    if scen.get("intruder_preset"):
-        presets = mod.load_scenarios(scen["intruder_preset"])
-        sc = presets[0]
+def _preset(name: str, profile) -> IntruderScenario:
+    """The named preset: from the profile's preset file (any preset file without one)."""
+    if profile.intruder_presets is None:
+        return load_scenarios(name)[0]
+    presets = {s.name: s for s in load_scenarios(profile.intruder_presets)}
+    if name in presets:
+        return presets[name]
+    return load_scenarios(name)[0]
+
+
+def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, seed: int, targets: int,
+                 claim_confidence: float, sampling_fraction: float = 1.0, profile=None) -> IntruderSummary:
+    """Simulate the intruder of one scenario on ``frame`` (the extract without direct identifiers).
+
+    ``preset`` names an intruder preset; without one the intruder holds ``quasi_identifiers``
+    without error. ``claim_confidence`` is the route's threshold: correct claims at that
+    confidence are counted when the simulation resolves it (the claim threshold, or the
+    high-confidence threshold), else ``correct_claims_at_confidence`` is None.
+    """
+    prof = get_profile(profile)
+    if preset:
+        sc = _preset(preset, prof)
     else:
-        sc = mod.IntruderScenario(name=scen["name"], known_variables=list(qis))
+        sc = IntruderScenario(name=name, known_variables=list(quasi_identifiers))
         if sampling_fraction < 1.0:
             # a sample extract: the intruder cannot know the target is in it; the prior
             # probability that it is, is the sampling fraction
             sc = dataclasses.replace(sc, response_knowledge=False, membership_prior=float(sampling_fraction))
-    sc, notes = _restrict_with_notes(sc, set(frame.columns), max(1, cfg.intruder_targets), len(frame), frame)
-    frame = _intruder_frame(frame, sc)
-    aux = mod.make_auxiliary(frame, sc, seed=cfg.seed)
+    sc, notes = _restrict_with_notes(sc, set(frame.columns), max(1, targets), len(frame), frame, prof)
+    frame = _intruder_frame(frame, sc, prof)
+    aux = make_auxiliary(frame, sc, seed=seed)
     kw = {} if sampling_fraction >= 1.0 else {"sampling_fraction": float(sampling_fraction)}
-    res = mod.simulate_intruder(frame, aux, sc, seed=cfg.seed, **kw)
-    d = res.to_dict()
-    th = cfg.thresholds.claim_confidence
-    if th <= sc.claim_threshold:
-        at_conf = int(d["correct_claims"])
-    elif th >= sc.high_confidence_threshold and th == sc.high_confidence_threshold:
-        at_conf = int(d["high_confidence_correct"])
+    res = simulate_intruder(frame, aux, sc, seed=seed, **kw)
+    if claim_confidence <= sc.claim_threshold:
+        at_conf = int(res.correct_claims)
+    elif claim_confidence == sc.high_confidence_threshold:
+        at_conf = int(res.high_confidence_correct)
     else:
         at_conf = None
-    bands = [{"band": str(b["band"]), "claims": int(b["claims"]), "correct": int(b["correct"])}
-             for b in d.get("by_confidence", [])]
-    return {"intruder_scenario": sc.name, "known_variables": list(sc.known_variables),
-            "response_knowledge": bool(sc.response_knowledge),
-            "targets": int(d["n_targets"]), "claims": int(d["claims"]), "correct_claims": int(d["correct_claims"]),
-            "expected_correct_claims": d.get("expected_correct"),
-            "precision": d.get("precision"), "reidentification_rate": d.get("reidentification_rate"),
-            "extract_reidentified_share": d.get("extract_reidentified_share"),
-            "high_confidence_claims": d.get("high_confidence_claims"),
-            "high_confidence_correct": d.get("high_confidence_correct"),
-            "brier_score": d.get("brier_score"), "by_confidence": bands,
-            "correct_claims_at_confidence": at_conf,
-            "variable_mapping": notes, "blocking": [list(p) for p in sc.blocking]}
+    bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]))
+             for b in res.by_confidence.to_dict("records")]
+    return IntruderSummary(
+        intruder_scenario=sc.name, known_variables=list(sc.known_variables),
+        response_knowledge=bool(sc.response_knowledge), targets=int(res.n_targets), claims=int(res.claims),
+        correct_claims=int(res.correct_claims), expected_correct_claims=_number(res.expected_correct),
+        precision=_number(res.precision), reidentification_rate=_number(res.reidentification_rate),
+        extract_reidentified_share=_number(res.extract_reidentified_share),
+        high_confidence_claims=_number(res.high_confidence_claims),
+        high_confidence_correct=_number(res.high_confidence_correct), brier_score=_number(res.brier_score),
+        by_confidence=bands, correct_claims_at_confidence=at_conf, variable_mapping=notes,
+        blocking=[list(p) for p in sc.blocking])
+
+
+def _number(x):
+    """A plain int or float, None for NaN (as the intruder's own dictionary gives it)."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    x = float(x)
+    return x if math.isfinite(x) else None

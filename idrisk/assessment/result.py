@@ -1,81 +1,132 @@
-"""The result of an assessment: plain data, JSON round-trip, summary, policy check."""
+"""The result of an assessment: typed parts, JSON round trip, summary, policy check.
+
+Every part is a frozen dataclass (:mod:`idrisk._results`); the JSON is the one ``to_dict``
+rule over them, with floats rounded to 12 significant digits, and
+:meth:`AssessmentResult.from_dict` validates a JSON document against the schema made from
+the same types (:mod:`idrisk.assessment.schema`) before it rebuilds them.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
+from .._results import Result
 from ..exceptions import InvalidParameterError, RiskThresholdExceeded
+from ._typed import ItemAccess, Share, from_plain, rounded
+from .indicators import EFFECT_REPORTED, Indicator, Route, Score
+from .mitigation import Mitigations
+from .summaries import Measures
 
-__all__ = ["AssessmentResult", "ROUTES"]
+__all__ = ["AssessmentResult", "Meta", "Content", "ScenarioResult", "ROUTES", "SCHEMA_VERSION"]
 
 ROUTES = ("open", "safeguarded", "controlled", "refer back")
 _ORDER = {"open": 0, "safeguarded": 1, "controlled": 2, "refer back": 3}
 SCHEMA_VERSION = "1.0"
 
 
-def _clean(obj):
-    """JSON-safe plain Python with floats rounded to 12 significant digits (stable output)."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if hasattr(obj, "item") and callable(obj.item):  # numpy scalar
-        obj = obj.item()
-    if isinstance(obj, float):
-        if not math.isfinite(obj):
-            return None
-        return float(f"{obj:.12g}")
-    return obj
+@dataclass(frozen=True)
+class Meta(ItemAccess, Result):
+    """Provenance: idrisk version, input name, SHA-256 fingerprint, records, census or sample."""
+
+    idrisk_version: str
+    name: str
+    input: str | None
+    fingerprint_sha256: Annotated[str, {"pattern": "^[0-9a-f]{64}$"}]
+    fingerprint_of: Literal["file", "frame"]
+    n_records: Annotated[int, {"minimum": 1}]
+    n_columns: Annotated[int, {"minimum": 1}]
+    direct_identifiers_dropped: list[str]
+    census: bool
+    sampling_fraction: Share
 
 
-@dataclass
-class AssessmentResult:
+@dataclass(frozen=True)
+class Content(ItemAccess, Result):
+    """What the extract contains: direct identifiers found (names), tiers, declared flags."""
+
+    direct_identifiers_present: list[str]
+    highest_tier: Annotated[int | None, {"minimum": 1, "maximum": 4}]
+    tier_1_2_columns: list[str]
+    flags: dict[str, bool]
+    census: bool
+    small_area_columns: list[str]
+
+
+@dataclass(frozen=True)
+class ScenarioResult(ItemAccess, Result):
+    """One attack scenario: its key, the measures computed and why any was not."""
+
+    name: str
+    quasi_identifiers: list[str]
+    public: bool
+    intruder_preset: str | None
+    measures: Measures
+    not_computed: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AssessmentResult(ItemAccess, Result):
     """Everything an assessment found. Contains no record-level values (aggregates only).
 
     Attributes
     ----------
-    meta : dict
+    meta : Meta
         idrisk version, input name, SHA-256 fingerprint, record count, census flag.
     config : dict
-        The configuration that produced it (``AssessmentConfig.to_dict()``).
-    content : dict
+        The configuration that produced it (``AssessmentConfig.to_dict()``; read it back
+        with :func:`idrisk.assessment.config_from_dict`).
+    content : Content
         Content flags: direct identifiers found (names), highest tier, declared flags.
-    scenarios : list of dict
-        Per scenario: key, measures, and ``not_computed`` (measure -> reason).
-    indicators : list of dict
-        Value, threshold, operator, holds, basis (law / guidance / idrisk default), effect.
-    score : dict
-        Sensitivity score: content flags and safeguarded conditions that do not hold.
-    route : dict
+    route : Route
         ``recommended`` (open / safeguarded / controlled / refer back), ``underlying`` and
         ``reasons`` (verdict first).
-    mitigations : dict
+    score : Score
+        Sensitivity score: content flags and safeguarded conditions that do not hold.
+    indicators : list of Indicator
+        Value, threshold, operator, holds, basis (law / guidance / idrisk default), effect.
+    scenarios : list of ScenarioResult
+        Per scenario: key, typed measures, and ``not_computed`` (measure -> reason).
+    mitigations : Mitigations
         What-if coarsenings on the riskiest scenario, ranked.
+    warnings : list of str
+    timings : dict
+        Wall time of each step in seconds (not part of the JSON: it differs between runs).
     """
 
-    meta: dict
-    config: dict
-    content: dict
-    scenarios: list
-    indicators: list
-    score: dict
-    route: dict
-    mitigations: dict
-    warnings: list = field(default_factory=list)
-    timings: dict = field(default_factory=dict, repr=False, compare=False)
+    meta: Meta
+    config: Annotated[dict, {"required": ["scenarios", "thresholds", "seed"]}]
+    content: Content
+    route: Route
+    score: Score
+    indicators: list[Indicator]
+    scenarios: list[ScenarioResult]
+    mitigations: Mitigations
+    warnings: list[str] = field(default_factory=list)
+    schema_version: Literal["1.0"] = SCHEMA_VERSION
 
     # -- serialisation ----------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        return _clean({"schema_version": SCHEMA_VERSION, "meta": self.meta, "config": self.config,
-                       "content": self.content, "route": self.route, "score": self.score,
-                       "indicators": self.indicators, "scenarios": self.scenarios,
-                       "mitigations": self.mitigations, "warnings": self.warnings})
+        """The JSON form: the one ``to_dict`` rule, floats rounded to 12 significant digits."""
+        return rounded(super().to_dict())
+
+    @property
+    def timings(self) -> dict:
+        return dict(getattr(self, "_timings", {}))
+
+    def with_timings(self, timings: dict) -> "AssessmentResult":
+        """Attach the wall times of the steps (kept out of the JSON and of equality)."""
+        object.__setattr__(self, "_timings", dict(timings))
+        return self
 
     def to_json(self, path=None, *, overwrite: bool = False, indent: int = 2) -> str:
-        """JSON text (sorted keys, no timestamps: same inputs and seed give identical bytes)."""
+        """JSON text (sorted keys, no timestamps: same inputs and seed give identical bytes).
+
+        Written to ``path`` too when given; an existing file is replaced only with
+        ``overwrite=True``.
+        """
         text = json.dumps(self.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False,
                           allow_nan=False) + "\n"
         if path is not None:
@@ -87,12 +138,11 @@ class AssessmentResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> "AssessmentResult":
+        """The result of a JSON document, validated against the schema first."""
         from .schema import validate_result
 
         validate_result(d)
-        return cls(meta=d["meta"], config=d["config"], content=d["content"], scenarios=d["scenarios"],
-                   indicators=d["indicators"], score=d["score"], route=d["route"], mitigations=d["mitigations"],
-                   warnings=d.get("warnings", []))
+        return from_plain(cls, d)
 
     @classmethod
     def from_json(cls, path) -> "AssessmentResult":
@@ -106,16 +156,16 @@ class AssessmentResult:
         return cls.from_dict(d)
 
     def to_html(self, path, *, overwrite: bool = False) -> Path:
-        """Write the board report (one self-contained HTML file)."""
+        """Write the board report (one self-contained HTML file); see :mod:`idrisk.report`."""
         from ..report.render import write_report
 
         return write_report(self, path, overwrite=overwrite)
 
     # -- reading ----------------------------------------------------------------------------------
     @property
-    def breaches(self) -> list[dict]:
+    def breaches(self) -> list[Indicator]:
         """Indicators that bear on the route and do not hold (breached or not assessed)."""
-        return [i for i in self.indicators if i["effect"] != "reported" and i["holds"] is not True]
+        return [i for i in self.indicators if i.effect != EFFECT_REPORTED and i.holds is not True]
 
     @property
     def passed(self) -> bool:
@@ -123,47 +173,45 @@ class AssessmentResult:
 
     def summary(self) -> str:
         """A plain-text summary: verdict, reasons, then the indicators."""
-        r = self.route
-        lines = [f"idrisk assessment of {self.meta['name']} ({self.meta['n_records']:,} records, "
-                 f"{'census' if self.meta['census'] else 'sample'})",
-                 f"Recommended route: {r['recommended'].upper()}"
-                 + (f" (underlying: {r['underlying']})" if r["underlying"] != r["recommended"] else ""),
-                 f"Sensitivity score: {self.score['score']} ({self.score['content_flags_raised']} content flags, "
-                 f"{self.score['conditions_breached']} conditions breached, "
-                 f"{self.score['conditions_not_assessed']} not assessed)", "", "Reasons:"]
-        lines += [f"  - {x}" for x in r["reasons"]]
+        r, sc = self.route, self.score
+        lines = [f"idrisk assessment of {self.meta.name} ({self.meta.n_records:,} records, "
+                 f"{'census' if self.meta.census else 'sample'})",
+                 f"Recommended route: {r.recommended.upper()}"
+                 + (f" (underlying: {r.underlying})" if r.underlying != r.recommended else ""),
+                 f"Sensitivity score: {sc.score} ({sc.content_flags_raised} content flags, "
+                 f"{sc.conditions_breached} conditions breached, "
+                 f"{sc.conditions_not_assessed} not assessed)", "", "Reasons:"]
+        lines += [f"  - {x}" for x in r.reasons]
         lines += ["", "Indicators:"]
         for i in self.indicators:
-            mark = {True: "holds", False: "BREACHED", None: "not assessed"}[i["holds"]]
-            if i["effect"] == "reported":
-                mark = "reported" if i["holds"] is not False else "flag"
-            v = i["value"]
-            v = f"{v:.4g}" if isinstance(v, float) else v
-            lines.append(f"  [{mark:>12}] {i['label']}: {v} (threshold {i['operator']} {i['threshold']}; "
-                         f"{i['basis']})")
+            mark = {True: "holds", False: "BREACHED", None: "not assessed"}[i.holds]
+            if i.effect == EFFECT_REPORTED:
+                mark = "reported" if i.holds is not False else "flag"
+            v = f"{i.value:.4g}" if isinstance(i.value, float) else i.value
+            lines.append(f"  [{mark:>12}] {i.label}: {v} (threshold {i.operator} {i.threshold}; {i.basis})")
         m = self.mitigations
-        if m.get("candidates"):
-            lines += ["", f"Best mitigations on [{m['scenario']}] (records with fk < {m['min_k']}: "
-                          f"{m['before']['at_risk']:,}):"]
-            for c in m["candidates"][:5]:
-                lines.append(f"  {c['rank']}. {c['description']}: at risk {c['at_risk']:,} "
-                             f"({c['risk_removed_share']:.0%} removed, {c['information_lost']:.0%} information lost)")
-        nc = [(s["name"], k, v) for s in self.scenarios for k, v in s["not_computed"].items()]
+        if m.candidates:
+            lines += ["", f"Best mitigations on [{m.scenario}] (records with fk < {m.min_k}: "
+                          f"{m.before.at_risk:,}):"]
+            for c in m.candidates[:5]:
+                lines.append(f"  {c.rank}. {c.description}: at risk {c.at_risk:,} "
+                             f"({c.risk_removed_share:.0%} removed, {c.information_lost:.0%} information lost)")
+        nc = [(s.name, k, v) for s in self.scenarios for k, v in s.not_computed.items()]
         if nc:
             lines += ["", "Not computed:"] + [f"  [{s}] {k}: {v}" for s, k, v in nc]
         return "\n".join(lines)
 
     def check(self, policy="safeguarded") -> "AssessmentResult":
-        """Raise :class:`RiskThresholdExceeded` unless the extract meets ``policy``.
+        """Raise :class:`~idrisk.exceptions.RiskThresholdExceeded` unless the extract meets ``policy``.
 
         Parameters
         ----------
         policy : str or dict, default "safeguarded"
             A route name: the recommended route must be no more restrictive than it
             (``"controlled"`` accepts every route but "refer back"; ``"open"`` is never met by
-            record-level data). Or a dict of threshold overrides
+            record-level data; docs/methods.md#routes). Or a dict of threshold overrides
             (e.g. ``{"min_k": 5}``): every safeguarded condition and content flag must hold
-            with those thresholds.
+            with those thresholds, compared as the indicators compare them.
 
         Returns
         -------
@@ -173,32 +221,19 @@ class AssessmentResult:
             if policy not in _ORDER:
                 raise InvalidParameterError(f"policy must be one of {', '.join(ROUTES)} or a dict of thresholds, "
                                             f"got {policy!r}")
-            rec = self.route["recommended"]
+            rec = self.route.recommended
             if policy == "open" or _ORDER[rec] > _ORDER[policy]:
-                br = self.breaches
                 raise RiskThresholdExceeded(
                     f"the extract needs a {rec} route, stricter than the policy {policy!r}: "
-                    + ("; ".join(self.route["reasons"][:3])), breaches=br)
+                    + ("; ".join(self.route.reasons[:3])), breaches=self.breaches)
             return self
         if isinstance(policy, dict):
-            from .config import _thresholds
+            from .config import thresholds_from_dict
 
-            th = _thresholds({**self.config["thresholds"], **policy}).to_dict()
-            key = {"min_k": "min_k", "sample_unique_share": "max_sample_unique_share",
-                   "max_individual_risk": "max_individual_risk", "distinct_l": "min_distinct_l",
-                   "intruder_claims": "max_correct_claims"}
-            br = []
-            for i in self.indicators:
-                if i["effect"] == "reported":
-                    continue
-                holds = i["holds"]
-                if i["id"] in key and i["value"] is not None:
-                    t = th[key[i["id"]]]
-                    holds = {"<=": i["value"] <= t, ">=": i["value"] >= t, "==": i["value"] == t}[i["operator"]]
-                if holds is not True:
-                    br.append(i)
+            th = thresholds_from_dict({**self.config["thresholds"], **policy})
+            br = [i for i in self.indicators if i.effect != EFFECT_REPORTED and i.holds_under(th) is not True]
             if br:
                 raise RiskThresholdExceeded(f"{len(br)} indicator(s) do not hold: "
-                                            + "; ".join(i["label"] for i in br[:5]), breaches=br)
+                                            + "; ".join(i.label for i in br[:5]), breaches=br)
             return self
         raise InvalidParameterError(f"policy must be a route name or a dict of thresholds, got {policy!r}")

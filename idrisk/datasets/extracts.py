@@ -15,28 +15,17 @@ import pandas as pd
 
 from .._validation import as_frame, check_columns
 from ..exceptions import InvalidParameterError
+from ..profiles import NPD
 
 __all__ = ["EXTRACT_KINDS", "Extract", "extract", "NPD_TIERS", "ROLES"]
 
 ROLES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
 
-#: NPD tier of each population column, as idrisk reads DfE's published tier lists
-#: (docs/domain.md section 0 and 8): Tier 1 = identifying and highly sensitive (pupil
-#: identifiers, date of birth, year+month of birth, extended language codes, SEN type,
-#: CIN/CLA indicators); Tier 2 = identifying and sensitive (small-area geography such as
-#: LSOA, ethnicity, FSM, SEN provision, exclusions); Tier 3 = aggregated or less sensitive
-#: items that may identify in small numbers (attainment, absence); Tier 4 = identifying
-#: but not sensitive (school, year group, sex). Columns not listed have no tier.
-NPD_TIERS = {
-    "pupil_id": 1, "date_of_birth": 1, "birth_month": 1, "birth_year": 1,
-    "first_language": 1, "sen_primary_need": 1, "cin": 1, "cla": 1,
-    "lsoa": 2, "postcode_district": 2, "ethnicity_minor": 2, "ethnicity_major": 2,
-    "fsm": 2, "sen_provision": 2, "suspensions": 2, "permanent_exclusion": 2, "eal": 2,
-    "ks2_reading": 3, "ks2_maths": 3, "attainment8": 3, "absence_rate": 3,
-    "persistent_absence": 3,
-    "urn": 4, "la_code": 4, "region": 4, "school_phase": 4, "school_type": 4,
-    "year_group": 4, "sex": 4,
-}
+#: NPD tier of each population column (the NPD profile's item tiers, see
+#: :mod:`idrisk.profiles.npd`); columns not listed have no tier.
+NPD_TIERS = NPD.item_tiers
+#: the direct identifier of every extract: the pupil id that links it to the ground truth
+_PUPIL_ID = NPD.truth_id
 
 _SCHOOL = ["urn", "la_code", "region", "school_phase", "school_type"]
 _PERSON = ["year_group", "sex", "birth_month", "birth_year"]
@@ -44,7 +33,7 @@ _PERSON = ["year_group", "sex", "birth_month", "birth_year"]
 # (direct identifiers, quasi-identifiers, sensitive, other, row filter, description)
 _SPECS = {
     "school_census": dict(
-        direct=["pupil_id"],
+        direct=[_PUPIL_ID],
         qi=_SCHOOL + _PERSON + ["ethnicity_minor", "ethnicity_major", "eal",
                                 "first_language", "lsoa", "postcode_district"],
         sensitive=["fsm", "sen_provision", "sen_primary_need"],
@@ -53,7 +42,7 @@ _SPECS = {
         description="Spring school census, pupil level: every pupil on roll in a "
                     "state-funded school (January 2024)."),
     "ks2": dict(
-        direct=["pupil_id"],
+        direct=[_PUPIL_ID],
         qi=_SCHOOL + ["sex", "birth_month", "birth_year", "ethnicity_minor",
                       "ethnicity_major", "eal", "first_language"],
         sensitive=["ks2_reading", "ks2_maths", "fsm", "sen_provision", "sen_primary_need"],
@@ -62,7 +51,7 @@ _SPECS = {
         description="Key stage 2 (end of Year 6, summer 2024) with pupil characteristics; "
                     "pupils not scored have missing scaled scores."),
     "ks4": dict(
-        direct=["pupil_id"],
+        direct=[_PUPIL_ID],
         qi=_SCHOOL + ["sex", "birth_month", "birth_year", "ethnicity_minor",
                       "ethnicity_major", "eal", "first_language"],
         sensitive=["attainment8", "ks2_reading", "ks2_maths", "fsm", "sen_provision",
@@ -72,7 +61,7 @@ _SPECS = {
         description="Key stage 4 (end of Year 11, summer 2024) linked to KS2 prior "
                     "attainment (KS2 taken in 2019)."),
     "absence_exclusions": dict(
-        direct=["pupil_id"],
+        direct=[_PUPIL_ID],
         qi=_SCHOOL + _PERSON + ["ethnicity_major"],
         sensitive=["absence_rate", "persistent_absence", "suspensions",
                    "permanent_exclusion", "fsm", "sen_provision"],
@@ -99,7 +88,8 @@ class Extract:
     roles : dict column -> role
         One of ``"direct_identifier"``, ``"quasi_identifier"``, ``"sensitive"``, ``"other"``.
     sensitive_tiers : dict column -> int
-        NPD tier (1 = most sensitive) of every column that has one (see :data:`NPD_TIERS`).
+        NPD tier (1 = most sensitive) of every column that has one (the NPD profile's item
+        tiers, :data:`NPD_TIERS`).
     description : str
     """
 

@@ -254,11 +254,15 @@ def _normalise(d: dict) -> dict:
     return d
 
 
-def render_html(d: dict) -> str:
-    """HTML text of the board report for a result dict (``AssessmentResult.to_dict()``)."""
+def render_html(d) -> str:
+    """HTML text of the board report for a result (an ``AssessmentResult`` or its ``to_dict()``).
+
+    The report reads the result's JSON form, validated by the schema made from the result
+    types (docs/methods.md#assessment), so a saved JSON renders the same page.
+    """
     import jinja2
 
-    d = _normalise(d)
+    d = _normalise(d.to_dict() if hasattr(d, "to_dict") else d)
 
     tpl_dir = resources.files("idrisk.report") / "templates"
     css = (tpl_dir / "style.css").read_text(encoding="utf-8")
@@ -287,8 +291,7 @@ def write_report(result, path, *, overwrite: bool = False) -> Path:
     p = Path(path)
     if p.exists() and not overwrite:
         raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
-    d = result.to_dict() if hasattr(result, "to_dict") else result
-    html = render_html(d)
+    html = render_html(result)
     if p.parent and not p.parent.exists():
         p.parent.mkdir(parents=True)
     p.write_text(html, encoding="utf-8")

@@ -1,0 +1,56 @@
+"""What the extract contains, before anything is measured (docs/methods.md#assessment).
+
+Declared direct identifiers are dropped; columns whose names look like direct identifiers
+or small-area geography are found by the profile's name patterns (names only, never
+values); the tiers of the columns give the most sensitive tier present.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from ..exceptions import DataValidationError, IdentifierWarning
+from .result import Content
+
+__all__ = ["check_columns", "content_of"]
+
+
+def check_columns(cfg, frame: pd.DataFrame) -> None:
+    """Every declared column is in the data, and no column has two roles (all problems at once)."""
+    missing_direct = [c for c in cfg.direct_identifiers if c not in frame.columns]
+    if missing_direct:
+        raise DataValidationError(f"direct identifier column(s) not found in the data: {', '.join(missing_direct)}")
+    needed = {"quasi-identifier": cfg.all_quasi_identifiers, "sensitive": [s.name for s in cfg.sensitive]}
+    if isinstance(cfg.weights, str):
+        needed["weight"] = [cfg.weights]
+    problems = [f"{role} column(s) not found in the data: {', '.join(map(str, miss))}"
+                for role, cols in needed.items() if (miss := [c for c in cols if c not in frame.columns])]
+    clash = sorted(set(cfg.direct_identifiers) & (set(cfg.all_quasi_identifiers) | set(needed["sensitive"])))
+    if clash:
+        problems.append(f"column(s) declared both direct identifier and quasi-identifier/sensitive: {', '.join(clash)}")
+    if problems:
+        raise DataValidationError("; ".join(problems))
+
+
+def content_of(cfg, work: pd.DataFrame, profile, *, stacklevel: int = 2) -> Content:
+    """The content of ``work`` (the extract without its declared direct identifiers).
+
+    Warns (:class:`~idrisk.exceptions.IdentifierWarning`) about columns that look like
+    direct identifiers; a small-area column sets the ``small_area_geography`` flag.
+    """
+    suspects = [str(c) for c in work.columns if profile.is_direct_identifier(c)]
+    if suspects:
+        warnings.warn(f"column(s) that look like direct identifiers are still in the extract: {', '.join(suspects)}; "
+                      "declare them as direct_identifiers to drop them", IdentifierWarning, stacklevel=stacklevel + 1)
+    small_area = [str(c) for c in work.columns if profile.is_small_area(c)]
+    flags = dict(cfg.flags)
+    if small_area:
+        flags["small_area_geography"] = True
+    col_tiers = {c: t for c, t in cfg.tiers.items() if c in work.columns}
+    col_tiers.update({s.name: s.tier for s in cfg.sensitive if s.tier is not None})
+    return Content(direct_identifiers_present=suspects,
+                   highest_tier=min(col_tiers.values()) if col_tiers else None,
+                   tier_1_2_columns=sorted(c for c, t in col_tiers.items() if t <= 2),
+                   flags=flags, census=cfg.is_census, small_area_columns=small_area)
