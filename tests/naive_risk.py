@@ -115,16 +115,20 @@ def household_risk(hid, risk):
 
 
 def global_threshold(risk, max_global_risk):
-    """sdcMicro's threshold by brute force over candidate levels (None = NA)."""
-    r = np.sort(np.asarray(risk, float))[::-1]
-    n = len(r)
-    er = max_global_risk * n
-    if r.sum() < er:
+    """sdcMicro's threshold by brute force over candidate levels (None = NA).
+
+    A level passes when the capped total (a correctly rounded ``math.fsum``) is below
+    ``ER*`` by more than 1e-12 relative: ties within rounding do not pass (idrisk's
+    documented cautious reading of sdcMicro's strict comparison).
+    """
+    r = sorted((float(v) for v in risk), reverse=True)
+    er = max_global_risk * len(r)
+    if math.fsum(r) < er:
         return None
-    levels = sorted(set(r.tolist()), reverse=True)
+    levels = sorted(set(r), reverse=True)
     for x in levels[1:]:
         # cap every risk above x at x: is the expected number of re-identifications below ER*?
-        if np.minimum(r, x).sum() < er:
+        if math.fsum(min(v, x) for v in r) < er * (1 - 1e-12):
             return x
     return None if levels[-1] == 0 else 0.0
 

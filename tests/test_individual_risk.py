@@ -383,3 +383,15 @@ def test_missing_default_is_category_with_a_future_warning():
         warnings.simplefilter("error")
         idrisk.individual_risk(df.fillna(3), ["a", "b"])
         idrisk.individual_risk(df, ["a", "b"], missing="wildcard")
+
+
+def test_global_threshold_tie_is_not_below_target():
+    """Hand-worked tie: wildcard classes give risks 0.25, 0.25, 0.2, 0.2, 0.2 (weights 1);
+    ER* = 0.2 * 5 = 1. Capping at 0.2 gives exactly 5 * 0.2 = 1, not below ER*, and no
+    lower level exists, so the threshold is 0 (a running-subtraction sum once made it 0.2)."""
+    df = pd.DataFrame({"q0": [np.nan, np.nan, np.nan, 0.0, 1.0], "w": [1.0] * 5})
+    g = idrisk.global_risk(df, ["q0"], weights="w", max_global_risk=0.2, missing="wildcard")
+    np.testing.assert_allclose(
+        idrisk.individual_risk(df, ["q0"], weights="w", missing="wildcard")["risk"],
+        [0.2, 0.2, 0.2, 0.25, 0.25])
+    assert g.global_threshold == 0.0

@@ -167,27 +167,32 @@ def global_threshold(risk_desc, max_global_risk):
     the first level ``x`` at position ``j`` with ``sum_{i >= j} r_i + j * x < ER*``
     (``ER* = max_global_risk * n``); ``threshold = 0`` if none passes and
     ``threshold = unsafe = r_0`` when the total is already below ``ER*``.
+
+    Differs from sdcMicro on purpose at ties: the tail sums are summed from the smallest
+    risk up (not by subtracting from the total, whose rounding error can push an exact tie
+    below ``ER*``), and a level passes only when its capped total is below ``ER*`` by more
+    than ``1e-12`` relative. A tie within rounding does not pass: the cautious reading, which
+    never raises the threshold.
     """
     n = risk_desc.shape[0]
-    total = 0.0
-    for i in range(n):
-        total += risk_desc[i]
+    tail = np.empty(n + 1)
+    tail[n] = 0.0
+    for i in range(n - 1, -1, -1):
+        tail[i] = tail[i + 1] + risk_desc[i]
+    total = tail[0]
     er = max_global_risk * n
+    bound = er * (1.0 - 1e-12)
     current = risk_desc[0]
     if total < er:
         return current, current
     threshold = 0.0
-    sum_risk = total
-    sum_freq = 0
     for j in range(n):
         r = risk_desc[j]
         if r != current:
-            if sum_risk + r * sum_freq < er:
+            if tail[j] + r * j < bound:
                 threshold = r
                 break
             current = r
-        sum_freq += 1
-        sum_risk -= r
     return threshold, current
 
 
