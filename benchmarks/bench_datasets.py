@@ -41,7 +41,7 @@ class Write:
         self.dir = tempfile.mkdtemp()
 
     def time_write_frame(self, fmt):
-        ds.io.write_frame(self.df, os.path.join(self.dir, f"p.{fmt}"))
+        ds.io.write_frame(self.df, os.path.join(self.dir, f"p.{fmt}"), overwrite=True)
 
 
 class Auxiliary:

@@ -35,12 +35,12 @@ ds.make_population(1000, seed=0)
 t0 = time.perf_counter(); df = ds.make_population(n, seed=1); t_gen = time.perf_counter() - t0
 rss_gen = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 d = tempfile.mkdtemp()
-t0 = time.perf_counter(); ds.io.write_frame(df, os.path.join(d, "p.parquet")); t_pq = time.perf_counter() - t0
-size_pq = os.path.getsize(os.path.join(d, "p.parquet"))
+t0 = time.perf_counter(); ds.io.write_frame(df, os.path.join(d, "p.parquet"), overwrite=True); t_pq = time.perf_counter() - t0
+size_pq = os.path.getsize(os.path.join(d, "p.parquet"), overwrite=True)
 t0 = time.perf_counter(); df.to_parquet(os.path.join(d, "q.parquet")); t_pd = time.perf_counter() - t0
 t_csv = None
 if n <= 2_000_000:
-    t0 = time.perf_counter(); ds.io.write_frame(df, os.path.join(d, "p.csv")); t_csv = time.perf_counter() - t0
+    t0 = time.perf_counter(); ds.io.write_frame(df, os.path.join(d, "p.csv"), overwrite=True); t_csv = time.perf_counter() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"n": n, "gen_s": t_gen, "peak_mb_gen": rss_gen, "peak_mb_all": rss,
                   "parquet_s": t_pq, "pandas_parquet_s": t_pd, "csv_s": t_csv,

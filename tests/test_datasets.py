@@ -82,8 +82,14 @@ def test_cli_main(tmp_path, capsys):
     out = tmp_path / "pupils.parquet"
     assert ds.main(["make", "--n", "2000", "--seed", "1", "--out", str(out)]) == 0
     assert len(pd.read_parquet(out)) == 2000
+    # an existing file is refused by default, and by the old flag; --overwrite replaces it
+    before = out.read_bytes()
+    assert ds.main(["make", "--n", "2000", "--seed", "1", "--out", str(out)]) == 2
     assert ds.main(["make", "--n", "2000", "--seed", "1", "--out", str(out),
                     "--no-overwrite"]) == 2
+    assert out.read_bytes() == before
+    assert ds.main(["make", "--n", "1000", "--seed", "1", "--out", str(out), "--overwrite"]) == 0
+    assert len(pd.read_parquet(out)) == 1000
     assert ds.main(["make", "--n", "2000", "--out", str(tmp_path / "x.txt")]) == 2
     assert ds.main(["make", "--n", "0", "--out", str(tmp_path / "y.csv")]) == 2
     assert ds.main(["make", "--out", "z.csv"]) == 2  # --n is required

@@ -43,12 +43,13 @@ def _to_arrow(frame: pd.DataFrame, *, for_csv: bool):
     return pa.Table.from_arrays(cols, names=table.column_names)
 
 
-def write_frame(frame: pd.DataFrame, path, *, overwrite: bool = True) -> Path:
+def write_frame(frame: pd.DataFrame, path, *, overwrite: bool = False) -> Path:
     """Write ``frame`` to ``path`` as Parquet or CSV (by extension), deterministically.
 
     Parquet is written by pyarrow with zstd compression and statistics; CSV by pyarrow's
     CSV writer (header, comma, dates as YYYY-MM-DD, missing as empty), gzip when the name
-    ends in ``.gz``. The same frame always gives the same bytes.
+    ends in ``.gz``. The same frame always gives the same bytes. An existing file is
+    replaced only with ``overwrite=True``.
     """
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
@@ -82,12 +83,13 @@ def write_frame(frame: pd.DataFrame, path, *, overwrite: bool = True) -> Path:
 
 
 def write_population(path, n: int, *, seed: int = 0, progress: bool | None = None,
-                     overwrite: bool = True) -> Path:
+                     overwrite: bool = False) -> Path:
     """Generate ``make_population(n, seed=seed)`` and write it to ``path``.
 
     The format follows the extension (``.parquet``/``.pq`` or ``.csv``/``.csv.gz``); the
     same ``n`` and ``seed`` give byte-identical files (with the same versions of pandas and
-    pyarrow). Returns the path written.
+    pyarrow). An existing file is replaced only with ``overwrite=True``. Returns the path
+    written.
     """
     n = _check_n(n)
     seed = _check_seed(seed)
@@ -111,8 +113,10 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     make.add_argument("--n", type=int, required=True, help="number of pupils (1 .. 20,000,000)")
     make.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     make.add_argument("--out", required=True, help="output file: .parquet, .pq, .csv or .csv.gz")
-    make.add_argument("--no-overwrite", action="store_true",
-                      help="refuse to replace an existing file")
+    make.add_argument("--overwrite", action="store_true",
+                      help="replace an existing file (by default an existing file is refused)")
+    # the refusal is the default; the old flag is still accepted and changes nothing
+    make.add_argument("--no-overwrite", action="store_true", help=argparse.SUPPRESS)
     make.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                       help="show a progress bar (default: only on a terminal)")
     sub.add_parser("list", help="list the bundled real public datasets")
@@ -133,7 +137,7 @@ def main(argv=None) -> int:
     try:
         if args.datasets_command == "make":
             path = write_population(args.out, args.n, seed=args.seed, progress=args.progress,
-                                    overwrite=not args.no_overwrite)
+                                    overwrite=args.overwrite)
             print(f"wrote {args.n:,} synthetic pupils (seed {args.seed}) to {path}")
         elif args.datasets_command == "list":
             from .public import list_public
