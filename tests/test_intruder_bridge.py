@@ -126,7 +126,7 @@ def test_intruder_calibrated_without_usable_blocking(ks4_extracts):
     for i, df in enumerate(ks4_extracts):
         frame = df.assign(**{DOB_INDEX: df["birth_year"].astype(float) * 12 + df["birth_month"].astype(float)})
         sc = intruder.IntruderScenario(
-            name="nn", known_variables=["urn", "sex", DOB_INDEX, "ethnicity_major", "sen_provision"],
+            name="nn", quasi_identifiers=["urn", "sex", DOB_INDEX, "ethnicity_major", "sen_provision"],
             targets=1000, jitter={DOB_INDEX: 1}, comparisons={DOB_INDEX: {"kind": "numeric", "tolerance": 1}},
             error_rate={"ethnicity_major": 0.10, "sen_provision": 0.10}, missing_rate={"sen_provision": 0.30})
         assert sc.blocking == [["urn", "sex", "ethnicity_major", "sen_provision"]]
