@@ -26,13 +26,18 @@ from ..exceptions import DataValidationError, InvalidParameterError
 from ..profiles import get_profile
 from .scenario import IntruderScenario
 
-__all__ = ["make_auxiliary", "build_auxiliary", "target_positions", "truth_positions", "truth_id_column",
+__all__ = ["make_auxiliary", "build_auxiliary", "change_probability", "target_positions", "truth_positions", "truth_id_column",
            "default_truth_id", "TRUTH_COLUMN", "TRUTH_PREFIX"]
 
 #: every ground-truth column starts with this (a linker ignores such columns)
 TRUTH_PREFIX = "_truth_"
 #: the ground truth as extract row positions (-1 for a non-member)
 TRUTH_COLUMN = TRUTH_PREFIX + "row"
+
+
+def change_probability(rate: float, years: float) -> float:
+    """P(a value changed within ``years``) at an annual change ``rate``: ``1 - (1 - rate)^years``."""
+    return 1.0 - (1.0 - rate) ** years
 
 
 def truth_id_column(id_column: str) -> str:
@@ -161,7 +166,7 @@ def _diverge(values: pd.DataFrame, pools: dict, scenario: IntruderScenario, rng)
         n = arr.shape[0]
         rate = scenario.change_rate[var]
         if rate and scenario.time_lag_years:
-            p = 1.0 - (1.0 - rate) ** scenario.time_lag_years
+            p = change_probability(rate, scenario.time_lag_years)
             _replace_with_other(arr, r.random(n) < p, pool, r)
         spec = scenario.coarsening.get(var)
         if spec:
