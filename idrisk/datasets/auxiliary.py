@@ -74,7 +74,7 @@ def school_tables(population: pd.DataFrame, *, min_cohort: int = MIN_PUBLISHED_C
     pupils (default 6, DfE's rule "groups of fewer than 6") are missing (NA), as are the
     percentages of a school with fewer than ``min_cohort`` pupils. Cohorts are the Year 6
     pupils (KS2, summer 2024) and Year 11 pupils (KS4). Aggregate rows have no
-    ``_truth_pupil_id``: they describe schools, not pupils.
+    ground truth: they describe schools, not pupils.
     """
     frame = as_frame(population, name="population")
     if isinstance(min_cohort, bool) or not isinstance(min_cohort, (int, np.integer)) or min_cohort < 1:

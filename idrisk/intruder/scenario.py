@@ -39,7 +39,7 @@ COARSENINGS = ("month", "year", "round", "prefix")
 
 @dataclass(frozen=True)
 class Comparison:
-    """How one known variable is compared between the intruder's data and the extract."""
+    """How one quasi-identifier is compared between the intruder's data and the extract."""
 
     kind: str = "exact"
     tolerance: float = 0.0
@@ -231,7 +231,7 @@ class IntruderScenario:
     high_confidence_threshold : float, default 0.9
     blocking : sequence of sequences of str or None, default None
         Blocking passes (candidate pairs = union over passes of pairs agreeing on every
-        variable of the pass). ``None``: one pass on all known variables compared
+        variable of the pass). ``None``: one pass on all quasi-identifiers compared
         exactly (a variable compared with a tolerance or by string similarity agrees
         without being equal, so blocking on equality would drop true matches; when no
         variable is compared exactly, all of them).

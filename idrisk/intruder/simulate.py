@@ -136,7 +136,7 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
     hypothesis: with ``pi`` = ``membership_prior`` and a uniform prior ``pi / n`` on each
     extract record, ``P(b | a) = 2^W_ab / (sum_b' 2^W_ab' + (1 - pi) n / pi)``. For a target
     with one candidate this is Splink's posterior ``lambda 2^W / (lambda 2^W + 1 - lambda)``
-    with ``lambda / (1 - lambda) = pi / ((1 - pi) n)`` (WE7 is tested this way).
+    with ``lambda / (1 - lambda) = pi / ((1 - pi) n)`` (tests/test_intruder.py checks a worked example this way).
     Blocking can miss the target's own record (a wrong or jittered blocking value), so
     both normalisations also hold ``n (1 - r_a)``, the likelihood-ratio mass of the
     records that are not candidates, with ``r_a`` the probability that a match is a
