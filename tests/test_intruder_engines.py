@@ -113,3 +113,19 @@ def test_run_scenarios_id_column_defaults_to_the_profile_truth_id(population):
     a = run_scenarios(ext, population, sc, seed=1, n_repeats=1)
     b = run_scenarios(ext, population, sc, seed=1, n_repeats=1, id_column="pupil_id")
     pd.testing.assert_frame_equal(a.runs, b.runs)
+
+
+def test_extract_keyword_is_a_deprecated_name_of_data(population):
+    sc = IntruderScenario(name="exact", quasi_identifiers=["sex", "yob"])
+    with pytest.warns(DeprecationWarning, match=r"make_auxiliary\(extract=...\)"):
+        aux = make_auxiliary(extract=DF, scenario=sc, seed=0)
+    pd.testing.assert_frame_equal(aux, make_auxiliary(DF, sc, seed=0))
+    with pytest.warns(DeprecationWarning, match=r"simulate_intruder\(extract=...\)"):
+        old = simulate_intruder(extract=DF, auxiliary=aux, scenario=sc, seed=0)
+    assert old.to_dict() == simulate_intruder(DF, aux, sc, seed=0).to_dict()
+    sc2 = IntruderScenario(name="z", quasi_identifiers=["sex", "yob"], targets=20)
+    with pytest.warns(DeprecationWarning, match=r"run_scenarios\(extract=...\)"):
+        r = run_scenarios(extract=population.iloc[::3], population=population, scenarios=sc2, n_repeats=1)
+    pd.testing.assert_frame_equal(r.runs, run_scenarios(population.iloc[::3], population, sc2, n_repeats=1).runs)
+    with pytest.warns(DeprecationWarning), pytest.raises(InvalidParameterError, match="give data only"):
+        make_auxiliary(DF, sc, extract=DF)

@@ -24,6 +24,7 @@ import pandas as pd
 from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import DataValidationError, InvalidParameterError
 from ..profiles import get_profile
+from .compat import renamed_keyword
 from .scenario import IntruderScenario
 
 __all__ = ["make_auxiliary", "build_auxiliary", "change_probability", "target_positions", "truth_positions", "truth_id_column",
@@ -222,13 +223,15 @@ def build_auxiliary(source: pd.DataFrame, truth: np.ndarray, positions: np.ndarr
     return aux.iloc[order].reset_index(drop=True)
 
 
-def make_auxiliary(extract, scenario: IntruderScenario, *, seed: int = 0) -> pd.DataFrame:
+@renamed_keyword("extract", "data")
+def make_auxiliary(data, scenario: IntruderScenario, *, seed: int = 0) -> pd.DataFrame:
     """Build the intruder's ("public-style") data for ``scenario`` from an extract.
 
     Parameters
     ----------
-    extract : pandas.DataFrame
-        The extract (not modified); must hold every quasi-identifier.
+    data : pandas.DataFrame
+        The extract (not modified); must hold every quasi-identifier. ``extract=`` is the
+        deprecated name of this argument.
     scenario : IntruderScenario
     seed : int, default 0
         Every random choice (target sample, divergence, row order) derives from it.
@@ -249,7 +252,7 @@ def make_auxiliary(extract, scenario: IntruderScenario, *, seed: int = 0) -> pd.
     """
     if not isinstance(scenario, IntruderScenario):
         raise InvalidParameterError(f"scenario must be an IntruderScenario, got {type(scenario).__name__}")
-    frame = as_frame(extract, name="extract")
+    frame = as_frame(data, name="extract")
     check_columns(frame, scenario.quasi_identifiers, role="quasi-identifier")
     rng = np.random.default_rng(check_seed(seed))
     positions = target_positions(frame, scenario.targets, rng)

@@ -19,6 +19,7 @@ from .._results import Result
 from .._validation import as_frame, check_columns, check_positive_int, check_seed
 from ..exceptions import DataValidationError, InvalidParameterError
 from .blocking import DEFAULT_MAX_PAIRS
+from .compat import renamed_keyword
 from .divergence import build_auxiliary, default_truth_id, target_positions
 from .scenario import IntruderScenario, load_scenarios
 from .simulate import make_engine, simulate_intruder
@@ -110,7 +111,8 @@ def _membership(ext, pop, id_column) -> np.ndarray:
     return truth_all
 
 
-def run_scenarios(extract, population, scenarios, *, seed: int = 0, n_repeats: int = 5,
+@renamed_keyword("extract", "data")
+def run_scenarios(data, population, scenarios, *, seed: int = 0, n_repeats: int = 5,
                   id_column: str | None = None, level: float = 0.95,
                   max_pairs: int = DEFAULT_MAX_PAIRS, engine: str = "idrisk", splink_backend: str = "duckdb",
                   spark_session=None, splink_options=None) -> ScenarioRunsResult:
@@ -129,8 +131,10 @@ def run_scenarios(extract, population, scenarios, *, seed: int = 0, n_repeats: i
 
     Parameters
     ----------
-    extract, population : pandas.DataFrame
-        Both hold ``id_column`` and the scenarios' quasi-identifiers (not modified).
+    data, population : pandas.DataFrame
+        The extract and the population it was drawn from; both hold ``id_column`` and the
+        scenarios' quasi-identifiers (not modified). ``extract=`` is the deprecated name of
+        ``data``.
     scenarios : IntruderScenario, sequence of them, or a preset name / TOML path
     seed : int, default 0
     n_repeats : int, default 5
@@ -157,7 +161,7 @@ def run_scenarios(extract, population, scenarios, *, seed: int = 0, n_repeats: i
                    "splink_options": splink_options}
     make_engine(**engine_args)  # refuse bad engine arguments before any work
     id_column = default_truth_id() if id_column is None else id_column
-    ext = as_frame(extract, name="extract")
+    ext = as_frame(data, name="extract")
     pop = as_frame(population, name="population")
     truth_all = _membership(ext, pop, id_column)
     pi = len(ext) / len(pop)

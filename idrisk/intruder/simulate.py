@@ -12,6 +12,7 @@ from .._validation import as_frame, check_columns, check_positive_int, check_see
 from ..exceptions import DataValidationError, InvalidParameterError
 from .blocking import DEFAULT_MAX_PAIRS
 from .divergence import make_auxiliary, truth_positions  # noqa: F401 - make_auxiliary: doctest
+from .compat import renamed_keyword
 from .engine import LinkingEngine
 from .numba_engine import NumbaEngine
 from .scenario import IntruderScenario
@@ -46,12 +47,13 @@ def check_sampling_fraction(sampling_fraction) -> float:
     return float(sampling_fraction)
 
 
-def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: int = 0,
+@renamed_keyword("extract", "data")
+def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int = 0,
                       sampling_fraction: float | None = None,
                       max_pairs: int = DEFAULT_MAX_PAIRS, engine: str = "idrisk",
                       splink_backend: str = "duckdb", spark_session=None,
                       splink_options=None, id_column: str | None = None) -> IntruderResult:
-    """Simulate an intruder linking ``auxiliary`` to ``extract`` and score the claims.
+    """Simulate an intruder linking ``auxiliary`` to the extract ``data`` and score the claims.
 
     Steps (docs/methods.md#intruder): blocking passes (union) -> field comparisons -> m by EM
     (per pass, the pass's blocking fields left out; m and within-block u fitted jointly,
@@ -70,13 +72,14 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
 
     Parameters
     ----------
-    extract : pandas.DataFrame
-        The data to be released (not modified).
+    data : pandas.DataFrame
+        The extract: the data to be released (not modified). ``extract=`` is the deprecated
+        name of this argument.
     auxiliary : pandas.DataFrame
         The intruder's data: the scenario's quasi-identifiers and the hidden ground truth,
         either ``_truth_row`` (extract row position, -1 for a non-member), as built by
         :func:`make_auxiliary`, or ``_truth_<id_column>`` (the record's id, matched against
-        ``extract[id_column]``) (not modified).
+        ``data[id_column]``) (not modified).
     scenario : IntruderScenario
     seed : int, default 0
         Tie-breaking and the random pairs used to estimate u for tolerance comparisons.
@@ -153,7 +156,7 @@ def simulate_intruder(extract, auxiliary, scenario: IntruderScenario, *, seed: i
     eng = make_engine(engine, splink_backend=splink_backend, spark_session=spark_session,
                       splink_options=splink_options)
     pi = check_sampling_fraction(sampling_fraction)
-    ext = as_frame(extract, name="extract")
+    ext = as_frame(data, name="extract")
     aux = as_frame(auxiliary, name="auxiliary")
     qi = list(scenario.quasi_identifiers)
     check_columns(ext, qi, role="quasi-identifier (extract)")
