@@ -162,7 +162,6 @@ def estimate_m(fields, passes, gamma, pe, pa, ptr, codes_e, codes_a):
     return m, info
 
 
-
 def refine_m(fields, scenario, m, u, tf_tabs, ptr, pe, gamma, codes_e_t, log2_rest, rng, shift=None):
     """Refine m by EM whose E-step is the one-match-per-target posterior (what is scored).
 
