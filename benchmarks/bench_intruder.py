@@ -21,7 +21,7 @@ def _scenario(n_aux):
     from idrisk.intruder import IntruderScenario
 
     return IntruderScenario(
-        name="bench_bulk", known_variables=VARS, blocking=[["la_code", "sex"]], targets=n_aux,
+        name="bench_bulk", quasi_identifiers=VARS, blocking=[["la_code", "sex"]], targets=n_aux,
         error_rate={"year_group": 0.02, "birth_month": 0.05, "ethnicity_major": 0.10, "eal": 0.05,
                     "sen_provision": 0.05},
         missing_rate={"sen_provision": 0.20, "ethnicity_major": 0.10},

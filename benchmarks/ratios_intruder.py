@@ -49,7 +49,7 @@ def scenario(blocking):
     from idrisk.intruder import IntruderScenario
 
     return IntruderScenario(
-        name="bench_bulk", known_variables=VARS, blocking=blocking,
+        name="bench_bulk", quasi_identifiers=VARS, blocking=blocking,
         error_rate={"year_group": 0.02, "birth_month": 0.05, "ethnicity_major": 0.10, "eal": 0.05,
                     "sen_provision": 0.05},
         missing_rate={"sen_provision": 0.20, "ethnicity_major": 0.10},

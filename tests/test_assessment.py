@@ -498,7 +498,7 @@ def test_intruder_preset_restricted_to_the_extract_columns():
     sc = load_scenarios("nosy_neighbour")[0]
     cols = {"urn", "sex", "date_of_birth", "ethnicity_major"}  # no year_group / postcode / SEN
     r = _restrict(sc, cols, cap=50, n=1000)
-    assert list(r.known_variables) == [v for v in sc.known_variables if v in cols]
+    assert list(r.quasi_identifiers) == [v for v in sc.quasi_identifiers if v in cols]
     assert set(r.error_rate) <= cols and set(r.missing_rate) <= cols
     assert all(set(p) <= cols for p in (r.blocking or []))
     assert r.targets == 50  # capped

@@ -38,7 +38,7 @@ def test_nosy_neighbour_mapped_onto_a_ks4_extract():
     sc = intruder.load_scenarios("nosy_neighbour")[0]
     r, notes = _restrict_with_notes(sc, set(frame.columns), 300, len(frame), frame)
     # date_of_birth -> month index; year_group constant -> dropped; postcode not held -> dropped
-    assert list(r.known_variables) == ["urn", "sex", DOB_INDEX, "ethnicity_major", "sen_provision"]
+    assert list(r.quasi_identifiers) == ["urn", "sex", DOB_INDEX, "ethnicity_major", "sen_provision"]
     assert notes["year_group"].startswith("constant in the extract")
     assert notes["postcode_district"] == "not in the extract: dropped"
     assert notes["date_of_birth"].startswith(DOB_INDEX)
@@ -80,7 +80,7 @@ def test_other_presets_mapped():
     # only birth_year: the year alone, compared exactly
     r, notes = _restrict_with_notes(presets["nosy_neighbour"], set(frame.columns) - {"birth_month"}, 100,
                                     len(frame), frame)
-    assert "birth_year" in r.known_variables and DOB_INDEX not in r.known_variables
+    assert "birth_year" in r.quasi_identifiers and DOB_INDEX not in r.quasi_identifiers
     assert r.comparisons["birth_year"].kind == "exact" and r.jitter == {}
     # nothing left to block on from the preset's passes: one pass on the unperturbed exact variables
     sc = dataclasses.replace(presets["nosy_neighbour"], blocking=[["postcode_district"]])
@@ -126,7 +126,7 @@ def test_intruder_calibrated_without_usable_blocking(ks4_extracts):
     for i, df in enumerate(ks4_extracts):
         frame = df.assign(**{DOB_INDEX: df["birth_year"].astype(float) * 12 + df["birth_month"].astype(float)})
         sc = intruder.IntruderScenario(
-            name="nn", known_variables=["urn", "sex", DOB_INDEX, "ethnicity_major", "sen_provision"],
+            name="nn", quasi_identifiers=["urn", "sex", DOB_INDEX, "ethnicity_major", "sen_provision"],
             targets=1000, jitter={DOB_INDEX: 1}, comparisons={DOB_INDEX: {"kind": "numeric", "tolerance": 1}},
             error_rate={"ethnicity_major": 0.10, "sen_provision": 0.10}, missing_rate={"sen_provision": 0.30})
         assert sc.blocking == [["urn", "sex", "ethnicity_major", "sen_provision"]]

@@ -32,7 +32,7 @@ def pupils():
 
 
 def test_defaults_describe_error_free_intruder_targeting_everyone():
-    sc = IntruderScenario(name="d", known_variables=["a", "b"])
+    sc = IntruderScenario(name="d", quasi_identifiers=["a", "b"])
     assert sc.targets == "all" and sc.response_knowledge is True
     assert sc.error_rate == {"a": 0.0, "b": 0.0} and sc.missing_rate == {"a": 0.0, "b": 0.0}
     assert sc.coarsening == {} and sc.time_lag_years == 0.0
@@ -43,8 +43,8 @@ def test_defaults_describe_error_free_intruder_targeting_everyone():
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"known_variables": []}, "non-empty"),
-    ({"known_variables": "abc"}, "non-empty list"),
+    ({"quasi_identifiers": []}, "non-empty"),
+    ({"quasi_identifiers": "abc"}, "non-empty list"),
     ({"error_rate": 1.5}, r"error_rate must be in \[0.0, 1.0\]"),
     ({"error_rate": {"zzz": 0.1}}, "does not know: zzz"),
     ({"blocking": [["a", "q"]]}, "does not know: q"),
@@ -56,10 +56,26 @@ def test_defaults_describe_error_free_intruder_targeting_everyone():
     ({"membership_prior": 0.0}, "membership_prior must be above 0"),
 ])
 def test_scenario_rejects_bad_fields(kwargs, match):
-    base = {"name": "x", "known_variables": ["a", "b"]}
+    base = {"name": "x", "quasi_identifiers": ["a", "b"]}
     base.update(kwargs)
     with pytest.raises(InvalidParameterError, match=match):
         IntruderScenario(**base)
+
+
+def test_known_variables_is_a_deprecated_name_of_quasi_identifiers(tmp_path):
+    """The old keyword, TOML key and attribute keep working for one release, with a warning."""
+    with pytest.warns(DeprecationWarning, match="known_variables"):
+        old = IntruderScenario(name="x", known_variables=["a", "b"])
+    assert old == IntruderScenario(name="x", quasi_identifiers=["a", "b"])
+    with pytest.warns(DeprecationWarning, match="known_variables"):
+        assert old.known_variables == ("a", "b")
+    f = tmp_path / "old.toml"
+    f.write_text('[[scenario]]\nname = "mine"\nknown_variables = ["sex", "urn"]\n')
+    with pytest.warns(DeprecationWarning, match="known_variables"):
+        (s,) = load_scenarios(f)
+    assert s.quasi_identifiers == ("sex", "urn")
+    with pytest.warns(DeprecationWarning), pytest.raises(InvalidParameterError, match="not also"):
+        IntruderScenario(name="x", quasi_identifiers=["a"], known_variables=["a"])
 
 
 def test_presets_load_by_file_and_by_name(tmp_path):
@@ -68,12 +84,12 @@ def test_presets_load_by_file_and_by_name(tmp_path):
     assert load_scenarios("bulk_linkage")[0].response_knowledge is False
     assert load_scenarios("nosy_neighbour")[0].comparisons["date_of_birth"].kind == "month"
     f = tmp_path / "s.toml"
-    f.write_text('[[scenario]]\nname = "mine"\nknown_variables = ["sex", "urn"]\ntargets = 10\n')
+    f.write_text('[[scenario]]\nname = "mine"\nquasi_identifiers = ["sex", "urn"]\ntargets = 10\n')
     (s,) = load_scenarios(f)
-    assert s.name == "mine" and s.targets == 10
+    assert s.name == "mine" and s.targets == 10 and s.quasi_identifiers == ("sex", "urn")
     with pytest.raises(InvalidParameterError, match="no preset named"):
         load_scenarios("nosy")
-    f.write_text('[[scenario]]\nname = "bad"\nknown_variables = ["a"]\ncolour = "red"\n')
+    f.write_text('[[scenario]]\nname = "bad"\nquasi_identifiers = ["a"]\ncolour = "red"\n')
     with pytest.raises(InvalidParameterError, match="unknown fields: colour"):
         load_scenarios(str(f))
 
@@ -90,14 +106,14 @@ def test_make_auxiliary_is_deterministic_and_keeps_input(pupils):
     pd.testing.assert_frame_equal(pupils, before)
     pd.testing.assert_frame_equal(a1, a2)
     assert not a1.equals(a3)
-    assert list(a1.columns) == list(sc.known_variables) + [TRUTH_COLUMN]
+    assert list(a1.columns) == list(sc.quasi_identifiers) + [TRUTH_COLUMN]
     assert len(a1) == sc.targets and a1[TRUTH_COLUMN].is_unique
     # row order is shuffled: it must not reveal the truth
     assert not a1[TRUTH_COLUMN].is_monotonic_increasing
 
 
 def test_zero_divergence_auxiliary_equals_extract_rows(pupils):
-    sc = IntruderScenario(name="z", known_variables=["urn", "sex", "date_of_birth"], targets=200)
+    sc = IntruderScenario(name="z", quasi_identifiers=["urn", "sex", "date_of_birth"], targets=200)
     aux = make_auxiliary(pupils, sc, seed=0)
     src = pupils.iloc[aux[TRUTH_COLUMN].to_numpy()][["urn", "sex", "date_of_birth"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(aux[["urn", "sex", "date_of_birth"]], src, check_dtype=False)
@@ -105,7 +121,7 @@ def test_zero_divergence_auxiliary_equals_extract_rows(pupils):
 
 def test_divergence_rates_and_coarsening(pupils):
     n = len(pupils)
-    sc = IntruderScenario(name="d", known_variables=["ethnicity_major", "sen_provision", "date_of_birth",
+    sc = IntruderScenario(name="d", quasi_identifiers=["ethnicity_major", "sen_provision", "date_of_birth",
                                                      "postcode_district"],
                           error_rate={"ethnicity_major": 0.2}, missing_rate={"sen_provision": 0.3},
                           coarsening={"date_of_birth": "month", "postcode_district": "prefix:2"})
@@ -125,7 +141,7 @@ def test_divergence_rates_and_coarsening(pupils):
 
 
 def test_time_lag_changes_values_at_the_compound_rate(pupils):
-    sc = IntruderScenario(name="t", known_variables=["urn"], change_rate={"urn": 0.1}, time_lag_years=2.0)
+    sc = IntruderScenario(name="t", quasi_identifiers=["urn"], change_rate={"urn": 0.1}, time_lag_years=2.0)
     aux = make_auxiliary(pupils, sc, seed=2)
     src = pupils.iloc[aux[TRUTH_COLUMN].to_numpy()].reset_index(drop=True)
     changed = (aux["urn"].to_numpy() != src["urn"].to_numpy()).mean()
@@ -134,25 +150,25 @@ def test_time_lag_changes_values_at_the_compound_rate(pupils):
 
 def test_named_targets(pupils):
     labels = list(pupils.index[[5, 17, 400]])
-    sc = IntruderScenario(name="n", known_variables=["urn", "sex"], targets=labels)
+    sc = IntruderScenario(name="n", quasi_identifiers=["urn", "sex"], targets=labels)
     aux = make_auxiliary(pupils, sc, seed=0)
     assert sorted(aux[TRUTH_COLUMN]) == [5, 17, 400]
     with pytest.raises(DataValidationError, match="not index labels"):
-        make_auxiliary(pupils, IntruderScenario(name="n", known_variables=["urn"], targets=[-99]))
+        make_auxiliary(pupils, IntruderScenario(name="n", quasi_identifiers=["urn"], targets=[-99]))
 
 
 # --------------------------------------------------------------------------- bad input
 
 
 def test_auxiliary_without_scenario_columns(pupils):
-    sc = IntruderScenario(name="s", known_variables=["urn", "sex", "year_group"])
+    sc = IntruderScenario(name="s", quasi_identifiers=["urn", "sex", "year_group"])
     aux = make_auxiliary(pupils, sc).drop(columns=["sex", "year_group"])
-    with pytest.raises(DataValidationError, match="lack the scenario 's'.s known variables: sex, year_group"):
+    with pytest.raises(DataValidationError, match="lack the scenario 's'.s quasi-identifiers: sex, year_group"):
         simulate_intruder(pupils, aux, sc)
 
 
 def test_mismatched_types_between_extract_and_auxiliary(pupils):
-    sc = IntruderScenario(name="s", known_variables=["urn", "sex", "date_of_birth"])
+    sc = IntruderScenario(name="s", quasi_identifiers=["urn", "sex", "date_of_birth"])
     aux = make_auxiliary(pupils, sc)
     aux["urn"] = aux["urn"].astype(str)
     aux["date_of_birth"] = aux["date_of_birth"].dt.strftime("%Y-%m-%d")
@@ -164,14 +180,14 @@ def test_mismatched_types_between_extract_and_auxiliary(pupils):
 
 
 def test_comparison_kind_must_suit_the_column(pupils):
-    sc = IntruderScenario(name="s", known_variables=["urn", "sex"], comparisons={"sex": "month"})
+    sc = IntruderScenario(name="s", quasi_identifiers=["urn", "sex"], comparisons={"sex": "month"})
     aux = make_auxiliary(pupils, sc)
     with pytest.raises(DataValidationError, match="`sex` is text but its comparison 'month' needs date"):
         simulate_intruder(pupils, aux, sc)
 
 
 def test_empty_blocks_and_no_candidate_pairs(pupils):
-    sc = IntruderScenario(name="s", known_variables=["urn", "sex"], blocking=[["urn"], ["sex"]])
+    sc = IntruderScenario(name="s", quasi_identifiers=["urn", "sex"], blocking=[["urn"], ["sex"]])
     aux = make_auxiliary(pupils, sc, seed=0)
     dead = aux.copy()
     dead["sex"] = None
@@ -187,12 +203,12 @@ def test_empty_blocks_and_no_candidate_pairs(pupils):
     none = aux.copy()
     none["urn"] = none["urn"] + 10_000_000  # no school in common
     with pytest.raises(DataValidationError, match="no candidate pairs"):
-        simulate_intruder(pupils, none, IntruderScenario(name="s", known_variables=["urn", "sex"],
+        simulate_intruder(pupils, none, IntruderScenario(name="s", quasi_identifiers=["urn", "sex"],
                                                          blocking=[["urn"]]))
 
 
 def test_missing_truth_and_bad_arguments(pupils):
-    sc = IntruderScenario(name="s", known_variables=["urn", "sex"])
+    sc = IntruderScenario(name="s", quasi_identifiers=["urn", "sex"])
     aux = make_auxiliary(pupils, sc)
     with pytest.raises(DataValidationError, match="no ground-truth column"):
         simulate_intruder(pupils, aux.drop(columns=[TRUTH_COLUMN]), sc)
@@ -205,7 +221,7 @@ def test_missing_truth_and_bad_arguments(pupils):
     with pytest.raises(InvalidParameterError, match="seed"):
         simulate_intruder(pupils, aux, sc, seed=-1)
     with pytest.raises(DataValidationError, match="more than max_pairs=10"):
-        simulate_intruder(pupils, aux, IntruderScenario(name="s", known_variables=["urn", "sex"],
+        simulate_intruder(pupils, aux, IntruderScenario(name="s", quasi_identifiers=["urn", "sex"],
                                                         blocking=[["sex"]]), max_pairs=10)
     with pytest.raises(DataValidationError, match="empty"):
         simulate_intruder(pupils.iloc[:0], aux, sc)
@@ -253,7 +269,7 @@ def test_claims_are_scored_against_truth_by_hand():
     """
     ext = pd.DataFrame({"k": ["a", "b", "b", "c"], "x": [1, 2, 2, 3]})
     aux = pd.DataFrame({"k": ["a", "b", "c"], "x": [1, 2, 9], TRUTH_COLUMN: [0, 2, 3]})
-    sc = IntruderScenario(name="h", known_variables=["k", "x"], blocking=[["k"]])
+    sc = IntruderScenario(name="h", quasi_identifiers=["k", "x"], blocking=[["k"]])
     r = simulate_intruder(ext, aux, sc, seed=0)
     m = r.em["m"]["x"]
     u = 0.25 * 1 / 3 + 0.5 * 1 / 3  # sum_v p_E(v) p_A(v)
@@ -310,7 +326,7 @@ def test_run_scenarios_all_presets_and_membership(pupils):
     assert runs.loc["bulk_linkage", "n_targets_in_extract"] < runs.loc["bulk_linkage", "n_targets"]
     # Skinner-Elliot theta at pi = 0.4 from the extract's classes on the known variables
     for sc in load_scenarios("pupil"):
-        sizes = ext.groupby(list(sc.known_variables), dropna=False, observed=True).size()
+        sizes = ext.groupby(list(sc.quasi_identifiers), dropna=False, observed=True).size()
         n1, n2 = int((sizes == 1).sum()), int((sizes == 2).sum())
         theta = 0.4 * n1 / (0.4 * n1 + 2 * 0.6 * n2) if n1 else np.nan
         assert runs.loc[sc.name, "skinner_elliot_theta"] == pytest.approx(theta, nan_ok=True)

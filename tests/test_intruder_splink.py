@@ -45,7 +45,7 @@ def population():
 # --------------------------------------------------------------------------- identities
 
 def test_we3_threshold_half_claims_classes_of_size_one_and_two():
-    sc = IntruderScenario(name="exact", known_variables=KEYS)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS)
     aux = make_auxiliary(WE3, sc, seed=0)
     before_e, before_a = WE3.copy(), aux.copy()
     r = simulate_intruder(WE3, aux, sc, seed=0, engine="splink")
@@ -67,14 +67,14 @@ def test_we3_threshold_half_claims_classes_of_size_one_and_two():
 
 
 def test_we3_threshold_above_half_claims_only_sample_uniques():
-    sc = IntruderScenario(name="exact", known_variables=KEYS, claim_threshold=0.6)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS, claim_threshold=0.6)
     r = simulate_intruder(WE3, make_auxiliary(WE3, sc, seed=0), sc, seed=0, engine="splink")
     assert (r.claims, r.correct_claims, r.precision) == (3, 3, 1.0)
 
 
 def test_zero_divergence_every_sample_unique_claimed_and_correct(population, capfd):
     ext = population[POP_VARS].copy()
-    sc = IntruderScenario(name="exact", known_variables=POP_VARS, claim_threshold=0.0)
+    sc = IntruderScenario(name="exact", quasi_identifiers=POP_VARS, claim_threshold=0.0)
     aux = make_auxiliary(ext, sc, seed=1)
     r = simulate_intruder(ext, aux, sc, seed=1, engine="splink")
     sizes = _classes(ext, POP_VARS)
@@ -101,7 +101,7 @@ def test_match_probability_option_is_splinks_per_pair_posterior():
     # posterior is the same for all: p = lambda B / (lambda B + 1 - lambda), with
     # B = prod_v m_v / u_v over the exact levels. Unlike the normalised probability it
     # does not halve the confidence of the two records sharing a key.
-    sc = IntruderScenario(name="exact", known_variables=KEYS, term_frequency=False)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS, term_frequency=False)
     r = simulate_intruder(WE3, make_auxiliary(WE3, sc, seed=0), sc, seed=0, engine="splink",
                           splink_options={"probability": "match_probability"})
     em = r.em
@@ -119,7 +119,7 @@ def test_without_response_knowledge_not_in_extract_is_one_more_hypothesis():
     # sharing a key get x / (1 + 2x) each. Every field is blocked on (every pass), so the
     # normalised claims use m = rho^(1/4) for them, as idrisk's engine does: 1 here (no
     # divergence, no blocking miss), while Splink's own posterior keeps its configured m.
-    sc = IntruderScenario(name="exact", known_variables=KEYS, term_frequency=False, response_knowledge=False,
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS, term_frequency=False, response_knowledge=False,
                           membership_prior=0.3, claim_threshold=0.0)
     aux = make_auxiliary(WE3, sc, seed=0)
     r = simulate_intruder(WE3, aux, sc, seed=0, engine="splink")
@@ -140,7 +140,7 @@ def test_user_duckdb_connection_is_used_and_left_open():
     import duckdb
 
     con = duckdb.connect(config={"memory_limit": "512MB", "threads": 1})
-    sc = IntruderScenario(name="exact", known_variables=KEYS, claim_threshold=0.6)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS, claim_threshold=0.6)
     aux = make_auxiliary(WE3, sc, seed=0)
     for _ in range(2):  # a second run on the same connection registers fresh tables
         r = simulate_intruder(WE3, aux, sc, seed=0, engine="splink", splink_options={"duckdb_connection": con})
@@ -155,7 +155,7 @@ def perturbed(population):
     """One perturbed scenario run by both engines (shared by the tests below)."""
     ext = population[PERT_VARS].copy()
     sc = IntruderScenario(
-        name="perturbed", known_variables=PERT_VARS, blocking=[["la_code", "sex"]], targets=250,
+        name="perturbed", quasi_identifiers=PERT_VARS, blocking=[["la_code", "sex"]], targets=250,
         error_rate={"birth_month": 0.05, "ethnicity_major": 0.10, "sen_provision": 0.05},
         missing_rate={"ethnicity_major": 0.10},
     )
@@ -193,7 +193,7 @@ def test_every_comparison_kind_translates_to_the_same_agreement(population):
     ext["postcode_district"] = ext["postcode_district"].astype(str)
     ext["dob_days"] = ext["date_of_birth"]
     sc = IntruderScenario(
-        name="kinds", known_variables=list(ext.columns), blocking=[["sex", "la_code"]], targets=200,
+        name="kinds", quasi_identifiers=list(ext.columns), blocking=[["sex", "la_code"]], targets=200,
         jitter={"date_of_birth": 1, "dob_days": 1}, error_rate={"postcode_district": 0.2, "year_group": 0.05},
         comparisons={"date_of_birth": {"kind": "month", "tolerance": 1}, "dob_days": {"kind": "date", "tolerance": 20},
                      "postcode_district": {"kind": "string", "threshold": 0.8},
@@ -244,7 +244,7 @@ def test_blocking_miss_lone_wrong_candidate_not_claimed_at_one(monkeypatch):
 
     monkeypatch.setattr(se, "score_claims", spy)
     sc = IntruderScenario(
-        name="miss", known_variables=["urn", "sex", "dob", "eth", "sen"], targets=300,
+        name="miss", quasi_identifiers=["urn", "sex", "dob", "eth", "sen"], targets=300,
         blocking=[["urn", "dob"]], jitter={"dob": 1}, comparisons={"dob": {"kind": "numeric", "tolerance": 1}},
         error_rate={"eth": 0.1},
     )
@@ -270,7 +270,7 @@ def test_blocking_miss_lone_wrong_candidate_not_claimed_at_one(monkeypatch):
 # --------------------------------------------------------------------------- bad input
 
 def test_unknown_engine():
-    sc = IntruderScenario(name="exact", known_variables=KEYS)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS)
     aux = make_auxiliary(WE3, sc, seed=0)
     with pytest.raises(InvalidParameterError, match="engine must be one of"):
         simulate_intruder(WE3, aux, sc, engine="spark")
@@ -279,7 +279,7 @@ def test_unknown_engine():
 
 
 def test_spark_backend_needs_a_session():
-    sc = IntruderScenario(name="exact", known_variables=KEYS)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS)
     aux = make_auxiliary(WE3, sc, seed=0)
     with pytest.raises(InvalidParameterError, match="needs an existing SparkSession"):
         simulate_intruder(WE3, aux, sc, engine="splink", splink_backend="spark")
@@ -292,7 +292,7 @@ def test_spark_backend_needs_a_session():
 
 
 def test_bad_splink_options():
-    sc = IntruderScenario(name="exact", known_variables=KEYS)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS)
     aux = make_auxiliary(WE3, sc, seed=0)
     with pytest.raises(InvalidParameterError, match="unknown splink_options: max_iter"):
         simulate_intruder(WE3, aux, sc, engine="splink", splink_options={"max_iter": 3})
@@ -303,7 +303,7 @@ def test_bad_splink_options():
 
 
 def test_missing_splink_says_how_to_install(monkeypatch):
-    sc = IntruderScenario(name="exact", known_variables=KEYS)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS)
     aux = make_auxiliary(WE3, sc, seed=0)
     monkeypatch.setitem(sys.modules, "splink", None)  # import splink -> ImportError
     with pytest.raises(InvalidParameterError, match=r"pip install 'idrisk\[splink\]'"):
@@ -311,9 +311,9 @@ def test_missing_splink_says_how_to_install(monkeypatch):
 
 
 def test_data_errors_are_the_same_as_the_idrisk_engine():
-    sc = IntruderScenario(name="exact", known_variables=KEYS)
+    sc = IntruderScenario(name="exact", quasi_identifiers=KEYS)
     aux = make_auxiliary(WE3, sc, seed=0)
-    with pytest.raises(DataValidationError, match="lack the scenario 'exact''s known variable: eth"):
+    with pytest.raises(DataValidationError, match="lack the scenario 'exact''s quasi-identifier: eth"):
         simulate_intruder(WE3, aux.drop(columns=["eth"]), sc, engine="splink")
     bad = aux.assign(yob=aux["yob"].astype(str))
     with pytest.raises(DataValidationError, match="`yob` is number in the extract but text"):
@@ -322,5 +322,5 @@ def test_data_errors_are_the_same_as_the_idrisk_engine():
     with pytest.raises(DataValidationError, match="no candidate pairs"):
         simulate_intruder(WE3, none, sc, engine="splink")
     with pytest.raises(DataValidationError, match="more than max_pairs"):
-        simulate_intruder(WE3, aux, IntruderScenario(name="b", known_variables=KEYS, blocking=[["sex"]]),
+        simulate_intruder(WE3, aux, IntruderScenario(name="b", quasi_identifiers=KEYS, blocking=[["sex"]]),
                           engine="splink", max_pairs=2)

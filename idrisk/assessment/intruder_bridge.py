@@ -30,8 +30,8 @@ becomes ``[urn]``. A cut pass is dropped when it is empty, repeats or contains a
 pass (adds no pair), or its blocks are not selective: expected block size
 ``sum_k f_k^2 / n`` above ``n / 10`` (``[postcode_district, year_group, sex]`` cut to
 ``[sex]`` would compare every target with half the extract). When no pass remains, one
-pass on the known variables compared exactly that the preset does not perturb (no error,
-missing, change or jitter), or else on every known variable compared exactly. Misses of
+pass on the quasi-identifiers compared exactly that the preset does not perturb (no error,
+missing, change or jitter), or else on every quasi-identifier compared exactly. Misses of
 the blocking are part of the intruder's probabilities (docs/methods.md#blocking-recall).
 """
 
@@ -73,9 +73,9 @@ def _kind(c) -> str:
 
 
 def _map_variables(sc, columns, frame, dob):
-    """(known variables after mapping, renames {preset var: extract var}, notes)."""
+    """(quasi-identifiers after mapping, renames {preset var: extract var}, notes)."""
     kv, rename, notes = [], {}, {}
-    for v in sc.known_variables:
+    for v in sc.quasi_identifiers:
         if v in columns:
             if frame is not None and frame[v].nunique(dropna=True) <= 1:
                 notes[v] = "constant in the extract: dropped (agreeing on it says nothing)"
@@ -154,7 +154,7 @@ def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None
     kv, rename, notes = _map_variables(sc, columns, frame, dob)
     if not kv:
         raise ValueError(f"the extract holds none of the variables of intruder scenario {sc.name!r}")
-    changes = {"known_variables": kv}
+    changes = {"quasi_identifiers": kv}
     for f in _RATES:
         changes[f] = {rename[k]: x for k, x in getattr(sc, f).items() if k in rename and x}
     changes["coarsening"] = {rename[k]: x for k, x in sc.coarsening.items() if k in rename and rename[k] == k}
@@ -173,12 +173,12 @@ def _restrict(sc, columns, cap: int, n: int, frame=None, profile=None):
 
 
 def _intruder_frame(frame, sc, profile=None):
-    """The known variables of ``sc`` as the intruder module needs them (a new frame)."""
+    """The quasi-identifiers of ``sc`` as the intruder module needs them (a new frame)."""
     dob = get_profile(profile).date_of_birth
     index = None if dob is None else dob.month_index
-    cols = [v for v in sc.known_variables if v != index]
+    cols = [v for v in sc.quasi_identifiers if v != index]
     work = frame[cols].copy()
-    if index is not None and index in sc.known_variables:
+    if index is not None and index in sc.quasi_identifiers:
         y = frame[dob.year].astype("float64")
         mth = frame[dob.month].astype("float64")
         work[index] = y * 12 + mth
@@ -208,7 +208,7 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
     if preset:
         sc = _preset(preset, prof)
     else:
-        sc = IntruderScenario(name=name, known_variables=list(quasi_identifiers))
+        sc = IntruderScenario(name=name, quasi_identifiers=list(quasi_identifiers))
         if sampling_fraction < 1.0:
             # a sample extract: the intruder cannot know the target is in it; the prior
             # probability that it is, is the sampling fraction
@@ -227,7 +227,7 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
     bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]))
              for b in res.by_confidence.to_dict("records")]
     return IntruderSummary(
-        intruder_scenario=sc.name, known_variables=list(sc.known_variables),
+        intruder_scenario=sc.name, known_variables=list(sc.quasi_identifiers),
         response_knowledge=bool(sc.response_knowledge), targets=int(res.n_targets), claims=int(res.claims),
         correct_claims=int(res.correct_claims), expected_correct_claims=_number(res.expected_correct),
         precision=_number(res.precision), reidentification_rate=_number(res.reidentification_rate),

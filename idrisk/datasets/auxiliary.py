@@ -1,6 +1,6 @@
 """Public-style information an intruder could hold about pupils, made from a population.
 
-Three sources, as in the intruder scenarios of ``docs/domain.md`` section 5:
+Three sources, as in the intruder scenarios of docs/methods.md#attacker-models:
 
 * :func:`school_tables`: school-level published tables (school information and
   performance tables: URN, LA, phase, size, % FSM, % EAL, % SEN, KS2/KS4 aggregates)
@@ -10,7 +10,9 @@ Three sources, as in the intruder scenarios of ``docs/domain.md`` section 5:
   postcode district) with configurable error, missingness, coarsening and time lag.
 * :func:`nosy_neighbour`: near-complete facts about a few target pupils.
 
-Every pupil-level record carries the hidden ground truth ``_truth_pupil_id``, and every
+Every pupil-level record carries the hidden ground truth ``_truth_<id>`` (the intruder's one
+convention, :func:`idrisk.intruder.divergence.truth_id_column`; ``_truth_pupil_id`` with the
+NPD profile's ``truth_id``, the default), and every
 perturbation is recorded in hidden boolean columns ``_error_<field>`` (the value was
 changed), ``_missing_<field>`` (the value was blanked) and, with a time lag,
 ``_stale_<field>`` (the value was true then but has changed since). **A linker must
@@ -25,10 +27,11 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from .._validation import as_frame, check_columns
+from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import InvalidParameterError
-from . import _reference as R
-from .population import _check_seed, _streams
+from ..intruder.divergence import change_probability, default_truth_id, truth_id_column
+from .perturbation import perturb, pick_in_group, swap_within
+from .population import _streams
 
 __all__ = ["school_tables", "social_media_profiles", "nosy_neighbour", "visible_columns",
            "PROFILE_FIELDS", "NOSY_FIELDS"]
@@ -47,7 +50,8 @@ MIN_PUBLISHED_COHORT = 6
 
 
 def visible_columns(frame: pd.DataFrame) -> list:
-    """Columns a linker may use: every column whose name does not start with ``_``."""
+    """Columns a linker may use: every column whose name does not start with ``_``
+    (the ground truth ``_truth_*`` and the perturbation flags are hidden)."""
     return [c for c in frame.columns if not str(c).startswith("_")]
 
 
@@ -70,7 +74,7 @@ def school_tables(population: pd.DataFrame, *, min_cohort: int = MIN_PUBLISHED_C
     pupils (default 6, DfE's rule "groups of fewer than 6") are missing (NA), as are the
     percentages of a school with fewer than ``min_cohort`` pupils. Cohorts are the Year 6
     pupils (KS2, summer 2024) and Year 11 pupils (KS4). Aggregate rows have no
-    ``_truth_pupil_id``: they describe schools, not pupils.
+    ground truth: they describe schools, not pupils.
     """
     frame = as_frame(population, name="population")
     if isinstance(min_cohort, bool) or not isinstance(min_cohort, (int, np.integer)) or min_cohort < 1:
@@ -117,180 +121,6 @@ def school_tables(population: pd.DataFrame, *, min_cohort: int = MIN_PUBLISHED_C
         for c in cols:
             out[c] = out[c].astype(float).where(~small)
     return out.reset_index()
-
-
-# ---------------------------------------------------------------------------------------
-# Perturbation machinery
-# ---------------------------------------------------------------------------------------
-def _rates(value, fields, what):
-    """A rate per field from a float or a dict {field: float} (missing fields get 0)."""
-    if isinstance(value, dict):
-        unknown = sorted(set(value) - set(fields))
-        if unknown:
-            raise InvalidParameterError(
-                f"{what} names unknown fields: {', '.join(map(str, unknown))} "
-                f"(fields: {', '.join(fields)})")
-        rates = {f: value.get(f, 0.0) for f in fields}
-    else:
-        rates = {f: value for f in fields}
-    for f, r in rates.items():
-        if isinstance(r, bool) or not isinstance(r, Real) or not (0.0 <= float(r) <= 1.0):
-            raise InvalidParameterError(f"{what} for {f!r} must be a number in [0, 1], got {r!r}")
-    return {f: float(r) for f, r in rates.items()}
-
-
-def _other_in_block(rng, pos, block_start, block_size):
-    """Another member of the same block (position ``pos`` in a sorted array of blocks).
-
-    Returns ``pos`` itself where the block has a single member.
-    """
-    m = np.maximum(block_size, 1)
-    shift = 1 + np.floor(rng.random(pos.shape[0]) * np.maximum(m - 1, 1)).astype(np.int64)
-    new = block_start + (pos - block_start + shift) % m
-    return np.where(block_size > 1, new, pos)
-
-
-def _blocks(keys: np.ndarray, values: np.ndarray):
-    """Sorted unique (key, value) pairs with block starts/sizes per key."""
-    pairs = pd.DataFrame({"k": keys, "v": values}).drop_duplicates().sort_values(["k", "v"])
-    k = pairs["k"].to_numpy()
-    v = pairs["v"].to_numpy()
-    uniq, start, size = np.unique(k, return_index=True, return_counts=True)
-    return k, v, uniq, start, size
-
-
-def _swap_within(rng, keys, values, pool_keys, pool_values, fallbacks=()):
-    """Replace each value by another value of the pool that shares its key.
-
-    ``fallbacks`` is a sequence of ``(keys, pool_keys)`` pairs tried in turn for the rows
-    whose key has no other value (e.g. the only school of its phase in the LA).
-    """
-    out = _swap_once(rng, keys, values, pool_keys, pool_values)
-    for fk, fpk in fallbacks:
-        same = out == np.asarray(values, dtype=object)
-        if not same.any():
-            break
-        idx = np.flatnonzero(same)
-        out[idx] = _swap_once(rng, np.asarray(fk)[idx], np.asarray(values, dtype=object)[idx],
-                              fpk, pool_values)
-    return out
-
-
-def _swap_once(rng, keys, values, pool_keys, pool_values):
-    k, v, uniq, start, size = _blocks(pool_keys, pool_values)
-    order = pd.MultiIndex.from_arrays([k, v])
-    pos = order.get_indexer(pd.MultiIndex.from_arrays([keys, values]))
-    found = pos >= 0
-    out = np.asarray(values, dtype=object).copy()
-    if found.any():
-        b = np.searchsorted(uniq, np.asarray(keys)[found])
-        new = _other_in_block(rng, pos[found], start[b], size[b])
-        out[found] = v[new]
-    return out
-
-
-def _perturb(rng, true: pd.DataFrame, fields, population, error_rate, missing_rate):
-    """Apply errors then missingness per field; returns (visible frame, flags frame)."""
-    err = _rates(error_rate, fields, "error_rate")
-    miss = _rates(missing_rate, fields, "missing_rate")
-    n = len(true)
-    vis = {}
-    flags = {}
-    pop_major_share = population["ethnicity_major"].value_counts(normalize=True)
-    for f in fields:
-        col = true[f]
-        e = rng.random(n) < err[f]
-        new = col.copy()
-        idx = np.flatnonzero(e & col.notna().to_numpy())
-        if idx.size:
-            new = _wrong_values(rng, f, true, idx, population, pop_major_share, new)
-        changed = (new.astype(object).to_numpy() != col.astype(object).to_numpy())
-        changed &= col.notna().to_numpy()
-        m = rng.random(n) < miss[f]
-        if m.any():
-            new = new.copy()
-            new.iloc[np.flatnonzero(m)] = pd.NA if not pd.api.types.is_datetime64_any_dtype(new) else pd.NaT
-        vis[f] = new
-        flags[f"_error_{f}"] = changed
-        flags[f"_missing_{f}"] = m
-    return pd.DataFrame(vis, index=true.index), pd.DataFrame(flags, index=true.index)
-
-
-def _wrong_values(rng, f, true, idx, population, major_share, new):
-    """Values different from the truth for rows ``idx`` (plausible mistakes)."""
-    new = new.copy()
-    k = idx.size
-    if f in ("sex",):
-        cur = true[f].iloc[idx].astype(str).to_numpy()
-        new.iloc[idx] = np.where(cur == "F", "M", "F")
-    elif f in ("eal", "fsm"):
-        new.iloc[idx] = ~true[f].iloc[idx].to_numpy(dtype=bool)
-    elif f == "year_group":
-        cur = true[f].iloc[idx].to_numpy().astype(np.int64)
-        step = np.where(rng.random(k) < 0.5, -1, 1)
-        step = np.where(cur + step < 0, 1, np.where(cur + step > 13, -1, step))
-        new.iloc[idx] = cur + step
-    elif f == "birth_month":
-        cur = true[f].iloc[idx].to_numpy().astype(np.int64)
-        step = np.where(rng.random(k) < 0.5, -1, 1)
-        new.iloc[idx] = (cur - 1 + step) % 12 + 1
-    elif f == "birth_year":
-        cur = true[f].iloc[idx].to_numpy().astype(np.int64)
-        new.iloc[idx] = cur + np.where(rng.random(k) < 0.5, -1, 1)
-    elif f == "date_of_birth":
-        days = rng.integers(1, 8, k) * np.where(rng.random(k) < 0.5, -1, 1)
-        new.iloc[idx] = true[f].iloc[idx].to_numpy() + days.astype("timedelta64[D]")
-    elif f == "ethnicity_major":
-        cats = list(major_share.index)
-        p = major_share.reindex(cats).to_numpy(dtype=float)
-        cur = true[f].iloc[idx].astype(object).to_numpy()
-        probs = np.tile(p, (k, 1))
-        probs[np.arange(k), [cats.index(c) for c in cur]] = 0.0
-        tot = probs.sum(axis=1, keepdims=True)
-        ok = tot[:, 0] > 0  # no other group in the population: the value stays right
-        cdf = (probs[ok] / tot[ok]).cumsum(axis=1)
-        pick = (rng.random(int(ok.sum()))[:, None] > cdf).sum(axis=1)
-        new.iloc[idx[ok]] = np.asarray(cats, dtype=object)[np.minimum(pick, len(cats) - 1)]
-    elif f == "ethnicity_minor":
-        major = population["ethnicity_minor"].astype(object).map(R.ETHNICITY_MAJOR)
-        new.iloc[idx] = _swap_within(
-            rng, true[f].iloc[idx].astype(object).map(R.ETHNICITY_MAJOR).to_numpy(),
-            true[f].iloc[idx].astype(object).to_numpy(),
-            major.to_numpy(), population["ethnicity_minor"].astype(object).to_numpy())
-    elif f in ("urn",):
-        ph = population["school_phase"].astype(str)
-        keys = (population["la_code"].astype(str) + "|" + ph).to_numpy()
-        rkeys = (population["region"].astype(str) + "|" + ph).to_numpy()
-        tph = true["_phase"].iloc[idx].astype(str)
-        tk = (true["_la"].iloc[idx].astype(str) + "|" + tph).to_numpy()
-        trk = (true["_region"].iloc[idx].astype(str) + "|" + tph).to_numpy()
-        new.iloc[idx] = _swap_within(rng, tk, true[f].iloc[idx].to_numpy(), keys,
-                                     population["urn"].to_numpy(),
-                                     fallbacks=[(trk, rkeys), (tph.to_numpy(), ph.to_numpy())]
-                                     ).astype(np.int64)
-    elif f in ("postcode_district", "lsoa"):
-        new.iloc[idx] = _swap_within(rng, true["_la"].iloc[idx].astype(str).to_numpy(),
-                                     true[f].iloc[idx].astype(object).to_numpy(),
-                                     population["la_code"].astype(str).to_numpy(),
-                                     population[f].astype(object).to_numpy(),
-                                     fallbacks=[(true["_region"].iloc[idx].astype(str).to_numpy(),
-                                                 population["region"].astype(str).to_numpy())])
-    elif f == "la_code":
-        new.iloc[idx] = _swap_within(rng, true["_region"].iloc[idx].astype(str).to_numpy(),
-                                     true[f].iloc[idx].astype(object).to_numpy(),
-                                     population["region"].astype(str).to_numpy(),
-                                     population["la_code"].astype(object).to_numpy())
-    else:  # any categorical: another observed category
-        cats = np.asarray(pd.unique(population[f].dropna().astype(object)), dtype=object)
-        cur = true[f].iloc[idx].astype(object).to_numpy()
-        if cats.size > 1:
-            pick = cats[rng.integers(0, cats.size, k)]
-            clash = pick == cur
-            while clash.any():
-                pick[clash] = cats[rng.integers(0, cats.size, int(clash.sum()))]
-                clash = pick == cur
-            new.iloc[idx] = pick
-    return new
 
 
 def _sample_rows(rng, frame, n_rows, eligible, what):
@@ -341,10 +171,77 @@ def _check_coarsening(coarsening):
     return out
 
 
+def _time_lag(rng, frame, true, lag, school_move_rate, home_move_rate):
+    """School and home changes since the profile was posted ``lag`` years ago (``true`` is
+    updated in place to the values then); returns the ``(stale_school, stale_home)`` flags."""
+    n = len(true)
+    stale_school = np.zeros(n, dtype=bool)
+    stale_home = np.zeros(n, dtype=bool)
+    if not lag:
+        return stale_school, stale_home
+    true["year_group"] = (true["year_group"] - lag).astype("Int64")
+    then_phase = np.where(true["year_group"].to_numpy(dtype=np.int64) <= 6, "primary", "secondary")
+    special = true["_phase"].to_numpy() == "special"
+    phase_change = (then_phase != true["_phase"].to_numpy()) & ~special
+    moved = rng.random(n) < change_probability(school_move_rate, lag)
+    stale_school = phase_change | moved
+    # the school then: another school of the (then) phase in the same LA
+    then_key = np.where(special, "special", then_phase).astype(str)
+    f_phase = frame["school_phase"].astype(str)
+    idx = np.flatnonzero(stale_school)
+    if idx.size:
+        # a school of the phase then, in the same LA, else the region, else anywhere
+        cand = np.full(idx.size, -1, dtype=np.int64)
+        for area_col, t_area in (("la_code", "_la"), ("region", "_region"), (None, None)):
+            todo = cand < 0
+            if not todo.any():
+                break
+            if area_col is None:
+                keys = f_phase.to_numpy()
+                tk = then_key[idx[todo]]
+            else:
+                keys = (frame[area_col].astype(str) + "|" + f_phase).to_numpy()
+                tk = np.char.add(np.char.add(
+                    true[t_area].to_numpy()[idx[todo]].astype(str), "|"), then_key[idx[todo]])
+            cand[todo] = pick_in_group(rng, tk, keys, frame["urn"].to_numpy(),
+                                        exclude=true["urn"].to_numpy()[idx[todo]].astype(np.int64))
+        ok = cand >= 0
+        true.loc[idx[ok], "urn"] = cand[ok]
+        stale_school[idx[~ok]] = False
+    stale_home = rng.random(n) < change_probability(home_move_rate, lag)
+    idx = np.flatnonzero(stale_home)
+    if idx.size:
+        old = true["postcode_district"].to_numpy()[idx]
+        new = swap_within(rng, true["_la"].to_numpy()[idx].astype(str), old,
+                           frame["la_code"].astype(str).to_numpy(),
+                           frame["postcode_district"].astype(object).to_numpy())
+        true.loc[idx, "postcode_district"] = new
+        stale_home[idx] = new != old
+    return stale_school, stale_home
+
+
+def _coarsen_profiles(vis, flags, true, co):
+    """The profile fields as coarsened by ``co`` (birth, geography, school)."""
+    if co["birth"] == "year":
+        vis["birth_month"] = pd.NA
+    if co["geography"] == "area":
+        vis["postcode_district"] = vis["postcode_district"].map(
+            lambda s: s if pd.isna(s) else str(s).rstrip("0123456789"))
+    elif co["geography"] == "none":
+        vis["postcode_district"] = pd.NA
+    if co["school"] == "la":
+        la = true["_la"].copy()
+        # a wrong school still points to the right LA (errors are within the LA)
+        la[flags["_missing_urn"].to_numpy()] = pd.NA
+        vis.insert(0, "la_code", la)
+        vis["urn"] = pd.NA
+    return vis
+
+
 def social_media_profiles(population: pd.DataFrame, n_profiles: int, *, seed: int = 0,
                           error_rate=0.05, missing_rate=0.10, coarsening: dict | None = None,
                           time_lag_years: int = 0, school_move_rate: float = 0.04,
-                          home_move_rate: float = 0.08) -> pd.DataFrame:
+                          home_move_rate: float = 0.08, id_column: str | None = None) -> pd.DataFrame:
     """Profiles of sampled pupils as found on school websites and social media.
 
     Parameters
@@ -372,17 +269,21 @@ def social_media_profiles(population: pd.DataFrame, n_profiles: int, *, seed: in
         (``home_move_rate`` per year, model value: roughly 1 in 12 families with children
         move each year, approximate). Changes are flagged in ``_stale_urn`` and
         ``_stale_postcode_district``.
+    id_column : str or None
+        The population's record id, copied into the hidden ground truth ``_truth_<id_column>``;
+        ``None``: the default profile's ``truth_id`` (``pupil_id``).
 
     Returns
     -------
     pandas.DataFrame
         Visible columns: the profile fields (after coarsening), ``posted_years_ago``;
-        hidden: ``_truth_pupil_id`` and the ``_error_*``, ``_missing_*``, ``_stale_*``
+        hidden: ``_truth_<id_column>`` and the ``_error_*``, ``_missing_*``, ``_stale_*``
         flags. Categorical-looking fields are plain object columns; missing is ``pd.NA``.
     """
     frame = as_frame(population, name="population")
-    seed = _check_seed(seed)
-    check_columns(frame, list(PROFILE_FIELDS) + ["pupil_id", "la_code", "region",
+    seed = check_seed(seed)
+    id_column = default_truth_id() if id_column is None else id_column
+    check_columns(frame, list(PROFILE_FIELDS) + [id_column, "la_code", "region",
                                                  "school_phase"], role="population")
     co = _check_coarsening(coarsening)
     if isinstance(time_lag_years, bool) or not isinstance(time_lag_years, (int, np.integer)) \
@@ -399,96 +300,18 @@ def social_media_profiles(population: pd.DataFrame, n_profiles: int, *, seed: in
     true["_la"] = frame["la_code"].astype(object).iloc[rows].to_numpy()
     true["_phase"] = frame["school_phase"].astype(object).iloc[rows].to_numpy()
     true["_region"] = frame["region"].astype(object).iloc[rows].to_numpy()
-    stale_school = np.zeros(len(rows), dtype=bool)
-    stale_home = np.zeros(len(rows), dtype=bool)
-    if lag:
-        true["year_group"] = (true["year_group"] - lag).astype("Int64")
-        then_phase = np.where(true["year_group"].to_numpy(dtype=np.int64) <= 6, "primary", "secondary")
-        special = true["_phase"].to_numpy() == "special"
-        phase_change = (then_phase != true["_phase"].to_numpy()) & ~special
-        moved = rng.random(len(rows)) < 1 - (1 - school_move_rate) ** lag
-        stale_school = phase_change | moved
-        # the school then: another school of the (then) phase in the same LA
-        then_key = np.where(special, "special", then_phase).astype(str)
-        f_phase = frame["school_phase"].astype(str)
-        idx = np.flatnonzero(stale_school)
-        if idx.size:
-            # a school of the phase then, in the same LA, else the region, else anywhere
-            cand = np.full(idx.size, -1, dtype=np.int64)
-            for area_col, t_area in (("la_code", "_la"), ("region", "_region"), (None, None)):
-                todo = cand < 0
-                if not todo.any():
-                    break
-                if area_col is None:
-                    keys = f_phase.to_numpy()
-                    tk = then_key[idx[todo]]
-                else:
-                    keys = (frame[area_col].astype(str) + "|" + f_phase).to_numpy()
-                    tk = np.char.add(np.char.add(
-                        true[t_area].to_numpy()[idx[todo]].astype(str), "|"), then_key[idx[todo]])
-                cand[todo] = _pick_in_group(rng, tk, keys, frame["urn"].to_numpy(),
-                                            exclude=true["urn"].to_numpy()[idx[todo]].astype(np.int64))
-            ok = cand >= 0
-            true.loc[idx[ok], "urn"] = cand[ok]
-            stale_school[idx[~ok]] = False
-        stale_home = rng.random(len(rows)) < 1 - (1 - home_move_rate) ** lag
-        idx = np.flatnonzero(stale_home)
-        if idx.size:
-            old = true["postcode_district"].to_numpy()[idx]
-            new = _swap_within(rng, true["_la"].to_numpy()[idx].astype(str), old,
-                               frame["la_code"].astype(str).to_numpy(),
-                               frame["postcode_district"].astype(object).to_numpy())
-            true.loc[idx, "postcode_district"] = new
-            stale_home[idx] = new != old
-    vis, flags = _perturb(rng, true, list(PROFILE_FIELDS), frame, error_rate, missing_rate)
-    if co["birth"] == "year":
-        vis["birth_month"] = pd.NA
-    if co["geography"] == "area":
-        vis["postcode_district"] = vis["postcode_district"].map(
-            lambda s: s if pd.isna(s) else str(s).rstrip("0123456789"))
-    elif co["geography"] == "none":
-        vis["postcode_district"] = pd.NA
-    if co["school"] == "la":
-        la = true["_la"].copy()
-        # a wrong school still points to the right LA (errors are within the LA)
-        la[flags["_missing_urn"].to_numpy()] = pd.NA
-        vis.insert(0, "la_code", la)
-        vis["urn"] = pd.NA
+    stale_school, stale_home = _time_lag(rng, frame, true, lag, school_move_rate, home_move_rate)
+    vis, flags = perturb(rng, true, list(PROFILE_FIELDS), frame, error_rate, missing_rate)
+    vis = _coarsen_profiles(vis, flags, true, co)
     vis["posted_years_ago"] = lag
-    vis["_truth_pupil_id"] = frame["pupil_id"].iloc[rows].astype(str).to_numpy()
+    vis[truth_id_column(id_column)] = frame[id_column].iloc[rows].astype(str).to_numpy()
     out = pd.concat([vis, flags], axis=1)
     out["_stale_urn"] = stale_school
     out["_stale_postcode_district"] = stale_home
     return out
 
-
-def _pick_in_group(rng, keys, pool_keys, pool_values, exclude):
-    """A random pool value with the given key, different from ``exclude`` (-1 if none)."""
-    pairs = pd.DataFrame({"k": pool_keys, "v": pool_values}).drop_duplicates().sort_values(["k", "v"])
-    k = pairs["k"].to_numpy().astype(str)
-    v = pairs["v"].to_numpy()
-    uniq, start, size = np.unique(k, return_index=True, return_counts=True)
-    b = np.searchsorted(uniq, keys)
-    b = np.minimum(b, max(uniq.size - 1, 0))
-    found = (uniq.size > 0) & (uniq[b] == keys)
-    out = np.full(keys.shape[0], -1, dtype=np.int64)
-    if not found.any():
-        return out
-    fi = np.flatnonzero(found)
-    m = size[b[fi]]
-    pos = start[b[fi]] + np.floor(rng.random(fi.size) * m).astype(np.int64)
-    cand = v[pos]
-    same = cand == exclude[fi]
-    # step to the next member of the block when we hit the excluded value
-    alt = start[b[fi]] + (pos - start[b[fi]] + 1) % m
-    cand = np.where(same & (m > 1), v[alt], cand)
-    cand = np.where(same & (m <= 1), -1, cand)
-    out[fi] = cand
-    return out
-
-
 def nosy_neighbour(population: pd.DataFrame, n_targets: int, *, seed: int = 0,
-                   error_rate=0.02, missing_rate=0.05) -> pd.DataFrame:
+                   error_rate=0.02, missing_rate=0.05, id_column: str | None = None) -> pd.DataFrame:
     """Near-complete facts a neighbour, relative or parent at the school gate knows.
 
     One row per target pupil (sampled uniformly, without replacement) with the fields of
@@ -496,11 +319,13 @@ def nosy_neighbour(population: pd.DataFrame, n_targets: int, *, seed: int = 0,
     year, ethnic major and minor group, EAL and first language, home postcode district
     and LSOA, SEN provision, FSM), each wrong with probability ``error_rate`` and blank
     with probability ``missing_rate`` (float or dict per field), plus the hidden
-    ``_truth_pupil_id`` and ``_error_*`` / ``_missing_*`` flags.
+    ``_truth_<id_column>`` (``id_column=None``: the profile's ``truth_id``, ``pupil_id``) and
+    ``_error_*`` / ``_missing_*`` flags.
     """
     frame = as_frame(population, name="population")
-    seed = _check_seed(seed)
-    check_columns(frame, list(NOSY_FIELDS) + ["pupil_id", "region", "school_phase"],
+    seed = check_seed(seed)
+    id_column = default_truth_id() if id_column is None else id_column
+    check_columns(frame, list(NOSY_FIELDS) + [id_column, "region", "school_phase"],
                   role="population")
     rng = _streams(seed, ["nosy"])["nosy"]
     rows = _sample_rows(rng, frame, n_targets, np.ones(len(frame), dtype=bool), "n_targets")
@@ -509,6 +334,6 @@ def nosy_neighbour(population: pd.DataFrame, n_targets: int, *, seed: int = 0,
     true["_la"] = frame["la_code"].astype(object).iloc[rows].to_numpy()
     true["_phase"] = frame["school_phase"].astype(object).iloc[rows].to_numpy()
     true["_region"] = frame["region"].astype(object).iloc[rows].to_numpy()
-    vis, flags = _perturb(rng, true, list(NOSY_FIELDS), frame, error_rate, missing_rate)
-    vis["_truth_pupil_id"] = frame["pupil_id"].iloc[rows].astype(str).to_numpy()
+    vis, flags = perturb(rng, true, list(NOSY_FIELDS), frame, error_rate, missing_rate)
+    vis[truth_id_column(id_column)] = frame[id_column].iloc[rows].astype(str).to_numpy()
     return pd.concat([vis, flags], axis=1)

@@ -1,5 +1,11 @@
 """Simulated intruder: scenario-driven record linkage scored against the ground truth.
 
+docs/methods.md#intruder. Modules: :mod:`.scenario` (what the intruder knows),
+:mod:`.divergence` (the intruder's data and the ground truth), :mod:`.simulate` (the entry
+point), :mod:`.engine` (the linking contract) with :mod:`.numba_engine` and
+:mod:`.splink_engine`, :mod:`.estimation` (m and u), :mod:`.weights`, :mod:`.recall`
+(blocking recall), :mod:`.score` (scoring) and :mod:`.runs` (repeated runs).
+
 * :class:`IntruderScenario` — what the intruder knows, how wrong it is, whom they target.
 * :func:`make_auxiliary` — the intruder's data for a scenario, from any extract.
 * :func:`simulate_intruder` — link, claim, and score the claims (an :class:`IntruderResult`);
@@ -9,16 +15,20 @@
 * :func:`load_scenarios` — scenarios from TOML; ``load_scenarios("pupil")`` gives the presets.
 """
 
-from .attack import ScenarioRunsResult, run_scenarios, simulate_intruder
 from .divergence import TRUTH_COLUMN, make_auxiliary
+from .engine import LinkingEngine
+from .runs import ScenarioRunsResult, run_scenarios
 from .scenario import Comparison, IntruderScenario, load_scenarios
 from .score import IntruderResult
+from .simulate import ENGINES, simulate_intruder
 
 __all__ = [
     "IntruderScenario",
     "Comparison",
     "IntruderResult",
     "ScenarioRunsResult",
+    "LinkingEngine",
+    "ENGINES",
     "TRUTH_COLUMN",
     "load_scenarios",
     "make_auxiliary",

@@ -1,13 +1,12 @@
 """Candidate pairs: multi-pass blocking, union of the passes.
 
-A pass is a list of known variables; an (auxiliary record, extract record) pair is a
+A pass is a list of quasi-identifiers; an (auxiliary record, extract record) pair is a
 candidate of the pass when both agree, with no missing value, on every variable of the
-pass. The candidate set is the union over passes (domain brief 5.3 step 2: several
+pass. The candidate set is the union over passes (docs/methods.md#blocking-recall: several
 passes survive divergence in a blocking field). This is exactly what
 ``recordlinkage.Index`` with one ``Block`` per pass gives after the union of the
-resulting MultiIndexes (``engine="recordlinkage"``, for small data and as the test
-reference); the default ``engine="numba"`` builds the same pairs with a counting sort per
-pass and emits each pair once (a pair found by an earlier pass is skipped), grouped by
+resulting MultiIndexes (the tests' reference); here the pairs are built with a counting
+sort per pass and each pair is emitted once (a pair found by an earlier pass is skipped), grouped by
 target, without materialising a pandas MultiIndex.
 """
 
@@ -16,20 +15,19 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from .._kernels import linkage as K
 from .._kernels.groups import group_ids
 from ..exceptions import DataQualityWarning, DataValidationError
 from .compare import Field
 
-__all__ = ["candidate_pairs", "candidate_pairs_recordlinkage", "DEFAULT_MAX_PAIRS"]
+__all__ = ["candidate_pairs", "pass_block_ids", "DEFAULT_MAX_PAIRS"]
 
 #: refuse to materialise more candidate pairs than this (about 25 bytes per pair and field)
 DEFAULT_MAX_PAIRS = 300_000_000
 
 
-def _pass_block_ids(fields: dict, names, n_e: int):
+def pass_block_ids(fields: dict, names, n_e: int):
     """Shared block ids for extract and auxiliary rows on one pass (``-1`` = a key is missing)."""
     cols_e = [fields[v].codes_e for v in names]
     cols_a = [fields[v].codes_a for v in names]
@@ -81,7 +79,7 @@ def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pair
     starts_l, order_l, offs = [], [], np.zeros((n_pass, 2), dtype=np.int64)
     s_off = o_off = 0
     for i, p in enumerate(passes):
-        e_ids, a_ids, nb = _pass_block_ids(byname, p, n_e)
+        e_ids, a_ids, nb = pass_block_ids(byname, p, n_e)
         eb[i], ab[i] = e_ids, a_ids
         starts, order = K.block_index(e_ids, np.int64(nb))
         starts_l.append(starts)
@@ -119,27 +117,3 @@ def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pair
     np.cumsum(counts, out=ptr[1:])
     pe, pp = K.fill_pairs(eb, ab, starts, order, offs, ptr)
     return ptr, pe, pp, per_pass
-
-
-def candidate_pairs_recordlinkage(fields: list[Field], passes, n_e: int, n_a: int):
-    """The same candidate set with ``recordlinkage.Index().block(...)`` (small data, tests).
-
-    Returns a sorted ``(n_pairs, 2)`` int64 array of (auxiliary row, extract row).
-    """
-    import recordlinkage
-
-    byname = {f.name: f for f in fields}
-    cols = sorted({v for p in passes for v in p})
-    # missing keys must not agree: give each missing value its own negative code
-    de = pd.DataFrame({v: np.where(byname[v].codes_e >= 0, byname[v].codes_e,
-                                   -1 - np.arange(n_e)) for v in cols})
-    da = pd.DataFrame({v: np.where(byname[v].codes_a >= 0, byname[v].codes_a,
-                                   -1 - n_e - np.arange(n_a)) for v in cols})
-    indexer = recordlinkage.Index()
-    for p in passes:
-        indexer.block(left_on=list(p), right_on=list(p))
-    idx = indexer.index(da, de)
-    arr = np.column_stack([idx.get_level_values(0).to_numpy(), idx.get_level_values(1).to_numpy()]).astype(np.int64)
-    if arr.size:
-        arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]
-    return arr

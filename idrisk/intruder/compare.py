@@ -1,6 +1,6 @@
 """Comparison of the intruder's records with extract records, field by field.
 
-Each known variable is turned into a *key* shared by both tables (dates to a month or
+Each quasi-identifier is turned into a *key* shared by both tables (dates to a month or
 day number for ``"month"``/``"date"`` comparisons), and the two columns are encoded
 together with :func:`idrisk.encode`, so equal values get equal integer codes. Blocking
 and exact comparisons then run over those codes in numba
@@ -61,7 +61,7 @@ def column_kind(s: pd.Series) -> str:
 
 @dataclass
 class Field:
-    """One known variable, ready for blocking and comparison (internal)."""
+    """One quasi-identifier, ready for blocking and comparison (internal)."""
 
     name: str
     kind: str            # comparison kind
@@ -121,14 +121,14 @@ _KIND_NEEDS = {"month": ("date",), "date": ("date",), "numeric": ("number",), "s
 
 
 def prepare_fields(extract: pd.DataFrame, aux: pd.DataFrame, scenario: IntruderScenario) -> list[Field]:
-    """Check column types and build the jointly encoded :class:`Field` of every known variable.
+    """Check column types and build the jointly encoded :class:`Field` of every quasi-identifier.
 
     Raises :class:`DataValidationError` listing every variable whose type differs between
     the extract and the auxiliary data, or does not suit its comparison kind.
     """
     problems = []
     kinds = {}
-    for v in scenario.known_variables:
+    for v in scenario.quasi_identifiers:
         ke, ka = column_kind(extract[v]), column_kind(aux[v])
         if (ke == "empty" and ka == "empty") or (extract[v].isna().all() and aux[v].isna().all()):
             problems.append(f"`{v}` has no observed values in either table")
@@ -154,7 +154,7 @@ def prepare_fields(extract: pd.DataFrame, aux: pd.DataFrame, scenario: IntruderS
         )
     n_e = len(extract)
     fields = []
-    for v in scenario.known_variables:
+    for v in scenario.quasi_identifiers:
         comp = scenario.comparisons[v]
         ke = _as_key(extract[v], comp.kind)
         ka = _as_key(aux[v], comp.kind)

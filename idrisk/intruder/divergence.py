@@ -1,12 +1,19 @@
 """The intruder's data for a scenario: targets, key variables and data divergence.
 
-``make_auxiliary`` follows the domain brief section 5.3 step 1: select the targets, keep
-only the scenario's key variables, then, per variable and in this order, apply time lag
+``make_auxiliary`` follows docs/methods.md#divergence: select the targets, keep
+only the scenario's quasi-identifiers, then, per variable and in this order, apply time lag
 (the value changed since the intruder learnt it), coarsening, jitter, recording errors and
 missing values. Every random choice comes from ``numpy.random.default_rng(seed)`` with
 one child stream per variable, so the result is a deterministic function of the seed.
 The ground truth (row position in the extract, ``-1`` for a non-member) sits in the
 column ``_truth_row``, which the linker never reads.
+
+One ground-truth convention for every kind of auxiliary data: a hidden column whose name
+starts with ``_truth_``, either ``_truth_row`` (the extract row position) or
+``_truth_<id>`` (:func:`truth_id_column`: the record's value of the id column ``<id>``,
+for data made from a population, as :mod:`idrisk.datasets` does); :func:`truth_positions`
+resolves both to extract row positions. The pupil id is the NPD profile's ``truth_id``
+(:mod:`idrisk.profiles`).
 """
 
 from __future__ import annotations
@@ -14,13 +21,62 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import as_frame, check_columns
+from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import DataValidationError, InvalidParameterError
+from ..profiles import get_profile
+from .compat import renamed_keyword
 from .scenario import IntruderScenario
 
-__all__ = ["make_auxiliary", "TRUTH_COLUMN"]
+__all__ = ["make_auxiliary", "build_auxiliary", "change_probability", "target_positions", "truth_positions", "truth_id_column",
+           "default_truth_id", "TRUTH_COLUMN", "TRUTH_PREFIX"]
 
-TRUTH_COLUMN = "_truth_row"
+#: every ground-truth column starts with this (a linker ignores such columns)
+TRUTH_PREFIX = "_truth_"
+#: the ground truth as extract row positions (-1 for a non-member)
+TRUTH_COLUMN = TRUTH_PREFIX + "row"
+
+
+def change_probability(rate: float, years: float) -> float:
+    """P(a value changed within ``years``) at an annual change ``rate``: ``1 - (1 - rate)^years``."""
+    return 1.0 - (1.0 - rate) ** years
+
+
+def truth_id_column(id_column: str) -> str:
+    """The hidden ground-truth column holding each record's ``id_column`` value."""
+    return f"{TRUTH_PREFIX}{id_column}"
+
+
+def default_truth_id() -> str:
+    """The default profile's ground-truth id (``"pupil_id"`` for the NPD profile)."""
+    return get_profile(None).truth_id
+
+
+def truth_positions(extract: pd.DataFrame, auxiliary: pd.DataFrame, *, id_column: str | None = None) -> np.ndarray:
+    """Each auxiliary record's extract row position (-1 for a non-member), from its ground truth.
+
+    ``_truth_row`` (row positions) is read as is; otherwise ``_truth_<id_column>`` is
+    matched against ``extract[id_column]`` (``id_column=None``: :func:`default_truth_id`).
+    """
+    n_e = len(extract)
+    if TRUTH_COLUMN in auxiliary.columns:
+        t = auxiliary[TRUTH_COLUMN]
+        if not pd.api.types.is_integer_dtype(t.dtype) or t.isna().any():
+            raise DataValidationError(f"the ground-truth column `{TRUTH_COLUMN}` must hold integer row positions")
+        t = t.to_numpy(dtype=np.int64)
+        if ((t < -1) | (t >= n_e)).any():
+            raise DataValidationError(
+                f"the ground-truth column `{TRUTH_COLUMN}` holds positions outside the extract "
+                f"(valid: -1 for a non-member, 0..{n_e - 1}); was the auxiliary data made from this extract?"
+            )
+        return t
+    id_column = default_truth_id() if id_column is None else id_column
+    tid = truth_id_column(id_column)
+    if tid in auxiliary.columns and id_column in extract.columns:
+        return pd.Index(extract[id_column]).get_indexer(auxiliary[tid]).astype(np.int64)
+    raise DataValidationError(
+        f"the auxiliary data have no ground-truth column `{TRUTH_COLUMN}` (extract row positions, -1 for "
+        f"non-members) or `{tid}` (with `{id_column}` in the extract); build it with make_auxiliary"
+    )
 
 
 def _plain_values(s: pd.Series) -> np.ndarray:
@@ -104,14 +160,14 @@ def _replace_with_other(arr: np.ndarray, mask: np.ndarray, pool: np.ndarray, rng
 
 def _diverge(values: pd.DataFrame, pools: dict, scenario: IntruderScenario, rng) -> pd.DataFrame:
     out = {}
-    children = rng.spawn(len(scenario.known_variables))
-    for var, r in zip(scenario.known_variables, children):
+    children = rng.spawn(len(scenario.quasi_identifiers))
+    for var, r in zip(scenario.quasi_identifiers, children):
         arr = _plain_values(values[var]).copy()
         pool = pools[var]
         n = arr.shape[0]
         rate = scenario.change_rate[var]
         if rate and scenario.time_lag_years:
-            p = 1.0 - (1.0 - rate) ** scenario.time_lag_years
+            p = change_probability(rate, scenario.time_lag_years)
             _replace_with_other(arr, r.random(n) < p, pool, r)
         spec = scenario.coarsening.get(var)
         if spec:
@@ -132,7 +188,8 @@ def _diverge(values: pd.DataFrame, pools: dict, scenario: IntruderScenario, rng)
     return pd.DataFrame(out)
 
 
-def _target_positions(frame: pd.DataFrame, targets, rng) -> np.ndarray:
+def target_positions(frame: pd.DataFrame, targets, rng) -> np.ndarray:
+    """Row positions of the scenario's targets in ``frame`` (``"all"``, a count, a share or labels)."""
     n = len(frame)
     if isinstance(targets, str):  # "all"
         return np.arange(n, dtype=np.int64)
@@ -151,9 +208,11 @@ def _target_positions(frame: pd.DataFrame, targets, rng) -> np.ndarray:
     return pos.astype(np.int64)
 
 
-def _build(source: pd.DataFrame, truth: np.ndarray, positions: np.ndarray, scenario, rng,
-           pool_frame: pd.DataFrame) -> pd.DataFrame:
-    kv = list(scenario.known_variables)
+def build_auxiliary(source: pd.DataFrame, truth: np.ndarray, positions: np.ndarray, scenario, rng,
+                    pool_frame: pd.DataFrame) -> pd.DataFrame:
+    """The diverged quasi-identifiers of ``source``'s rows ``positions``, with ``truth`` of them in
+    ``_truth_row``, in random order; wrong values are drawn from ``pool_frame``'s values."""
+    kv = list(scenario.quasi_identifiers)
     pools = {}
     for v in kv:
         p = _plain_values(pool_frame[v])
@@ -164,13 +223,15 @@ def _build(source: pd.DataFrame, truth: np.ndarray, positions: np.ndarray, scena
     return aux.iloc[order].reset_index(drop=True)
 
 
-def make_auxiliary(extract, scenario: IntruderScenario, *, seed: int = 0) -> pd.DataFrame:
+@renamed_keyword("extract", "data")
+def make_auxiliary(data, scenario: IntruderScenario, *, seed: int = 0) -> pd.DataFrame:
     """Build the intruder's ("public-style") data for ``scenario`` from an extract.
 
     Parameters
     ----------
-    extract : pandas.DataFrame
-        The extract (not modified); must hold every known variable.
+    data : pandas.DataFrame
+        The extract (not modified); must hold every quasi-identifier. ``extract=`` is the
+        deprecated name of this argument.
     scenario : IntruderScenario
     seed : int, default 0
         Every random choice (target sample, divergence, row order) derives from it.
@@ -178,7 +239,7 @@ def make_auxiliary(extract, scenario: IntruderScenario, *, seed: int = 0) -> pd.
     Returns
     -------
     pandas.DataFrame
-        One row per target, in random order: the known variables after divergence and
+        One row per target, in random order: the quasi-identifiers after divergence and
         the hidden ground truth ``_truth_row`` (the target's row position in ``extract``).
 
     Notes
@@ -191,9 +252,9 @@ def make_auxiliary(extract, scenario: IntruderScenario, *, seed: int = 0) -> pd.
     """
     if not isinstance(scenario, IntruderScenario):
         raise InvalidParameterError(f"scenario must be an IntruderScenario, got {type(scenario).__name__}")
-    frame = as_frame(extract, name="extract")
-    check_columns(frame, scenario.known_variables, role="known-variable")
-    rng = np.random.default_rng(seed)
-    positions = _target_positions(frame, scenario.targets, rng)
+    frame = as_frame(data, name="extract")
+    check_columns(frame, scenario.quasi_identifiers, role="quasi-identifier")
+    rng = np.random.default_rng(check_seed(seed))
+    positions = target_positions(frame, scenario.targets, rng)
     truth = np.arange(len(frame), dtype=np.int64)
-    return _build(frame, truth, positions, scenario, rng, frame)
+    return build_auxiliary(frame, truth, positions, scenario, rng, frame)

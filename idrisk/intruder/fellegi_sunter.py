@@ -1,20 +1,20 @@
 """Fellegi-Sunter weights: m/u by EM, term-frequency u, block-normalised probabilities.
 
-Model (Fellegi & Sunter 1969; domain brief 5.3 step 3). For field ``v`` with binary
+Model (Fellegi & Sunter 1969; docs/methods.md#fellegi-sunter). For field ``v`` with binary
 agreement ``gamma_v``: ``m_v = P(agree | same person)``, ``u_v = P(agree | different
 persons)``; field weight ``log2(m_v/u_v)`` on agreement, ``log2((1-m_v)/(1-u_v))`` on
 disagreement, 0 when either value is missing; total ``W = sum_v w_v``. With term-frequency
 adjustment, agreement on value ``a`` weighs ``log2(m_v / p_v(a))`` where ``p_v(a)`` is the
-value's share in the extract (Splink's tf adjustment; domain 5.3 ``u_v(a) = p_a``).
+value's share in the extract (Splink's tf adjustment; docs/methods.md#term-frequency).
 
-EM (:func:`fit_em`) collapses the pairs into distinct comparison patterns and iterates
+EM (:func:`fit_em_patterns`) collapses the pairs into distinct comparison patterns and iterates
 over those (numba, :func:`idrisk._kernels.linkage.em_fit`), so its cost does not grow with
 the number of pairs. With ``fix_u=False`` and recordlinkage's "jaro" start
 (``lambda = 0.1, m = 0.9, u = 0.1``) it is the same algorithm as recordlinkage's
 ``ECMClassifier`` (binary features, stop when no parameter moves more than ``atol``);
 the tests check equal m/u and equal classification. ``monotone=True`` maximises under
 ``m_v >= u_v`` (agreement never counts against a match), which the simulated intruder
-uses: without it a class of similar non-matches can out-fit the matches (issue 6).
+uses: without it a class of similar non-matches can out-fit the matches (docs/methods.md#em-estimation).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 from .._kernels import linkage as K
 
-__all__ = ["EMResult", "fit_em", "fit_em_patterns", "patterns_of", "field_weights", "match_probability", "prior_weight", "pattern_table"]
+__all__ = ["EMResult", "fit_em_patterns", "patterns_of", "pattern_table"]
 
 
 @dataclass
@@ -116,44 +116,3 @@ def fit_em_patterns(pats, counts, *, m0=0.9, u0=0.1, lam0=0.1, fix_u=False, fix_
                                                bool(fix_u), bool(fix_lam), bool(monotone))
     ll = float(K.em_loglik(pats, counts, m, u, float(lam)))
     return EMResult(m, u, float(lam), int(it), bool(conv), int(pats.shape[0]), ll, bool(monotone))
-
-
-def fit_em(gamma: np.ndarray, *, m0=0.9, u0=0.1, lam0=0.1, fix_u: bool = False, fix_lam: bool = False,
-           max_iter: int = 100, atol: float = 1e-4, monotone: bool = False) -> EMResult:
-    """Estimate m, u and the match share lambda by EM over comparison vectors.
-
-    Parameters
-    ----------
-    gamma : int8 array (k, n_pairs) with 1 agree, 0 disagree, -1 missing
-    m0, u0 : float or array of k floats — starting values (``u0`` is kept when ``fix_u``)
-    lam0 : float — starting match share
-    fix_u : bool — keep u at ``u0`` (Splink: u from random sampling)
-    fix_lam : bool — keep lambda at ``lam0`` (known number of matches)
-    max_iter, atol : stop after ``max_iter`` iterations or when no parameter moves more
-        than ``atol`` (recordlinkage ECM's rule; its default ``atol`` is 1e-4).
-    monotone : bool — constrain ``m_v >= u_v`` for every field (see
-        :func:`idrisk._kernels.linkage.em_fit_monotone`); ``False`` is recordlinkage's ECM.
-
-    ``EMResult.loglik`` is the observed-data log-likelihood at the returned parameters.
-    """
-    pats, counts = patterns_of(gamma)
-    return fit_em_patterns(pats, counts, m0=m0, u0=u0, lam0=lam0, fix_u=fix_u, fix_lam=fix_lam,
-                           max_iter=max_iter, atol=atol, monotone=monotone)
-
-
-def field_weights(m, u):
-    """Agreement and disagreement weights ``(log2(m/u), log2((1-m)/(1-u)))``."""
-    m = np.asarray(m, dtype=np.float64)
-    u = np.asarray(u, dtype=np.float64)
-    return np.log2(m / u), np.log2((1.0 - m) / (1.0 - u))
-
-
-def prior_weight(lam: float) -> float:
-    """Splink's prior as a weight: ``log2(lambda / (1 - lambda))``."""
-    return float(np.log2(lam / (1.0 - lam)))
-
-
-def match_probability(match_weight):
-    """Splink's per-pair posterior ``2^mw / (1 + 2^mw)`` for ``mw = prior_weight + W``."""
-    mw = np.asarray(match_weight, dtype=np.float64)
-    return 1.0 / (1.0 + np.exp2(-mw))

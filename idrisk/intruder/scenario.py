@@ -1,10 +1,10 @@
 """Intruder scenarios: what the intruder knows, how wrong it is, whom they target.
 
-A scenario follows the Anonymisation Decision-Making Framework (Elliot et al. 2016; domain
-brief section 5.2): the key variables an intruder holds, the *data divergence* between
+A scenario follows the Anonymisation Decision-Making Framework (Elliot et al. 2016;
+docs/methods.md#attacker-models): the key variables an intruder holds, the *data divergence* between
 their information and the extract (errors, missing values, coarsening, time lag), the
 targets, *response knowledge* (does the intruder know each target is in the extract?)
-and the claim rule. Every field but ``name`` and ``known_variables`` has a default, and
+and the claim rule. Every field but ``name`` and ``quasi_identifiers`` has a default, and
 the defaults describe an error-free intruder who targets every record and knows that
 each target is in the extract.
 
@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping, Sequence
+import warnings
+import functools
 from dataclasses import dataclass, field
 from importlib import resources
 from numbers import Integral, Real
@@ -37,7 +39,7 @@ COARSENINGS = ("month", "year", "round", "prefix")
 
 @dataclass(frozen=True)
 class Comparison:
-    """How one known variable is compared between the intruder's data and the extract."""
+    """How one quasi-identifier is compared between the intruder's data and the extract."""
 
     kind: str = "exact"
     tolerance: float = 0.0
@@ -56,7 +58,7 @@ def _per_variable(value, variables, *, name, low=0.0, high=1.0) -> dict:
         if unknown:
             raise InvalidParameterError(
                 f"{name} names variables the intruder does not know: {', '.join(unknown)} "
-                f"(known_variables: {', '.join(map(str, variables))})"
+                f"(quasi_identifiers: {', '.join(map(str, variables))})"
             )
         out = {v: 0.0 for v in variables}
         for k, x in value.items():
@@ -118,6 +120,73 @@ def _coarsening(spec, var) -> str:
     return spec
 
 
+def _quasi_identifiers(name, qi) -> tuple:
+    """The scenario's key as a tuple of distinct column names."""
+    if isinstance(qi, str) or not isinstance(qi, Sequence) or not qi:
+        raise InvalidParameterError(
+            f"quasi_identifiers of scenario {name!r} must be a non-empty list of column names, got {qi!r}"
+        )
+    qi = tuple(qi)
+    if len(set(qi)) != len(qi):
+        raise InvalidParameterError(f"quasi_identifiers of scenario {name!r} repeat a name: {qi}")
+    return qi
+
+
+def _jitter(v, var) -> int:
+    if isinstance(v, bool) or not isinstance(v, Integral) or v < 0:
+        raise InvalidParameterError(f"jitter for {var!r} must be a non-negative integer, got {v!r}")
+    return int(v)
+
+
+def _targets(t):
+    """``"all"``, a count, a share in (0, 1] or a list of labels."""
+    bad = f"targets must be 'all', a count, a share or a list of labels, got {t!r}"
+    if isinstance(t, str):
+        if t != "all":
+            raise InvalidParameterError(bad)
+        return t
+    if isinstance(t, bool):
+        raise InvalidParameterError(bad)
+    if isinstance(t, Integral):
+        if t < 1:
+            raise InvalidParameterError(f"targets (a count) must be at least 1, got {t}")
+        return int(t)
+    if isinstance(t, Real):
+        share = _rate(t, name="targets (a share)", low=0.0, high=1.0)
+        if share == 0:
+            raise InvalidParameterError("targets (a share) must be above 0")
+        return share
+    if isinstance(t, Sequence):
+        if not len(t):
+            raise InvalidParameterError("targets (named) must name at least one record")
+        return list(t)
+    raise InvalidParameterError(bad)
+
+
+def _blocking(blocking, kv, comparisons) -> list:
+    """The blocking passes, checked; ``None``: one pass on the variables compared exactly."""
+    if blocking is None:
+        # a pass needs equal values; a tolerance or similarity comparison is not equality
+        exact = [v for v in kv if comparisons[v].kind == "exact"]
+        return [exact or list(kv)]
+    if isinstance(blocking, str) or not isinstance(blocking, Sequence) or not blocking:
+        raise InvalidParameterError(f"blocking must be a list of passes (lists of variables), got {blocking!r}")
+    passes = []
+    for p in blocking:
+        if isinstance(p, str):
+            p = [p]
+        p = list(p)
+        if not p:
+            raise InvalidParameterError("a blocking pass must name at least one variable")
+        unknown = [str(v) for v in p if v not in kv]
+        if unknown:
+            raise InvalidParameterError(
+                f"blocking pass {p} uses variables the intruder does not know: {', '.join(unknown)}"
+            )
+        passes.append(p)
+    return passes
+
+
 @dataclass
 class IntruderScenario:
     """An intruder scenario (ADF style): key variables, divergence, targets and claim rule.
@@ -126,9 +195,10 @@ class IntruderScenario:
     ----------
     name : str
         Label used in results.
-    known_variables : sequence of str
-        Columns the intruder holds for each target (the key variables). Every one is
-        compared; blocking uses a subset.
+    quasi_identifiers : sequence of str
+        Columns the intruder holds for each target (the key). Every one is compared;
+        blocking uses a subset. ``known_variables`` is its deprecated name (keyword and
+        TOML key; accepted with a ``DeprecationWarning`` for one release).
     error_rate : float or mapping variable -> float, default 0
         Probability that the intruder's value is wrong (replaced by a different value
         drawn from the column's distribution).
@@ -161,7 +231,7 @@ class IntruderScenario:
     high_confidence_threshold : float, default 0.9
     blocking : sequence of sequences of str or None, default None
         Blocking passes (candidate pairs = union over passes of pairs agreeing on every
-        variable of the pass). ``None``: one pass on all known variables compared
+        variable of the pass). ``None``: one pass on all quasi-identifiers compared
         exactly (a variable compared with a tolerance or by string similarity agrees
         without being equal, so blocking on equality would drop true matches; when no
         variable is compared exactly, all of them).
@@ -173,7 +243,7 @@ class IntruderScenario:
     """
 
     name: str
-    known_variables: Sequence[str]
+    quasi_identifiers: Sequence[str]
     error_rate: Mapping | float = 0.0
     missing_rate: Mapping | float = 0.0
     coarsening: Mapping = field(default_factory=dict)
@@ -193,15 +263,7 @@ class IntruderScenario:
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise InvalidParameterError(f"scenario name must be a non-empty string, got {self.name!r}")
-        kv = self.known_variables
-        if isinstance(kv, str) or not isinstance(kv, Sequence) or not kv:
-            raise InvalidParameterError(
-                f"known_variables of scenario {self.name!r} must be a non-empty list of column names, got {kv!r}"
-            )
-        kv = tuple(kv)
-        if len(set(kv)) != len(kv):
-            raise InvalidParameterError(f"known_variables of scenario {self.name!r} repeat a name: {kv}")
-        self.known_variables = kv
+        kv = self.quasi_identifiers = _quasi_identifiers(self.name, self.quasi_identifiers)
         self.error_rate = _per_variable(self.error_rate, kv, name="error_rate")
         self.missing_rate = _per_variable(self.missing_rate, kv, name="missing_rate")
         self.change_rate = _per_variable(dict(self.change_rate or {}), kv, name="change_rate")
@@ -214,34 +276,10 @@ class IntruderScenario:
                     f"{label} names variables the intruder does not know: {', '.join(unknown)}"
                 )
         self.coarsening = {k: _coarsening(v, k) for k, v in self.coarsening.items()}
-        jit = {}
-        for k, v in self.jitter.items():
-            if isinstance(v, bool) or not isinstance(v, Integral) or v < 0:
-                raise InvalidParameterError(f"jitter for {k!r} must be a non-negative integer, got {v!r}")
-            jit[k] = int(v)
-        self.jitter = jit
+        self.jitter = {k: _jitter(v, k) for k, v in self.jitter.items()}
         self.comparisons = {v: _comparison(self.comparisons.get(v, "exact"), v) for v in kv}
         self.time_lag_years = _rate(self.time_lag_years, name="time_lag_years", low=0.0, high=100.0)
-        t = self.targets
-        if isinstance(t, str):
-            if t != "all":
-                raise InvalidParameterError(f"targets must be 'all', a count, a share or a list of labels, got {t!r}")
-        elif isinstance(t, bool):
-            raise InvalidParameterError(f"targets must be 'all', a count, a share or a list of labels, got {t!r}")
-        elif isinstance(t, Integral):
-            if t < 1:
-                raise InvalidParameterError(f"targets (a count) must be at least 1, got {t}")
-            self.targets = int(t)
-        elif isinstance(t, Real):
-            self.targets = _rate(t, name="targets (a share)", low=0.0, high=1.0)
-            if self.targets == 0:
-                raise InvalidParameterError("targets (a share) must be above 0")
-        elif isinstance(t, Sequence):
-            if not len(t):
-                raise InvalidParameterError("targets (named) must name at least one record")
-            self.targets = list(t)
-        else:
-            raise InvalidParameterError(f"targets must be 'all', a count, a share or a list of labels, got {t!r}")
+        self.targets = _targets(self.targets)
         if not isinstance(self.response_knowledge, bool):
             raise InvalidParameterError(f"response_knowledge must be True or False, got {self.response_knowledge!r}")
         if self.membership_prior is not None:
@@ -251,27 +289,7 @@ class IntruderScenario:
         self.claim_threshold = _rate(self.claim_threshold, name="claim_threshold", low=0.0, high=1.0)
         self.high_confidence_threshold = _rate(self.high_confidence_threshold, name="high_confidence_threshold",
                                                low=0.0, high=1.0)
-        if self.blocking is None:
-            # a pass needs equal values; a tolerance or similarity comparison is not equality
-            exact = [v for v in kv if self.comparisons[v].kind == "exact"]
-            self.blocking = [exact or list(kv)]
-        else:
-            if isinstance(self.blocking, str) or not isinstance(self.blocking, Sequence) or not self.blocking:
-                raise InvalidParameterError(f"blocking must be a list of passes (lists of variables), got {self.blocking!r}")
-            passes = []
-            for p in self.blocking:
-                if isinstance(p, str):
-                    p = [p]
-                p = list(p)
-                if not p:
-                    raise InvalidParameterError("a blocking pass must name at least one variable")
-                unknown = [str(v) for v in p if v not in kv]
-                if unknown:
-                    raise InvalidParameterError(
-                        f"blocking pass {p} uses variables the intruder does not know: {', '.join(unknown)}"
-                    )
-                passes.append(p)
-            self.blocking = passes
+        self.blocking = _blocking(self.blocking, kv, self.comparisons)
         if not isinstance(self.term_frequency, bool):
             raise InvalidParameterError(f"term_frequency must be True or False, got {self.term_frequency!r}")
 
@@ -281,7 +299,7 @@ class IntruderScenario:
         return {
             "name": self.name,
             "description": self.description,
-            "known_variables": list(self.known_variables),
+            "quasi_identifiers": list(self.quasi_identifiers),
             "error_rate": {k: v for k, v in self.error_rate.items() if v},
             "missing_rate": {k: v for k, v in self.missing_rate.items() if v},
             "coarsening": dict(self.coarsening),
@@ -302,16 +320,17 @@ class IntruderScenario:
     def from_dict(cls, spec: Mapping) -> "IntruderScenario":
         if not isinstance(spec, Mapping):
             raise InvalidParameterError(f"a scenario must be a table/mapping, got {type(spec).__name__}")
-        allowed = set(cls.__dataclass_fields__)
+        allowed = set(cls.__dataclass_fields__) | {"known_variables"}
         bad = sorted(set(spec) - allowed)
         if bad:
             raise InvalidParameterError(
                 f"scenario {spec.get('name', '?')!r} has unknown fields: {', '.join(bad)} "
                 f"(allowed: {', '.join(sorted(allowed))})"
             )
-        for req in ("name", "known_variables"):
-            if req not in spec:
-                raise InvalidParameterError(f"scenario {spec.get('name', '?')!r} needs the field {req!r}")
+        if "name" not in spec:
+            raise InvalidParameterError(f"scenario {spec.get('name', '?')!r} needs the field 'name'")
+        if "quasi_identifiers" not in spec and "known_variables" not in spec:
+            raise InvalidParameterError(f"scenario {spec.get('name', '?')!r} needs the field 'quasi_identifiers'")
         return cls(**dict(spec))
 
 
@@ -325,7 +344,7 @@ def load_scenarios(path_or_name) -> list[IntruderScenario]:
 
     The TOML holds one ``[[scenario]]`` table per scenario with the fields of
     :class:`IntruderScenario`. ``"pupil"`` loads every pupil-data preset shipped in
-    ``idrisk/intruder/presets/pupil.toml`` (domain brief 5.2: nosy neighbour, journalist
+    ``idrisk/intruder/presets/pupil.toml`` (docs/methods.md#attacker-models: nosy neighbour, journalist
     fishing, targeted detailed knowledge, bulk linkage); a scenario name such as
     ``"nosy_neighbour"`` loads that preset alone.
     """
@@ -362,3 +381,29 @@ def _parse(text: str, origin: str) -> list[IntruderScenario]:
     if not isinstance(items, list) or not items:
         raise InvalidParameterError(f"{origin} holds no [[scenario]] tables")
     return [IntruderScenario.from_dict(s) for s in items]
+
+
+def _known_variables(self) -> tuple:
+    """Deprecated name of :attr:`IntruderScenario.quasi_identifiers`."""
+    warnings.warn("IntruderScenario.known_variables is deprecated: use quasi_identifiers", DeprecationWarning,
+                  stacklevel=2)
+    return self.quasi_identifiers
+
+
+IntruderScenario.known_variables = property(_known_variables)
+_dataclass_init = IntruderScenario.__init__
+
+
+@functools.wraps(_dataclass_init)
+def _init(self, *args, known_variables=None, **kwargs):
+    # ``known_variables``: the deprecated name of ``quasi_identifiers`` (keyword and TOML key)
+    if known_variables is not None:
+        warnings.warn("IntruderScenario's `known_variables` is deprecated: use `quasi_identifiers`",
+                      DeprecationWarning, stacklevel=2)
+        if "quasi_identifiers" in kwargs or len(args) > 1:
+            raise InvalidParameterError("give quasi_identifiers, not also its deprecated name known_variables")
+        kwargs["quasi_identifiers"] = known_variables
+    _dataclass_init(self, *args, **kwargs)
+
+
+IntruderScenario.__init__ = _init

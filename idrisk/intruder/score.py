@@ -1,4 +1,4 @@
-"""Scoring claims against the hidden ground truth (domain brief 5.3 step 5).
+"""Scoring claims against the hidden ground truth (docs/methods.md#intruder-scoring).
 
 Only counts, rates and aggregates are kept: a result never holds a record-level value,
 a record id or a per-record probability.
@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
+
+from .._results import Result
+from ..metrics import unique_match_probability
 
 __all__ = ["IntruderResult", "score_claims", "skinner_elliot_theta", "BANDS"]
 
@@ -23,29 +25,15 @@ def skinner_elliot_theta(n1: int, n2: int, pi: float) -> float:
     """Skinner & Elliot (2002) probability that a sample-unique match is correct.
 
     ``theta = pi * n1 / (pi * n1 + 2 * (1 - pi) * n2)`` with ``n1``/``n2`` the numbers of
-    extract classes of size 1 and 2 on the known variables and ``pi`` the sampling
-    fraction (the same value as Elliot's DIS; domain 4.4, WE3). NaN when ``n1 = 0``.
+    extract classes of size 1 and 2 on the quasi-identifiers and ``pi`` the sampling
+    fraction (docs/methods.md#skinner-elliot): :func:`idrisk.metrics.unique_match_probability`,
+    the package's one implementation. NaN when ``n1 = 0``.
     """
-    try:  # the package-wide implementation, when available
-        from ..metrics.population import unique_match_probability  # type: ignore
-
-        return float(unique_match_probability(n1=n1, n2=n2, sampling_fraction=pi))
-    except Exception:  # noqa: BLE001 - not written yet, or another signature
-        pass
-    den = pi * n1 + 2.0 * (1.0 - pi) * n2
-    return float(pi * n1 / den) if den > 0 else float("nan")
+    return float(unique_match_probability(n1=int(n1), n2=int(n2), sampling_fraction=float(pi)))
 
 
-def _num(x):
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not math.isfinite(float(x)) else float(x)
-    return x
-
-
-@dataclass
-class IntruderResult:
+@dataclass(frozen=True)
+class IntruderResult(Result):
     """Outcome of one simulated intruder attack (aggregates only).
 
     Attributes
@@ -70,10 +58,13 @@ class IntruderResult:
     by_confidence : pandas.DataFrame
         Per band (0.5-0.7, 0.7-0.9, >=0.9): claims, correct, precision, mean confidence.
     unique_matches, unique_matches_correct : int
-        Targets with exactly one candidate agreeing on every known field (UM), and how
+        Targets with exactly one candidate agreeing on every quasi-identifier (UM), and how
         many of those are the target (CM|UM numerator).
     skinner_elliot_theta : float
         The Skinner-Elliot estimate of ``P(correct | unique match)`` for comparison.
+
+    ``to_dict()`` follows the rule of :mod:`idrisk._results` (NaN as ``None``; ``em``, the
+    engine's diagnostics, as plain JSON values).
     """
 
     scenario: dict
@@ -104,19 +95,6 @@ class IntruderResult:
     sample_pairs: int
     membership_prior: float
     em: dict = field(repr=False)
-
-    def to_dict(self) -> dict:
-        out = {}
-        for k in self.__dataclass_fields__:
-            v = getattr(self, k)
-            if isinstance(v, pd.DataFrame):
-                v = [{c: _num(x) for c, x in row.items()} for row in v.to_dict(orient="records")]
-            elif isinstance(v, list):
-                v = [_num(x) for x in v]
-            else:
-                v = _num(v)
-            out[k] = v
-        return out
 
 
 def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidates, scenario, seed,

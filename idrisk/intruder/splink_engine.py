@@ -6,7 +6,7 @@ not depend on pyspark). Install with ``pip install 'idrisk[splink]'`` (Splink >=
 
 Translation
 -----------
-* Each known variable becomes one Splink column holding the same *key* the idrisk engine
+* Each quasi-identifier becomes one Splink column holding the same *key* the idrisk engine
   compares (:func:`idrisk.intruder.compare.prepare_fields`): integer codes for exact
   comparisons (equal values, equal codes; Splink never sees the raw values of those),
   the strings for Jaro-Winkler comparisons, month / day numbers for ``"month"`` /
@@ -52,14 +52,14 @@ with one candidate equals Splink's ``match_probability`` (before the blocking-mi
 below). This is the default because
 Splink's per-pair ``match_probability`` ignores competing candidates: with zero
 divergence two records sharing a key would both get ``P ~ 1`` although the intruder
-can only be right half the time, breaking the identities of domain 5.3 step 6 and the
+can only be right half the time, breaking the identities of docs/methods.md#intruder-scoring and the
 calibration of the claims.
 
 Blocking can miss the target's own record (a wrong or jittered blocking value), and then
 the lone wrong candidate left would get ``P = 1``. As in idrisk's engine, the
 normalisation also holds the likelihood-ratio mass of the records that are not
 candidates, ``n* (1 - r_a)``, computed by the same function
-(:func:`idrisk.intruder.attack._blocking_recall`) from the per-target candidate counts
+(:func:`idrisk.intruder.recall.blocking_recall`, docs/methods.md#blocking-recall) from the per-target candidate counts
 and ``log2 sum_b 2^(w_ab - log2 odds)`` (Splink's ``w`` carries the prior odds
 ``lambda / (1 - lambda)``, so the term enters as ``odds n* (1 - r_a)``):
 
@@ -73,7 +73,7 @@ likelihood and replaces the product of their m: every candidate agrees on them, 
 ``w' = w + log2 rho - sum log2 m_v`` for every pair, and ``result.em["levels"]`` reports
 ``m = rho^(1/count)`` for them (``result.em["blocking_recall"]`` holds ``rho``, the mean
 recall and the m used). With no divergence ``rho = 1``, the term is 0 and with response
-knowledge ``P = 1/f`` as before (domain 5.3 step 6). ``probability="match_probability"`` uses Splink's own
+knowledge ``P = 1/f`` as before (docs/methods.md#intruder-scoring). ``probability="match_probability"`` uses Splink's own
 per-pair posterior instead (as benchmarks/ratios_intruder.py's baseline does). Each
 target's claim is its top candidate (ties broken uniformly at random from ``seed``),
 claimed when ``P >= claim_threshold``, and scored by :func:`score_claims` against the
@@ -90,26 +90,25 @@ import itertools
 import logging
 import math
 import os
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from .._encode import encode
-from .._kernels.groups import group_ids
 from ..exceptions import DataValidationError, InvalidParameterError
-from .attack import _blocking_recall, _recall_summary
-from .blocking import _pass_block_ids
+from .blocking import pass_block_ids
 from .compare import prepare_fields
+from .engine import DEFAULT_M, TIE_TOL, class_size_counts, membership_prior
+from .recall import blocking_recall, recall_summary
 from .score import IntruderResult, score_claims
 
-__all__ = ["simulate_splink", "SPLINK_BACKENDS", "SPLINK_PROBABILITIES"]
+__all__ = ["SplinkEngine", "simulate_splink", "check_splink_options", "SPLINK_BACKENDS", "SPLINK_PROBABILITIES",
+           "DEFAULT_U_MAX_PAIRS"]
 
 SPLINK_BACKENDS = ("duckdb", "spark")
 SPLINK_PROBABILITIES = ("normalised", "match_probability")
 #: random pairs for Splink's u estimation (Splink's default is 1e6)
 DEFAULT_U_MAX_PAIRS = 2_000_000
-_DEFAULT_M = 0.95
-_TIE_TOL = 1e-9
 _counter = itertools.count()
 _OPTIONS = ("u_max_pairs", "probability", "duckdb_connection")
 
@@ -209,7 +208,7 @@ def _columns(fields, n_e, truth):
 
 def _comparison(f, j, scenario, cl, cll):
     col = f"k{j}"
-    agree_m = _DEFAULT_M
+    agree_m = DEFAULT_M
     levels = [cll.NullLevel(col)]
     if f.kind == "exact":
         levels.append(cll.ExactMatchLevel(col, term_frequency_adjustments=bool(scenario.term_frequency))
@@ -230,7 +229,7 @@ def _pair_bound(fields, passes, n_e):
     total = 0
     per_pass = []
     for p in passes:
-        be, ba, g = _pass_block_ids(byname, p, n_e)
+        be, ba, g = pass_block_ids(byname, p, n_e)
         ce = np.bincount(be[be >= 0], minlength=g)
         ca = np.bincount(ba[ba >= 0], minlength=g)
         k = int(ce.astype(np.int64) @ ca.astype(np.int64))
@@ -256,21 +255,33 @@ def _per_target(linker, table, k):
         f"MAX(CASE WHEN fa = 1 THEN e END) AS fe, MAX(tt) AS has_true FROM ({base}) q GROUP BY a",
         output_type="pandas")
     tops = linker.misc.query_sql(
-        f"SELECT a, e, mp FROM ({base}) q WHERE w >= wmax - {_TIE_TOL} * GREATEST(1.0, ABS(wmax))",
+        f"SELECT a, e, mp FROM ({base}) q WHERE w >= wmax - {TIE_TOL} * GREATEST(1.0, ABS(wmax))",
         output_type="pandas")
     mk = linker.misc.query_sql(f"SELECT CAST(match_key AS INTEGER) AS mk, COUNT(*) AS n FROM {table} GROUP BY 1",
                                output_type="pandas")
     return agg, tops, dict(zip(mk["mk"].astype(int), mk["n"].astype(int)))
 
 
-def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="duckdb", spark_session=None,
-                    options=None) -> IntruderResult:
-    """The Splink engine behind :func:`idrisk.simulate_intruder` (inputs already validated there)."""
-    opts = check_splink_options(backend, spark_session, options)
-    splink, Linker, SettingsCreator, block_on, cl, cll = _import_splink()
-    kv = list(scenario.known_variables)
-    n_e, n_a = len(ext), len(aux)
-    fields = prepare_fields(ext, aux, scenario)  # the same type checks and keys as idrisk's engine
+@dataclass(frozen=True)
+class SplinkEngine:
+    """Splink (DuckDB or Spark) behind the linking contract (``engine="splink"``)."""
+
+    backend: str = "duckdb"
+    spark_session: object = field(default=None, repr=False, compare=False)
+    options: dict = field(default_factory=dict)
+    name: str = "splink"
+
+    @classmethod
+    def create(cls, backend="duckdb", spark_session=None, options=None) -> "SplinkEngine":
+        """An engine with its arguments checked (:func:`check_splink_options`)."""
+        return cls(backend, spark_session, check_splink_options(backend, spark_session, options))
+
+    def link(self, extract, auxiliary, scenario, truth, *, seed, sampling_fraction, max_pairs) -> IntruderResult:
+        return simulate_splink(extract, auxiliary, scenario, truth, seed, sampling_fraction, max_pairs,
+                               backend=self.backend, spark_session=self.spark_session, options=self.options)
+
+
+def _check_bound(fields, scenario, n_e, max_pairs) -> None:
     bound, _ = _pair_bound(fields, scenario.blocking, n_e)
     if bound == 0:
         raise DataValidationError(
@@ -282,31 +293,24 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
             f"the blocking passes {scenario.blocking} give up to {bound:,} candidate pairs, more than "
             f"max_pairs={max_pairs:,}; block on more variables or raise max_pairs"
         )
-    if scenario.response_knowledge:
-        prior, rest = 1.0, 0.0
-    else:
-        prior = 0.5 if scenario.membership_prior is None else scenario.membership_prior
-        rest = 0.0 if prior >= 1.0 else 1.0
-    # lambda/(1-lambda) = prior / ((1-prior) n); with response knowledge the prior cancels
+
+
+def _prior_odds(scenario, n_e):
+    """``(prior, rest, odds)``: the membership prior, the non-member term (0 or 1) and
+    ``lambda / (1 - lambda)`` (with response knowledge the prior cancels: one match among n)."""
+    prior = membership_prior(scenario)
+    rest = 0.0 if prior >= 1.0 else 1.0
     odds = (1.0 / max(n_e - 1, 1)) if rest == 0.0 else prior / ((1 - prior) * n_e)
-    lam = odds / (1 + odds)
-    names = {f.name: f"k{j}" for j, f in enumerate(fields)}
-    e_df, a_df = _columns(fields, n_e, truth)
-    settings = SettingsCreator(
-        link_type="link_only",
-        comparisons=[_comparison(f, j, scenario, cl, cll) for j, f in enumerate(fields)],
-        blocking_rules_to_generate_predictions=[block_on(*[names[v] for v in p]) for p in scenario.blocking],
-        probability_two_random_records_match=lam,
-        additional_columns_to_retain=["tr"],
-        retain_matching_columns=True,  # Splink 5 keeps the gamma_ columns only with these
-        retain_intermediate_calculation_columns=False,
-    )
-    tag = next(_counter)
+    return prior, rest, odds
+
+
+def _register(backend, spark_session, opts, e_df, a_df):
+    """``(db, own_con, e_in, a_in)``: the Splink database API and the input tables for it."""
+    own_con = None
     if backend == "spark":
         from splink.backends.spark import SparkAPI
 
         db = SparkAPI(spark_session=spark_session)
-        own_con = None
         # plain Python objects (None for missing): Spark infers int / double / string
         e_in = spark_session.createDataFrame(e_df.astype(object).where(e_df.notna(), None))
         a_in = spark_session.createDataFrame(a_df.astype(object).where(a_df.notna(), None))
@@ -314,12 +318,20 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
         import duckdb
         from splink.backends.duckdb import DuckDBAPI
 
-        own_con = None
         con = opts.get("duckdb_connection")
         if con is None:
             con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
         db = DuckDBAPI(connection=con)
         e_in, a_in = e_df, a_df
+    return db, own_con, e_in, a_in
+
+
+def _train_and_predict(scenario, fields, settings, db, e_in, a_in, seed, opts, names, block_on):
+    """Train u and m, predict, and bring back the per-target aggregates and the model."""
+    from splink import Linker
+
+    qi = list(scenario.quasi_identifiers)
+    tag = next(_counter)
     # dataset names sort the auxiliary table to the left of every pair
     sdf_a = db.register(a_in, dataset_display_name="a_aux", table_name=f"idrisk_aux_{os.getpid()}_{tag}")
     sdf_e = db.register(e_in, dataset_display_name="b_ext", table_name=f"idrisk_ext_{os.getpid()}_{tag}")
@@ -328,7 +340,7 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
         linker = Linker([sdf_a, sdf_e], settings, log_level=logging.ERROR)
         linker.training.estimate_u_using_random_sampling(max_pairs=opts["u_max_pairs"], seed=int(seed))
         for p in scenario.blocking:
-            if set(p) >= set(kv):
+            if set(p) >= set(qi):
                 em_sessions.append({"pass": list(p), "status": "skipped: the pass blocks on every field"})
                 continue
             try:
@@ -342,11 +354,11 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
         model = linker.misc.save_model_to_json()
         with contextlib.suppress(Exception):
             linker.misc.delete_tables_created_by_splink_from_db()
-    if own_con is not None:
-        own_con.close()
-    n_pairs = int(agg["n"].sum()) if len(agg) else 0
-    if n_pairs == 0:
-        raise DataValidationError(f"the blocking passes {scenario.blocking} give no candidate pairs")
+    return agg, tops, per_pass, model, em_sessions
+
+
+def _per_target_arrays(agg, n_a):
+    """Per target: candidate count, full-agreement count and record, true record present."""
     t = agg["a"].to_numpy(dtype=np.int64)
     n_cand = np.zeros(n_a, dtype=np.int64)
     n_cand[t] = agg["n"].to_numpy(dtype=np.int64)
@@ -356,28 +368,12 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
     full_e[t] = agg["fe"].fillna(-1).to_numpy(dtype=np.int64)
     true_in = np.zeros(n_a, dtype=bool)
     true_in[t] = agg["has_true"].to_numpy(dtype=np.int64) > 0
-    s_rel = agg["s"].to_numpy(dtype=np.float64)
-    wmax = agg["wmax"].to_numpy(dtype=np.float64)
-    em_info = _model_info(model, fields, splink, backend, opts, lam, em_sessions)
-    # the blocking's missed matches, as in idrisk's engine (the same function): Splink's
-    # w = log2 LR + log2 odds, so the likelihood ratios are w - log2 odds
-    log2_odds = math.log2(odds)
-    m_exact = np.array([_exact_m(model, j) for j in range(len(fields))])
-    log2_sums = np.full(n_a, -np.inf)
-    log2_sums[t] = wmax + np.log2(s_rel) - log2_odds
-    nonmember = 0.0 if rest == 0.0 else 1.0 / odds
-    rho, always, miss, c = _blocking_recall(fields, scenario.blocking, m_exact, None, None, n_e, nonmember,
-                                            n_cand=n_cand, log2_sums=log2_sums)
-    # every candidate agrees on the fields of every pass: replacing their configured m by
-    # rho (as idrisk's engine does) shifts every weight by the same delta
-    delta = (math.log2(rho) - float(np.sum(np.log2(m_exact[always])))) if always else 0.0
-    # block-normalised probability of the top candidate:
-    # 2^w'max / (sum 2^w' + odds n* (1 - r_a) [+ 1 without response knowledge]), w' = w + delta
-    extra = odds * miss[t] + rest
-    with np.errstate(over="ignore"):
-        prob = np.zeros(n_a)
-        prob[t] = 1.0 / (s_rel + extra * np.exp2(-(wmax + delta)))
-    # top candidate: uniformly at random among the ties (in a fixed order, from ``seed``)
+    return t, n_cand, n_full, full_e, true_in
+
+
+def _top_candidates(tops, n_a, seed):
+    """The top candidate per target, uniformly at random among the ties (in a fixed order, from
+    ``seed``), and Splink's ``match_probability`` of it."""
     ta = tops["a"].to_numpy(dtype=np.int64)
     te = tops["e"].to_numpy(dtype=np.int64)
     order = np.lexsort((te, ta))
@@ -390,19 +386,77 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
     pick = pick[first]
     best = np.full(n_a, -1, dtype=np.int64)
     best[ta[pick]] = te[pick]
-    if opts["probability"] == "match_probability":
+    mp = np.zeros(n_a)
+    mp[ta[pick]] = tmp[pick]
+    return best, mp
+
+
+def _normalised(fields, scenario, model, agg, t, n_cand, n_e, n_a, odds, rest):
+    """Block-normalised P of the top candidate, with the blocking's missed matches (as in idrisk's
+    engine, the same function): Splink's ``w = log2 LR + log2 odds``, so the likelihood ratios are
+    ``w - log2 odds``. Returns ``(prob, rho, always, c, m_exact)``."""
+    s_rel = agg["s"].to_numpy(dtype=np.float64)
+    wmax = agg["wmax"].to_numpy(dtype=np.float64)
+    log2_odds = math.log2(odds)
+    m_exact = np.array([_exact_m(model, j) for j in range(len(fields))])
+    log2_sums = np.full(n_a, -np.inf)
+    log2_sums[t] = wmax + np.log2(s_rel) - log2_odds
+    nonmember = 0.0 if rest == 0.0 else 1.0 / odds
+    rho, always, miss, c = blocking_recall(fields, scenario.blocking, m_exact, None, None, n_e, nonmember,
+                                           n_cand=n_cand, log2_sums=log2_sums)
+    # every candidate agrees on the fields of every pass: replacing their configured m by
+    # rho (as idrisk's engine does) shifts every weight by the same delta
+    delta = (math.log2(rho) - float(np.sum(np.log2(m_exact[always])))) if always else 0.0
+    # 2^w'max / (sum 2^w' + odds n* (1 - r_a) [+ 1 without response knowledge]), w' = w + delta
+    extra = odds * miss[t] + rest
+    with np.errstate(over="ignore"):
         prob = np.zeros(n_a)
-        prob[ta[pick]] = tmp[pick]
+        prob[t] = 1.0 / (s_rel + extra * np.exp2(-(wmax + delta)))
+    return prob, rho, always, c, m_exact
+
+
+def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="duckdb", spark_session=None,
+                    options=None) -> IntruderResult:
+    """The Splink engine behind :func:`idrisk.simulate_intruder` (inputs already validated there)."""
+    opts = check_splink_options(backend, spark_session, options)
+    splink, _, SettingsCreator, block_on, cl, cll = _import_splink()
+    n_e, n_a = len(ext), len(aux)
+    fields = prepare_fields(ext, aux, scenario)  # the same type checks and keys as idrisk's engine
+    _check_bound(fields, scenario, n_e, max_pairs)
+    prior, rest, odds = _prior_odds(scenario, n_e)
+    lam = odds / (1 + odds)
+    names = {f.name: f"k{j}" for j, f in enumerate(fields)}
+    e_df, a_df = _columns(fields, n_e, truth)
+    settings = SettingsCreator(
+        link_type="link_only",
+        comparisons=[_comparison(f, j, scenario, cl, cll) for j, f in enumerate(fields)],
+        blocking_rules_to_generate_predictions=[block_on(*[names[v] for v in p]) for p in scenario.blocking],
+        probability_two_random_records_match=lam,
+        additional_columns_to_retain=["tr"],
+        retain_matching_columns=True,  # Splink 5 keeps the gamma_ columns only with these
+        retain_intermediate_calculation_columns=False,
+    )
+    db, own_con, e_in, a_in = _register(backend, spark_session, opts, e_df, a_df)
+    agg, tops, per_pass, model, em_sessions = _train_and_predict(scenario, fields, settings, db, e_in, a_in,
+                                                                 seed, opts, names, block_on)
+    if own_con is not None:
+        own_con.close()
+    n_pairs = int(agg["n"].sum()) if len(agg) else 0
+    if n_pairs == 0:
+        raise DataValidationError(f"the blocking passes {scenario.blocking} give no candidate pairs")
+    t, n_cand, n_full, full_e, true_in = _per_target_arrays(agg, n_a)
+    em_info = _model_info(model, fields, splink, backend, opts, lam, em_sessions)
+    prob, rho, always, c, m_exact = _normalised(fields, scenario, model, agg, t, n_cand, n_e, n_a, odds, rest)
+    best, mp = _top_candidates(tops, n_a, seed)
+    if opts["probability"] == "match_probability":
+        prob = mp
     per_pass = [int(per_pass.get(i, 0)) for i in range(len(scenario.blocking))]
-    enc = encode(ext, kv, warn_identifiers=False)
-    mat, cards = enc.codes_for(kv, "category")
-    _, sizes = group_ids(mat, cards)
-    n1, n2 = int((sizes == 1).sum()), int((sizes == 2).sum())
+    n1, n2 = class_size_counts(ext, scenario.quasi_identifiers)
     if opts["probability"] == "normalised":
         for j in always:  # the m the claims used (Splink's model keeps its configured m)
             em_info["levels"][str(fields[j].name)][0]["m"] = float(rho ** (1.0 / len(always)))
     em_info["blocking_recall"] = {
-        **_recall_summary(fields, scenario, n_a, always, rho, c),
+        **recall_summary(fields, scenario, n_a, always, rho, c),
         "m_blocking": {f.name: float(x) for f, x in zip(fields, m_exact)},
     }
     return score_claims(best=best, prob=prob, truth=truth, n_full=n_full, full_e=full_e, n_cand=n_cand,
@@ -417,8 +471,8 @@ def _exact_m(model, j) -> float:
     for lv in model["comparisons"][j]["comparison_levels"]:
         if not lv.get("is_null_level"):
             m = lv.get("m_probability")
-            return float(min(max(_DEFAULT_M if m is None else m, 1e-6), 1 - 1e-6))
-    return _DEFAULT_M
+            return float(min(max(DEFAULT_M if m is None else m, 1e-6), 1 - 1e-6))
+    return DEFAULT_M
 
 
 def _model_info(model, fields, splink, backend, opts, lam, sessions) -> dict:

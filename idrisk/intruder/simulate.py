@@ -1,0 +1,171 @@
+"""``simulate_intruder``: link the intruder's data to the extract, claim, score against the truth.
+
+docs/methods.md#intruder. The linkage runs in one of the engines behind the
+:class:`~idrisk.intruder.engine.LinkingEngine` contract, chosen by ``engine=``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import as_frame, check_columns, check_positive_int, check_seed
+from ..exceptions import DataValidationError, InvalidParameterError
+from .blocking import DEFAULT_MAX_PAIRS
+from .divergence import make_auxiliary, truth_positions  # noqa: F401 - make_auxiliary: doctest
+from .compat import renamed_keyword
+from .engine import LinkingEngine
+from .numba_engine import NumbaEngine
+from .scenario import IntruderScenario
+from .score import IntruderResult
+from .splink_engine import SplinkEngine
+
+__all__ = ["simulate_intruder", "make_engine", "ENGINES"]
+
+#: the names ``engine=`` accepts
+ENGINES = ("idrisk", "splink")
+
+
+def make_engine(engine: str = "idrisk", *, splink_backend: str = "duckdb", spark_session=None,
+                splink_options=None) -> LinkingEngine:
+    """The engine named ``engine`` (its options checked before any work is done)."""
+    if engine not in ENGINES:
+        raise InvalidParameterError(f"engine must be one of {', '.join(map(repr, ENGINES))}, got {engine!r}")
+    if engine == "splink":
+        return SplinkEngine.create(splink_backend, spark_session, splink_options)
+    if splink_backend != "duckdb" or spark_session is not None or splink_options is not None:
+        raise InvalidParameterError("splink_backend, spark_session and splink_options need engine='splink'")
+    return NumbaEngine()
+
+
+def check_sampling_fraction(sampling_fraction) -> float:
+    """pi in (0, 1]; ``None`` means 1 (a census extract)."""
+    if sampling_fraction is None:
+        return 1.0
+    if isinstance(sampling_fraction, bool) or not isinstance(sampling_fraction, (int, float)) or \
+            not (0 < float(sampling_fraction) <= 1):
+        raise InvalidParameterError(f"sampling_fraction must be in (0, 1], got {sampling_fraction!r}")
+    return float(sampling_fraction)
+
+
+@renamed_keyword("extract", "data")
+def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int = 0,
+                      sampling_fraction: float | None = None,
+                      max_pairs: int = DEFAULT_MAX_PAIRS, engine: str = "idrisk",
+                      splink_backend: str = "duckdb", spark_session=None,
+                      splink_options=None, id_column: str | None = None) -> IntruderResult:
+    """Simulate an intruder linking ``auxiliary`` to the extract ``data`` and score the claims.
+
+    Steps (docs/methods.md#intruder): blocking passes (union) -> field comparisons -> m by EM
+    (per pass, the pass's blocking fields left out; m and within-block u fitted jointly,
+    the ECM model, with the match share fixed at one match per target, constrained to
+    ``m_v >= u_v`` and restarted from three data-driven starts, the highest likelihood
+    kept: ``result.em["passes"]`` records the starts, log-likelihoods, fields where the
+    constraint binds and what the unconstrained fit would have given), then refined by
+    an EM whose E-step is the scored posterior ``P(b | a)`` itself (one match per target;
+    without this step m of fields on which non-matches often agree drifts to 1 and the
+    top confidence band is overconfident) -> Fellegi-Sunter weights with extract-wide, term-frequency-adjusted u
+    (exact fields: ``u_v = sum_a p_E(a) p_A(a)``; other comparisons: agreement share of
+    random extract x auxiliary pairs, as Splink estimates u) -> block-normalised
+    probability of each candidate -> a claim per target (top candidate, ``P >=
+    claim_threshold``; ties broken uniformly at random from ``seed``) -> scoring against
+    the hidden truth.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The extract: the data to be released (not modified). ``extract=`` is the deprecated
+        name of this argument.
+    auxiliary : pandas.DataFrame
+        The intruder's data: the scenario's quasi-identifiers and the hidden ground truth,
+        either ``_truth_row`` (extract row position, -1 for a non-member), as built by
+        :func:`make_auxiliary`, or ``_truth_<id_column>`` (the record's id, matched against
+        ``data[id_column]``) (not modified).
+    scenario : IntruderScenario
+    seed : int, default 0
+        Tie-breaking and the random pairs used to estimate u for tolerance comparisons.
+    sampling_fraction : float or None
+        The extract's share of the population (pi) for the Skinner-Elliot comparison;
+        ``None`` means 1 (a census extract).
+    max_pairs : int
+        Refuse blocking that would produce more candidate pairs.
+    id_column : str or None
+        The record id behind a ``_truth_<id_column>`` ground-truth column; ``None``: the
+        default profile's ground-truth id (:attr:`idrisk.profiles.Profile.truth_id`).
+    engine : {"idrisk", "splink"}, default "idrisk"
+        ``"idrisk"``: the numba pipeline described above. ``"splink"``: the same scenario
+        run by Splink (optional: ``pip install 'idrisk[splink]'``), for extracts past one
+        machine: blocking rules from the scenario's passes, exact / Jaro-Winkler /
+        tolerance comparison levels, term-frequency adjustment on exact fields, u by
+        seeded random sampling, m by EM per pass; claims use the block-normalised
+        probability computed from Splink's match weights, and the same scoring (see
+        :mod:`idrisk.intruder.splink_engine`). ``result.em["engine"]`` records which
+        engine ran (it is in ``to_dict()``). Splink's standard EM lacks idrisk's
+        one-match-per-target refinement of m, so on data with clusters of similar
+        non-matches it under-estimates the m of discriminating fields and claims fewer
+        targets (documented and measured in that module).
+    splink_backend : {"duckdb", "spark"}, default "duckdb"
+        DuckDB embedded, or Spark on a cluster (needs ``spark_session``).
+    spark_session : pyspark.sql.SparkSession or None
+        An existing session for ``splink_backend="spark"`` (idrisk does not depend on pyspark).
+    splink_options : mapping or None
+        ``u_max_pairs`` (random pairs for u, default 2e6); ``probability``
+        (``"normalised"``, the default, or ``"match_probability"``: Splink's per-pair
+        posterior of the top candidate, which ignores competing candidates);
+        ``duckdb_connection`` (an existing ``duckdb`` connection, e.g. with a memory limit).
+
+    Returns
+    -------
+    IntruderResult
+
+    Examples
+    --------
+    Zero divergence and exact keys (docs/methods.md#intruder-scoring): classes of sizes (2, 1, 1, 1)
+    give ``P = 1/f``, so all five records are claimed at 0.5, the three sample uniques
+    are unique matches, and the expected number of correct claims is ``3 + 2/2``.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"sex": list("FFMMF"), "yob": [2012, 2012, 2012, 2013, 2013]})
+    >>> sc = IntruderScenario(name="exact", quasi_identifiers=["sex", "yob"])
+    >>> r = simulate_intruder(df, make_auxiliary(df, sc, seed=0), sc, seed=0)
+    >>> r.claims, r.unique_matches_correct, r.expected_correct
+    (5, 3, 4.0)
+
+    Notes
+    -----
+    Per-pair weight ``W_ab = sum_v w_v``: agreement ``log2(m_v / p_v(a))`` (term-frequency,
+    exact fields) or ``log2(m_v / u_v)``; disagreement ``log2((1 - m_v)/(1 - u_v))``; missing 0.
+    With response knowledge ``P(b | a) = 2^W_ab / sum_b' 2^W_ab'`` over the target's
+    candidates (docs/methods.md#fellegi-sunter). Without it, "the target is not in the extract" is one more
+    hypothesis: with ``pi`` = ``membership_prior`` and a uniform prior ``pi / n`` on each
+    extract record, ``P(b | a) = 2^W_ab / (sum_b' 2^W_ab' + (1 - pi) n / pi)``. For a target
+    with one candidate this is Splink's posterior ``lambda 2^W / (lambda 2^W + 1 - lambda)``
+    with ``lambda / (1 - lambda) = pi / ((1 - pi) n)`` (tests/test_intruder.py checks a worked example this way).
+    Blocking can miss the target's own record (a wrong or jittered blocking value), so
+    both normalisations also hold ``n (1 - r_a)``, the likelihood-ratio mass of the
+    records that are not candidates, with ``r_a`` the probability that a match is a
+    candidate (docs/methods.md#blocking-recall; ``result.em["blocking_recall"]``): without it the
+    one wrong candidate left after a miss was claimed at ``P = 1``. Under zero divergence
+    ``r_a = 1`` and nothing changes. recordlinkage's ``ECMClassifier`` classifies each pair on
+    its own (no normalisation over a target's candidates), so its claims can differ; the
+    EM estimates themselves match it (tests).
+    """
+    if not isinstance(scenario, IntruderScenario):
+        raise InvalidParameterError(f"scenario must be an IntruderScenario, got {type(scenario).__name__}")
+    seed = check_seed(seed)
+    max_pairs = check_positive_int(max_pairs, name="max_pairs")
+    eng = make_engine(engine, splink_backend=splink_backend, spark_session=spark_session,
+                      splink_options=splink_options)
+    pi = check_sampling_fraction(sampling_fraction)
+    ext = as_frame(data, name="extract")
+    aux = as_frame(auxiliary, name="auxiliary")
+    qi = list(scenario.quasi_identifiers)
+    check_columns(ext, qi, role="quasi-identifier (extract)")
+    missing = [str(c) for c in qi if c not in aux.columns]
+    if missing:
+        raise DataValidationError(
+            f"the auxiliary data lack the scenario {scenario.name!r}'s quasi-identifier"
+            f"{'s' if len(missing) > 1 else ''}: {', '.join(missing)} "
+            f"(auxiliary columns: {', '.join(map(str, aux.columns[:30]))})"
+        )
+    truth = truth_positions(ext, aux, id_column=id_column)
+    return eng.link(ext, aux, scenario, np.asarray(truth), seed=seed, sampling_fraction=pi, max_pairs=max_pairs)
