@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import IdRiskError, InvalidParameterError
-from .population import _check_n, _check_seed, make_population
+from .._validation import check_seed
+from ._places import check_n
+from .population import make_population
 
 __all__ = ["write_population", "write_frame", "main", "build_parser"]
 
@@ -89,8 +91,8 @@ def write_population(path, n: int, *, seed: int = 0, progress: bool | None = Non
     same ``n`` and ``seed`` give byte-identical files (with the same versions of pandas and
     pyarrow). Returns the path written.
     """
-    n = _check_n(n)
-    seed = _check_seed(seed)
+    n = check_n(n)
+    seed = check_seed(seed)
     path = Path(path)
     _format_of(path)  # fail before generating
     frame = make_population(n, seed=seed, progress=progress)
