@@ -76,31 +76,39 @@ def _in(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
-def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
-    """One cycle of ``graph`` as a list of modules (first == last), or None."""
-    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
-    path: list[str] = []
+def _cycles(graph: dict[str, list[str]]) -> list[list[str]]:
+    """The strongly connected components of ``graph`` with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
 
-    def visit(node: str):
-        state[node] = 1
-        path.append(node)
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
         for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
-            if nxt not in state:
-                found = visit(nxt)
-                if found:
-                    return found
-        path.pop()
-        state[node] = 2
-        return None
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
 
     for node in sorted(graph):
-        if node not in state:
-            found = visit(node)
-            if found:
-                return found
-    return None
+        if node not in index:
+            visit(node)
+    return sorted(out)
 
 
 def test_the_graph_sees_the_package():
@@ -113,8 +121,8 @@ def test_the_graph_sees_the_package():
 
 
 def test_cycle_finder_finds_cycles():
-    assert _find_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}) == ["a", "b", "c", "a"]
-    assert _find_cycle({"a": ["b", "c"], "b": ["c"], "c": []}) is None
+    assert _cycles({"a": ["b"], "b": ["c"], "c": ["a"], "d": ["a"]}) == [["a", "b", "c"]]
+    assert _cycles({"a": ["b", "c"], "b": ["c"], "c": []}) == []
 
 
 def test_kernels_import_nothing_of_idrisk_but_config():
@@ -136,8 +144,10 @@ def test_metrics_and_intruder_never_import_the_upper_layers(lower):
 
 
 def test_no_import_cycle():
-    cycle = _find_cycle(GRAPH)
-    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+    cycles = _cycles(GRAPH)
+    assert not cycles, "modules in an import cycle:\n" + "\n".join(
+        " <-> ".join(c) + "\n    " + "; ".join(
+            f"{a} -> {b}" for a in c for b in GRAPH[a] if b in c) for c in cycles)
 
 
 def test_no_private_name_imported_across_modules():
