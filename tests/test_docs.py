@@ -126,3 +126,13 @@ def test_readme_links_resolve():
             broken.append(link)
     assert not broken, f"README links that do not resolve: {broken}"
     assert any("docs/methods.md" in link for link in links)
+
+
+def test_readme_paths_exist():
+    # repository paths the README names in code spans, e.g. `datasets/README.md`, `tests/peer/`
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    paths = set(re.findall(r"`((?:docs|datasets|tests|idrisk|benchmarks|scripts|reports)/[\w.*/-]*)`",
+                           text))
+    assert paths, "the pattern no longer finds the README's paths"
+    missing = sorted(p for p in paths if not list(ROOT.glob(p.rstrip("/"))))
+    assert not missing, f"README names paths that are not in the repository: {missing}"
