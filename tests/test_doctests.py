@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "idrisk"
+import idrisk
+
+#: the package under test (the source tree, or an installed wheel when the suite runs outside it)
+PACKAGE = Path(idrisk.__file__).resolve().parent
+ROOT = PACKAGE.parent
 #: modules that cannot be imported for their docstrings: running ``idrisk.__main__`` runs the CLI
 NOT_IMPORTED = {"idrisk.__main__"}
 

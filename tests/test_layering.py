@@ -17,8 +17,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = ROOT / "idrisk"
+import idrisk
+
+#: the package under test (the source tree, or an installed wheel when the suite runs outside it)
+PACKAGE = Path(idrisk.__file__).resolve().parent
+ROOT = PACKAGE.parent
 
 #: Private-by-package modules: their leading-underscore names may be imported elsewhere.
 PRIVATE_BY_PACKAGE = ("idrisk._kernels", "idrisk._encode", "idrisk._validation",
