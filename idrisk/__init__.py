@@ -33,7 +33,7 @@ _LAZY = {
     "population_uniqueness": "idrisk.metrics",
     "PopulationUniquenessResult": "idrisk.metrics",
     "unique_match_probability": "idrisk.metrics",
-    # simulated intruder (issue 6)
+    # simulated intruder
     "simulate_intruder": "idrisk.intruder",
     "IntruderScenario": "idrisk.intruder",
     # assessment

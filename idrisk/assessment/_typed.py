@@ -175,8 +175,8 @@ def rounded(value):
 class ItemAccess:
     """Read a result's fields as items, ``result["route"]``: deprecated, use attributes.
 
-    Assessment results used to be plain dictionaries; item access keeps such code working
-    for one release, with a :class:`DeprecationWarning`.
+    Item access keeps code that reads results as dictionaries working for one release,
+    with a :class:`DeprecationWarning`.
     """
 
     def _item(self, key):

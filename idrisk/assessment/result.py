@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from .._results import Result
 from ..exceptions import InvalidParameterError, RiskThresholdExceeded
+from ._jsonschema import build_schema, validate
 from ._typed import ItemAccess, Share, from_plain, rounded
 from .indicators import EFFECT_REPORTED, Indicator, Route, Score
 from .mitigation import Mitigations
@@ -139,9 +140,7 @@ class AssessmentResult(ItemAccess, Result):
     @classmethod
     def from_dict(cls, d: dict) -> "AssessmentResult":
         """The result of a JSON document, validated against the schema first."""
-        from .schema import validate_result
-
-        validate_result(d)
+        validate(d, build_schema(AssessmentResult))
         return from_plain(cls, d)
 
     @classmethod

@@ -207,7 +207,7 @@ BLACK_SPLIT = {"London": (0.20, 0.67, 0.13), "default": (0.15, 0.73, 0.12)}
 #: minority shares from near 0 to a majority, as in SPC24 school-level data).
 SCHOOL_ETHNICITY_CONCENTRATION = 8.0
 
-#: English as an additional language: about 20% of pupils (issue brief; SPC: 16.6% of
+#: English as an additional language: about 20% of pupils (model value; SPC: 16.6% of
 #: pupils in January 2014 and 20.6% of primary pupils in January 2017, rising since;
 #: approximate for 2024). The generator keeps the relative odds of the per-group
 #: probabilities below and calibrates the intercept so that the national share is EAL_SHARE.

@@ -108,3 +108,16 @@ def largest_remainder(total: int, shares) -> np.ndarray:
         order = np.argsort(-(raw - base), kind="stable")
         base[order[:rest]] += 1
     return base
+
+
+def streams(seed: int, names) -> dict:
+    """Independent random streams, one per named stage (stable when stages are added).
+
+    The stream of ``name`` is seeded by ``[seed, ord(c) for c in name]``, so adding a stage
+    never changes the draws of another one.
+    """
+    out = {}
+    for name in names:
+        key = [seed] + [ord(c) for c in name]
+        out[name] = np.random.default_rng(np.random.SeedSequence(key))
+    return out

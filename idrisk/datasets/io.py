@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..exceptions import IdRiskError, InvalidParameterError
-from .population import _check_n, _check_seed, make_population
+from .._validation import check_seed
+from ._places import check_n
+from .population import make_population
 
 __all__ = ["write_population", "write_frame", "main", "build_parser"]
 
@@ -91,8 +93,8 @@ def write_population(path, n: int, *, seed: int = 0, progress: bool | None = Non
     pyarrow). An existing file is replaced only with ``overwrite=True``. Returns the path
     written.
     """
-    n = _check_n(n)
-    seed = _check_seed(seed)
+    n = check_n(n)
+    seed = check_seed(seed)
     path = Path(path)
     _format_of(path)  # fail before generating
     frame = make_population(n, seed=seed, progress=progress)

@@ -83,9 +83,9 @@ class SudaResult(Result):
     ----------
     quasi_identifiers : tuple
     max_size : int
-        The largest MSU size searched (formerly ``max_msu_size``).
+        The largest MSU size searched (deprecated name: ``max_msu_size``).
     sampling_fraction : float
-        The sampling fraction used by DIS-SUDA (formerly ``dis_fraction``).
+        The sampling fraction used by DIS-SUDA (deprecated name: ``dis_fraction``).
     score_variant : {"sdcmicro", "ihsn"}
     scores : pandas.DataFrame, indexed like the data
         ``score`` (SUDA score), ``dis_score`` (DIS-SUDA score), ``{qi}_contribution``
