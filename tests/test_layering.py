@@ -146,6 +146,16 @@ def test_metrics_and_intruder_never_import_the_upper_layers(lower):
     assert not bad, "\n".join(bad)
 
 
+def test_report_renders_plain_data_and_imports_no_layer_above_it():
+    """The report is a renderer of the result's plain dict: the assessment calls it
+    (``AssessmentResult.to_html``), so it must import nothing of assessment or cli."""
+    bad = [f"{name} imports {m} (line {line})"
+           for name in MODULES if _in(name, "idrisk.report")
+           for m, _, line in _imports(name)
+           if any(_in(m, u) for u in ("idrisk.assessment", "idrisk.cli", "idrisk.mitigation"))]
+    assert not bad, "\n".join(bad)
+
+
 def test_no_import_cycle():
     cycles = _cycles(GRAPH)
     assert not cycles, "modules in an import cycle:\n" + "\n".join(

@@ -31,7 +31,7 @@ from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import InvalidParameterError
 from ..intruder.divergence import change_probability, default_truth_id, truth_id_column
 from .perturbation import perturb, pick_in_group, swap_within
-from .population import _streams
+from ._sampling import streams
 
 __all__ = ["school_tables", "social_media_profiles", "nosy_neighbour", "visible_columns",
            "PROFILE_FIELDS", "NOSY_FIELDS"]
@@ -292,7 +292,7 @@ def social_media_profiles(population: pd.DataFrame, n_profiles: int, *, seed: in
     for name, v in (("school_move_rate", school_move_rate), ("home_move_rate", home_move_rate)):
         if isinstance(v, bool) or not isinstance(v, Real) or not 0 <= v <= 1:
             raise InvalidParameterError(f"{name} must be a number in [0, 1], got {v!r}")
-    rng = _streams(seed, ["profiles"])["profiles"]
+    rng = streams(seed, ["profiles"])["profiles"]
     lag = int(time_lag_years)
     yg = frame["year_group"].to_numpy().astype(np.int64)
     rows = _sample_rows(rng, frame, n_profiles, yg >= lag, "n_profiles")
@@ -327,7 +327,7 @@ def nosy_neighbour(population: pd.DataFrame, n_targets: int, *, seed: int = 0,
     id_column = default_truth_id() if id_column is None else id_column
     check_columns(frame, list(NOSY_FIELDS) + [id_column, "region", "school_phase"],
                   role="population")
-    rng = _streams(seed, ["nosy"])["nosy"]
+    rng = streams(seed, ["nosy"])["nosy"]
     rows = _sample_rows(rng, frame, n_targets, np.ones(len(frame), dtype=bool), "n_targets")
     true = _as_object_frame(frame, rows, list(NOSY_FIELDS))
     true["date_of_birth"] = frame["date_of_birth"].iloc[rows].reset_index(drop=True)

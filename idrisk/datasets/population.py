@@ -44,11 +44,6 @@ YEAR_GROUPS = np.arange(14)  # 0 = Reception, 1..13 = Years 1-13
 _STREAMS = ("year", "dob", "sex", "eth", "lang", "sen", "fsm", "cin", "att", "abs", "exc",
             "home", "id")
 
-# names other modules of idrisk.datasets import from here
-_check_n = check_n
-_check_seed = check_seed
-_streams = streams
-
 
 def make_geography(n: int) -> Geography:
     """LAs (fixed: 153 in 9 regions) and postcode districts / LSOAs scaled with ``n``.
