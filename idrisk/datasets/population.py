@@ -657,3 +657,7 @@ def _pupil_ids(numbers: np.ndarray) -> pd.Series:
                        padding="0")
     arr = pc.binary_join_element_wise("P", arr, "")
     return pd.Series(pd.arrays.ArrowStringArray(arr), name="pupil_id")
+
+
+#: the independent random streams of the generator, for the auxiliary data made from a population
+streams = _streams
