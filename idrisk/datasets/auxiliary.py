@@ -30,8 +30,8 @@ import pandas as pd
 
 from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import InvalidParameterError
-from ..intruder.divergence import change_probability, default_truth_id, truth_id_column
-from ..intruder.mistakes import diverge
+from ..intruder.divergence import default_truth_id, truth_id_column
+from ..intruder.mistakes import change_probability, diverge
 from .perturbation import home_move, pupil_divergence, school_move
 from .population import streams
 

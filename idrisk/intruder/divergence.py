@@ -27,7 +27,7 @@ from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import DataValidationError, InvalidParameterError
 from ..profiles import get_profile
 from .compat import renamed_keyword
-from .mistakes import FieldDivergence, coarsen_values, diverge, redraw
+from .mistakes import FieldDivergence, change_probability, coarsen_values, diverge, redraw
 from .scenario import IntruderScenario
 
 __all__ = ["make_auxiliary", "build_auxiliary", "change_probability", "target_positions", "truth_positions", "truth_id_column",
@@ -37,11 +37,6 @@ __all__ = ["make_auxiliary", "build_auxiliary", "change_probability", "target_po
 TRUTH_PREFIX = "_truth_"
 #: the ground truth as extract row positions (-1 for a non-member)
 TRUTH_COLUMN = TRUTH_PREFIX + "row"
-
-
-def change_probability(rate: float, years: float) -> float:
-    """P(a value changed within ``years``) at an annual change ``rate``: ``1 - (1 - rate)^years``."""
-    return 1.0 - (1.0 - rate) ** years
 
 
 def truth_id_column(id_column: str) -> str:

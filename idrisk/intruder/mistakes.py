@@ -39,8 +39,8 @@ import pandas as pd
 from .._results import RECORD_LEVEL, Result
 from ..exceptions import DataValidationError, InvalidParameterError
 
-__all__ = ["FieldDivergence", "Diverged", "diverge", "redraw", "coarsen_values", "jitter_values",
-           "blank"]
+__all__ = ["FieldDivergence", "Diverged", "diverge", "change_probability", "redraw", "coarsen_values",
+           "jitter_values", "blank"]
 
 #: ``strategy(rng, values, rows) -> values``: a copy of ``values`` with ``rows`` changed
 Strategy = Callable[[np.random.Generator, Any, np.ndarray], Any]
@@ -79,6 +79,11 @@ class Diverged(Result):
 
     values: dict = dataclasses.field(metadata=RECORD_LEVEL)
     flags: pd.DataFrame = dataclasses.field(metadata=RECORD_LEVEL)
+
+
+def change_probability(rate: float, years: float) -> float:
+    """P(a value changed within ``years``) at an annual change ``rate``: ``1 - (1 - rate)^years``."""
+    return 1.0 - (1.0 - rate) ** years
 
 
 def _isna(values) -> np.ndarray:
