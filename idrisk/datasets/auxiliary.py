@@ -22,6 +22,7 @@ lists the others.
 
 from __future__ import annotations
 
+import dataclasses
 from numbers import Real
 
 import numpy as np
@@ -29,8 +30,9 @@ import pandas as pd
 
 from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import InvalidParameterError
-from ..intruder.divergence import change_probability, default_truth_id, truth_id_column
-from .perturbation import perturb, pick_in_group, swap_within
+from ..intruder.divergence import default_truth_id, truth_id_column
+from ..intruder.mistakes import change_probability, diverge
+from .perturbation import home_move, pupil_divergence, school_move
 from ._sampling import streams
 
 __all__ = ["school_tables", "social_media_profiles", "nosy_neighbour", "visible_columns",
@@ -171,53 +173,25 @@ def _check_coarsening(coarsening):
     return out
 
 
-def _time_lag(rng, frame, true, lag, school_move_rate, home_move_rate):
-    """School and home changes since the profile was posted ``lag`` years ago (``true`` is
-    updated in place to the values then); returns the ``(stale_school, stale_home)`` flags."""
-    n = len(true)
-    stale_school = np.zeros(n, dtype=bool)
-    stale_home = np.zeros(n, dtype=bool)
+def _time_lag(frame, true, lag, school_move_rate, home_move_rate, fields) -> dict:
+    """The changes since the profile was posted ``lag`` years ago: ``true``'s year group
+    becomes the year group then (in place), and ``urn`` and ``postcode_district`` get their
+    change over the time lag (a pupil who has changed phase since has surely changed school)."""
     if not lag:
-        return stale_school, stale_home
+        return {}
     true["year_group"] = (true["year_group"] - lag).astype("Int64")
     then_phase = np.where(true["year_group"].to_numpy(dtype=np.int64) <= 6, "primary", "secondary")
     special = true["_phase"].to_numpy() == "special"
     phase_change = (then_phase != true["_phase"].to_numpy()) & ~special
-    moved = rng.random(n) < change_probability(school_move_rate, lag)
-    stale_school = phase_change | moved
-    # the school then: another school of the (then) phase in the same LA
     then_key = np.where(special, "special", then_phase).astype(str)
-    f_phase = frame["school_phase"].astype(str)
-    idx = np.flatnonzero(stale_school)
-    if idx.size:
-        # a school of the phase then, in the same LA, else the region, else anywhere
-        cand = np.full(idx.size, -1, dtype=np.int64)
-        for area_col, t_area in (("la_code", "_la"), ("region", "_region"), (None, None)):
-            todo = cand < 0
-            if not todo.any():
-                break
-            if area_col is None:
-                keys = f_phase.to_numpy()
-                tk = then_key[idx[todo]]
-            else:
-                keys = (frame[area_col].astype(str) + "|" + f_phase).to_numpy()
-                tk = np.char.add(np.char.add(
-                    true[t_area].to_numpy()[idx[todo]].astype(str), "|"), then_key[idx[todo]])
-            cand[todo] = pick_in_group(rng, tk, keys, frame["urn"].to_numpy(),
-                                        exclude=true["urn"].to_numpy()[idx[todo]].astype(np.int64))
-        ok = cand >= 0
-        true.loc[idx[ok], "urn"] = cand[ok]
-        stale_school[idx[~ok]] = False
-    stale_home = rng.random(n) < change_probability(home_move_rate, lag)
-    idx = np.flatnonzero(stale_home)
-    if idx.size:
-        old = true["postcode_district"].to_numpy()[idx]
-        new = swap_within(rng, true["_la"].to_numpy()[idx].astype(str), old,
-                           frame["la_code"].astype(str).to_numpy(),
-                           frame["postcode_district"].astype(object).to_numpy())
-        true.loc[idx, "postcode_district"] = new
-        stale_home[idx] = new != old
-    return stale_school, stale_home
+    return {
+        "urn": dataclasses.replace(
+            fields["urn"], change_probability=change_probability(school_move_rate, lag),
+            changed=school_move(true, frame, then_key), must_change=phase_change),
+        "postcode_district": dataclasses.replace(
+            fields["postcode_district"], change_probability=change_probability(home_move_rate, lag),
+            changed=home_move(true, frame)),
+    }
 
 
 def _coarsen_profiles(vis, flags, true, co):
@@ -300,15 +274,18 @@ def social_media_profiles(population: pd.DataFrame, n_profiles: int, *, seed: in
     true["_la"] = frame["la_code"].astype(object).iloc[rows].to_numpy()
     true["_phase"] = frame["school_phase"].astype(object).iloc[rows].to_numpy()
     true["_region"] = frame["region"].astype(object).iloc[rows].to_numpy()
-    stale_school, stale_home = _time_lag(rng, frame, true, lag, school_move_rate, home_move_rate)
-    vis, flags = perturb(rng, true, list(PROFILE_FIELDS), frame, error_rate, missing_rate)
-    vis = _coarsen_profiles(vis, flags, true, co)
+    fields = pupil_divergence(true, frame, PROFILE_FIELDS, error_rate, missing_rate)
+    fields.update(_time_lag(frame, true, lag, school_move_rate, home_move_rate, fields))
+    diverged = diverge({f: true[f] for f in PROFILE_FIELDS}, fields, rng)
+    flags = diverged.flags
+    vis = _coarsen_profiles(pd.DataFrame(diverged.values, index=true.index), flags, true, co)
     vis["posted_years_ago"] = lag
     vis[truth_id_column(id_column)] = frame[id_column].iloc[rows].astype(str).to_numpy()
     out = pd.concat([vis, flags], axis=1)
-    out["_stale_urn"] = stale_school
-    out["_stale_postcode_district"] = stale_home
+    for f in ("urn", "postcode_district"):  # no change without a time lag
+        out[f"_stale_{f}"] = flags.get(f"_stale_{f}", False)
     return out
+
 
 def nosy_neighbour(population: pd.DataFrame, n_targets: int, *, seed: int = 0,
                    error_rate=0.02, missing_rate=0.05, id_column: str | None = None) -> pd.DataFrame:
@@ -334,6 +311,8 @@ def nosy_neighbour(population: pd.DataFrame, n_targets: int, *, seed: int = 0,
     true["_la"] = frame["la_code"].astype(object).iloc[rows].to_numpy()
     true["_phase"] = frame["school_phase"].astype(object).iloc[rows].to_numpy()
     true["_region"] = frame["region"].astype(object).iloc[rows].to_numpy()
-    vis, flags = perturb(rng, true, list(NOSY_FIELDS), frame, error_rate, missing_rate)
+    fields = pupil_divergence(true, frame, NOSY_FIELDS, error_rate, missing_rate)
+    diverged = diverge({f: true[f] for f in NOSY_FIELDS}, fields, rng)
+    vis = pd.DataFrame(diverged.values, index=true.index)
     vis[truth_id_column(id_column)] = frame[id_column].iloc[rows].astype(str).to_numpy()
-    return pd.concat([vis, flags], axis=1)
+    return pd.concat([vis, diverged.flags], axis=1)

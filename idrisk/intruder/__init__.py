@@ -1,7 +1,8 @@
 """Simulated intruder: scenario-driven record linkage scored against the ground truth.
 
 docs/methods.md#intruder. Modules: :mod:`.scenario` (what the intruder knows),
-:mod:`.divergence` (the intruder's data and the ground truth), :mod:`.simulate` (the entry
+:mod:`.divergence` (the intruder's data and the ground truth), :mod:`.mistakes` (the one
+divergence mechanism and its generic strategies), :mod:`.simulate` (the entry
 point), :mod:`.engine` (the linking contract) with :mod:`.numba_engine` and
 :mod:`.splink_engine`, :mod:`.estimation` (m and u), :mod:`.weights`, :mod:`.recall`
 (blocking recall), :mod:`.score` (scoring) and :mod:`.runs` (repeated runs).

@@ -3,8 +3,10 @@
 ``make_auxiliary`` follows docs/methods.md#divergence: select the targets, keep
 only the scenario's quasi-identifiers, then, per variable and in this order, apply time lag
 (the value changed since the intruder learnt it), coarsening, jitter, recording errors and
-missing values. Every random choice comes from ``numpy.random.default_rng(seed)`` with
-one child stream per variable, so the result is a deterministic function of the seed.
+missing values, by the one divergence mechanism of :mod:`.mistakes` with its generic
+strategy (a wrong value is redrawn from the column's observed values). Every random choice
+comes from ``numpy.random.default_rng(seed)`` with one child stream per variable, so the
+result is a deterministic function of the seed.
 The ground truth (row position in the extract, ``-1`` for a non-member) sits in the
 column ``_truth_row``, which the linker never reads.
 
@@ -25,6 +27,7 @@ from .._validation import as_frame, check_columns, check_seed
 from ..exceptions import DataValidationError, InvalidParameterError
 from ..profiles import get_profile
 from .compat import renamed_keyword
+from .mistakes import FieldDivergence, change_probability, coarsen_values, diverge, redraw
 from .scenario import IntruderScenario
 
 __all__ = ["make_auxiliary", "build_auxiliary", "change_probability", "target_positions", "truth_positions", "truth_id_column",
@@ -34,11 +37,6 @@ __all__ = ["make_auxiliary", "build_auxiliary", "change_probability", "target_po
 TRUTH_PREFIX = "_truth_"
 #: the ground truth as extract row positions (-1 for a non-member)
 TRUTH_COLUMN = TRUTH_PREFIX + "row"
-
-
-def change_probability(rate: float, years: float) -> float:
-    """P(a value changed within ``years``) at an annual change ``rate``: ``1 - (1 - rate)^years``."""
-    return 1.0 - (1.0 - rate) ** years
 
 
 def truth_id_column(id_column: str) -> str:
@@ -94,94 +92,33 @@ def _plain_values(s: pd.Series) -> np.ndarray:
     return s.to_numpy(dtype=object, na_value=None)
 
 
-def _isna(arr: np.ndarray) -> np.ndarray:
-    return pd.isna(arr)
-
-
-def _set_missing(arr: np.ndarray, mask: np.ndarray) -> None:
-    if arr.dtype.kind == "M":
-        arr[mask] = np.datetime64("NaT")
-    elif arr.dtype.kind == "f":
-        arr[mask] = np.nan
-    else:
-        arr[mask] = None
-
-
-def _coarsen(arr: np.ndarray, spec: str, var) -> np.ndarray:
-    head, _, arg = spec.partition(":")
-    if head in ("month", "year"):
-        if arr.dtype.kind != "M":
-            raise DataValidationError(f"coarsening {spec!r} needs dates but column {var!r} is not a date column")
-        unit = "M" if head == "month" else "Y"
-        out = arr.astype(f"datetime64[{unit}]").astype("datetime64[ns]")
-        return out
-    if head == "round":
-        if arr.dtype.kind != "f":
-            raise DataValidationError(f"coarsening {spec!r} needs numbers but column {var!r} is not numeric")
-        w = float(arg)
-        return np.floor(arr / w) * w
-    # prefix
-    n = int(arg)
-    if arr.dtype.kind != "O":
-        raise DataValidationError(f"coarsening {spec!r} needs strings but column {var!r} is not a text column")
-    return np.array([v[:n] if isinstance(v, str) else v for v in arr], dtype=object)
-
-
-def _jitter(arr: np.ndarray, j: int, rng, var) -> np.ndarray:
-    if j == 0:
-        return arr
-    shift = rng.integers(-j, j + 1, size=arr.shape[0])
-    if arr.dtype.kind == "M":
-        nat = np.isnat(arr)
-        months = arr.astype("datetime64[M]")
-        day = (arr - months.astype("datetime64[ns]")).astype("timedelta64[D]").astype(np.int64)
-        day = np.minimum(day, 27)
-        out = (months + shift.astype("timedelta64[M]")).astype("datetime64[ns]") + day.astype("timedelta64[D]")
-        out[nat] = np.datetime64("NaT")
-        return out
-    if arr.dtype.kind == "f":
-        return arr + shift
-    raise DataValidationError(f"jitter needs dates or numbers but column {var!r} holds text")
-
-
-def _replace_with_other(arr: np.ndarray, mask: np.ndarray, pool: np.ndarray, rng) -> None:
-    """Replace ``arr[mask]`` by values drawn from ``pool`` that differ from the current one."""
-    idx = np.flatnonzero(mask & ~_isna(arr))
-    if idx.size == 0 or pool.size == 0:
-        return
-    for _ in range(20):
-        draw = pool[rng.integers(0, pool.size, size=idx.size)]
-        same = draw == arr[idx]
-        arr[idx[~same]] = draw[~same]
-        idx = idx[same]
-        if idx.size == 0:
-            break
+def _field_divergence(var, pool: np.ndarray, scenario: IntruderScenario) -> FieldDivergence:
+    """The scenario's divergence of ``var`` with the generic strategy (:func:`redraw` from
+    ``pool``, coarsened like the values); a zero rate is skipped without drawing."""
+    rate = scenario.change_rate[var]
+    spec = scenario.coarsening.get(var)
+    return FieldDivergence(
+        change_probability=change_probability(rate, scenario.time_lag_years)
+        if rate and scenario.time_lag_years else None,
+        changed=redraw(pool),
+        coarsen=spec or None,
+        jitter=scenario.jitter.get(var, 0),
+        error_rate=scenario.error_rate[var] or None,
+        wrong=redraw(coarsen_values(pool, spec, var) if spec else pool),
+        missing_rate=scenario.missing_rate[var] or None,
+    )
 
 
 def _diverge(values: pd.DataFrame, pools: dict, scenario: IntruderScenario, rng) -> pd.DataFrame:
+    kv = scenario.quasi_identifiers
+    streams = dict(zip(kv, rng.spawn(len(kv))))  # one child stream per variable
+    fields = {var: _field_divergence(var, pools[var], scenario) for var in kv}
+    arrays = {var: _plain_values(values[var]).copy() for var in kv}
+    diverged = diverge(arrays, fields, streams).values
     out = {}
-    children = rng.spawn(len(scenario.quasi_identifiers))
-    for var, r in zip(scenario.quasi_identifiers, children):
-        arr = _plain_values(values[var]).copy()
-        pool = pools[var]
-        n = arr.shape[0]
-        rate = scenario.change_rate[var]
-        if rate and scenario.time_lag_years:
-            p = change_probability(rate, scenario.time_lag_years)
-            _replace_with_other(arr, r.random(n) < p, pool, r)
-        spec = scenario.coarsening.get(var)
-        if spec:
-            arr = _coarsen(arr, spec, var)
-            pool = _coarsen(pool, spec, var)
-        arr = _jitter(arr, scenario.jitter.get(var, 0), r, var)
-        e = scenario.error_rate[var]
-        if e:
-            _replace_with_other(arr, r.random(n) < e, pool, r)
-        mrate = scenario.missing_rate[var]
-        if mrate:
-            _set_missing(arr, r.random(n) < mrate)
-        src = values[var]
-        if arr.dtype.kind == "O" and isinstance(src.dtype, pd.CategoricalDtype) and not spec:
+    for var in kv:
+        arr, src = diverged[var], values[var]
+        if arr.dtype.kind == "O" and isinstance(src.dtype, pd.CategoricalDtype) and not fields[var].coarsen:
             out[var] = pd.Categorical(arr, categories=src.cat.categories)
         else:
             out[var] = arr
@@ -216,7 +153,7 @@ def build_auxiliary(source: pd.DataFrame, truth: np.ndarray, positions: np.ndarr
     pools = {}
     for v in kv:
         p = _plain_values(pool_frame[v])
-        pools[v] = p[~_isna(p)]
+        pools[v] = p[~pd.isna(p)]
     aux = _diverge(source.iloc[positions][kv].reset_index(drop=True), pools, scenario, rng)
     aux[TRUTH_COLUMN] = truth[positions]
     order = rng.permutation(len(aux))  # the row order must not reveal the truth
