@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import threading
 
@@ -29,10 +30,13 @@ class _CompileWatcher:
     def __init__(self):
         self.stack: list[str] = []
         self.count = 0
+        self.names: list[str] = []
 
     def on_start(self, event):
         disp = event.data.get("dispatcher")
-        self.stack.append(getattr(getattr(disp, "py_func", None), "__name__", "kernel"))
+        name = getattr(getattr(disp, "py_func", None), "__name__", "kernel")
+        self.stack.append(name)
+        self.names.append(name)
         self.count += 1
 
     def on_end(self, event):
@@ -70,9 +74,10 @@ def activity(desc: str, enabled: bool | None = None, file=None):
         return
     from tqdm import tqdm
 
+    # a terminal that reports zero columns (some pseudo-terminals) would get an empty line
     bar = tqdm(total=None, desc=desc, bar_format="{desc} {elapsed} {postfix}", file=file, leave=False,
-               mininterval=0)
-    watcher = _CompileWatcher()
+               mininterval=0, ncols=shutil.get_terminal_size((80, 24)).columns)
+    watcher = bar.compiles = _CompileWatcher()
     stop = threading.Event()
 
     def redraw():
