@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 #   make demo   creates and reuses .venv (the project installed editable, with the dev extra)
 #   make test   builds the wheel and tests it as a user would get it:
-#     1. .venv-test: pandas>=3 and the wheel with its test extra; the main suite runs from a
+#     1. .venv-test: pandas>=3 and the wheel with its test and splink extras; the main suite runs from a
 #        directory outside the source tree, so `import idrisk` is the installed wheel (a file
 #        missing from the package data fails), plus the doctests of every idrisk module;
 #     2. .venv-crosscheck: pandas<3 and the crosscheck extra; the recordlinkage cross-checks
@@ -46,7 +46,7 @@ $(TSTAMP): pyproject.toml
 	@test -x $(TPY) || $(MAKE) --no-print-directory check-python
 	test -x $(TPY) || $(PYTHON) -m venv $(TVENV)
 	$(TPY) -m pip install --quiet --upgrade pip
-	$(TPY) -m pip install --quiet 'pandas>=3' '.[test]'
+	$(TPY) -m pip install --quiet 'pandas>=3' '.[test,splink]'
 	touch $(TSTAMP)
 
 $(XSTAMP): pyproject.toml
@@ -70,7 +70,7 @@ test: test-main test-crosscheck
 test-main: wheel
 	$(TPY) -m pip install --quiet --no-deps --force-reinstall $(WHEELS)/idrisk-*.whl
 	@tmp=$$(mktemp -d) && cd $$tmp && \
-	  $(CURDIR)/$(TPY) -c 'import idrisk, sys; f = idrisk.__file__; print("testing", f); sys.exit("$(CURDIR)" in f)' && \
+	  $(CURDIR)/$(TPY) -c 'import idrisk, sys; f = idrisk.__file__; print("testing", f); sys.exit(f.startswith("$(CURDIR)/idrisk/"))' && \
 	  $(CURDIR)/$(TPY) -m pytest $(PYTEST_OUT) -q $(CURDIR)/tests --ignore=$(CURDIR)/tests/crosscheck $(PYTEST_ARGS) && \
 	  $(CURDIR)/$(TPY) -m pytest $(PYTEST_OUT) -q --doctest-modules --pyargs idrisk; \
 	  rc=$$?; cd $(CURDIR); rm -rf $$tmp; exit $$rc
