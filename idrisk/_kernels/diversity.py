@@ -55,12 +55,44 @@ def n_chunks_for(g: int) -> int:
 
 
 @numba.njit(**NUMBA_OPTS)
+def _sift_down(keys, vals, root, end):
+    """Restore the max-heap of ``keys[:end]`` below ``root``, moving ``vals`` alongside."""
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            return
+        if child + 1 < end and keys[child] < keys[child + 1]:
+            child += 1
+        if keys[root] >= keys[child]:
+            return
+        keys[root], keys[child] = keys[child], keys[root]
+        vals[root], vals[child] = vals[child], vals[root]
+        root = child
+
+
+@numba.njit(**NUMBA_OPTS)
+def heapsort_pairs(keys, vals, m):
+    """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along (heapsort, not stable).
+
+    Written out instead of ``np.argsort`` because numba's sorting routines cost more
+    compile time than every other use of them here; callers pass distinct keys (or sort
+    values only), so the order is the one any sort gives.
+    """
+    for start in range(m // 2 - 1, -1, -1):
+        _sift_down(keys, vals, start, m)
+    for end in range(m - 1, 0, -1):
+        keys[0], keys[end] = keys[end], keys[0]
+        vals[0], vals[end] = vals[end], vals[0]
+        _sift_down(keys, vals, 0, end)
+
+
+@numba.njit(**NUMBA_OPTS)
 def _sort_desc(a, m):
     """Sort ``a[:m]`` in decreasing order in place (insertion sort for the usual few values)."""
     if m > 48:
-        srt = np.sort(a[:m])
-        for i in range(m):
-            a[i] = srt[m - 1 - i]
+        heapsort_pairs(a, np.empty(m, dtype=np.int64), m)  # ascending, then reversed
+        for i in range(m // 2):
+            a[i], a[m - 1 - i] = a[m - 1 - i], a[i]
         return
     for i in range(1, m):
         v = a[i]
@@ -73,13 +105,9 @@ def _sort_desc(a, m):
 
 @numba.njit(**NUMBA_OPTS)
 def _sort_pairs(keys, vals, m):
-    """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along."""
+    """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along (``keys`` distinct)."""
     if m > 48:
-        idx = np.argsort(keys[:m])
-        k2 = keys[:m][idx].copy()
-        v2 = vals[:m][idx].copy()
-        keys[:m] = k2
-        vals[:m] = v2
+        heapsort_pairs(keys, vals, m)
         return
     for i in range(1, m):
         k = keys[i]

@@ -47,7 +47,7 @@ import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
-from .diversity import class_order
+from .diversity import class_order, heapsort_pairs
 from .threads import n_workers, run_chunks
 
 MAX_COLUMNS = 63
@@ -147,7 +147,8 @@ def prepare(X, w, n_levels, max_k):
             keys[k] = cnt[it] * (n_items + 1) + it
             ids[k] = it
             k += 1
-    order = np.argsort(keys, kind="mergesort")
+    order = np.arange(n_l, dtype=np.int64)  # keys are distinct: any sort gives this order
+    heapsort_pairs(keys, order, n_l)
     rank_item = np.full(n_items, -1, dtype=np.int64)
     rank_col = np.empty(n_l, dtype=np.int64)
     for j in range(n_l):
