@@ -74,9 +74,10 @@ def activity(desc: str, enabled: bool | None = None, file=None):
         return
     from tqdm import tqdm
 
-    # a terminal that reports zero columns (some pseudo-terminals) would get an empty line
+    # a terminal that reports a zero size (some pseudo-terminals) would get no line from tqdm
+    size = shutil.get_terminal_size((80, 24))
     bar = tqdm(total=None, desc=desc, bar_format="{desc} {elapsed} {postfix}", file=file, leave=False,
-               mininterval=0, ncols=shutil.get_terminal_size((80, 24)).columns)
+               mininterval=0, ncols=size.columns, nrows=size.lines)
     watcher = bar.compiles = _CompileWatcher()
     stop = threading.Event()
 
