@@ -78,19 +78,21 @@ def heapsort_pairs(keys, vals, m):
     compile time than every other use of them here; callers pass distinct keys (or sort
     values only), so the order is the one any sort gives.
     """
+    m = np.int64(m)
+    zero = np.int64(0)  # a literal 0 argument would compile a second version of _sift_down
     for start in range(m // 2 - 1, -1, -1):
-        _sift_down(keys, vals, start, m)
+        _sift_down(keys, vals, np.int64(start), m)
     for end in range(m - 1, 0, -1):
         keys[0], keys[end] = keys[end], keys[0]
         vals[0], vals[end] = vals[end], vals[0]
-        _sift_down(keys, vals, 0, end)
+        _sift_down(keys, vals, zero, np.int64(end))
 
 
 @numba.njit(**NUMBA_OPTS)
 def _sort_desc(a, m):
     """Sort ``a[:m]`` in decreasing order in place (insertion sort for the usual few values)."""
     if m > 48:
-        heapsort_pairs(a, np.empty(m, dtype=np.int64), m)  # ascending, then reversed
+        heapsort_pairs(a, np.empty(m, dtype=np.int64), np.int64(m))  # ascending, then reversed
         for i in range(m // 2):
             a[i], a[m - 1 - i] = a[m - 1 - i], a[i]
         return
@@ -107,7 +109,7 @@ def _sort_desc(a, m):
 def _sort_pairs(keys, vals, m):
     """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along (``keys`` distinct)."""
     if m > 48:
-        heapsort_pairs(keys, vals, m)
+        heapsort_pairs(keys, vals, np.int64(m))
         return
     for i in range(1, m):
         k = keys[i]
@@ -239,8 +241,8 @@ def _ldiversity_chunk(order, starts, s, card, mcode, c32, lo, hi, distinct, entr
         distinct[j] = d
         entropy[j] = np.exp(-h)
         if m > 1:
-            _sort_desc(cnt, m)
-            recursive[j] = _recursive_l(cnt, m, c32)
+            _sort_desc(cnt, np.int64(m))  # np.int64: no second version for a literal 0
+            recursive[j] = _recursive_l(cnt, np.int64(m), c32)
         else:
             recursive[j] = m
 
@@ -368,15 +370,15 @@ def _tcloseness_chunk(order, starts, s, card, q, rank, ordered, direct_limit, q_
             for t in range(nt):
                 tr[t] = rank[touched[t]]
                 tp[t] = counts[touched[t]] / fsize
-            _sort_pairs(tr, tp, nt)
+            _sort_pairs(tr, tp, np.int64(nt))
             cum_p = 0.0
             pos = 0
             dist = 0.0
             for t in range(nt):
-                dist += _abs_dev_sum(cum_p, pos, tr[t], qc, pref)
+                dist += _abs_dev_sum(cum_p, np.int64(pos), tr[t], qc, pref)
                 cum_p += tp[t]
                 pos = tr[t]
-            dist += _abs_dev_sum(cum_p, pos, card, qc, pref)
+            dist += _abs_dev_sum(cum_p, np.int64(pos), card, qc, pref)
             out[j] = dist / (card - 1.0) if card > 1 else 0.0
         for t in range(nt):
             counts[touched[t]] = 0

@@ -148,7 +148,7 @@ def prepare(X, w, n_levels, max_k):
             ids[k] = it
             k += 1
     order = np.arange(n_l, dtype=np.int64)  # keys are distinct: any sort gives this order
-    heapsort_pairs(keys, order, n_l)
+    heapsort_pairs(keys, order, np.int64(n_l))
     rank_item = np.full(n_items, -1, dtype=np.int64)
     rank_col = np.empty(n_l, dtype=np.int64)
     for j in range(n_l):
@@ -423,8 +423,9 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 if n_out + nl * nl > out_rows.shape[0]:
                     out_rows = _grow(out_rows, n_out + nl * nl)
                     out_masks = _grow(out_masks, n_out + nl * nl)
-                n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, na, lbuf, lim, l_top, nl,
-                                    mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, n_out)
+                # np.int64(): counters that start at a literal 0 would compile a second version
+                n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, np.int64(na), lbuf, lim, np.int64(l_top), np.int64(nl),
+                                    mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, np.int64(n_out))
             else:
                 n_child += n_leaf
             if n_child > 0:
