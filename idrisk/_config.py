@@ -66,8 +66,10 @@ def kernel_cache():
         config.CACHE_DIR = saved
 
 
+#: Every kernel: ``nogil`` (chunks run on threads, see ``idrisk/_kernels/threads.py``) and
+#: cached. No kernel is compiled with ``parallel=True``: on a new install its compilation
+#: cost more than the parallel speed-up gave back on two cores.
 NUMBA_OPTS = dict(nogil=True, cache=kernel_cache_enabled())
-NUMBA_PARALLEL_OPTS = dict(NUMBA_OPTS, parallel=True)
 
 #: A quasi-identifier whose number of distinct values exceeds this share of the rows is
 #: reported as a likely direct identifier (IdentifierWarning).
