@@ -26,10 +26,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from numba.core import event  # noqa: E402
 
 
+KERNEL_MODULES = {"codes", "combinations", "diversity", "groups", "hashing", "linkage", "risk", "suda2"}
+
+
 class CompileRecorder(event.Listener):
     def __init__(self):
         self.stack = []  # [name, sig, wall start, cpu start, nested wall, nested cpu]
-        self.rows = []   # (name, sig, own wall, own cpu)
+        self.rows = []   # (name, sig, own wall, own cpu, parent kernel)
 
     def on_start(self, ev):
         d = ev.data["dispatcher"]
@@ -40,7 +43,8 @@ class CompileRecorder(event.Listener):
     def on_end(self, ev):
         name, sig, w0, c0, nw, nc = self.stack.pop()
         w, c = time.perf_counter() - w0, time.process_time() - c0
-        self.rows.append((name, sig, w - nw, c - nc))
+        parent = next((f[0] for f in reversed(self.stack) if f[0].split(".")[0] in KERNEL_MODULES), "")
+        self.rows.append((name, sig, w - nw, c - nc, parent))
         if self.stack:
             self.stack[-1][4] += w
             self.stack[-1][5] += c
@@ -61,7 +65,7 @@ def main(argv=None):
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     event.unregister("numba:compile", rec)
     per_fn = defaultdict(lambda: [0.0, 0.0, 0])
-    for name, _, w, c in rec.rows:
+    for name, _, w, c, _ in rec.rows:
         per_fn[name][0] += w
         per_fn[name][1] += c
         per_fn[name][2] += 1
@@ -72,7 +76,14 @@ def main(argv=None):
     print(f"\n{'own wall':>9} {'own cpu':>8} {'n':>3}  kernel")
     for name, (w, c, n) in sorted(per_fn.items(), key=lambda kv: -kv[1][1])[: args.top]:
         print(f"{w:9.2f} {c:8.2f} {n:3d}  {name}")
-    print(f"\nspecialisations (kernels compiled more than once):")
+    print("\nnumba's own overloads (np.empty, str, sorting, ...) compiled for each kernel, CPU s:")
+    by_parent = defaultdict(float)
+    for name, _, _, c, parent in rec.rows:
+        if name.split(".")[0] not in KERNEL_MODULES:
+            by_parent[parent] += c
+    for parent, c in sorted(by_parent.items(), key=lambda kv: -kv[1])[: args.top]:
+        print(f"  {c:6.2f}  {parent}")
+    print("\nspecialisations (kernels compiled more than once):")
     for name, (w, c, n) in sorted(per_fn.items(), key=lambda kv: -kv[1][1]):
         if n > 1:
             print(f"  {name}:")
