@@ -122,6 +122,14 @@ def _describe_kinds(series: pd.Series) -> str:
     return ", ".join(f"{k} ({v})" for k, v in kinds.items())
 
 
+def _kernel_array(a: np.ndarray, dtype) -> np.ndarray:
+    """``a`` as a read-only C-contiguous array of ``dtype``: one compiled kernel version for
+    every integer width, and for pandas 3's read-only and writable arrays alike."""
+    v = np.ascontiguousarray(a, dtype=dtype).view()
+    v.flags.writeable = False
+    return v
+
+
 def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
     dtype = s.dtype
     n = len(s)
@@ -142,8 +150,9 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
     if pd.api.types.is_bool_dtype(dtype):
         mask = s.isna().to_numpy()
         values = s.to_numpy(dtype=np.int64, na_value=0)
-        codes, nl, present = int_dense_codes(values, mask if mask.any() else empty_mask, np.int64(0),
-                                              np.int64(2))
+        codes, nl, present = int_dense_codes(_kernel_array(values, np.int64),
+                                              _kernel_array(mask if mask.any() else empty_mask, np.bool_),
+                                              np.int64(0), np.int64(2))
         return codes, int(nl), present.astype(bool)
     if pd.api.types.is_integer_dtype(dtype):
         mask = s.isna().to_numpy() if isinstance(dtype, pd.api.extensions.ExtensionDtype) else empty_mask
@@ -156,13 +165,15 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             if values.dtype == np.uint64 and values.size and values.max() > np.iinfo(np.int64).max:
                 codes, uniques = pd.factorize(s, sort=True)
                 return codes.astype(np.int32), len(uniques), uniques
+        dtype_out = values.dtype
+        values, mask = _kernel_array(values, np.int64), _kernel_array(mask, np.bool_)
         lo, hi, seen = int_min_max(values, mask)
         if not seen:
             return np.full(n, -1, dtype=np.int32), 0, np.array([], dtype=np.int64)
         span = int(hi) - int(lo) + 1
         if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
             codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span))
-            return codes, int(nl), levels.astype(values.dtype, copy=False)
+            return codes, int(nl), levels.astype(dtype_out, copy=False)
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
         codes, uniques = _factorize_objects(s)

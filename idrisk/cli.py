@@ -20,6 +20,8 @@ import sys
 import warnings
 from pathlib import Path
 
+from ._progress import activity
+
 EXIT_OK, EXIT_BREACH, EXIT_ERROR = 0, 1, 2
 
 
@@ -79,8 +81,6 @@ def _check_outputs(paths, overwrite):
 
 
 def _cmd_assess(ns) -> int:
-    from .assessment import assess
-
     _check_outputs([ns.output, ns.report], ns.overwrite)
     opts = {}
     target = Path(ns.target)
@@ -103,8 +103,11 @@ def _cmd_assess(ns) -> int:
         opts["seed"] = ns.seed
     if ns.profile is not None:
         opts["profile"] = ns.profile
-    result = assess(config=target, progress=ns.progress, **opts) if is_config else \
-        assess(target, progress=ns.progress, **opts)
+    with activity("idrisk assess", enabled=ns.progress):
+        from .assessment import assess
+
+        result = assess(config=target, progress=ns.progress, **opts) if is_config else \
+            assess(target, progress=ns.progress, **opts)
     if ns.output:
         result.to_json(ns.output, overwrite=ns.overwrite)
     if ns.report:
@@ -136,9 +139,10 @@ def _cmd_datasets(ns) -> int:
 
 
 def _cmd_demo(ns) -> int:
-    from .assessment.demo import run_demo
+    with activity("idrisk demo"):
+        from .assessment.demo import run_demo
 
-    run_demo(Path(ns.out), overwrite=ns.overwrite, n=ns.n)
+        run_demo(Path(ns.out), overwrite=ns.overwrite, n=ns.n)
     return EXIT_OK
 
 

@@ -19,7 +19,7 @@ import idrisk
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "tests" / "peer" / "sdcmicro"
-DATA = ROOT / "idrisk" / "_data" / "public" / "sdcmicro"
+DATA = Path(idrisk.__file__).resolve().parent / "_data" / "public" / "sdcmicro"
 INDEX = json.loads((PEER / "index.json").read_text())
 ENTRIES = [e for e in INDEX["entries"] if e["function"] == "freqCalc"]
 

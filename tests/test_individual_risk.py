@@ -21,7 +21,7 @@ import naive_risk as naive
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "tests" / "peer" / "sdcmicro"
-DATA = ROOT / "idrisk" / "_data" / "public" / "sdcmicro"
+DATA = Path(idrisk.__file__).resolve().parent / "_data" / "public" / "sdcmicro"
 ENTRIES = json.loads((PEER / "index.json").read_text())["entries"]
 RTOL = 1e-9
 

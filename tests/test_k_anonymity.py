@@ -15,7 +15,7 @@ import naive_diversity as naive
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "tests" / "peer"
-DATA = ROOT / "idrisk" / "_data" / "public"
+DATA = Path(idrisk.__file__).resolve().parent / "_data" / "public"
 
 WE1 = pd.DataFrame({"A": [2, 3, 2, 2, 3, 3, 1, 2], "B": [3, 3, 3, 3, 3, 3, 4, 3],
                     "C": [1, 3, 1, 2, 1, 1, 1, 1]})

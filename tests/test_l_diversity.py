@@ -16,7 +16,7 @@ import naive_diversity as naive
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "tests" / "peer" / "sdcmicro"
-DATA = ROOT / "idrisk" / "_data" / "public" / "sdcmicro"
+DATA = Path(idrisk.__file__).resolve().parent / "_data" / "public" / "sdcmicro"
 
 WE5 = pd.DataFrame({"la": [201] * 6 + [202] * 2, "yg": [6, 6, 6, 6, 7, 7, 6, 6],
                     "sen": list("NNKENNKE"), "w": [10, 10, 10, 10, 5, 5, 2.5, 2.5]})

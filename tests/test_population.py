@@ -21,7 +21,7 @@ import naive_risk as naive
 
 ROOT = Path(__file__).resolve().parents[1]
 ARX = ROOT / "tests" / "peer" / "arx"
-ADULT = ROOT / "idrisk" / "_data" / "public" / "arx_adult"
+ADULT = Path(idrisk.__file__).resolve().parent / "_data" / "public" / "arx_adult"
 ARX_FILES = ["adult_qi3.json", "adult_qi4.json", "adult_qi6.json", "adult_subset_qi6.json",
              "test_age_gender_zip.json"]
 MODEL = {"ZAYATZ": "zayatz", "PITMAN": "pitman", "SNB": "snb"}

@@ -17,7 +17,7 @@ import naive_diversity as naive
 
 ROOT = Path(__file__).resolve().parents[1]
 ARX = ROOT / "tests" / "peer" / "arx"
-DATA = ROOT / "idrisk" / "_data" / "public" / "arx_adult"
+DATA = Path(idrisk.__file__).resolve().parent / "_data" / "public" / "arx_adult"
 RTOL = 1e-9
 
 WE5 = pd.DataFrame({"la": [201] * 6 + [202] * 2, "yg": [6, 6, 6, 6, 7, 7, 6, 6]})

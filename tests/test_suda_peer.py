@@ -17,7 +17,7 @@ import idrisk
 
 ROOT = Path(__file__).resolve().parents[1]
 PEER = ROOT / "tests" / "peer" / "sdcmicro"
-DATA = ROOT / "idrisk" / "_data" / "public" / "sdcmicro"
+DATA = Path(idrisk.__file__).resolve().parent / "_data" / "public" / "sdcmicro"
 KV7 = ["urbrur", "roof", "walls", "water", "electcon", "relat", "sex"]
 KEYS4 = ["Key1", "Key2", "Key3", "Key4"]
 

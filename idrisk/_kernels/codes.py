@@ -79,7 +79,7 @@ def pointer_codes(ptrs, max_distinct):
     codes = np.empty(n, dtype=np.int32)
     g = 0
     for i in range(n):
-        sid = table_id(slot_key, slot_id, shift, ptrs[i], g)
+        sid = table_id(slot_key, slot_id, shift, ptrs[i], np.int64(g))
         if sid == g:
             if g == max_distinct:
                 return codes, first[:0]

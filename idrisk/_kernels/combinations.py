@@ -4,7 +4,7 @@ The data are first reduced to their distinct full-key rows with counts (one grou
 all QIs); the classes of any subset of QIs are unions of those rows, so every subset is
 grouped over the distinct rows only, weighted by their counts. Subsets are walked depth
 first by prefix (the key of ``S + (c,)`` extends the key of ``S``), and the branches of
-the walk run in parallel (``prange``); each subset writes only its own output row.
+the walk run on threads (:mod:`.threads`); each subset writes only its own output row.
 
 Definitions: ``docs/methods.md#combination-sweep``.
 """
@@ -14,8 +14,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+from .._config import NUMBA_OPTS
 from .groups import _key_push_hash
+from .threads import run_chunks
 
 
 
@@ -92,7 +93,6 @@ def _stats(key, space, counts, ks, limit, table, orig, out):
     return space
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
 def sweep_prefix(D, cards, counts, ks, limit, max_size, branch_start, perm, bins):
     """Statistics of every subset of at most ``max_size`` columns, by depth-first prefixes.
 
@@ -100,24 +100,31 @@ def sweep_prefix(D, cards, counts, ks, limit, max_size, branch_start, perm, bins
     (1), ...): the key of ``S + (c,)`` is the key of ``S`` times ``card_c`` plus column c,
     one pass per subset instead of one per column of it. Branches (first column) are
     grouped into ``bins`` (int64 (n_bins, m), -1 padded, balanced by the caller) that run
-    in parallel; ``branch_start[c]`` is the depth-first position of the subset ``(c,)`` and
+    on threads; ``branch_start[c]`` is the depth-first position of the subset ``(c,)`` and
     ``perm`` maps depth-first positions to output rows.
     """
-    m, g = D.shape
     nk = ks.shape[0]
     out = np.zeros((perm.shape[0], 3 + nk), dtype=np.int64)
-    for b in numba.prange(bins.shape[0]):
-        keys = np.empty((max_size, g), dtype=np.int64)
-        spaces = np.empty(max_size, dtype=np.int64)
-        nxt = np.empty(max_size, dtype=np.int64)
-        orig = np.empty(g, dtype=np.int64)
-        table = np.full(limit, -1, dtype=np.int32)
-        for bi in range(bins.shape[1]):
-            c0 = bins[b, bi]
-            if c0 >= 0:
-                _branch(D, cards, counts, ks, limit, max_size, c0, branch_start[c0], perm, out,
-                        keys, spaces, nxt, orig, table)
+    limit, max_size = np.int64(limit), np.int64(max_size)
+    run_chunks(lambda b: _sweep_bin(D, cards, counts, ks, limit, max_size, branch_start, perm, bins, np.int64(b), out),
+               bins.shape[0])
     return out
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sweep_bin(D, cards, counts, ks, limit, max_size, branch_start, perm, bins, b, out):
+    """The branches of bin ``b`` of :func:`sweep_prefix`, written into ``out``."""
+    g = D.shape[1]
+    keys = np.empty((max_size, g), dtype=np.int64)
+    spaces = np.empty(max_size, dtype=np.int64)
+    nxt = np.empty(max_size, dtype=np.int64)
+    orig = np.empty(g, dtype=np.int64)
+    table = np.full(limit, -1, dtype=np.int32)
+    for bi in range(bins.shape[1]):
+        c0 = bins[b, bi]
+        if c0 >= 0:
+            _branch(D, cards, counts, ks, limit, max_size, c0, branch_start[c0], perm, out,
+                    keys, spaces, nxt, orig, table)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -152,32 +159,31 @@ def _branch(D, cards, counts, ks, limit, max_size, c0, start, perm, out, keys, s
             depth -= 1
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
 def cell_counts(cols, m, los, spans, space, n_chunks):
     """Records in each cell of the full cross-classification of ``cols[:m]`` (one pass).
 
     ``cols`` is a tuple of int64 arrays (padded to a fixed length by the caller, so one
     compiled version serves every ``m``); cell ``sum_j (cols[j] - los[j]) * stride_j``
     (mixed radix, first column most significant) must be below ``space``. Rows are split
-    into ``n_chunks`` parallel chunks with their own tables, summed at the end.
+    into ``n_chunks`` chunks (run on threads) with their own tables, summed at the end.
     """
     n = cols[0].shape[0]
+    n_chunks = max(int(n_chunks), 1)
     tabs = np.zeros((n_chunks, space), dtype=np.int32)
-    for ch in numba.prange(n_chunks):
-        lo_i = ch * n // n_chunks
-        hi_i = (ch + 1) * n // n_chunks
-        for i in range(lo_i, hi_i):
-            key = np.int64(0)
-            for j in range(m):
-                key = key * spans[j] + (cols[j][i] - los[j])
-            tabs[ch, key] += 1
-    out = np.zeros(space, dtype=np.int64)
-    for s in numba.prange(space):
-        acc = np.int64(0)
-        for ch in range(n_chunks):
-            acc += tabs[ch, s]
-        out[s] = acc
-    return out
+    m = np.int64(m)
+    run_chunks(lambda ch: _cell_chunk(cols, m, los, spans, np.int64(ch * n // n_chunks),
+                                      np.int64((ch + 1) * n // n_chunks), tabs[ch]), n_chunks)
+    return tabs.sum(axis=0, dtype=np.int64)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _cell_chunk(cols, m, los, spans, lo_i, hi_i, tab):
+    """Rows ``lo_i .. hi_i-1`` of :func:`cell_counts`, counted into ``tab``."""
+    for i in range(lo_i, hi_i):
+        key = np.int64(0)
+        for j in range(m):
+            key = key * spans[j] + (cols[j][i] - los[j])
+        tab[key] += 1
 
 
 @numba.njit(**NUMBA_OPTS)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+from .._config import NUMBA_OPTS
+from .threads import run_chunks
 
 __all__ = ["class_order", "ldiversity_stats", "tcloseness_distances", "n_chunks_for"]
 
@@ -54,12 +55,46 @@ def n_chunks_for(g: int) -> int:
 
 
 @numba.njit(**NUMBA_OPTS)
+def _sift_down(keys, vals, root, end):
+    """Restore the max-heap of ``keys[:end]`` below ``root``, moving ``vals`` alongside."""
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            return
+        if child + 1 < end and keys[child] < keys[child + 1]:
+            child += 1
+        if keys[root] >= keys[child]:
+            return
+        keys[root], keys[child] = keys[child], keys[root]
+        vals[root], vals[child] = vals[child], vals[root]
+        root = child
+
+
+@numba.njit(**NUMBA_OPTS)
+def heapsort_pairs(keys, vals, m):
+    """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along (heapsort, not stable).
+
+    Written out instead of ``np.argsort`` because numba's sorting routines cost more
+    compile time than every other use of them here; callers pass distinct keys (or sort
+    values only), so the order is the one any sort gives.
+    """
+    m = np.int64(m)
+    zero = np.int64(0)  # a literal 0 argument would compile a second version of _sift_down
+    for start in range(m // 2 - 1, -1, -1):
+        _sift_down(keys, vals, np.int64(start), m)
+    for end in range(m - 1, 0, -1):
+        keys[0], keys[end] = keys[end], keys[0]
+        vals[0], vals[end] = vals[end], vals[0]
+        _sift_down(keys, vals, zero, np.int64(end))
+
+
+@numba.njit(**NUMBA_OPTS)
 def _sort_desc(a, m):
     """Sort ``a[:m]`` in decreasing order in place (insertion sort for the usual few values)."""
     if m > 48:
-        srt = np.sort(a[:m])
-        for i in range(m):
-            a[i] = srt[m - 1 - i]
+        heapsort_pairs(a, np.empty(m, dtype=np.int64), np.int64(m))  # ascending, then reversed
+        for i in range(m // 2):
+            a[i], a[m - 1 - i] = a[m - 1 - i], a[i]
         return
     for i in range(1, m):
         v = a[i]
@@ -72,13 +107,9 @@ def _sort_desc(a, m):
 
 @numba.njit(**NUMBA_OPTS)
 def _sort_pairs(keys, vals, m):
-    """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along."""
+    """Sort ``keys[:m]`` ascending in place, carrying ``vals`` along (``keys`` distinct)."""
     if m > 48:
-        idx = np.argsort(keys[:m])
-        k2 = keys[:m][idx].copy()
-        v2 = vals[:m][idx].copy()
-        keys[:m] = k2
-        vals[:m] = v2
+        heapsort_pairs(keys, vals, np.int64(m))
         return
     for i in range(1, m):
         k = keys[i]
@@ -124,7 +155,6 @@ def _largest_class(starts, lo, hi):
     return maxsize
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
 def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
     """Distinct, entropy and recursive l-diversity of code array ``s`` in every class.
 
@@ -148,63 +178,73 @@ def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
     entropy = np.ones(g, dtype=np.float64)
     recursive = np.zeros(g, dtype=np.int64)
     c32 = np.float32(c)
+    n_chunks = max(int(n_chunks), 1)
     per = (g + n_chunks - 1) // n_chunks
-    for ch in numba.prange(n_chunks):
-        lo = ch * per
-        hi = min(g, lo + per)
-        if lo >= hi:
-            continue
-        counts = np.zeros(max(card, 1), dtype=np.int64)
-        maxsize = _largest_class(starts, lo, hi)
-        touched = np.empty(maxsize, dtype=np.int64)
-        cnt = np.empty(maxsize, dtype=np.int64)
-        for j in range(lo, hi):
-            a = starts[j]
-            b = starts[j + 1]
-            size = b - a
-            nt = 0
-            n_na = 0
-            n_mc = 0
-            for p in range(a, b):
-                v = s[order[p]]
-                if v == mcode:
-                    n_mc += 1
-                elif v < 0:
-                    n_na += 1
-                else:
-                    if counts[v] == 0:
-                        touched[nt] = v
-                        nt += 1
-                    counts[v] += 1
-            fsize = np.float64(size)
-            h = 0.0
-            m = 0
-            for t in range(nt):
-                k = counts[touched[t]]
-                r = k / fsize
-                h += r * np.log(r)
-                cnt[m] = k
-                m += 1
-                counts[touched[t]] = 0
-            if n_na > 0:
-                r = 1.0 / fsize
-                h += n_na * (r * np.log(r))
-                for t in range(n_na):
-                    cnt[m] = 1
-                    m += 1
-            d = m
-            if n_mc > 0 and m > 0:
-                d += 1
-                r = n_mc / fsize
-                h += r * np.log(r)
-            distinct[j] = d
-            entropy[j] = np.exp(-h)
-            if m > 1:
-                _sort_desc(cnt, m)
-                recursive[j] = _recursive_l(cnt, m, c32)
-            else:
-                recursive[j] = m
+    card, mcode = np.int64(card), np.int64(mcode)
+
+    def chunk(ch):
+        lo, hi = ch * per, min(g, ch * per + per)
+        if lo < hi:
+            _ldiversity_chunk(order, starts, s, card, mcode, c32, np.int64(lo), np.int64(hi),
+                              distinct, entropy, recursive)
+
+    run_chunks(chunk, n_chunks)
     return distinct, entropy, recursive
+
+
+@numba.njit(**NUMBA_OPTS)
+def _ldiversity_chunk(order, starts, s, card, mcode, c32, lo, hi, distinct, entropy, recursive):
+    """Classes ``lo .. hi-1`` of :func:`ldiversity_stats`, written into its outputs."""
+    counts = np.zeros(max(card, 1), dtype=np.int64)
+    maxsize = _largest_class(starts, lo, hi)
+    touched = np.empty(maxsize, dtype=np.int64)
+    cnt = np.empty(maxsize, dtype=np.int64)
+    for j in range(lo, hi):
+        a = starts[j]
+        b = starts[j + 1]
+        size = b - a
+        nt = 0
+        n_na = 0
+        n_mc = 0
+        for p in range(a, b):
+            v = s[order[p]]
+            if v == mcode:
+                n_mc += 1
+            elif v < 0:
+                n_na += 1
+            else:
+                if counts[v] == 0:
+                    touched[nt] = v
+                    nt += 1
+                counts[v] += 1
+        fsize = np.float64(size)
+        h = 0.0
+        m = 0
+        for t in range(nt):
+            k = counts[touched[t]]
+            r = k / fsize
+            h += r * np.log(r)
+            cnt[m] = k
+            m += 1
+            counts[touched[t]] = 0
+        if n_na > 0:
+            r = 1.0 / fsize
+            h += n_na * (r * np.log(r))
+            for t in range(n_na):
+                cnt[m] = 1
+                m += 1
+        d = m
+        if n_mc > 0 and m > 0:
+            d += 1
+            r = n_mc / fsize
+            h += r * np.log(r)
+        distinct[j] = d
+        entropy[j] = np.exp(-h)
+        if m > 1:
+            _sort_desc(cnt, np.int64(m))  # np.int64: no second version for a literal 0
+            recursive[j] = _recursive_l(cnt, np.int64(m), c32)
+        else:
+            recursive[j] = m
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -224,7 +264,6 @@ def _abs_dev_sum(c, a, b, qc, pref):
     return (c * (k - a) - (pref[k] - pref[a])) + ((pref[b] - pref[k]) - c * (b - k))
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
 def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks, direct_limit=256):
     """Earth mover's distance between each class's distribution of ``s`` and ``q``.
 
@@ -250,7 +289,24 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks, dir
     """
     g = starts.shape[0] - 1
     out = np.zeros(g, dtype=np.float64)
+    n_chunks = max(int(n_chunks), 1)
     per = (g + n_chunks - 1) // n_chunks
+    card, ordered, direct_limit = np.int64(card), bool(ordered), np.int64(direct_limit)
+    q_by_rank, q_sum, qc, pref = _tcloseness_prep(q, rank, card)
+
+    def chunk(ch):
+        lo, hi = ch * per, min(g, ch * per + per)
+        if lo < hi:
+            _tcloseness_chunk(order, starts, s, card, q, rank, ordered, direct_limit, q_by_rank, q_sum, qc, pref,
+                              np.int64(lo), np.int64(hi), out)
+
+    run_chunks(chunk, n_chunks)
+    return out
+
+
+@numba.njit(**NUMBA_OPTS)
+def _tcloseness_prep(q, rank, card):
+    """``q`` by rank, its sum, its cumulative shares ``qc`` and their prefix sums ``pref``."""
     # q in value order, for the ordered distance
     q_by_rank = np.zeros(card, dtype=np.float64)
     q_sum = 0.0
@@ -264,64 +320,65 @@ def tcloseness_distances(order, starts, s, card, q, rank, ordered, n_chunks, dir
         acc += q_by_rank[i]
         qc[i] = acc
         pref[i + 1] = pref[i] + acc
-    for ch in numba.prange(n_chunks):
-        lo = ch * per
-        hi = min(g, lo + per)
-        if lo >= hi:
-            continue
-        counts = np.zeros(max(card, 1), dtype=np.int64)
-        maxsize = _largest_class(starts, lo, hi)
-        touched = np.empty(maxsize, dtype=np.int64)
-        p_by_rank = np.zeros(max(card, 1), dtype=np.float64)
-        tr = np.empty(maxsize, dtype=np.int64)
-        tp = np.empty(maxsize, dtype=np.float64)
-        for j in range(lo, hi):
-            a = starts[j]
-            b = starts[j + 1]
-            fsize = np.float64(b - a)
-            nt = 0
-            for pos in range(a, b):
-                v = s[order[pos]]
-                if counts[v] == 0:
-                    touched[nt] = v
-                    nt += 1
-                counts[v] += 1
-            if not ordered:
-                # sum over all values = sum over the class's values + q of the others
-                dist = 0.0
-                q_in = 0.0
-                for t in range(nt):
-                    v = touched[t]
-                    dist += abs(counts[v] / fsize - q[v])
-                    q_in += q[v]
-                dist += max(0.0, q_sum - q_in)
-                out[j] = dist / 2.0
-            elif card <= direct_limit:
-                for t in range(nt):
-                    v = touched[t]
-                    p_by_rank[rank[v]] = counts[v] / fsize
-                cum = 0.0
-                dist = 0.0
-                for i in range(card):
-                    cum += p_by_rank[i] - q_by_rank[i]
-                    dist += abs(cum)
-                out[j] = dist / (card - 1.0) if card > 1 else 0.0
-                for t in range(nt):
-                    p_by_rank[rank[touched[t]]] = 0.0
-            else:
-                for t in range(nt):
-                    tr[t] = rank[touched[t]]
-                    tp[t] = counts[touched[t]] / fsize
-                _sort_pairs(tr, tp, nt)
-                cum_p = 0.0
-                pos = 0
-                dist = 0.0
-                for t in range(nt):
-                    dist += _abs_dev_sum(cum_p, pos, tr[t], qc, pref)
-                    cum_p += tp[t]
-                    pos = tr[t]
-                dist += _abs_dev_sum(cum_p, pos, card, qc, pref)
-                out[j] = dist / (card - 1.0) if card > 1 else 0.0
+    return q_by_rank, q_sum, qc, pref
+
+
+@numba.njit(**NUMBA_OPTS)
+def _tcloseness_chunk(order, starts, s, card, q, rank, ordered, direct_limit, q_by_rank, q_sum, qc, pref,
+                      lo, hi, out):
+    """Classes ``lo .. hi-1`` of :func:`tcloseness_distances`, written into ``out``."""
+    counts = np.zeros(max(card, 1), dtype=np.int64)
+    maxsize = _largest_class(starts, lo, hi)
+    touched = np.empty(maxsize, dtype=np.int64)
+    p_by_rank = np.zeros(max(card, 1), dtype=np.float64)
+    tr = np.empty(maxsize, dtype=np.int64)
+    tp = np.empty(maxsize, dtype=np.float64)
+    for j in range(lo, hi):
+        a = starts[j]
+        b = starts[j + 1]
+        fsize = np.float64(b - a)
+        nt = 0
+        for pos in range(a, b):
+            v = s[order[pos]]
+            if counts[v] == 0:
+                touched[nt] = v
+                nt += 1
+            counts[v] += 1
+        if not ordered:
+            # sum over all values = sum over the class's values + q of the others
+            dist = 0.0
+            q_in = 0.0
             for t in range(nt):
-                counts[touched[t]] = 0
-    return out
+                v = touched[t]
+                dist += abs(counts[v] / fsize - q[v])
+                q_in += q[v]
+            dist += max(0.0, q_sum - q_in)
+            out[j] = dist / 2.0
+        elif card <= direct_limit:
+            for t in range(nt):
+                v = touched[t]
+                p_by_rank[rank[v]] = counts[v] / fsize
+            cum = 0.0
+            dist = 0.0
+            for i in range(card):
+                cum += p_by_rank[i] - q_by_rank[i]
+                dist += abs(cum)
+            out[j] = dist / (card - 1.0) if card > 1 else 0.0
+            for t in range(nt):
+                p_by_rank[rank[touched[t]]] = 0.0
+        else:
+            for t in range(nt):
+                tr[t] = rank[touched[t]]
+                tp[t] = counts[touched[t]] / fsize
+            _sort_pairs(tr, tp, np.int64(nt))
+            cum_p = 0.0
+            pos = 0
+            dist = 0.0
+            for t in range(nt):
+                dist += _abs_dev_sum(cum_p, np.int64(pos), tr[t], qc, pref)
+                cum_p += tp[t]
+                pos = tr[t]
+            dist += _abs_dev_sum(cum_p, np.int64(pos), card, qc, pref)
+            out[j] = dist / (card - 1.0) if card > 1 else 0.0
+        for t in range(nt):
+            counts[touched[t]] = 0

@@ -70,7 +70,7 @@ def _key_push_hash(key, col, lo, span):
     g = 0
     for i in range(n):
         k = np.int64(key[i]) * span + (np.int64(col[i]) - lo)
-        sid = table_id(slot_key, slot_id, shift, np.uint64(k), g)
+        sid = table_id(slot_key, slot_id, shift, np.uint64(k), np.int64(g))
         if sid == g:
             g += 1
         key[i] = sid

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+from .._config import NUMBA_OPTS
 
 # --------------------------------------------------------------------------- blocking
 
@@ -57,7 +57,7 @@ def _seen_in_earlier_pass(eb, ab, p, a, e):
     return False
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def count_pairs(eb, ab, starts, order, pass_off):
     """Number of distinct candidate pairs per target over the union of blocking passes.
 
@@ -68,7 +68,7 @@ def count_pairs(eb, ab, starts, order, pass_off):
     """
     n_pass, n_a = ab.shape
     out = np.zeros(n_a, dtype=np.int64)
-    for a in numba.prange(n_a):
+    for a in range(n_a):
         c = 0
         for p in range(n_pass):
             b = ab[p, a]
@@ -84,7 +84,7 @@ def count_pairs(eb, ab, starts, order, pass_off):
     return out
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def fill_pairs(eb, ab, starts, order, pass_off, ptr):
     """Extract row and blocking pass of every candidate pair, grouped by target.
 
@@ -94,7 +94,7 @@ def fill_pairs(eb, ab, starts, order, pass_off, ptr):
     n_pass, n_a = ab.shape
     pe = np.empty(ptr[n_a], dtype=np.int64)
     pp = np.empty(ptr[n_a], dtype=np.int8)
-    for a in numba.prange(n_a):
+    for a in range(n_a):
         k = ptr[a]
         for p in range(n_pass):
             b = ab[p, a]
@@ -111,12 +111,12 @@ def fill_pairs(eb, ab, starts, order, pass_off, ptr):
     return pe, pp
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def expand_targets(ptr):
     """Target id of every pair (inverse of the CSR pointer)."""
     n_a = ptr.shape[0] - 1
     pa = np.empty(ptr[n_a], dtype=np.int64)
-    for a in numba.prange(n_a):
+    for a in range(n_a):
         for k in range(ptr[a], ptr[a + 1]):
             pa[k] = a
     return pa
@@ -125,10 +125,10 @@ def expand_targets(ptr):
 # --------------------------------------------------------------------------- comparison
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def compare_codes(code_e, code_a, pe, pa, out):
     """Exact agreement of integer codes (``-1`` = missing) into ``out`` (int8, n_pairs)."""
-    for k in numba.prange(pe.shape[0]):
+    for k in range(pe.shape[0]):
         x = code_e[pe[k]]
         y = code_a[pa[k]]
         if x < 0 or y < 0:
@@ -139,10 +139,10 @@ def compare_codes(code_e, code_a, pe, pa, out):
             out[k] = 0
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def compare_numeric(val_e, val_a, pe, pa, tol, out):
     """Agreement ``|x - y| <= tol`` on float64 values (NaN = missing) into ``out``."""
-    for k in numba.prange(pe.shape[0]):
+    for k in range(pe.shape[0]):
         x = val_e[pe[k]]
         y = val_a[pa[k]]
         if np.isnan(x) or np.isnan(y):
@@ -153,11 +153,11 @@ def compare_numeric(val_e, val_a, pe, pa, tol, out):
             out[k] = 0
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def pair_code_keys(code_e, code_a, pe, pa, base):
     """``code_e * base + code_a`` per pair, ``-1`` when either side is missing."""
     out = np.empty(pe.shape[0], dtype=np.int64)
-    for k in numba.prange(pe.shape[0]):
+    for k in range(pe.shape[0]):
         x = code_e[pe[k]]
         y = code_a[pa[k]]
         if x < 0 or y < 0:
@@ -208,12 +208,12 @@ def pattern_counts(gamma, rows, use):
     return counts
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def true_candidate(ptr, pe, truth):
     """For each target, is its true extract row (``truth[a] >= 0``) among its candidates?"""
     n_a = ptr.shape[0] - 1
     out = np.zeros(n_a, dtype=np.bool_)
-    for a in numba.prange(n_a):
+    for a in range(n_a):
         t = truth[a]
         if t < 0:
             continue
@@ -224,12 +224,12 @@ def true_candidate(ptr, pe, truth):
     return out
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def in_pass(codes_e, codes_a, pe, pa, rows):
     """Pairs agreeing with no missing value on every field in ``rows`` (codes: (k, n) int32)."""
     n = pe.shape[0]
     out = np.ones(n, dtype=np.bool_)
-    for i in numba.prange(n):
+    for i in range(n):
         for j in range(rows.shape[0]):
             v = rows[j]
             x = codes_e[v, pe[i]]
@@ -367,7 +367,7 @@ def em_fit_monotone(patterns, counts, m0, u0, lam0, max_iter, atol, fix_u, fix_l
 # --------------------------------------------------------------------------- scoring
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def pair_weights(gamma, pe, codes_e, agree_tab, tab_off, use_tf, dis_w):
     """Total Fellegi-Sunter weight ``W = sum_v w_v`` (log2 Bayes factor) of every pair.
 
@@ -379,7 +379,7 @@ def pair_weights(gamma, pe, codes_e, agree_tab, tab_off, use_tf, dis_w):
     """
     k, n = gamma.shape
     out = np.zeros(n)
-    for i in numba.prange(n):
+    for i in range(n):
         w = 0.0
         e = pe[i]
         for v in range(k):
@@ -412,7 +412,7 @@ def _block_normaliser(weights, s, t, log2_rest):
     return wmax, denom
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def score_targets(ptr, pe, weights, gamma, log2_rest, tie_draw, rel_tol):
     """Block-normalised match probabilities, top candidate and claim inputs per target.
 
@@ -434,7 +434,7 @@ def score_targets(ptr, pe, weights, gamma, log2_rest, tie_draw, rel_tol):
     n_cand = np.zeros(n_a, dtype=np.int64)
     n_full = np.zeros(n_a, dtype=np.int64)
     full_e = np.full(n_a, -1, dtype=np.int64)
-    for a in numba.prange(n_a):
+    for a in range(n_a):
         s = ptr[a]
         t = ptr[a + 1]
         n_cand[a] = t - s
@@ -474,7 +474,7 @@ def score_targets(ptr, pe, weights, gamma, log2_rest, tie_draw, rel_tol):
     return best, prob, n_tied, n_cand, n_full, full_e
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
 def posterior_agreement(ptr, weights, gamma, log2_rest):
     """Posterior-weighted agreement per field under block-normalised probabilities.
 
@@ -486,7 +486,7 @@ def posterior_agreement(ptr, weights, gamma, log2_rest):
     n_a = ptr.shape[0] - 1
     k = gamma.shape[0]
     acc = np.zeros((n_a, 2 * k))
-    for a in numba.prange(n_a):
+    for a in range(n_a):
         s = ptr[a]
         t = ptr[a + 1]
         if t == s:

@@ -32,7 +32,8 @@ import math
 import numba
 import numpy as np
 
-from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
+from .._config import NUMBA_OPTS
+from .threads import n_workers, run_chunks
 
 _STEP = 0.2
 
@@ -111,22 +112,33 @@ def bf_risk_one(f, F, exact):
     return bf_integral(f, p, q)
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
 def bf_risk(fk, Fk, exact, qual):
-    """Per-record Benedetti-Franconi risk; ``fk``, ``Fk`` float64 (n,) -> float64 (n,)."""
+    """Per-record Benedetti-Franconi risk; ``fk``, ``Fk`` float64 (n,) -> float64 (n,).
+
+    Records are split into chunks run on threads (:mod:`.threads`) when there are many.
+    """
     n = fk.shape[0]
     out = np.empty(n, dtype=np.float64)
-    for i in numba.prange(n):
-        out[i] = qual * bf_risk_one(fk[i], Fk[i], exact)
+    n_chunks = 4 * n_workers(n) if n >= 100_000 else 1
+    exact, qual = bool(exact), np.float64(qual)
+    run_chunks(lambda ch: _bf_risk_rows(fk, Fk, exact, qual, np.int64(ch * n // n_chunks),
+                                        np.int64((ch + 1) * n // n_chunks), out), n_chunks)
     return out
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
+@numba.njit(**NUMBA_OPTS)
+def _bf_risk_rows(fk, Fk, exact, qual, lo, hi, out):
+    """Records ``lo .. hi-1`` of :func:`bf_risk`, written into ``out``."""
+    for i in range(lo, hi):
+        out[i] = qual * bf_risk_one(fk[i], Fk[i], exact)
+
+
+@numba.njit(**NUMBA_OPTS)
 def inverse(fk):
     """``1 / fk`` (float64)."""
     n = fk.shape[0]
     out = np.empty(n, dtype=np.float64)
-    for i in numba.prange(n):
+    for i in range(n):
         out[i] = 1.0 / fk[i]
     return out
 

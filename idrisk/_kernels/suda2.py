@@ -46,8 +46,9 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from .._config import NUMBA_OPTS, NUMBA_PARALLEL_OPTS
-from .diversity import class_order
+from .._config import NUMBA_OPTS
+from .diversity import class_order, heapsort_pairs
+from .threads import n_workers, run_chunks
 
 MAX_COLUMNS = 63
 #: Nodes with at most this many child items count pairs for their limit-1 children.
@@ -146,7 +147,8 @@ def prepare(X, w, n_levels, max_k):
             keys[k] = cnt[it] * (n_items + 1) + it
             ids[k] = it
             k += 1
-    order = np.argsort(keys, kind="mergesort")
+    order = np.arange(n_l, dtype=np.int64)  # keys are distinct: any sort gives this order
+    heapsort_pairs(keys, order, np.int64(n_l))
     rank_item = np.full(n_items, -1, dtype=np.int64)
     rank_col = np.empty(n_l, dtype=np.int64)
     for j in range(n_l):
@@ -421,8 +423,9 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 if n_out + nl * nl > out_rows.shape[0]:
                     out_rows = _grow(out_rows, n_out + nl * nl)
                     out_masks = _grow(out_masks, n_out + nl * nl)
-                n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, na, lbuf, lim, l_top, nl,
-                                    mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, n_out)
+                # np.int64(): counters that start at a literal 0 would compile a second version
+                n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, np.int64(na), lbuf, lim, np.int64(l_top), np.int64(nl),
+                                    mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, np.int64(n_out))
             else:
                 n_child += n_leaf
             if n_child > 0:
@@ -498,7 +501,6 @@ def _sort_by_size(masks):
     return pc
 
 
-@numba.njit(**NUMBA_PARALLEL_OPTS)
 def finalize(cand_rows, cand_masks, n_rows, m, wt):
     """Keep each record's minimal candidates (its MSUs) and score them.
 
@@ -517,12 +519,23 @@ def finalize(cand_rows, cand_masks, n_rows, m, wt):
     n_msu : int64 (n_rows, m + 1), number of MSUs of each size (column 0 unused)
     """
     # candidates grouped by row (stable counting sort): row r owns grouped[off[r]:off[r+1]]
-    order, off = class_order(cand_rows, n_rows)
+    order, off = class_order(cand_rows, np.int64(n_rows))
     grouped = cand_masks[order]
+    n_rows, m = int(n_rows), int(m)
     score = np.zeros(n_rows, dtype=np.float64)
     contrib = np.zeros((n_rows, m), dtype=np.float64)
     n_msu = np.zeros((n_rows, m + 1), dtype=np.int64)
-    for r in numba.prange(n_rows):
+    n_chunks = 4 * n_workers(n_rows) if n_rows >= 4096 else 1
+    per = (n_rows + n_chunks - 1) // n_chunks
+    run_chunks(lambda ch: _finalize_rows(off, grouped, np.int64(m), wt, np.int64(ch * per),
+                                         np.int64(min(n_rows, ch * per + per)), score, contrib, n_msu), n_chunks)
+    return score, contrib, n_msu
+
+
+@numba.njit(**NUMBA_OPTS)
+def _finalize_rows(off, grouped, m, wt, lo, hi, score, contrib, n_msu):
+    """Rows ``lo .. hi-1`` of :func:`finalize`, written into its outputs."""
+    for r in range(lo, hi):
         s = off[r]
         e = off[r + 1]
         if e == s:
@@ -548,7 +561,6 @@ def finalize(cand_rows, cand_masks, n_rows, m, wt):
                 for col in range(m):
                     if (mk >> col) & 1:
                         contrib[r, col] += wk
-    return score, contrib, n_msu
 
 
 @numba.njit(**NUMBA_OPTS)
