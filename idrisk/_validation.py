@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from numbers import Real
+from pathlib import PurePath
 
 import numpy as np
 import pandas as pd
@@ -179,3 +181,147 @@ def check_seed(seed, *, name: str = "seed") -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or int(seed) < 0:
         raise InvalidParameterError(f"{name} must be a non-negative integer, got {seed!r}")
     return int(seed)
+
+
+# -- declared parameter constraints -----------------------------------------------------------------
+# One declared constraint per parameter (a config field or a public function's argument), one
+# message shape for every problem: "<owner>: <parameter> must be <what>; got <type/shape>". The
+# "got" part names the type and shape of what was given, and a number itself, never a string's
+# text (a string could be a record value).
+
+def describe(value) -> str:
+    """The type and shape of ``value`` for an error message (a number is shown, text never)."""
+    if value is None:
+        return "None"
+    if isinstance(value, (bool, np.bool_)):
+        return "bool"
+    if isinstance(value, (int, np.integer)):
+        return f"int {int(value)}"
+    if isinstance(value, (float, np.floating)):
+        return f"float {float(value)!r}"
+    if isinstance(value, (str, bytes)):
+        return type(value).__name__ if value else f"empty {type(value).__name__}"
+    if isinstance(value, (list, tuple, set, frozenset, dict)):
+        return f"{type(value).__name__} of {len(value)}"
+    return type(value).__name__
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(float(v))
+
+
+@dataclass(frozen=True)
+class Param:
+    """The declared constraint of one parameter.
+
+    ``kind`` is one of ``bool``, ``int``, ``number``, ``str``, ``choice``, ``str_list``,
+    ``int_list``, ``path``, ``table`` (a dict from str to ``values``) or ``columns``
+    (a list of column names, checked against the data where the data are known).
+    ``low``/``high`` bound numbers (``*_open``: the bound itself is excluded); ``optional``
+    accepts None; ``literals`` are extra accepted values (e.g. ``"none"`` for "no limit").
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple = ()
+    optional: bool = False
+    nonempty: bool = False
+    values: Param | None = None
+    literals: tuple = ()
+
+    def what(self) -> str:
+        """What an accepted value is, in words."""
+        base = {
+            "bool": "true or false", "str": "a string", "path": "a file path (a string)",
+            "choice": "one of " + ", ".join(repr(c) for c in self.choices),
+            "str_list": "a list of strings", "columns": "a list of column names (strings)",
+            "table": "a table (dict) of string keys",
+        }.get(self.kind)
+        if self.kind in ("int", "number", "int_list"):
+            unit = "an integer" if self.kind == "int" else "a number" if self.kind == "number" \
+                else "a list of integers"
+            base = unit + self._range()
+        if self.kind in ("str_list", "columns", "int_list") and self.nonempty:
+            base = "a non-empty " + base[2:]
+        if self.kind == "table" and self.values is not None:
+            base += " to " + self.values.what()
+        extra = [repr(x) for x in self.literals] + (["absent (None)"] if self.optional else [])
+        return base + (" or " + " or ".join(extra) if extra else "")
+
+    def _range(self) -> str:
+        lo, hi = self.low, self.high
+        fmt = (lambda x: str(int(x)) if float(x).is_integer() else str(x))
+        if lo is not None and hi is not None:
+            return f" in {'(' if self.low_open else '['}{fmt(lo)}, {fmt(hi)}{')' if self.high_open else ']'}"
+        if lo is not None:
+            return f" {'>' if self.low_open else '>='} {fmt(lo)}"
+        if hi is not None:
+            return f" {'<' if self.high_open else '<='} {fmt(hi)}"
+        return ""
+
+    def _in_range(self, v) -> bool:
+        v = float(v)
+        if self.low is not None and (v < self.low or (self.low_open and v == self.low)):
+            return False
+        return not (self.high is not None and (v > self.high or (self.high_open and v == self.high)))
+
+    def accepts(self, value) -> bool:
+        """True when ``value`` meets the constraint."""
+        if value is None:
+            return self.optional
+        if self.literals and isinstance(value, str) and value in self.literals:
+            return True
+        k = self.kind
+        if k == "bool":
+            return isinstance(value, (bool, np.bool_))
+        if k == "int":
+            return _is_int(value) and self._in_range(value)
+        if k == "number":
+            return _is_number(value) and self._in_range(value)
+        if k == "str":
+            return isinstance(value, str)
+        if k == "path":
+            return isinstance(value, (str, PurePath))
+        if k == "choice":
+            return isinstance(value, Hashable) and not isinstance(value, bool) and value in self.choices
+        if k in ("str_list", "columns", "int_list"):
+            if not isinstance(value, (list, tuple)) or (self.nonempty and not value):
+                return False
+            if k == "int_list":
+                return all(_is_int(v) and self._in_range(v) for v in value)
+            return all(isinstance(v, str) for v in value)
+        if k == "table":
+            return isinstance(value, dict) and all(isinstance(key, str) for key in value) and (
+                self.values is None or all(self.values.accepts(v) for v in value.values()))
+        raise ValueError(f"unknown constraint kind {k!r}")  # a programming error
+
+    def problem(self, owner: str, name: str, value) -> str | None:
+        """The one-line message about ``value``, or None when it is accepted."""
+        if self.accepts(value):
+            return None
+        return f"{owner}: {name} must be {self.what()}; got {describe(value)}"
+
+
+def param_problems(owner: str, values: dict, params: dict) -> list[str]:
+    """Every problem of ``values`` (name -> value) against ``params`` (name -> Param)."""
+    return [msg for name, p in params.items() if name in values
+            and (msg := p.problem(owner, name, values[name])) is not None]
+
+
+def raise_problems(problems: list[str]) -> None:
+    """Raise one InvalidParameterError listing every problem (one per line), if there is any."""
+    if problems:
+        raise InvalidParameterError("\n".join(problems))
+
+
+def check_param(owner: str, name: str, value, param: Param):
+    """Check one parameter of a public function against its constraint; return it unchanged."""
+    raise_problems([m for m in [param.problem(owner, name, value)] if m])
+    return value
