@@ -20,6 +20,7 @@ from .config import AssessmentConfig, Scenario
 from .config_io import config_from_dict, load_config
 from .content import check_columns, content_of
 from .indicators import build_indicators, score_and_route
+from .intruder_bridge import check_presets
 from .io import fingerprint_file, fingerprint_frame, read_extract
 from .measures import STEPS, Runner
 from .mitigation import Mitigations, what_if
@@ -175,6 +176,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
 
 
 def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
+    check_presets(cfg.scenarios, get_profile(cfg.profile))
     if frame is None:
         path = cfg.data_path()
         if path is None:

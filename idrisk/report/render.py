@@ -40,7 +40,8 @@ def _fig(w=7.5, h=3.4):
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"font.size": 10, "font.family": "DejaVu Sans", "axes.spines.top": False,
-                         "axes.spines.right": False, "svg.hashsalt": "idrisk"})
+                         "axes.spines.right": False, "svg.hashsalt": "idrisk",
+                         "text.parse_math": False})  # a "$" in a column name is text, never mathtext
     return plt.subplots(figsize=(w, h))
 
 
