@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._results import to_plain
 from .._validation import check_weights
-from ..exceptions import DataValidationError, IdRiskWarning
+from ..exceptions import DataValidationError, IdRiskError, IdRiskWarning
 from ..metrics import (combination_sweep, frequency_arrays, individual_risk, k_anonymity, l_diversity,
                        population_uniqueness, sample_risks, suda, t_closeness)
 from .intruder_bridge import run_intruder
@@ -30,9 +30,24 @@ __all__ = ["Runner", "STEPS"]
 STEPS = ("frequencies", "risk", "diversity", "suda", "sweep", "intruder")
 
 
-def _one_line(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {msg[0] if msg else ''}".rstrip(": ")
+def _failure(exc: BaseException, columns) -> str:
+    """Why a measure failed, in words safe to publish (the JSON, the report, stdout).
+
+    idrisk's own errors name columns, types and counts, never a value, and are kept (first
+    line). Any other exception's text can hold a record value (``could not convert string to
+    float: '...'``), so only its type and the columns are given.
+    """
+    if isinstance(exc, IdRiskError):
+        msg = str(exc).strip().splitlines()
+        return f"{type(exc).__name__}: {msg[0]}" if msg else type(exc).__name__
+    return f"{type(exc).__name__} on column(s) {', '.join(map(str, columns))}"
+
+
+def _warning_text(w) -> str:
+    """A caught warning, safe to publish: idrisk's own text; another library's category only."""
+    if issubclass(w.category, IdRiskWarning):
+        return f"{w.category.__name__}: {str(w.message).splitlines()[0] if str(w.message) else ''}"
+    return f"{w.category.__name__} (from {w.filename.rsplit('/', 1)[-1]}; its text is not recorded)"
 
 
 def _hist(values: np.ndarray, edges) -> list[HistogramBin]:
@@ -104,15 +119,24 @@ class Runner:
             except ImportError:
                 raise
             except Exception as exc:  # noqa: BLE001 - recorded, shown in the report, indicator fails
-                sc.not_computed[measure] = _one_line(exc)
+                sc.not_computed[measure] = _failure(exc, self._columns_of(sc, args))
                 return None
             finally:
                 self.timings[f"{sc.name}/{measure}"] = time.perf_counter() - t0
                 for w in caught:
                     if issubclass(w.category, (IdRiskWarning, UserWarning)):
-                        msg = f"[{sc.name}] {measure}: {w.category.__name__}: {str(w.message).splitlines()[0]}"
+                        msg = f"[{sc.name}] {measure}: {_warning_text(w)}"
                         if msg not in self.warnings:
                             self.warnings.append(msg)
+
+    def _columns_of(self, sc: _Scenario, args) -> list:
+        """The scenario's key and any other column of the data a measure was called on."""
+        cols = list(sc.qis)
+        for a in args[2:]:
+            for c in ([a] if isinstance(a, str) else a if isinstance(a, list) else []):
+                if isinstance(c, str) and c in self.frame.columns and c not in cols:
+                    cols.append(c)
+        return cols
 
     # -- measures -----------------------------------------------------------------------------
     def _frequencies(self, sc: _Scenario):
