@@ -18,7 +18,7 @@ from pathlib import PurePath
 import numpy as np
 import pandas as pd
 
-from .exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
+from .exceptions import DataQualityWarning, DataValidationError, InvalidParameterError, InvalidWeightsError
 
 MISSING_CONVENTIONS = ("category", "wildcard", "never")
 
@@ -121,13 +121,33 @@ def check_k_values(k) -> tuple[int, ...]:
     return tuple(sorted({int(v) for v in ks}))
 
 
+def _aligned(series: pd.Series, frame: pd.DataFrame, label: str) -> pd.Series:
+    """A weights Series in the row order of ``frame``: matched by index label, never by position."""
+    if series.index.equals(frame.index):
+        return series
+    if series.index.has_duplicates or frame.index.has_duplicates:
+        raise InvalidWeightsError(f"{label}: a Series of weights is matched to the rows by index label, and "
+                                  "its index or the data's has duplicate labels; pass an array (one weight "
+                                  "per row, in row order) or a Series with the data's index")
+    missing = int((~frame.index.isin(series.index)).sum())
+    if missing:
+        raise InvalidWeightsError(f"{label}: a Series of weights is matched to the rows by index label, and "
+                                  f"{missing} row label(s) of the data are not in its index; pass an array "
+                                  "(one weight per row, in row order) or a Series with the data's index")
+    return series.reindex(frame.index)
+
+
 def check_weights(frame: pd.DataFrame, weights, *, warn_below_one: bool = True) -> np.ndarray | None:
     """Return sampling weights as a float64 array (a copy), or None.
 
-    ``weights`` is a column name of ``frame`` or an array-like of one weight per row.
-    Weights must be numeric, finite and non-negative; weights below 1 are allowed but
-    warned about, since they make the estimated population frequency smaller than the
-    sample frequency (Fk < fk) and the Benedetti-Franconi risk meaningless.
+    ``weights`` is a column name of ``frame``, a Series (matched to the rows by index
+    label: it must hold the data's index labels) or an array-like of one weight per row in
+    row order. A weight is the number of population units a record stands for, so weights
+    must be real numbers, finite and positive, with a finite total; anything else raises
+    :class:`~idrisk.exceptions.InvalidWeightsError` (both a ``DataValidationError`` and an
+    ``InvalidParameterError``). Weights below 1 are allowed but warned about, since they
+    make the estimated population frequency smaller than the sample frequency (Fk < fk) and
+    the Benedetti-Franconi risk meaningless.
     """
     if weights is None:
         return None
@@ -137,24 +157,35 @@ def check_weights(frame: pd.DataFrame, weights, *, warn_below_one: bool = True) 
         series = frame[weights]
         label = f"weight column {weights!r}"
     else:
-        series = pd.Series(weights) if not isinstance(weights, pd.Series) else weights
         label = "weights"
-        if len(series) != len(frame):
-            raise DataValidationError(f"{label} have {len(series)} values for {len(frame)} rows")
-    if isinstance(series.dtype, pd.CategoricalDtype) or not (
-        pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype)
-    ):
-        raise DataValidationError(f"{label} must be numeric, got dtype {series.dtype}")
+        if isinstance(weights, pd.Series):
+            if len(weights) != len(frame):
+                raise InvalidWeightsError(f"{label} have {len(weights)} values for {len(frame)} rows")
+            series = _aligned(weights, frame, label)
+        else:
+            try:
+                series = pd.Series(weights)
+            except Exception:  # noqa: BLE001 - any array-like pandas cannot hold
+                raise InvalidWeightsError(f"{label} must be one number per row; got {describe(weights)}") from None
+            if series.ndim != 1 or len(series) != len(frame):
+                raise InvalidWeightsError(f"{label} have {len(series)} values for {len(frame)} rows")
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(dtype) \
+            or pd.api.types.is_complex_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+        raise InvalidWeightsError(f"{label} must be numeric (real numbers), got dtype {dtype}")
     values = series.to_numpy(dtype="float64", na_value=np.nan, copy=True)
-    n_nan = int(np.isnan(values).sum())
-    if n_nan:
-        raise DataValidationError(f"{label} have {n_nan} missing value(s); every record needs a weight")
-    n_inf = int(np.isinf(values).sum())
-    if n_inf:
-        raise DataValidationError(f"{label} have {n_inf} infinite value(s)")
-    n_neg = int((values < 0).sum())
-    if n_neg:
-        raise DataValidationError(f"{label} have {n_neg} negative value(s)")
+    problems = [f"{n} {what}" for n, what in (
+        (int(np.isnan(values).sum()), "missing value(s); every record needs a weight"),
+        (int(np.isinf(values).sum()), "infinite value(s)"),
+        (int((values < 0).sum()), "negative value(s)"),
+        (int((values == 0).sum()), "zero value(s); a weight is the number of population units a record "
+                                   "stands for, so it must be positive")) if n]
+    if problems:
+        raise InvalidWeightsError(f"{label} have " + "; ".join(problems))
+    with np.errstate(over="ignore"):
+        total = values.sum()
+    if not math.isfinite(total):
+        raise InvalidWeightsError(f"{label} are too large: their total overflows a float (above {np.finfo(float).max:.3g})")
     if warn_below_one:
         n_small = int((values < 1).sum())
         if n_small:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from .._results import to_plain
 from .._validation import check_weights
-from ..exceptions import DataValidationError, IdRiskError, IdRiskWarning
+from ..exceptions import DataValidationError, IdRiskError, IdRiskWarning, InvalidWeightsError
 from ..metrics import (combination_sweep, frequency_arrays, individual_risk, k_anonymity, l_diversity,
                        population_uniqueness, sample_risks, suda, t_closeness)
 from .intruder_bridge import run_intruder
@@ -86,6 +86,11 @@ class Runner:
         w = None
         if cfg.weights is not None:
             w = check_weights(frame, cfg.weights)
+            if w.sum() < self.n:  # the population would be smaller than the sample
+                raise InvalidWeightsError(
+                    f"weight column {cfg.weights!r}: the weights add up to {w.sum():.6g}, fewer than the {self.n} "
+                    "records, so the sampling fraction n / sum(weights) would exceed 1; a weight is the number "
+                    "of population units a record stands for (at least 1 on average)")
         elif cfg.population_size is not None:
             if cfg.population_size < self.n:
                 raise DataValidationError(
