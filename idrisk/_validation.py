@@ -9,11 +9,12 @@ None of these functions modifies what the user passed.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Real
-from pathlib import PurePath
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
@@ -356,3 +357,46 @@ def check_param(owner: str, name: str, value, param: Param):
     """Check one parameter of a public function against its constraint; return it unchanged."""
     raise_problems([m for m in [param.problem(owner, name, value)] if m])
     return value
+
+
+# -- output paths -----------------------------------------------------------------------------------
+
+def output_path(path, *, overwrite: bool) -> Path:
+    """The file to write for the output ``path``, or an error; nothing is written here.
+
+    An existing file is replaced only with ``overwrite`` (else ``FileExistsError``). A
+    symbolic link at ``path`` is refused unless ``overwrite`` is given and it points to a
+    file inside the output's folder (then that file is returned); a dangling link is never
+    followed. A directory is refused.
+    """
+    p = Path(path)
+    if p.is_symlink():
+        target = Path(os.path.realpath(p))
+        folder = Path(os.path.realpath(p.parent))
+        if not target.exists():
+            raise InvalidParameterError(f"{p} is a dangling symbolic link; it is never followed: remove it "
+                                        "or choose another output path")
+        if not overwrite:
+            raise FileExistsError(f"{p} exists (a symbolic link); pass overwrite=True (CLI: --overwrite) to "
+                                  "replace its target")
+        if not target.is_relative_to(folder) or target.is_dir():
+            raise InvalidParameterError(f"{p} is a symbolic link to a path outside its folder ({folder}); "
+                                        "refusing to write through it")
+        return target
+    if p.is_dir():
+        raise InvalidParameterError(f"{p} is a directory; give a file path")
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    return p
+
+
+def check_distinct_outputs(paths: dict) -> None:
+    """Refuse two outputs (name -> path, None: not written) that are the same file."""
+    seen: dict = {}
+    for name, path in paths.items():
+        if path is None:
+            continue
+        real = os.path.realpath(Path(path))
+        if real in seen:
+            raise InvalidParameterError(f"{seen[real]} and {name} name the same file ({path}); give two paths")
+        seen[real] = name

@@ -89,16 +89,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _check_outputs(paths, overwrite):
-    for p in paths:
-        if p is not None and Path(p).exists() and not overwrite:
-            raise FileExistsError(f"{p} exists; add --overwrite to replace it")
+def _check_outputs(outputs: dict, overwrite, inputs: dict) -> None:
+    """Refuse, before anything runs or is written, an output that may not be written: one
+    that names an input or another output, or that :func:`idrisk._validation.output_path`
+    refuses (an existing file without ``--overwrite``, a symbolic link...)."""
+    from ._validation import check_distinct_outputs, output_path
+
+    check_distinct_outputs({**inputs, **outputs})
+    for p in outputs.values():
+        if p is not None:
+            output_path(p, overwrite=overwrite)
 
 
 def _cmd_assess(ns) -> int:
     from .assessment import assess
 
-    _check_outputs([ns.output, ns.report], ns.overwrite)
+    _check_outputs({"--output": ns.output, "--report": ns.report}, ns.overwrite, {"the input": ns.target})
     opts = {}
     target = Path(ns.target)
     is_config = target.suffix.lower() in (".toml", ".json")
@@ -140,7 +146,7 @@ def _cmd_assess(ns) -> int:
 def _cmd_report(ns) -> int:
     from .assessment import AssessmentResult
 
-    _check_outputs([ns.report], ns.overwrite)
+    _check_outputs({"--report": ns.report}, ns.overwrite, {"the result": ns.result})
     res = AssessmentResult.from_json(ns.result)
     res.to_html(ns.report, overwrite=ns.overwrite)
     print(f"wrote {ns.report}")

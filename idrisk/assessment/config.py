@@ -57,7 +57,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from .._validation import describe, raise_problems
+from .._validation import describe, output_path, raise_problems
 from ..exceptions import InvalidParameterError
 from ..profiles import DEFAULT_PROFILE, get_profile
 from . import _toml
@@ -347,10 +347,7 @@ def _portable(data) -> str | None:
 def _write(path, text: str, overwrite: bool) -> None:
     if path is None:
         return
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
-    p.write_text(text, encoding="utf-8")
+    output_path(path, overwrite=overwrite).write_text(text, encoding="utf-8")
 
 
 def _scenario(s, i) -> Scenario:

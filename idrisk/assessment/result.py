@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from .._results import Result
+from .._validation import output_path
 from ..exceptions import InvalidParameterError, RiskThresholdExceeded
 from ._typed import ItemAccess, Share, from_plain, rounded
 from .indicators import EFFECT_REPORTED, Indicator, Route, Score
@@ -130,10 +131,7 @@ class AssessmentResult(ItemAccess, Result):
         text = json.dumps(self.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False,
                           allow_nan=False) + "\n"
         if path is not None:
-            p = Path(path)
-            if p.exists() and not overwrite:
-                raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
-            p.write_text(text, encoding="utf-8")
+            output_path(path, overwrite=overwrite).write_text(text, encoding="utf-8")
         return text
 
     @classmethod

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import output_path
+
 __all__ = ["render_html", "write_report"]
 
 _BANDS = [(1, 1, "1"), (2, 2, "2"), (3, 4, "3-4"), (5, 9, "5-9"), (10, 19, "10-19"), (20, 49, "20-49"),
@@ -290,10 +292,9 @@ def render_html(d) -> str:
 def write_report(result, path, *, overwrite: bool = False) -> Path:
     """Write the report of ``result`` (an AssessmentResult or its dict) to ``path``."""
     p = Path(path)
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    output_path(p, overwrite=overwrite)  # refuse before rendering
     html = render_html(result)
     if p.parent and not p.parent.exists():
         p.parent.mkdir(parents=True)
-    p.write_text(html, encoding="utf-8")
+    output_path(p, overwrite=overwrite).write_text(html, encoding="utf-8")
     return p
