@@ -165,7 +165,11 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             return codes, int(nl), levels.astype(values.dtype, copy=False)
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
-        codes, uniques = _factorize_objects(s)
+        try:
+            codes, uniques = _factorize_objects(s)
+        except TypeError:  # unhashable cells (lists, dicts, sets)
+            raise DataValidationError(f"column {name!r} holds values that are not single values "
+                                      f"({_describe_kinds(s)}); a key column needs one value per cell") from None
         # The kinds of values in a column are those of its distinct values, except that
         # hash-equal values of different kinds (True, 1, 1.0) share one entry: check the
         # whole column when the distinct values are not all strings (rare, and cheap then).

@@ -55,7 +55,10 @@ def as_column_list(columns, *, role: str, allow_empty: bool = False) -> list:
         columns = [columns]
     columns = list(columns)
     if not columns and not allow_empty:
-        raise InvalidParameterError(f"no {role} columns were given")
+        raise InvalidParameterError(f"no {role}{'' if role == 'column' else ' column'} was given")
+    bad = [describe(c) for c in columns if not isinstance(c, Hashable)]
+    if bad:
+        raise InvalidParameterError(f"{role} columns must be column names (strings or numbers); got {', '.join(bad)}")
     seen, dups = set(), []
     for c in columns:
         if c in seen:
@@ -231,11 +234,24 @@ def describe(value) -> str:
         return f"int {int(value)}"
     if isinstance(value, (float, np.floating)):
         return f"float {float(value)!r}"
+    if isinstance(value, str) and not _is_text(value):
+        return "str with an unpaired surrogate (not valid Unicode text)"
     if isinstance(value, (str, bytes)):
         return type(value).__name__ if value else f"empty {type(value).__name__}"
     if isinstance(value, (list, tuple, set, frozenset, dict)):
         return f"{type(value).__name__} of {len(value)}"
     return type(value).__name__
+
+
+def _is_text(v) -> bool:
+    """A string that can be written as UTF-8 (no unpaired surrogate)."""
+    if not isinstance(v, str):
+        return False
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _is_int(v) -> bool:
@@ -318,7 +334,7 @@ class Param:
         if k == "number":
             return _is_number(value) and self._in_range(value)
         if k == "str":
-            return isinstance(value, str)
+            return _is_text(value)
         if k == "path":
             return isinstance(value, (str, PurePath))
         if k == "choice":
@@ -328,9 +344,9 @@ class Param:
                 return False
             if k == "int_list":
                 return all(_is_int(v) and self._in_range(v) for v in value)
-            return all(isinstance(v, str) for v in value)
+            return all(_is_text(v) for v in value)
         if k == "table":
-            return isinstance(value, dict) and all(isinstance(key, str) for key in value) and (
+            return isinstance(value, dict) and all(_is_text(key) for key in value) and (
                 self.values is None or all(self.values.accepts(v) for v in value.values()))
         raise ValueError(f"unknown constraint kind {k!r}")  # a programming error
 

@@ -145,6 +145,8 @@ class AssessmentResult(ItemAccess, Result):
     @classmethod
     def from_json(cls, path) -> "AssessmentResult":
         p = Path(path)
+        if p.is_dir():
+            raise InvalidParameterError(f"{p} is a directory, not a JSON assessment result")
         try:
             d = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:

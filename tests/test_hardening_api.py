@@ -1,0 +1,58 @@
+"""Raw exceptions from the API become idrisk errors that name columns, types and counts."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+import idrisk
+from idrisk.assessment import AssessmentConfig, AssessmentResult
+from idrisk.exceptions import DataValidationError, InvalidParameterError
+
+
+@pytest.mark.parametrize("cells, kinds", [([[1], [2], [1]], "list (3)"), ([{"x": 1}, {}, {}], "dict (3)"),
+                                          ([{1}, {1}, "a"], "set (2), str (1)")])
+def test_cells_that_are_not_single_values(cells, kinds):
+    df = pd.DataFrame({"a": pd.Series(cells, dtype=object)})
+    message = f"column 'a' holds values that are not single values ({kinds})"
+    with pytest.raises(DataValidationError, match=re.escape(message)):
+        idrisk.k_anonymity(df, ["a"])
+
+
+def test_unhashable_column_names():
+    with pytest.raises(InvalidParameterError,
+                       match=r"quasi-identifier columns must be column names \(strings or numbers\); got list of 1"):
+        idrisk.k_anonymity(pd.DataFrame({"a": [1, 2]}), [["a"]])
+
+
+def test_from_json_on_a_directory(tmp_path):
+    with pytest.raises(InvalidParameterError, match="is a directory, not a JSON assessment result"):
+        AssessmentResult.from_json(tmp_path)
+
+
+def test_a_column_name_that_is_not_valid_unicode_is_refused_by_the_config():
+    df = pd.DataFrame([[1, 2], [2, 1]] * 10, columns=pd.Index(["a\udc80", "b"], dtype=object))
+    with pytest.raises(InvalidParameterError) as info:
+        idrisk.assess(df, quasi_identifiers=["a\udc80"], progress=False)
+    assert str(info.value) == ("config [[scenario]] 1: quasi_identifiers must be a non-empty list of column names "
+                               "(strings); got list of 1")
+    with pytest.raises(InvalidParameterError, match="name must be a string; got str with an unpaired surrogate"):
+        AssessmentConfig(scenarios=[["b"]], name="x\ud800")
+
+
+def test_integer_column_names_are_refused_by_the_assessment_not_by_its_schema():
+    df = pd.DataFrame({0: [1, 2] * 10, 1: [3, 4] * 10})
+    with pytest.raises(InvalidParameterError, match=r"quasi_identifiers must be a non-empty list of column names"):
+        idrisk.assess(df, quasi_identifiers=[0, 1], progress=False)
+    assert idrisk.k_anonymity(df, [0, 1]).min_class_size == 10  # the measures themselves take any label
+
+
+@pytest.mark.parametrize("role, message", [("column", "no column was given"),
+                                           ("quasi-identifier", "no quasi-identifier column was given")])
+def test_no_columns_message(role, message):
+    from idrisk._validation import as_column_list
+
+    with pytest.raises(InvalidParameterError, match=f"^{message}$"):
+        as_column_list([], role=role)
