@@ -47,7 +47,10 @@ def _int_at_least(low: int):
 
 
 def _split(s):
-    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+    """Comma-separated names; a name holding a comma is quoted as in CSV: ``'"la, code",sex'``."""
+    import csv
+
+    return [x.strip() for x in next(csv.reader([s], skipinitialspace=True)) if x.strip()] if s else []
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("assess", help="assess an extract (a TOML config or a data file)")
     a.add_argument("target", help="CONFIG.toml (or .json), or a data file (.csv, .csv.gz, .parquet, .dta, .sav)")
-    a.add_argument("--qi", help="comma-separated quasi-identifiers (one scenario); required with a data file")
+    a.add_argument("--qi", help='comma-separated quasi-identifiers (one scenario); required with a data file; '
+                   'quote a name holding a comma as in CSV: \'"la, code",sex\'')
     a.add_argument("--sensitive", help="comma-separated sensitive attributes")
     a.add_argument("--special-category", help="comma-separated sensitive attributes that are UK GDPR Art. 9 data")
     a.add_argument("--direct-identifiers", help="comma-separated direct identifiers to drop first")

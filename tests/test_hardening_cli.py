@@ -127,3 +127,17 @@ def test_subprocess_error_has_no_traceback(d):
                        text=True, env=ENV, timeout=300)
     assert p.returncode == 2 and "Traceback" not in p.stderr
     assert p.stderr.strip().splitlines()[-1].startswith("idrisk: error: config [analysis]: k_values")
+
+
+def test_a_duplicated_csv_header_is_refused(tmp_path, capsys):
+    (tmp_path / "dup.csv").write_text("la,la,sex\n1,2,F\n3,4,M\n")
+    expect_2(["assess", tmp_path / "dup.csv", "--qi", "la,sex"], capsys,
+             "dup.csv: the header names 1 column(s) more than once: la")
+
+
+def test_a_column_name_holding_a_comma_can_be_passed(tmp_path, capsys):
+    (tmp_path / "c.csv").write_text('"la, code",sex\n' + "1,F\n2,M\n" * 10)
+    rc, out, err = run(["assess", tmp_path / "c.csv", "--qi", '"la, code",sex', "--format", "json",
+                        "--no-progress"], capsys)
+    assert rc in (0, 1), err
+    assert json.loads(out)["scenarios"][0]["quasi_identifiers"] == ["la, code", "sex"]

@@ -64,6 +64,18 @@ def sniff_format(path) -> str:
     return "csv"
 
 
+def _check_header(p: Path) -> None:
+    """Refuse a CSV header naming a column twice (pandas would rename the second ``la.1``)."""
+    header = pd.read_csv(p, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    seen, dup = set(), []
+    for name in header:
+        if name in seen and name not in dup:
+            dup.append(name)
+        seen.add(name)
+    if dup:
+        raise DataValidationError(f"{p.name}: the header names {len(dup)} column(s) more than once: {', '.join(dup)}")
+
+
 def read_extract(path) -> pd.DataFrame:
     """Read an extract; raise :class:`DataValidationError` if the content contradicts the extension."""
     p = Path(path)
@@ -77,6 +89,7 @@ def read_extract(path) -> pd.DataFrame:
             "rename the file or export it again in the format its name claims")
     try:
         if claimed in ("csv", "gzip-csv"):
+            _check_header(p)
             frame = pd.read_csv(p, low_memory=False)
         elif claimed == "parquet":
             frame = pd.read_parquet(p)
