@@ -17,6 +17,7 @@ a terminal. Outputs are never overwritten without ``--overwrite``.
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -130,14 +131,19 @@ def _cmd_assess(ns) -> int:
         opts["seed"] = ns.seed
     if ns.profile is not None:
         opts["profile"] = ns.profile
-    result = assess(config=target, progress=ns.progress, **opts) if is_config else \
-        assess(target, progress=ns.progress, **opts)
+    log = logging.getLogger("idrisk")  # the assessment's warnings, shown as they happen
+    shown = logging.StreamHandler(sys.stderr)
+    shown.setFormatter(logging.Formatter("idrisk: warning: %(message)s"))
+    log.addHandler(shown)
+    try:
+        result = assess(config=target, progress=ns.progress, **opts) if is_config else \
+            assess(target, progress=ns.progress, **opts)
+    finally:
+        log.removeHandler(shown)
     if ns.output:
         result.to_json(ns.output, overwrite=ns.overwrite)
     if ns.report:
         result.to_html(ns.report, overwrite=ns.overwrite)
-    for w in result.warnings:  # collected into the result; shown on the command line too
-        print(f"idrisk: warning: {w}", file=sys.stderr)
     if ns.format == "json":
         sys.stdout.write(result.to_json())
     else:

@@ -141,3 +141,25 @@ def test_a_column_name_holding_a_comma_can_be_passed(tmp_path, capsys):
                         "--no-progress"], capsys)
     assert rc in (0, 1), err
     assert json.loads(out)["scenarios"][0]["quasi_identifiers"] == ["la, code", "sex"]
+
+
+def test_warnings_are_shown_before_a_long_step_runs(d, capsys, monkeypatch):
+    import warnings
+
+    import idrisk.assessment.measures as measures
+    from idrisk.exceptions import PerformanceWarning
+
+    real = measures.suda
+
+    def long_suda(*a, **k):
+        warnings.warn("max_size=9 over 9 quasi-identifiers allows 511 combinations", PerformanceWarning)
+        print("SUDA IS RUNNING", file=sys.stderr)
+        return real(*a, **k)
+
+    monkeypatch.setattr(measures, "suda", long_suda)
+    rc, out, err = run(["assess", d / "ok.toml", "--no-progress"], capsys)
+    assert rc in (0, 1)
+    line = ("idrisk: warning: [scenario 1] suda: PerformanceWarning: max_size=9 over 9 quasi-identifiers "
+            "allows 511 combinations")
+    assert err.splitlines().index(line) < err.splitlines().index("SUDA IS RUNNING")
+    assert err.count(line) == 1

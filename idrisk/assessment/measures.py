@@ -8,6 +8,7 @@ broken installation must fail loudly, not read "not computed" in a board report.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 
@@ -24,7 +25,11 @@ from .result import ScenarioResult
 from .summaries import (DiversitySummary, HistogramBin, IndividualRiskSummary, KAnonymitySummary,
                         PopulationUniquenessSummary, SampleRisksSummary, SudaSummary, TClosenessSummary)
 
-__all__ = ["Runner", "STEPS"]
+__all__ = ["Runner", "STEPS", "warning_text"]
+
+#: the warnings of an assessment are logged here as they happen (silent unless a handler is set)
+_LOG = logging.getLogger("idrisk")
+_LOG.addHandler(logging.NullHandler())
 
 #: the steps of a scenario, in order (one progress tick each)
 STEPS = ("frequencies", "risk", "diversity", "suda", "sweep", "intruder")
@@ -43,11 +48,11 @@ def _failure(exc: BaseException, columns) -> str:
     return f"{type(exc).__name__} on column(s) {', '.join(map(str, columns))}"
 
 
-def _warning_text(w) -> str:
+def warning_text(category, message, filename: str) -> str:
     """A caught warning, safe to publish: idrisk's own text; another library's category only."""
-    if issubclass(w.category, IdRiskWarning):
-        return f"{w.category.__name__}: {str(w.message).splitlines()[0] if str(w.message) else ''}"
-    return f"{w.category.__name__} (from {w.filename.rsplit('/', 1)[-1]}; its text is not recorded)"
+    if issubclass(category, IdRiskWarning):
+        return f"{category.__name__}: {str(message).splitlines()[0] if str(message) else ''}"
+    return f"{category.__name__} (from {str(filename).rsplit('/', 1)[-1]}; its text is not recorded)"
 
 
 def _hist(values: np.ndarray, edges) -> list[HistogramBin]:
@@ -115,10 +120,24 @@ class Runner:
                 bar.update()
         return sc.result()
 
+    def record_warning(self, category, message, filename: str, where: str) -> None:
+        """Keep a warning for the result and log it at once (the ``idrisk`` logger: the command
+        line shows it on stderr before a long step runs, not only in the JSON)."""
+        if issubclass(category, (IdRiskWarning, UserWarning)):
+            msg = f"{where}: {warning_text(category, message, filename)}"
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+                _LOG.warning(msg)
+
     def _call(self, measure: str, sc: _Scenario, fn, *args, **kwargs):
         t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            self.record_warning(category, message, filename, f"[{sc.name}] {measure}")
+
+        with warnings.catch_warnings():
             warnings.simplefilter("always")
+            warnings.showwarning = show
             try:
                 return fn(*args, **kwargs)
             except ImportError:
@@ -128,11 +147,6 @@ class Runner:
                 return None
             finally:
                 self.timings[f"{sc.name}/{measure}"] = time.perf_counter() - t0
-                for w in caught:
-                    if issubclass(w.category, (IdRiskWarning, UserWarning)):
-                        msg = f"[{sc.name}] {measure}: {_warning_text(w)}"
-                        if msg not in self.warnings:
-                            self.warnings.append(msg)
 
     def _columns_of(self, sc: _Scenario, args) -> list:
         """The scenario's key and any other column of the data a measure was called on."""

@@ -197,7 +197,8 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
         warnings.simplefilter("always")
         enc = encode(work, list(dict.fromkeys(cfg.all_quasi_identifiers)))
     runner = Runner(cfg, work, enc, profile)
-    runner.warnings += [f"encoding: {w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught]
+    for w in caught:
+        runner.record_warning(w.category, w.message, w.filename, "encoding")
     scen_out = _run_scenarios(cfg, runner, progress)
 
     mitig = _mitigations(cfg, work, scen_out, profile, runner.timings)
