@@ -26,6 +26,16 @@ _BANDS = [(1, 1, "1"), (2, 2, "2"), (3, 4, "3-4"), (5, 9, "5-9"), (10, 19, "10-1
 _COLORS = ["#1d70b8", "#d4351c", "#00703c", "#6f4200", "#4c2c92", "#505a5f", "#b58840", "#912b88"]
 
 
+#: the longest name drawn in a plot or a table; longer names are cut with an ellipsis
+_NAME_LIMIT = 60
+
+
+def _short(name, limit: int = _NAME_LIMIT) -> str:
+    """A scenario or column name as shown in plots and tables: at most ``limit`` characters."""
+    name = str(name)
+    return name if len(name) <= limit else name[:limit - 1] + "\u2026"
+
+
 def _png(fig) -> str:
     import matplotlib.pyplot as plt
 
@@ -64,7 +74,7 @@ def class_size_bands(k: dict) -> list[int] | None:
 
 
 def _plot_class_sizes(scens):
-    rows = [(s["name"], class_size_bands(s["measures"]["k_anonymity"])) for s in scens
+    rows = [(_short(s["name"]), class_size_bands(s["measures"]["k_anonymity"])) for s in scens
             if "k_anonymity" in s["measures"]]
     rows = [(n, b) for n, b in rows if b is not None]
     if not rows:
@@ -88,7 +98,7 @@ def _plot_class_sizes(scens):
 
 
 def _plot_below_k(scens, n):
-    rows = [(s["name"], s["measures"]["k_anonymity"]["records_below_k"]) for s in scens
+    rows = [(_short(s["name"]), s["measures"]["k_anonymity"]["records_below_k"]) for s in scens
             if "k_anonymity" in s["measures"]]
     if not rows:
         return None
@@ -134,8 +144,8 @@ def _plot_heatmap(scen, n, min_k):
         return None
     fig, ax = _fig(6.8, 5.2)
     im = ax.imshow(m, cmap="Blues", vmin=0, vmax=max(1.0, float(np.nanmax(m))))
-    ax.set_xticks(range(len(qis)), qis, rotation=40, ha="right")
-    ax.set_yticks(range(len(qis)), qis)
+    ax.set_xticks(range(len(qis)), [_short(q) for q in qis], rotation=40, ha="right")
+    ax.set_yticks(range(len(qis)), [_short(q) for q in qis])
     for i in range(len(qis)):
         for j in range(len(qis)):
             if not np.isnan(m[i, j]):
@@ -143,12 +153,13 @@ def _plot_heatmap(scen, n, min_k):
                         color="white" if m[i, j] > 0.55 * np.nanmax(m) else "#0b0c0c", fontsize=8)
     fig.colorbar(im, ax=ax, label=f"% of records in classes < {col.rsplit('_', 1)[1]}")
     ax.spines[:].set_visible(False)
-    worst = sorted(((float(m[i, j]), qis[i], qis[j]) for i in range(len(qis)) for j in range(i, len(qis))
+    worst = sorted(((float(m[i, j]), _short(qis[i]), _short(qis[j])) for i in range(len(qis)) for j in range(i, len(qis))
                     if not np.isnan(m[i, j])), reverse=True)[:3]
     alt = (f"Heatmap of the share of records in classes smaller than {col.rsplit('_', 1)[1]} for each single "
-           f"quasi-identifier (diagonal) and each pair, scenario {scen['name']}. Highest: " +
+           f"quasi-identifier (diagonal) and each pair, scenario {_short(scen['name'])}. Highest: " +
            "; ".join(f"{a}{'' if a == b else ' with ' + b} {v:.1f}%" for v, a, b in worst) + ".")
-    return {"src": _png(fig), "alt": alt, "title": f"Risk by QI combination [{scen['name']}]", "table": None}
+    return {"src": _png(fig), "alt": alt, "title": f"Risk by QI combination [{_short(scen['name'])}]",
+            "table": None}
 
 
 def _plot_suda(scen):
@@ -174,21 +185,23 @@ def _plot_suda(scen):
         a1.set_axis_off()
     if contrib:
         names = list(contrib)[::-1]
-        a2.barh(names, [contrib[k] or 0 for k in names], color=_COLORS[1])
+        a2.barh(range(len(names)), [contrib[k] or 0 for k in names], color=_COLORS[1])
+        a2.set_yticks(range(len(names)), [_short(k) for k in names])
         a2.set_xlabel("contribution to SUDA scores (%)")
     else:
         a2.set_axis_off()
     fig.tight_layout()
     top = list(contrib.items())[:3]
-    alt = (f"SUDA score distribution and variable contributions, scenario {scen['name']}: "
+    alt = (f"SUDA score distribution and variable contributions, scenario {_short(scen['name'])}: "
            f"{su.get('records_with_msu', 0):,} records have a minimal sample unique, "
            f"{su['special_uniques_small_msu']:,} of size 2 or less. Largest contributions: " +
-           ", ".join(f"{k} {v:.1f}%" for k, v in top if v is not None) + ".")
-    return {"src": _png(fig), "alt": alt, "title": f"Special uniques (SUDA) [{scen['name']}]", "table": None}
+           ", ".join(f"{_short(k)} {v:.1f}%" for k, v in top if v is not None) + ".")
+    return {"src": _png(fig), "alt": alt, "title": f"Special uniques (SUDA) [{_short(scen['name'])}]",
+            "table": None}
 
 
 def _plot_intruder(scens):
-    rows = [(s["name"], s["measures"]["intruder"]) for s in scens if "intruder" in s["measures"]]
+    rows = [(_short(s["name"]), s["measures"]["intruder"]) for s in scens if "intruder" in s["measures"]]
     rows = [(n, d) for n, d in rows if d.get("by_confidence")]
     if not rows:
         return None
@@ -273,6 +286,7 @@ def render_html(d) -> str:
         lambda name: (tpl_dir / name).read_text(encoding="utf-8")), autoescape=True,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
+    env.filters["short"] = _short
     env.filters["pct"] = lambda v: "not computed" if v is None else f"{100 * v:.1f}%"
     n = d["meta"]["n_records"]
     min_k = d["config"]["thresholds"]["min_k"]
