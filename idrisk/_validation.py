@@ -189,7 +189,8 @@ def check_weights(frame: pd.DataFrame, weights, *, warn_below_one: bool = True) 
     with np.errstate(over="ignore"):
         total = values.sum()
     if not math.isfinite(total):
-        raise InvalidWeightsError(f"{label} are too large: their total overflows a float (above {np.finfo(float).max:.3g})")
+        raise InvalidWeightsError(
+            f"{label} are too large: their total overflows a float (above {np.finfo(float).max:.3g})")
     if warn_below_one:
         n_small = int((values < 1).sum())
         if n_small:

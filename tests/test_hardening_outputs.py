@@ -95,7 +95,8 @@ def test_every_writer_refuses_a_dangling_link(data):
     res = idrisk.assess(pd.read_csv(data / "d.csv"), quasi_identifiers=["sex"], progress=False, mitigations=False)
     cfg = AssessmentConfig(scenarios=[["sex"]])
     writers = {"json": lambda p: res.to_json(p, overwrite=True), "html": lambda p: res.to_html(p, overwrite=True),
-               "toml": lambda p: cfg.to_toml(p, overwrite=True), "config json": lambda p: cfg.to_json(p, overwrite=True),
+               "toml": lambda p: cfg.to_toml(p, overwrite=True),
+               "config json": lambda p: cfg.to_json(p, overwrite=True),
                "parquet": lambda p: write_frame(pd.read_csv(data / "d.csv"), p, overwrite=True)}
     for name, write in writers.items():
         link = data / f"{name.replace(' ', '_')}.parquet"

@@ -10,7 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from .._validation import describe, raise_problems
+from .._validation import Param, describe, raise_problems
 from ..exceptions import InvalidParameterError
 from .config import AssessmentConfig
 
@@ -88,6 +88,7 @@ def config_from_dict(doc: dict, *, base_dir: str | None = None) -> AssessmentCon
 def load_config(path) -> AssessmentConfig:
     """Read an assessment configuration: a TOML file (the module docstring's layout) or a
     JSON file (either layout of :func:`config_from_dict`)."""
+    raise_problems([m for m in [Param("path").problem("load_config", "path", path)] if m])
     p = Path(path)
     if not p.is_file():
         raise InvalidParameterError(f"config file not found: {p}")

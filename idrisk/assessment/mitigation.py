@@ -190,7 +190,9 @@ def candidate_coarsenings(data: pd.DataFrame, quasi_identifiers, *, geography=No
 
 
 #: the declared constraints of what_if's parameters
-_WHAT_IF = {"k": Param("int", low=1), "missing": Param("choice", choices=MISSING_CONVENTIONS)}
+_WHAT_IF = {"k": Param("int", low=1), "missing": Param("choice", choices=MISSING_CONVENTIONS),
+            "geography": Param("columns", optional=True), "drivers": Param("columns", optional=True),
+            "groupings": Param("table", values=Param("str"), optional=True)}
 
 
 @keywords(renamed={"frame": "data", "qis": "quasi_identifiers", "min_k": "k"})
@@ -228,7 +230,8 @@ def what_if(data: pd.DataFrame, quasi_identifiers, *, k: int = 10, missing: str 
         description, the risk after, risk_removed_share, information_lost, efficiency,
         rank), best first.
     """
-    raise_problems(param_problems("what_if", {"k": k, "missing": missing}, _WHAT_IF))
+    raise_problems(param_problems("what_if", {"k": k, "missing": missing, "geography": geography,
+                                              "groupings": groupings, "drivers": drivers}, _WHAT_IF))
     qis = as_column_list(quasi_identifiers, role="quasi-identifier")
     enc = encode(data, qis, warn_identifiers=False)
     before = _risk(enc, qis, missing, k)

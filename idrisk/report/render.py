@@ -153,11 +153,11 @@ def _plot_heatmap(scen, n, min_k):
                         color="white" if m[i, j] > 0.55 * np.nanmax(m) else "#0b0c0c", fontsize=8)
     fig.colorbar(im, ax=ax, label=f"% of records in classes < {col.rsplit('_', 1)[1]}")
     ax.spines[:].set_visible(False)
-    worst = sorted(((float(m[i, j]), _short(qis[i]), _short(qis[j])) for i in range(len(qis)) for j in range(i, len(qis))
+    worst = sorted(((float(m[i, j]), qis[i], qis[j]) for i in range(len(qis)) for j in range(i, len(qis))
                     if not np.isnan(m[i, j])), reverse=True)[:3]
     alt = (f"Heatmap of the share of records in classes smaller than {col.rsplit('_', 1)[1]} for each single "
            f"quasi-identifier (diagonal) and each pair, scenario {_short(scen['name'])}. Highest: " +
-           "; ".join(f"{a}{'' if a == b else ' with ' + b} {v:.1f}%" for v, a, b in worst) + ".")
+           "; ".join(f"{_short(a)}{'' if a == b else ' with ' + _short(b)} {v:.1f}%" for v, a, b in worst) + ".")
     return {"src": _png(fig), "alt": alt, "title": f"Risk by QI combination [{_short(scen['name'])}]",
             "table": None}
 
