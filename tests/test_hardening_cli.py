@@ -163,3 +163,12 @@ def test_warnings_are_shown_before_a_long_step_runs(d, capsys, monkeypatch):
             "allows 511 combinations")
     assert err.splitlines().index(line) < err.splitlines().index("SUDA IS RUNNING")
     assert err.count(line) == 1
+
+
+@pytest.mark.parametrize("weights, message", [
+    (0.0, "weight column 'w' have 200 zero value(s)"),
+    (1e308, "weight column 'w' are too large: their total overflows a float"),
+])
+def test_unusable_weights_exit_2(d, tmp_path, capsys, weights, message):
+    pd.read_csv(d / "d.csv").assign(w=weights).to_csv(tmp_path / "w.csv", index=False)
+    expect_2(["assess", tmp_path / "w.csv", "--qi", "sex,yob", "--weights", "w"], capsys, message)

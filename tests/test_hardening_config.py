@@ -139,3 +139,44 @@ def test_what_if_k_checked():
         idrisk.what_if(df, ["a", "b"], min_k=0)
     with pytest.raises(InvalidParameterError, match="what_if: missing must be one of"):
         idrisk.what_if(df, ["a", "b"], missing="maybe")
+
+
+# -- a walk over every configuration field -------------------------------------------------------
+from idrisk.assessment._constraints import FIELDS, SECTION, THRESHOLDS, TOML_KEY  # noqa: E402
+
+#: a value of the wrong type for each kind of constraint
+WRONG_TYPE = {"bool": "no", "int": "5", "number": "0.5", "str": 5, "path": 5, "choice": 5, "columns": "la",
+              "str_list": "la", "int_list": 5, "table": 5}
+
+
+def _out_of_range(p):
+    if p.kind in ("int", "number") and p.low is not None:
+        return p.low - 1
+    if p.kind in ("int", "number") and p.high is not None:
+        return p.high + 1
+    if p.kind == "int_list":
+        return [p.low - 1]
+    if p.kind == "choice":
+        return "not-a-choice"
+    return None
+
+
+WALK = [(f, p, bad) for f, p in FIELDS.items() for bad in (WRONG_TYPE[p.kind], _out_of_range(p))
+        if bad is not None]
+
+
+@pytest.mark.parametrize("field, param, bad", WALK, ids=[f"{f}-{b!r}" for f, _, b in WALK])
+def test_every_config_field_is_checked(field, param, bad):
+    with pytest.raises(InvalidParameterError) as info:
+        AssessmentConfig(scenarios=[["a"]], **{field: bad})
+    line = str(info.value)
+    assert line.startswith(f"config [{SECTION[field]}]: {TOML_KEY.get(field, field)} must be {param.what()}; got ")
+    assert SHAPE.match(line)
+
+
+@pytest.mark.parametrize("name", sorted(THRESHOLDS))
+def test_every_threshold_is_checked(name):
+    p = THRESHOLDS[name]
+    for bad in ("1", True, _out_of_range(p)):
+        with pytest.raises(InvalidParameterError, match=rf"^config \[thresholds\]: {name} must be "):
+            AssessmentConfig(scenarios=[["a"]], thresholds={name: bad})
