@@ -199,7 +199,8 @@ class AssessmentConfig:
         names = [s.name for s in self.scenarios]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise InvalidParameterError(f"scenario names must be unique; repeated: {', '.join(dup)}")
+            raise InvalidParameterError(
+                f"config [[scenario]]: scenario names must be unique; repeated: {', '.join(dup)}")
         if isinstance(self.sensitive, dict):
             self.sensitive = [_sensitive(k, v) for k, v in self.sensitive.items()]
         self.sensitive = [s if isinstance(s, SensitiveAttribute) else _sensitive_item(s) for s in self.sensitive]
@@ -207,7 +208,7 @@ class AssessmentConfig:
             self.thresholds = thresholds_from_dict(self.thresholds)
         self.flags = {k: self.flags.get(k, False) for k in self.FLAG_NAMES}
         if self.weights is not None and self.population_size is not None:
-            raise InvalidParameterError("give either weights or population_size, not both")
+            raise InvalidParameterError("config [extract]: give either weights or population_size, not both")
         self.seed = int(self.seed)
         self.intruder_targets = int(self.intruder_targets)
         for nm in ("max_msu_size", "sweep_max_size"):

@@ -51,7 +51,7 @@ def sniff_format(path) -> str:
         try:
             with gzip.open(p, "rb") as fh:
                 inner = fh.read(4096)
-        except OSError:
+        except (OSError, EOFError):  # not gzip after all, or cut short
             return "gzip"
         return "gzip-csv" if inner and b"\x00" not in inner else "gzip"
     if head[:4] == b"PK\x03\x04":
