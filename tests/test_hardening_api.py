@@ -56,3 +56,12 @@ def test_no_columns_message(role, message):
 
     with pytest.raises(InvalidParameterError, match=f"^{message}$"):
         as_column_list([], role=role)
+
+
+def test_t_closeness_order_is_checked_and_never_echoes_a_value():
+    df = pd.DataFrame({"a": list("xxyy") * 5, "s": ["SECRET1", "SECRET2", "SECRET3", "SECRET4"] * 5})
+    with pytest.raises(InvalidParameterError, match="^order must list single values; got list items$"):
+        idrisk.t_closeness(df, ["a"], "s", distance="ordered", order=[["SECRET1"], ["SECRET2"]])
+    with pytest.raises(InvalidParameterError) as info:
+        idrisk.t_closeness(df, ["a"], "s", distance="ordered", order=["SECRET1", "SECRET2"])
+    assert str(info.value) == ("order does not cover 2 value(s) of sensitive column 's'; list every observed value")
