@@ -124,3 +124,13 @@ def test_long_names_are_shortened_in_plots_and_tables(tmp_path):
     assert time.perf_counter() - t0 < 120  # it took 272 s (and a MemoryError) when drawn whole
     assert f'<th scope="row">{"n" * 59}\u2026</th>' in html
     assert f'<th scope="row">{long_name}</th>' not in html
+
+
+def test_writers_refuse_a_directory(data):
+    res = idrisk.assess(pd.read_csv(data / "d.csv"), quasi_identifiers=["sex"], progress=False, mitigations=False)
+    cfg = AssessmentConfig(scenarios=[["sex"]])
+    (data / "adir").mkdir()
+    for write in (lambda p: res.to_json(p, overwrite=True), lambda p: res.to_html(p, overwrite=True),
+                  lambda p: cfg.to_toml(p, overwrite=True), lambda p: cfg.to_json(p, overwrite=True)):
+        with pytest.raises(InvalidParameterError, match="is a directory; give a file path"):
+            write(data / "adir")

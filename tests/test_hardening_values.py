@@ -35,6 +35,19 @@ def test_strings_differing_after_a_nul_stay_distinct(nul_path, dtype, repeat):
     np.testing.assert_array_equal(fk, np.tile([2, 3, 1, 2, 3, 3], repeat) * repeat)
 
 
+UNUSUAL = ["a", "a\0", "", "\0", "\0\0", "\u00e9", "e\u0301", "x" * 1000 + "\0y", "x" * 1000 + "\0z"]
+
+
+@pytest.mark.parametrize("dtype", ["object", "string", "string[pyarrow]"])
+@pytest.mark.parametrize("repeat", [1, 300])
+def test_unusual_strings_keep_their_identity(nul_path, dtype, repeat):
+    # a trailing NUL, a lone NUL, the empty string, composed and decomposed accents and long
+    # strings differing only after a NUL are nine different values
+    df = pd.DataFrame({"x": pd.array(UNUSUAL * repeat, dtype=dtype)})
+    res = idrisk.k_anonymity(df, ["x"])
+    assert res.n_classes == 9 and res.min_class_size == repeat
+
+
 def test_nul_safe_factorize_gives_back_the_strings(monkeypatch):
     monkeypatch.setattr(_encode, "_FACTORIZE_KEEPS_NUL", False)
     codes, uniques = _encode._factorize(np.array(NUL_VALUES + [None], dtype=object))
