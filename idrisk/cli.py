@@ -223,10 +223,14 @@ def _main(argv) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     handler = {"assess": _cmd_assess, "report": _cmd_report, "datasets": _cmd_datasets, "demo": _cmd_demo}
+    fmt = warnings.formatwarning  # catch_warnings restores the filters, not the format
     with warnings.catch_warnings():
         warnings.simplefilter("default")
         warnings.formatwarning = lambda m, c, *a, **k: f"idrisk: warning: {c.__name__}: {m}\n"
-        rc = handler[ns.command](ns)
+        try:
+            rc = handler[ns.command](ns)
+        finally:
+            warnings.formatwarning = fmt
     return rc if rc in (EXIT_OK, EXIT_BREACH) and ns.command == "assess" else (EXIT_OK if rc == 0 else EXIT_ERROR)
 
 
