@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -65,3 +67,18 @@ def test_t_closeness_order_is_checked_and_never_echoes_a_value():
     with pytest.raises(InvalidParameterError) as info:
         idrisk.t_closeness(df, ["a"], "s", distance="ordered", order=["SECRET1", "SECRET2"])
     assert str(info.value) == ("order does not cover 2 value(s) of sensitive column 's'; list every observed value")
+
+
+def test_suda_refuses_a_search_larger_than_the_uncapped_one():
+    from idrisk.metrics._suda import MAX_COMBINATIONS
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.integers(0, 3, (50, 25)), columns=[f"q{i}" for i in range(25)])
+    # sum over k = 1..20 of C(25, k) = 2^25 - 1 - (C(25,21) + ... + C(25,25)) = 33,554,431 - 15,276
+    n_comb = 2 ** 25 - 1 - sum(math.comb(25, k) for k in range(21, 26))
+    assert n_comb == 33_539_155 and MAX_COMBINATIONS == 1_048_575
+    with pytest.raises(InvalidParameterError, match="max_size=20 over 25 quasi-identifiers allows 33,539,155 "
+                                                    "combinations, more than the 1,048,575 SUDA2 searches"):
+        idrisk.suda(df, list(df.columns), max_size=20)
+    with pytest.warns(idrisk.PerformanceWarning):  # 25 + 300 + 2,300 + 12,650 = 15,275: a warning only
+        assert idrisk.suda(df.iloc[:, :25], list(df.columns), max_size=4) is not None
