@@ -80,7 +80,21 @@ def check_columns(frame: pd.DataFrame, columns, *, role: str = "quasi-identifier
             f"{', '.join(missing)} (available: {', '.join(map(str, frame.columns[:30]))}"
             f"{', ...' if len(frame.columns) > 30 else ''})"
         )
+    several = several_columns(frame, cols, role=role)
+    if several:
+        raise DataValidationError(several)
     return cols
+
+
+def several_columns(frame: pd.DataFrame, columns, *, role: str) -> str | None:
+    """The problem with names (present in ``frame``) that each select more than one column,
+    as a level of MultiIndex columns does, or None."""
+    several = [str(c) for c in columns if c in frame.columns
+               and not isinstance(frame.columns.get_loc(c), (int, np.integer))]
+    if not several:
+        return None
+    return (f"{role} name(s) that select more than one column of the data (a level of MultiIndex columns): "
+            f"{', '.join(several)}; give one column each (a full tuple), or flatten the columns first")
 
 
 def check_missing(missing: str) -> str:

@@ -82,3 +82,13 @@ def test_suda_refuses_a_search_larger_than_the_uncapped_one():
         idrisk.suda(df, list(df.columns), max_size=20)
     with pytest.warns(idrisk.PerformanceWarning):  # 25 + 300 + 2,300 + 12,650 = 15,275: a warning only
         assert idrisk.suda(df.iloc[:, :25], list(df.columns), max_size=4) is not None
+
+
+def test_a_level_of_multiindex_columns_is_not_one_column():
+    df = pd.DataFrame(np.ones((20, 2)), columns=pd.MultiIndex.from_tuples([("a", "b"), ("a", "c")]))
+    with pytest.raises(DataValidationError, match=r"select more than one column of the data \(a level of "
+                                                  r"MultiIndex columns\): a; give one column each"):
+        idrisk.k_anonymity(df, ["a"])
+    with pytest.raises(DataValidationError, match="select more than one column"):
+        idrisk.assess(df, quasi_identifiers=["a"], progress=False)
+    assert idrisk.k_anonymity(df, [("a", "b")]).n_classes == 1  # a full tuple is one column
