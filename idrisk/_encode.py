@@ -34,7 +34,7 @@ import pandas as pd
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
 from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes
 from ._kernels.groups import default_limit
-from ._validation import as_frame, check_columns, check_missing
+from ._validation import Param, as_frame, check_columns, check_missing, check_param
 from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
 
 __all__ = ["Encoded", "KeyColumn", "encode", "key_columns"]
@@ -269,6 +269,7 @@ def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
     """
     if isinstance(data, Encoded):
         return data.subset(list(columns))
+    check_param("encode", "warn_identifiers", warn_identifiers, Param("bool"))
     frame = as_frame(data)
     cols = check_columns(frame, columns, role="column")
     codes, n_levels, levels = {}, {}, {}

@@ -51,7 +51,7 @@ FUNCTIONS = ["combination_sweep", "encode", "frequencies", "global_risk", "indiv
 #: public functions walked elsewhere: the configuration (tests/test_hardening_config.py) and below
 ELSEWHERE = {"assess", "load_config", "simulate_intruder"}
 #: known gaps, each a strict xfail: it fails the suite once fixed, so the entry must then go
-GAPS = {("encode", "warn_identifiers", "x"): "encode does not check warn_identifiers yet"}
+GAPS: dict = {}
 
 
 def _cases():
