@@ -168,3 +168,16 @@ def test_a_result_holding_infinity_is_refused(result_dict):
     d["meta"]["sampling_fraction"] = float("inf")  # json.dumps writes Infinity; Python's json reads it
     with pytest.raises(InvalidParameterError, match="/meta/sampling_fraction: expected number"):
         AssessmentResult.from_dict(json.loads(json.dumps(d)))
+
+
+def test_a_result_whose_config_assess_would_refuse_is_refused(result_dict, tmp_path, capsys):
+    from idrisk.cli import main
+
+    d = json.loads(json.dumps(result_dict))
+    d["config"]["thresholds"]["min_k"] = None  # the report reads min_k from here
+    with pytest.raises(InvalidParameterError, match=r"^the result's config is not a valid configuration: "
+                                                    r"config \[thresholds\]: min_k must be an integer >= 1; got None$"):
+        AssessmentResult.from_dict(d)
+    (tmp_path / "r.json").write_text(json.dumps(d))
+    assert main(["report", str(tmp_path / "r.json"), "--report", str(tmp_path / "r.html")]) == 2
+    assert "Traceback" not in capsys.readouterr().err and not (tmp_path / "r.html").exists()

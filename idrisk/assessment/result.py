@@ -137,9 +137,15 @@ class AssessmentResult(ItemAccess, Result):
     @classmethod
     def from_dict(cls, d: dict) -> "AssessmentResult":
         """The result of a JSON document, validated against the schema first."""
+        from .config_io import config_from_dict
         from .schema import validate_result
 
         validate_result(d)
+        try:  # the configuration it ran with must be one assess accepts (the report reads it)
+            config_from_dict(d["config"])
+        except InvalidParameterError as exc:
+            raise InvalidParameterError("the result's config is not a valid configuration: "
+                                        + "; ".join(str(exc).splitlines())) from None
         return from_plain(cls, d)
 
     @classmethod
