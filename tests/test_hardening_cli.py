@@ -172,3 +172,10 @@ def test_warnings_are_shown_before_a_long_step_runs(d, capsys, monkeypatch):
 def test_unusable_weights_exit_2(d, tmp_path, capsys, weights, message):
     pd.read_csv(d / "d.csv").assign(w=weights).to_csv(tmp_path / "w.csv", index=False)
     expect_2(["assess", tmp_path / "w.csv", "--qi", "sex,yob", "--weights", "w"], capsys, message)
+
+
+@pytest.mark.parametrize("text", ["sex,yob\nF,1,3\nM,2\n", "sex,yob\nF,1\nM,2,3\n"])
+def test_a_row_longer_than_the_header_is_refused(tmp_path, capsys, text):
+    # the first case once read silently with the first column as the index (sex then held yob)
+    (tmp_path / "r.csv").write_text(text)
+    expect_2(["assess", tmp_path / "r.csv", "--qi", "sex,yob"], capsys, "r.csv: could not be read as CSV text")

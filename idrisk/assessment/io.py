@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -90,7 +91,11 @@ def read_extract(path) -> pd.DataFrame:
     try:
         if claimed in ("csv", "gzip-csv"):
             _check_header(p)
-            frame = pd.read_csv(p, low_memory=False)
+            # a first row longer than the header would silently become the index (every
+            # column shifted by one): refused, as pandas' ParserWarning made an error
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(p, low_memory=False, index_col=False)
         elif claimed == "parquet":
             frame = pd.read_parquet(p)
         elif claimed == "stata":
@@ -103,6 +108,8 @@ def read_extract(path) -> pd.DataFrame:
         raise
     except Exception as exc:  # noqa: BLE001 - a reader's own error, re-raised as one clear line
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, pd.errors.ParserWarning):
+            msg = "a row has more fields than the header"
         raise DataValidationError(f"{p.name}: could not be read as {_LABEL[claimed]}: {msg}") from None
     if len(frame) == 0:
         raise DataValidationError(f"{p.name}: the extract has no rows")
