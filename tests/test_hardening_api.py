@@ -92,3 +92,14 @@ def test_a_level_of_multiindex_columns_is_not_one_column():
     with pytest.raises(DataValidationError, match="select more than one column"):
         idrisk.assess(df, quasi_identifiers=["a"], progress=False)
     assert idrisk.k_anonymity(df, [("a", "b")]).n_classes == 1  # a full tuple is one column
+
+
+def test_a_population_size_beyond_float_precision_is_whole():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.integers(0, 50, 300), "b": rng.integers(0, 5, 300)})
+    N, n = 10**30, 300  # float(10**30) != 10**30: once refused as "not a whole number"
+    sizes = df.value_counts()
+    c1 = int((sizes == 1).sum())
+    # Zayatz with pi -> 0: h(j) ~ j pi, so P ~ c1 / n and U = c1 P / pi ~ c1^2 N / n^2
+    res = idrisk.population_uniqueness(df, ["a", "b"], population_size=N)
+    assert res.population_size == N and res.zayatz == pytest.approx(c1 ** 2 * N / n ** 2, rel=1e-9)
