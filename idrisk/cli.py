@@ -32,6 +32,20 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_ERROR)
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``): a column name read from a file
+    must not drive the terminal (colours, cursor moves, a cleared screen)."""
+    return str(text).translate(_CONTROL)
+
+
+class _PrintableFormatter(logging.Formatter):
+    def format(self, record):
+        return _printable(super().format(record))
+
+
 def _int_at_least(low: int):
     """An argparse type: an integer >= ``low`` (a range error is a usage error, exit 2)."""
     def parse(text):
@@ -133,7 +147,7 @@ def _cmd_assess(ns) -> int:
         opts["profile"] = ns.profile
     log = logging.getLogger("idrisk")  # the assessment's warnings, shown as they happen
     shown = logging.StreamHandler(sys.stderr)
-    shown.setFormatter(logging.Formatter("idrisk: warning: %(message)s"))
+    shown.setFormatter(_PrintableFormatter("idrisk: warning: %(message)s"))
     log.addHandler(shown)
     try:
         result = assess(config=target, progress=ns.progress, **opts) if is_config else \
@@ -147,7 +161,7 @@ def _cmd_assess(ns) -> int:
     if ns.format == "json":
         sys.stdout.write(result.to_json())
     else:
-        print(result.summary())
+        print(_printable(result.summary()))
     if result.passed or ns.nofail:
         return EXIT_OK
     return EXIT_BREACH
@@ -209,7 +223,7 @@ def main(argv=None) -> int:
             import traceback
 
             traceback.print_exc(file=sys.stderr)
-        print(f"idrisk: error: {_error_line(exc)}", file=sys.stderr)
+        print(f"idrisk: error: {_printable(_error_line(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -226,7 +240,7 @@ def _main(argv) -> int:
     fmt = warnings.formatwarning  # catch_warnings restores the filters, not the format
     with warnings.catch_warnings():
         warnings.simplefilter("default")
-        warnings.formatwarning = lambda m, c, *a, **k: f"idrisk: warning: {c.__name__}: {m}\n"
+        warnings.formatwarning = lambda m, c, *a, **k: f"idrisk: warning: {c.__name__}: {_printable(m)}\n"
         try:
             rc = handler[ns.command](ns)
         finally:

@@ -179,3 +179,15 @@ def test_a_row_longer_than_the_header_is_refused(tmp_path, capsys, text):
     # the first case once read silently with the first column as the index (sex then held yob)
     (tmp_path / "r.csv").write_text(text)
     expect_2(["assess", tmp_path / "r.csv", "--qi", "sex,yob"], capsys, "r.csv: could not be read as CSV text")
+
+
+def test_control_characters_in_names_never_reach_the_terminal(tmp_path, capsys):
+    rng = np.random.default_rng(1)
+    name = "\x1b[2Jclear"  # an escape sequence that clears the screen
+    pd.DataFrame({name: rng.choice(["a", "b"], 50), "sex": rng.choice(["F", "M"], 50)}).to_csv(
+        tmp_path / "e.csv", index=False)
+    rc, out, err = run(["assess", tmp_path / "e.csv", "--qi", f"sex,{name}", "--no-progress"], capsys)
+    assert rc in (0, 1) and "\\x1b[2Jclear" in out
+    assert "\x1b" not in out and "\x1b" not in err
+    rc, out, err = run(["assess", tmp_path / "e.csv", "--qi", "\x1b[2Jnope"], capsys)
+    assert rc == 2 and "\x1b" not in err and "not found in the data: \\x1b[2Jnope" in err
