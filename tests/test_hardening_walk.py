@@ -6,6 +6,7 @@ raw TypeError/ValueError from pandas or numpy (the idea of scikit-learn's
 from __future__ import annotations
 
 import inspect
+import re
 import warnings
 
 import numpy as np
@@ -160,3 +161,17 @@ def test_intruder_and_datasets_parameters(pupils, call):
         warnings.simplefilter("ignore")
         with pytest.raises(IdRiskError):
             call(*pupils)
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"progress": "yes"}, "assess: progress must be true or false or absent (None); got str"),
+    ({"quasi_identifiers": 5}, "assess: quasi_identifiers must be a non-empty list of column names (strings) "
+                               "or absent (None); got int 5"),
+    ({"quasi_identifiers": []}, "assess: quasi_identifiers must be a non-empty list"),
+    ({"scenarios": 5}, "config [[scenario]]: an assessment needs at least one scenario"),
+    ({"thresholds": 5}, "config [thresholds]: thresholds must be a table"),
+])
+def test_assess_keywords(kw, message):
+    kw = {"quasi_identifiers": ["a"], **kw} if "scenarios" not in kw else kw
+    with pytest.raises(IdRiskError, match="^" + re.escape(message)):
+        idrisk.assess(DF, **kw)

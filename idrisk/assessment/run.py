@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import __version__
 from .._encode import encode
-from .._validation import as_frame
+from .._validation import Param, as_frame, param_problems, raise_problems
 from ..exceptions import IdRiskWarning, InvalidParameterError
 from ..profiles import get_profile
 from ._signature import keywords
@@ -37,6 +37,9 @@ class _Unset:
 
 
 _UNSET = _Unset()
+#: the declared constraints of assess's own keywords (the others are configuration fields)
+_ASSESS = {"progress": Param("bool", optional=True),
+           "quasi_identifiers": Param("columns", nonempty=True, optional=True)}
 
 
 def _as_config(config) -> AssessmentConfig | None:
@@ -170,6 +173,8 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
                  intruder_targets=intruder_targets, mitigations=mitigations, geography=geography,
                  groupings=groupings)
+    qis = [quasi_identifiers] if isinstance(quasi_identifiers, str) else quasi_identifiers
+    raise_problems(param_problems("assess", {"progress": progress, "quasi_identifiers": qis}, _ASSESS))
     opts = {k: v for k, v in given.items() if v is not None and v is not _UNSET}
     cfg, frame = _resolve(data, config, quasi_identifiers, opts)
     return _assess(cfg, frame, sys.stderr.isatty() if progress is None else progress)
