@@ -38,6 +38,10 @@ def test_a_column_name_that_is_not_valid_unicode_is_refused_by_the_config():
     df = pd.DataFrame([[1, 2], [2, 1]] * 10, columns=pd.Index(["a\udc80", "b"], dtype=object))
     with pytest.raises(InvalidParameterError) as info:
         idrisk.assess(df, quasi_identifiers=["a\udc80"], progress=False)
+    assert str(info.value) == ("assess: quasi_identifiers must be a non-empty list of column names (strings) or "
+                               "absent (None); got list of 1")
+    with pytest.raises(InvalidParameterError) as info:
+        idrisk.assess(df, scenarios=[{"name": "s", "quasi_identifiers": ["a\udc80"]}], progress=False)
     assert str(info.value) == ("config [[scenario]] 1: quasi_identifiers must be a non-empty list of column names "
                                "(strings); got list of 1")
     with pytest.raises(InvalidParameterError, match="name must be a string; got str with an unpaired surrogate"):
