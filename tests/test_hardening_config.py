@@ -180,3 +180,10 @@ def test_every_threshold_is_checked(name):
     for bad in ("1", True, _out_of_range(p)):
         with pytest.raises(InvalidParameterError, match=rf"^config \[thresholds\]: {name} must be "):
             AssessmentConfig(scenarios=[["a"]], thresholds={name: bad})
+
+
+def test_a_tier_for_a_column_not_in_the_data_is_refused():
+    df = pd.DataFrame({"a": [1, 2] * 10, "birth_month": [1, 2, 3, 4] * 5})
+    # "birth_mnth" would be ignored and the content's highest tier read as none
+    with pytest.raises(idrisk.DataValidationError, match=r"^tier column\(s\) not found in the data: birth_mnth$"):
+        idrisk.assess(df, quasi_identifiers=["a"], tiers={"birth_mnth": 1}, progress=False)
