@@ -187,3 +187,12 @@ def test_a_tier_for_a_column_not_in_the_data_is_refused():
     # "birth_mnth" would be ignored and the content's highest tier read as none
     with pytest.raises(idrisk.DataValidationError, match=r"^tier column\(s\) not found in the data: birth_mnth$"):
         idrisk.assess(df, quasi_identifiers=["a"], tiers={"birth_mnth": 1}, progress=False)
+
+
+def test_cross_field_problems_are_reported_with_the_others():
+    lines = _problems('[extract]\nweights = "w"\npopulation_size = 10\ncensus = "no"\n'
+                      '[[scenario]]\nname = "s"\nquasi_identifiers = ["a"]\n'
+                      '[[scenario]]\nname = "s"\nquasi_identifiers = ["b"]\n')
+    assert lines == ["config [extract]: census must be true or false or absent (None); got str",
+                     "config [[scenario]]: scenario names must be unique; repeated: s",
+                     "config [extract]: give either weights or population_size, not both"]

@@ -150,6 +150,12 @@ def config_problems(values: dict) -> list[str]:
     else:
         for i, s in enumerate(scen):
             out += _scenario_problems(i, s)
+        named = [s.get("name") if isinstance(s, dict) else getattr(s, "name", None) for s in scen]
+        dup = sorted({n for n in named if isinstance(n, str) and named.count(n) > 1})
+        if dup:
+            out.append(f"config [[scenario]]: scenario names must be unique; repeated: {', '.join(dup)}")
+    if values.get("weights") is not None and values.get("population_size") is not None:
+        out.append("config [extract]: give either weights or population_size, not both")
     if "sensitive" in values:
         out += sensitive_problems(values["sensitive"])
     flags = values.get("flags", {})

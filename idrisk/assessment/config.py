@@ -196,9 +196,9 @@ class AssessmentConfig:
     def __post_init__(self):
         raise_problems(config_problems({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}))
         self.scenarios = [s if isinstance(s, Scenario) else _scenario(s, i) for i, s in enumerate(self.scenarios)]
-        names = [s.name for s in self.scenarios]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
+        names = [s.name for s in self.scenarios]  # a default name ("scenario 2") can meet a given one
+        if len(set(names)) < len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
             raise InvalidParameterError(
                 f"config [[scenario]]: scenario names must be unique; repeated: {', '.join(dup)}")
         if isinstance(self.sensitive, dict):
@@ -207,8 +207,6 @@ class AssessmentConfig:
         if isinstance(self.thresholds, dict):
             self.thresholds = thresholds_from_dict(self.thresholds)
         self.flags = {k: self.flags.get(k, False) for k in self.FLAG_NAMES}
-        if self.weights is not None and self.population_size is not None:
-            raise InvalidParameterError("config [extract]: give either weights or population_size, not both")
         self.seed = int(self.seed)
         self.intruder_targets = int(self.intruder_targets)
         for nm in ("max_msu_size", "sweep_max_size"):
