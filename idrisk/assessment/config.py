@@ -137,6 +137,9 @@ class AssessmentConfig:
         Columns dropped before measuring (their presence is reported, never their values).
     weights, population_size
         Sampling weights column or population size; neither means a census extract (pi = 1).
+        A weight is the number of population units a record stands for: positive and finite;
+        a weight below 1 is warned about, and weights adding up to fewer than the records
+        (a sampling fraction above 1) are refused.
     census : bool, optional
         Declares the extract a census of its population; by default a census unless
         weights or a population size are given.
