@@ -34,7 +34,7 @@ import pandas as pd
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
 from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes
 from ._kernels.groups import default_limit
-from ._validation import as_frame, check_columns, check_missing
+from ._validation import Param, as_frame, check_columns, check_missing, check_param
 from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
 
 __all__ = ["Encoded", "KeyColumn", "encode", "key_columns"]
@@ -176,7 +176,11 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             return codes, int(nl), levels.astype(dtype_out, copy=False)
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
-        codes, uniques = _factorize_objects(s)
+        try:
+            codes, uniques = _factorize_objects(s)
+        except TypeError:  # unhashable cells (lists, dicts, sets)
+            raise DataValidationError(f"column {name!r} holds values that are not single values "
+                                      f"({_describe_kinds(s)}); a key column needs one value per cell") from None
         # The kinds of values in a column are those of its distinct values, except that
         # hash-equal values of different kinds (True, 1, 1.0) share one entry: check the
         # whole column when the distinct values are not all strings (rare, and cheap then).
@@ -195,8 +199,36 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
         n_inf = int(np.isinf(vals).sum())
         if n_inf:
             raise DataValidationError(f"column {name!r} has {n_inf} infinite value(s)")
-    codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
+    if not _FACTORIZE_KEEPS_NUL and pd.api.types.is_string_dtype(dtype) and \
+            _nul_strings(as_objects := s.to_numpy(dtype=object, na_value=None)) is not None:
+        codes, uniques = _factorize(as_objects)
+    else:
+        codes, uniques = pd.factorize(s, sort=False, use_na_sentinel=True)
     return codes.astype(np.int32, copy=False), len(uniques), uniques
+
+
+#: pandas 3 hashes and compares strings whole; pandas 2 as C strings, up to the first NUL byte
+_FACTORIZE_KEEPS_NUL = int(pd.__version__.split(".", 1)[0]) >= 3
+
+
+def _nul_strings(values: np.ndarray) -> np.ndarray | None:
+    """Mask of the strings of an object array that hold a NUL byte (None: there is none)."""
+    nul = np.fromiter((isinstance(v, str) and "\0" in v for v in values), dtype=bool, count=len(values))
+    return nul if nul.any() else None
+
+
+def _factorize(values):
+    """``pd.factorize(values, sort=False)`` keeping strings that differ only after a NUL byte
+    apart (``"a\\0b"`` and ``"a\\0c"``): with pandas 2 each string holding a NUL is factorised
+    as a tuple (never equal to a string, compared whole) and given back as the string."""
+    nul = None if _FACTORIZE_KEEPS_NUL else _nul_strings(values := np.asarray(values, dtype=object))
+    if nul is None:
+        return pd.factorize(values, sort=False, use_na_sentinel=True)
+    wrapped = values.copy()
+    for i in np.flatnonzero(nul):
+        wrapped[i] = ("\0", values[i])
+    codes, uniques = pd.factorize(wrapped, sort=False, use_na_sentinel=True)
+    return codes, pd.Index([u[1] if isinstance(u, tuple) else u for u in uniques], dtype=object)
 
 
 def _factorize_objects(s: pd.Series):
@@ -215,15 +247,15 @@ def _factorize_objects(s: pd.Series):
     values = s.to_numpy()
     n = len(values)
     if n < 1024 or values.dtype != object or ctypes.sizeof(ctypes.c_void_p) != 8:
-        return pd.factorize(values, sort=False, use_na_sentinel=True)
+        return _factorize(values)
     values = np.ascontiguousarray(values)
     # the array's buffer holds PyObject pointers; read them as integers (never dereferenced)
     ptrs = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(values.ctypes.data))
     by_object, first = pointer_codes(ptrs, max(1024, min(n // 8, 1 << 16)))
     del ptrs
     if first.size == 0:
-        return pd.factorize(values, sort=False, use_na_sentinel=True)
-    rep_codes, uniques = pd.factorize(values[first], sort=False, use_na_sentinel=True)
+        return _factorize(values)
+    rep_codes, uniques = _factorize(values[first])
     codes = rep_codes.astype(np.int32)[by_object]
     return codes, uniques
 
@@ -248,6 +280,7 @@ def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
     """
     if isinstance(data, Encoded):
         return data.subset(list(columns))
+    check_param("encode", "warn_identifiers", warn_identifiers, Param("bool"))
     frame = as_frame(data)
     cols = check_columns(frame, columns, role="column")
     codes, n_levels, levels = {}, {}, {}

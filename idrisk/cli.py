@@ -7,15 +7,17 @@
     idrisk demo [--out DIR] [--overwrite]
 
 Exit status: 0 when every threshold holds, 1 when one is breached (or could not be
-assessed), 2 for usage, configuration or data errors (one line on stderr, no traceback).
-``idrisk demo`` exits 0 once its report is written, whatever the verdict. Progress bars are
-drawn on stderr only when it is a terminal. Outputs are never overwritten without
-``--overwrite``.
+assessed), 2 for anything else: usage, configuration or data errors and any unexpected
+failure (one line ``idrisk: error: ...`` on stderr; the traceback only with ``--debug``).
+``idrisk demo`` exits 0 once its report is written, whatever the verdict. Warnings are
+printed on stderr (and kept in the JSON). Progress bars are drawn on stderr only when it is
+a terminal. Outputs are never overwritten without ``--overwrite``.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import warnings
 from pathlib import Path
@@ -32,8 +34,40 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_ERROR)
 
 
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7f, 0xa0)] if chr(c) not in "\n\t"}
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``): a column name read from a file
+    must not drive the terminal (colours, cursor moves, a cleared screen)."""
+    return str(text).translate(_CONTROL)
+
+
+class _PrintableFormatter(logging.Formatter):
+    def format(self, record):
+        return _printable(super().format(record))
+
+
+def _int_at_least(low: int):
+    """An argparse type: an integer >= ``low`` (a range error is a usage error, exit 2)."""
+    def parse(text):
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {low}; got {v}")
+        return v
+
+    parse.__name__ = f"integer >= {low}"
+    return parse
+
+
 def _split(s):
-    return [x.strip() for x in s.split(",") if x.strip()] if s else []
+    """Comma-separated names; a name holding a comma is quoted as in CSV: ``'"la, code",sex'``."""
+    import csv
+
+    return [x.strip() for x in next(csv.reader([s], skipinitialspace=True)) if x.strip()] if s else []
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,16 +75,18 @@ def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
     p.add_argument("--version", action="version", version=f"idrisk {__version__}")
+    p.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("assess", help="assess an extract (a TOML config or a data file)")
     a.add_argument("target", help="CONFIG.toml (or .json), or a data file (.csv, .csv.gz, .parquet, .dta, .sav)")
-    a.add_argument("--qi", help="comma-separated quasi-identifiers (one scenario); required with a data file")
+    a.add_argument("--qi", help='comma-separated quasi-identifiers (one scenario); required with a data file; '
+                   'quote a name holding a comma as in CSV: \'"la, code",sex\'')
     a.add_argument("--sensitive", help="comma-separated sensitive attributes")
     a.add_argument("--special-category", help="comma-separated sensitive attributes that are UK GDPR Art. 9 data")
     a.add_argument("--direct-identifiers", help="comma-separated direct identifiers to drop first")
     a.add_argument("--weights", help="sampling-weights column")
-    a.add_argument("--population-size", type=int, help="size of the population the extract was drawn from")
-    a.add_argument("--seed", type=int, help="seed of the simulations (default: the config's, or 0)")
+    a.add_argument("--population-size", type=_int_at_least(1), help="size of the population the extract was drawn from")
+    a.add_argument("--seed", type=_int_at_least(0), help="seed of the simulations (default: the config's, or 0)")
     a.add_argument("--profile", choices=("npd", "generic"),
                    help="what is known about the data (default: the config's, or npd)")
     a.add_argument("--format", choices=("human", "json"), default="human", help="what to print on stdout")
@@ -70,18 +106,24 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("demo", help="assess a synthetic KS4 extract and write reports/demo.{html,json}")
     m.add_argument("--out", default="reports", help="output directory (default: reports)")
     m.add_argument("--overwrite", action="store_true")
-    m.add_argument("--n", type=int, default=None, help="size of the synthetic population")
+    m.add_argument("--n", type=_int_at_least(1), default=None, help="size of the synthetic population")
     return p
 
 
-def _check_outputs(paths, overwrite):
-    for p in paths:
-        if p is not None and Path(p).exists() and not overwrite:
-            raise FileExistsError(f"{p} exists; add --overwrite to replace it")
+def _check_outputs(outputs: dict, overwrite, inputs: dict) -> None:
+    """Refuse, before anything runs or is written, an output that may not be written: one
+    that names an input or another output, or that :func:`idrisk._validation.output_path`
+    refuses (an existing file without ``--overwrite``, a symbolic link...)."""
+    from ._validation import check_distinct_outputs, output_path
+
+    check_distinct_outputs({**inputs, **outputs})
+    for p in outputs.values():
+        if p is not None:
+            output_path(p, overwrite=overwrite)
 
 
 def _cmd_assess(ns) -> int:
-    _check_outputs([ns.output, ns.report], ns.overwrite)
+    _check_outputs({"--output": ns.output, "--report": ns.report}, ns.overwrite, {"the input": ns.target})
     opts = {}
     target = Path(ns.target)
     is_config = target.suffix.lower() in (".toml", ".json")
@@ -103,11 +145,18 @@ def _cmd_assess(ns) -> int:
         opts["seed"] = ns.seed
     if ns.profile is not None:
         opts["profile"] = ns.profile
-    with activity("idrisk assess", enabled=ns.progress):
-        from .assessment import assess
+    log = logging.getLogger("idrisk")  # the assessment's warnings, shown as they happen
+    shown = logging.StreamHandler(sys.stderr)
+    shown.setFormatter(_PrintableFormatter("idrisk: warning: %(message)s"))
+    log.addHandler(shown)
+    try:
+        with activity("idrisk assess", enabled=ns.progress):
+            from .assessment import assess
 
-        result = assess(config=target, progress=ns.progress, **opts) if is_config else \
-            assess(target, progress=ns.progress, **opts)
+            result = assess(config=target, progress=ns.progress, **opts) if is_config else \
+                assess(target, progress=ns.progress, **opts)
+    finally:
+        log.removeHandler(shown)
     if ns.output:
         result.to_json(ns.output, overwrite=ns.overwrite)
     if ns.report:
@@ -115,7 +164,7 @@ def _cmd_assess(ns) -> int:
     if ns.format == "json":
         sys.stdout.write(result.to_json())
     else:
-        print(result.summary())
+        print(_printable(result.summary()))
     if result.passed or ns.nofail:
         return EXIT_OK
     return EXIT_BREACH
@@ -124,7 +173,7 @@ def _cmd_assess(ns) -> int:
 def _cmd_report(ns) -> int:
     from .assessment import AssessmentResult
 
-    _check_outputs([ns.report], ns.overwrite)
+    _check_outputs({"--report": ns.report}, ns.overwrite, {"the result": ns.result})
     res = AssessmentResult.from_json(ns.result)
     res.to_html(ns.report, overwrite=ns.overwrite)
     print(f"wrote {ns.report}")
@@ -150,10 +199,39 @@ class _UsageError(Exception):
     pass
 
 
-def main(argv=None) -> int:
+def _error_line(exc: BaseException) -> str:
+    """The one line shown for an error: idrisk's and the system's own text, else the type only
+    (the text of an unexpected exception could hold a record value)."""
     from .exceptions import IdRiskError
 
+    if isinstance(exc, (IdRiskError, _UsageError, OSError)):
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        return "; ".join(lines) if lines else type(exc).__name__
+    return (f"unexpected {type(exc).__name__} (an unsupported input or an idrisk bug; "
+            "rerun with --debug for the traceback)")
+
+
+def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("idrisk: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except SystemExit as exc:  # a delegated argparse (datasets) exits on its own
+        return EXIT_OK if exc.code in (None, 0) else EXIT_ERROR
+    except Exception as exc:  # noqa: BLE001 - every failure is exit 2 with one line, never "breached"
+        if debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        print(f"idrisk: error: {_printable(_error_line(exc))}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _main(argv) -> int:
     parser = _parser()
     if argv and argv[0] == "datasets":  # hand everything after "datasets" to idrisk.datasets.main
         ns = argparse.Namespace(command="datasets", args=argv[1:])
@@ -163,21 +241,15 @@ def main(argv=None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     handler = {"assess": _cmd_assess, "report": _cmd_report, "datasets": _cmd_datasets, "demo": _cmd_demo}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("default")
-            warnings.formatwarning = lambda m, c, *a, **k: f"idrisk: warning: {c.__name__}: {m}\n"
-            return handler[ns.command](ns)
-    except (IdRiskError, _UsageError, FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        print(f"idrisk: error: {msg}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print("idrisk: interrupted", file=sys.stderr)
-        return EXIT_ERROR
-    except SystemExit as exc:  # a delegated argparse (datasets) exits on its own
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_ERROR)
-        return code
+    fmt = warnings.formatwarning  # catch_warnings restores the filters, not the format
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.formatwarning = lambda m, c, *a, **k: f"idrisk: warning: {c.__name__}: {_printable(m)}\n"
+        try:
+            rc = handler[ns.command](ns)
+        finally:
+            warnings.formatwarning = fmt
+    return rc if rc in (EXIT_OK, EXIT_BREACH) and ns.command == "assess" else (EXIT_OK if rc == 0 else EXIT_ERROR)
 
 
 if __name__ == "__main__":  # pragma: no cover

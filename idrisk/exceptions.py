@@ -19,6 +19,11 @@ class DataValidationError(IdRiskError, ValueError):
     """The data given are not usable as they are (missing columns, empty frame, bad weights...)."""
 
 
+class InvalidWeightsError(DataValidationError, InvalidParameterError):
+    """Sampling weights that cannot be used: not real numbers, missing, infinite, zero,
+    negative, too large to add up, or a Series whose index does not match the data's."""
+
+
 class RiskThresholdExceeded(IdRiskError):
     """An assessment breached a policy threshold (raised by ``AssessmentResult.check``)."""
 

@@ -11,6 +11,7 @@ publish the schema of :class:`~idrisk.assessment.AssessmentResult`.
 from __future__ import annotations
 
 import functools
+import math
 import re
 
 from ..exceptions import InvalidParameterError
@@ -39,8 +40,8 @@ _TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null":
 def _is(v, t) -> bool:
     if t == "integer":
         return isinstance(v, int) and not isinstance(v, bool)
-    if t == "number":
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if t == "number":  # JSON numbers are finite (Python's json reads "Infinity" and "NaN" too)
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
     return isinstance(v, _TYPES[t])
 
 

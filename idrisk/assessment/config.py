@@ -54,20 +54,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from .._validation import check_seed
+from .._validation import describe, output_path, raise_problems
 from ..exceptions import InvalidParameterError
 from ..profiles import DEFAULT_PROFILE, get_profile
 from . import _toml
+from ._constraints import FLAG_NAMES, NO_LIMIT, config_problems, sensitive_problems, threshold_problems
+
 
 __all__ = ["AssessmentConfig", "Scenario", "SensitiveAttribute", "Thresholds", "thresholds_from_dict"]
 
-MISSING = ("category", "wildcard", "never")
-#: the value of ``max_msu_size`` / ``sweep_max_size`` meaning "no limit" in TOML (it has no null)
-NO_LIMIT = "none"
 
 
 @dataclass
@@ -113,6 +111,11 @@ class Thresholds:
     claim_confidence: float = 0.5
     refer_back_reduction: float = 0.5  # a single coarsening removing this share of at-risk records
 
+    def __post_init__(self):
+        raise_problems(threshold_problems(dataclasses.asdict(self)))
+        for f in dataclasses.fields(self):  # an integer given for a share is kept as a float
+            setattr(self, f.name, (int if f.type in ("int", int) else float)(getattr(self, f.name)))
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -134,6 +137,9 @@ class AssessmentConfig:
         Columns dropped before measuring (their presence is reported, never their values).
     weights, population_size
         Sampling weights column or population size; neither means a census extract (pi = 1).
+        A weight is the number of population units a record stands for: positive and finite;
+        a weight below 1 is warned about, and weights adding up to fewer than the records
+        (a sampling fraction above 1) are refused.
     census : bool, optional
         Declares the extract a census of its population; by default a census unless
         weights or a population size are given.
@@ -188,61 +194,38 @@ class AssessmentConfig:
     profile: str = DEFAULT_PROFILE
     base_dir: str | None = field(default=None, repr=False)
 
-    FLAG_NAMES = ("social_care", "exclusion_or_absence_reasons", "membership_sensitive", "small_area_geography")
+    FLAG_NAMES = FLAG_NAMES
 
     def __post_init__(self):
+        raise_problems(config_problems({f.name: getattr(self, f.name) for f in dataclasses.fields(self)}))
         self.scenarios = [s if isinstance(s, Scenario) else _scenario(s, i) for i, s in enumerate(self.scenarios)]
-        if not self.scenarios:
-            raise InvalidParameterError("an assessment needs at least one scenario (a set of quasi-identifiers)")
-        names = [s.name for s in self.scenarios]
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise InvalidParameterError(f"scenario names must be unique; repeated: {', '.join(dup)}")
+        names = [s.name for s in self.scenarios]  # a default name ("scenario 2") can meet a given one
+        if len(set(names)) < len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            raise InvalidParameterError(
+                f"config [[scenario]]: scenario names must be unique; repeated: {', '.join(dup)}")
         if isinstance(self.sensitive, dict):
             self.sensitive = [_sensitive(k, v) for k, v in self.sensitive.items()]
         self.sensitive = [s if isinstance(s, SensitiveAttribute) else _sensitive_item(s) for s in self.sensitive]
         if isinstance(self.thresholds, dict):
             self.thresholds = thresholds_from_dict(self.thresholds)
-        unknown = sorted(set(self.flags) - set(self.FLAG_NAMES))
-        if unknown:
-            raise InvalidParameterError(
-                f"unknown flag(s): {', '.join(unknown)} (known: {', '.join(self.FLAG_NAMES)})")
-        self.flags = {k: bool(self.flags.get(k, False)) for k in self.FLAG_NAMES}
-        self._check_numbers()
-        get_profile(self.profile)  # a known profile name
-        if self.geography is not None:
-            self.geography = [str(g) for g in self.geography]
-        if self.groupings is not None:
-            self.groupings = {str(k): str(v) for k, v in dict(self.groupings).items()}
-        if isinstance(self.data, PurePath):
-            self.data = str(self.data)
-
-    def _check_numbers(self):
-        if self.missing not in MISSING:
-            raise InvalidParameterError(f"missing must be one of {', '.join(MISSING)}, got {self.missing!r}")
-        if self.population_size is not None:
-            if isinstance(self.population_size, bool) or not isinstance(self.population_size, int) \
-                    or self.population_size < 1:
-                raise InvalidParameterError(
-                    f"population_size must be a positive integer, got {self.population_size!r}")
-        if self.weights is not None and self.population_size is not None:
-            raise InvalidParameterError("give either weights or population_size, not both")
-        self.seed = check_seed(self.seed)
-        self.intruder_targets = check_seed(self.intruder_targets, name="intruder_targets")
+        self.flags = {k: self.flags.get(k, False) for k in self.FLAG_NAMES}
+        self.seed = int(self.seed)
+        self.intruder_targets = int(self.intruder_targets)
         for nm in ("max_msu_size", "sweep_max_size"):
-            v = getattr(self, nm)
-            if isinstance(v, str) and v.strip().lower() == NO_LIMIT:
-                v = None
+            if getattr(self, nm) == NO_LIMIT:
                 setattr(self, nm, None)
-            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
-                raise InvalidParameterError(f"{nm} must be a positive integer or absent, got {v!r}")
-        for col, t in dict(self.tiers).items():
-            if isinstance(t, bool) or not isinstance(t, int) or not 1 <= t <= 4:
-                raise InvalidParameterError(f"tier of {col!r} must be 1, 2, 3 or 4, got {t!r}")
+            elif getattr(self, nm) is not None:
+                setattr(self, nm, int(getattr(self, nm)))
         self.tiers = {str(k): int(v) for k, v in dict(self.tiers).items()}
         self.k_values = tuple(sorted({int(k) for k in self.k_values}))
-        if any(k < 1 for k in self.k_values):
-            raise InvalidParameterError(f"k values must be at least 1, got {self.k_values}")
+        self.direct_identifiers = list(self.direct_identifiers)
+        if self.geography is not None:
+            self.geography = list(self.geography)
+        if self.groupings is not None:
+            self.groupings = dict(self.groupings)
+        if isinstance(self.data, PurePath):
+            self.data = str(self.data)
 
     # -- effective values ---------------------------------------------------------------------------
     @property
@@ -366,26 +349,15 @@ def _portable(data) -> str | None:
 def _write(path, text: str, overwrite: bool) -> None:
     if path is None:
         return
-    p = Path(path)
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
-    p.write_text(text, encoding="utf-8")
+    output_path(path, overwrite=overwrite).write_text(text, encoding="utf-8")
 
 
 def _scenario(s, i) -> Scenario:
+    """A Scenario from a list of column names or a table (already checked by config_problems)."""
     if isinstance(s, (list, tuple)):
         return Scenario(name=f"scenario {i + 1}", quasi_identifiers=list(s))
-    if isinstance(s, dict):
-        unknown = sorted(set(s) - {"name", "quasi_identifiers", "intruder", "public"})
-        if unknown:
-            raise InvalidParameterError(f"scenario {i + 1}: unknown key(s) {', '.join(unknown)}")
-        qis = s.get("quasi_identifiers")
-        if not qis or not isinstance(qis, (list, tuple)) or not all(isinstance(q, str) for q in qis):
-            raise InvalidParameterError(
-                f"scenario {i + 1} needs quasi_identifiers = a non-empty list of column names")
-        return Scenario(name=str(s.get("name", f"scenario {i + 1}")), quasi_identifiers=list(qis),
-                        intruder=s.get("intruder"), public=bool(s.get("public", True)))
-    raise InvalidParameterError(f"scenario {i + 1} must be a table or a list of column names, got {s!r}")
+    return Scenario(name=s.get("name", f"scenario {i + 1}"), quasi_identifiers=list(s["quasi_identifiers"]),
+                    intruder=s.get("intruder"), public=s.get("public", True))
 
 
 def _sensitive_item(s) -> SensitiveAttribute:
@@ -397,31 +369,13 @@ def _sensitive_item(s) -> SensitiveAttribute:
 def _sensitive(name, spec) -> SensitiveAttribute:
     if isinstance(spec, int) and not isinstance(spec, bool):
         spec = {"tier": spec}
-    if not isinstance(spec, dict):
-        raise InvalidParameterError(f"sensitive attribute {name!r}: expected a table like {{ tier = 1 }}")
-    unknown = sorted(set(spec) - {"tier", "special_category"})
-    if unknown:
-        raise InvalidParameterError(f"sensitive attribute {name!r}: unknown key(s) {', '.join(unknown)}")
-    tier = spec.get("tier")
-    if tier is not None and (isinstance(tier, bool) or not isinstance(tier, int) or not 1 <= tier <= 4):
-        raise InvalidParameterError(f"sensitive attribute {name!r}: tier must be 1, 2, 3 or 4, got {tier!r}")
-    return SensitiveAttribute(name=str(name), tier=tier, special_category=bool(spec.get("special_category", False)))
+    raise_problems(sensitive_problems({name: spec}))
+    return SensitiveAttribute(name=name, tier=spec.get("tier"), special_category=spec.get("special_category", False))
 
 
 def thresholds_from_dict(d: dict) -> Thresholds:
     """:class:`Thresholds` from a dict of some of its fields (the others keep their defaults)."""
-    known = {f.name: f for f in dataclasses.fields(Thresholds)}
-    unknown = sorted(set(d) - set(known))
-    if unknown:
-        raise InvalidParameterError(f"unknown threshold(s): {', '.join(unknown)} (known: {', '.join(known)})")
-    out = Thresholds()
-    for k, v in d.items():
-        default = getattr(out, k)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InvalidParameterError(f"threshold {k} must be a number, got {v!r}")
-        if isinstance(default, int) and not float(v).is_integer():
-            raise InvalidParameterError(f"threshold {k} must be a whole number, got {v!r}")
-        if v < 0:
-            raise InvalidParameterError(f"threshold {k} must not be negative, got {v!r}")
-        setattr(out, k, type(default)(v))
-    return out
+    if not isinstance(d, dict):
+        raise InvalidParameterError(f"config [thresholds]: thresholds must be a table; got {describe(d)}")
+    raise_problems(threshold_problems(d))
+    return Thresholds(**d)

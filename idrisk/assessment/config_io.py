@@ -10,6 +10,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from .._validation import Param, describe, raise_problems
 from ..exceptions import InvalidParameterError
 from .config import AssessmentConfig
 
@@ -28,54 +29,66 @@ _FLAT = {"name", "data", "scenarios", "sensitive", "direct_identifiers", "weight
          "intruder_targets", "mitigations", "geography", "groupings", "tiers", "profile"}
 
 
+def _build(kwargs: dict, problems: list[str]) -> AssessmentConfig:
+    """The configuration, or one error listing ``problems`` and every problem of the fields."""
+    try:
+        cfg = AssessmentConfig(**kwargs)
+    except InvalidParameterError as exc:
+        raise_problems(problems + str(exc).splitlines())
+        raise
+    raise_problems(problems)
+    return cfg
+
+
 def _flat_config(doc: dict, base_dir) -> AssessmentConfig:
-    unknown = sorted(set(doc) - _FLAT)
-    if unknown:
-        raise InvalidParameterError(f"unknown key(s) in the config: {', '.join(unknown)}")
-    return AssessmentConfig(**{k: (tuple(v) if k == "k_values" else v) for k, v in doc.items()}, base_dir=base_dir)
+    unknown = sorted(str(k) for k in doc if k not in _FLAT)
+    problems = [f"config: unknown key(s): {', '.join(unknown)}"] if unknown else []
+    return _build({**{k: v for k, v in doc.items() if k in _FLAT}, "base_dir": base_dir}, problems)
 
 
 def config_from_dict(doc: dict, *, base_dir: str | None = None) -> AssessmentConfig:
     """An :class:`AssessmentConfig` from the TOML layout or from :meth:`AssessmentConfig.to_dict`.
 
     The two are told apart by their scenario key: ``scenario`` (TOML tables) or
-    ``scenarios`` (the dict form, as in a result's ``config``).
+    ``scenarios`` (the dict form, as in a result's ``config``). Every problem of the
+    configuration is reported at once, in one :class:`~idrisk.exceptions.InvalidParameterError`
+    (one line each).
     """
     if not isinstance(doc, dict):
-        raise InvalidParameterError(f"a config must be a table (dict), got {type(doc).__name__}")
+        raise InvalidParameterError(f"config: a config must be a table (dict); got {describe(doc)}")
     if "scenarios" in doc:
         return _flat_config(doc, base_dir)
-    unknown = sorted(set(doc) - _TOP)
-    if unknown:
-        raise InvalidParameterError(f"unknown section(s) in the config: {', '.join(unknown)} "
-                                    f"(known: {', '.join(sorted(_TOP))})")
+    unknown = sorted(str(k) for k in doc if k not in _TOP)
+    problems = [f"config: unknown section(s) in the config: {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(_TOP))})"] if unknown else []
     sec = {}
-    for name, keys in _SECTION_KEYS.items():
-        sec[name] = dict(doc.get(name, {}))
-        bad = sorted(set(sec[name]) - keys)
-        if bad:
-            raise InvalidParameterError(f"unknown key(s) in [{name}]: {', '.join(bad)}")
+    for name in sorted(_TOP - {"scenario"}):
+        sec[name] = doc.get(name, {})
+        if not isinstance(sec[name], dict):
+            problems.append(f"config: [{name}] must be a table; got {describe(sec[name])}")
+            sec[name] = {}
+        elif name in _SECTION_KEYS and (bad := sorted(str(k) for k in sec[name] if k not in _SECTION_KEYS[name])):
+            problems.append(f"config [{name}]: unknown key(s) in [{name}]: {', '.join(bad)}")
     ext, analysis, mit = sec["extract"], sec["analysis"], sec["mitigation"]
     scen = doc.get("scenario")
     if not scen:
-        raise InvalidParameterError("the config needs at least one [[scenario]] with quasi_identifiers")
+        raise_problems(problems + ["config [[scenario]]: the config needs at least one [[scenario]] "
+                                   "with quasi_identifiers"])
     kwargs: dict[str, Any] = dict(
-        scenarios=list(scen), data=ext.get("path"), name=str(ext.get("name", "extract")),
-        direct_identifiers=list(ext.get("direct_identifiers", [])), weights=ext.get("weights"),
-        population_size=ext.get("population_size"), census=ext.get("census"),
-        sensitive=dict(doc.get("sensitive", {})), flags=dict(doc.get("flags", {})),
-        thresholds=dict(doc.get("thresholds", {})), tiers=dict(doc.get("tiers", {})), base_dir=base_dir)
-    if "profile" in ext:
-        kwargs["profile"] = ext["profile"]
-    for k, v in analysis.items():
-        kwargs[k] = tuple(v) if k == "k_values" else v
-    kwargs.update(mit)
-    return AssessmentConfig(**kwargs)
+        scenarios=scen, data=ext.get("path"), sensitive=sec["sensitive"], flags=sec["flags"],
+        thresholds=sec["thresholds"], tiers=sec["tiers"], base_dir=base_dir)
+    for k in ("name", "profile", "direct_identifiers", "weights", "population_size", "census"):
+        if k in ext:
+            kwargs[k] = ext[k]
+    kwargs.update({k: v for k, v in analysis.items() if k in _SECTION_KEYS["analysis"]})
+    kwargs.update({k: v for k, v in mit.items() if k in _SECTION_KEYS["mitigation"]})
+    return _build(kwargs, problems)
 
 
 def load_config(path) -> AssessmentConfig:
     """Read an assessment configuration: a TOML file (the module docstring's layout) or a
     JSON file (either layout of :func:`config_from_dict`)."""
+    raise_problems([m for m in [Param("path").problem("load_config", "path", path)] if m])
     p = Path(path)
     if not p.is_file():
         raise InvalidParameterError(f"config file not found: {p}")

@@ -22,7 +22,8 @@ def check_columns(cfg, frame: pd.DataFrame) -> None:
     missing_direct = [c for c in cfg.direct_identifiers if c not in frame.columns]
     if missing_direct:
         raise DataValidationError(f"direct identifier column(s) not found in the data: {', '.join(missing_direct)}")
-    needed = {"quasi-identifier": cfg.all_quasi_identifiers, "sensitive": [s.name for s in cfg.sensitive]}
+    needed = {"quasi-identifier": cfg.all_quasi_identifiers, "sensitive": [s.name for s in cfg.sensitive],
+              "tier": list(cfg.tiers)}  # a misspelt tier column would silently lower the content's tier
     if isinstance(cfg.weights, str):
         needed["weight"] = [cfg.weights]
     problems = [f"{role} column(s) not found in the data: {', '.join(map(str, miss))}"

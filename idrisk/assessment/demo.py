@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+from .._validation import output_path
 from ..datasets import extract, make_population
 from .config import AssessmentConfig, Scenario
 from .run import assess
@@ -43,8 +44,7 @@ def run_demo(out: Path, *, overwrite: bool = False, n: int | None = None):
     out = Path(out)
     paths = [out / "demo.json", out / "demo.html"]
     for p in paths:
-        if p.exists() and not overwrite:
-            raise FileExistsError(f"{p} exists; add --overwrite to replace it")
+        output_path(p, overwrite=overwrite)
     t0 = time.perf_counter()
     pop = make_population(n or DEMO_N, seed=DEMO_SEED)
     ex = extract(pop, "ks4", include_date_of_birth=True)

@@ -42,11 +42,13 @@ import math
 
 import numpy as np
 
+from .._validation import raise_problems
+from ..exceptions import InvalidParameterError
 from ..intruder import IntruderScenario, load_scenarios, make_auxiliary, simulate_intruder
 from ..profiles import NPD, get_profile
 from .summaries import ConfidenceBand, IntruderSummary
 
-__all__ = ["run_intruder", "DOB_INDEX"]
+__all__ = ["run_intruder", "check_presets", "DOB_INDEX"]
 
 #: name of the derived month-of-birth column of the NPD profile
 DOB_INDEX = NPD.date_of_birth.month_index
@@ -193,6 +195,20 @@ def _preset(name: str, profile) -> IntruderScenario:
     if name in presets:
         return presets[name]
     return load_scenarios(name)[0]
+
+
+def check_presets(scenarios, profile) -> None:
+    """Every scenario's intruder preset exists (every problem at once), before anything runs."""
+    problems = []
+    for i, s in enumerate(scenarios):
+        if s.intruder is None:
+            continue
+        try:
+            _preset(s.intruder, profile)
+        except InvalidParameterError as exc:
+            problems.append(f"config [[scenario]] {i + 1}: intruder must be a known intruder preset or scenario "
+                            f"file; got str ({str(exc).splitlines()[0]})")
+    raise_problems(problems)
 
 
 def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, seed: int, targets: int,

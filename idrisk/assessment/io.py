@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ def sniff_format(path) -> str:
         try:
             with gzip.open(p, "rb") as fh:
                 inner = fh.read(4096)
-        except OSError:
+        except (OSError, EOFError):  # not gzip after all, or cut short
             return "gzip"
         return "gzip-csv" if inner and b"\x00" not in inner else "gzip"
     if head[:4] == b"PK\x03\x04":
@@ -62,6 +63,18 @@ def sniff_format(path) -> str:
     if text.startswith(b"<!doctype html") or text.startswith(b"<html"):
         return "html"
     return "csv"
+
+
+def _check_header(p: Path) -> None:
+    """Refuse a CSV header naming a column twice (pandas would rename the second ``la.1``)."""
+    header = pd.read_csv(p, header=None, nrows=1, dtype=str, keep_default_na=False).iloc[0].tolist()
+    seen, dup = set(), []
+    for name in header:
+        if name in seen and name not in dup:
+            dup.append(name)
+        seen.add(name)
+    if dup:
+        raise DataValidationError(f"{p.name}: the header names {len(dup)} column(s) more than once: {', '.join(dup)}")
 
 
 def read_extract(path) -> pd.DataFrame:
@@ -77,7 +90,12 @@ def read_extract(path) -> pd.DataFrame:
             "rename the file or export it again in the format its name claims")
     try:
         if claimed in ("csv", "gzip-csv"):
-            frame = pd.read_csv(p, low_memory=False)
+            _check_header(p)
+            # a first row longer than the header would silently become the index (every
+            # column shifted by one): refused, as pandas' ParserWarning made an error
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(p, low_memory=False, index_col=False)
         elif claimed == "parquet":
             frame = pd.read_parquet(p)
         elif claimed == "stata":
@@ -90,6 +108,8 @@ def read_extract(path) -> pd.DataFrame:
         raise
     except Exception as exc:  # noqa: BLE001 - a reader's own error, re-raised as one clear line
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, pd.errors.ParserWarning):
+            msg = "a row has more fields than the header"
         raise DataValidationError(f"{p.name}: could not be read as {_LABEL[claimed]}: {msg}") from None
     if len(frame) == 0:
         raise DataValidationError(f"{p.name}: the extract has no rows")

@@ -8,6 +8,7 @@ broken installation must fail loudly, not read "not computed" in a board report.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 
@@ -16,7 +17,7 @@ import pandas as pd
 
 from .._results import to_plain
 from .._validation import check_weights
-from ..exceptions import DataValidationError, IdRiskWarning
+from ..exceptions import DataValidationError, IdRiskError, IdRiskWarning, InvalidWeightsError
 from ..metrics import (combination_sweep, frequency_arrays, individual_risk, k_anonymity, l_diversity,
                        population_uniqueness, sample_risks, suda, t_closeness)
 from .intruder_bridge import run_intruder
@@ -24,15 +25,34 @@ from .result import ScenarioResult
 from .summaries import (DiversitySummary, HistogramBin, IndividualRiskSummary, KAnonymitySummary,
                         PopulationUniquenessSummary, SampleRisksSummary, SudaSummary, TClosenessSummary)
 
-__all__ = ["Runner", "STEPS"]
+__all__ = ["Runner", "STEPS", "warning_text"]
+
+#: the warnings of an assessment are logged here as they happen (silent unless a handler is set)
+_LOG = logging.getLogger("idrisk")
+_LOG.addHandler(logging.NullHandler())
 
 #: the steps of a scenario, in order (one progress tick each)
 STEPS = ("frequencies", "risk", "diversity", "suda", "sweep", "intruder")
 
 
-def _one_line(exc: BaseException) -> str:
-    msg = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {msg[0] if msg else ''}".rstrip(": ")
+def _failure(exc: BaseException, columns) -> str:
+    """Why a measure failed, in words safe to publish (the JSON, the report, stdout).
+
+    idrisk's own errors name columns, types and counts, never a value, and are kept (first
+    line). Any other exception's text can hold a record value (``could not convert string to
+    float: '...'``), so only its type and the columns are given.
+    """
+    if isinstance(exc, IdRiskError):
+        msg = str(exc).strip().splitlines()
+        return f"{type(exc).__name__}: {msg[0]}" if msg else type(exc).__name__
+    return f"{type(exc).__name__} on column(s) {', '.join(map(str, columns))}"
+
+
+def warning_text(category, message, filename: str) -> str:
+    """A caught warning, safe to publish: idrisk's own text; another library's category only."""
+    if issubclass(category, IdRiskWarning):
+        return f"{category.__name__}: {str(message).splitlines()[0] if str(message) else ''}"
+    return f"{category.__name__} (from {str(filename).rsplit('/', 1)[-1]}; its text is not recorded)"
 
 
 def _hist(values: np.ndarray, edges) -> list[HistogramBin]:
@@ -71,6 +91,11 @@ class Runner:
         w = None
         if cfg.weights is not None:
             w = check_weights(frame, cfg.weights)
+            if w.sum() < self.n:  # the population would be smaller than the sample
+                raise InvalidWeightsError(
+                    f"weight column {cfg.weights!r}: the weights add up to {w.sum():.6g}, fewer than the {self.n} "
+                    "records, so the sampling fraction n / sum(weights) would exceed 1; a weight is the number "
+                    "of population units a record stands for (at least 1 on average)")
         elif cfg.population_size is not None:
             if cfg.population_size < self.n:
                 raise DataValidationError(
@@ -95,24 +120,42 @@ class Runner:
                 bar.update()
         return sc.result()
 
+    def record_warning(self, category, message, filename: str, where: str) -> None:
+        """Keep a warning for the result and log it at once (the ``idrisk`` logger: the command
+        line shows it on stderr before a long step runs, not only in the JSON)."""
+        if issubclass(category, (IdRiskWarning, UserWarning)):
+            msg = f"{where}: {warning_text(category, message, filename)}"
+            if msg not in self.warnings:
+                self.warnings.append(msg)
+                _LOG.warning(msg)
+
     def _call(self, measure: str, sc: _Scenario, fn, *args, **kwargs):
         t0 = time.perf_counter()
-        with warnings.catch_warnings(record=True) as caught:
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            self.record_warning(category, message, filename, f"[{sc.name}] {measure}")
+
+        with warnings.catch_warnings():
             warnings.simplefilter("always")
+            warnings.showwarning = show
             try:
                 return fn(*args, **kwargs)
             except ImportError:
                 raise
             except Exception as exc:  # noqa: BLE001 - recorded, shown in the report, indicator fails
-                sc.not_computed[measure] = _one_line(exc)
+                sc.not_computed[measure] = _failure(exc, self._columns_of(sc, args))
                 return None
             finally:
                 self.timings[f"{sc.name}/{measure}"] = time.perf_counter() - t0
-                for w in caught:
-                    if issubclass(w.category, (IdRiskWarning, UserWarning)):
-                        msg = f"[{sc.name}] {measure}: {w.category.__name__}: {str(w.message).splitlines()[0]}"
-                        if msg not in self.warnings:
-                            self.warnings.append(msg)
+
+    def _columns_of(self, sc: _Scenario, args) -> list:
+        """The scenario's key and any other column of the data a measure was called on."""
+        cols = list(sc.qis)
+        for a in args[2:]:
+            for c in ([a] if isinstance(a, str) else a if isinstance(a, list) else []):
+                if isinstance(c, str) and c in self.frame.columns and c not in cols:
+                    cols.append(c)
+        return cols
 
     # -- measures -----------------------------------------------------------------------------
     def _frequencies(self, sc: _Scenario):

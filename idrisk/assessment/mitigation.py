@@ -41,6 +41,7 @@ import pandas as pd
 
 from .._encode import encode
 from .._results import Result
+from .._validation import MISSING_CONVENTIONS, Param, as_column_list, param_problems, raise_problems
 from ..metrics import frequency_arrays
 from ..profiles import get_profile
 from ._signature import keywords
@@ -188,6 +189,12 @@ def candidate_coarsenings(data: pd.DataFrame, quasi_identifiers, *, geography=No
         yield q, "drop variable", f"drop {q}", None
 
 
+#: the declared constraints of what_if's parameters
+_WHAT_IF = {"k": Param("int", low=1), "missing": Param("choice", choices=MISSING_CONVENTIONS),
+            "geography": Param("columns", optional=True), "drivers": Param("columns", optional=True),
+            "groupings": Param("table", values=Param("str"), optional=True)}
+
+
 @keywords(renamed={"frame": "data", "qis": "quasi_identifiers", "min_k": "k"})
 def what_if(data: pd.DataFrame, quasi_identifiers, *, k: int = 10, missing: str = "category", geography=None,
             groupings=None, drivers=None, profile=None) -> WhatIfResult:
@@ -223,7 +230,9 @@ def what_if(data: pd.DataFrame, quasi_identifiers, *, k: int = 10, missing: str 
         description, the risk after, risk_removed_share, information_lost, efficiency,
         rank), best first.
     """
-    qis = list(quasi_identifiers)
+    raise_problems(param_problems("what_if", {"k": k, "missing": missing, "geography": geography,
+                                              "groupings": groupings, "drivers": drivers}, _WHAT_IF))
+    qis = as_column_list(quasi_identifiers, role="quasi-identifier")
     enc = encode(data, qis, warn_identifiers=False)
     before = _risk(enc, qis, missing, k)
     targets = [q for q in (drivers or qis) if q in qis]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from .._results import Result
+from .._validation import output_path
 from ..exceptions import InvalidParameterError, RiskThresholdExceeded
 from ._jsonschema import build_schema, validate
 from ._typed import ItemAccess, Share, from_plain, rounded
@@ -131,21 +132,28 @@ class AssessmentResult(ItemAccess, Result):
         text = json.dumps(self.to_dict(), indent=indent, sort_keys=True, ensure_ascii=False,
                           allow_nan=False) + "\n"
         if path is not None:
-            p = Path(path)
-            if p.exists() and not overwrite:
-                raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
-            p.write_text(text, encoding="utf-8")
+            output_path(path, overwrite=overwrite).write_text(text, encoding="utf-8")
         return text
 
     @classmethod
     def from_dict(cls, d: dict) -> "AssessmentResult":
         """The result of a JSON document, validated against the schema first."""
-        validate(d, build_schema(AssessmentResult))
+        from .config_io import config_from_dict
+        from .schema import validate_result
+
+        validate_result(d)
+        try:  # the configuration it ran with must be one assess accepts (the report reads it)
+            config_from_dict(d["config"])
+        except InvalidParameterError as exc:
+            raise InvalidParameterError("the result's config is not a valid configuration: "
+                                        + "; ".join(str(exc).splitlines())) from None
         return from_plain(cls, d)
 
     @classmethod
     def from_json(cls, path) -> "AssessmentResult":
         p = Path(path)
+        if p.is_dir():
+            raise InvalidParameterError(f"{p} is a directory, not a JSON assessment result")
         try:
             d = json.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import __version__
 from .._encode import encode
-from .._validation import as_frame
+from .._validation import Param, as_frame, param_problems, raise_problems
 from ..exceptions import IdRiskWarning, InvalidParameterError
 from ..profiles import get_profile
 from ._signature import keywords
@@ -20,6 +20,7 @@ from .config import AssessmentConfig, Scenario
 from .config_io import config_from_dict, load_config
 from .content import check_columns, content_of
 from .indicators import build_indicators, score_and_route
+from .intruder_bridge import check_presets
 from .io import fingerprint_file, fingerprint_frame, read_extract
 from .measures import STEPS, Runner
 from .mitigation import Mitigations, what_if
@@ -36,6 +37,9 @@ class _Unset:
 
 
 _UNSET = _Unset()
+#: the declared constraints of assess's own keywords (the others are configuration fields)
+_ASSESS = {"progress": Param("bool", optional=True),
+           "quasi_identifiers": Param("columns", nonempty=True, optional=True)}
 
 
 def _as_config(config) -> AssessmentConfig | None:
@@ -169,12 +173,15 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
                  intruder_targets=intruder_targets, mitigations=mitigations, geography=geography,
                  groupings=groupings)
+    qis = [quasi_identifiers] if isinstance(quasi_identifiers, str) else quasi_identifiers
+    raise_problems(param_problems("assess", {"progress": progress, "quasi_identifiers": qis}, _ASSESS))
     opts = {k: v for k, v in given.items() if v is not None and v is not _UNSET}
     cfg, frame = _resolve(data, config, quasi_identifiers, opts)
     return _assess(cfg, frame, sys.stderr.isatty() if progress is None else progress)
 
 
 def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
+    check_presets(cfg.scenarios, get_profile(cfg.profile))
     if frame is None:
         path = cfg.data_path()
         if path is None:
@@ -195,7 +202,8 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
         warnings.simplefilter("always")
         enc = encode(work, list(dict.fromkeys(cfg.all_quasi_identifiers)))
     runner = Runner(cfg, work, enc, profile)
-    runner.warnings += [f"encoding: {w.category.__name__}: {str(w.message).splitlines()[0]}" for w in caught]
+    for w in caught:
+        runner.record_warning(w.category, w.message, w.filename, "encoding")
     scen_out = _run_scenarios(cfg, runner, progress)
 
     mitig = _mitigations(cfg, work, scen_out, profile, runner.timings)

@@ -54,6 +54,7 @@ MIN_PUBLISHED_COHORT = 6
 def visible_columns(frame: pd.DataFrame) -> list:
     """Columns a linker may use: every column whose name does not start with ``_``
     (the ground truth ``_truth_*`` and the perturbation flags are hidden)."""
+    frame = as_frame(frame, name="frame")
     return [c for c in frame.columns if not str(c).startswith("_")]
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._validation import output_path
 from ..exceptions import IdRiskError, InvalidParameterError
 from .._validation import check_seed
 from ._places import check_n
@@ -60,6 +61,7 @@ def write_frame(frame: pd.DataFrame, path, *, overwrite: bool = False) -> Path:
     fmt = _format_of(path)
     if path.exists() and not overwrite:
         raise InvalidParameterError(f"{str(path)!r} exists; pass overwrite=True to replace it")
+    output_path(path, overwrite=overwrite)  # a symbolic link there: refused (see the function)
     if path.parent and not path.parent.exists():
         raise InvalidParameterError(f"the folder of {str(path)!r} does not exist")
     tmp = path.with_name(path.name + ".part")

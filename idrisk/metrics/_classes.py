@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._encode import Encoded, KeyColumn, encode, key_columns
 from .._kernels.groups import group_ids_columns
-from .._validation import as_column_list, as_frame, check_missing, check_weights
+from .._validation import as_column_list, as_frame, check_missing, check_weights, several_columns
 from ..exceptions import DataValidationError, IdRiskWarning, InvalidParameterError
 
 __all__ = ["ClassInput", "resolve", "class_ids", "check_partition_missing", "encoded_key_columns"]
@@ -178,6 +178,9 @@ def resolve(data, quasi_identifiers, extra=(), *, extra_role: str = "sensitive",
     if absent:
         problems.append(_absent_message(absent, extra, extra_role, is_encoded)
                         + ("" if is_encoded else _available(frame.columns)))
+    several = None if is_encoded else several_columns(frame, [*qis, *extra], role="column")
+    if several:
+        problems.append(several)
     both = [str(c) for c in extra if c in set(qis)]
     if both:
         problems.append(

@@ -49,7 +49,7 @@ import pandas as pd
 from .._encode import Encoded
 from .._kernels.diversity import class_order, ldiversity_stats, n_chunks_for
 from .._results import RECORD_LEVEL, Result
-from .._validation import as_column_list
+from .._validation import as_column_list, describe
 from ..exceptions import InvalidParameterError
 from ._classes import check_partition_missing, resolve
 
@@ -118,6 +118,9 @@ def _missing_code_of(frame, enc_s: Encoded, s, missing_code) -> int:
     """Code of the value ``missing_code`` in sensitive column ``s`` (-2 if absent)."""
     if missing_code is None:
         return -2
+    if not np.isscalar(missing_code) and not isinstance(missing_code, (pd.Timestamp, type(pd.NA))):
+        raise InvalidParameterError(
+            f"l_diversity: missing_code must be one value (a number or a string); got {describe(missing_code)}")
     if frame is None:
         levels = enc_s.levels[s]
         if levels is None:

@@ -307,7 +307,8 @@ def uniqueness_from_histogram(histogram, population_size: int) -> PopulationUniq
 def _check_population_size(population_size, n):
     if isinstance(population_size, bool) or not isinstance(population_size, (Integral, Real)):
         raise InvalidParameterError(f"population_size must be a number, got {population_size!r}")
-    if not math.isfinite(float(population_size)) or float(population_size) != int(population_size):
+    if not isinstance(population_size, Integral) and (  # a Python int is whole at any size
+            not math.isfinite(float(population_size)) or float(population_size) != int(population_size)):
         raise InvalidParameterError(f"population_size must be a whole number, got {population_size!r}")
     N = int(population_size)
     if N < n:

@@ -36,6 +36,9 @@ __all__ = ["suda", "SudaResult", "msu_weights"]
 MAX_UNCAPPED_QIS = 20
 #: A PerformanceWarning is issued when the number of QI subsets searched exceeds this.
 WARN_COMBINATIONS = 10_000
+#: The search is refused above this many QI subsets: the most an uncapped search may visit
+#: (every subset of MAX_UNCAPPED_QIS variables), whatever max_size allows.
+MAX_COMBINATIONS = 2 ** MAX_UNCAPPED_QIS - 1
 
 _SCORES = ("sdcmicro", "ihsn")
 
@@ -196,6 +199,11 @@ def _check_params(qis, max_size, sampling_fraction, score):
     if score not in _SCORES:
         raise InvalidParameterError(f"score must be one of {', '.join(map(repr, _SCORES))}, got {score!r}")
     n_comb = sum(math.comb(m, k) for k in range(1, cap + 1))
+    if n_comb > MAX_COMBINATIONS:
+        raise InvalidParameterError(
+            f"max_size={cap} over {m} quasi-identifiers allows {n_comb:,} combinations, more than the "
+            f"{MAX_COMBINATIONS:,} SUDA2 searches; lower max_size (at most 5 is usual) or use fewer "
+            "quasi-identifiers")
     if n_comb > WARN_COMBINATIONS:
         warnings.warn(
             f"max_size={cap} over {m} quasi-identifiers allows {n_comb:,} combinations; the "

@@ -17,7 +17,7 @@ classes, reported as ``t``. See ``docs/methods.md#t-closeness``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -115,6 +115,9 @@ def _ranks(values: pd.Series, dtype, order, s) -> np.ndarray:
         if isinstance(order, (str, bytes)):
             raise InvalidParameterError("order must be a sequence of values, not a string")
         order = list(order)
+        bad = sorted({type(v).__name__ for v in order if not isinstance(v, Hashable)})
+        if bad:
+            raise InvalidParameterError(f"order must list single values; got {', '.join(bad)} items")
         pos = {}
         dups = []
         for i, v in enumerate(order):
@@ -124,11 +127,10 @@ def _ranks(values: pd.Series, dtype, order, s) -> np.ndarray:
         if dups:
             raise InvalidParameterError(f"order lists values more than once: {', '.join(dups[:5])}")
         uncovered = [v for v in values if v not in pos]
-        if uncovered:
-            shown = ", ".join(repr(v) for v in uncovered[:5])
+        if uncovered:  # counted, never shown: an error message is no place for a record's value
             raise InvalidParameterError(
-                f"order does not cover {len(uncovered)} value(s) of sensitive column {s!r} "
-                f"(for example {shown}); list every observed value")
+                f"order does not cover {len(uncovered)} value(s) of sensitive column {s!r}; "
+                "list every observed value")
         perm = sorted(range(card), key=lambda i: pos[values.iloc[i]])
     rank = np.empty(card, dtype=np.int64)
     rank[np.asarray(perm, dtype=np.int64)] = np.arange(card, dtype=np.int64)

@@ -17,11 +17,23 @@ from pathlib import Path
 
 import numpy as np
 
+from .._validation import output_path
+
 __all__ = ["render_html", "write_report"]
 
 _BANDS = [(1, 1, "1"), (2, 2, "2"), (3, 4, "3-4"), (5, 9, "5-9"), (10, 19, "10-19"), (20, 49, "20-49"),
           (50, None, "50+")]
 _COLORS = ["#1d70b8", "#d4351c", "#00703c", "#6f4200", "#4c2c92", "#505a5f", "#b58840", "#912b88"]
+
+
+#: the longest name drawn in a plot or a table; longer names are cut with an ellipsis
+_NAME_LIMIT = 60
+
+
+def _short(name, limit: int = _NAME_LIMIT) -> str:
+    """A scenario or column name as shown in plots and tables: at most ``limit`` characters."""
+    name = str(name)
+    return name if len(name) <= limit else name[:limit - 1] + "\u2026"
 
 
 def _png(fig) -> str:
@@ -40,7 +52,8 @@ def _fig(w=7.5, h=3.4):
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({"font.size": 10, "font.family": "DejaVu Sans", "axes.spines.top": False,
-                         "axes.spines.right": False, "svg.hashsalt": "idrisk"})
+                         "axes.spines.right": False, "svg.hashsalt": "idrisk",
+                         "text.parse_math": False})  # a "$" in a column name is text, never mathtext
     return plt.subplots(figsize=(w, h))
 
 
@@ -61,7 +74,7 @@ def class_size_bands(k: dict) -> list[int] | None:
 
 
 def _plot_class_sizes(scens):
-    rows = [(s["name"], class_size_bands(s["measures"]["k_anonymity"])) for s in scens
+    rows = [(_short(s["name"]), class_size_bands(s["measures"]["k_anonymity"])) for s in scens
             if "k_anonymity" in s["measures"]]
     rows = [(n, b) for n, b in rows if b is not None]
     if not rows:
@@ -85,7 +98,7 @@ def _plot_class_sizes(scens):
 
 
 def _plot_below_k(scens, n):
-    rows = [(s["name"], s["measures"]["k_anonymity"]["records_below_k"]) for s in scens
+    rows = [(_short(s["name"]), s["measures"]["k_anonymity"]["records_below_k"]) for s in scens
             if "k_anonymity" in s["measures"]]
     if not rows:
         return None
@@ -131,8 +144,8 @@ def _plot_heatmap(scen, n, min_k):
         return None
     fig, ax = _fig(6.8, 5.2)
     im = ax.imshow(m, cmap="Blues", vmin=0, vmax=max(1.0, float(np.nanmax(m))))
-    ax.set_xticks(range(len(qis)), qis, rotation=40, ha="right")
-    ax.set_yticks(range(len(qis)), qis)
+    ax.set_xticks(range(len(qis)), [_short(q) for q in qis], rotation=40, ha="right")
+    ax.set_yticks(range(len(qis)), [_short(q) for q in qis])
     for i in range(len(qis)):
         for j in range(len(qis)):
             if not np.isnan(m[i, j]):
@@ -143,9 +156,10 @@ def _plot_heatmap(scen, n, min_k):
     worst = sorted(((float(m[i, j]), qis[i], qis[j]) for i in range(len(qis)) for j in range(i, len(qis))
                     if not np.isnan(m[i, j])), reverse=True)[:3]
     alt = (f"Heatmap of the share of records in classes smaller than {col.rsplit('_', 1)[1]} for each single "
-           f"quasi-identifier (diagonal) and each pair, scenario {scen['name']}. Highest: " +
-           "; ".join(f"{a}{'' if a == b else ' with ' + b} {v:.1f}%" for v, a, b in worst) + ".")
-    return {"src": _png(fig), "alt": alt, "title": f"Risk by QI combination [{scen['name']}]", "table": None}
+           f"quasi-identifier (diagonal) and each pair, scenario {_short(scen['name'])}. Highest: " +
+           "; ".join(f"{_short(a)}{'' if a == b else ' with ' + _short(b)} {v:.1f}%" for v, a, b in worst) + ".")
+    return {"src": _png(fig), "alt": alt, "title": f"Risk by QI combination [{_short(scen['name'])}]",
+            "table": None}
 
 
 def _plot_suda(scen):
@@ -171,21 +185,23 @@ def _plot_suda(scen):
         a1.set_axis_off()
     if contrib:
         names = list(contrib)[::-1]
-        a2.barh(names, [contrib[k] or 0 for k in names], color=_COLORS[1])
+        a2.barh(range(len(names)), [contrib[k] or 0 for k in names], color=_COLORS[1])
+        a2.set_yticks(range(len(names)), [_short(k) for k in names])
         a2.set_xlabel("contribution to SUDA scores (%)")
     else:
         a2.set_axis_off()
     fig.tight_layout()
     top = list(contrib.items())[:3]
-    alt = (f"SUDA score distribution and variable contributions, scenario {scen['name']}: "
+    alt = (f"SUDA score distribution and variable contributions, scenario {_short(scen['name'])}: "
            f"{su.get('records_with_msu', 0):,} records have a minimal sample unique, "
            f"{su['special_uniques_small_msu']:,} of size 2 or less. Largest contributions: " +
-           ", ".join(f"{k} {v:.1f}%" for k, v in top if v is not None) + ".")
-    return {"src": _png(fig), "alt": alt, "title": f"Special uniques (SUDA) [{scen['name']}]", "table": None}
+           ", ".join(f"{_short(k)} {v:.1f}%" for k, v in top if v is not None) + ".")
+    return {"src": _png(fig), "alt": alt, "title": f"Special uniques (SUDA) [{_short(scen['name'])}]",
+            "table": None}
 
 
 def _plot_intruder(scens):
-    rows = [(s["name"], s["measures"]["intruder"]) for s in scens if "intruder" in s["measures"]]
+    rows = [(_short(s["name"]), s["measures"]["intruder"]) for s in scens if "intruder" in s["measures"]]
     rows = [(n, d) for n, d in rows if d.get("by_confidence")]
     if not rows:
         return None
@@ -270,6 +286,7 @@ def render_html(d) -> str:
         lambda name: (tpl_dir / name).read_text(encoding="utf-8")), autoescape=True,
         trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = _fmt
+    env.filters["short"] = _short
     env.filters["pct"] = lambda v: "not computed" if v is None else f"{100 * v:.1f}%"
     n = d["meta"]["n_records"]
     min_k = d["config"]["thresholds"]["min_k"]
@@ -289,10 +306,9 @@ def render_html(d) -> str:
 def write_report(result, path, *, overwrite: bool = False) -> Path:
     """Write the report of ``result`` (an AssessmentResult or its dict) to ``path``."""
     p = Path(path)
-    if p.exists() and not overwrite:
-        raise FileExistsError(f"{p} exists; pass overwrite=True (CLI: --overwrite) to replace it")
+    output_path(p, overwrite=overwrite)  # refuse before rendering
     html = render_html(result)
     if p.parent and not p.parent.exists():
         p.parent.mkdir(parents=True)
-    p.write_text(html, encoding="utf-8")
+    output_path(p, overwrite=overwrite).write_text(html, encoding="utf-8")
     return p
