@@ -36,7 +36,7 @@ t0 = time.perf_counter(); df = ds.make_population(n, seed=1); t_gen = time.perf_
 rss_gen = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 d = tempfile.mkdtemp()
 t0 = time.perf_counter(); ds.io.write_frame(df, os.path.join(d, "p.parquet"), overwrite=True); t_pq = time.perf_counter() - t0
-size_pq = os.path.getsize(os.path.join(d, "p.parquet"), overwrite=True)
+size_pq = os.path.getsize(os.path.join(d, "p.parquet"))
 t0 = time.perf_counter(); df.to_parquet(os.path.join(d, "q.parquet")); t_pd = time.perf_counter() - t0
 t_csv = None
 if n <= 2_000_000:

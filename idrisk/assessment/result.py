@@ -139,9 +139,8 @@ class AssessmentResult(ItemAccess, Result):
     def from_dict(cls, d: dict) -> "AssessmentResult":
         """The result of a JSON document, validated against the schema first."""
         from .config_io import config_from_dict
-        from .schema import validate_result
 
-        validate_result(d)
+        validate(d, build_schema(AssessmentResult))
         try:  # the configuration it ran with must be one assess accepts (the report reads it)
             config_from_dict(d["config"])
         except InvalidParameterError as exc:
