@@ -2,7 +2,8 @@
 
 Declared direct identifiers are dropped; columns whose names look like direct identifiers
 or small-area geography are found by the profile's name patterns (names only, never
-values); the tiers of the columns give the most sensitive tier present.
+values); the tiers of the columns (declared, else the profile's tier of the item of that
+name) give the most sensitive tier present.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import warnings
 import pandas as pd
 
 from ..exceptions import DataValidationError, IdentifierWarning
+from ..profiles import normalise_name
 from .result import Content
 
 __all__ = ["check_columns", "content_of"]
@@ -49,9 +51,36 @@ def content_of(cfg, work: pd.DataFrame, profile, *, stacklevel: int = 2) -> Cont
     flags = dict(cfg.flags)
     if small_area:
         flags["small_area_geography"] = True
-    col_tiers = {c: t for c, t in cfg.tiers.items() if c in work.columns}
-    col_tiers.update({s.name: s.tier for s in cfg.sensitive if s.tier is not None})
+    col_tiers = column_tiers(cfg, work, profile)
+    untiered = [s.name for s in cfg.sensitive if s.name in work.columns and col_tiers.get(s.name) is None]
     return Content(direct_identifiers_present=suspects,
                    highest_tier=min(col_tiers.values()) if col_tiers else None,
                    tier_1_2_columns=sorted(c for c, t in col_tiers.items() if t <= 2),
-                   flags=flags, census=cfg.is_census, small_area_columns=small_area)
+                   flags=flags, census=cfg.is_census, small_area_columns=small_area,
+                   sensitive_without_tier=untiered)
+
+
+def column_tiers(cfg, work: pd.DataFrame, profile) -> dict:
+    """{column: (tier, where it comes from)} for every column of ``work`` whose tier is known.
+
+    A tier declared for the column (``[sensitive]`` or ``[tiers]``, or ``--tier``) wins; else
+    the profile's tier of the item of that name (the NPD tiers by item name,
+    docs/methods.md#profiles); else the column has no tier.
+    """
+    return {c: t for c, (t, _) in tier_sources(cfg, work, profile).items() if t is not None}
+
+
+def tier_sources(cfg, work: pd.DataFrame, profile) -> dict:
+    """{column: (tier or None, "declared" / "profile" / None)} for every column of ``work``."""
+    declared = {c: t for c, t in cfg.tiers.items()}
+    declared.update({s.name: s.tier for s in cfg.sensitive if s.tier is not None})
+    items = {normalise_name(k): v for k, v in dict(profile.item_tiers).items()}
+    out = {}
+    for c in work.columns:
+        if c in declared:
+            out[str(c)] = (int(declared[c]), "declared")
+        elif normalise_name(c) in items:
+            out[str(c)] = (int(items[normalise_name(c)]), "profile")
+        else:
+            out[str(c)] = (None, None)
+    return out

@@ -18,8 +18,10 @@ Route mapping (docs/methods.md#routes): *open* is never recommended for record-l
 content flag; *controlled* otherwise; *refer back* is a controlled route with avoidable
 detail: one tested coarsening removes at least ``thresholds.refer_back_reduction`` of the
 records below ``min_k`` in the riskiest scenario.
-An indicator that could not be computed does not hold (a safeguarded route is never
-recommended on missing evidence).
+An indicator that could not be computed, or whose input is unknown (a tier nobody declared),
+has ``holds = None`` and a ``not_assessed_reason``; a safeguarded route needs every content
+flag and every safeguarded condition to hold (``True``), so it is never recommended on
+missing evidence.
 """
 
 from __future__ import annotations
@@ -115,10 +117,12 @@ class Route(ItemAccess, Result):
 
 
 def _indicator(id_, label, value, threshold, op, *, scenario=None, effect=EFFECT_SAFEGUARDED, reason=None,
-               holds=None, sources=None) -> Indicator:
+               holds=None, sources=None, assessed=True) -> Indicator:
     basis, source = (sources or {}).get(id_) or SOURCES[id_]
-    if holds is None:
+    if holds is None and assessed:
         holds = compare(value, threshold, op)
+    if holds is None and reason is None:
+        reason = "not computed"
     return Indicator(id=id_, label=label, scenario=scenario, value=value, threshold=threshold, operator=op,
                      holds=holds, basis=basis, source=source, effect=effect, not_assessed_reason=reason)
 
@@ -128,12 +132,7 @@ def _content_indicators(content, profile) -> list[Indicator]:
     n_direct = len(content.direct_identifiers_present)
     out = [_indicator("direct_identifiers", "Direct identifiers left in the extract", n_direct, 0, "==",
                       effect=EFFECT_FORCES)]
-    tier = content.highest_tier
-    cols = content.tier_1_2_columns
-    scale = f"{profile.tier_scale} " if profile.tier_scale else ""
-    out.append(_indicator("tier", f"Most sensitive {scale}tier present (Tier 1 or 2 forces controlled"
-                          + (f": {', '.join(cols)}" if cols else "") + ")", tier, 3, ">=",
-                          holds=True if tier is None else tier >= 3, effect=EFFECT_FORCES, sources=src))
+    out.append(_tier_indicator(content, profile))
     labels = {"social_care": "Children's social care (CIN/CLA) items",
               "exclusion_or_absence_reasons": "Exclusion or absence reasons"}
     for flag, label in labels.items():
@@ -146,6 +145,27 @@ def _content_indicators(content, profile) -> list[Indicator]:
     out.append(_indicator("membership_sensitive", "Membership of the extract is itself sensitive", mem, False,
                           "==", effect=EFFECT_REPORTED))
     return out
+
+
+def _tier_indicator(content, profile) -> Indicator:
+    """Tier 1/2 present: does not hold; a sensitive column (or every column) of unknown tier:
+    not assessed (a tier nobody declared is not evidence of a low tier)."""
+    tier, cols = content.highest_tier, content.tier_1_2_columns
+    scale = f"{profile.tier_scale} " if profile.tier_scale else ""
+    label = f"Most sensitive {scale}tier present (Tier 1 or 2 forces controlled" + (
+        f": {', '.join(cols)}" if cols else "") + ")"
+    untiered = list(getattr(content, "sensitive_without_tier", []) or [])
+    if cols:
+        holds, reason = False, None
+    elif untiered:
+        holds, reason = None, (f"no tier declared for the sensitive column(s) {', '.join(untiered)} (declare it "
+                               "in [sensitive] or [tiers], or with --tier COL=N)")
+    elif tier is None:
+        holds, reason = None, "no column's tier is known (declare them in [tiers], or with --tier COL=N)"
+    else:
+        holds, reason = True, None
+    return _indicator("tier", label, tier, 3, ">=", holds=holds, effect=EFFECT_FORCES, sources=profile.sources,
+                      reason=reason, assessed=holds is not None)
 
 
 def _scenario_indicators(cfg, s) -> list[Indicator]:
@@ -194,9 +214,11 @@ def score_and_route(cfg, indicators: list[Indicator], candidates) -> tuple[Score
     conds = [i for i in indicators if i.effect == EFFECT_SAFEGUARDED]
     forced = [i for i in forcing if i.holds is False]
     breached = [i for i in conds if i.holds is False]
-    unknown = [i for i in conds if i.holds is None]
+    # a content flag or a condition that could not be assessed stands in the way as well
+    unknown = [i for i in forcing + conds if i.holds is None]
     score = Score(score=len(forced) + len(breached) + len(unknown), content_flags_raised=len(forced),
-                  conditions_assessed=len(conds) - len(unknown), conditions_breached=len(breached),
+                  conditions_assessed=len([i for i in conds if i.holds is not None]),
+                  conditions_breached=len(breached),
                   conditions_not_assessed=len(unknown),
                   meaning="number of content flags and safeguarded-route conditions that do not hold "
                           "(0: nothing stands in the way of a safeguarded route)")
@@ -240,8 +262,9 @@ def _grouped_reasons(failed: list[Indicator], unknown: list[Indicator]) -> list[
     for i in unknown:
         ugroups.setdefault(_kind(i), []).append(i)
     for (_, label), items in ugroups.items():
-        scen = ", ".join(str(i.scenario) for i in items)
-        out.append(f"{label}: not assessed on {scen} ({items[0].not_assessed_reason or 'not computed'}).")
+        where = "" if items[0].scenario is None else " on " + ", ".join(str(i.scenario) for i in items)
+        out.append(f"{label}: not assessed{where} ({items[0].not_assessed_reason or 'not computed'}); "
+                   "a safeguarded route needs it to hold.")
     return out
 
 

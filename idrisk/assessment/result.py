@@ -55,6 +55,7 @@ class Content(ItemAccess, Result):
     flags: dict[str, bool]
     census: bool
     small_area_columns: list[str]
+    sensitive_without_tier: list[str]
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,8 @@ def _resolve(data, config, qis, opts: dict) -> tuple[AssessmentConfig, pd.DataFr
             raise InvalidParameterError("give quasi_identifiers=[...] or scenarios=[...], not both")
         opts["scenarios"] = [Scenario(name="main", quasi_identifiers=[qis] if isinstance(qis, str) else list(qis))]
     if cfg is not None:
+        if "tiers" in opts:  # --tier adds to the configuration's tiers
+            opts["tiers"] = {**cfg.tiers, **opts["tiers"]}
         return (replace(cfg, **opts) if opts else cfg), frame
     if "scenarios" not in opts:
         if extract is None:
