@@ -102,6 +102,9 @@ def _parser() -> argparse.ArgumentParser:
                         "--tier fsm=2,sex=4 (default: the profile's tier of the item of that name)")
     a.add_argument("--census", action="store_true", default=None,
                    help="declare the extract a census (every member of the population is in the file)")
+    a.add_argument("--remove", help="comma-separated columns that will be removed before release (not assessed)")
+    a.add_argument("--non-identifying", help="comma-separated columns that look like identifiers (by name or "
+                                             "content) but are declared not to identify anyone")
     a.add_argument("--weights", help="sampling-weights column")
     a.add_argument("--population-size", type=_int_at_least(1), help="size of the population the extract was drawn from")
     a.add_argument("--seed", type=_int_at_least(0), help="seed of the simulations (default: the config's, or 0)")
@@ -168,6 +171,10 @@ def _cmd_assess(ns) -> int:
         opts["census"] = True
     if ns.direct_identifiers:
         opts["direct_identifiers"] = _split(ns.direct_identifiers)
+    if ns.remove:
+        opts["removed"] = _split(ns.remove)
+    if ns.non_identifying:
+        opts["non_identifying"] = _split(ns.non_identifying)
     if ns.weights:
         opts["weights"] = ns.weights
     if ns.population_size is not None:

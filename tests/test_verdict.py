@@ -43,7 +43,7 @@ def test_tier_1_items_named_as_npd_items_force_controlled_cli(ks4, capsys):
     rc, d, _ = cli(capsys, ks4, "--qi", "region,sex", "--sensitive", "sen_primary_need,fsm",
                    "--special-category", "sen_primary_need")
     assert rc == 1
-    assert d["route"]["recommended"] == "controlled"
+    assert d["route"]["underlying"] == "controlled" and d["route"]["recommended"] != "safeguarded"
     (tier,) = by_id(d, "tier")
     assert tier["holds"] is False and tier["value"] == 1
     # the NPD tiers by item name: every Tier 1/2 item of the file is named
@@ -54,7 +54,7 @@ def test_tier_1_items_named_as_npd_items_force_controlled_cli(ks4, capsys):
 def test_tier_1_items_named_as_npd_items_force_controlled_api(ks4):
     r = idrisk.assess(ks4, quasi_identifiers=["region", "sex"], progress=False,
                       sensitive={"sen_primary_need": {"special_category": True}, "fsm": {}})
-    assert r.route.recommended == "controlled"
+    assert r.route.underlying == "controlled" and r.route.recommended != "safeguarded"
     tier = [i for i in r.indicators if i.id == "tier"][0]
     assert tier.holds is False and "sen_primary_need" in r.content.tier_1_2_columns
 
@@ -82,3 +82,105 @@ def test_an_undeclared_tier_is_not_assessed_and_never_holds(capsys, tmp_path):
     row = text[start:text.index("</tr>", start)]
     assert "NOT ASSESSED" in row and "HOLDS" not in row
     assert "Every measure was computed" not in text
+
+
+# -- every column has a role; the finest form of a key variable is assessed -------------------------
+def test_every_column_listed_with_role_tier_and_distinct_count(ks4, capsys):
+    rc, d, _ = cli(capsys, ks4, "--qi", "region,sex", "--sensitive", "sen_primary_need,fsm",
+                   "--special-category", "sen_primary_need", "--tier", "attainment8=3")
+    frame = pd.read_csv(ks4)
+    cols = {c["name"]: c for c in d["columns"]}
+    assert list(cols) == list(frame.columns)
+    assert cols["sen_primary_need"]["role"] == "sensitive" and cols["sen_primary_need"]["special_category"]
+    assert cols["sen_primary_need"]["tier"] == 1 and cols["sen_primary_need"]["tier_from"] == "profile"
+    assert cols["attainment8"]["tier"] == 3 and cols["attainment8"]["tier_from"] == "declared"
+    assert cols["sex"]["role"] == "key variable" and cols["ks2_maths"]["role"] == "other"
+    for name, c in cols.items():
+        assert c["distinct"] == frame[name].nunique()
+    # la_code refines region (each local authority lies in one region): flagged and used
+    assert cols["la_code"]["role"] == "key variable"
+    assert any("refines key variable(s) region" in f for f in cols["la_code"]["flags"])
+    assert d["scenarios"][0]["quasi_identifiers"] == ["la_code", "sex"]
+    assert d["scenarios"][0]["refined"] == {"region": "la_code"}
+
+
+@pytest.fixture(scope="module")
+def ks4_dob(tmp_path_factory):
+    """The demo's kind of extract: the full date of birth beside birth month and year."""
+    d = tmp_path_factory.mktemp("dob")
+    ex = extract(make_population(20_000, seed=5), "ks4", include_date_of_birth=True,
+                 include_direct_identifiers=False)
+    ex.data.to_csv(d / "ks4dob.csv", index=False)
+    return d / "ks4dob.csv"
+
+
+def test_date_of_birth_is_assessed_when_the_file_holds_it(ks4_dob, capsys):
+    key = "urn,sex,birth_month,birth_year,ethnicity_major"
+    rc, d, err = cli(capsys, ks4_dob, "--qi", key, "--remove", "ethnicity_minor")
+    frame = pd.read_csv(ks4_dob)
+    sc = d["scenarios"][0]
+    assert sc["quasi_identifiers"] == ["urn", "sex", "date_of_birth", "ethnicity_major"]
+    assert sc["refined"] == {"birth_month": "date_of_birth", "birth_year": "date_of_birth"}
+    uniques = int((frame.groupby(["urn", "sex", "date_of_birth", "ethnicity_major"]).size() == 1).sum())
+    assert sc["measures"]["k_anonymity"]["n1"] == uniques
+    assert any("date_of_birth for birth_month" in w for w in d["warnings"])
+    # declared removed: the key the scenario names is assessed, and the column is listed as removed
+    rc, d2, _ = cli(capsys, ks4_dob, "--qi", key, "--remove", "ethnicity_minor,date_of_birth")
+    assert d2["scenarios"][0]["quasi_identifiers"] == ["urn", "sex", "birth_month", "birth_year", "ethnicity_major"]
+    dob = [c for c in d2["columns"] if c["name"] == "date_of_birth"][0]
+    assert dob["removed"] is True
+    r = idrisk.assess(ks4_dob, quasi_identifiers=key.split(","), removed=["ethnicity_minor"], progress=False)
+    assert r.scenarios[0].quasi_identifiers == sc["quasi_identifiers"]
+    assert r.scenarios[0].measures["k_anonymity"].n1 == uniques > 0.5 * len(frame)
+
+
+# -- direct identifiers by content ------------------------------------------------------------------
+def _with_identifiers(n=200, seed=1):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"a": np.repeat(["x", "y"], n // 2), "b": np.tile(np.repeat(["p", "q"], n // 4), 2),
+                       "grade": np.tile(["g1", "g2", "g3", "g4"], n // 4)})
+    digits = rng.integers(0, 10, size=(n, 9))
+    w = np.arange(10, 1, -1)
+    check = (11 - (digits * w).sum(axis=1) % 11) % 11
+    ok = check != 10
+    digits, check = digits[ok][: n], check[ok][: n]
+    while len(digits) < n:  # top up (a check digit of 10 is not a valid NHS number)
+        digits, check = np.vstack([digits, digits[:1]]), np.append(check, check[0])
+    idx = np.arange(n)
+    df["email_address"] = [f"pupil{i}.x@school{i % 7}.sch.uk" for i in idx]
+    df["phone_number"] = [f"07700 {900000 + 37 * i:06d}" for i in idx]
+    df["nhs_no"] = ["".join(map(str, r)) + str(c) for r, c in zip(digits, check)]
+    df["student_ref"] = [f"S{(i * 7919) % 100003:06d}X" for i in idx]
+    df["home_address"] = [f"{i + 1} Acacia Avenue, Leeds" for i in idx]
+    return df
+
+
+IDS = ["email_address", "phone_number", "nhs_no", "student_ref", "home_address"]
+
+
+def test_identifiers_found_by_content_force_controlled(tmp_path, capsys):
+    df = _with_identifiers()
+    path = tmp_path / "ids.csv"
+    df.to_csv(path, index=False)
+    args = [path, "--qi", "a,b", "--special-category", "grade", "--tier", "grade=3", "--census"]
+    rc, d, err = cli(capsys, *args)
+    (di,) = by_id(d, "direct_identifiers")
+    assert di["value"] == 5 and di["holds"] is False
+    assert rc == 1 and d["route"]["recommended"] == "controlled"
+    flags = {c["name"]: " ".join(c["flags"]) for c in d["columns"]}
+    assert "e-mail addresses" in flags["email_address"] and "telephone" in flags["phone_number"]
+    assert "10-digit" in flags["nhs_no"] and "near-unique text" in flags["student_ref"]
+    assert "street addresses" in flags["home_address"]
+    assert {c["name"] for c in d["columns"] if c["role"] == "direct identifier"} == set(IDS)
+    text = json.dumps(d) + err
+    for col in IDS:  # nothing of their values is printed
+        for v in df[col].head(50):
+            assert str(v) not in text
+    # removed, or declared non-identifying, they stop forcing controlled
+    rc, d, _ = cli(capsys, *args, "--remove", ",".join(IDS))
+    assert rc == 0 and d["route"]["recommended"] == "safeguarded"
+    rc, d, _ = cli(capsys, *args, "--non-identifying", ",".join(IDS))
+    assert rc == 0 and d["route"]["recommended"] == "safeguarded"
+    r = idrisk.assess(df, quasi_identifiers=["a", "b"], sensitive={"grade": {"tier": 3, "special_category": True}},
+                      census=True, progress=False)
+    assert r.route.recommended == "controlled" and sorted(r.content.direct_identifiers_present) == sorted(IDS)

@@ -30,6 +30,8 @@ FIELDS: dict[str, Param] = {
     "name": Param("str"),
     "profile": Param("choice", choices=tuple(PROFILES)),
     "direct_identifiers": Param("columns"),
+    "removed": Param("columns"),
+    "non_identifying": Param("columns"),
     "census": Param("bool", optional=True),
     "weights": Param("str", optional=True),
     "population_size": Param("int", low=1, optional=True),
@@ -46,8 +48,8 @@ FIELDS: dict[str, Param] = {
 }
 
 #: the TOML section of each field, and its key there when it differs from the field name
-SECTION = {**dict.fromkeys(("data", "name", "profile", "direct_identifiers", "census", "weights",
-                            "population_size"), "extract"),
+SECTION = {**dict.fromkeys(("data", "name", "profile", "direct_identifiers", "removed", "non_identifying",
+                            "census", "weights", "population_size"), "extract"),
            **dict.fromkeys(("seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
                             "intruder_targets", "mitigations"), "analysis"),
            "geography": "mitigation", "groupings": "mitigation", "tiers": "tiers", "flags": "flags",

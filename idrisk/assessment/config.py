@@ -8,6 +8,8 @@ optional; paths are relative to the TOML file; docs/methods.md#assessment)::
     name = "KS4 extract 2024"
     profile = "npd"                     # what is known about the data: "npd" (default) or "generic"
     direct_identifiers = ["pupil_id"]   # dropped before anything is measured
+    # removed = ["date_of_birth"]       # the assessor removes these before release (not assessed)
+    # non_identifying = ["school_ref"]  # looks like an identifier (name or content), declared it is not
     census = true                       # pi = 1: every member of the population is in the file
     # weights = "weight"                # sampling weights column, or
     # population_size = 650000          # size of the population the extract is drawn from
@@ -135,6 +137,12 @@ class AssessmentConfig:
     sensitive : list of SensitiveAttribute (or a dict name -> {tier, special_category})
     direct_identifiers : list of str
         Columns dropped before measuring (their presence is reported, never their values).
+    removed : list of str
+        Other columns the assessor declares will be removed before release: dropped before
+        measuring, listed as removed (a finer form of a key variable is then not used).
+    non_identifying : list of str
+        Columns whose name or content looks like a direct identifier, declared not to
+        identify anyone by the assessor (they stop forcing a controlled route).
     weights, population_size
         Sampling weights column or population size; neither means a census extract (pi = 1).
         A weight is the number of population units a record stands for: positive and finite;
@@ -176,6 +184,8 @@ class AssessmentConfig:
     name: str = "extract"
     sensitive: list[SensitiveAttribute] = field(default_factory=list)
     direct_identifiers: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    non_identifying: list[str] = field(default_factory=list)
     weights: str | None = None
     population_size: int | None = None
     census: bool | None = None
@@ -220,6 +230,8 @@ class AssessmentConfig:
         self.tiers = {str(k): int(v) for k, v in dict(self.tiers).items()}
         self.k_values = tuple(sorted({int(k) for k in self.k_values}))
         self.direct_identifiers = list(self.direct_identifiers)
+        self.removed = list(self.removed)
+        self.non_identifying = list(self.non_identifying)
         if self.geography is not None:
             self.geography = list(self.geography)
         if self.groupings is not None:
@@ -292,6 +304,9 @@ class AssessmentConfig:
         }
         if self.profile != DEFAULT_PROFILE:
             d["profile"] = self.profile
+        for name in ("removed", "non_identifying"):  # written when given, so other layouts stay
+            if getattr(self, name):
+                d[name] = list(getattr(self, name))
         return d
 
     def to_toml(self, path=None, *, overwrite: bool = False) -> str:
@@ -304,7 +319,8 @@ class AssessmentConfig:
         text = _toml.dumps(
             [("[extract]", {"path": d["data"], "name": d["name"], "profile": self.profile,
                             "direct_identifiers": d["direct_identifiers"], "census": d["census"],
-                            "weights": d["weights"], "population_size": d["population_size"]})]
+                            "weights": d["weights"], "population_size": d["population_size"],
+                            **{k: d[k] for k in ("removed", "non_identifying") if k in d}})]
             + [("[[scenario]]", s) for s in d["scenarios"]]
             + [("[sensitive]", {s["name"]: {"tier": s["tier"], "special_category": s["special_category"]}
                                 for s in d["sensitive"]}),

@@ -63,8 +63,9 @@ def _hist(values: np.ndarray, edges) -> list[HistogramBin]:
 class _Scenario:
     """A scenario while it is measured: its measures and why any was not computed."""
 
-    def __init__(self, s):
+    def __init__(self, s, refined=None):
         self.spec = s
+        self.refined = {q: c for q, c in (refined or {}).items() if c in s.quasi_identifiers}
         self.name = s.name
         self.qis = list(s.quasi_identifiers)
         self.measures: dict = {}
@@ -74,14 +75,15 @@ class _Scenario:
     def result(self) -> ScenarioResult:
         return ScenarioResult(name=self.name, quasi_identifiers=self.qis, public=self.spec.public,
                               intruder_preset=self.spec.intruder, measures=self.measures,
-                              not_computed=self.not_computed)
+                              not_computed=self.not_computed, refined=self.refined)
 
 
 class Runner:
     """Runs the measures of every scenario on one (encoded) extract."""
 
-    def __init__(self, cfg, frame: pd.DataFrame, enc, profile):
+    def __init__(self, cfg, frame: pd.DataFrame, enc, profile, refined=None):
         self.cfg = cfg
+        self.refined = dict(refined or {})
         self.frame = frame
         self.enc = enc
         self.profile = profile
@@ -111,7 +113,7 @@ class Runner:
 
     def scenario(self, s, bar=None) -> ScenarioResult:
         """Every measure of scenario ``s``, each step shown on the progress ``bar`` (tqdm)."""
-        sc = _Scenario(s)
+        sc = _Scenario(s, self.refined)
         for step in STEPS:
             if bar is not None:
                 bar.set_postfix_str(f"{sc.name}: {step}")
@@ -120,14 +122,16 @@ class Runner:
                 bar.update()
         return sc.result()
 
-    def record_warning(self, category, message, filename: str, where: str) -> None:
+    def record_warning(self, category, message, filename: str, where: str, *, log: bool = True) -> None:
         """Keep a warning for the result and log it at once (the ``idrisk`` logger: the command
-        line shows it on stderr before a long step runs, not only in the JSON)."""
+        line shows it on stderr before a long step runs, not only in the JSON); ``log=False``
+        for a warning already issued as a Python warning."""
         if issubclass(category, (IdRiskWarning, UserWarning)):
             msg = f"{where}: {warning_text(category, message, filename)}"
             if msg not in self.warnings:
                 self.warnings.append(msg)
-                _LOG.warning(msg)
+                if log:
+                    _LOG.warning(msg)
 
     def _call(self, measure: str, sc: _Scenario, fn, *args, **kwargs):
         t0 = time.perf_counter()

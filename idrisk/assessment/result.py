@@ -18,6 +18,7 @@ from .._validation import output_path
 from ..exceptions import InvalidParameterError, RiskThresholdExceeded
 from ._jsonschema import build_schema, validate
 from ._typed import ItemAccess, Share, from_plain, rounded
+from .columns import ColumnInfo
 from .indicators import EFFECT_REPORTED, Indicator, Route, Score
 from .mitigation import Mitigations
 from .summaries import Measures
@@ -68,6 +69,7 @@ class ScenarioResult(ItemAccess, Result):
     intruder_preset: str | None
     measures: Measures
     not_computed: dict[str, str]
+    refined: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,9 @@ class AssessmentResult(ItemAccess, Result):
     config : dict
         The configuration that produced it (``AssessmentConfig.to_dict()``; read it back
         with :func:`idrisk.assessment.config_from_dict`).
+    columns : list of ColumnInfo
+        Every column of the extract: role, tier (and where it comes from), special category,
+        distinct values, whether it is removed, and flags (names and counts only).
     content : Content
         Content flags: direct identifiers found (names), highest tier, declared flags.
     route : Route
@@ -101,6 +106,7 @@ class AssessmentResult(ItemAccess, Result):
 
     meta: Meta
     config: Annotated[dict, {"required": ["scenarios", "thresholds", "seed"]}]
+    columns: list[ColumnInfo]
     content: Content
     route: Route
     score: Score

@@ -18,7 +18,8 @@ from ..profiles import get_profile
 from ._signature import keywords
 from .config import AssessmentConfig, Scenario
 from .config_io import config_from_dict, load_config
-from .content import check_columns, content_of
+from .columns import describe_columns, refine_scenarios, refinements
+from .content import check_columns, content_of, identifiers_found, tier_sources
 from .indicators import build_indicators, score_and_route
 from .intruder_bridge import check_presets
 from .io import fingerprint_file, fingerprint_frame, read_extract
@@ -111,7 +112,7 @@ def _resolve(data, config, qis, opts: dict) -> tuple[AssessmentConfig, pd.DataFr
 
 @keywords()
 def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, name=None, profile=None,
-           sensitive=None, direct_identifiers=None, weights=None, population_size=None, census=None, flags=None,
+           sensitive=None, direct_identifiers=None, removed=None, non_identifying=None, weights=None, population_size=None, census=None, flags=None,
            tiers=None, thresholds=None, seed=None, missing=None, max_msu_size=_UNSET, sweep_max_size=_UNSET,
            k_values=None, intruder_targets=None, mitigations=None, geography=None, groupings=None,
            progress=None) -> AssessmentResult:
@@ -129,7 +130,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
         keywords below override its fields. Without it the keywords make it.
     quasi_identifiers : list of str, optional
         One scenario on this key (a shortcut for ``scenarios=[...]``).
-    scenarios, name, profile, sensitive, direct_identifiers, weights, population_size,
+    scenarios, name, profile, sensitive, direct_identifiers, removed, non_identifying, weights, population_size,
     census, flags, tiers, thresholds, seed, missing, max_msu_size, sweep_max_size,
     k_values, intruder_targets, mitigations, geography, groupings
         The fields of :class:`~idrisk.assessment.AssessmentConfig`; a keyword not given
@@ -170,7 +171,8 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
     'refer back'
     """
     given = dict(scenarios=scenarios, name=name, profile=profile, sensitive=sensitive,
-                 direct_identifiers=direct_identifiers, weights=weights, population_size=population_size,
+                 direct_identifiers=direct_identifiers, removed=removed, non_identifying=non_identifying,
+                 weights=weights, population_size=population_size,
                  census=census, flags=flags, tiers=tiers, thresholds=thresholds, seed=seed, missing=missing,
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
                  intruder_targets=intruder_targets, mitigations=mitigations, geography=geography,
@@ -193,32 +195,62 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
         fp, fp_of = fingerprint_file(cfg.data_path()), "file"
     else:
         fp, fp_of = fingerprint_frame(frame), "frame"
-    # direct identifiers: drop the declared ones, flag look-alikes (names only, never values)
-    check_columns(cfg, frame)
-    work = frame.drop(columns=list(cfg.direct_identifiers)) if cfg.direct_identifiers else frame
     profile = get_profile(cfg.profile)
-    content = content_of(cfg, work, profile, stacklevel=4)
+    with warnings.catch_warnings(record=True) as issued:
+        warnings.simplefilter("always")
+        work, run_cfg, content, columns, refined = _prepare(cfg, frame, profile)
+    for w in issued:  # issued again for the caller, and kept in the result
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     t_start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        enc = encode(work, list(dict.fromkeys(cfg.all_quasi_identifiers)))
-    runner = Runner(cfg, work, enc, profile)
+        enc = encode(work, list(dict.fromkeys(run_cfg.all_quasi_identifiers)))
+    runner = Runner(run_cfg, work, enc, profile, refined=refined)
+    for w in issued:
+        runner.record_warning(w.category, w.message, w.filename, "content", log=False)
     for w in caught:
         runner.record_warning(w.category, w.message, w.filename, "encoding")
-    scen_out = _run_scenarios(cfg, runner, progress)
+    scen_out = _run_scenarios(run_cfg, runner, progress)
 
     mitig = _mitigations(cfg, work, scen_out, profile, runner.timings)
-    indicators = build_indicators(cfg, content, scen_out, profile)
+    indicators = build_indicators(run_cfg, content, scen_out, profile)
     score, route = score_and_route(cfg, indicators, mitig.candidates)
     meta = Meta(idrisk_version=__version__, name=cfg.name, input=None if cfg.data is None else Path(cfg.data).name,
                 fingerprint_sha256=fp, fingerprint_of=fp_of, n_records=int(len(work)), n_columns=int(frame.shape[1]),
-                direct_identifiers_dropped=list(cfg.direct_identifiers), census=cfg.is_census,
+                direct_identifiers_dropped=list(cfg.direct_identifiers) + [c for c in cfg.removed],
+                census=cfg.is_census,
                 sampling_fraction=runner.sampling_fraction)
-    result = AssessmentResult(meta=meta, config=cfg.to_dict(), content=content, route=route, score=score,
+    result = AssessmentResult(meta=meta, config=cfg.to_dict(), columns=columns, content=content, route=route,
+                              score=score,
                               indicators=indicators, scenarios=scen_out, mitigations=mitig,
                               warnings=runner.warnings)
     return result.with_timings(dict(runner.timings, total=time.perf_counter() - t_start))
+
+
+def _prepare(cfg, frame, profile):
+    """(work, run config, content, columns, {key variable: finer column}) of an extract.
+
+    The declared direct identifiers and removed columns are dropped; direct identifiers are
+    found by name and content; a column refining a key variable replaces it in every
+    scenario (docs/methods.md#assessment).
+    """
+    check_columns(cfg, frame)
+    dropped = list(dict.fromkeys([*cfg.direct_identifiers, *cfg.removed]))
+    work = frame.drop(columns=dropped) if dropped else frame
+    found = identifiers_found(cfg, work, profile)
+    roles = {s.name for s in cfg.sensitive} | ({cfg.weights} if isinstance(cfg.weights, str) else set())
+    refined = refinements(work, cfg.all_quasi_identifiers, profile, exclude=roles | set(found))
+    run_cfg = replace(cfg, scenarios=refine_scenarios(cfg.scenarios, refined)) if refined else cfg
+    if refined:
+        warnings.warn("the extract holds finer forms of key variables, used in every scenario: "
+                      + ", ".join(f"{c} for {q}" for q, c in refined.items())
+                      + " (declare a column removed to assess without it)", IdRiskWarning, stacklevel=5)
+    content = content_of(run_cfg, work, profile, stacklevel=5, found=found)
+    keys = set(run_cfg.all_quasi_identifiers)
+    columns = describe_columns(run_cfg, frame, profile, keys=keys, finer=refined, found=found,
+                               tiers=tier_sources(run_cfg, frame, profile))
+    return work, run_cfg, content, columns, refined
 
 
 def _run_scenarios(cfg, runner: Runner, progress: bool) -> list:
