@@ -184,3 +184,40 @@ def test_identifiers_found_by_content_force_controlled(tmp_path, capsys):
     r = idrisk.assess(df, quasi_identifiers=["a", "b"], sensitive={"grade": {"tier": 3, "special_category": True}},
                       census=True, progress=False)
     assert r.route.recommended == "controlled" and sorted(r.content.direct_identifiers_present) == sorted(IDS)
+
+
+# -- assumptions are declared or shown --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def adult(tmp_path_factory):
+    """UCI adult (a survey sample, with its weights in fnlwgt), first 6,000 rows, as a CSV."""
+    from idrisk.datasets.public import load_public
+
+    path = tmp_path_factory.mktemp("adult") / "adult.csv"
+    load_public("uci_adult").head(6000).to_csv(path, index=False)
+    return path
+
+
+ADULT = ["--qi", "age,sex,race,marital-status", "--sensitive", "income", "--profile", "generic"]
+
+
+def test_a_census_not_declared_is_an_assumption_shown_everywhere(adult, capsys, tmp_path):
+    rc, d, err = cli(capsys, adult, *ADULT, "--report", tmp_path / "a.html")
+    a = {x["id"]: x for x in d["assumptions"]}
+    assert a["census"] == {"id": "census", "value": True, "declared": False, "effect": a["census"]["effect"]}
+    assert "declare --census" in a["census"]["effect"]
+    assert a["population_size"]["declared"] is False and a["population_size"]["value"] == 6000
+    assert "census or sample not declared" in err  # warned on stderr
+    assert any("census or sample not declared" in w for w in d["warnings"])
+    html = (tmp_path / "a.html").read_text()
+    assert "an assumption, not declared" in html and "every member of the population is in the file" not in html
+    # declared: with its weights the file is a sample; with --census a declared census
+    rc, d, err = cli(capsys, adult, *ADULT, "--weights", "fnlwgt")
+    a = {x["id"]: x for x in d["assumptions"]}
+    assert a["census"]["value"] is False and a["census"]["declared"] is True
+    assert "census or sample not declared" not in err
+    rc, d, _ = cli(capsys, adult, *ADULT, "--census")
+    assert {x["id"]: x["declared"] for x in d["assumptions"]}["census"] is True
+    r = idrisk.assess(adult, quasi_identifiers=["age", "sex"], sensitive=["income"], profile="generic",
+                      progress=False)
+    assert [(x.id, x.declared) for x in r.assumptions][0] == ("census", False)
+    assert "assumed: not declared" in r.summary()

@@ -23,7 +23,7 @@ from .indicators import EFFECT_REPORTED, Indicator, Route, Score
 from .mitigation import Mitigations
 from .summaries import Measures
 
-__all__ = ["AssessmentResult", "Meta", "Content", "ScenarioResult", "ROUTES", "SCHEMA_VERSION"]
+__all__ = ["AssessmentResult", "Meta", "Content", "Assumption", "ScenarioResult", "ROUTES", "SCHEMA_VERSION"]
 
 ROUTES = ("open", "safeguarded", "controlled", "refer back")
 _ORDER = {"open": 0, "safeguarded": 1, "controlled": 2, "refer back": 3}
@@ -60,6 +60,17 @@ class Content(ItemAccess, Result):
 
 
 @dataclass(frozen=True)
+class Assumption(ItemAccess, Result):
+    """One assumption the figures rest on: its value, whether the assessor declared it, and
+    what it does to the figures."""
+
+    id: Literal["census", "population_size", "response_knowledge"]
+    value: bool | float | None
+    declared: bool
+    effect: str
+
+
+@dataclass(frozen=True)
 class ScenarioResult(ItemAccess, Result):
     """One attack scenario: its key, the measures computed and why any was not."""
 
@@ -86,6 +97,9 @@ class AssessmentResult(ItemAccess, Result):
     columns : list of ColumnInfo
         Every column of the extract: role, tier (and where it comes from), special category,
         distinct values, whether it is removed, and flags (names and counts only).
+    assumptions : list of Assumption
+        Census or sample, population size, the intruder's knowledge that the person is in
+        the file: each with ``declared`` (False: the cautious default was used).
     content : Content
         Content flags: direct identifiers found (names), highest tier, declared flags.
     route : Route
@@ -107,6 +121,7 @@ class AssessmentResult(ItemAccess, Result):
     meta: Meta
     config: Annotated[dict, {"required": ["scenarios", "thresholds", "seed"]}]
     columns: list[ColumnInfo]
+    assumptions: list[Assumption]
     content: Content
     route: Route
     score: Score
@@ -188,14 +203,19 @@ class AssessmentResult(ItemAccess, Result):
     def summary(self) -> str:
         """A plain-text summary: verdict, reasons, then the indicators."""
         r, sc = self.route, self.score
-        lines = [f"idrisk assessment of {self.meta.name} ({self.meta.n_records:,} records, "
-                 f"{'census' if self.meta.census else 'sample'})",
+        census = next((a for a in self.assumptions if a.id == "census"), None)
+        kind = ("census" if self.meta.census else "sample") + (
+            "" if census is None or census.declared else ", assumed: not declared")
+        lines = [f"idrisk assessment of {self.meta.name} ({self.meta.n_records:,} records, {kind})",
                  f"Recommended route: {r.recommended.upper()}"
                  + (f" (underlying: {r.underlying})" if r.underlying != r.recommended else ""),
                  f"Sensitivity score: {sc.score} ({sc.content_flags_raised} content flags, "
                  f"{sc.conditions_breached} conditions breached, "
                  f"{sc.conditions_not_assessed} not assessed)", "", "Reasons:"]
         lines += [f"  - {x}" for x in r.reasons]
+        lines += ["", "Assumptions:"]
+        lines += [f"  - {a.id} = {a.value} ({'declared' if a.declared else 'ASSUMED, not declared'}): {a.effect}"
+                  for a in self.assumptions]
         lines += ["", "Indicators:"]
         for i in self.indicators:
             mark = {True: "holds", False: "BREACHED", None: "not assessed"}[i.holds]

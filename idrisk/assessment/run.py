@@ -25,7 +25,7 @@ from .intruder_bridge import check_presets
 from .io import fingerprint_file, fingerprint_frame, read_extract
 from .measures import STEPS, Runner
 from .mitigation import Mitigations, what_if
-from .result import AssessmentResult, Meta
+from .result import AssessmentResult, Assumption, Meta
 
 __all__ = ["assess"]
 
@@ -211,6 +211,10 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
         runner.record_warning(w.category, w.message, w.filename, "content", log=False)
     for w in caught:
         runner.record_warning(w.category, w.message, w.filename, "encoding")
+    assumptions = _assumptions(cfg, runner)
+    for a in assumptions:
+        if a.id == "census" and not a.declared:
+            runner.record_warning(IdRiskWarning, "census or sample not declared: " + a.effect, "", "assumption")
     scen_out = _run_scenarios(run_cfg, runner, progress)
 
     mitig = _mitigations(cfg, work, scen_out, profile, runner.timings)
@@ -221,7 +225,8 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
                 direct_identifiers_dropped=list(cfg.direct_identifiers) + [c for c in cfg.removed],
                 census=cfg.is_census,
                 sampling_fraction=runner.sampling_fraction)
-    result = AssessmentResult(meta=meta, config=cfg.to_dict(), columns=columns, content=content, route=route,
+    result = AssessmentResult(meta=meta, config=cfg.to_dict(), columns=columns, assumptions=assumptions,
+                              content=content, route=route,
                               score=score,
                               indicators=indicators, scenarios=scen_out, mitigations=mitig,
                               warnings=runner.warnings)
@@ -251,6 +256,33 @@ def _prepare(cfg, frame, profile):
     columns = describe_columns(run_cfg, frame, profile, keys=keys, finer=refined, found=found,
                                tiers=tier_sources(run_cfg, frame, profile))
     return work, run_cfg, content, columns, refined
+
+
+def _assumptions(cfg, runner: Runner) -> list[Assumption]:
+    """Census or sample, the population size and the intruder's response knowledge, each
+    declared or the cautious default (docs/methods.md#assessment)."""
+    sample_given = cfg.weights is not None or cfg.population_size is not None
+    census_declared = cfg.census is not None or sample_given
+    n = runner.n
+    if cfg.is_census:
+        census_effect = ("treated as a census: every member of the population is taken to be in the file, so a "
+                         "record unique in the file is unique in the population (individual risk 1/fk, the highest "
+                         "reading); declare --census, or --population-size N / --weights COL for a sample")
+        if census_declared:
+            census_effect = "declared a census: individual risk 1/fk, a unique record is a population unique"
+    else:
+        census_effect = ("a sample of its population: individual risk estimated from the population size "
+                         "(Benedetti-Franconi) and population uniqueness estimated")
+    size = float(n) if cfg.is_census else float(runner.population_size)
+    size_effect = ("the population is the file itself (census)" if cfg.is_census and not sample_given else
+                   f"sampling fraction {n / size:.4g}: the share of the population in the file")
+    resp = ("the intruder is taken to know that the person is in the file (a census: membership is known)"
+            if cfg.is_census else "the intruder does not know whether the person is in the file; the chance "
+                                  "that they are is the sampling fraction")
+    return [Assumption(id="census", value=bool(cfg.is_census), declared=census_declared, effect=census_effect),
+            Assumption(id="population_size", value=size, declared=sample_given or cfg.census is not None,
+                       effect=size_effect),
+            Assumption(id="response_knowledge", value=bool(cfg.is_census), declared=census_declared, effect=resp)]
 
 
 def _run_scenarios(cfg, runner: Runner, progress: bool) -> list:
