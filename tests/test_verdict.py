@@ -221,3 +221,30 @@ def test_a_census_not_declared_is_an_assumption_shown_everywhere(adult, capsys, 
                       progress=False)
     assert [(x.id, x.declared) for x in r.assumptions][0] == ("census", False)
     assert "assumed: not declared" in r.summary()
+
+
+# -- intruders keep their teeth ---------------------------------------------------------------------
+def test_a_preset_on_variables_the_extract_lacks_knows_the_scenario_key(tmp_path, capsys):
+    rng = np.random.default_rng(7)
+    n = 400
+    df = pd.DataFrame({"area": rng.integers(0, 20, n), "age": rng.integers(10, 20, n),
+                       "sex": rng.choice(["F", "M"], n), "grade": rng.choice(["g1", "g2", "g3"], n)})
+    df.to_csv(tmp_path / "t.csv", index=False)
+    # hand count: records alone on (area, age, sex) are what a key-holding intruder can claim
+    uniques = int((df.groupby(["area", "age", "sex"]).size() == 1).sum())
+    assert uniques > 0
+    cfg = tmp_path / "t.toml"
+    cfg.write_text('[extract]\npath = "t.csv"\ncensus = true\n[[scenario]]\nname = "bulk"\n'
+                   'quasi_identifiers = ["area", "age", "sex"]\nintruder = "bulk_linkage"\n'
+                   '[sensitive]\ngrade = { tier = 3 }\n')
+    rc, d, _ = cli(capsys, cfg)
+    it = d["scenarios"][0]["measures"]["intruder"]
+    # the preset's la_code, postcode_district, date_of_birth, ethnicity_major are not in the file
+    assert sorted(it["dropped_variables"]) == ["date_of_birth", "ethnicity_major", "la_code", "postcode_district"]
+    assert sorted(it["known_variables"]) == ["age", "area", "sex"]  # not cut to ['sex']
+    assert it["correct_claims"] > 0
+    (ind,) = by_id(d, "intruder_claims")
+    assert ind["holds"] is False
+    assert any("dropped: la_code, postcode_district, date_of_birth, ethnicity_major" in w for w in d["warnings"])
+    r = idrisk.assess(cfg, progress=False)
+    assert sorted(r.scenarios[0].measures["intruder"].known_variables) == ["age", "area", "sex"]

@@ -192,10 +192,15 @@ def _scenario_indicators(cfg, s) -> list[Indicator]:
             out.append(_indicator("distinct_l", f"Smallest distinct l-diversity of {attr.name} on [{name}]",
                                   None if ld is None else ld.min_distinct_l, th.min_distinct_l, ">=",
                                   scenario=name, reason=why.get("l_diversity")))
+    reason = why.get("intruder")
+    value = None if it is None else it.correct_claims_at_confidence
+    if it is not None and it.targets == 0:  # no target: zero claims is no evidence
+        value, reason = None, "the intruder had no target"
+    elif it is not None and value is None:
+        reason = f"the simulation does not resolve confidence {th.claim_confidence}"
     out.append(_indicator("intruder_claims", f"Correct intruder claims with confidence >= "
                                              f"{th.claim_confidence} on [{name}]",
-                          None if it is None else it.correct_claims_at_confidence, th.max_correct_claims, "<=",
-                          scenario=name, reason=why.get("intruder")))
+                          value, th.max_correct_claims, "<=", scenario=name, reason=reason))
     return out
 
 

@@ -21,7 +21,10 @@ Preset variables -> extract columns (``variable_mapping`` in the result):
   (months), error, missing and change rates; a ``"year"`` coarsening keeps ``birth_year``
   alone. With ``birth_year`` only, ``birth_year`` (exact; the jitter is dropped);
 * a variable the extract does not hold at all (``postcode_district`` in KS4) cannot be
-  matched on and is dropped with its divergence settings.
+  matched on and is dropped with its divergence settings (listed in ``dropped_variables``);
+* the intruder knows at least the scenario's key (what the scenario says a person knows):
+  a key variable the mapped preset does not cover is added, compared exactly, so a preset
+  on variables the extract does not hold never leaves an intruder weaker than the key.
 
 Blocking passes are rebuilt from what remains rather than dropped: each pass keeps its
 variables that are still known (mapped as above; a pass on ``date_of_birth`` blocks on
@@ -99,6 +102,22 @@ def _map_variables(sc, columns, frame, dob):
     return kv, rename, notes
 
 
+def _with_scenario_key(kv, rename, notes, key, columns, dob):
+    """The intruder knows at least the scenario's key (what the scenario says a person knows):
+    every key variable the mapped preset does not cover is added, compared exactly."""
+    covered = set(kv)
+    if dob is not None and dob.month_index in covered:
+        covered |= {dob.year, dob.month}
+    for q in key or ():
+        if q in covered or q not in columns:
+            continue
+        kv.append(q)
+        rename[q] = q
+        notes[q] = f"{q} (in the scenario's key: known exactly)"
+        covered.add(q)
+    return kv
+
+
 def _comparisons(sc, kv, rename, changes, dob):
     comps = {rename[k]: c for k, c in sc.comparisons.items() if k in rename and rename[k] == k}
     if dob is not None and rename.get(dob.date) == dob.month_index:
@@ -149,11 +168,13 @@ def _target_count(t, cap: int, n: int):
     return None
 
 
-def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None):
-    """The preset cut down to (and mapped onto) the extract's columns, and the mapping notes."""
+def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None, key=None):
+    """The preset cut down to (and mapped onto) the extract's columns, and the mapping notes;
+    ``key``: the scenario's key, which the intruder knows at least."""
     dob = get_profile(profile).date_of_birth
     columns = set(columns)
     kv, rename, notes = _map_variables(sc, columns, frame, dob)
+    kv = _with_scenario_key(kv, rename, notes, key, columns, dob)
     if not kv:
         raise ValueError(f"the extract holds none of the variables of intruder scenario {sc.name!r}")
     changes = {"quasi_identifiers": kv}
@@ -229,7 +250,8 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
             # a sample extract: the intruder cannot know the target is in it; the prior
             # probability that it is, is the sampling fraction
             sc = dataclasses.replace(sc, response_knowledge=False, membership_prior=float(sampling_fraction))
-    sc, notes = _restrict_with_notes(sc, set(frame.columns), max(1, targets), len(frame), frame, prof)
+    sc, notes = _restrict_with_notes(sc, set(frame.columns), max(1, targets), len(frame), frame, prof,
+                                     key=list(quasi_identifiers))
     frame = _intruder_frame(frame, sc, prof)
     aux = make_auxiliary(frame, sc, seed=seed)
     kw = {} if sampling_fraction >= 1.0 else {"sampling_fraction": float(sampling_fraction)}
@@ -251,6 +273,8 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
         high_confidence_claims=_number(res.high_confidence_claims),
         high_confidence_correct=_number(res.high_confidence_correct), brier_score=_number(res.brier_score),
         by_confidence=bands, correct_claims_at_confidence=at_conf, variable_mapping=notes,
+        dropped_variables=[v for v, note in notes.items() if note.endswith("dropped")
+                           or "dropped (" in note or note.startswith("constant")],
         blocking=[list(p) for p in sc.blocking])
 
 

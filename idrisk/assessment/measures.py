@@ -272,3 +272,7 @@ class Runner:
                          sampling_fraction=min(1.0, self.sampling_fraction), profile=self.profile)
         if res is not None:
             sc.measures["intruder"] = res
+            if res.dropped_variables:
+                self.record_warning(IdRiskWarning, f"preset {sc.spec.intruder}: variable(s) the extract does not hold "
+                                    f"(or holds constant) dropped: {', '.join(res.dropped_variables)}; the intruder "
+                                    "knows the scenario's key", "", f"[{sc.name}] intruder")

@@ -138,6 +138,7 @@ class IntruderSummary(ItemAccess, Result):
     by_confidence: list[ConfidenceBand]
     correct_claims_at_confidence: Annotated[int | None, {"minimum": 0}]
     variable_mapping: dict[str, str]
+    dropped_variables: list[str]
     blocking: list[list[str]]
 
 
