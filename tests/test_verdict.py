@@ -248,3 +248,34 @@ def test_a_preset_on_variables_the_extract_lacks_knows_the_scenario_key(tmp_path
     assert any("dropped: la_code, postcode_district, date_of_birth, ethnicity_major" in w for w in d["warnings"])
     r = idrisk.assess(cfg, progress=False)
     assert sorted(r.scenarios[0].measures["intruder"].known_variables) == ["age", "area", "sex"]
+
+
+# -- attribute disclosure for every sensitive column ------------------------------------------------
+def _homogeneous_share(df, key, col):
+    per = df.groupby(key, dropna=False)[col].transform(lambda s: s.nunique(dropna=False))
+    return float((per == 1).mean())
+
+
+def test_homogeneous_classes_reported_for_every_sensitive_column(adult, ks4, capsys):
+    rc, d, _ = cli(capsys, adult, *ADULT, "--tier", "income=2")
+    df = pd.read_csv(adult)
+    (hs,) = by_id(d, "homogeneous_share")
+    expected = _homogeneous_share(df, ["age", "sex", "race", "marital-status"], "income")
+    assert hs["value"] == pytest.approx(expected, abs=1e-12) and expected > 0.2
+    assert hs["holds"] is False and d["route"]["recommended"] != "safeguarded"
+    ld = d["scenarios"][0]["measures"]["l_diversity"]["income"]
+    assert 1 <= ld["min_distinct_l"] <= ld["n_values"] == 2
+    # FSM (not a special category) in the KS4 file, and a sensitive column in the key
+    rc, d, _ = cli(capsys, ks4, "--qi", "urn,sex,birth_month,ethnicity_major,fsm", "--sensitive", "fsm,eal",
+                   "--remove", "ethnicity_minor")
+    inds = {i["label"].split(" on [")[0]: i for i in by_id(d, "homogeneous_share")}
+    fsm = inds["Share of records in classes where everyone has the same fsm"]
+    assert fsm["holds"] is None and "fsm is in the key" in fsm["not_assessed_reason"]
+    eal = inds["Share of records in classes where everyone has the same eal"]
+    frame = pd.read_csv(ks4)
+    assert eal["value"] == pytest.approx(_homogeneous_share(
+        frame, ["urn", "sex", "birth_month", "ethnicity_major", "fsm"], "eal"), abs=1e-12)
+    r = idrisk.assess(ks4, quasi_identifiers=["urn", "sex"], sensitive=["fsm"], removed=["ethnicity_minor"],
+                      progress=False)
+    share = r.scenarios[0].measures["l_diversity"]["fsm"].homogeneous_share
+    assert share == pytest.approx(_homogeneous_share(frame, ["urn", "sex"], "fsm"), abs=1e-12)

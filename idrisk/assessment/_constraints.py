@@ -62,6 +62,7 @@ THRESHOLDS: dict[str, Param] = {
     "max_individual_risk": Param("number", low=0, high=1),
     "special_unique_msu_size": Param("int", low=1),
     "min_distinct_l": Param("int", low=1),
+    "max_homogeneous_share": Param("number", low=0, high=1),
     "max_correct_claims": Param("int", low=0),
     "claim_confidence": Param("number", low=0, high=1),
     "refer_back_reduction": Param("number", low=0, high=1),

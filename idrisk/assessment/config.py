@@ -109,6 +109,7 @@ class Thresholds:
     max_individual_risk: float = 0.1
     special_unique_msu_size: int = 2
     min_distinct_l: int = 2
+    max_homogeneous_share: float = 0.0
     max_correct_claims: int = 0
     claim_confidence: float = 0.5
     refer_back_reduction: float = 0.5  # a single coarsening removing this share of at-risk records

@@ -47,12 +47,15 @@ SOURCES = {
     "special_uniques": ("idrisk default", "no special uniques at MSU size <= 2 (Elliot et al. 2002, SUDA)"),
     "distinct_l": ("idrisk default", "no homogeneous class on a special-category attribute "
                                      "(Machanavajjhala et al. 2007; UK GDPR Art. 9 category)"),
+    "homogeneous_share": ("idrisk default", "no record in a class where everyone shares the sensitive value: "
+                                            "the homogeneity attack (Machanavajjhala et al. 2007)"),
     "intruder_claims": ("guidance", "ICO motivated-intruder test: no correct claim with confidence >= 0.5"),
 }
 
 #: indicator id -> the field of :class:`~idrisk.assessment.Thresholds` it is compared with
 THRESHOLD_OF = {"min_k": "min_k", "sample_unique_share": "max_sample_unique_share",
                 "max_individual_risk": "max_individual_risk", "distinct_l": "min_distinct_l",
+                "homogeneous_share": "max_homogeneous_share",
                 "intruder_claims": "max_correct_claims"}
 
 EFFECT_FORCES = "forces controlled"
@@ -61,7 +64,8 @@ EFFECT_REPORTED = "reported"
 
 IndicatorId = Literal["direct_identifiers", "tier", "social_care", "exclusion_or_absence_reasons",
                       "small_area_geography", "membership_sensitive", "min_k", "sample_unique_share",
-                      "max_individual_risk", "special_uniques", "distinct_l", "intruder_claims"]
+                      "max_individual_risk", "special_uniques", "distinct_l", "homogeneous_share",
+                      "intruder_claims"]
 Operator = Literal["<=", ">=", "=="]
 
 
@@ -185,13 +189,7 @@ def _scenario_indicators(cfg, s) -> list[Indicator]:
                                       f"{th.special_unique_msu_size} on [{name}]",
                    None if su is None else su.special_uniques_small_msu, 0, "==", scenario=name,
                    reason=why.get("suda"))]
-    diversity = m.get("l_diversity") or {}
-    for attr in cfg.sensitive:
-        if attr.special_category:
-            ld = diversity.get(attr.name)
-            out.append(_indicator("distinct_l", f"Smallest distinct l-diversity of {attr.name} on [{name}]",
-                                  None if ld is None else ld.min_distinct_l, th.min_distinct_l, ">=",
-                                  scenario=name, reason=why.get("l_diversity")))
+    out += _diversity_indicators(cfg, s)
     reason = why.get("intruder")
     value = None if it is None else it.correct_claims_at_confidence
     if it is not None and it.targets == 0:  # no target: zero claims is no evidence
@@ -201,6 +199,31 @@ def _scenario_indicators(cfg, s) -> list[Indicator]:
     out.append(_indicator("intruder_claims", f"Correct intruder claims with confidence >= "
                                              f"{th.claim_confidence} on [{name}]",
                           value, th.max_correct_claims, "<=", scenario=name, reason=reason))
+    return out
+
+
+def _diversity_indicators(cfg, s) -> list[Indicator]:
+    """Attribute disclosure of every sensitive column: the share of records in classes where
+    everyone has the same value; for special categories also distinct l (docs/methods.md#l-diversity).
+    A sensitive column in the scenario's key is not assessed (whoever knows the key knows it)."""
+    th, name, why = cfg.thresholds, s.name, s.not_computed
+    diversity = s.measures.get("l_diversity") or {}
+    out = []
+    for attr in cfg.sensitive:
+        ld = diversity.get(attr.name)
+        if attr.name in s.quasi_identifiers:
+            reason = (f"{attr.name} is in the key of [{name}]: whoever knows the key knows it, so its disclosure "
+                      "is not measured on this scenario")
+        else:
+            reason = why.get(f"l_diversity of {attr.name}") or why.get("l_diversity")
+        out.append(_indicator("homogeneous_share", f"Share of records in classes where everyone has the same "
+                                                   f"{attr.name} on [{name}]",
+                              None if ld is None else ld.homogeneous_share, th.max_homogeneous_share, "<=",
+                              scenario=name, reason=reason))
+        if attr.special_category:
+            out.append(_indicator("distinct_l", f"Smallest distinct l-diversity of {attr.name} on [{name}]",
+                                  None if ld is None else ld.min_distinct_l, th.min_distinct_l, ">=",
+                                  scenario=name, reason=reason))
     return out
 
 

@@ -222,8 +222,16 @@ class Runner:
             for s in sens:
                 dcol = res.per_record[f"{s}_distinct"].to_numpy(dtype=np.float64)
                 ecol = res.per_record[f"{s}_entropy"].to_numpy(dtype=np.float64)
-                out[s] = DiversitySummary(min_distinct_l=int(np.nanmin(dcol)), min_entropy_l=float(np.nanmin(ecol)),
-                                          records_in_homogeneous_classes=int((dcol == 1).sum()))
+                n_values = max(1, int(self.frame[s].nunique(dropna=cfg.missing != "category")))
+                low = int(np.nanmin(dcol))
+                if not 1 <= low <= n_values:  # l counts values of the column: never outside [1, values]
+                    sc.not_computed[f"l_diversity of {s}"] = (
+                        f"distinct l {low} outside [1, {n_values}] (the column's number of values)")
+                    continue
+                homog = int((dcol == 1).sum())
+                out[s] = DiversitySummary(min_distinct_l=low, min_entropy_l=float(np.nanmin(ecol)),
+                                          records_in_homogeneous_classes=homog, homogeneous_share=homog / self.n,
+                                          n_values=n_values)
             sc.measures["l_diversity"] = out
         out = {}
         for s in sens:

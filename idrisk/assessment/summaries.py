@@ -75,9 +75,11 @@ class SampleRisksSummary(ItemAccess, Result):
 class DiversitySummary(ItemAccess, Result):
     """l-diversity of one sensitive attribute (docs/methods.md#l-diversity)."""
 
-    min_distinct_l: Annotated[int, {"minimum": 0}]
+    min_distinct_l: Annotated[int, {"minimum": 1}]
     min_entropy_l: float
     records_in_homogeneous_classes: Count
+    homogeneous_share: Share
+    n_values: Annotated[int, {"minimum": 1}]
 
 
 @dataclass(frozen=True)
