@@ -279,3 +279,25 @@ def test_homogeneous_classes_reported_for_every_sensitive_column(adult, ks4, cap
                       progress=False)
     share = r.scenarios[0].measures["l_diversity"]["fsm"].homogeneous_share
     assert share == pytest.approx(_homogeneous_share(frame, ["urn", "sex"], "fsm"), abs=1e-12)
+
+
+# -- uncertainty: intruder figures over seeded runs -------------------------------------------------
+def test_intruder_figures_come_from_five_seeded_runs(ks4, capsys, tmp_path):
+    cfg = tmp_path / "nn.toml"
+    cfg.write_text(f'[extract]\npath = "{ks4}"\ncensus = true\nremoved = ["ethnicity_minor"]\n'
+                   '[[scenario]]\nname = "nosy neighbour"\n'
+                   'quasi_identifiers = ["urn", "sex", "birth_month", "birth_year", "ethnicity_major"]\n'
+                   'intruder = "nosy_neighbour"\n[analysis]\nseed = 11\nintruder_targets = 300\n')
+    rc, d, _ = cli(capsys, cfg)
+    it = d["scenarios"][0]["measures"]["intruder"]
+    assert [r["seed"] for r in it["runs"]] == [11, 12, 13, 14, 15]
+    at = [r["correct_claims_at_confidence"] for r in it["runs"]]
+    assert it["correct_claims_at_confidence"] == max(at)  # the route uses the high end
+    sp = it["correct_claims_at_confidence_spread"]
+    assert (sp["median"], sp["low"], sp["high"]) == (float(np.median(at)), float(min(at)), float(max(at)))
+    cc = [r["correct_claims"] for r in it["runs"]]
+    assert it["correct_claims_spread"]["high"] == max(cc) and it["correct_claims"] == cc[0]
+    assert len(set(cc)) > 1  # the seeds give different draws
+    # each run is the single run of its seed
+    one = idrisk.assess(cfg, intruder_runs=1, seed=13, progress=False).scenarios[0].measures["intruder"]
+    assert one.correct_claims == cc[2] and len(one.runs) == 1

@@ -40,6 +40,7 @@ optional; paths are relative to the TOML file; docs/methods.md#assessment)::
     seed = 1
     missing = "category"
     max_msu_size = 4                    # "none": no limit
+    intruder_runs = 5                   # seeded runs of each intruder (median and range)
     sweep_max_size = 3
 
     [mitigation]                        # default: the profile's
@@ -165,6 +166,9 @@ class AssessmentConfig:
     k_values : tuple of int
     intruder_targets : int
         Most targets of a simulated intruder.
+    intruder_runs : int
+        Seeded runs of each simulated intruder (seeds ``seed``, ``seed + 1``, ...): the
+        figures are reported as median and range, the route uses the highest.
     mitigations : bool
         Try what-if coarsenings on the riskiest scenario.
     geography, groupings : optional
@@ -198,6 +202,7 @@ class AssessmentConfig:
     sweep_max_size: int | None = 3
     k_values: tuple = (2, 3, 5, 10)
     intruder_targets: int = 2000
+    intruder_runs: int = 5
     mitigations: bool = True
     geography: list[str] | None = None
     groupings: dict | None = None
@@ -223,6 +228,7 @@ class AssessmentConfig:
         self.flags = {k: self.flags.get(k, False) for k in self.FLAG_NAMES}
         self.seed = int(self.seed)
         self.intruder_targets = int(self.intruder_targets)
+        self.intruder_runs = int(self.intruder_runs)
         for nm in ("max_msu_size", "sweep_max_size"):
             if getattr(self, nm) == NO_LIMIT:
                 setattr(self, nm, None)
@@ -298,6 +304,7 @@ class AssessmentConfig:
             "sweep_max_size": self.sweep_max_size,
             "k_values": list(self.k_values),
             "intruder_targets": self.intruder_targets,
+            "intruder_runs": self.intruder_runs,
             "mitigations": self.mitigations,
             "geography": self.mitigation_geography,
             "groupings": self.mitigation_groupings,
@@ -330,6 +337,7 @@ class AssessmentConfig:
                                "max_msu_size": NO_LIMIT if d["max_msu_size"] is None else d["max_msu_size"],
                                "sweep_max_size": NO_LIMIT if d["sweep_max_size"] is None else d["sweep_max_size"],
                                "k_values": d["k_values"], "intruder_targets": d["intruder_targets"],
+                               "intruder_runs": d["intruder_runs"],
                                "mitigations": d["mitigations"]}),
                ("[mitigation]", {"geography": d["geography"], "groupings": d["groupings"]})])
         _write(path, text, overwrite)

@@ -49,7 +49,7 @@ from .._validation import raise_problems
 from ..exceptions import InvalidParameterError
 from ..intruder import IntruderScenario, load_scenarios, make_auxiliary, simulate_intruder
 from ..profiles import NPD, get_profile
-from .summaries import ConfidenceBand, IntruderSummary
+from .summaries import ConfidenceBand, IntruderRun, IntruderSummary, Spread
 
 __all__ = ["run_intruder", "check_presets", "DOB_INDEX"]
 
@@ -233,13 +233,17 @@ def check_presets(scenarios, profile) -> None:
 
 
 def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, seed: int, targets: int,
-                 claim_confidence: float, sampling_fraction: float = 1.0, profile=None) -> IntruderSummary:
+                 claim_confidence: float, sampling_fraction: float = 1.0, profile=None,
+                 runs: int = 1) -> IntruderSummary:
     """Simulate the intruder of one scenario on ``frame`` (the extract without direct identifiers).
 
     ``preset`` names an intruder preset; without one the intruder holds ``quasi_identifiers``
     without error. ``claim_confidence`` is the route's threshold: correct claims at that
     confidence are counted when the simulation resolves it (the claim threshold, or the
-    high-confidence threshold), else ``correct_claims_at_confidence`` is None.
+    high-confidence threshold), else ``correct_claims_at_confidence`` is None. The
+    simulation is run ``runs`` times with seeds ``seed, seed + 1, ...``; the figures are the
+    first run's, with the median and range over the runs, and the highest count at the
+    route's confidence (docs/methods.md#intruder).
     """
     prof = get_profile(profile)
     if preset:
@@ -253,15 +257,17 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
     sc, notes = _restrict_with_notes(sc, set(frame.columns), max(1, targets), len(frame), frame, prof,
                                      key=list(quasi_identifiers))
     frame = _intruder_frame(frame, sc, prof)
-    aux = make_auxiliary(frame, sc, seed=seed)
     kw = {} if sampling_fraction >= 1.0 else {"sampling_fraction": float(sampling_fraction)}
-    res = simulate_intruder(frame, aux, sc, seed=seed, **kw)
-    if claim_confidence <= sc.claim_threshold:
-        at_conf = int(res.correct_claims)
-    elif claim_confidence == sc.high_confidence_threshold:
-        at_conf = int(res.high_confidence_correct)
-    else:
-        at_conf = None
+    results, figures = [], []
+    for r in range(max(1, int(runs))):
+        aux = make_auxiliary(frame, sc, seed=seed + r)
+        res = simulate_intruder(frame, aux, sc, seed=seed + r, **kw)
+        results.append(res)
+        figures.append(IntruderRun(seed=seed + r, claims=int(res.claims), correct_claims=int(res.correct_claims),
+                                   correct_claims_at_confidence=_at_confidence(res, sc, claim_confidence),
+                                   high_confidence_correct=_number(res.high_confidence_correct)))
+    res = results[0]
+    at_conf = [f.correct_claims_at_confidence for f in figures]
     bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]))
              for b in res.by_confidence.to_dict("records")]
     return IntruderSummary(
@@ -272,10 +278,27 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
         extract_reidentified_share=_number(res.extract_reidentified_share),
         high_confidence_claims=_number(res.high_confidence_claims),
         high_confidence_correct=_number(res.high_confidence_correct), brier_score=_number(res.brier_score),
-        by_confidence=bands, correct_claims_at_confidence=at_conf, variable_mapping=notes,
+        by_confidence=bands, correct_claims_at_confidence=None if None in at_conf else max(at_conf),
+        variable_mapping=notes,
         dropped_variables=[v for v, note in notes.items() if note.endswith("dropped")
                            or "dropped (" in note or note.startswith("constant")],
-        blocking=[list(p) for p in sc.blocking])
+        blocking=[list(p) for p in sc.blocking], runs=figures,
+        correct_claims_spread=_spread([f.correct_claims for f in figures]),
+        correct_claims_at_confidence_spread=_spread(at_conf))
+
+
+def _at_confidence(res, sc, claim_confidence: float):
+    if claim_confidence <= sc.claim_threshold:
+        return int(res.correct_claims)
+    if claim_confidence == sc.high_confidence_threshold:
+        return int(res.high_confidence_correct)
+    return None
+
+
+def _spread(values) -> Spread:
+    if not values or None in values:
+        return Spread(median=None, low=None, high=None)
+    return Spread(median=float(np.median(values)), low=float(min(values)), high=float(max(values)))
 
 
 def _number(x):

@@ -112,10 +112,10 @@ def _resolve(data, config, qis, opts: dict) -> tuple[AssessmentConfig, pd.DataFr
 
 @keywords()
 def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, name=None, profile=None,
-           sensitive=None, direct_identifiers=None, removed=None, non_identifying=None, weights=None, population_size=None, census=None, flags=None,
-           tiers=None, thresholds=None, seed=None, missing=None, max_msu_size=_UNSET, sweep_max_size=_UNSET,
-           k_values=None, intruder_targets=None, mitigations=None, geography=None, groupings=None,
-           progress=None) -> AssessmentResult:
+           sensitive=None, direct_identifiers=None, removed=None, non_identifying=None, weights=None,
+           population_size=None, census=None, flags=None, tiers=None, thresholds=None, seed=None, missing=None,
+           max_msu_size=_UNSET, sweep_max_size=_UNSET, k_values=None, intruder_targets=None, intruder_runs=None,
+           mitigations=None, geography=None, groupings=None, progress=None) -> AssessmentResult:
     """Assess an extract: every measure on every scenario, indicators, score and route.
 
     Parameters
@@ -132,7 +132,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
         One scenario on this key (a shortcut for ``scenarios=[...]``).
     scenarios, name, profile, sensitive, direct_identifiers, removed, non_identifying, weights, population_size,
     census, flags, tiers, thresholds, seed, missing, max_msu_size, sweep_max_size,
-    k_values, intruder_targets, mitigations, geography, groupings
+    k_values, intruder_targets, intruder_runs, mitigations, geography, groupings
         The fields of :class:`~idrisk.assessment.AssessmentConfig`; a keyword not given
         keeps the configuration's value (or the default).
     progress : bool, optional
@@ -175,8 +175,8 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
                  weights=weights, population_size=population_size,
                  census=census, flags=flags, tiers=tiers, thresholds=thresholds, seed=seed, missing=missing,
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
-                 intruder_targets=intruder_targets, mitigations=mitigations, geography=geography,
-                 groupings=groupings)
+                 intruder_targets=intruder_targets, intruder_runs=intruder_runs, mitigations=mitigations,
+                 geography=geography, groupings=groupings)
     qis = [quasi_identifiers] if isinstance(quasi_identifiers, str) else quasi_identifiers
     raise_problems(param_problems("assess", {"progress": progress, "quasi_identifiers": qis}, _ASSESS))
     opts = {k: v for k, v in given.items() if v is not None and v is not _UNSET}
