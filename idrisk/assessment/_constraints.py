@@ -32,6 +32,9 @@ FIELDS: dict[str, Param] = {
     "direct_identifiers": Param("columns"),
     "removed": Param("columns"),
     "non_identifying": Param("columns"),
+    "reference": Param("str", optional=True),
+    "assessor": Param("str", optional=True),
+    "date": Param("str", optional=True),
     "census": Param("bool", optional=True),
     "weights": Param("str", optional=True),
     "population_size": Param("int", low=1, optional=True),
@@ -50,7 +53,7 @@ FIELDS: dict[str, Param] = {
 
 #: the TOML section of each field, and its key there when it differs from the field name
 SECTION = {**dict.fromkeys(("data", "name", "profile", "direct_identifiers", "removed", "non_identifying",
-                            "census", "weights", "population_size"), "extract"),
+                            "reference", "assessor", "date", "census", "weights", "population_size"), "extract"),
            **dict.fromkeys(("seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
                             "intruder_targets", "intruder_runs", "mitigations"), "analysis"),
            "geography": "mitigation", "groupings": "mitigation", "tiers": "tiers", "flags": "flags",

@@ -10,6 +10,9 @@ optional; paths are relative to the TOML file; docs/methods.md#assessment)::
     direct_identifiers = ["pupil_id"]   # dropped before anything is measured
     # removed = ["date_of_birth"]       # the assessor removes these before release (not assessed)
     # non_identifying = ["school_ref"]  # looks like an identifier (name or content), declared it is not
+    # reference = "DR-2024-0183"        # shown on the report: request reference, assessor, date
+    # assessor = "A. Analyst"
+    # date = "2024-06-01"
     census = true                       # pi = 1: every member of the population is in the file
     # weights = "weight"                # sampling weights column, or
     # population_size = 650000          # size of the population the extract is drawn from
@@ -145,6 +148,9 @@ class AssessmentConfig:
     non_identifying : list of str
         Columns whose name or content looks like a direct identifier, declared not to
         identify anyone by the assessor (they stop forcing a controlled route).
+    reference, assessor, date : str, optional
+        The request reference, who assessed it and when: shown on the report's first page
+        (given, never taken from the clock, so the same inputs give the same bytes).
     weights, population_size
         Sampling weights column or population size; neither means a census extract (pi = 1).
         A weight is the number of population units a record stands for: positive and finite;
@@ -191,6 +197,9 @@ class AssessmentConfig:
     direct_identifiers: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     non_identifying: list[str] = field(default_factory=list)
+    reference: str | None = None
+    assessor: str | None = None
+    date: str | None = None
     weights: str | None = None
     population_size: int | None = None
     census: bool | None = None
@@ -312,7 +321,7 @@ class AssessmentConfig:
         }
         if self.profile != DEFAULT_PROFILE:
             d["profile"] = self.profile
-        for name in ("removed", "non_identifying"):  # written when given, so other layouts stay
+        for name in ("removed", "non_identifying", "reference", "assessor", "date"):  # written when given
             if getattr(self, name):
                 d[name] = list(getattr(self, name))
         return d
@@ -328,7 +337,8 @@ class AssessmentConfig:
             [("[extract]", {"path": d["data"], "name": d["name"], "profile": self.profile,
                             "direct_identifiers": d["direct_identifiers"], "census": d["census"],
                             "weights": d["weights"], "population_size": d["population_size"],
-                            **{k: d[k] for k in ("removed", "non_identifying") if k in d}})]
+                            **{k: d[k] for k in ("removed", "non_identifying", "reference", "assessor", "date")
+                               if k in d}})]
             + [("[[scenario]]", s) for s in d["scenarios"]]
             + [("[sensitive]", {s["name"]: {"tier": s["tier"], "special_category": s["special_category"]}
                                 for s in d["sensitive"]}),

@@ -282,9 +282,35 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
         variable_mapping=notes,
         dropped_variables=[v for v, note in notes.items() if note.endswith("dropped")
                            or "dropped (" in note or note.startswith("constant")],
-        blocking=[list(p) for p in sc.blocking], runs=figures,
+        blocking=[list(p) for p in sc.blocking], runs=figures, description=str(sc.description or ""),
+        knowledge=_knowledge(sc),
         correct_claims_spread=_spread([f.correct_claims for f in figures]),
         correct_claims_at_confidence_spread=_spread(at_conf))
+
+
+def _rate(mapping, v) -> float:
+    if isinstance(mapping, (int, float)):
+        return float(mapping)
+    return float((mapping or {}).get(v, 0.0) or 0.0)
+
+
+def _knowledge(sc) -> dict:
+    """{variable: how accurately the intruder knows it}, in words (the preset's conventions)."""
+    out = {}
+    for v in sc.quasi_identifiers:
+        parts = []
+        for label, field in (("wrong", "error_rate"), ("unknown", "missing_rate"), ("out of date", "change_rate")):
+            x = _rate(getattr(sc, field), v)
+            if x:
+                parts.append(f"{label} for {x:.0%}")
+        if sc.jitter.get(v):
+            parts.append(f"off by up to {sc.jitter[v]:g}")
+        c = sc.comparisons.get(v)
+        tol = c.get("tolerance", 0) if isinstance(c, dict) else getattr(c, "tolerance", 0)
+        if tol:
+            parts.append(f"matched within {float(tol):g}")
+        out[str(v)] = "known exactly" if not parts else ", ".join(parts)
+    return out
 
 
 def _at_confidence(res, sc, claim_confidence: float):

@@ -112,7 +112,8 @@ def _resolve(data, config, qis, opts: dict) -> tuple[AssessmentConfig, pd.DataFr
 
 @keywords()
 def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, name=None, profile=None,
-           sensitive=None, direct_identifiers=None, removed=None, non_identifying=None, weights=None,
+           sensitive=None, direct_identifiers=None, removed=None, non_identifying=None, reference=None,
+           assessor=None, date=None, weights=None,
            population_size=None, census=None, flags=None, tiers=None, thresholds=None, seed=None, missing=None,
            max_msu_size=_UNSET, sweep_max_size=_UNSET, k_values=None, intruder_targets=None, intruder_runs=None,
            mitigations=None, geography=None, groupings=None, progress=None) -> AssessmentResult:
@@ -130,7 +131,8 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
         keywords below override its fields. Without it the keywords make it.
     quasi_identifiers : list of str, optional
         One scenario on this key (a shortcut for ``scenarios=[...]``).
-    scenarios, name, profile, sensitive, direct_identifiers, removed, non_identifying, weights, population_size,
+    scenarios, name, profile, sensitive, direct_identifiers, removed, non_identifying, reference, assessor,
+    date, weights, population_size,
     census, flags, tiers, thresholds, seed, missing, max_msu_size, sweep_max_size,
     k_values, intruder_targets, intruder_runs, mitigations, geography, groupings
         The fields of :class:`~idrisk.assessment.AssessmentConfig`; a keyword not given
@@ -172,7 +174,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
     """
     given = dict(scenarios=scenarios, name=name, profile=profile, sensitive=sensitive,
                  direct_identifiers=direct_identifiers, removed=removed, non_identifying=non_identifying,
-                 weights=weights, population_size=population_size,
+                 reference=reference, assessor=assessor, date=date, weights=weights, population_size=population_size,
                  census=census, flags=flags, tiers=tiers, thresholds=thresholds, seed=seed, missing=missing,
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
                  intruder_targets=intruder_targets, intruder_runs=intruder_runs, mitigations=mitigations,

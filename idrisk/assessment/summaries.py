@@ -169,6 +169,8 @@ class IntruderSummary(ItemAccess, Result):
     dropped_variables: list[str]
     blocking: list[list[str]]
     runs: list[IntruderRun]
+    description: str
+    knowledge: dict[str, str]
     correct_claims_spread: Spread
     correct_claims_at_confidence_spread: Spread
 

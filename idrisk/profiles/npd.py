@@ -69,4 +69,17 @@ NPD = Profile(
         "la_code": ("region",),
         "ethnicity_minor": ("ethnicity_major",),
     },
+    labels={
+        "urn": "school", "la_code": "local authority", "region": "region", "sex": "sex",
+        "year_group": "year group", "birth_month": "month of birth", "birth_year": "year of birth",
+        "date_of_birth": "date of birth", "ethnicity_major": "ethnic group",
+        "ethnicity_minor": "detailed ethnic group", "fsm": "free school meals status",
+        "sen_primary_need": "SEN primary need", "sen_provision": "SEN provision",
+        "eal": "English as an additional language", "first_language": "first language",
+        "postcode_district": "postcode district", "lsoa": "neighbourhood (LSOA)",
+        "school_phase": "school phase", "school_type": "school type", "cin": "children-in-need status",
+        "cla": "looked-after status", "attainment8": "Attainment 8 score", "ks2_reading": "KS2 reading score",
+        "ks2_maths": "KS2 maths score",
+    },
+    person=("pupil", "pupils", "child"),
 )
