@@ -301,3 +301,43 @@ def test_intruder_figures_come_from_five_seeded_runs(ks4, capsys, tmp_path):
     # each run is the single run of its seed
     one = idrisk.assess(cfg, intruder_runs=1, seed=13, progress=False).scenarios[0].measures["intruder"]
     assert one.correct_claims == cc[2] and len(one.runs) == 1
+
+
+# -- the panel report -------------------------------------------------------------------------------
+def test_panel_report_first_page_in_plain_words(ks4, capsys, tmp_path):
+    cfg = tmp_path / "p.toml"
+    cfg.write_text(f'[extract]\npath = "{ks4}"\ncensus = true\nname = "KS4 request"\nreference = "DR-2024-0183"\n'
+                   'assessor = "A. Analyst"\ndate = "2024-06-01"\n'
+                   '[[scenario]]\nname = "nosy neighbour"\n'
+                   'quasi_identifiers = ["urn", "sex", "birth_month", "birth_year", "ethnicity_major"]\n'
+                   'intruder = "nosy_neighbour"\n[sensitive]\nfsm = {}\nsen_primary_need = { special_category = true }\n'
+                   '[analysis]\nintruder_targets = 200\n')
+    rep, out = tmp_path / "p.html", tmp_path / "p.json"
+    rc = main(["assess", str(cfg), "--report", str(rep), "--output", str(out), "--no-progress"])
+    capsys.readouterr()
+    d = json.loads(out.read_text())
+    html = rep.read_text()
+    first = html[:html.index('<nav class="toc"')]
+    assert "Recommended route: Refer back" in first or "Recommended route: Controlled" in first
+    for fact in ("DR-2024-0183", "A. Analyst", "2024-06-01"):
+        assert fact in first
+    k = d["scenarios"][0]["measures"]["k_anonymity"]
+    n = d["meta"]["n_records"]
+    # the sample uniques as a statement about pupils, with their share (hand check of the words)
+    assert (f"{k['n1']:,} pupils ({100 * k['n1'] / n:.0f}%) are the only pupil in the file with their school, sex, "
+            "month of birth, year of birth and detailed ethnic group") in first
+    assert "free school meals status" in first and "Expected re-identifications" not in first
+    # sections in order; technical tables only in the appendix
+    order = ['id="verdict"', 'id="mitigations"', 'id="columns"', 'id="assumptions"', 'id="five-safes"',
+             'id="intruder-setup"', 'id="reasons"', 'id="indicators"', 'id="risk"', 'id="provenance"']
+    pos = [html.index(x) for x in order]
+    assert pos == sorted(pos)
+    assert "The panel&#39;s own conditions" in html or "The panel's own conditions" in html
+    setup = html[html.index('id="intruder-setup"'):html.index('id="reasons"')]
+    assert "wrong for 10%" in setup and "knows that the person is in the file" in setup and "200 pupils" in setup
+    assert "counter(page)" in html and "break-after: page" in html
+    assert "<pre>" not in html  # no raw configuration
+    # the same inputs give the same bytes
+    rep2 = tmp_path / "p2.html"
+    assert main(["report", str(out), "--report", str(rep2)]) == 0
+    assert rep2.read_text() == html

@@ -112,7 +112,7 @@ def refinements(frame: pd.DataFrame, key_variables, profile, *, exclude=()) -> d
     for q in key_variables:
         cands = []
         for c in cols:
-            if c == q or c in key_variables:
+            if c == q:
                 continue
             if q not in frame.columns:
                 continue

@@ -321,9 +321,12 @@ class AssessmentConfig:
         }
         if self.profile != DEFAULT_PROFILE:
             d["profile"] = self.profile
-        for name in ("removed", "non_identifying", "reference", "assessor", "date"):  # written when given
+        for name in ("removed", "non_identifying"):  # written when given
             if getattr(self, name):
                 d[name] = list(getattr(self, name))
+        for name in ("reference", "assessor", "date"):
+            if getattr(self, name) is not None:
+                d[name] = getattr(self, name)
         return d
 
     def to_toml(self, path=None, *, overwrite: bool = False) -> str:

@@ -264,6 +264,8 @@ def _normalise(d: dict) -> dict:
             if k.get("class_size_histogram"):
                 k["class_size_histogram"] = dict(sorted(k["class_size_histogram"].items(),
                                                         key=lambda kv: int(kv[0])))
+        if m.get("intruder") and m["intruder"].get("variable_mapping"):
+            m["intruder"]["variable_mapping"] = dict(sorted(m["intruder"]["variable_mapping"].items()))
         if m.get("suda") and m["suda"].get("attribute_contributions"):
             m["suda"]["attribute_contributions"] = dict(sorted(
                 m["suda"]["attribute_contributions"].items(), key=lambda kv: (-(kv[1] or 0), kv[0])))
