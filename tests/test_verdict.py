@@ -341,3 +341,17 @@ def test_panel_report_first_page_in_plain_words(ks4, capsys, tmp_path):
     rep2 = tmp_path / "p2.html"
     assert main(["report", str(out), "--report", str(rep2)]) == 0
     assert rep2.read_text() == html
+
+
+def test_a_sample_shows_the_spread_of_population_uniqueness_estimators(adult, capsys, tmp_path):
+    rep = tmp_path / "s.html"
+    rc, d, _ = cli(capsys, adult, *ADULT, "--weights", "fnlwgt", "--non-identifying", "fnlwgt",
+                   "--report", rep)
+    pu = d["scenarios"][0]["measures"]["population_uniqueness"]
+    est = {m: pu[m] for m in ("zayatz", "pitman", "snb", "dankar") if pu[m] is not None}
+    assert len(est) >= 2
+    lo, hi = min(est, key=est.get), max(est, key=est.get)
+    html = rep.read_text()
+    assert (f"between {est[lo]:,.0f} ({lo.capitalize()}) and {est[hi]:,.0f} ({hi.capitalize()}) people are "
+            "estimated to be unique in the whole population") in html
+    assert d["route"]["recommended"] != "safeguarded"  # income homogeneous classes, tier not declared

@@ -85,6 +85,13 @@ def _people_sentences(d: dict, label, one: str, many: str, child: str) -> list[s
         if below:
             out.append(f"{below:,} {many} ({_pct(below / n)}) are in groups of fewer than {min_k} sharing those "
                        f"facts (the usual threshold for published figures is {min_k}).")
+        pu = s["measures"].get("population_uniqueness") or {}
+        est = {m: pu.get(m) for m in ("zayatz", "pitman", "snb", "dankar") if pu.get(m) is not None}
+        if est:
+            lo, hi = min(est, key=est.get), max(est, key=est.get)
+            out.append(f"The file is a sample: between {est[lo]:,.0f} ({lo.capitalize()}) and {est[hi]:,.0f} "
+                       f"({hi.capitalize()}) {many} are estimated to be unique in the whole population on those "
+                       "facts, depending on the model.")
         div = s["measures"].get("l_diversity") or {}
         worst = max(div.items(), key=lambda kv: kv[1]["homogeneous_share"], default=None)
         if worst and worst[1]["records_in_homogeneous_classes"]:
