@@ -355,3 +355,19 @@ def test_a_sample_shows_the_spread_of_population_uniqueness_estimators(adult, ca
     assert (f"between {est[lo]:,.0f} ({lo.capitalize()}) and {est[hi]:,.0f} ({hi.capitalize()}) people are "
             "estimated to be unique in the whole population") in html
     assert d["route"]["recommended"] != "safeguarded"  # income homogeneous classes, tier not declared
+
+
+def test_an_age_beside_its_age_band_is_assessed_generic_profile():
+    rng = np.random.default_rng(2)
+    age = rng.integers(16, 90, 600)
+    df = pd.DataFrame({"age": age, "age_band": (age // 10) * 10, "sex": rng.choice(["F", "M"], 600),
+                       "y": rng.choice(["u", "v"], 600)})
+    r = idrisk.assess(df, quasi_identifiers=["age_band", "sex"], sensitive={"y": {"tier": 3}}, profile="generic",
+                      census=True, progress=False, mitigations=False)
+    assert r.scenarios[0].quasi_identifiers == ["age", "sex"] and r.scenarios[0].refined == {"age_band": "age"}
+    assert r.scenarios[0].measures["k_anonymity"].n_classes == df.groupby(["age", "sex"]).ngroups
+    # a band that the column does not determine (noise in 5% of records) is not a refinement
+    df.loc[df.index[:30], "age_band"] = 0
+    r = idrisk.assess(df, quasi_identifiers=["age_band", "sex"], sensitive={"y": {"tier": 3}}, profile="generic",
+                      census=True, progress=False, mitigations=False)
+    assert r.scenarios[0].quasi_identifiers == ["age_band", "sex"]
