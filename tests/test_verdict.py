@@ -371,3 +371,13 @@ def test_an_age_beside_its_age_band_is_assessed_generic_profile():
     r = idrisk.assess(df, quasi_identifiers=["age_band", "sex"], sensitive={"y": {"tier": 3}}, profile="generic",
                       census=True, progress=False, mitigations=False)
     assert r.scenarios[0].quasi_identifiers == ["age_band", "sex"]
+
+
+def test_the_schema_says_holds_may_be_null_and_lists_columns_and_assumptions():
+    from idrisk.assessment.schema import SCHEMA
+
+    defs = SCHEMA["$defs"]
+    assert {"route", "indicators", "columns", "assumptions"} <= set(SCHEMA["required"])
+    assert set(defs["Indicator"]["properties"]["holds"]["type"]) == {"boolean", "null"}
+    assert {"name", "role", "tier", "special_category", "flags", "distinct"} <= set(defs["ColumnInfo"]["required"])
+    assert {"id", "value", "declared"} <= set(defs["Assumption"]["required"])

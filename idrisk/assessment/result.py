@@ -213,6 +213,11 @@ class AssessmentResult(ItemAccess, Result):
                  f"{sc.conditions_breached} conditions breached, "
                  f"{sc.conditions_not_assessed} not assessed)", "", "Reasons:"]
         lines += [f"  - {x}" for x in r.reasons]
+        flagged = [c for c in self.columns if c.flags and c.role != "direct identifier" or c.name in
+                   self.content.direct_identifiers_present]
+        if flagged:
+            lines += ["", "Columns flagged:"]
+            lines += [f"  - {c.name} ({c.role}): {'; '.join(c.flags)}" for c in flagged]
         lines += ["", "Assumptions:"]
         lines += [f"  - {a.id} = {a.value} ({'declared' if a.declared else 'ASSUMED, not declared'}): {a.effect}"
                   for a in self.assumptions]
