@@ -310,7 +310,8 @@ def test_panel_report_first_page_in_plain_words(ks4, capsys, tmp_path):
                    'assessor = "A. Analyst"\ndate = "2024-06-01"\n'
                    '[[scenario]]\nname = "nosy neighbour"\n'
                    'quasi_identifiers = ["urn", "sex", "birth_month", "birth_year", "ethnicity_major"]\n'
-                   'intruder = "nosy_neighbour"\n[sensitive]\nfsm = {}\nsen_primary_need = { special_category = true }\n'
+                   'intruder = "nosy_neighbour"\n[sensitive]\nfsm = {}\n'
+                   'sen_primary_need = { special_category = true }\n'
                    '[analysis]\nintruder_targets = 200\n')
     rep, out = tmp_path / "p.html", tmp_path / "p.json"
     rc = main(["assess", str(cfg), "--report", str(rep), "--output", str(out), "--no-progress"])
@@ -381,3 +382,16 @@ def test_the_schema_says_holds_may_be_null_and_lists_columns_and_assumptions():
     assert set(defs["Indicator"]["properties"]["holds"]["type"]) == {"boolean", "null"}
     assert {"name", "role", "tier", "special_category", "flags", "distinct"} <= set(defs["ColumnInfo"]["required"])
     assert {"id", "value", "declared"} <= set(defs["Assumption"]["required"])
+
+
+def test_new_configuration_fields_round_trip_through_toml_and_dict():
+    import tomllib
+
+    from idrisk.assessment import AssessmentConfig, config_from_dict
+
+    c = AssessmentConfig(scenarios=[["a"]], removed=["x"], non_identifying=["y"], reference="R1", assessor="A",
+                         date="2024-01-01", intruder_runs=3, thresholds={"max_homogeneous_share": 0.05})
+    assert config_from_dict(tomllib.loads(c.to_toml())) == c
+    assert config_from_dict(c.to_dict()) == c
+    assert c.to_dict()["removed"] == ["x"] and c.to_dict()["reference"] == "R1"
+    assert "removed" not in AssessmentConfig(scenarios=[["a"]]).to_dict()  # written when given

@@ -2,8 +2,9 @@
 
 Declared direct identifiers are dropped; columns that look like direct identifiers are found
 by the profile's name pattern and by their content (:mod:`idrisk.assessment.columns`; the
-kind is reported, never a value), small-area geography by name; the tiers of the columns (declared, else the profile's tier of the item of that
-name) give the most sensitive tier present.
+kind is reported, never a value), small-area geography by name; the tiers of the columns
+(declared, else the profile's tier of the item of that name) give the most sensitive tier
+present.
 """
 
 from __future__ import annotations
