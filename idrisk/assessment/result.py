@@ -27,7 +27,7 @@ __all__ = ["AssessmentResult", "Meta", "Content", "Assumption", "ScenarioResult"
 
 ROUTES = ("open", "safeguarded", "controlled", "refer back")
 _ORDER = {"open": 0, "safeguarded": 1, "controlled": 2, "refer back": 3}
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class AssessmentResult(ItemAccess, Result):
     scenarios: list[ScenarioResult]
     mitigations: Mitigations
     warnings: list[str] = field(default_factory=list)
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.0"] = SCHEMA_VERSION
 
     # -- serialisation ----------------------------------------------------------------------------
     def to_dict(self) -> dict:
