@@ -205,6 +205,11 @@ def test_a_census_not_declared_is_an_assumption_shown_everywhere(adult, capsys, 
     a = {x["id"]: x for x in d["assumptions"]}
     assert a["census"] == {"id": "census", "value": True, "declared": False, "effect": a["census"]["effect"]}
     assert "declare --census" in a["census"]["effect"]
+    # its effect: were the file a 10% sample, a sample unique (f = 1, F = 10, p = 0.1) has the
+    # Benedetti-Franconi risk p / (1 - p) * ln(1 / p) instead of 1
+    import math
+
+    assert f"would be {0.1 / 0.9 * math.log(10):.3g} instead of 1" in a["census"]["effect"]
     assert a["population_size"]["declared"] is False and a["population_size"]["value"] == 6000
     assert "census or sample not declared" in err  # warned on stderr
     assert any("census or sample not declared" in w for w in d["warnings"])

@@ -8,12 +8,14 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
 from .._encode import encode
 from .._validation import Param, as_frame, param_problems, raise_problems
 from ..exceptions import IdRiskWarning, InvalidParameterError
+from ..metrics import individual_risk
 from ..profiles import get_profile
 from ._signature import keywords
 from .config import AssessmentConfig, Scenario
@@ -219,6 +221,7 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
             runner.record_warning(IdRiskWarning, "census or sample not declared: " + a.effect, "", "assumption")
     scen_out = _run_scenarios(run_cfg, runner, progress)
 
+    assumptions = _census_effect(cfg, assumptions, work, scen_out)
     mitig = _mitigations(cfg, work, scen_out, profile, runner.timings)
     indicators = build_indicators(run_cfg, content, scen_out, profile)
     score, route = score_and_route(cfg, indicators, mitig.candidates)
@@ -285,6 +288,31 @@ def _assumptions(cfg, runner: Runner) -> list[Assumption]:
             Assumption(id="population_size", value=size, declared=sample_given or cfg.census is not None,
                        effect=size_effect),
             Assumption(id="response_knowledge", value=bool(cfg.is_census), declared=census_declared, effect=resp)]
+
+
+#: the sampling fraction of the alternative reading of a census nobody declared
+_ALTERNATIVE_FRACTION = 0.1
+
+
+def _census_effect(cfg, assumptions: list, work, scen_out) -> list:
+    """A census nobody declared: its effect on the riskiest public scenario, the highest
+    individual risk were the file a 10% sample (Benedetti-Franconi, docs/methods.md#individual-risk)."""
+    census = next(a for a in assumptions if a.id == "census")
+    public = [s for s in scen_out if s.public and "individual_risk" in s.measures and "k_anonymity" in s.measures]
+    if census.declared or not census.value or not public:
+        return assumptions
+    worst = max(public, key=lambda s: s.measures["k_anonymity"].n1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            risk = individual_risk(work, worst.quasi_identifiers, missing=cfg.missing,
+                                   weights=np.full(len(work), 1.0 / _ALTERNATIVE_FRACTION))["risk"]
+    except Exception:  # noqa: BLE001 - the alternative reading is a comment, never a failure
+        return assumptions
+    effect = (f"{census.effect}. Were the file a {_ALTERNATIVE_FRACTION:.0%} sample of its population, the "
+              f"highest individual risk on [{worst.name}] would be {float(risk.max()):.3g} instead of "
+              f"{worst.measures['individual_risk'].max_risk:.3g}")
+    return [replace(a, effect=effect) if a.id == "census" else a for a in assumptions]
 
 
 def _run_scenarios(cfg, runner: Runner, progress: bool) -> list:
