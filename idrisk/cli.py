@@ -1,7 +1,8 @@
 """The ``idrisk`` command line.
 
     idrisk assess CONFIG.toml [options]              (or CONFIG.json)
-    idrisk assess DATA --qi a,b,c [--sensitive s,t] [--weights w | --population-size N] [options]
+    idrisk assess DATA --qi a,b,c [--sensitive s,t] [--tier COL=N ...]
+                  [--census | --weights w | --population-size N] [options]
     idrisk report RESULT.json --report REPORT.html [--overwrite]
     idrisk datasets make --n N --seed S --out FILE
     idrisk demo [--out DIR] [--overwrite]
@@ -70,6 +71,18 @@ def _split(s):
     return [x.strip() for x in next(csv.reader([s], skipinitialspace=True)) if x.strip()] if s else []
 
 
+def _tiers(items) -> dict:
+    """``["fsm=2,sex=4", "urn=4"]`` -> ``{"fsm": 2, "sex": 4, "urn": 4}`` (a bad item is a usage error)."""
+    out = {}
+    for item in items:
+        for part in _split(item):
+            col, sep, val = part.rpartition("=")
+            if not sep or not col.strip() or val.strip() not in ("1", "2", "3", "4"):
+                raise _UsageError(f"--tier takes COL=N with N in 1..4; got {part!r}")
+            out[col.strip()] = int(val)
+    return out
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="idrisk", description="How identifiable are the people in a record-level extract?")
     from . import __version__
@@ -84,6 +97,14 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--sensitive", help="comma-separated sensitive attributes")
     a.add_argument("--special-category", help="comma-separated sensitive attributes that are UK GDPR Art. 9 data")
     a.add_argument("--direct-identifiers", help="comma-separated direct identifiers to drop first")
+    a.add_argument("--tier", action="append", metavar="COL=N", default=[],
+                   help="tier of a column (1 = most sensitive ... 4); repeat it or separate with commas: "
+                        "--tier fsm=2,sex=4 (default: the profile's tier of the item of that name)")
+    a.add_argument("--census", action="store_true", default=None,
+                   help="declare the extract a census (every member of the population is in the file)")
+    a.add_argument("--remove", help="comma-separated columns that will be removed before release (not assessed)")
+    a.add_argument("--non-identifying", help="comma-separated columns that look like identifiers (by name or "
+                                             "content) but are declared not to identify anyone")
     a.add_argument("--weights", help="sampling-weights column")
     a.add_argument("--population-size", type=_int_at_least(1), help="size of the population the extract was drawn from")
     a.add_argument("--seed", type=_int_at_least(0), help="seed of the simulations (default: the config's, or 0)")
@@ -135,8 +156,25 @@ def _cmd_assess(ns) -> int:
         special = set(_split(ns.special_category))
         names = list(dict.fromkeys(_split(ns.sensitive) + sorted(special)))
         opts["sensitive"] = {s: {"special_category": s in special} for s in names}
+    if ns.tier:
+        tiers = _tiers(ns.tier)
+        sens = opts.get("sensitive", {})
+        for col, t in tiers.items():
+            if col in sens:
+                sens[col]["tier"] = t
+        if any(c not in sens for c in tiers):
+            opts["tiers"] = {c: t for c, t in tiers.items() if c not in sens}
+    if ns.census:
+        if ns.weights or ns.population_size is not None:
+            raise _UsageError("--census declares every member of the population in the file: "
+                              "give it without --weights and --population-size")
+        opts["census"] = True
     if ns.direct_identifiers:
         opts["direct_identifiers"] = _split(ns.direct_identifiers)
+    if ns.remove:
+        opts["removed"] = _split(ns.remove)
+    if ns.non_identifying:
+        opts["non_identifying"] = _split(ns.non_identifying)
     if ns.weights:
         opts["weights"] = ns.weights
     if ns.population_size is not None:

@@ -475,7 +475,10 @@ def test_assess_an_extract_uses_its_roles_and_tiers():
     ex = extract(make_population(3000, seed=2), "ks4")
     r = idrisk.assess(ex, progress=False, mitigations=False, max_msu_size=2, sweep_max_size=1)
     assert r.meta.direct_identifiers_dropped == ex.direct_identifiers
-    assert r.scenarios[0].quasi_identifiers == ex.quasi_identifiers
+    # the extract's key, each key variable replaced by the finer column the file holds
+    finer = r.scenarios[0].refined
+    assert finer == {"region": "la_code", "ethnicity_major": "ethnicity_minor"}
+    assert r.scenarios[0].quasi_identifiers == list(dict.fromkeys(finer.get(q, q) for q in ex.quasi_identifiers))
     assert r.content.highest_tier == min(ex.sensitive_tiers[c] for c in ex.data.columns
                                          if c in ex.sensitive_tiers and c not in ex.direct_identifiers)
     assert r.route.underlying == "controlled"

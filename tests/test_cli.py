@@ -46,8 +46,9 @@ def files(tmp_path_factory):
 
 
 def test_exit_0_when_every_threshold_holds(files):
-    p = expect(idrisk("assess", files / "safe.csv", "--qi", "a,b", "--special-category", "s",
-                      "--format", "json"), 0)
+    # the tier of the sensitive column is declared: an undeclared tier is not assessed (exit 1)
+    p = expect(idrisk("assess", files / "safe.csv", "--qi", "a,b", "--special-category", "s", "--tier", "s=3",
+                      "--census", "--format", "json"), 0)
     d = json.loads(p.stdout)
     assert schema_errors(d) == []
     assert d["route"]["recommended"] == "safeguarded"

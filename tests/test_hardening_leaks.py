@@ -84,3 +84,51 @@ def test_idrisk_errors_keep_their_own_text():
     assert measures._failure(DataValidationError("column 'a' has 3 infinite value(s)\nmore"), ["a"]) == \
         "DataValidationError: column 'a' has 3 infinite value(s)"
     assert measures._failure(KeyError("SECRET0"), ["a", "b"]) == "KeyError on column(s) a, b"
+
+
+@pytest.fixture(scope="module")
+def identifying(tmp_path_factory):
+    """Canary cells in columns found by content, a finer date of birth, and free text."""
+    d = tmp_path_factory.mktemp("canary_ids")
+    rng = np.random.default_rng(4)
+    n = 240
+    year, month = rng.integers(2008, 2010, n), rng.integers(1, 13, n)
+    df = pd.DataFrame({
+        "urn": [f"{CANARY}{v}" for v in rng.integers(0, 3, n)], "sex": rng.choice(["F", "M"], n),
+        "birth_year": year, "birth_month": month,
+        "date_of_birth": [f"{CANARY}{y}-{m:02d}-{dd:02d}" for y, m, dd in zip(year, month, rng.integers(1, 28, n))],
+        "contact": [f"{CANARY}.{i}@example.org" for i in range(n)],
+        "ref": [f"{CANARY}-{i:05d}" for i in range(n)],
+        "notes": [f"{CANARY} said the pupil moved house twice this year {i}" for i in range(n)],
+        "fsm": [f"{CANARY}{v}" for v in rng.integers(0, 2, n)]})
+    df.to_csv(d / "x.csv", index=False)
+    (d / "a.toml").write_text('[extract]\npath = "x.csv"\n[[scenario]]\nname = "gate"\n'
+                              'quasi_identifiers = ["urn", "sex", "birth_year", "birth_month"]\n'
+                              'intruder = "bulk_linkage"\n'
+                              '[sensitive]\nfsm = { special_category = true }\n'
+                              '[analysis]\nintruder_targets = 50\nmax_msu_size = 3\nintruder_runs = 2\n')
+    return d
+
+
+def test_columns_found_by_content_refinements_and_assumptions_publish_no_value(identifying, tmp_path, capsys):
+    res, texts = _run(identifying, tmp_path, capsys)
+    cols = {c["name"]: c for c in res["columns"]}
+    assert {c for c, v in cols.items() if v["role"] == "direct identifier"} == {"contact", "ref", "notes"}
+    assert res["scenarios"][0]["refined"] == {"birth_year": "date_of_birth", "birth_month": "date_of_birth"}
+    assert [a["declared"] for a in res["assumptions"]] == [False, False, False]
+    assert "census or sample not declared" in texts["stderr"]
+
+
+def test_a_failure_while_examining_columns_publishes_no_value(identifying, tmp_path, capsys, monkeypatch):
+    import idrisk.assessment.content as content
+
+    def fail(*args, **kwargs):
+        raise ValueError(f"could not convert string to float: '{CANARY}1'")
+
+    monkeypatch.setattr(content, "identifier_kind", fail)
+    rc = main(["assess", str(identifying / "a.toml"), "--no-progress"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and CANARY not in out + err and "unexpected ValueError" in err
+    rc = main(["assess", str(identifying / "a.toml"), "--no-progress", "--remove", "nope"])
+    out, err = capsys.readouterr()
+    assert rc == 2 and CANARY not in out + err

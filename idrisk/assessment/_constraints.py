@@ -30,6 +30,11 @@ FIELDS: dict[str, Param] = {
     "name": Param("str"),
     "profile": Param("choice", choices=tuple(PROFILES)),
     "direct_identifiers": Param("columns"),
+    "removed": Param("columns"),
+    "non_identifying": Param("columns"),
+    "reference": Param("str", optional=True),
+    "assessor": Param("str", optional=True),
+    "date": Param("str", optional=True),
     "census": Param("bool", optional=True),
     "weights": Param("str", optional=True),
     "population_size": Param("int", low=1, optional=True),
@@ -39,6 +44,7 @@ FIELDS: dict[str, Param] = {
     "sweep_max_size": _SIZE,
     "k_values": Param("int_list", low=1, nonempty=True),
     "intruder_targets": Param("int", low=0),
+    "intruder_runs": Param("int", low=1),
     "mitigations": Param("bool"),
     "geography": Param("columns", optional=True),
     "groupings": Param("table", values=Param("str"), optional=True),
@@ -46,10 +52,10 @@ FIELDS: dict[str, Param] = {
 }
 
 #: the TOML section of each field, and its key there when it differs from the field name
-SECTION = {**dict.fromkeys(("data", "name", "profile", "direct_identifiers", "census", "weights",
-                            "population_size"), "extract"),
+SECTION = {**dict.fromkeys(("data", "name", "profile", "direct_identifiers", "removed", "non_identifying",
+                            "reference", "assessor", "date", "census", "weights", "population_size"), "extract"),
            **dict.fromkeys(("seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
-                            "intruder_targets", "mitigations"), "analysis"),
+                            "intruder_targets", "intruder_runs", "mitigations"), "analysis"),
            "geography": "mitigation", "groupings": "mitigation", "tiers": "tiers", "flags": "flags",
            "thresholds": "thresholds", "sensitive": "sensitive", "scenarios": "[scenario]"}
 TOML_KEY = {"data": "path"}
@@ -60,6 +66,7 @@ THRESHOLDS: dict[str, Param] = {
     "max_individual_risk": Param("number", low=0, high=1),
     "special_unique_msu_size": Param("int", low=1),
     "min_distinct_l": Param("int", low=1),
+    "max_homogeneous_share": Param("number", low=0, high=1),
     "max_correct_claims": Param("int", low=0),
     "claim_confidence": Param("number", low=0, high=1),
     "refer_back_reduction": Param("number", low=0, high=1),

@@ -8,6 +8,11 @@ optional; paths are relative to the TOML file; docs/methods.md#assessment)::
     name = "KS4 extract 2024"
     profile = "npd"                     # what is known about the data: "npd" (default) or "generic"
     direct_identifiers = ["pupil_id"]   # dropped before anything is measured
+    # removed = ["date_of_birth"]       # the assessor removes these before release (not assessed)
+    # non_identifying = ["school_ref"]  # looks like an identifier (name or content), declared it is not
+    # reference = "DR-2024-0183"        # shown on the report: request reference, assessor, date
+    # assessor = "A. Analyst"
+    # date = "2024-06-01"
     census = true                       # pi = 1: every member of the population is in the file
     # weights = "weight"                # sampling weights column, or
     # population_size = 650000          # size of the population the extract is drawn from
@@ -38,6 +43,7 @@ optional; paths are relative to the TOML file; docs/methods.md#assessment)::
     seed = 1
     missing = "category"
     max_msu_size = 4                    # "none": no limit
+    intruder_runs = 5                   # seeded runs of each intruder (median and range)
     sweep_max_size = 3
 
     [mitigation]                        # default: the profile's
@@ -107,6 +113,7 @@ class Thresholds:
     max_individual_risk: float = 0.1
     special_unique_msu_size: int = 2
     min_distinct_l: int = 2
+    max_homogeneous_share: float = 0.0
     max_correct_claims: int = 0
     claim_confidence: float = 0.5
     refer_back_reduction: float = 0.5  # a single coarsening removing this share of at-risk records
@@ -135,6 +142,15 @@ class AssessmentConfig:
     sensitive : list of SensitiveAttribute (or a dict name -> {tier, special_category})
     direct_identifiers : list of str
         Columns dropped before measuring (their presence is reported, never their values).
+    removed : list of str
+        Other columns the assessor declares will be removed before release: dropped before
+        measuring, listed as removed (a finer form of a key variable is then not used).
+    non_identifying : list of str
+        Columns whose name or content looks like a direct identifier, declared not to
+        identify anyone by the assessor (they stop forcing a controlled route).
+    reference, assessor, date : str, optional
+        The request reference, who assessed it and when: shown on the report's first page
+        (given, never taken from the clock, so the same inputs give the same bytes).
     weights, population_size
         Sampling weights column or population size; neither means a census extract (pi = 1).
         A weight is the number of population units a record stands for: positive and finite;
@@ -156,6 +172,9 @@ class AssessmentConfig:
     k_values : tuple of int
     intruder_targets : int
         Most targets of a simulated intruder.
+    intruder_runs : int
+        Seeded runs of each simulated intruder (seeds ``seed``, ``seed + 1``, ...): the
+        figures are reported as median and range, the route uses the highest.
     mitigations : bool
         Try what-if coarsenings on the riskiest scenario.
     geography, groupings : optional
@@ -176,6 +195,11 @@ class AssessmentConfig:
     name: str = "extract"
     sensitive: list[SensitiveAttribute] = field(default_factory=list)
     direct_identifiers: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    non_identifying: list[str] = field(default_factory=list)
+    reference: str | None = None
+    assessor: str | None = None
+    date: str | None = None
     weights: str | None = None
     population_size: int | None = None
     census: bool | None = None
@@ -187,6 +211,7 @@ class AssessmentConfig:
     sweep_max_size: int | None = 3
     k_values: tuple = (2, 3, 5, 10)
     intruder_targets: int = 2000
+    intruder_runs: int = 5
     mitigations: bool = True
     geography: list[str] | None = None
     groupings: dict | None = None
@@ -212,6 +237,7 @@ class AssessmentConfig:
         self.flags = {k: self.flags.get(k, False) for k in self.FLAG_NAMES}
         self.seed = int(self.seed)
         self.intruder_targets = int(self.intruder_targets)
+        self.intruder_runs = int(self.intruder_runs)
         for nm in ("max_msu_size", "sweep_max_size"):
             if getattr(self, nm) == NO_LIMIT:
                 setattr(self, nm, None)
@@ -220,6 +246,8 @@ class AssessmentConfig:
         self.tiers = {str(k): int(v) for k, v in dict(self.tiers).items()}
         self.k_values = tuple(sorted({int(k) for k in self.k_values}))
         self.direct_identifiers = list(self.direct_identifiers)
+        self.removed = list(self.removed)
+        self.non_identifying = list(self.non_identifying)
         if self.geography is not None:
             self.geography = list(self.geography)
         if self.groupings is not None:
@@ -285,6 +313,7 @@ class AssessmentConfig:
             "sweep_max_size": self.sweep_max_size,
             "k_values": list(self.k_values),
             "intruder_targets": self.intruder_targets,
+            "intruder_runs": self.intruder_runs,
             "mitigations": self.mitigations,
             "geography": self.mitigation_geography,
             "groupings": self.mitigation_groupings,
@@ -292,6 +321,12 @@ class AssessmentConfig:
         }
         if self.profile != DEFAULT_PROFILE:
             d["profile"] = self.profile
+        for name in ("removed", "non_identifying"):  # written when given
+            if getattr(self, name):
+                d[name] = list(getattr(self, name))
+        for name in ("reference", "assessor", "date"):
+            if getattr(self, name) is not None:
+                d[name] = getattr(self, name)
         return d
 
     def to_toml(self, path=None, *, overwrite: bool = False) -> str:
@@ -304,7 +339,9 @@ class AssessmentConfig:
         text = _toml.dumps(
             [("[extract]", {"path": d["data"], "name": d["name"], "profile": self.profile,
                             "direct_identifiers": d["direct_identifiers"], "census": d["census"],
-                            "weights": d["weights"], "population_size": d["population_size"]})]
+                            "weights": d["weights"], "population_size": d["population_size"],
+                            **{k: d[k] for k in ("removed", "non_identifying", "reference", "assessor", "date")
+                               if k in d}})]
             + [("[[scenario]]", s) for s in d["scenarios"]]
             + [("[sensitive]", {s["name"]: {"tier": s["tier"], "special_category": s["special_category"]}
                                 for s in d["sensitive"]}),
@@ -313,6 +350,7 @@ class AssessmentConfig:
                                "max_msu_size": NO_LIMIT if d["max_msu_size"] is None else d["max_msu_size"],
                                "sweep_max_size": NO_LIMIT if d["sweep_max_size"] is None else d["sweep_max_size"],
                                "k_values": d["k_values"], "intruder_targets": d["intruder_targets"],
+                               "intruder_runs": d["intruder_runs"],
                                "mitigations": d["mitigations"]}),
                ("[mitigation]", {"geography": d["geography"], "groupings": d["groupings"]})])
         _write(path, text, overwrite)

@@ -18,15 +18,17 @@ __all__ = ["config_from_dict", "load_config"]
 
 _TOP = {"extract", "scenario", "sensitive", "flags", "thresholds", "analysis", "mitigation", "tiers"}
 _SECTION_KEYS = {
-    "extract": {"path", "name", "profile", "direct_identifiers", "census", "weights", "population_size"},
+    "extract": {"path", "name", "profile", "direct_identifiers", "removed", "non_identifying", "census", "weights",
+                "population_size", "reference", "assessor", "date"},
     "analysis": {"seed", "missing", "max_msu_size", "sweep_max_size", "k_values", "intruder_targets",
-                 "mitigations"},
+                 "intruder_runs", "mitigations"},
     "mitigation": {"geography", "groupings"},
 }
 #: the keys of :meth:`AssessmentConfig.to_dict`
 _FLAT = {"name", "data", "scenarios", "sensitive", "direct_identifiers", "weights", "population_size", "census",
          "flags", "thresholds", "seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
-         "intruder_targets", "mitigations", "geography", "groupings", "tiers", "profile"}
+         "intruder_targets", "intruder_runs", "mitigations", "geography", "groupings", "tiers", "profile",
+         "removed", "non_identifying", "reference", "assessor", "date"}
 
 
 def _build(kwargs: dict, problems: list[str]) -> AssessmentConfig:
@@ -77,7 +79,8 @@ def config_from_dict(doc: dict, *, base_dir: str | None = None) -> AssessmentCon
     kwargs: dict[str, Any] = dict(
         scenarios=scen, data=ext.get("path"), sensitive=sec["sensitive"], flags=sec["flags"],
         thresholds=sec["thresholds"], tiers=sec["tiers"], base_dir=base_dir)
-    for k in ("name", "profile", "direct_identifiers", "weights", "population_size", "census"):
+    for k in ("name", "profile", "direct_identifiers", "removed", "non_identifying", "weights", "population_size",
+              "census", "reference", "assessor", "date"):
         if k in ext:
             kwargs[k] = ext[k]
     kwargs.update({k: v for k, v in analysis.items() if k in _SECTION_KEYS["analysis"]})

@@ -33,7 +33,8 @@ def _ks4_config(ex) -> AssessmentConfig:
     other = {c: t for c, t in tiers.items() if c not in sens and c not in ex.direct_identifiers}
     return AssessmentConfig(scenarios=scen, name="Synthetic KS4 extract (demo)", sensitive=sens, tiers=other,
                             direct_identifiers=list(ex.direct_identifiers), census=True, seed=DEMO_SEED,
-                            max_msu_size=4, sweep_max_size=3, intruder_targets=1000, profile="npd")
+                            max_msu_size=4, sweep_max_size=3, intruder_targets=1000, profile="npd",
+                            reference="DEMO (synthetic data, no request)", assessor="idrisk demo")
 
 
 def run_demo(out: Path, *, overwrite: bool = False, n: int | None = None):

@@ -18,8 +18,10 @@ Route mapping (docs/methods.md#routes): *open* is never recommended for record-l
 content flag; *controlled* otherwise; *refer back* is a controlled route with avoidable
 detail: one tested coarsening removes at least ``thresholds.refer_back_reduction`` of the
 records below ``min_k`` in the riskiest scenario.
-An indicator that could not be computed does not hold (a safeguarded route is never
-recommended on missing evidence).
+An indicator that could not be computed, or whose input is unknown (a tier nobody declared),
+has ``holds = None`` and a ``not_assessed_reason``; a safeguarded route needs every content
+flag and every safeguarded condition to hold (``True``), so it is never recommended on
+missing evidence.
 """
 
 from __future__ import annotations
@@ -45,12 +47,15 @@ SOURCES = {
     "special_uniques": ("idrisk default", "no special uniques at MSU size <= 2 (Elliot et al. 2002, SUDA)"),
     "distinct_l": ("idrisk default", "no homogeneous class on a special-category attribute "
                                      "(Machanavajjhala et al. 2007; UK GDPR Art. 9 category)"),
+    "homogeneous_share": ("idrisk default", "no record in a class where everyone shares the sensitive value: "
+                                            "the homogeneity attack (Machanavajjhala et al. 2007)"),
     "intruder_claims": ("guidance", "ICO motivated-intruder test: no correct claim with confidence >= 0.5"),
 }
 
 #: indicator id -> the field of :class:`~idrisk.assessment.Thresholds` it is compared with
 THRESHOLD_OF = {"min_k": "min_k", "sample_unique_share": "max_sample_unique_share",
                 "max_individual_risk": "max_individual_risk", "distinct_l": "min_distinct_l",
+                "homogeneous_share": "max_homogeneous_share",
                 "intruder_claims": "max_correct_claims"}
 
 EFFECT_FORCES = "forces controlled"
@@ -59,7 +64,8 @@ EFFECT_REPORTED = "reported"
 
 IndicatorId = Literal["direct_identifiers", "tier", "social_care", "exclusion_or_absence_reasons",
                       "small_area_geography", "membership_sensitive", "min_k", "sample_unique_share",
-                      "max_individual_risk", "special_uniques", "distinct_l", "intruder_claims"]
+                      "max_individual_risk", "special_uniques", "distinct_l", "homogeneous_share",
+                      "intruder_claims"]
 Operator = Literal["<=", ">=", "=="]
 
 
@@ -115,10 +121,12 @@ class Route(ItemAccess, Result):
 
 
 def _indicator(id_, label, value, threshold, op, *, scenario=None, effect=EFFECT_SAFEGUARDED, reason=None,
-               holds=None, sources=None) -> Indicator:
+               holds=None, sources=None, assessed=True) -> Indicator:
     basis, source = (sources or {}).get(id_) or SOURCES[id_]
-    if holds is None:
+    if holds is None and assessed:
         holds = compare(value, threshold, op)
+    if holds is None and reason is None:
+        reason = "not computed"
     return Indicator(id=id_, label=label, scenario=scenario, value=value, threshold=threshold, operator=op,
                      holds=holds, basis=basis, source=source, effect=effect, not_assessed_reason=reason)
 
@@ -128,12 +136,7 @@ def _content_indicators(content, profile) -> list[Indicator]:
     n_direct = len(content.direct_identifiers_present)
     out = [_indicator("direct_identifiers", "Direct identifiers left in the extract", n_direct, 0, "==",
                       effect=EFFECT_FORCES)]
-    tier = content.highest_tier
-    cols = content.tier_1_2_columns
-    scale = f"{profile.tier_scale} " if profile.tier_scale else ""
-    out.append(_indicator("tier", f"Most sensitive {scale}tier present (Tier 1 or 2 forces controlled"
-                          + (f": {', '.join(cols)}" if cols else "") + ")", tier, 3, ">=",
-                          holds=True if tier is None else tier >= 3, effect=EFFECT_FORCES, sources=src))
+    out.append(_tier_indicator(content, profile))
     labels = {"social_care": "Children's social care (CIN/CLA) items",
               "exclusion_or_absence_reasons": "Exclusion or absence reasons"}
     for flag, label in labels.items():
@@ -146,6 +149,27 @@ def _content_indicators(content, profile) -> list[Indicator]:
     out.append(_indicator("membership_sensitive", "Membership of the extract is itself sensitive", mem, False,
                           "==", effect=EFFECT_REPORTED))
     return out
+
+
+def _tier_indicator(content, profile) -> Indicator:
+    """Tier 1/2 present: does not hold; a sensitive column (or every column) of unknown tier:
+    not assessed (a tier nobody declared is not evidence of a low tier)."""
+    tier, cols = content.highest_tier, content.tier_1_2_columns
+    scale = f"{profile.tier_scale} " if profile.tier_scale else ""
+    label = f"Most sensitive {scale}tier present (Tier 1 or 2 forces controlled" + (
+        f": {', '.join(cols)}" if cols else "") + ")"
+    untiered = list(getattr(content, "sensitive_without_tier", []) or [])
+    if cols:
+        holds, reason = False, None
+    elif untiered:
+        holds, reason = None, (f"no tier declared for the sensitive column(s) {', '.join(untiered)} (declare it "
+                               "in [sensitive] or [tiers], or with --tier COL=N)")
+    elif tier is None:
+        holds, reason = None, "no column's tier is known (declare them in [tiers], or with --tier COL=N)"
+    else:
+        holds, reason = True, None
+    return _indicator("tier", label, tier, 3, ">=", holds=holds, effect=EFFECT_FORCES, sources=profile.sources,
+                      reason=reason, assessed=holds is not None)
 
 
 def _scenario_indicators(cfg, s) -> list[Indicator]:
@@ -165,17 +189,41 @@ def _scenario_indicators(cfg, s) -> list[Indicator]:
                                       f"{th.special_unique_msu_size} on [{name}]",
                    None if su is None else su.special_uniques_small_msu, 0, "==", scenario=name,
                    reason=why.get("suda"))]
-    diversity = m.get("l_diversity") or {}
-    for attr in cfg.sensitive:
-        if attr.special_category:
-            ld = diversity.get(attr.name)
-            out.append(_indicator("distinct_l", f"Smallest distinct l-diversity of {attr.name} on [{name}]",
-                                  None if ld is None else ld.min_distinct_l, th.min_distinct_l, ">=",
-                                  scenario=name, reason=why.get("l_diversity")))
+    out += _diversity_indicators(cfg, s)
+    reason = why.get("intruder")
+    value = None if it is None else it.correct_claims_at_confidence
+    if it is not None and it.targets == 0:  # no target: zero claims is no evidence
+        value, reason = None, "the intruder had no target"
+    elif it is not None and value is None:
+        reason = f"the simulation does not resolve confidence {th.claim_confidence}"
     out.append(_indicator("intruder_claims", f"Correct intruder claims with confidence >= "
                                              f"{th.claim_confidence} on [{name}]",
-                          None if it is None else it.correct_claims_at_confidence, th.max_correct_claims, "<=",
-                          scenario=name, reason=why.get("intruder")))
+                          value, th.max_correct_claims, "<=", scenario=name, reason=reason))
+    return out
+
+
+def _diversity_indicators(cfg, s) -> list[Indicator]:
+    """Attribute disclosure of every sensitive column: the share of records in classes where
+    everyone has the same value; for special categories also distinct l (docs/methods.md#l-diversity).
+    A sensitive column in the scenario's key is not assessed (whoever knows the key knows it)."""
+    th, name, why = cfg.thresholds, s.name, s.not_computed
+    diversity = s.measures.get("l_diversity") or {}
+    out = []
+    for attr in cfg.sensitive:
+        ld = diversity.get(attr.name)
+        if attr.name in s.quasi_identifiers:
+            reason = (f"{attr.name} is in the key of [{name}]: whoever knows the key knows it, so its disclosure "
+                      "is not measured on this scenario")
+        else:
+            reason = why.get(f"l_diversity of {attr.name}") or why.get("l_diversity")
+        out.append(_indicator("homogeneous_share", f"Share of records in classes where everyone has the same "
+                                                   f"{attr.name} on [{name}]",
+                              None if ld is None else ld.homogeneous_share, th.max_homogeneous_share, "<=",
+                              scenario=name, reason=reason))
+        if attr.special_category:
+            out.append(_indicator("distinct_l", f"Smallest distinct l-diversity of {attr.name} on [{name}]",
+                                  None if ld is None else ld.min_distinct_l, th.min_distinct_l, ">=",
+                                  scenario=name, reason=reason))
     return out
 
 
@@ -194,9 +242,11 @@ def score_and_route(cfg, indicators: list[Indicator], candidates) -> tuple[Score
     conds = [i for i in indicators if i.effect == EFFECT_SAFEGUARDED]
     forced = [i for i in forcing if i.holds is False]
     breached = [i for i in conds if i.holds is False]
-    unknown = [i for i in conds if i.holds is None]
+    # a content flag or a condition that could not be assessed stands in the way as well
+    unknown = [i for i in forcing + conds if i.holds is None]
     score = Score(score=len(forced) + len(breached) + len(unknown), content_flags_raised=len(forced),
-                  conditions_assessed=len(conds) - len(unknown), conditions_breached=len(breached),
+                  conditions_assessed=len([i for i in conds if i.holds is not None]),
+                  conditions_breached=len(breached),
                   conditions_not_assessed=len(unknown),
                   meaning="number of content flags and safeguarded-route conditions that do not hold "
                           "(0: nothing stands in the way of a safeguarded route)")
@@ -240,8 +290,9 @@ def _grouped_reasons(failed: list[Indicator], unknown: list[Indicator]) -> list[
     for i in unknown:
         ugroups.setdefault(_kind(i), []).append(i)
     for (_, label), items in ugroups.items():
-        scen = ", ".join(str(i.scenario) for i in items)
-        out.append(f"{label}: not assessed on {scen} ({items[0].not_assessed_reason or 'not computed'}).")
+        where = "" if items[0].scenario is None else " on " + ", ".join(str(i.scenario) for i in items)
+        out.append(f"{label}: not assessed{where} ({items[0].not_assessed_reason or 'not computed'}); "
+                   "a safeguarded route needs it to hold.")
     return out
 
 

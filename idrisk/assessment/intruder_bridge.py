@@ -21,7 +21,10 @@ Preset variables -> extract columns (``variable_mapping`` in the result):
   (months), error, missing and change rates; a ``"year"`` coarsening keeps ``birth_year``
   alone. With ``birth_year`` only, ``birth_year`` (exact; the jitter is dropped);
 * a variable the extract does not hold at all (``postcode_district`` in KS4) cannot be
-  matched on and is dropped with its divergence settings.
+  matched on and is dropped with its divergence settings (listed in ``dropped_variables``);
+* the intruder knows at least the scenario's key (what the scenario says a person knows):
+  a key variable the mapped preset does not cover is added, compared exactly, so a preset
+  on variables the extract does not hold never leaves an intruder weaker than the key.
 
 Blocking passes are rebuilt from what remains rather than dropped: each pass keeps its
 variables that are still known (mapped as above; a pass on ``date_of_birth`` blocks on
@@ -46,7 +49,7 @@ from .._validation import raise_problems
 from ..exceptions import InvalidParameterError
 from ..intruder import IntruderScenario, load_scenarios, make_auxiliary, simulate_intruder
 from ..profiles import NPD, get_profile
-from .summaries import ConfidenceBand, IntruderSummary
+from .summaries import ConfidenceBand, IntruderRun, IntruderSummary, Spread
 
 __all__ = ["run_intruder", "check_presets", "DOB_INDEX"]
 
@@ -99,6 +102,22 @@ def _map_variables(sc, columns, frame, dob):
     return kv, rename, notes
 
 
+def _with_scenario_key(kv, rename, notes, key, columns, dob):
+    """The intruder knows at least the scenario's key (what the scenario says a person knows):
+    every key variable the mapped preset does not cover is added, compared exactly."""
+    covered = set(kv)
+    if dob is not None and dob.month_index in covered:
+        covered |= {dob.year, dob.month}
+    for q in key or ():
+        if q in covered or q not in columns:
+            continue
+        kv.append(q)
+        rename[q] = q
+        notes[q] = f"{q} (in the scenario's key: known exactly)"
+        covered.add(q)
+    return kv
+
+
 def _comparisons(sc, kv, rename, changes, dob):
     comps = {rename[k]: c for k, c in sc.comparisons.items() if k in rename and rename[k] == k}
     if dob is not None and rename.get(dob.date) == dob.month_index:
@@ -149,11 +168,13 @@ def _target_count(t, cap: int, n: int):
     return None
 
 
-def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None):
-    """The preset cut down to (and mapped onto) the extract's columns, and the mapping notes."""
+def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None, key=None):
+    """The preset cut down to (and mapped onto) the extract's columns, and the mapping notes;
+    ``key``: the scenario's key, which the intruder knows at least."""
     dob = get_profile(profile).date_of_birth
     columns = set(columns)
     kv, rename, notes = _map_variables(sc, columns, frame, dob)
+    kv = _with_scenario_key(kv, rename, notes, key, columns, dob)
     if not kv:
         raise ValueError(f"the extract holds none of the variables of intruder scenario {sc.name!r}")
     changes = {"quasi_identifiers": kv}
@@ -212,13 +233,17 @@ def check_presets(scenarios, profile) -> None:
 
 
 def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, seed: int, targets: int,
-                 claim_confidence: float, sampling_fraction: float = 1.0, profile=None) -> IntruderSummary:
+                 claim_confidence: float, sampling_fraction: float = 1.0, profile=None,
+                 runs: int = 1) -> IntruderSummary:
     """Simulate the intruder of one scenario on ``frame`` (the extract without direct identifiers).
 
     ``preset`` names an intruder preset; without one the intruder holds ``quasi_identifiers``
     without error. ``claim_confidence`` is the route's threshold: correct claims at that
     confidence are counted when the simulation resolves it (the claim threshold, or the
-    high-confidence threshold), else ``correct_claims_at_confidence`` is None.
+    high-confidence threshold), else ``correct_claims_at_confidence`` is None. The
+    simulation is run ``runs`` times with seeds ``seed, seed + 1, ...``; the figures are the
+    first run's, with the median and range over the runs, and the highest count at the
+    route's confidence (docs/methods.md#intruder).
     """
     prof = get_profile(profile)
     if preset:
@@ -229,17 +254,20 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
             # a sample extract: the intruder cannot know the target is in it; the prior
             # probability that it is, is the sampling fraction
             sc = dataclasses.replace(sc, response_knowledge=False, membership_prior=float(sampling_fraction))
-    sc, notes = _restrict_with_notes(sc, set(frame.columns), max(1, targets), len(frame), frame, prof)
+    sc, notes = _restrict_with_notes(sc, set(frame.columns), max(1, targets), len(frame), frame, prof,
+                                     key=list(quasi_identifiers))
     frame = _intruder_frame(frame, sc, prof)
-    aux = make_auxiliary(frame, sc, seed=seed)
     kw = {} if sampling_fraction >= 1.0 else {"sampling_fraction": float(sampling_fraction)}
-    res = simulate_intruder(frame, aux, sc, seed=seed, **kw)
-    if claim_confidence <= sc.claim_threshold:
-        at_conf = int(res.correct_claims)
-    elif claim_confidence == sc.high_confidence_threshold:
-        at_conf = int(res.high_confidence_correct)
-    else:
-        at_conf = None
+    results, figures = [], []
+    for r in range(max(1, int(runs))):
+        aux = make_auxiliary(frame, sc, seed=seed + r)
+        res = simulate_intruder(frame, aux, sc, seed=seed + r, **kw)
+        results.append(res)
+        figures.append(IntruderRun(seed=seed + r, claims=int(res.claims), correct_claims=int(res.correct_claims),
+                                   correct_claims_at_confidence=_at_confidence(res, sc, claim_confidence),
+                                   high_confidence_correct=_number(res.high_confidence_correct)))
+    res = results[0]
+    at_conf = [f.correct_claims_at_confidence for f in figures]
     bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]))
              for b in res.by_confidence.to_dict("records")]
     return IntruderSummary(
@@ -250,8 +278,53 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
         extract_reidentified_share=_number(res.extract_reidentified_share),
         high_confidence_claims=_number(res.high_confidence_claims),
         high_confidence_correct=_number(res.high_confidence_correct), brier_score=_number(res.brier_score),
-        by_confidence=bands, correct_claims_at_confidence=at_conf, variable_mapping=notes,
-        blocking=[list(p) for p in sc.blocking])
+        by_confidence=bands, correct_claims_at_confidence=None if None in at_conf else max(at_conf),
+        variable_mapping=notes,
+        dropped_variables=[v for v, note in notes.items() if note.endswith("dropped")
+                           or "dropped (" in note or note.startswith("constant")],
+        blocking=[list(p) for p in sc.blocking], runs=figures, description=str(sc.description or ""),
+        knowledge=_knowledge(sc),
+        correct_claims_spread=_spread([f.correct_claims for f in figures]),
+        correct_claims_at_confidence_spread=_spread(at_conf))
+
+
+def _rate(mapping, v) -> float:
+    if isinstance(mapping, (int, float)):
+        return float(mapping)
+    return float((mapping or {}).get(v, 0.0) or 0.0)
+
+
+def _knowledge(sc) -> dict:
+    """{variable: how accurately the intruder knows it}, in words (the preset's conventions)."""
+    out = {}
+    for v in sc.quasi_identifiers:
+        parts = []
+        for label, field in (("wrong", "error_rate"), ("unknown", "missing_rate"), ("out of date", "change_rate")):
+            x = _rate(getattr(sc, field), v)
+            if x:
+                parts.append(f"{label} for {x:.0%}")
+        if sc.jitter.get(v):
+            parts.append(f"off by up to {sc.jitter[v]:g}")
+        c = sc.comparisons.get(v)
+        tol = c.get("tolerance", 0) if isinstance(c, dict) else getattr(c, "tolerance", 0)
+        if tol:
+            parts.append(f"matched within {float(tol):g}")
+        out[str(v)] = "known exactly" if not parts else ", ".join(parts)
+    return out
+
+
+def _at_confidence(res, sc, claim_confidence: float):
+    if claim_confidence <= sc.claim_threshold:
+        return int(res.correct_claims)
+    if claim_confidence == sc.high_confidence_threshold:
+        return int(res.high_confidence_correct)
+    return None
+
+
+def _spread(values) -> Spread:
+    if not values or None in values:
+        return Spread(median=None, low=None, high=None)
+    return Spread(median=float(np.median(values)), low=float(min(values)), high=float(max(values)))
 
 
 def _number(x):

@@ -63,8 +63,9 @@ def _hist(values: np.ndarray, edges) -> list[HistogramBin]:
 class _Scenario:
     """A scenario while it is measured: its measures and why any was not computed."""
 
-    def __init__(self, s):
+    def __init__(self, s, refined=None):
         self.spec = s
+        self.refined = {q: c for q, c in (refined or {}).items() if c in s.quasi_identifiers}
         self.name = s.name
         self.qis = list(s.quasi_identifiers)
         self.measures: dict = {}
@@ -74,14 +75,15 @@ class _Scenario:
     def result(self) -> ScenarioResult:
         return ScenarioResult(name=self.name, quasi_identifiers=self.qis, public=self.spec.public,
                               intruder_preset=self.spec.intruder, measures=self.measures,
-                              not_computed=self.not_computed)
+                              not_computed=self.not_computed, refined=self.refined)
 
 
 class Runner:
     """Runs the measures of every scenario on one (encoded) extract."""
 
-    def __init__(self, cfg, frame: pd.DataFrame, enc, profile):
+    def __init__(self, cfg, frame: pd.DataFrame, enc, profile, refined=None):
         self.cfg = cfg
+        self.refined = dict(refined or {})
         self.frame = frame
         self.enc = enc
         self.profile = profile
@@ -111,7 +113,7 @@ class Runner:
 
     def scenario(self, s, bar=None) -> ScenarioResult:
         """Every measure of scenario ``s``, each step shown on the progress ``bar`` (tqdm)."""
-        sc = _Scenario(s)
+        sc = _Scenario(s, self.refined)
         for step in STEPS:
             if bar is not None:
                 bar.set_postfix_str(f"{sc.name}: {step}")
@@ -120,14 +122,16 @@ class Runner:
                 bar.update()
         return sc.result()
 
-    def record_warning(self, category, message, filename: str, where: str) -> None:
+    def record_warning(self, category, message, filename: str, where: str, *, log: bool = True) -> None:
         """Keep a warning for the result and log it at once (the ``idrisk`` logger: the command
-        line shows it on stderr before a long step runs, not only in the JSON)."""
+        line shows it on stderr before a long step runs, not only in the JSON); ``log=False``
+        for a warning already issued as a Python warning."""
         if issubclass(category, (IdRiskWarning, UserWarning)):
             msg = f"{where}: {warning_text(category, message, filename)}"
             if msg not in self.warnings:
                 self.warnings.append(msg)
-                _LOG.warning(msg)
+                if log:
+                    _LOG.warning(msg)
 
     def _call(self, measure: str, sc: _Scenario, fn, *args, **kwargs):
         t0 = time.perf_counter()
@@ -218,8 +222,16 @@ class Runner:
             for s in sens:
                 dcol = res.per_record[f"{s}_distinct"].to_numpy(dtype=np.float64)
                 ecol = res.per_record[f"{s}_entropy"].to_numpy(dtype=np.float64)
-                out[s] = DiversitySummary(min_distinct_l=int(np.nanmin(dcol)), min_entropy_l=float(np.nanmin(ecol)),
-                                          records_in_homogeneous_classes=int((dcol == 1).sum()))
+                n_values = max(1, int(self.frame[s].nunique(dropna=cfg.missing != "category")))
+                low = int(np.nanmin(dcol))
+                if not 1 <= low <= n_values:  # l counts values of the column: never outside [1, values]
+                    sc.not_computed[f"l_diversity of {s}"] = (
+                        f"distinct l {low} outside [1, {n_values}] (the column's number of values)")
+                    continue
+                homog = int((dcol == 1).sum())
+                out[s] = DiversitySummary(min_distinct_l=low, min_entropy_l=float(np.nanmin(ecol)),
+                                          records_in_homogeneous_classes=homog, homogeneous_share=homog / self.n,
+                                          n_values=n_values)
             sc.measures["l_diversity"] = out
         out = {}
         for s in sens:
@@ -265,6 +277,11 @@ class Runner:
         cfg = self.cfg
         res = self._call("intruder", sc, run_intruder, self.frame, sc.name, sc.spec.intruder, sc.qis,
                          seed=cfg.seed, targets=cfg.intruder_targets, claim_confidence=cfg.thresholds.claim_confidence,
-                         sampling_fraction=min(1.0, self.sampling_fraction), profile=self.profile)
+                         sampling_fraction=min(1.0, self.sampling_fraction), profile=self.profile,
+                         runs=cfg.intruder_runs)
         if res is not None:
             sc.measures["intruder"] = res
+            if res.dropped_variables:
+                self.record_warning(IdRiskWarning, f"preset {sc.spec.intruder}: variable(s) the extract does not hold "
+                                    f"(or holds constant) dropped: {', '.join(res.dropped_variables)}; the intruder "
+                                    "knows the scenario's key", "", f"[{sc.name}] intruder")

@@ -18,15 +18,16 @@ from .._validation import output_path
 from ..exceptions import InvalidParameterError, RiskThresholdExceeded
 from ._jsonschema import build_schema, validate
 from ._typed import ItemAccess, Share, from_plain, rounded
+from .columns import ColumnInfo
 from .indicators import EFFECT_REPORTED, Indicator, Route, Score
 from .mitigation import Mitigations
 from .summaries import Measures
 
-__all__ = ["AssessmentResult", "Meta", "Content", "ScenarioResult", "ROUTES", "SCHEMA_VERSION"]
+__all__ = ["AssessmentResult", "Meta", "Content", "Assumption", "ScenarioResult", "ROUTES", "SCHEMA_VERSION"]
 
 ROUTES = ("open", "safeguarded", "controlled", "refer back")
 _ORDER = {"open": 0, "safeguarded": 1, "controlled": 2, "refer back": 3}
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,18 @@ class Content(ItemAccess, Result):
     flags: dict[str, bool]
     census: bool
     small_area_columns: list[str]
+    sensitive_without_tier: list[str]
+
+
+@dataclass(frozen=True)
+class Assumption(ItemAccess, Result):
+    """One assumption the figures rest on: its value, whether the assessor declared it, and
+    what it does to the figures."""
+
+    id: Literal["census", "population_size", "response_knowledge"]
+    value: bool | float | None
+    declared: bool
+    effect: str
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class ScenarioResult(ItemAccess, Result):
     intruder_preset: str | None
     measures: Measures
     not_computed: dict[str, str]
+    refined: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -80,6 +94,12 @@ class AssessmentResult(ItemAccess, Result):
     config : dict
         The configuration that produced it (``AssessmentConfig.to_dict()``; read it back
         with :func:`idrisk.assessment.config_from_dict`).
+    columns : list of ColumnInfo
+        Every column of the extract: role, tier (and where it comes from), special category,
+        distinct values, whether it is removed, and flags (names and counts only).
+    assumptions : list of Assumption
+        Census or sample, population size, the intruder's knowledge that the person is in
+        the file: each with ``declared`` (False: the cautious default was used).
     content : Content
         Content flags: direct identifiers found (names), highest tier, declared flags.
     route : Route
@@ -100,6 +120,8 @@ class AssessmentResult(ItemAccess, Result):
 
     meta: Meta
     config: Annotated[dict, {"required": ["scenarios", "thresholds", "seed"]}]
+    columns: list[ColumnInfo]
+    assumptions: list[Assumption]
     content: Content
     route: Route
     score: Score
@@ -107,7 +129,7 @@ class AssessmentResult(ItemAccess, Result):
     scenarios: list[ScenarioResult]
     mitigations: Mitigations
     warnings: list[str] = field(default_factory=list)
-    schema_version: Literal["1.0"] = SCHEMA_VERSION
+    schema_version: Literal["2.0"] = SCHEMA_VERSION
 
     # -- serialisation ----------------------------------------------------------------------------
     def to_dict(self) -> dict:
@@ -180,14 +202,24 @@ class AssessmentResult(ItemAccess, Result):
     def summary(self) -> str:
         """A plain-text summary: verdict, reasons, then the indicators."""
         r, sc = self.route, self.score
-        lines = [f"idrisk assessment of {self.meta.name} ({self.meta.n_records:,} records, "
-                 f"{'census' if self.meta.census else 'sample'})",
+        census = next((a for a in self.assumptions if a.id == "census"), None)
+        kind = ("census" if self.meta.census else "sample") + (
+            "" if census is None or census.declared else ", assumed: not declared")
+        lines = [f"idrisk assessment of {self.meta.name} ({self.meta.n_records:,} records, {kind})",
                  f"Recommended route: {r.recommended.upper()}"
                  + (f" (underlying: {r.underlying})" if r.underlying != r.recommended else ""),
                  f"Sensitivity score: {sc.score} ({sc.content_flags_raised} content flags, "
                  f"{sc.conditions_breached} conditions breached, "
                  f"{sc.conditions_not_assessed} not assessed)", "", "Reasons:"]
         lines += [f"  - {x}" for x in r.reasons]
+        flagged = [c for c in self.columns if c.flags and c.role != "direct identifier" or c.name in
+                   self.content.direct_identifiers_present]
+        if flagged:
+            lines += ["", "Columns flagged:"]
+            lines += [f"  - {c.name} ({c.role}): {'; '.join(c.flags)}" for c in flagged]
+        lines += ["", "Assumptions:"]
+        lines += [f"  - {a.id} = {a.value} ({'declared' if a.declared else 'ASSUMED, not declared'}): {a.effect}"
+                  for a in self.assumptions]
         lines += ["", "Indicators:"]
         for i in self.indicators:
             mark = {True: "holds", False: "BREACHED", None: "not assessed"}[i.holds]

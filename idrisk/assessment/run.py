@@ -8,23 +8,26 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import __version__
 from .._encode import encode
 from .._validation import Param, as_frame, param_problems, raise_problems
 from ..exceptions import IdRiskWarning, InvalidParameterError
+from ..metrics import individual_risk
 from ..profiles import get_profile
 from ._signature import keywords
 from .config import AssessmentConfig, Scenario
 from .config_io import config_from_dict, load_config
-from .content import check_columns, content_of
+from .columns import describe_columns, refine_scenarios, refinements
+from .content import check_columns, content_of, identifiers_found, tier_sources
 from .indicators import build_indicators, score_and_route
 from .intruder_bridge import check_presets
 from .io import fingerprint_file, fingerprint_frame, read_extract
 from .measures import STEPS, Runner
 from .mitigation import Mitigations, what_if
-from .result import AssessmentResult, Meta
+from .result import AssessmentResult, Assumption, Meta
 
 __all__ = ["assess"]
 
@@ -97,6 +100,8 @@ def _resolve(data, config, qis, opts: dict) -> tuple[AssessmentConfig, pd.DataFr
             raise InvalidParameterError("give quasi_identifiers=[...] or scenarios=[...], not both")
         opts["scenarios"] = [Scenario(name="main", quasi_identifiers=[qis] if isinstance(qis, str) else list(qis))]
     if cfg is not None:
+        if "tiers" in opts:  # --tier adds to the configuration's tiers
+            opts["tiers"] = {**cfg.tiers, **opts["tiers"]}
         return (replace(cfg, **opts) if opts else cfg), frame
     if "scenarios" not in opts:
         if extract is None:
@@ -109,10 +114,11 @@ def _resolve(data, config, qis, opts: dict) -> tuple[AssessmentConfig, pd.DataFr
 
 @keywords()
 def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, name=None, profile=None,
-           sensitive=None, direct_identifiers=None, weights=None, population_size=None, census=None, flags=None,
-           tiers=None, thresholds=None, seed=None, missing=None, max_msu_size=_UNSET, sweep_max_size=_UNSET,
-           k_values=None, intruder_targets=None, mitigations=None, geography=None, groupings=None,
-           progress=None) -> AssessmentResult:
+           sensitive=None, direct_identifiers=None, removed=None, non_identifying=None, reference=None,
+           assessor=None, date=None, weights=None,
+           population_size=None, census=None, flags=None, tiers=None, thresholds=None, seed=None, missing=None,
+           max_msu_size=_UNSET, sweep_max_size=_UNSET, k_values=None, intruder_targets=None, intruder_runs=None,
+           mitigations=None, geography=None, groupings=None, progress=None) -> AssessmentResult:
     """Assess an extract: every measure on every scenario, indicators, score and route.
 
     Parameters
@@ -127,9 +133,10 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
         keywords below override its fields. Without it the keywords make it.
     quasi_identifiers : list of str, optional
         One scenario on this key (a shortcut for ``scenarios=[...]``).
-    scenarios, name, profile, sensitive, direct_identifiers, weights, population_size,
+    scenarios, name, profile, sensitive, direct_identifiers, removed, non_identifying, reference, assessor,
+    date, weights, population_size,
     census, flags, tiers, thresholds, seed, missing, max_msu_size, sweep_max_size,
-    k_values, intruder_targets, mitigations, geography, groupings
+    k_values, intruder_targets, intruder_runs, mitigations, geography, groupings
         The fields of :class:`~idrisk.assessment.AssessmentConfig`; a keyword not given
         keeps the configuration's value (or the default).
     progress : bool, optional
@@ -168,11 +175,12 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
     'refer back'
     """
     given = dict(scenarios=scenarios, name=name, profile=profile, sensitive=sensitive,
-                 direct_identifiers=direct_identifiers, weights=weights, population_size=population_size,
+                 direct_identifiers=direct_identifiers, removed=removed, non_identifying=non_identifying,
+                 reference=reference, assessor=assessor, date=date, weights=weights, population_size=population_size,
                  census=census, flags=flags, tiers=tiers, thresholds=thresholds, seed=seed, missing=missing,
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
-                 intruder_targets=intruder_targets, mitigations=mitigations, geography=geography,
-                 groupings=groupings)
+                 intruder_targets=intruder_targets, intruder_runs=intruder_runs, mitigations=mitigations,
+                 geography=geography, groupings=groupings)
     qis = [quasi_identifiers] if isinstance(quasi_identifiers, str) else quasi_identifiers
     raise_problems(param_problems("assess", {"progress": progress, "quasi_identifiers": qis}, _ASSESS))
     opts = {k: v for k, v in given.items() if v is not None and v is not _UNSET}
@@ -191,32 +199,120 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
         fp, fp_of = fingerprint_file(cfg.data_path()), "file"
     else:
         fp, fp_of = fingerprint_frame(frame), "frame"
-    # direct identifiers: drop the declared ones, flag look-alikes (names only, never values)
-    check_columns(cfg, frame)
-    work = frame.drop(columns=list(cfg.direct_identifiers)) if cfg.direct_identifiers else frame
     profile = get_profile(cfg.profile)
-    content = content_of(cfg, work, profile, stacklevel=4)
+    with warnings.catch_warnings(record=True) as issued:
+        warnings.simplefilter("always")
+        work, run_cfg, content, columns, refined = _prepare(cfg, frame, profile)
+    for w in issued:  # issued again for the caller, and kept in the result
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     t_start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        enc = encode(work, list(dict.fromkeys(cfg.all_quasi_identifiers)))
-    runner = Runner(cfg, work, enc, profile)
+        enc = encode(work, list(dict.fromkeys(run_cfg.all_quasi_identifiers)))
+    runner = Runner(run_cfg, work, enc, profile, refined=refined)
+    for w in issued:
+        runner.record_warning(w.category, w.message, w.filename, "content", log=False)
     for w in caught:
         runner.record_warning(w.category, w.message, w.filename, "encoding")
-    scen_out = _run_scenarios(cfg, runner, progress)
+    assumptions = _assumptions(cfg, runner)
+    for a in assumptions:
+        if a.id == "census" and not a.declared:
+            runner.record_warning(IdRiskWarning, "census or sample not declared: " + a.effect, "", "assumption")
+    scen_out = _run_scenarios(run_cfg, runner, progress)
 
+    assumptions = _census_effect(cfg, assumptions, work, scen_out)
     mitig = _mitigations(cfg, work, scen_out, profile, runner.timings)
-    indicators = build_indicators(cfg, content, scen_out, profile)
+    indicators = build_indicators(run_cfg, content, scen_out, profile)
     score, route = score_and_route(cfg, indicators, mitig.candidates)
     meta = Meta(idrisk_version=__version__, name=cfg.name, input=None if cfg.data is None else Path(cfg.data).name,
                 fingerprint_sha256=fp, fingerprint_of=fp_of, n_records=int(len(work)), n_columns=int(frame.shape[1]),
-                direct_identifiers_dropped=list(cfg.direct_identifiers), census=cfg.is_census,
+                direct_identifiers_dropped=list(cfg.direct_identifiers) + [c for c in cfg.removed],
+                census=cfg.is_census,
                 sampling_fraction=runner.sampling_fraction)
-    result = AssessmentResult(meta=meta, config=cfg.to_dict(), content=content, route=route, score=score,
+    result = AssessmentResult(meta=meta, config=cfg.to_dict(), columns=columns, assumptions=assumptions,
+                              content=content, route=route,
+                              score=score,
                               indicators=indicators, scenarios=scen_out, mitigations=mitig,
                               warnings=runner.warnings)
     return result.with_timings(dict(runner.timings, total=time.perf_counter() - t_start))
+
+
+def _prepare(cfg, frame, profile):
+    """(work, run config, content, columns, {key variable: finer column}) of an extract.
+
+    The declared direct identifiers and removed columns are dropped; direct identifiers are
+    found by name and content; a column refining a key variable replaces it in every
+    scenario (docs/methods.md#assessment).
+    """
+    check_columns(cfg, frame)
+    dropped = list(dict.fromkeys([*cfg.direct_identifiers, *cfg.removed]))
+    work = frame.drop(columns=dropped) if dropped else frame
+    found = identifiers_found(cfg, work, profile)
+    roles = {s.name for s in cfg.sensitive} | ({cfg.weights} if isinstance(cfg.weights, str) else set())
+    refined = refinements(work, cfg.all_quasi_identifiers, profile, exclude=roles | set(found))
+    run_cfg = replace(cfg, scenarios=refine_scenarios(cfg.scenarios, refined)) if refined else cfg
+    if refined:
+        warnings.warn("the extract holds finer forms of key variables, used in every scenario: "
+                      + ", ".join(f"{c} for {q}" for q, c in refined.items())
+                      + " (declare a column removed to assess without it)", IdRiskWarning, stacklevel=5)
+    content = content_of(run_cfg, work, profile, stacklevel=5, found=found)
+    keys = set(run_cfg.all_quasi_identifiers)
+    columns = describe_columns(run_cfg, frame, profile, keys=keys, finer=refined, found=found,
+                               tiers=tier_sources(run_cfg, frame, profile))
+    return work, run_cfg, content, columns, refined
+
+
+def _assumptions(cfg, runner: Runner) -> list[Assumption]:
+    """Census or sample, the population size and the intruder's response knowledge, each
+    declared or the cautious default (docs/methods.md#assessment)."""
+    sample_given = cfg.weights is not None or cfg.population_size is not None
+    census_declared = cfg.census is not None or sample_given
+    n = runner.n
+    if cfg.is_census:
+        census_effect = ("treated as a census: every member of the population is taken to be in the file, so a "
+                         "record unique in the file is unique in the population (individual risk 1/fk, the highest "
+                         "reading); declare --census, or --population-size N / --weights COL for a sample")
+        if census_declared:
+            census_effect = "declared a census: individual risk 1/fk, a unique record is a population unique"
+    else:
+        census_effect = ("a sample of its population: individual risk estimated from the population size "
+                         "(Benedetti-Franconi) and population uniqueness estimated")
+    size = float(n) if cfg.is_census else float(runner.population_size)
+    size_effect = ("the population is the file itself (census)" if cfg.is_census and not sample_given else
+                   f"sampling fraction {n / size:.4g}: the share of the population in the file")
+    resp = ("the intruder is taken to know that the person is in the file (a census: membership is known)"
+            if cfg.is_census else "the intruder does not know whether the person is in the file; the chance "
+                                  "that they are is the sampling fraction")
+    return [Assumption(id="census", value=bool(cfg.is_census), declared=census_declared, effect=census_effect),
+            Assumption(id="population_size", value=size, declared=sample_given or cfg.census is not None,
+                       effect=size_effect),
+            Assumption(id="response_knowledge", value=bool(cfg.is_census), declared=census_declared, effect=resp)]
+
+
+#: the sampling fraction of the alternative reading of a census nobody declared
+_ALTERNATIVE_FRACTION = 0.1
+
+
+def _census_effect(cfg, assumptions: list, work, scen_out) -> list:
+    """A census nobody declared: its effect on the riskiest public scenario, the highest
+    individual risk were the file a 10% sample (Benedetti-Franconi, docs/methods.md#individual-risk)."""
+    census = next(a for a in assumptions if a.id == "census")
+    public = [s for s in scen_out if s.public and "individual_risk" in s.measures and "k_anonymity" in s.measures]
+    if census.declared or not census.value or not public:
+        return assumptions
+    worst = max(public, key=lambda s: s.measures["k_anonymity"].n1)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            risk = individual_risk(work, worst.quasi_identifiers, missing=cfg.missing,
+                                   weights=np.full(len(work), 1.0 / _ALTERNATIVE_FRACTION))["risk"]
+    except Exception:  # noqa: BLE001 - the alternative reading is a comment, never a failure
+        return assumptions
+    effect = (f"{census.effect}. Were the file a {_ALTERNATIVE_FRACTION:.0%} sample of its population, the "
+              f"highest individual risk on [{worst.name}] would be {float(risk.max()):.3g} instead of "
+              f"{worst.measures['individual_risk'].max_risk:.3g}")
+    return [replace(a, effect=effect) if a.id == "census" else a for a in assumptions]
 
 
 def _run_scenarios(cfg, runner: Runner, progress: bool) -> list:

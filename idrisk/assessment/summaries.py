@@ -17,7 +17,7 @@ from ._typed import Count, ItemAccess, Share
 
 __all__ = ["KAnonymitySummary", "IndividualRiskSummary", "PopulationUniquenessSummary", "SampleRisksSummary",
            "DiversitySummary", "TClosenessSummary", "HistogramBin", "SudaSummary", "ConfidenceBand",
-           "IntruderSummary", "Measures", "SWEEP_SCHEMA"]
+           "IntruderSummary", "IntruderRun", "Spread", "Measures", "SWEEP_SCHEMA"]
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,11 @@ class SampleRisksSummary(ItemAccess, Result):
 class DiversitySummary(ItemAccess, Result):
     """l-diversity of one sensitive attribute (docs/methods.md#l-diversity)."""
 
-    min_distinct_l: Annotated[int, {"minimum": 0}]
+    min_distinct_l: Annotated[int, {"minimum": 1}]
     min_entropy_l: float
     records_in_homogeneous_classes: Count
+    homogeneous_share: Share
+    n_values: Annotated[int, {"minimum": 1}]
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,34 @@ class ConfidenceBand(ItemAccess, Result):
 
 
 @dataclass(frozen=True)
+class IntruderRun(ItemAccess, Result):
+    """One seeded run of the simulated intruder: its seed and counts."""
+
+    seed: Annotated[int, {"minimum": 0}]
+    claims: Count
+    correct_claims: Count
+    correct_claims_at_confidence: Annotated[int | None, {"minimum": 0}]
+    high_confidence_correct: int | None
+
+
+@dataclass(frozen=True)
+class Spread(ItemAccess, Result):
+    """Median and range of one figure over the seeded runs."""
+
+    median: float | None
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True)
 class IntruderSummary(ItemAccess, Result):
-    """The simulated intruder on a scenario (docs/methods.md#intruder): counts and rates only."""
+    """The simulated intruder on a scenario (docs/methods.md#intruder): counts and rates only.
+
+    The intruder is run several times with successive seeds (``runs``); the counts and rates
+    are those of the first run (the configured seed), ``*_spread`` give the median and range
+    over the runs, and ``correct_claims_at_confidence`` is the highest over the runs (the
+    route uses the high end).
+    """
 
     intruder_scenario: str
     known_variables: list[str]
@@ -138,7 +166,13 @@ class IntruderSummary(ItemAccess, Result):
     by_confidence: list[ConfidenceBand]
     correct_claims_at_confidence: Annotated[int | None, {"minimum": 0}]
     variable_mapping: dict[str, str]
+    dropped_variables: list[str]
     blocking: list[list[str]]
+    runs: list[IntruderRun]
+    description: str
+    knowledge: dict[str, str]
+    correct_claims_spread: Spread
+    correct_claims_at_confidence_spread: Spread
 
 
 #: the rows of :func:`idrisk.combination_sweep` (docs/methods.md#combination-sweep), one per

@@ -76,6 +76,18 @@ class Profile:
         The record identifier that links an extract to its ground truth.
     intruder_presets : str or None
         The preset file of :func:`idrisk.intruder.load_scenarios` the scenarios draw on.
+    identifier_values : mapping kind -> str
+        Regular expressions matched against a column's values (as text, upper case, spaces
+        removed): when most values match, the column holds direct identifiers of that kind
+        (a national number, a postcode...). Only the kind is ever reported, never a value.
+    refinements : mapping column -> tuple of str
+        A column and the coarser key variables it refines (a date of birth refines the
+        year and month of birth): when the file holds both, the scenarios use the finer one.
+    labels : mapping column -> str
+        Plain words for known items, used in the report's sentences (``urn``: "school").
+    person : tuple of str
+        How the report names one person, several, and one as a subject: ("pupil",
+        "pupils", "child") for pupil records.
     """
 
     name: str
@@ -92,9 +104,13 @@ class Profile:
     date_of_birth: DateOfBirth | None = None
     truth_id: str | None = None
     intruder_presets: str | None = None
+    identifier_values: Mapping = field(default_factory=dict)
+    refinements: Mapping = field(default_factory=dict)
+    labels: Mapping = field(default_factory=dict)
+    person: tuple = ("person", "people", "person")
 
     def __post_init__(self):
-        for name in ("item_tiers", "sources", "groupings"):
+        for name in ("item_tiers", "sources", "groupings", "identifier_values", "refinements", "labels"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
         object.__setattr__(self, "geography", tuple(self.geography))
         object.__setattr__(self, "numeric_coarsening", tuple(self.numeric_coarsening))

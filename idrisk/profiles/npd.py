@@ -6,7 +6,12 @@ extended language codes, SEN type, CIN/CLA indicators); Tier 2 = identifying and
 (small-area geography such as LSOA, ethnicity, FSM, SEN provision, exclusions); Tier 3 =
 aggregated or less sensitive items that may identify in small numbers (attainment,
 absence); Tier 4 = identifying but not sensitive (school, year group, sex). Columns not
-listed have no tier.
+listed have no tier. The identifier value patterns are those of the English pupil and
+health numbers (UPN: a letter, 11 digits and a check character; ULN and NHS number: 10
+digits), UK telephone numbers, postcodes and street addresses; the refinements are the
+finer forms of key variables a pupil extract can hold beside the coarse ones (a date of
+birth beside the year and month, a postcode beside its district, a school beside its local
+authority, a local authority beside its region, the minor ethnic group beside the major).
 """
 
 from __future__ import annotations
@@ -48,4 +53,33 @@ NPD = Profile(
                               month_index="birth_month_index"),
     truth_id="pupil_id",
     intruder_presets="pupil",
+    identifier_values={
+        "UPNs (unique pupil numbers)": r"^[A-Z]\d{11}[0-9A-Z]$",
+        "NHS numbers or ULNs (10-digit numbers)": r"^\d{10}$",
+        "telephone numbers": r"^(\+44|0044|0)\d{9,10}$",
+        "postcodes": r"^[A-Z]{1,2}\d[A-Z\d]?\d[A-Z]{2}$",
+        "street addresses": r"^\d+[A-Z]?,?[A-Z][A-Z'.,]*(STREET|ST|ROAD|RD|AVENUE|AVE|LANE|CLOSE|DRIVE|WAY|COURT|"
+                            r"CRESCENT|PLACE|GROVE|GARDENS|TERRACE|HILL|PARK|SQUARE|WALK|ROW|MEWS)\b",
+    },
+    refinements={
+        "date_of_birth": ("birth_year", "birth_month", "birth_month_index"),
+        "postcode": ("postcode_sector", "postcode_district", "lsoa", "msoa"),
+        "lsoa": ("msoa", "la_code"),
+        "urn": ("la_code",),
+        "la_code": ("region",),
+        "ethnicity_minor": ("ethnicity_major",),
+    },
+    labels={
+        "urn": "school", "la_code": "local authority", "region": "region", "sex": "sex",
+        "year_group": "year group", "birth_month": "month of birth", "birth_year": "year of birth",
+        "date_of_birth": "date of birth", "ethnicity_major": "ethnic group",
+        "ethnicity_minor": "detailed ethnic group", "fsm": "free school meals status",
+        "sen_primary_need": "SEN primary need", "sen_provision": "SEN provision",
+        "eal": "English as an additional language", "first_language": "first language",
+        "postcode_district": "postcode district", "lsoa": "neighbourhood (LSOA)",
+        "school_phase": "school phase", "school_type": "school type", "cin": "children-in-need status",
+        "cla": "looked-after status", "attainment8": "Attainment 8 score", "ks2_reading": "KS2 reading score",
+        "ks2_maths": "KS2 maths score",
+    },
+    person=("pupil", "pupils", "child"),
 )

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import output_path
+from .words import panel_words
 
 __all__ = ["render_html", "write_report"]
 
@@ -264,6 +264,8 @@ def _normalise(d: dict) -> dict:
             if k.get("class_size_histogram"):
                 k["class_size_histogram"] = dict(sorted(k["class_size_histogram"].items(),
                                                         key=lambda kv: int(kv[0])))
+        if m.get("intruder") and m["intruder"].get("variable_mapping"):
+            m["intruder"]["variable_mapping"] = dict(sorted(m["intruder"]["variable_mapping"].items()))
         if m.get("suda") and m["suda"].get("attribute_contributions"):
             m["suda"]["attribute_contributions"] = dict(sorted(
                 m["suda"]["attribute_contributions"].items(), key=lambda kv: (-(kv[1] or 0), kv[0])))
@@ -300,7 +302,7 @@ def render_html(d) -> str:
 
     return env.get_template("board_report.html.j2").render(
         r=d, css=css, figures=figures, per_scen=per_scen, intruder_fig=intr, n=n, min_k=min_k,
-        config_json=json.dumps(d["config"], indent=2, sort_keys=True), version=__version__)
+        words=panel_words(d), version=__version__)
 
 
 def write_report(result, path, *, overwrite: bool = False) -> Path:
