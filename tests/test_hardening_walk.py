@@ -141,6 +141,14 @@ INTRUDER_AND_DATASETS = {
         ex, it.make_auxiliary(ex, sc), sc, sampling_fraction=2),
     "simulate_intruder max_pairs=0": lambda pop, ex, sc: it.simulate_intruder(ex, it.make_auxiliary(ex, sc), sc,
                                                                               max_pairs=0),
+    "simulate_intruder memory_budget=0": lambda pop, ex, sc: it.simulate_intruder(
+        ex, it.make_auxiliary(ex, sc), sc, memory_budget=0),
+    "simulate_intruder memory_budget=x": lambda pop, ex, sc: it.simulate_intruder(
+        ex, it.make_auxiliary(ex, sc), sc, memory_budget="x"),
+    "simulate_intruder memory_budget=1": lambda pop, ex, sc: it.simulate_intruder(
+        ex, it.make_auxiliary(ex, sc), sc, memory_budget=1),
+    "run_scenarios memory_budget=-1": lambda pop, ex, sc: it.run_scenarios(ex, pop, [sc], memory_budget=-1),
+    "run_scenarios max_pairs=0": lambda pop, ex, sc: it.run_scenarios(ex, pop, [sc], max_pairs=0),
     "simulate_intruder engine": lambda pop, ex, sc: it.simulate_intruder(ex, it.make_auxiliary(ex, sc), sc,
                                                                          engine="x"),
     "run_scenarios n_repeats=0": lambda pop, ex, sc: it.run_scenarios(ex, pop, [sc], n_repeats=0),

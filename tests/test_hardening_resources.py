@@ -1,0 +1,175 @@
+"""Bounded resources: the intruder counts candidate pairs from block sizes and refuses a linkage
+whose pairs would not fit the memory budget before allocating them; SUDA and the combination
+sweep stop at max_seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from idrisk.exceptions import IdRiskError, InvalidParameterError, ResourceLimitError
+from idrisk.intruder import IntruderScenario, make_auxiliary, run_scenarios, simulate_intruder
+from idrisk.intruder import blocking
+from idrisk.intruder.memory import (BUDGET_ENV, DEFAULT_BUDGET_CAP, check_memory_budget, default_memory_budget,
+                                    linkage_bytes, pass_pair_counts)
+
+# extract: sex F F F M M, yob 1 1 2 2 3; auxiliary (5 records, one per extract row, no divergence)
+EXT = pd.DataFrame({"sex": list("FFFMM"), "yob": [1, 1, 2, 2, 3]})
+
+
+def _aux(sc):
+    return make_auxiliary(EXT, sc, seed=0)
+
+
+def test_pass_pair_counts_are_block_size_products():
+    # blocks by hand: extract sizes (3, 2), auxiliary sizes (1, 4) -> 3*1 + 2*4 = 11; a missing key (-1) forms no pair
+    e = np.array([0, 0, 0, 1, 1, -1])
+    a = np.array([0, 1, 1, 1, 1, -1, -1])
+    assert pass_pair_counts([e], [a]) == [11]
+    # a block only one side has adds nothing: extract (2 in block 0, 1 in block 2), auxiliary (1 in block 1)
+    assert pass_pair_counts([np.array([0, 0, 2]), np.array([0])], [np.array([1]), np.array([0, 0])]) == [0, 2]
+
+
+def test_candidate_pairs_match_hand_counts():
+    # pass [sex]: blocks F (3 x 3), M (2 x 2) -> 13 pairs; pass [yob]: 1 (2 x 2), 2 (2 x 2), 3 (1 x 1) -> 9;
+    # the union: pairs agreeing on sex or on yob. By hand over the 25 pairs: 13 + 9 - 7 (agree on both:
+    # F1-F1 4, F2-F2 1, M2-M2 1, M3-M3 1) = 15
+    sc = IntruderScenario(name="two passes", quasi_identifiers=["sex", "yob"], blocking=[["sex"], ["yob"]])
+    r = simulate_intruder(EXT, _aux(sc), sc, memory_budget=10 ** 9)
+    assert r.n_candidate_pairs == 15
+    assert r.pairs_per_pass == [13, 2]  # the second pass adds the pairs agreeing on yob only: F2-M2 both ways
+    naive = sum(1 for i in range(5) for j in range(5)
+                if EXT.sex[i] == EXT.sex[j] or EXT.yob[i] == EXT.yob[j])
+    assert naive == 15
+
+
+def test_the_estimate_is_50_bytes_a_pair_plus_one_a_field():
+    assert linkage_bytes(11, 2) == 11 * 52
+    assert linkage_bytes(10, 3, string_fields=True) == 10 * 71
+    # one pass [sex]: 13 pairs on 2 fields -> 13 * 52 = 676 bytes: a budget of 676 runs, 675 is refused
+    sc = IntruderScenario(name="weak", quasi_identifiers=["sex", "yob"], blocking=[["sex"]])
+    aux = _aux(sc)
+    assert simulate_intruder(EXT, aux, sc, memory_budget=676).n_candidate_pairs == 13
+    with pytest.raises(ResourceLimitError) as e:
+        simulate_intruder(EXT, aux, sc, memory_budget=675)
+    msg = str(e.value)
+    assert msg.startswith("blocking gives 13 candidate pairs (passes: [sex] 13), about 676 bytes at 52 bytes a "
+                          "pair, more than the memory budget of 675 bytes; nothing was allocated. Block on more")
+    assert "target fewer records" in msg and "raise memory_budget (or IDRISK_MEMORY_BUDGET" in msg
+    assert "max_pairs=300,000,000" in msg
+    assert isinstance(e.value, IdRiskError)
+
+
+def test_several_passes_are_refused_on_the_largest_before_the_union_is_counted(monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("pairs counted or allocated")
+
+    monkeypatch.setattr(blocking.K, "count_pairs", boom)
+    monkeypatch.setattr(blocking.K, "fill_pairs", boom)
+    sc = IntruderScenario(name="two passes", quasi_identifiers=["sex", "yob"], blocking=[["sex"], ["yob"]])
+    # largest pass 13 pairs x 52 bytes = 676 > 600: refused before the union (15) is counted
+    with pytest.raises(ResourceLimitError, match=r"^blocking gives at least 13 candidate pairs \(passes: "
+                                                 r"\[sex\] 13; \[yob\] 9\), about 676 bytes"):
+        simulate_intruder(EXT, _aux(sc), sc, memory_budget=600)
+
+
+def test_the_union_is_checked_too():
+    sc = IntruderScenario(name="two passes", quasi_identifiers=["sex", "yob"], blocking=[["sex"], ["yob"]])
+    # the largest pass fits (13 x 52 = 676), the union does not (15 x 52 = 780)
+    with pytest.raises(ResourceLimitError, match=r"^blocking gives 15 candidate pairs .* about 780 bytes"):
+        simulate_intruder(EXT, _aux(sc), sc, memory_budget=700)
+    assert simulate_intruder(EXT, _aux(sc), sc, memory_budget=780).n_candidate_pairs == 15
+
+
+def test_max_pairs_still_refuses_with_its_own_message():
+    sc = IntruderScenario(name="weak", quasi_identifiers=["sex", "yob"], blocking=[["sex"]])
+    with pytest.raises(ResourceLimitError, match=r"^blocking gives 13 candidate pairs, more than max_pairs=12 "):
+        simulate_intruder(EXT, _aux(sc), sc, max_pairs=12)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1024, 1024), ("6GB", 6 * 10 ** 9), ("512MiB", 512 * 2 ** 20), (" 1.5 GiB ", int(1.5 * 2 ** 30)),
+    ("100", 100), ("2kb", 2000), (np.int64(5), 5),
+])
+def test_budget_values(value, expected):
+    assert check_memory_budget(value) == expected
+
+
+@pytest.mark.parametrize("value", [0, -1, "x", "5 parsecs", True, 1.5, "", "-3GB", [1], 2 ** 63, "0.1"])
+def test_bad_budgets_are_refused(value):
+    with pytest.raises(InvalidParameterError, match="^memory_budget must be a positive number of bytes"):
+        check_memory_budget(value)
+
+
+def test_default_budget_is_a_quarter_of_memory_at_most_4_gib(monkeypatch):
+    monkeypatch.delenv(BUDGET_ENV, raising=False)
+    phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    assert default_memory_budget() == min(4 * 2 ** 30, phys // 4) and DEFAULT_BUDGET_CAP == 4 * 2 ** 30
+    assert check_memory_budget(None) == default_memory_budget()
+    monkeypatch.setenv(BUDGET_ENV, "675")
+    assert default_memory_budget() == 675
+    sc = IntruderScenario(name="weak", quasi_identifiers=["sex", "yob"], blocking=[["sex"]])
+    with pytest.raises(ResourceLimitError, match="more than the memory budget of 675 bytes"):
+        simulate_intruder(EXT, _aux(sc), sc)
+    monkeypatch.setenv(BUDGET_ENV, "lots")
+    with pytest.raises(InvalidParameterError, match=f"^{BUDGET_ENV} must be a positive number of bytes"):
+        simulate_intruder(EXT, _aux(sc), sc)
+
+
+def test_run_scenarios_passes_the_budget_on():
+    pop = EXT.assign(pupil_id=range(5))
+    sc = IntruderScenario(name="weak", quasi_identifiers=["sex", "yob"], blocking=[["sex"]])
+    with pytest.raises(ResourceLimitError, match="memory budget of 100 bytes"):
+        run_scenarios(pop, pop, [sc], n_repeats=2, memory_budget=100)
+    with pytest.raises(InvalidParameterError, match="memory_budget"):
+        run_scenarios(pop, pop, [sc], n_repeats=2, memory_budget="x")
+    assert len(run_scenarios(pop, pop, [sc], n_repeats=2, memory_budget="1MB").runs) == 2
+
+
+def test_splink_gets_the_budget_as_duckdb_memory_limit():
+    pytest.importorskip("duckdb")
+    from idrisk.intruder.splink_engine import _register
+
+    df = pd.DataFrame({"x": [1, 2]})
+    _, con, _, _ = _register("duckdb", None, {}, df, df, 512 * 2 ** 20)
+    try:
+        assert con.sql("select current_setting('memory_limit')").fetchall()[0][0] == "512.0 MiB"
+    finally:
+        con.close()
+
+
+_MEASURE = textwrap.dedent("""
+    import json, resource, sys
+    import numpy as np, pandas as pd
+    from idrisk.intruder import IntruderScenario, make_auxiliary, simulate_intruder
+    rng = np.random.default_rng(0)
+    def frame(n):
+        return pd.DataFrame({"s": rng.integers(0, 4, n), "a": rng.integers(0, 50, n), "b": rng.integers(0, 9, n)})
+    sc = IntruderScenario(name="weak", quasi_identifiers=["s", "a", "b"], blocking=[["s"]])
+    small = frame(400)
+    simulate_intruder(small, make_auxiliary(small, sc, seed=0), sc)   # compile every kernel first
+    ext = frame(int(sys.argv[1]))
+    aux = make_auxiliary(ext, sc, seed=0)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    r = simulate_intruder(ext, aux, sc)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({"pairs": r.n_candidate_pairs, "grown": after - before}))
+""")
+
+
+def test_measured_peak_stays_within_the_estimate():
+    # 8,000 records in 4 blocks: about 16 million pairs on 3 fields; the peak grows by less than the estimate
+    out = subprocess.run([sys.executable, "-c", _MEASURE, "8000"], capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["pairs"] > 15_000_000
+    assert got["grown"] <= linkage_bytes(got["pairs"], 3)
+    assert got["grown"] >= 0.8 * linkage_bytes(got["pairs"], 3)  # the estimate is not wildly cautious either
