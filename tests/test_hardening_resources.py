@@ -50,19 +50,19 @@ def test_candidate_pairs_match_hand_counts():
     assert naive == 15
 
 
-def test_the_estimate_is_50_bytes_a_pair_plus_one_a_field():
-    assert linkage_bytes(11, 2) == 11 * 52
-    assert linkage_bytes(10, 3, string_fields=True) == 10 * 71
-    # one pass [sex]: 13 pairs on 2 fields -> 13 * 52 = 676 bytes: a budget of 676 runs, 675 is refused
+def test_the_estimate_is_52_bytes_a_pair_plus_one_a_field():
+    assert linkage_bytes(11, 2) == 11 * 54
+    assert linkage_bytes(10, 3, string_fields=True) == 10 * 73
+    # one pass [sex]: 13 pairs on 2 fields -> 13 * 54 = 702 bytes: a budget of 702 runs, 701 is refused
     sc = IntruderScenario(name="weak", quasi_identifiers=["sex", "yob"], blocking=[["sex"]])
     aux = _aux(sc)
-    assert simulate_intruder(EXT, aux, sc, memory_budget=676).n_candidate_pairs == 13
+    assert simulate_intruder(EXT, aux, sc, memory_budget=702).n_candidate_pairs == 13
     with pytest.raises(ResourceLimitError) as e:
-        simulate_intruder(EXT, aux, sc, memory_budget=675)
+        simulate_intruder(EXT, aux, sc, memory_budget=701)
     msg = str(e.value)
-    assert msg.startswith("blocking gives 13 candidate pairs (passes: [sex] 13), about 676 bytes at 52 bytes a "
-                          "pair, more than the memory budget of 675 bytes; nothing was allocated. Block on more")
-    assert "target fewer records" in msg and "raise memory_budget (or IDRISK_MEMORY_BUDGET" in msg
+    assert msg.startswith("blocking gives 13 candidate pairs (passes: [sex] 13), about 702 bytes at 54 bytes a "
+                          "pair, more than the memory budget of 701 bytes; nothing was allocated. Block on more")
+    assert "target fewer records" in msg and "raise memory_budget (intruder_memory_budget in an assessment's [analysis], or IDRISK_MEMORY_BUDGET" in msg
     assert "max_pairs=300,000,000" in msg
     assert isinstance(e.value, IdRiskError)
 
@@ -74,18 +74,18 @@ def test_several_passes_are_refused_on_the_largest_before_the_union_is_counted(m
     monkeypatch.setattr(blocking.K, "count_pairs", boom)
     monkeypatch.setattr(blocking.K, "fill_pairs", boom)
     sc = IntruderScenario(name="two passes", quasi_identifiers=["sex", "yob"], blocking=[["sex"], ["yob"]])
-    # largest pass 13 pairs x 52 bytes = 676 > 600: refused before the union (15) is counted
+    # largest pass 13 pairs x 54 bytes = 702 > 600: refused before the union (15) is counted
     with pytest.raises(ResourceLimitError, match=r"^blocking gives at least 13 candidate pairs \(passes: "
-                                                 r"\[sex\] 13; \[yob\] 9\), about 676 bytes"):
+                                                 r"\[sex\] 13; \[yob\] 9\), about 702 bytes"):
         simulate_intruder(EXT, _aux(sc), sc, memory_budget=600)
 
 
 def test_the_union_is_checked_too():
     sc = IntruderScenario(name="two passes", quasi_identifiers=["sex", "yob"], blocking=[["sex"], ["yob"]])
-    # the largest pass fits (13 x 52 = 676), the union does not (15 x 52 = 780)
-    with pytest.raises(ResourceLimitError, match=r"^blocking gives 15 candidate pairs .* about 780 bytes"):
-        simulate_intruder(EXT, _aux(sc), sc, memory_budget=700)
-    assert simulate_intruder(EXT, _aux(sc), sc, memory_budget=780).n_candidate_pairs == 15
+    # the largest pass fits (13 x 54 = 702), the union does not (15 x 54 = 810)
+    with pytest.raises(ResourceLimitError, match=r"^blocking gives 15 candidate pairs .* about 810 bytes"):
+        simulate_intruder(EXT, _aux(sc), sc, memory_budget=800)
+    assert simulate_intruder(EXT, _aux(sc), sc, memory_budget=810).n_candidate_pairs == 15
 
 
 def test_max_pairs_still_refuses_with_its_own_message():
@@ -113,10 +113,10 @@ def test_default_budget_is_a_quarter_of_memory_at_most_4_gib(monkeypatch):
     phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     assert default_memory_budget() == min(4 * 2 ** 30, phys // 4) and DEFAULT_BUDGET_CAP == 4 * 2 ** 30
     assert check_memory_budget(None) == default_memory_budget()
-    monkeypatch.setenv(BUDGET_ENV, "675")
-    assert default_memory_budget() == 675
+    monkeypatch.setenv(BUDGET_ENV, "701")
+    assert default_memory_budget() == 701
     sc = IntruderScenario(name="weak", quasi_identifiers=["sex", "yob"], blocking=[["sex"]])
-    with pytest.raises(ResourceLimitError, match="more than the memory budget of 675 bytes"):
+    with pytest.raises(ResourceLimitError, match="more than the memory budget of 701 bytes"):
         simulate_intruder(EXT, _aux(sc), sc)
     monkeypatch.setenv(BUDGET_ENV, "lots")
     with pytest.raises(InvalidParameterError, match=f"^{BUDGET_ENV} must be a positive number of bytes"):
@@ -173,3 +173,25 @@ def test_measured_peak_stays_within_the_estimate():
     assert got["pairs"] > 15_000_000
     assert got["grown"] <= linkage_bytes(got["pairs"], 3)
     assert got["grown"] >= 0.8 * linkage_bytes(got["pairs"], 3)  # the estimate is not wildly cautious either
+
+
+def test_assessment_budget_field_reaches_the_intruder(tmp_path):
+    import idrisk
+    from idrisk.assessment import load_config
+
+    df = pd.DataFrame({"sex": list("FM") * 30, "yob": [1, 2, 3] * 20})
+    r = idrisk.assess(df, quasi_identifiers=["sex"], intruder_memory_budget=1000, progress=False, mitigations=False)
+    d = r.to_dict()
+    # 30 x 30 x 2 = 1,800 candidate pairs on one field: 1,800 x 53 bytes = 95,400 > 1,000
+    reason = d["scenarios"][0]["not_computed"]["intruder"]
+    assert reason.startswith("ResourceLimitError: blocking gives 1,800 candidate pairs (passes: [sex] 1,800), "
+                             "about 95,400 bytes at 53 bytes a pair, more than the memory budget of 1,000 bytes")
+    assert d["config"]["intruder_memory_budget"] == 1000
+    ok = idrisk.assess(df, quasi_identifiers=["sex"], progress=False, mitigations=False).to_dict()
+    assert "intruder_memory_budget" not in ok["config"] and "intruder" in ok["scenarios"][0]["measures"]
+    path = tmp_path / "c.toml"
+    path.write_text('[[scenario]]\nquasi_identifiers = ["sex"]\n[analysis]\nintruder_memory_budget = 8_000_000_000\n')
+    assert load_config(path).intruder_memory_budget == 8_000_000_000
+    path.write_text('[[scenario]]\nquasi_identifiers = ["sex"]\n[analysis]\nintruder_memory_budget = "8GB"\n')
+    with pytest.raises(InvalidParameterError, match=r"^config \[analysis\]: intruder_memory_budget must be "):
+        load_config(path)

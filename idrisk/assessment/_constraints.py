@@ -39,6 +39,7 @@ FIELDS: dict[str, Param] = {
     "sweep_max_size": _SIZE,
     "k_values": Param("int_list", low=1, nonempty=True),
     "intruder_targets": Param("int", low=0),
+    "intruder_memory_budget": Param("int", low=1, optional=True),
     "mitigations": Param("bool"),
     "geography": Param("columns", optional=True),
     "groupings": Param("table", values=Param("str"), optional=True),
@@ -49,7 +50,7 @@ FIELDS: dict[str, Param] = {
 SECTION = {**dict.fromkeys(("data", "name", "profile", "direct_identifiers", "census", "weights",
                             "population_size"), "extract"),
            **dict.fromkeys(("seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
-                            "intruder_targets", "mitigations"), "analysis"),
+                            "intruder_targets", "intruder_memory_budget", "mitigations"), "analysis"),
            "geography": "mitigation", "groupings": "mitigation", "tiers": "tiers", "flags": "flags",
            "thresholds": "thresholds", "sensitive": "sensitive", "scenarios": "[scenario]"}
 TOML_KEY = {"data": "path"}

@@ -156,6 +156,11 @@ class AssessmentConfig:
     k_values : tuple of int
     intruder_targets : int
         Most targets of a simulated intruder.
+    intruder_memory_budget : int, optional
+        Bytes the simulated intruder's candidate pairs may take (``memory_budget`` of
+        :func:`idrisk.intruder.simulate_intruder`); absent: ``IDRISK_MEMORY_BUDGET``, else a
+        quarter of physical memory, at most 4 GiB. A linkage above it is refused before it
+        allocates (the intruder measure is then not computed, with the counts as the reason).
     mitigations : bool
         Try what-if coarsenings on the riskiest scenario.
     geography, groupings : optional
@@ -187,6 +192,7 @@ class AssessmentConfig:
     sweep_max_size: int | None = 3
     k_values: tuple = (2, 3, 5, 10)
     intruder_targets: int = 2000
+    intruder_memory_budget: int | None = None
     mitigations: bool = True
     geography: list[str] | None = None
     groupings: dict | None = None
@@ -212,6 +218,8 @@ class AssessmentConfig:
         self.flags = {k: self.flags.get(k, False) for k in self.FLAG_NAMES}
         self.seed = int(self.seed)
         self.intruder_targets = int(self.intruder_targets)
+        if self.intruder_memory_budget is not None:
+            self.intruder_memory_budget = int(self.intruder_memory_budget)
         for nm in ("max_msu_size", "sweep_max_size"):
             if getattr(self, nm) == NO_LIMIT:
                 setattr(self, nm, None)
@@ -292,6 +300,8 @@ class AssessmentConfig:
         }
         if self.profile != DEFAULT_PROFILE:
             d["profile"] = self.profile
+        if self.intruder_memory_budget is not None:  # a resource limit, written only when set
+            d["intruder_memory_budget"] = self.intruder_memory_budget
         return d
 
     def to_toml(self, path=None, *, overwrite: bool = False) -> str:
@@ -313,6 +323,7 @@ class AssessmentConfig:
                                "max_msu_size": NO_LIMIT if d["max_msu_size"] is None else d["max_msu_size"],
                                "sweep_max_size": NO_LIMIT if d["sweep_max_size"] is None else d["sweep_max_size"],
                                "k_values": d["k_values"], "intruder_targets": d["intruder_targets"],
+                               "intruder_memory_budget": self.intruder_memory_budget,
                                "mitigations": d["mitigations"]}),
                ("[mitigation]", {"geography": d["geography"], "groupings": d["groupings"]})])
         _write(path, text, overwrite)

@@ -20,13 +20,14 @@ _TOP = {"extract", "scenario", "sensitive", "flags", "thresholds", "analysis", "
 _SECTION_KEYS = {
     "extract": {"path", "name", "profile", "direct_identifiers", "census", "weights", "population_size"},
     "analysis": {"seed", "missing", "max_msu_size", "sweep_max_size", "k_values", "intruder_targets",
-                 "mitigations"},
+                 "intruder_memory_budget", "mitigations"},
     "mitigation": {"geography", "groupings"},
 }
 #: the keys of :meth:`AssessmentConfig.to_dict`
 _FLAT = {"name", "data", "scenarios", "sensitive", "direct_identifiers", "weights", "population_size", "census",
          "flags", "thresholds", "seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
-         "intruder_targets", "mitigations", "geography", "groupings", "tiers", "profile"}
+         "intruder_targets", "intruder_memory_budget", "mitigations", "geography", "groupings", "tiers",
+         "profile"}
 
 
 def _build(kwargs: dict, problems: list[str]) -> AssessmentConfig:

@@ -212,13 +212,15 @@ def check_presets(scenarios, profile) -> None:
 
 
 def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, seed: int, targets: int,
-                 claim_confidence: float, sampling_fraction: float = 1.0, profile=None) -> IntruderSummary:
+                 claim_confidence: float, sampling_fraction: float = 1.0, profile=None,
+                 memory_budget: int | None = None) -> IntruderSummary:
     """Simulate the intruder of one scenario on ``frame`` (the extract without direct identifiers).
 
     ``preset`` names an intruder preset; without one the intruder holds ``quasi_identifiers``
     without error. ``claim_confidence`` is the route's threshold: correct claims at that
     confidence are counted when the simulation resolves it (the claim threshold, or the
-    high-confidence threshold), else ``correct_claims_at_confidence`` is None.
+    high-confidence threshold), else ``correct_claims_at_confidence`` is None. ``memory_budget``:
+    bytes the linkage may take (``None``: the default budget of :mod:`idrisk.intruder.memory`).
     """
     prof = get_profile(profile)
     if preset:
@@ -233,7 +235,7 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
     frame = _intruder_frame(frame, sc, prof)
     aux = make_auxiliary(frame, sc, seed=seed)
     kw = {} if sampling_fraction >= 1.0 else {"sampling_fraction": float(sampling_fraction)}
-    res = simulate_intruder(frame, aux, sc, seed=seed, **kw)
+    res = simulate_intruder(frame, aux, sc, seed=seed, memory_budget=memory_budget, **kw)
     if claim_confidence <= sc.claim_threshold:
         at_conf = int(res.correct_claims)
     elif claim_confidence == sc.high_confidence_threshold:

@@ -265,6 +265,7 @@ class Runner:
         cfg = self.cfg
         res = self._call("intruder", sc, run_intruder, self.frame, sc.name, sc.spec.intruder, sc.qis,
                          seed=cfg.seed, targets=cfg.intruder_targets, claim_confidence=cfg.thresholds.claim_confidence,
-                         sampling_fraction=min(1.0, self.sampling_fraction), profile=self.profile)
+                         sampling_fraction=min(1.0, self.sampling_fraction), profile=self.profile,
+                         memory_budget=cfg.intruder_memory_budget)
         if res is not None:
             sc.measures["intruder"] = res

@@ -112,7 +112,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
            sensitive=None, direct_identifiers=None, weights=None, population_size=None, census=None, flags=None,
            tiers=None, thresholds=None, seed=None, missing=None, max_msu_size=_UNSET, sweep_max_size=_UNSET,
            k_values=None, intruder_targets=None, mitigations=None, geography=None, groupings=None,
-           progress=None) -> AssessmentResult:
+           progress=None, intruder_memory_budget=None) -> AssessmentResult:
     """Assess an extract: every measure on every scenario, indicators, score and route.
 
     Parameters
@@ -129,7 +129,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
         One scenario on this key (a shortcut for ``scenarios=[...]``).
     scenarios, name, profile, sensitive, direct_identifiers, weights, population_size,
     census, flags, tiers, thresholds, seed, missing, max_msu_size, sweep_max_size,
-    k_values, intruder_targets, mitigations, geography, groupings
+    k_values, intruder_targets, mitigations, geography, groupings, intruder_memory_budget
         The fields of :class:`~idrisk.assessment.AssessmentConfig`; a keyword not given
         keeps the configuration's value (or the default).
     progress : bool, optional
@@ -172,7 +172,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
                  census=census, flags=flags, tiers=tiers, thresholds=thresholds, seed=seed, missing=missing,
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
                  intruder_targets=intruder_targets, mitigations=mitigations, geography=geography,
-                 groupings=groupings)
+                 groupings=groupings, intruder_memory_budget=intruder_memory_budget)
     qis = [quasi_identifiers] if isinstance(quasi_identifiers, str) else quasi_identifiers
     raise_problems(param_problems("assess", {"progress": progress, "quasi_identifiers": qis}, _ASSESS))
     opts = {k: v for k, v in given.items() if v is not None and v is not _UNSET}

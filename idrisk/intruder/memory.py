@@ -4,10 +4,10 @@ any pair is allocated.
 The numba engine holds, per candidate pair, the extract row (int64), the target (int64), one
 comparison code per field (int8) and the pair's weight (float64), and normalising the weights
 per target takes three more float64 arrays of the same length for a moment. Measured peaks
-(``/usr/bin/time -v``, 200,000 pupils, 52 to 184 million pairs) were 51.6, 54.4 and 58.2 bytes a
-pair with 3, 6 and 10 exact fields, and 71 bytes with Jaro-Winkler fields (``np.unique`` over the
-pairs' value codes): :func:`linkage_bytes` uses ``50 + k`` and ``68 + k`` bytes a pair for ``k``
-fields, slightly above each measurement. The number of pairs of one blocking pass is exact from
+(``/usr/bin/time -v``, 16 to 184 million pairs) were 50.0 to 52.0 bytes a pair with 3 exact fields,
+54.4 with 6 and 58.2 with 10, and 71 bytes with Jaro-Winkler fields (``np.unique`` over the pairs'
+value codes): :func:`linkage_bytes` uses ``52 + k`` and ``70 + k`` bytes a pair for ``k`` fields,
+above each measurement. The number of pairs of one blocking pass is exact from
 the block sizes, ``sum_b n_extract(b) n_auxiliary(b)`` (:func:`pass_pair_counts`); the union of
 several passes lies between the largest pass and their sum.
 
@@ -38,9 +38,9 @@ DEFAULT_BUDGET_CAP = 4 * 2 ** 30
 #: environment variable that sets the default budget
 BUDGET_ENV = "IDRISK_MEMORY_BUDGET"
 #: bytes a candidate pair, plus one a field (exact, numeric and date comparisons)
-BYTES_PER_PAIR = 50
+BYTES_PER_PAIR = 52
 #: bytes a candidate pair, plus one a field, when a field is compared by Jaro-Winkler
-BYTES_PER_PAIR_STRING = 68
+BYTES_PER_PAIR_STRING = 70
 
 _UNITS = {"": 1, "b": 1, "kb": 10 ** 3, "mb": 10 ** 6, "gb": 10 ** 9, "tb": 10 ** 12,
           "kib": 2 ** 10, "mib": 2 ** 20, "gib": 2 ** 30, "tib": 2 ** 40}
@@ -130,15 +130,15 @@ def check_pairs(n_pairs: int, fields, passes, *, max_pairs: int, memory_budget: 
         f"[{', '.join(map(str, p))}]" + (f" {c:,}" if per_pass is not None else "")
         for p, c in zip(passes, per_pass if per_pass is not None else [None] * len(passes)))
     advice = ("block on more or finer variables (or add a variable to each pass), target fewer records "
-              "(the scenario's targets)")
+              "(the scenario's targets; intruder_targets in an assessment)")
     if need > memory_budget:
         per = need / max(n_pairs, 1)
         raise ResourceLimitError(
             f"blocking gives {how}{n_pairs:,} candidate pairs (passes: {passes_txt}), about "
             f"{format_bytes(need)} at {math.ceil(per)} bytes a pair, more than the memory budget of "
             f"{format_bytes(memory_budget)}; nothing was allocated. {advice[0].upper() + advice[1:]}, or, "
-            f"if the machine has the memory, raise memory_budget (or {BUDGET_ENV}; max_pairs={max_pairs:,} "
-            "caps the pairs too)")
+            f"if the machine has the memory, raise memory_budget (intruder_memory_budget "
+            f"in an assessment's [analysis], or {BUDGET_ENV}; max_pairs={max_pairs:,} caps the pairs too)")
     if n_pairs > max_pairs:
         raise ResourceLimitError(
             f"blocking gives {how}{n_pairs:,} candidate pairs, more than max_pairs={max_pairs:,} "
