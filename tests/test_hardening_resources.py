@@ -195,3 +195,111 @@ def test_assessment_budget_field_reaches_the_intruder(tmp_path):
     path.write_text('[[scenario]]\nquasi_identifiers = ["sex"]\n[analysis]\nintruder_memory_budget = "8GB"\n')
     with pytest.raises(InvalidParameterError, match=r"^config \[analysis\]: intruder_memory_budget must be "):
         load_config(path)
+
+
+# -- time limits of SUDA and the combination sweep ---------------------------------------------------
+def _wide(n=300, m=9, seed=3):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({f"q{j}": rng.integers(0, 3 + j % 4, n) for j in range(m)})
+
+
+class _Clock:
+    """A monotonic clock that advances one second at every reading."""
+
+    def __init__(self):
+        self.t = 0.0
+
+    def monotonic(self):
+        self.t += 1.0
+        return self.t
+
+
+def test_suda_and_sweep_with_a_generous_limit_equal_the_unlimited_run():
+    import idrisk
+
+    df = _wide()
+    qis = list(df.columns)
+    a = idrisk.suda(df, qis, max_size=4)
+    b = idrisk.suda(df, qis, max_size=4, max_seconds=3600)
+    pd.testing.assert_frame_equal(a.scores, b.scores)
+    assert a.msu_counts == b.msu_counts
+    pd.testing.assert_frame_equal(idrisk.combination_sweep(df, qis, max_size=5),
+                                  idrisk.combination_sweep(df, qis, max_size=5, max_seconds=3600))
+
+
+def test_suda_stops_between_sub_trees(monkeypatch):
+    import idrisk
+    import idrisk.metrics._suda as S
+
+    df = _wide()
+    # the clock reads 1 at the call, then 2, 3, ... before each top-level sub-tree: with max_seconds=2.5
+    # (deadline 3.5) the first two sub-trees run, no later one starts
+    monkeypatch.setattr(S, "time", _Clock())
+    with pytest.raises(ResourceLimitError, match=r"^the SUDA2 search stopped at max_seconds=2.5 \(after [0-9.]+ s\) "
+                                                 r"with 2 of [0-9,]+ top-level sub-trees searched; no scores are "
+                                                 r"returned"):
+        idrisk.suda(df, list(df.columns), max_size=4, max_seconds=2.5)
+
+
+def test_sweep_stops_between_branches(monkeypatch):
+    import idrisk
+    import idrisk.metrics._combinations as C
+
+    df = _wide(m=6)
+    monkeypatch.setattr(C, "time", _Clock())
+    # 6 QIs, max_size 6: 63 subsets in branches of 32, 16, 8, 4, 2, 1; the clock lets two branches start
+    with pytest.raises(ResourceLimitError, match=r"^the combination sweep stopped at max_seconds=2.5 \(after "
+                                                 r"[0-9.]+ s\) with \d+ of 63 subsets done; no table"):
+        idrisk.combination_sweep(df, list(df.columns), max_seconds=2.5)
+
+
+@pytest.mark.parametrize("bad", [0, -1, "x", float("nan"), float("inf"), True, [1]])
+def test_bad_time_limits_are_refused(bad):
+    import idrisk
+
+    df = _wide(n=20, m=3)
+    for fn in (idrisk.suda, idrisk.combination_sweep):
+        with pytest.raises(InvalidParameterError, match="^max_seconds must be a positive number of seconds or None"):
+            fn(df, list(df.columns), max_seconds=bad)
+
+
+def test_a_tiny_limit_stops_before_any_work():
+    import idrisk
+
+    df = _wide()
+    with pytest.raises(ResourceLimitError, match=r"with 0 of [0-9,]+ top-level sub-trees searched"):
+        idrisk.suda(df, list(df.columns), max_seconds=1e-9)
+    with pytest.raises(ResourceLimitError, match=r"with 0 of 511 subsets done"):
+        idrisk.combination_sweep(df, list(df.columns), max_seconds=1e-9)
+
+
+def test_cli_shows_the_real_performance_warnings_before_the_searches_start(tmp_path, capsys, monkeypatch):
+    # 17 quasi-identifiers with no size cap: SUDA searches 2^17 - 1 = 131,071 subsets (> 10,000) and the
+    # sweep walks as many (> 100,000); each warns on stderr before its search begins
+    import idrisk.metrics._combinations as C
+    import idrisk.metrics._suda as S
+    from idrisk.cli import main
+
+    df = _wide(n=60, m=17)
+    df.to_csv(tmp_path / "w.csv", index=False)
+    qis = ", ".join(f'"{c}"' for c in df.columns)
+    (tmp_path / "w.toml").write_text(f'[extract]\npath = "w.csv"\n[[scenario]]\nquasi_identifiers = [{qis}]\n'
+                                     '[analysis]\nmax_msu_size = "none"\nsweep_max_size = "none"\n'
+                                     'mitigations = false\nintruder_targets = 10\n')
+    seen = {}
+
+    def spy(name, real):
+        def inner(*a, **k):
+            seen[name] = capsys.readouterr().err  # what stderr held when the search began
+            sys.stderr.write(seen[name])
+            return real(*a, **k)
+        return inner
+
+    monkeypatch.setattr(S, "find_msus", spy("suda", S.find_msus))
+    monkeypatch.setattr(C, "sweep_prefix", spy("sweep", C.sweep_prefix))
+    rc = main(["assess", str(tmp_path / "w.toml"), "--no-progress", "--format", "json"])
+    assert rc in (0, 1)
+    assert ("idrisk: warning: [scenario 1] suda: PerformanceWarning: max_size=17 over 17 quasi-identifiers "
+            "allows 131,071 combinations; the SUDA2 search can take long") in seen["suda"]
+    assert ("idrisk: warning: [scenario 1] combination_sweep: PerformanceWarning: combination_sweep over "
+            "131,071 subsets of 17 quasi-identifiers can take long") in seen["sweep"]

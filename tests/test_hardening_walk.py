@@ -44,7 +44,7 @@ BAD = {
     "thresholds": [[2], "x"], "order": [5], "missing_code": [[1]], "household": ["nope"],
     "max_global_risk": [-1, "x"], "sensitive_na": ["x"], "geography": [5, "la"], "groupings": [5],
     "drivers": [5], "profile": ["x", 5], "n1": [-1, "x"], "n2": [-1, "x"], "population": [5],
-    "warn_identifiers": ["x"],
+    "warn_identifiers": ["x"], "max_seconds": [0, "x", -1, float("nan")],
 }
 FUNCTIONS = ["combination_sweep", "encode", "frequencies", "global_risk", "individual_risk", "k_anonymity",
              "l_diversity", "population_uniqueness", "qi_importance", "sample_risks", "suda", "t_closeness",
