@@ -98,7 +98,7 @@ import pandas as pd
 from ..exceptions import DataValidationError, InvalidParameterError
 from .blocking import pass_block_ids
 from .memory import default_memory_budget, pass_pair_counts
-from .compare import prepare_fields
+from .compare import prepare_fields, valid_text
 from .engine import DEFAULT_M, TIE_TOL, class_size_counts, membership_prior
 from .recall import blocking_recall, recall_summary
 from .score import IntruderResult, score_claims
@@ -196,7 +196,7 @@ def _columns(fields, n_e, truth):
             for out, c in ((ext, f.codes_e), (aux, f.codes_a)):
                 v = np.empty(c.shape[0], dtype=object)
                 ok = c >= 0
-                v[ok] = [str(x) for x in lv[c[ok]]]
+                v[ok] = [valid_text(x) for x in lv[c[ok]]]  # Jaro-Winkler on valid Unicode
                 v[~ok] = None
                 out[col] = v
         else:
