@@ -65,3 +65,18 @@ def test_both_engines_link_such_values_as_one_character(engine, comparisons):
         r = simulate_intruder(df, make_auxiliary(df, sc, seed=2), sc, seed=2, engine=engine)
         got.append((r.claims, r.correct_claims, r.n_candidate_pairs))
     assert got[0] == got[1]
+
+
+def test_pandas_2s_factorize_path_keeps_strings_with_a_surrogate_apart(monkeypatch):
+    # pandas 2 hashes strings as UTF-8 C strings, and gave every string holding an unpaired
+    # surrogate the one code: "x\udc80", "x\udc80M" and "F\udc80" were one class
+    from idrisk import _encode
+
+    v = np.array(["x\udc80", "x\udc80M", "F\udc80", "F", "M", "x\udc80", None], dtype=object)
+    monkeypatch.setattr(_encode, "_FACTORIZE_KEEPS_NUL", False)
+    codes, uniques = _encode._factorize(v)
+    assert codes.tolist() == [0, 1, 2, 3, 4, 0, -1]
+    assert list(uniques) == ["x\udc80", "x\udc80M", "F\udc80", "F", "M"]
+    df = pd.DataFrame({"sex": pd.Series(list(v[:5]) * 300, dtype=object)})  # the object-identity path too
+    assert idrisk.k_anonymity(df, ["sex"]).n_classes == 5
+    assert idrisk.combination_sweep(df, ["sex"])["n_classes"].tolist() == [5]
