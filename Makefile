@@ -7,6 +7,8 @@
 #     2. .venv-crosscheck: pandas<3 and the crosscheck extra; the recordlinkage cross-checks
 #        in tests/crosscheck.
 #   make test-main PYTEST_ARGS='-x -k suda'   step 1 only, with extra pytest arguments.
+#   make fuzz   the property-based fuzzing of the readers, config and result JSON
+#               (tests/test_hardening_fuzz*.py) at 2000 examples a test, in .venv (FUZZ_EXAMPLES=...).
 # Environments are created once and refreshed when pyproject.toml changes.
 PYTHON ?= python3
 VENV   := .venv
@@ -23,7 +25,7 @@ PYTEST_ARGS ?=
 # pytest run from outside the source tree, configured by this pyproject.toml
 PYTEST_OUT = -c $(CURDIR)/pyproject.toml --rootdir=$(CURDIR) -p no:cacheprovider
 
-.PHONY: demo test test-main test-crosscheck wheel venv bench ratios clean check-python
+.PHONY: demo test test-main test-crosscheck wheel venv bench ratios fuzz clean check-python
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -80,6 +82,11 @@ test-crosscheck: $(XSTAMP) wheel
 	@tmp=$$(mktemp -d) && cd $$tmp && \
 	  $(CURDIR)/$(XPY) -m pytest $(PYTEST_OUT) -q $(CURDIR)/tests/crosscheck -m crosscheck $(PYTEST_ARGS); \
 	  rc=$$?; cd $(CURDIR); rm -rf $$tmp; exit $$rc
+
+FUZZ_EXAMPLES ?= 2000
+fuzz: $(STAMP)
+	IDRISK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -p no:cacheprovider -q tests/test_hardening_fuzz.py \
+	  tests/test_hardening_fuzz_readers.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(VENV)/bin/asv run --quick --python=same --show-stderr

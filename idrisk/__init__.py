@@ -48,6 +48,7 @@ _LAZY = {
     "InvalidParameterError": "idrisk.exceptions",
     "DataValidationError": "idrisk.exceptions",
     "RiskThresholdExceeded": "idrisk.exceptions",
+    "ResourceLimitError": "idrisk.exceptions",
     "IdRiskWarning": "idrisk.exceptions",
     "IdentifierWarning": "idrisk.exceptions",
     "DataQualityWarning": "idrisk.exceptions",

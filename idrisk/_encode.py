@@ -207,20 +207,32 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
     return codes.astype(np.int32, copy=False), len(uniques), uniques
 
 
-#: pandas 3 hashes and compares strings whole; pandas 2 as C strings, up to the first NUL byte
+#: pandas 3 hashes and compares strings whole; pandas 2 as UTF-8 C strings, up to the first NUL
+#: byte, and every string holding an unpaired surrogate (which UTF-8 cannot encode) as one value
 _FACTORIZE_KEEPS_NUL = int(pd.__version__.split(".", 1)[0]) >= 3
 
 
+def _not_utf8(v: str) -> bool:
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _nul_strings(values: np.ndarray) -> np.ndarray | None:
-    """Mask of the strings of an object array that hold a NUL byte (None: there is none)."""
-    nul = np.fromiter((isinstance(v, str) and "\0" in v for v in values), dtype=bool, count=len(values))
+    """Mask of the strings of an object array that pandas 2 cannot hash whole: holding a NUL
+    byte or an unpaired surrogate (None: there is none)."""
+    nul = np.fromiter((isinstance(v, str) and ("\0" in v or (not v.isascii() and _not_utf8(v))) for v in values),
+                      dtype=bool, count=len(values))
     return nul if nul.any() else None
 
 
 def _factorize(values):
     """``pd.factorize(values, sort=False)`` keeping strings that differ only after a NUL byte
-    apart (``"a\\0b"`` and ``"a\\0c"``): with pandas 2 each string holding a NUL is factorised
-    as a tuple (never equal to a string, compared whole) and given back as the string."""
+    apart (``"a\\0b"`` and ``"a\\0c"``), and strings holding an unpaired surrogate apart: with
+    pandas 2 each such string is factorised as a tuple (never equal to a string, compared
+    whole) and given back as the string."""
     nul = None if _FACTORIZE_KEEPS_NUL else _nul_strings(values := np.asarray(values, dtype=object))
     if nul is None:
         return pd.factorize(values, sort=False, use_na_sentinel=True)

@@ -125,6 +125,16 @@ def check_positive_int(value, *, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_max_seconds(value, *, name: str = "max_seconds") -> float | None:
+    """``None`` (no time limit) or a positive, finite number of seconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (Real, np.integer, np.floating)) or \
+            not math.isfinite(float(value)) or float(value) <= 0:
+        raise InvalidParameterError(f"{name} must be a positive number of seconds or None, got {describe(value)}")
+    return float(value)
+
+
 def check_k_values(k) -> tuple[int, ...]:
     if isinstance(k, (int, np.integer)) and not isinstance(k, bool):
         k = (k,)

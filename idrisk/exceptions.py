@@ -24,6 +24,12 @@ class InvalidWeightsError(DataValidationError, InvalidParameterError):
     negative, too large to add up, or a Series whose index does not match the data's."""
 
 
+class ResourceLimitError(DataValidationError):
+    """The computation asked for exceeds a resource limit: more candidate pairs than ``max_pairs``
+    or than the memory budget allows, more combinations than a search may visit, or more time
+    than ``max_seconds``. Raised before the memory is allocated, or when the time runs out."""
+
+
 class RiskThresholdExceeded(IdRiskError):
     """An assessment breached a policy threshold (raised by ``AssessmentResult.check``)."""
 

@@ -2,7 +2,7 @@
 result JSON. Whatever the input, the answer is a configuration/frame/result or an idrisk
 error (one line per problem), never another exception; what is read back round-trips.
 
-The budget is small in the suite; ``IDRISK_FUZZ_EXAMPLES=2000 pytest tests/test_hardening_fuzz.py``
+The budget is small in the suite; ``make fuzz`` (``IDRISK_FUZZ_EXAMPLES=2000``)
 runs a larger one.
 """
 

@@ -44,7 +44,7 @@ BAD = {
     "thresholds": [[2], "x"], "order": [5], "missing_code": [[1]], "household": ["nope"],
     "max_global_risk": [-1, "x"], "sensitive_na": ["x"], "geography": [5, "la"], "groupings": [5],
     "drivers": [5], "profile": ["x", 5], "n1": [-1, "x"], "n2": [-1, "x"], "population": [5],
-    "warn_identifiers": ["x"],
+    "warn_identifiers": ["x"], "max_seconds": [0, "x", -1, float("nan")],
 }
 FUNCTIONS = ["combination_sweep", "encode", "frequencies", "global_risk", "individual_risk", "k_anonymity",
              "l_diversity", "population_uniqueness", "qi_importance", "sample_risks", "suda", "t_closeness",
@@ -141,6 +141,14 @@ INTRUDER_AND_DATASETS = {
         ex, it.make_auxiliary(ex, sc), sc, sampling_fraction=2),
     "simulate_intruder max_pairs=0": lambda pop, ex, sc: it.simulate_intruder(ex, it.make_auxiliary(ex, sc), sc,
                                                                               max_pairs=0),
+    "simulate_intruder memory_budget=0": lambda pop, ex, sc: it.simulate_intruder(
+        ex, it.make_auxiliary(ex, sc), sc, memory_budget=0),
+    "simulate_intruder memory_budget=x": lambda pop, ex, sc: it.simulate_intruder(
+        ex, it.make_auxiliary(ex, sc), sc, memory_budget="x"),
+    "simulate_intruder memory_budget=1": lambda pop, ex, sc: it.simulate_intruder(
+        ex, it.make_auxiliary(ex, sc), sc, memory_budget=1),
+    "run_scenarios memory_budget=-1": lambda pop, ex, sc: it.run_scenarios(ex, pop, [sc], memory_budget=-1),
+    "run_scenarios max_pairs=0": lambda pop, ex, sc: it.run_scenarios(ex, pop, [sc], max_pairs=0),
     "simulate_intruder engine": lambda pop, ex, sc: it.simulate_intruder(ex, it.make_auxiliary(ex, sc), sc,
                                                                          engine="x"),
     "run_scenarios n_repeats=0": lambda pop, ex, sc: it.run_scenarios(ex, pop, [sc], n_repeats=0),

@@ -45,6 +45,7 @@ FIELDS: dict[str, Param] = {
     "k_values": Param("int_list", low=1, nonempty=True),
     "intruder_targets": Param("int", low=0),
     "intruder_runs": Param("int", low=1),
+    "intruder_memory_budget": Param("int", low=1, optional=True),
     "mitigations": Param("bool"),
     "geography": Param("columns", optional=True),
     "groupings": Param("table", values=Param("str"), optional=True),
@@ -55,7 +56,7 @@ FIELDS: dict[str, Param] = {
 SECTION = {**dict.fromkeys(("data", "name", "profile", "direct_identifiers", "removed", "non_identifying",
                             "reference", "assessor", "date", "census", "weights", "population_size"), "extract"),
            **dict.fromkeys(("seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
-                            "intruder_targets", "intruder_runs", "mitigations"), "analysis"),
+                            "intruder_targets", "intruder_runs", "intruder_memory_budget", "mitigations"), "analysis"),
            "geography": "mitigation", "groupings": "mitigation", "tiers": "tiers", "flags": "flags",
            "thresholds": "thresholds", "sensitive": "sensitive", "scenarios": "[scenario]"}
 TOML_KEY = {"data": "path"}

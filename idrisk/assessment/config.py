@@ -175,6 +175,11 @@ class AssessmentConfig:
     intruder_runs : int
         Seeded runs of each simulated intruder (seeds ``seed``, ``seed + 1``, ...): the
         figures are reported as median and range, the route uses the highest.
+    intruder_memory_budget : int, optional
+        Bytes the simulated intruder's candidate pairs may take (``memory_budget`` of
+        :func:`idrisk.intruder.simulate_intruder`); absent: ``IDRISK_MEMORY_BUDGET``, else a
+        quarter of physical memory, at most 4 GiB. A linkage above it is refused before it
+        allocates (the intruder measure is then not computed, with the counts as the reason).
     mitigations : bool
         Try what-if coarsenings on the riskiest scenario.
     geography, groupings : optional
@@ -212,6 +217,7 @@ class AssessmentConfig:
     k_values: tuple = (2, 3, 5, 10)
     intruder_targets: int = 2000
     intruder_runs: int = 5
+    intruder_memory_budget: int | None = None
     mitigations: bool = True
     geography: list[str] | None = None
     groupings: dict | None = None
@@ -238,6 +244,8 @@ class AssessmentConfig:
         self.seed = int(self.seed)
         self.intruder_targets = int(self.intruder_targets)
         self.intruder_runs = int(self.intruder_runs)
+        if self.intruder_memory_budget is not None:
+            self.intruder_memory_budget = int(self.intruder_memory_budget)
         for nm in ("max_msu_size", "sweep_max_size"):
             if getattr(self, nm) == NO_LIMIT:
                 setattr(self, nm, None)
@@ -327,6 +335,8 @@ class AssessmentConfig:
         for name in ("reference", "assessor", "date"):
             if getattr(self, name) is not None:
                 d[name] = getattr(self, name)
+        if self.intruder_memory_budget is not None:  # a resource limit, written only when set
+            d["intruder_memory_budget"] = self.intruder_memory_budget
         return d
 
     def to_toml(self, path=None, *, overwrite: bool = False) -> str:
@@ -351,6 +361,7 @@ class AssessmentConfig:
                                "sweep_max_size": NO_LIMIT if d["sweep_max_size"] is None else d["sweep_max_size"],
                                "k_values": d["k_values"], "intruder_targets": d["intruder_targets"],
                                "intruder_runs": d["intruder_runs"],
+                               "intruder_memory_budget": self.intruder_memory_budget,
                                "mitigations": d["mitigations"]}),
                ("[mitigation]", {"geography": d["geography"], "groupings": d["groupings"]})])
         _write(path, text, overwrite)

@@ -21,14 +21,14 @@ _SECTION_KEYS = {
     "extract": {"path", "name", "profile", "direct_identifiers", "removed", "non_identifying", "census", "weights",
                 "population_size", "reference", "assessor", "date"},
     "analysis": {"seed", "missing", "max_msu_size", "sweep_max_size", "k_values", "intruder_targets",
-                 "intruder_runs", "mitigations"},
+                 "intruder_runs", "intruder_memory_budget", "mitigations"},
     "mitigation": {"geography", "groupings"},
 }
 #: the keys of :meth:`AssessmentConfig.to_dict`
 _FLAT = {"name", "data", "scenarios", "sensitive", "direct_identifiers", "weights", "population_size", "census",
          "flags", "thresholds", "seed", "missing", "max_msu_size", "sweep_max_size", "k_values",
-         "intruder_targets", "intruder_runs", "mitigations", "geography", "groupings", "tiers", "profile",
-         "removed", "non_identifying", "reference", "assessor", "date"}
+         "intruder_targets", "intruder_runs", "intruder_memory_budget", "mitigations", "geography", "groupings",
+         "tiers", "profile", "removed", "non_identifying", "reference", "assessor", "date"}
 
 
 def _build(kwargs: dict, problems: list[str]) -> AssessmentConfig:

@@ -234,7 +234,7 @@ def check_presets(scenarios, profile) -> None:
 
 def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, seed: int, targets: int,
                  claim_confidence: float, sampling_fraction: float = 1.0, profile=None,
-                 runs: int = 1) -> IntruderSummary:
+                 runs: int = 1, memory_budget: int | None = None) -> IntruderSummary:
     """Simulate the intruder of one scenario on ``frame`` (the extract without direct identifiers).
 
     ``preset`` names an intruder preset; without one the intruder holds ``quasi_identifiers``
@@ -243,7 +243,8 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
     high-confidence threshold), else ``correct_claims_at_confidence`` is None. The
     simulation is run ``runs`` times with seeds ``seed, seed + 1, ...``; the figures are the
     first run's, with the median and range over the runs, and the highest count at the
-    route's confidence (docs/methods.md#intruder).
+    route's confidence (docs/methods.md#intruder). ``memory_budget``: bytes the linkage may
+    take (``None``: the default budget of :mod:`idrisk.intruder.memory`).
     """
     prof = get_profile(profile)
     if preset:
@@ -261,7 +262,7 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
     results, figures = [], []
     for r in range(max(1, int(runs))):
         aux = make_auxiliary(frame, sc, seed=seed + r)
-        res = simulate_intruder(frame, aux, sc, seed=seed + r, **kw)
+        res = simulate_intruder(frame, aux, sc, seed=seed + r, memory_budget=memory_budget, **kw)
         results.append(res)
         figures.append(IntruderRun(seed=seed + r, claims=int(res.claims), correct_claims=int(res.correct_claims),
                                    correct_claims_at_confidence=_at_confidence(res, sc, claim_confidence),

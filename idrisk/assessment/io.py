@@ -124,10 +124,25 @@ def fingerprint_file(path) -> str:
     return h.hexdigest()
 
 
+def _as_bytes(value):
+    """Text as UTF-8 bytes, an unpaired surrogate kept (distinct strings stay distinct)."""
+    return value.encode("utf-8", "surrogatepass") if isinstance(value, str) else value
+
+
 def fingerprint_frame(frame: pd.DataFrame) -> str:
-    """SHA-256 of a frame's content: column names, dtypes and a per-row hash of the values."""
+    """SHA-256 of a frame's content: column names, dtypes and a per-row hash of the values.
+
+    Text holding an unpaired surrogate (not valid Unicode, which pandas cannot hash) is
+    hashed as its bytes, in the columns that hold it."""
     h = hashlib.sha256()
     h.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
-    rows = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    try:
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy(dtype=np.uint64)
+    except UnicodeEncodeError:
+        safe = frame.copy(deep=False)
+        for j in range(frame.shape[1]):
+            if frame.iloc[:, j].dtype == object:
+                safe.isetitem(j, frame.iloc[:, j].map(_as_bytes))
+        rows = pd.util.hash_pandas_object(safe, index=False).to_numpy(dtype=np.uint64)
     h.update(np.ascontiguousarray(rows).tobytes())
     return h.hexdigest()

@@ -278,7 +278,7 @@ class Runner:
         res = self._call("intruder", sc, run_intruder, self.frame, sc.name, sc.spec.intruder, sc.qis,
                          seed=cfg.seed, targets=cfg.intruder_targets, claim_confidence=cfg.thresholds.claim_confidence,
                          sampling_fraction=min(1.0, self.sampling_fraction), profile=self.profile,
-                         runs=cfg.intruder_runs)
+                         runs=cfg.intruder_runs, memory_budget=cfg.intruder_memory_budget)
         if res is not None:
             sc.measures["intruder"] = res
             if res.dropped_variables:

@@ -118,7 +118,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
            assessor=None, date=None, weights=None,
            population_size=None, census=None, flags=None, tiers=None, thresholds=None, seed=None, missing=None,
            max_msu_size=_UNSET, sweep_max_size=_UNSET, k_values=None, intruder_targets=None, intruder_runs=None,
-           mitigations=None, geography=None, groupings=None, progress=None) -> AssessmentResult:
+           mitigations=None, geography=None, groupings=None, progress=None, intruder_memory_budget=None) -> AssessmentResult:
     """Assess an extract: every measure on every scenario, indicators, score and route.
 
     Parameters
@@ -136,7 +136,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
     scenarios, name, profile, sensitive, direct_identifiers, removed, non_identifying, reference, assessor,
     date, weights, population_size,
     census, flags, tiers, thresholds, seed, missing, max_msu_size, sweep_max_size,
-    k_values, intruder_targets, intruder_runs, mitigations, geography, groupings
+    k_values, intruder_targets, intruder_runs, mitigations, geography, groupings, intruder_memory_budget
         The fields of :class:`~idrisk.assessment.AssessmentConfig`; a keyword not given
         keeps the configuration's value (or the default).
     progress : bool, optional
@@ -180,7 +180,7 @@ def assess(data=None, config=None, *, quasi_identifiers=None, scenarios=None, na
                  census=census, flags=flags, tiers=tiers, thresholds=thresholds, seed=seed, missing=missing,
                  max_msu_size=max_msu_size, sweep_max_size=sweep_max_size, k_values=k_values,
                  intruder_targets=intruder_targets, intruder_runs=intruder_runs, mitigations=mitigations,
-                 geography=geography, groupings=groupings)
+                 geography=geography, groupings=groupings, intruder_memory_budget=intruder_memory_budget)
     qis = [quasi_identifiers] if isinstance(quasi_identifiers, str) else quasi_identifiers
     raise_problems(param_problems("assess", {"progress": progress, "quasi_identifiers": qis}, _ASSESS))
     opts = {k: v for k, v in given.items() if v is not None and v is not _UNSET}

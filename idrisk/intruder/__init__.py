@@ -5,7 +5,8 @@ docs/methods.md#intruder. Modules: :mod:`.scenario` (what the intruder knows),
 divergence mechanism and its generic strategies), :mod:`.simulate` (the entry
 point), :mod:`.engine` (the linking contract) with :mod:`.numba_engine` and
 :mod:`.splink_engine`, :mod:`.estimation` (m and u), :mod:`.weights`, :mod:`.recall`
-(blocking recall), :mod:`.score` (scoring) and :mod:`.runs` (repeated runs).
+(blocking recall), :mod:`.score` (scoring), :mod:`.runs` (repeated runs) and :mod:`.memory`
+(the candidate pairs counted and their memory checked against a budget before they are allocated).
 
 * :class:`IntruderScenario` — what the intruder knows, how wrong it is, whom they target.
 * :func:`make_auxiliary` — the intruder's data for a scenario, from any extract.

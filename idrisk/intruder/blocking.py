@@ -20,10 +20,12 @@ from .._kernels import linkage as K
 from .._kernels.groups import group_ids
 from ..exceptions import DataQualityWarning, DataValidationError
 from .compare import Field
+from .memory import check_pairs, default_memory_budget, pass_pair_counts
 
 __all__ = ["candidate_pairs", "pass_block_ids", "DEFAULT_MAX_PAIRS"]
 
-#: refuse to materialise more candidate pairs than this (about 25 bytes per pair and field)
+#: refuse to materialise more candidate pairs than this (the memory budget, :mod:`.memory`, usually
+#: binds first: about 50 bytes a pair)
 DEFAULT_MAX_PAIRS = 300_000_000
 
 
@@ -41,8 +43,14 @@ def pass_block_ids(fields: dict, names, n_e: int):
     return gid[:n_e], gid[n_e:], int(sizes.shape[0])
 
 
-def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pairs: int = DEFAULT_MAX_PAIRS):
+def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pairs: int = DEFAULT_MAX_PAIRS,
+                    memory_budget: int | None = None):
     """Union of blocking passes as CSR grouped by target.
+
+    The pairs are counted before any is allocated: each pass's count from its block sizes
+    (``sum_b n_extract(b) n_auxiliary(b)``), the largest of which bounds the union from below,
+    then the union itself; either above ``max_pairs`` or above ``memory_budget`` bytes
+    (:func:`idrisk.intruder.memory.linkage_bytes`; ``None``: the default budget) is refused.
 
     Returns ``(ptr, pe, pp, per_pass)``: ``ptr`` int64 (n_a + 1), ``pe`` int64 extract
     rows, ``pp`` int8 the pass that found each pair, ``per_pass`` the number of new pairs
@@ -51,10 +59,13 @@ def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pair
     Raises
     ------
     DataValidationError
-        When a blocking variable is missing in every auxiliary (or extract) record, when
-        there are no candidate pairs at all, or when there would be more than
-        ``max_pairs`` pairs.
+        When a blocking variable is missing in every auxiliary (or extract) record, or when
+        there are no candidate pairs at all.
+    ResourceLimitError
+        (a DataValidationError) When there would be more than ``max_pairs`` pairs, or more
+        than the memory budget holds.
     """
+    budget = default_memory_budget() if memory_budget is None else int(memory_budget)
     byname = {f.name: f for f in fields}
     useless = {}
     for i, p in enumerate(passes):
@@ -78,10 +89,16 @@ def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pair
     ab = np.empty((n_pass, n_a), dtype=np.int64)
     starts_l, order_l, offs = [], [], np.zeros((n_pass, 2), dtype=np.int64)
     s_off = o_off = 0
+    n_blocks = []
     for i, p in enumerate(passes):
-        e_ids, a_ids, nb = pass_block_ids(byname, p, n_e)
-        eb[i], ab[i] = e_ids, a_ids
-        starts, order = K.block_index(e_ids, np.int64(nb))
+        eb[i], ab[i], nb = pass_block_ids(byname, p, n_e)
+        n_blocks.append(nb)
+    own = pass_pair_counts(eb, ab)
+    # the union holds at least the largest pass: refuse before counting it pair by pair
+    check_pairs(max(own), fields, passes, max_pairs=max_pairs, memory_budget=budget, per_pass=own,
+                at_least=len(passes) > 1)
+    for i, nb in enumerate(n_blocks):
+        starts, order = K.block_index(eb[i], np.int64(nb))
         starts_l.append(starts)
         order_l.append(order)
         offs[i] = (s_off, o_off)
@@ -108,11 +125,7 @@ def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pair
             f"blocking pass(es) [{'], ['.join(empty)}] added no candidate pairs (empty blocks)",
             DataQualityWarning, stacklevel=3,
         )
-    if total > max_pairs:
-        raise DataValidationError(
-            f"blocking gives {total:,} candidate pairs, more than max_pairs={max_pairs:,}; block on "
-            "more variables (for example add year group or sex to a pass) or raise max_pairs"
-        )
+    check_pairs(total, fields, passes, max_pairs=max_pairs, memory_budget=budget, per_pass=own)
     ptr = np.zeros(n_a + 1, dtype=np.int64)
     np.cumsum(counts, out=ptr[1:])
     pe, pp = K.fill_pairs(eb, ab, starts, order, offs, ptr)

@@ -26,7 +26,7 @@ from .._kernels import linkage as K
 from ..exceptions import DataValidationError
 from .scenario import IntruderScenario
 
-__all__ = ["Field", "prepare_fields", "compare_pairs", "column_kind"]
+__all__ = ["Field", "prepare_fields", "compare_pairs", "column_kind", "valid_text"]
 
 
 def column_kind(s: pd.Series) -> str:
@@ -181,12 +181,22 @@ def prepare_fields(extract: pd.DataFrame, aux: pd.DataFrame, scenario: IntruderS
     return fields
 
 
+def valid_text(value) -> str:
+    """``str(value)``, an unpaired surrogate (not valid Unicode, which jellyfish refuses) moved to
+    one private-use character of plane 15 each, so that characters still compare one to one."""
+    s = str(value)
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in s):
+        return s
+    return "".join(chr(0xF0000 + ord(c) - 0xD800) if 0xD800 <= ord(c) <= 0xDFFF else c for c in s)
+
+
 def _jaro_winkler(levels, keys, base):
     import jellyfish
 
     e = keys // base
     a = keys % base
-    return np.array([jellyfish.jaro_winkler_similarity(str(levels[i]), str(levels[j])) for i, j in zip(e, a)])
+    jw = jellyfish.jaro_winkler_similarity
+    return np.array([jw(valid_text(levels[i]), valid_text(levels[j])) for i, j in zip(e, a)])
 
 
 def compare_field(f: Field, pe: np.ndarray, pa: np.ndarray) -> np.ndarray:

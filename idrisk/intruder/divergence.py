@@ -122,7 +122,11 @@ def _diverge(values: pd.DataFrame, pools: dict, scenario: IntruderScenario, rng)
             out[var] = pd.Categorical(arr, categories=src.cat.categories)
         else:
             out[var] = arr
-    return pd.DataFrame(out)
+    try:
+        return pd.DataFrame(out)
+    except UnicodeEncodeError:  # text with an unpaired surrogate: pandas' string dtype cannot hold it
+        return pd.DataFrame({v: pd.Series(a, dtype=object) if getattr(a, "dtype", None) == object else a
+                             for v, a in out.items()})
 
 
 def target_positions(frame: pd.DataFrame, targets, rng) -> np.ndarray:

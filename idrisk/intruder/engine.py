@@ -41,13 +41,14 @@ class LinkingEngine(Protocol):
     ``extract`` and ``auxiliary`` are validated frames holding the scenario's
     quasi-identifiers, ``truth`` the auxiliary records' extract row positions (-1 for a
     non-member), ``sampling_fraction`` the extract's share of the population (1 for a
-    census) and ``max_pairs`` the cap on candidate pairs.
+    census), ``max_pairs`` the cap on candidate pairs and ``memory_budget`` the bytes the
+    linkage may take (checked before the pairs are allocated, :mod:`idrisk.intruder.memory`).
     """
 
     name: str
 
     def link(self, extract: pd.DataFrame, auxiliary: pd.DataFrame, scenario, truth: np.ndarray, *,
-             seed: int, sampling_fraction: float, max_pairs: int):
+             seed: int, sampling_fraction: float, max_pairs: int, memory_budget: int):
         """Run the linkage and return an :class:`~idrisk.intruder.score.IntruderResult`."""
         ...
 

@@ -52,21 +52,22 @@ class NumbaEngine:
 
     name: str = "idrisk"
 
-    def link(self, extract, auxiliary, scenario, truth, *, seed, sampling_fraction, max_pairs) -> IntruderResult:
+    def link(self, extract, auxiliary, scenario, truth, *, seed, sampling_fraction, max_pairs,
+             memory_budget=None) -> IntruderResult:
         with threads_for(len(extract) + len(auxiliary)):
-            return _link(extract, auxiliary, scenario, truth, seed, sampling_fraction, max_pairs)
+            return _link(extract, auxiliary, scenario, truth, seed, sampling_fraction, (max_pairs, memory_budget))
 
 
 class _Model:
     """The pairs, comparisons and u of one linkage, and the weights for a given m."""
 
-    def __init__(self, ext, aux, scenario, max_pairs, rng):
+    def __init__(self, ext, aux, scenario, limits, rng):
         n_e, n_a = len(ext), len(aux)
         self.scenario = scenario
         self.n_e = n_e
         self.fields = fields = prepare_fields(ext, aux, scenario)
         self.ptr, self.pe, _, self.per_pass = candidate_pairs(fields, scenario.blocking, n_e, n_a,
-                                                               max_pairs=max_pairs)
+                                                               max_pairs=limits[0], memory_budget=limits[1])
         self.pa = K.expand_targets(self.ptr)
         self.gamma = compare_pairs(fields, self.pe, self.pa)
         self.u, self.tf_tabs = frequency_u(fields, rng, n_e, n_a)
@@ -95,10 +96,10 @@ class _Model:
         return m, rho, always, c, ref, shift
 
 
-def _link(ext, aux, scenario, truth, seed, pi, max_pairs) -> IntruderResult:
+def _link(ext, aux, scenario, truth, seed, pi, limits) -> IntruderResult:
     n_e, n_a = len(ext), len(aux)
     rng = np.random.default_rng(seed)
-    mod = _Model(ext, aux, scenario, max_pairs, rng)
+    mod = _Model(ext, aux, scenario, limits, rng)
     fields = mod.fields
     m, em_info = estimate_m(fields, scenario.blocking, mod.gamma, mod.pe, mod.pa, mod.ptr, mod.codes_e,
                             mod.codes_a)

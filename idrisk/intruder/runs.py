@@ -20,6 +20,7 @@ from .._validation import as_frame, check_columns, check_positive_int, check_see
 from ..exceptions import DataValidationError, InvalidParameterError
 from .blocking import DEFAULT_MAX_PAIRS
 from .compat import renamed_keyword
+from .memory import check_memory_budget
 from .divergence import build_auxiliary, default_truth_id, target_positions
 from .scenario import IntruderScenario, load_scenarios
 from .simulate import make_engine, simulate_intruder
@@ -115,7 +116,7 @@ def _membership(ext, pop, id_column) -> np.ndarray:
 def run_scenarios(data, population, scenarios, *, seed: int = 0, n_repeats: int = 5,
                   id_column: str | None = None, level: float = 0.95,
                   max_pairs: int = DEFAULT_MAX_PAIRS, engine: str = "idrisk", splink_backend: str = "duckdb",
-                  spark_session=None, splink_options=None) -> ScenarioRunsResult:
+                  spark_session=None, splink_options=None, memory_budget=None) -> ScenarioRunsResult:
     """Run every scenario ``n_repeats`` times with auxiliary data drawn from ``population``.
 
     For each scenario and repeat, the intruder's data are built from the *population's*
@@ -145,6 +146,8 @@ def run_scenarios(data, population, scenarios, *, seed: int = 0, n_repeats: int 
         Coverage of the reported prediction interval.
     max_pairs : int
         Refuse blocking that would produce more candidate pairs.
+    memory_budget : int, str or None
+        The memory each linkage may take, as in :func:`~idrisk.intruder.simulate.simulate_intruder`.
     engine, splink_backend, spark_session, splink_options
         The linking engine, as in :func:`~idrisk.intruder.simulate.simulate_intruder`.
 
@@ -160,6 +163,8 @@ def run_scenarios(data, population, scenarios, *, seed: int = 0, n_repeats: int 
     engine_args = {"engine": engine, "splink_backend": splink_backend, "spark_session": spark_session,
                    "splink_options": splink_options}
     make_engine(**engine_args)  # refuse bad engine arguments before any work
+    memory_budget = check_memory_budget(memory_budget)
+    max_pairs = check_positive_int(max_pairs, name="max_pairs")
     id_column = default_truth_id() if id_column is None else id_column
     ext = as_frame(data, name="extract")
     pop = as_frame(population, name="population")
@@ -184,7 +189,8 @@ def run_scenarios(data, population, scenarios, *, seed: int = 0, n_repeats: int 
         if not sc.response_knowledge and sc.membership_prior is None:
             # targets come from the population: P(in extract) is the published share n/N
             sc = dataclasses.replace(sc, membership_prior=min(pi, 1.0))
-        res = simulate_intruder(ext, aux, sc, seed=s_i, sampling_fraction=pi, max_pairs=max_pairs, **engine_args)
+        res = simulate_intruder(ext, aux, sc, seed=s_i, sampling_fraction=pi, max_pairs=max_pairs,
+                                memory_budget=memory_budget, **engine_args)
         row = {"scenario": sc.name, "repeat": r, "seed": s_i, "n_targets": res.n_targets,
                "n_targets_in_extract": res.n_targets_in_extract}
         row.update({m: getattr(res, m) for m in SUMMARY_METRICS})

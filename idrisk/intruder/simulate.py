@@ -14,6 +14,7 @@ from .blocking import DEFAULT_MAX_PAIRS
 from .divergence import make_auxiliary, truth_positions  # noqa: F401 - make_auxiliary: doctest
 from .compat import renamed_keyword
 from .engine import LinkingEngine
+from .memory import check_memory_budget
 from .numba_engine import NumbaEngine
 from .scenario import IntruderScenario
 from .score import IntruderResult
@@ -52,7 +53,7 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
                       sampling_fraction: float | None = None,
                       max_pairs: int = DEFAULT_MAX_PAIRS, engine: str = "idrisk",
                       splink_backend: str = "duckdb", spark_session=None,
-                      splink_options=None, id_column: str | None = None) -> IntruderResult:
+                      splink_options=None, id_column: str | None = None, memory_budget=None) -> IntruderResult:
     """Simulate an intruder linking ``auxiliary`` to the extract ``data`` and score the claims.
 
     Steps (docs/methods.md#intruder): blocking passes (union) -> field comparisons -> m by EM
@@ -88,6 +89,13 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
         ``None`` means 1 (a census extract).
     max_pairs : int
         Refuse blocking that would produce more candidate pairs.
+    memory_budget : int, str or None
+        The memory the linkage may take, in bytes or as a size such as ``"8GB"``; ``None``:
+        ``IDRISK_MEMORY_BUDGET``, else a quarter of physical memory, at most 4 GiB. The
+        candidate pairs are counted from the block sizes before any is allocated, and a
+        linkage whose pairs would take more (about 50 bytes a pair, :mod:`idrisk.intruder.memory`)
+        is refused with a :class:`~idrisk.exceptions.ResourceLimitError` naming the counts. The
+        Splink engine gives it to DuckDB as its ``memory_limit``.
     id_column : str or None
         The record id behind a ``_truth_<id_column>`` ground-truth column; ``None``: the
         default profile's ground-truth id (:attr:`idrisk.profiles.Profile.truth_id`).
@@ -153,6 +161,7 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
         raise InvalidParameterError(f"scenario must be an IntruderScenario, got {type(scenario).__name__}")
     seed = check_seed(seed)
     max_pairs = check_positive_int(max_pairs, name="max_pairs")
+    memory_budget = check_memory_budget(memory_budget)
     eng = make_engine(engine, splink_backend=splink_backend, spark_session=spark_session,
                       splink_options=splink_options)
     pi = check_sampling_fraction(sampling_fraction)
@@ -168,4 +177,5 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
             f"(auxiliary columns: {', '.join(map(str, aux.columns[:30]))})"
         )
     truth = truth_positions(ext, aux, id_column=id_column)
-    return eng.link(ext, aux, scenario, np.asarray(truth), seed=seed, sampling_fraction=pi, max_pairs=max_pairs)
+    return eng.link(ext, aux, scenario, np.asarray(truth), seed=seed, sampling_fraction=pi, max_pairs=max_pairs,
+                    memory_budget=memory_budget)

@@ -97,7 +97,8 @@ import pandas as pd
 
 from ..exceptions import DataValidationError, InvalidParameterError
 from .blocking import pass_block_ids
-from .compare import prepare_fields
+from .memory import default_memory_budget, pass_pair_counts
+from .compare import prepare_fields, valid_text
 from .engine import DEFAULT_M, TIE_TOL, class_size_counts, membership_prior
 from .recall import blocking_recall, recall_summary
 from .score import IntruderResult, score_claims
@@ -195,7 +196,7 @@ def _columns(fields, n_e, truth):
             for out, c in ((ext, f.codes_e), (aux, f.codes_a)):
                 v = np.empty(c.shape[0], dtype=object)
                 ok = c >= 0
-                v[ok] = [str(x) for x in lv[c[ok]]]
+                v[ok] = [valid_text(x) for x in lv[c[ok]]]  # Jaro-Winkler on valid Unicode
                 v[~ok] = None
                 out[col] = v
         else:
@@ -226,16 +227,9 @@ def _comparison(f, j, scenario, cl, cll):
 def _pair_bound(fields, passes, n_e):
     """Sum over passes of the candidate pairs of each pass (an upper bound of their union)."""
     byname = {f.name: f for f in fields}
-    total = 0
-    per_pass = []
-    for p in passes:
-        be, ba, g = pass_block_ids(byname, p, n_e)
-        ce = np.bincount(be[be >= 0], minlength=g)
-        ca = np.bincount(ba[ba >= 0], minlength=g)
-        k = int(ce.astype(np.int64) @ ca.astype(np.int64))
-        per_pass.append(k)
-        total += k
-    return total, per_pass
+    ids = [pass_block_ids(byname, p, n_e)[:2] for p in passes]
+    per_pass = pass_pair_counts([e for e, _ in ids], [a for _, a in ids])
+    return sum(per_pass), per_pass
 
 
 def _per_target(linker, table, k):
@@ -276,9 +270,11 @@ class SplinkEngine:
         """An engine with its arguments checked (:func:`check_splink_options`)."""
         return cls(backend, spark_session, check_splink_options(backend, spark_session, options))
 
-    def link(self, extract, auxiliary, scenario, truth, *, seed, sampling_fraction, max_pairs) -> IntruderResult:
+    def link(self, extract, auxiliary, scenario, truth, *, seed, sampling_fraction, max_pairs,
+             memory_budget=None) -> IntruderResult:
         return simulate_splink(extract, auxiliary, scenario, truth, seed, sampling_fraction, max_pairs,
-                               backend=self.backend, spark_session=self.spark_session, options=self.options)
+                               backend=self.backend, spark_session=self.spark_session, options=self.options,
+                               memory_budget=memory_budget)
 
 
 def _check_bound(fields, scenario, n_e, max_pairs) -> None:
@@ -304,7 +300,7 @@ def _prior_odds(scenario, n_e):
     return prior, rest, odds
 
 
-def _register(backend, spark_session, opts, e_df, a_df):
+def _register(backend, spark_session, opts, e_df, a_df, memory_budget=None):
     """``(db, own_con, e_in, a_in)``: the Splink database API and the input tables for it."""
     own_con = None
     if backend == "spark":
@@ -320,7 +316,10 @@ def _register(backend, spark_session, opts, e_df, a_df):
 
         con = opts.get("duckdb_connection")
         if con is None:
-            con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1)})
+            # the memory budget bounds DuckDB's memory (it spills to disk beyond it)
+            budget = default_memory_budget() if memory_budget is None else int(memory_budget)
+            con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1),
+                                                   "memory_limit": f"{max(budget // 1024, 1)}KiB"})
         db = DuckDBAPI(connection=con)
         e_in, a_in = e_df, a_df
     return db, own_con, e_in, a_in
@@ -416,8 +415,11 @@ def _normalised(fields, scenario, model, agg, t, n_cand, n_e, n_a, odds, rest):
 
 
 def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="duckdb", spark_session=None,
-                    options=None) -> IntruderResult:
-    """The Splink engine behind :func:`idrisk.simulate_intruder` (inputs already validated there)."""
+                    options=None, memory_budget=None) -> IntruderResult:
+    """The Splink engine behind :func:`idrisk.simulate_intruder` (inputs already validated there).
+
+    ``memory_budget`` (bytes, ``None``: the default) is the ``memory_limit`` of the DuckDB connection
+    this engine opens (it spills to disk beyond it); a ``duckdb_connection`` keeps its own."""
     opts = check_splink_options(backend, spark_session, options)
     splink, _, SettingsCreator, block_on, cl, cll = _import_splink()
     n_e, n_a = len(ext), len(aux)
@@ -436,7 +438,7 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
         retain_matching_columns=True,  # Splink 5 keeps the gamma_ columns only with these
         retain_intermediate_calculation_columns=False,
     )
-    db, own_con, e_in, a_in = _register(backend, spark_session, opts, e_df, a_df)
+    db, own_con, e_in, a_in = _register(backend, spark_session, opts, e_df, a_df, memory_budget)
     agg, tops, per_pass, model, em_sessions = _train_and_predict(scenario, fields, settings, db, e_in, a_in,
                                                                  seed, opts, names, block_on)
     if own_con is not None:

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 import pandas as pd
 
-from .._kernels.combinations import cell_counts, decode_cells, first_rows, sweep_prefix
+from .._kernels.combinations import _sweep_bin, cell_counts, decode_cells, first_rows, sweep_prefix
 from .._kernels.groups import group_ids_columns
-from .._validation import check_k_values, check_positive_int
-from ..exceptions import InvalidParameterError, PerformanceWarning
+from .._validation import check_k_values, check_max_seconds, check_positive_int
+from ..exceptions import InvalidParameterError, PerformanceWarning, ResourceLimitError
 from ._classes import resolve
 
 __all__ = ["combination_sweep"]
@@ -30,7 +32,7 @@ DENSE_MAX_QIS = 8
 
 
 def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
-                      k=(2, 3, 5, 10)) -> pd.DataFrame:
+                      k=(2, 3, 5, 10), max_seconds: float | None = None) -> pd.DataFrame:
     """Equivalence-class statistics for every subset of the quasi-identifiers.
 
     For each subset ``S`` of at most ``max_size`` QIs (in ``itertools.combinations``
@@ -58,6 +60,15 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     max_size : int, optional
         Largest subset size (default: all, ``2^m - 1`` subsets).
     k : int or sequence of int, default (2, 3, 5, 10)
+    max_seconds : float, optional
+        A time limit (default: none). The subsets are then walked one branch (first
+        quasi-identifier) at a time, and no branch starts after ``max_seconds`` from the
+        call: the call raises :class:`~idrisk.exceptions.ResourceLimitError` with the
+        number of subsets done, rather than return a partial table. A branch already
+        running is finished (the first holds about half the subsets), so the call can
+        overrun. Same results as without a limit. Sweeps over more than 100,000 subsets
+        warn (:class:`~idrisk.exceptions.PerformanceWarning`) before they start; more than
+        5,000,000 are refused.
 
     Returns
     -------
@@ -72,11 +83,13 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     >>> combination_sweep(df, ["a", "b"], k=2)["sample_uniques"].tolist()
     [1, 1, 3]
     """
+    start = time.monotonic()
     inp = resolve(data, quasi_identifiers)
     qis = inp.quasi_identifiers
     m = len(qis)
     size = m if max_size is None else min(check_positive_int(max_size, name="max_size"), m)
     ks = check_k_values(k)
+    max_seconds = check_max_seconds(max_seconds)
     n_sub = sum(math.comb(m, s) for s in range(1, size + 1))
     if n_sub > MAX_SUBSETS:
         raise InvalidParameterError(
@@ -91,8 +104,9 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
     branch_start, perm, bins = _walk_plan(subsets, m, size)
     g = len(counts)
-    stats = sweep_prefix(D, cards, counts.astype(np.int64), np.asarray(ks, dtype=np.int64),
-                         np.int64(max(2 * g, 1 << 12)), np.int64(size), branch_start, perm, bins)
+    args = (D, cards, counts.astype(np.int64), np.asarray(ks, dtype=np.int64), np.int64(max(2 * g, 1 << 12)),
+            np.int64(size), branch_start, perm)
+    stats = sweep_prefix(*args, bins) if max_seconds is None else _timed_sweep(args, bins, (start, max_seconds))
     out = pd.DataFrame({
         "quasi_identifiers": [tuple(qis[j] for j in S) for S in subsets],
         "size": np.array([len(S) for S in subsets], dtype=np.int64),
@@ -102,6 +116,30 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     for j, kk in enumerate(ks):
         out[f"records_below_{kk}"] = stats[:, 3 + j]
     out["smallest_class"] = stats[:, 2]
+    return out
+
+
+def _timed_sweep(args, bins, deadline):
+    """:func:`sweep_prefix` one branch at a time on the same threads, none started after ``deadline``
+    (``(start, seconds)`` on :func:`time.monotonic`)."""
+    branch_start, perm = args[-2], args[-1]
+    out = np.zeros((perm.shape[0], 3 + args[3].shape[0]), dtype=np.int64)
+    order = [int(c) for c in bins.T.ravel() if c >= 0]  # each thread's biggest branch first
+    cost = np.diff(np.append(branch_start, perm.shape[0]))
+
+    def run(c0):
+        if time.monotonic() > deadline[0] + deadline[1]:
+            return 0
+        _sweep_bin(*args, np.array([[c0]], dtype=np.int64), np.int64(0), out)
+        return int(cost[c0])
+
+    with ThreadPoolExecutor(max_workers=bins.shape[0]) as pool:
+        done = list(pool.map(run, order))
+    if sum(done) < perm.shape[0]:
+        raise ResourceLimitError(
+            f"the combination sweep stopped at max_seconds={deadline[1]:g} (after "
+            f"{time.monotonic() - deadline[0]:.1f} s) with {sum(done):,} of {perm.shape[0]:,} subsets done; no "
+            "table is returned. Lower max_size, use fewer quasi-identifiers, or raise max_seconds")
     return out
 
 

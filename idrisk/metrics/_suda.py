@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import sys
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -25,8 +26,8 @@ from tqdm import tqdm
 from .._kernels import suda2 as _k
 from .._kernels.groups import group_ids_columns
 from .._results import RECORD_LEVEL, Result
-from .._validation import check_fraction, check_positive_int
-from ..exceptions import InvalidParameterError, PerformanceWarning
+from .._validation import check_fraction, check_max_seconds, check_positive_int
+from ..exceptions import InvalidParameterError, PerformanceWarning, ResourceLimitError
 from ._classes import resolve
 from ._population import skinner_elliot
 
@@ -222,10 +223,12 @@ def _n_threads() -> int:
 
 
 def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt: np.ndarray,
-              n_threads: int | None = None):
+              n_threads: int | None = None, deadline: tuple | None = None):
     """SUDA2 on distinct rows ``X`` (int32 (g, m), -1 missing) with weights ``w`` in {1, 2}.
 
     Returns ``(score, contrib, n_msu)`` per distinct row (see :func:`_kernels.suda2.finalize`).
+    ``deadline``: ``(start, max_seconds)`` on :func:`time.monotonic`; no top-level sub-tree
+    starts after it, and the search then raises :class:`~idrisk.exceptions.ResourceLimitError`.
     """
     g, m = X.shape
     X = np.ascontiguousarray(X, dtype=np.int32)
@@ -240,7 +243,11 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     rows_parts = [one_rows]
     mask_parts = [one_masks]
 
+    late = [] if deadline is None else [deadline[0] + deadline[1]]
+
     def run(x):
+        if late and time.monotonic() > late[0]:
+            return None
         r, mk, n = _k.search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, np.int64(x))
         return r[:n], mk[:n]
 
@@ -251,18 +258,20 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     try:
         if n_threads > 1 and len(todo) > 1:
             with ThreadPoolExecutor(max_workers=n_threads) as ex:
-                for r, mk in ex.map(run, todo.tolist()):
-                    rows_parts.append(r)
-                    mask_parts.append(mk)
-                    bar.update()
+                parts = list(ex.map(lambda x: (run(x), bar.update())[0], todo.tolist()))
         else:
-            for x in todo.tolist():
-                r, mk = run(x)
-                rows_parts.append(r)
-                mask_parts.append(mk)
-                bar.update()
+            parts = [(run(x), bar.update())[0] for x in todo.tolist()]
     finally:
         bar.close()
+    done = [p for p in parts if p is not None]
+    if len(done) < len(parts):
+        raise ResourceLimitError(
+            f"the SUDA2 search stopped at max_seconds={deadline[1]:g} (after {time.monotonic() - deadline[0]:.1f} s) "
+            f"with {len(done):,} of {len(parts):,} top-level sub-trees searched; no scores are returned, since a "
+            "partial search understates them. Lower max_size (at most 5 is usual), use fewer quasi-identifiers, "
+            "or raise max_seconds")
+    rows_parts += [r for r, _ in done]
+    mask_parts += [mk for _, mk in done]
     cand_rows = np.concatenate(rows_parts).astype(np.int32, copy=False)
     cand_masks = np.concatenate(mask_parts).astype(np.int64, copy=False)
     return _k.finalize(cand_rows, cand_masks, np.int64(g), np.int64(m), wt)
@@ -306,7 +315,8 @@ def _sorted_levels(levels, n):
 
 
 def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fraction: float = 0.01,
-         score: str = "sdcmicro", max_msu_size=_UNSET, dis_fraction=_UNSET) -> SudaResult:
+         score: str = "sdcmicro", max_seconds: float | None = None, max_msu_size=_UNSET,
+         dis_fraction=_UNSET) -> SudaResult:
     """SUDA and DIS-SUDA scores from the minimal sample uniques of every record.
 
     For record ``i`` with MSUs ``S`` (sets of its QI values unique in the data, with no
@@ -342,6 +352,15 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
     sampling_fraction : float in (0, 1], default 0.01
         Sampling fraction ``f`` of the data (1 for a census).
     score : {"sdcmicro", "ihsn"}, default "sdcmicro"
+    max_seconds : float, optional
+        A time limit (default: none). The search is split into top-level sub-trees (one per
+        item, the biggest first); none starts after ``max_seconds`` from the call, and then
+        the call raises :class:`~idrisk.exceptions.ResourceLimitError` with the number of
+        sub-trees searched, rather than return scores of a partial search (they would
+        understate the risk). A sub-tree already running is finished, so the call can
+        overrun by the longest sub-tree. Searches over more than 10,000 QI subsets warn
+        (:class:`~idrisk.exceptions.PerformanceWarning`) before they start; more than
+        2^20 - 1 are refused.
     max_msu_size, dis_fraction
         Deprecated names of ``max_size`` and ``sampling_fraction`` (accepted for one more
         release, with a DeprecationWarning).
@@ -369,6 +388,8 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
     sampling_fraction = _renamed(sampling_fraction, dis_fraction, "sampling_fraction", "dis_fraction", 0.01)
     inp = resolve(data, quasi_identifiers)
     qis = inp.quasi_identifiers
+    start = time.monotonic()
+    max_seconds = check_max_seconds(max_seconds)
     cap, sampling_fraction = _check_params(qis, max_size, sampling_fraction, score)
     m, n = len(qis), inp.n_rows
     # one grouping on the full key (missing = one more value: duplicates are detected with
@@ -377,7 +398,8 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
     gid, sizes = group_ids_columns(kcols, n)
     rep, w = _k.distinct_rows(gid, np.int64(len(sizes)))
     X, n_levels = _distinct_items(kcols, rep)
-    d_score, d_contrib, d_nmsu = find_msus(X, w, n_levels, cap, msu_weights(m, score))
+    d_score, d_contrib, d_nmsu = find_msus(X, w, n_levels, cap, msu_weights(m, score),
+                                           deadline=None if max_seconds is None else (start, max_seconds))
     uniq_rows = np.flatnonzero(sizes == 1)
     fblock, iblock, min_sz = _k.record_table(np.int64(n), rep, uniq_rows, d_score, d_contrib, d_nmsu,
                                              np.int64(cap))
