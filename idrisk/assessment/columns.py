@@ -61,7 +61,12 @@ def _text_values(col: pd.Series) -> pd.Series:
     vals = col.dropna()
     if not len(vals):
         return pd.Series([], dtype=object)
-    uniq = pd.Series(pd.unique(vals.astype(str).to_numpy()))
+    # str() per value in an object array: pandas 3's string dtype refuses text that is not
+    # valid Unicode (a lone surrogate), which must still be examined, not crash the assessment
+    # (distinct values first, so the per-value str() runs over the distinct values only)
+    distinct = pd.unique(vals.to_numpy(dtype=object))
+    text = np.array([v if isinstance(v, str) else str(v) for v in distinct], dtype=object)
+    uniq = pd.Series(pd.unique(text), dtype=object)
     return uniq.iloc[:_SAMPLE]
 
 
