@@ -125,7 +125,7 @@ def _infeasible(problem, closest, k, ld) -> DataValidationError:
 def _transform(frame, problem, hs, node):
     """The transformed extract, the suppressed flags, class statistics."""
     cid, sizes, fail = problem.classes(node)
-    top = all(lv == h.height for lv, h in zip(node, hs))
+    top = all(lv == h.height for lv, h in zip(node, hs)) and problem.limit > 0  # as Evaluation.reported
     rec_fail = fail[cid][problem.inverse] | top
     out = frame.copy()
     for j, (q, h) in enumerate(zip(problem.qis, hs)):

@@ -77,6 +77,23 @@ class Problem:
         return node_classes(np.asarray(node, dtype=np.int64), self.rows, self.counts, self.sens, self.scards,
                             self.lreq, np.int64(self.k), self.maps, self.moff, self.cards)
 
+    def project(self, cols) -> "Problem":
+        """The problem on the quasi-identifiers ``cols`` only (same records, same conditions).
+
+        Every class of a node is contained in a class of its projection, so the records the
+        projection suppresses are a lower bound on the node's."""
+        cols = list(cols)
+        records = np.vstack([self.rows[cols], self.sens])
+        first, _, gid = _distinct(records)
+        counts = np.bincount(gid, weights=self.counts).astype(np.int64)
+        rows = np.ascontiguousarray(self.rows[cols][:, first])
+        sens = np.ascontiguousarray(self.sens[:, first])
+        return Problem(tuple(self.qis[c] for c in cols), tuple(self.hierarchies[c] for c in cols), self.n, rows,
+                       counts, gid, sens, self.scards, self.lreq, self.k, self.limit, self.maps, self.shares,
+                       np.ascontiguousarray(self.moff[cols]), np.ascontiguousarray(self.cards[cols]),
+                       self.heights[cols], tuple(self.gen_share[c] for c in cols),
+                       tuple(self.gen_entropy[c] for c in cols))
+
     def lower_bound_loss(self, nodes: np.ndarray) -> np.ndarray:
         """ARX Loss without suppression: a lower bound, monotone along the lattice."""
         per = np.empty(nodes.shape, dtype=np.float64)
@@ -117,6 +134,13 @@ class Evaluation:
     @property
     def anonymous(self) -> np.ndarray:
         return self.suppressed <= self.problem.limit
+
+    def reported(self):
+        """Suppressed records and classes as ARX reports them: with a positive suppression limit,
+        ARX flags every record of the top node (every QI at its top level) as suppressed and
+        counts no class (observed on ARX 3.9.2; with a zero limit it reports one class)."""
+        top = (self.nodes == self.problem.heights[None, :]).all(axis=1) & (self.problem.limit > 0)
+        return (np.where(top, self.problem.n, self.suppressed), np.where(top, 0, self.n_classes))
 
     def loss_per_attribute(self) -> np.ndarray:
         p = self.problem

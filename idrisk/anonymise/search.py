@@ -47,6 +47,29 @@ def _score(problem: Problem, nodes: np.ndarray, metric: str):
     return ev, values
 
 
+class PairBound:
+    """Records suppressed on every pair of quasi-identifiers: ``max`` over pairs is a lower
+    bound on a node's suppressed records (a node's classes refine each projection's)."""
+
+    def __init__(self, problem: Problem):
+        m = problem.m
+        self.pairs = []
+        if m < 3:
+            return
+        for a in range(m):
+            for b in range(a + 1, m):
+                sub = problem.project([a, b])
+                nodes = all_nodes(sub.heights)
+                s = sub.evaluate(nodes).suppressed.reshape(int(sub.heights[0]) + 1, int(sub.heights[1]) + 1)
+                self.pairs.append((a, b, s))
+
+    def suppressed(self, nodes: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(nodes), dtype=np.int64)
+        for a, b, s in self.pairs:
+            np.maximum(out, s[nodes[:, a], nodes[:, b]], out=out)
+        return out
+
+
 def _key(value: float, node: tuple):
     return (value, sum(node), node)
 
@@ -60,6 +83,7 @@ def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 64,
     use_bound = metric in ("loss", "precision")
     bound = (lambda arr: problem.lower_bound_loss(arr)) if metric == "loss" else \
         (lambda arr: (arr / np.maximum(problem.heights, 1)).mean(axis=1))
+    pair = PairBound(problem)
     heap = [(0.0, 0, bottom)]
     seen = {bottom}
     best, best_key = None, None
@@ -72,9 +96,11 @@ def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 64,
         if evaluated >= max_evaluations:
             exact = False
             break
-        take = [heapq.heappop(heap)[2] for _ in range(min(batch, len(heap)))]
-        arr = np.array(take, dtype=np.int64)
-        ev, values = _score(problem, arr, metric)
+        popped = [heapq.heappop(heap)[2] for _ in range(min(batch, len(heap)))]
+        arr = np.array(popped, dtype=np.int64)
+        keep = pair.suppressed(arr) <= problem.limit
+        take = [nd for nd, kp in zip(popped, keep) if kp]
+        ev, values = _score(problem, arr[keep], metric)
         evaluated += len(take)
         for i, node in enumerate(take):
             if ev.anonymous[i]:
@@ -84,7 +110,7 @@ def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 64,
             elif closest_s is None or (int(ev.suppressed[i]), sum(node), node) < (closest_s, sum(closest), closest):
                 closest, closest_s = node, int(ev.suppressed[i])
         succ = []
-        for node in take:
+        for node in popped:
             for j in range(m):
                 if node[j] < heights[j]:
                     s = node[:j] + (node[j] + 1,) + node[j + 1:]
@@ -96,7 +122,11 @@ def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 64,
             for b, s in zip(sb, succ):
                 heapq.heappush(heap, (float(b), sum(s), s))
     if best is None:
-        return SearchOutcome(None, float("nan"), evaluated, exact, closest, closest_s or 0)
+        top = tuple(heights)
+        s_top = int(problem.evaluate(np.array([top])).suppressed[0])
+        if closest is None or (s_top, sum(top), top) < (closest_s, sum(closest), closest):
+            closest, closest_s = top, s_top
+        return SearchOutcome(None, float("nan"), evaluated, exact, closest, closest_s)
     return SearchOutcome(best, best_key[0], evaluated, exact, None, 0)
 
 
