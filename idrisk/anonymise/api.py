@@ -117,6 +117,8 @@ def _infeasible(problem, closest, k, ld) -> DataValidationError:
     if ld:
         why.append(f"{int(fail.sum()) - small} further classes with too few distinct sensitive values")
     s = int(sizes[fail].sum())
+    if problem.n < k:
+        why.append(f"the data have only {problem.n} records")
     return DataValidationError(
         f"no generalisation meets the conditions within the suppression limit of {problem.limit} records: "
         f"the closest node ({levels}) would suppress {s} records ({'; '.join(why) or 'no failing class'})")

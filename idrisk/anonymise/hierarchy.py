@@ -186,6 +186,8 @@ def bands(*widths, origin: float = 0) -> Ladder:
     ws = [float(w) for w in widths]
     if not ws or any(not math.isfinite(w) or w <= 0 for w in ws):
         raise InvalidParameterError(f"bands needs positive band widths, got {widths!r}")
+    if any(not (b / a).is_integer() for a, b in zip(ws, ws[1:])):
+        raise InvalidParameterError(f"band widths must each divide the next (levels coarsen), got {widths!r}")
     return Ladder("bands", (("widths", [int(w) if w.is_integer() else w for w in ws]), ("origin", origin)))
 
 
