@@ -127,14 +127,13 @@ def _infeasible(problem, closest, k, ld) -> DataValidationError:
 def _transform(frame, problem, hs, node):
     """The transformed extract, the suppressed flags, class statistics."""
     cid, sizes, fail = problem.classes(node)
-    top = all(lv == h.height for lv, h in zip(node, hs)) and problem.limit > 0  # as Evaluation.reported
-    rec_fail = fail[cid][problem.inverse] | top
+    rec_fail = fail[cid][problem.inverse]
     out = frame.copy()
     for j, (q, h) in enumerate(zip(problem.qis, hs)):
         values = np.array(h.levels[node[j]], dtype=object)[problem.rows[j][problem.inverse]]
         values[rec_fail] = None
         out[q] = pd.Series(values, index=frame.index, dtype=object)
-    kept = sizes[~fail] if not top else sizes[:0]
+    kept = sizes[~fail]
     return out, pd.Series(rec_fail, index=frame.index, name="suppressed"), kept
 
 
