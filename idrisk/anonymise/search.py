@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lattice import Problem
+from .lattice import Problem, geometric
 
 __all__ = ["SearchOutcome", "optimal_node", "exhaustive"]
 
@@ -70,6 +70,45 @@ class PairBound:
         return out
 
 
+class SuppressionBound:
+    """Loss lower bound given at least ``t`` suppressed records: a suppressed record's share
+    rises from ``cnt / D`` to 1, so the Loss numerator grows at least by the ``t`` smallest
+    rises ``D - cnt`` (records of the largest generalised groups). Not monotone along the
+    lattice, so it only skips evaluations; the queue keeps the monotone bound."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.tables = []
+        for j, h in enumerate(problem.hierarchies):
+            per_level = []
+            for lv in range(h.height + 1):
+                cnt = problem.shares[problem.moff[j, lv] + problem.rows[j]]
+                order = np.argsort(-cnt, kind="stable")
+                mult = np.cumsum(problem.counts[order])
+                rise = np.cumsum(problem.counts[order] * (h.size - cnt[order]))
+                per_level.append((mult, rise, h.size - cnt[order]))
+            self.tables.append(per_level)
+
+    def _rise(self, j, lv, t):
+        mult, rise, unit = self.tables[j][lv]
+        i = np.searchsorted(mult, t, side="left")  # first group reaching t records
+        i = np.minimum(i, len(mult) - 1)
+        before_m = np.where(i > 0, mult[i - 1], 0)
+        before_r = np.where(i > 0, rise[i - 1], 0)
+        return np.where(t > 0, before_r + (t - before_m) * unit[i], 0)
+
+    def loss(self, nodes: np.ndarray, t: np.ndarray) -> np.ndarray:
+        p = self.problem
+        per = np.empty(nodes.shape, dtype=np.float64)
+        for j in range(p.m):
+            num = np.asarray(p.gen_share[j], dtype=np.int64)[nodes[:, j]]
+            for lv in np.unique(nodes[:, j]):
+                sel = nodes[:, j] == lv
+                num[sel] += self._rise(j, int(lv), t[sel])
+            per[:, j] = [p.loss_i(j, int(x)) for x in num]
+        return geometric(per)
+
+
 def _key(value: float, node: tuple):
     return (value, sum(node), node)
 
@@ -84,6 +123,7 @@ def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 64,
     bound = (lambda arr: problem.lower_bound_loss(arr)) if metric == "loss" else \
         (lambda arr: (arr / np.maximum(problem.heights, 1)).mean(axis=1))
     pair = PairBound(problem)
+    sup_bound = SuppressionBound(problem) if metric == "loss" else None
     heap = [(0.0, 0, bottom)]
     seen = {bottom}
     best, best_key = None, None
@@ -98,7 +138,10 @@ def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 64,
             break
         popped = [heapq.heappop(heap)[2] for _ in range(min(batch, len(heap)))]
         arr = np.array(popped, dtype=np.int64)
-        keep = pair.suppressed(arr) <= problem.limit
+        s_lb = pair.suppressed(arr)
+        keep = s_lb <= problem.limit
+        if metric == "loss" and best_key is not None and keep.any():
+            keep &= sup_bound.loss(arr, s_lb) <= best_key[0]
         take = [nd for nd, kp in zip(popped, keep) if kp]
         ev, values = _score(problem, arr[keep], metric)
         evaluated += len(take)
