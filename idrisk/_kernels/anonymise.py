@@ -121,9 +121,32 @@ def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, 
 
 
 @numba.njit(**NUMBA_OPTS)
-def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card):
-    """Per node: suppressed, classes, sum of squared class sizes, Loss shares and entropy
-    term of the suppressed records (see the module docstring)."""
+def _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full, supshare, supent):
+    """Loss-share numerators and (if ``full``) the entropy term of the suppressed records."""
+    m, u = rows.shape
+    for r in range(u):
+        if fail[cid[r]]:
+            for j in range(m):
+                pos = moff[j, node[j]] + rows[j, r]
+                supshare[i, j] += counts[r] * shares[pos]
+                if full:
+                    scratch[j, maps[pos]] += counts[r]
+    if not full:
+        return
+    for r in range(u):
+        if fail[cid[r]]:
+            for j in range(m):
+                code = maps[moff[j, node[j]] + rows[j, r]]
+                cw = scratch[j, code]
+                if cw > 0:
+                    supent[i, j] += cw * np.log2(cw / s_tot)
+                    scratch[j, code] = 0
+
+
+@numba.njit(**NUMBA_OPTS)
+def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full):
+    """Per node: suppressed, classes, sum of squared class sizes, Loss shares and (if ``full``)
+    entropy term of the suppressed records (see the module docstring)."""
     nn, m = nodes.shape
     u = rows.shape[1]
     cap, shift = _capacity(u)
@@ -133,7 +156,7 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     keys = np.empty(u, dtype=np.int64)
     cid = np.empty(u, dtype=np.int64)
     tmp = np.empty(u, dtype=np.int64)
-    scratch = np.zeros(max_card, dtype=np.int64)
+    scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
     supp = np.zeros(nn, dtype=np.int64)
     ncls = np.zeros(nn, dtype=np.int64)
     sumsq = np.zeros(nn, dtype=np.float64)
@@ -151,26 +174,9 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
                 ncls[i] += 1
                 sumsq[i] += np.float64(sizes[c]) * np.float64(sizes[c])
         supp[i] = s_tot
-        if s_tot == 0:
-            continue
-        for j in range(m):
-            off = moff[j, node[j]]
-            acc = np.int64(0)
-            for r in range(u):
-                if fail[cid[r]]:
-                    code = maps[off + rows[j, r]]
-                    acc += counts[r] * shares[off + rows[j, r]]
-                    scratch[code] += counts[r]
-            supshare[i, j] = acc
-            ent = 0.0
-            for r in range(u):
-                if fail[cid[r]]:
-                    code = maps[off + rows[j, r]]
-                    cw = scratch[code]
-                    if cw > 0:
-                        ent += cw * np.log2(cw / s_tot)
-                        scratch[code] = 0
-            supent[i, j] = ent
+        if s_tot > 0:
+            _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full,
+                              supshare, supent)
     return supp, ncls, sumsq, supshare, supent
 
 

@@ -66,10 +66,11 @@ class Problem:
     def m(self) -> int:
         return len(self.qis)
 
-    def evaluate(self, nodes: np.ndarray) -> "Evaluation":
+    def evaluate(self, nodes: np.ndarray, full: bool = True) -> "Evaluation":
+        """Evaluate ``nodes``; ``full=False`` skips the entropy term (Loss, suppression, classes only)."""
         nodes = np.ascontiguousarray(nodes, dtype=np.int64).reshape(-1, self.m)
         out = evaluate_nodes(nodes, self.rows, self.counts, self.sens, self.scards, self.lreq, np.int64(self.k),
-                             self.maps, self.moff, self.cards, self.shares, np.int64(self.cards.max()))
+                             self.maps, self.moff, self.cards, self.shares, np.int64(self.cards.max()), bool(full))
         return Evaluation(self, nodes, *out)
 
     def classes(self, node):
@@ -98,9 +99,17 @@ class Problem:
         """ARX Loss without suppression: a lower bound, monotone along the lattice."""
         per = np.empty(nodes.shape, dtype=np.float64)
         for j, h in enumerate(self.hierarchies):
-            table = np.array([self.loss_i(j, self.gen_share[j][lv]) for lv in range(h.height + 1)])
+            table = self.loss_i_array(j, np.asarray(self.gen_share[j], dtype=np.int64))
             per[:, j] = table[nodes[:, j]]
         return geometric(per)
+
+    def loss_i_array(self, j: int, numerator: np.ndarray) -> np.ndarray:
+        """:meth:`loss_i` for an array of numerators (the same floating-point operations)."""
+        n, d = self.n, self.hierarchies[j].size
+        if d <= 1 or n == 0:
+            return np.zeros(len(numerator))
+        x = np.maximum(0.0, (numerator - n) / float(n * d - n))
+        return np.floor(x * 1e10) / 1e10
 
     def loss_i(self, j: int, numerator: int) -> float:
         """Per-attribute Loss from ``numerator`` = D * (sum of the records' shares)."""
@@ -148,7 +157,7 @@ class Evaluation:
         for j, h in enumerate(p.hierarchies):
             gs = np.asarray(p.gen_share[j], dtype=np.int64)[self.nodes[:, j]]
             tot = gs - self.supshare[:, j] + self.suppressed * h.size
-            per[:, j] = [p.loss_i(j, int(t)) for t in tot]
+            per[:, j] = p.loss_i_array(j, tot)
         return per
 
     def loss(self) -> np.ndarray:
