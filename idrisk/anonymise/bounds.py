@@ -71,10 +71,15 @@ class SuppressionBound:
         for j, h in enumerate(problem.hierarchies):
             per_level = []
             for lv in range(h.height + 1):
-                cnt = problem.shares[problem.moff[j, lv] + problem.rows[j]]
+                lo = problem.moff[j, lv]
+                codes = problem.maps[lo:lo + h.size]
+                card = int(problem.cards[j, lv])
+                cnt = np.bincount(codes, minlength=card)  # table rows per generalised value
+                recs = np.bincount(codes[problem.rows[j]], weights=problem.counts, minlength=card).astype(np.int64)
                 order = np.argsort(-cnt, kind="stable")
-                mult = np.cumsum(problem.counts[order])
-                rise = np.cumsum(problem.counts[order] * (h.size - cnt[order]))
+                order = order[recs[order] > 0]
+                mult = np.cumsum(recs[order])
+                rise = np.cumsum(recs[order] * (h.size - cnt[order]))
                 per_level.append((mult, rise, h.size - cnt[order]))
             self.tables.append(per_level)
 

@@ -114,7 +114,7 @@ def _tagged(problem: Problem, metric: str, batch: int) -> SearchOutcome:
     bound = lower_bound(problem, nodes, metric)
     s_lb = PairBound(problem).suppressed(nodes)
     open_ = s_lb <= problem.limit  # not known to be non-anonymous, not yet evaluated
-    if metric == "loss":
+    if metric == "loss" and problem.limit > 0 and np.isfinite(scorer.best):
         open_ &= SuppressionBound(problem).loss(nodes, s_lb) <= scorer.best
     level = nodes.sum(axis=1)
     while True:
