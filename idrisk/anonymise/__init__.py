@@ -1,7 +1,8 @@
 """Anonymisation: optimal full-domain generalisation with record suppression (ARX's model).
 
 ``anonymise(data, quasi_identifiers, hierarchies=..., k=..., suppression_limit=...)`` finds the
-anonymous node of least information loss; ``apply_recipe`` replays its recipe. Hierarchies are
+anonymous node of least information loss; ``apply_recipe`` replays its recipe;
+``local_suppression`` suppresses single cells to k-anonymity under the wildcard rule. Hierarchies are
 tables (ARX's format), parent maps or the ladders ``bands``, ``dates`` and ``prefixes``.
 See ``docs/methods.md#anonymisation``.
 """
@@ -9,12 +10,14 @@ See ``docs/methods.md#anonymisation``.
 import sys
 import types
 
-from . import api, hierarchy, lattice, recipe, search
+from . import api, bounds, hierarchy, lattice, local, recipe, search
 from .api import AnonymiseResult, anonymise, apply_recipe
 from .hierarchy import Hierarchy, Ladder, bands, dates, prefixes
+from .local import LocalSuppressionResult, local_suppression
 
 __all__ = ["anonymise", "apply_recipe", "AnonymiseResult", "Hierarchy", "Ladder", "bands", "dates", "prefixes",
-           "api", "hierarchy", "lattice", "recipe", "search"]
+           "local_suppression", "LocalSuppressionResult",
+           "api", "bounds", "hierarchy", "lattice", "local", "recipe", "search"]
 
 
 class _CallableModule(types.ModuleType):
