@@ -53,6 +53,9 @@ def test_dates_by_hand():
     h = dates("month", "quarter", "year").build(pd.to_datetime(["2010-05-31", "2011-01-02"]), "dob")
     assert h.rows() == [["2010-05-31", "2010-05", "2010-Q2", "2010", "*"],
                         ["2011-01-02", "2011-01", "2011-Q1", "2011", "*"]]
+    # numpy datetime64 values (a datetime column's to_numpy) match the same rows as Timestamps
+    values = pd.to_datetime(pd.Series(["2010-05-31", "2011-01-02", "2010-05-31"])).to_numpy()
+    assert map_values(dates("year").build(values, "dob"), values).tolist() == [0, 1, 0]
     with pytest.raises(InvalidParameterError, match="2 values are not dates"):
         dates().build(["x", "y", "2020-01-01"], "dob")
 

@@ -32,6 +32,8 @@ TOP = "*"
 
 def value_key(v) -> str | None:
     """The text a value is matched by (``None`` for a missing value)."""
+    if isinstance(v, np.datetime64):
+        v = pd.Timestamp(v)
     if v is None or v is pd.NA or v is pd.NaT:
         return None
     if isinstance(v, str):
