@@ -92,8 +92,8 @@ def _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_divers
 
 
 def _problem(frame, qis, hierarchies, k, s, ld):
-    hs = [resolve_hierarchy(hierarchies[q], frame[q].to_numpy(), q) for q in qis]
-    rows = [map_values(h, frame[q].to_numpy()) for h, q in zip(hs, qis)]
+    hs = [resolve_hierarchy(hierarchies[q], frame[q], q) for q in qis]
+    rows = [map_values(h, frame[q]) for h, q in zip(hs, qis)]
     sens = [pd.factorize(frame[c], use_na_sentinel=False)[0].astype(np.int32) for c in ld]
     limit = floor(s * len(frame))  # as ARX: floor of the double product
     return prepare(qis, hs, rows, sens, list(ld.values()), k, limit), hs

@@ -170,7 +170,8 @@ class Ladder:
         return {"kind": self.kind, **dict(self.params)}
 
     def build(self, values, column) -> Hierarchy:
-        keys = sorted({value_key(v) for v in values} - {None})
+        uniques = pd.unique(pd.Series(values).dropna())
+        keys = sorted({value_key(v) for v in uniques} - {None})
         if self.kind == "bands":
             rows = _band_rows(keys, column, **dict(self.params))
         elif self.kind == "dates":
@@ -304,7 +305,8 @@ def map_values(h: Hierarchy, values) -> np.ndarray:
     """Row index of every value in ``h`` (int32); error naming the column and counting the
     values (and records) without a path to the top."""
     index = h.row_index()
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else pd.Series(values, dtype=object),
+                                  use_na_sentinel=True)
     pos = np.array([index.get(value_key(v), -1) for v in uniques] + [-1], dtype=np.int64)
     out = pos[codes]
     if (out < 0).any():
