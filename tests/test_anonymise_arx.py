@@ -111,3 +111,20 @@ def test_output_table_matches_arx():
     # every kept class has at least k records, recomputed from the transformed extract
     sizes = r.data.loc[~r.suppressed, qis].groupby(qis).size()
     assert sizes.min() >= k and len(sizes) == r.n_classes
+
+
+def test_best_first_search_past_the_lattice_limit():
+    """The search used above the lattice-size limit finds ARX's optimum too when it can finish,
+    and says so when its evaluation budget stops it early."""
+    from idrisk.anonymise.search import optimal_node
+
+    ref = _ref("adult_k5_s1")
+    data, qis, hier, k, s, _ = _setup(ref)
+    problem, _ = _problem(data, qis, hier, k, s, {})
+    found = optimal_node(problem, lattice_limit=0)
+    assert found.exact and dict(zip(qis, found.node)) == ref["optimum"]["levels"]
+    assert found.value == pytest.approx(ref["optimum"]["loss_default_metric"]["value"], rel=1e-12)
+    early = optimal_node(problem, lattice_limit=0, max_evaluations=64)
+    assert not early.exact and early.node is not None  # the best so far, or the top node
+    ev = problem.evaluate(np.array([early.node]))
+    assert ev.anonymous[0] and early.value >= found.value
