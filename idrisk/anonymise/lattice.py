@@ -20,6 +20,7 @@ The measures follow ARX 3.9 exactly (``docs/methods.md#anonymisation``):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -94,6 +95,15 @@ class Problem:
                        np.ascontiguousarray(self.moff[cols]), np.ascontiguousarray(self.cards[cols]),
                        self.heights[cols], tuple(self.gen_share[c] for c in cols),
                        tuple(self.gen_entropy[c] for c in cols))
+
+    def coarsen(self, base) -> "Problem":
+        """The same problem on the distinct rows of the generalisation at node ``base``:
+        exact for every node at or above ``base`` (their classes are unions of its rows)."""
+        codes = np.vstack([self.maps[self.moff[j, base[j]] + self.rows[j]] for j in range(self.m)] + [self.sens])
+        first, _, gid = _distinct(codes)
+        counts = np.bincount(gid, weights=self.counts, minlength=len(first)).astype(np.int64)
+        return dataclasses.replace(self, rows=np.ascontiguousarray(self.rows[:, first]), counts=counts, inverse=gid,
+                                   sens=np.ascontiguousarray(self.sens[:, first]))
 
     def lower_bound_loss(self, nodes: np.ndarray) -> np.ndarray:
         """ARX Loss without suppression: a lower bound, monotone along the lattice."""
