@@ -28,7 +28,7 @@ import numpy as np
 
 from .._config import NUMBA_OPTS
 
-__all__ = ["evaluate_nodes", "node_classes"]
+__all__ = ["evaluate_nodes", "node_classes", "close_below"]
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _SPACE_MAX = np.int64(1) << np.int64(62)
@@ -194,3 +194,22 @@ def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
     g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift)
     sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
     return cid, sizes, fail
+
+
+@numba.njit(**NUMBA_OPTS)
+def close_below(nodes, open_, bad):
+    """``open_[i] = False`` for every node i at or below one of the nodes ``bad`` (predictive
+    tagging: a node below a non-anonymous node is not anonymous)."""
+    nn, m = nodes.shape
+    for i in range(nn):
+        if not open_[i]:
+            continue
+        for b in range(bad.shape[0]):
+            below = True
+            for j in range(m):
+                if nodes[i, j] > bad[b, j]:
+                    below = False
+                    break
+            if below:
+                open_[i] = False
+                break

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernels.anonymise import close_below
 from .bounds import PairBound, SuppressionBound, all_nodes, lower_bound
 from .lattice import Problem
 
@@ -119,19 +120,16 @@ def _tagged(problem: Problem, metric: str, batch: int) -> SearchOutcome:
     open_ = s_lb <= problem.limit  # not known to be non-anonymous, not yet evaluated
     if metric == "loss" and problem.limit > 0 and np.isfinite(scorer.best):
         open_ &= SuppressionBound(problem).loss(nodes, s_lb) <= scorer.best
-    level = nodes.sum(axis=1)
+    order = np.lexsort((bound, -nodes.sum(axis=1)))  # highest level first, then lowest bound
+    nodes, bound, open_ = nodes[order], bound[order], np.ascontiguousarray(open_[order])
     while True:
-        cand = np.nonzero(open_ & (bound <= scorer.best))[0]
-        if len(cand) == 0:
+        take = np.flatnonzero(open_ & (bound <= scorer.best))[:batch]
+        if len(take) == 0:
             break
-        take = cand[np.lexsort((bound[cand], -level[cand]))[:batch]]
         open_[take] = False
         anon, _ = scorer.score(nodes[take])
-        bad = nodes[take[~anon]]
-        if len(bad):
-            idx = np.nonzero(open_)[0]
-            below = (nodes[idx][:, None, :] <= bad[None, :, :]).all(axis=2).any(axis=1)
-            open_[idx[below]] = False
+        if not anon.all():
+            close_below(nodes, open_, np.ascontiguousarray(nodes[take[~anon]]))
     if scorer.best_key is None and scorer.closest is None:
         scorer.score(np.array([problem.heights], dtype=np.int64))
     return scorer.outcome(True)
