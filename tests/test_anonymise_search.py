@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 import idrisk
 from idrisk.anonymise import bands, prefixes
+from idrisk.anonymise.api import _problem
+from idrisk.anonymise.search import optimal_node
 from idrisk.exceptions import DataValidationError, InvalidParameterError
 
 
@@ -81,6 +83,10 @@ def test_search_equals_naive_exhaustive_enumeration(case):
         return
     r = idrisk.anonymise(data, qis, hierarchies=hier, k=k, suppression_limit=supp, l_diversity=ldiv)
     node = tuple(r.levels[q] for q in qis)
+    # the best-first search used past the lattice-size limit agrees
+    problem, _ = _problem(data, qis, hier, k, supp, ldiv or {})
+    other = optimal_node(problem, lattice_limit=0)
+    assert other.exact and other.node == node
     assert r.loss["loss"] == pytest.approx(best[0], rel=1e-9, abs=1e-12)
     assert node == best[2] or abs(best[0] - r.loss["loss"]) <= 1e-12 * max(1.0, best[0])
     # the transformed extract meets every condition, recomputed from scratch

@@ -163,7 +163,8 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
     metric : the measure minimised (``"loss"``, ARX's default, or one of ``entropy``,
         ``precision``, ``discernibility``, ``aecs``).
     levels : pin the node instead of searching (how a recipe replays).
-    max_evaluations : nodes evaluated before the search stops with the best node so far.
+    max_evaluations : past 100,000 lattice nodes, the nodes evaluated before the search stops
+        with the best anonymous node so far (``exact`` is then False); below, the search is exact.
 
     Raises :class:`~idrisk.exceptions.DataValidationError` when no node meets the conditions,
     naming the closest node and what blocks it. See ``docs/methods.md#anonymisation``.

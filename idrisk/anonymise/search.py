@@ -35,7 +35,7 @@ from .._kernels.anonymise import close_below
 from .bounds import PairBound, SuppressionBound, all_nodes, lower_bound
 from .lattice import Problem
 
-__all__ = ["SearchOutcome", "optimal_node", "exhaustive", "all_nodes"]
+__all__ = ["SearchOutcome", "optimal_node", "all_nodes"]
 
 LATTICE_LIMIT = 100_000
 
@@ -175,10 +175,3 @@ def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 32, max
     if size <= lattice_limit:
         return _tagged(problem, metric, batch)
     return _best_first(problem, metric, batch, max_evaluations)
-
-
-def exhaustive(problem: Problem, *, metric: str = "loss") -> SearchOutcome:
-    """Evaluate every node (a reference for the search)."""
-    scorer = _Scorer(problem, metric)
-    scorer.score(all_nodes(problem.heights))
-    return scorer.outcome(True)
