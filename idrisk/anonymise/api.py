@@ -125,14 +125,17 @@ def _infeasible(problem, closest, k, ld) -> DataValidationError:
 
 
 def _transform(frame, problem, hs, node):
-    """The transformed extract, the suppressed flags, class statistics."""
+    """The transformed extract (generalised columns categorical, suppressed cells missing), the
+    suppressed flags, the sizes of the kept classes."""
     cid, sizes, fail = problem.classes(node)
     rec_fail = fail[cid][problem.inverse]
     out = frame.copy()
     for j, (q, h) in enumerate(zip(problem.qis, hs)):
-        values = np.array(h.levels[node[j]], dtype=object)[problem.rows[j][problem.inverse]]
-        values[rec_fail] = None
-        out[q] = pd.Series(values, index=frame.index, dtype=object)
+        lo = problem.moff[j, node[j]]
+        labels = np.unique(np.array(h.levels[node[j]], dtype=object).astype(str))  # the order of the codes
+        codes = problem.maps[lo:lo + h.size][problem.rows[j]][problem.inverse]
+        codes[rec_fail] = -1
+        out[q] = pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=frame.index)
     kept = sizes[~fail]
     return out, pd.Series(rec_fail, index=frame.index, name="suppressed"), kept
 
