@@ -178,3 +178,34 @@ def test_metric_choice_is_exhaustive_and_exact(small):
 def test_callable_module():
     assert callable(idrisk.anonymise) and idrisk.anonymise.bands is bands
     assert idrisk.AnonymiseResult is idrisk.anonymise.AnonymiseResult
+
+
+@pytest.mark.parametrize("param, bad", [
+    ("data", None), ("data", [1, 2]), ("quasi_identifiers", 5), ("quasi_identifiers", ["nope"]),
+    ("quasi_identifiers", []), ("hierarchies", None), ("hierarchies", {"age": 3, "pc": prefixes(1)}),
+    ("hierarchies", {"age": "/no/such/file.csv", "pc": prefixes(1)}), ("k", "x"), ("k", True), ("k", 2.5),
+    ("suppression_limit", "a"), ("suppression_limit", float("nan")), ("suppression_limit", None),
+    ("l_diversity", [1]), ("l_diversity", {"nope": 2}), ("metric", None), ("levels", {"age": "x", "pc": 0}),
+    ("levels", {"pc": 0}), ("max_evaluations", -1),
+])
+def test_every_bad_argument_is_an_idrisk_error(small, param, bad):
+    from idrisk.exceptions import IdRiskError
+
+    args = {"data": small, "quasi_identifiers": ["age", "pc"],
+            "hierarchies": {"age": bands(10), "pc": prefixes(2)}, param: bad}
+    with pytest.raises(IdRiskError):
+        idrisk.anonymise(args.pop("data"), args.pop("quasi_identifiers"), **args)
+
+
+def test_recipe_replays_on_another_extract_and_refuses_bad_text(small):
+    h = {"age": bands(5, 10, 20), "pc": prefixes(2)}
+    r = idrisk.anonymise(small, ["age", "pc"], hierarchies=h, k=2, suppression_limit=0.2)
+    other = small.assign(age=small["age"] + 1)  # next year's extract: new values, same ladders
+    again = idrisk.anonymise.apply_recipe(other, r.recipe)
+    assert again.levels == r.levels and again.recipe != "" and again.k == 2
+    kept = again.data.loc[~again.suppressed]
+    assert kept.groupby(["age", "pc"], observed=True).size().min() >= 2
+    with pytest.raises(InvalidParameterError, match="not valid TOML"):
+        idrisk.anonymise.apply_recipe(small, "[anonymise\nk = ")
+    with pytest.raises(InvalidParameterError, match="lacks 'anonymise'"):
+        idrisk.anonymise.apply_recipe(small, "x = 1\n")
