@@ -7,6 +7,7 @@ Flash (Kohlmayer et al., "Flash: efficient, stable and optimal k-anonymity", 201
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from math import floor
@@ -16,7 +17,7 @@ import pandas as pd
 
 from .._results import RECORD_LEVEL, Result
 from .._validation import as_frame, check_columns, check_fraction, check_positive_int
-from ..exceptions import DataValidationError, InvalidParameterError
+from ..exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
 from .hierarchy import map_values, resolve_hierarchy
 from .lattice import METRICS, prepare
 from .recipe import dump_recipe, load_recipe
@@ -186,6 +187,10 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
             raise _infeasible(problem, found.closest, k, ld)
         node, evaluated, exact = found.node, found.evaluated, found.exact
     out, supp, kept = _transform(frame, problem, hs, node)
+    if levels is not None and int(supp.sum()) > problem.limit:
+        warnings.warn(f"the given levels suppress {int(supp.sum())} records, more than the suppression limit of "
+                      f"{problem.limit}: this extract does not meet the conditions at these levels",
+                      DataQualityWarning, stacklevel=3)
     metrics, per = _measures(problem, node)
     recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)})
     n_kept = int(kept.sum())
