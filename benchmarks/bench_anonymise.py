@@ -119,8 +119,8 @@ def main() -> int:
             cpu.append((time.process_time() - c) * 1000)
         ms = statistics.median(times)
         ratio = f"{arx_ms / ms:.1f}x faster than ARX ({arx_ms:.0f} ms, {arx_nodes} nodes)" if arx_ms else "no ARX time"
-        print(f"k={k:<3} s={s:<5} {ms:8.1f} ms (cpu {statistics.median(cpu):6.1f} ms)  nodes evaluated {r.nodes_evaluated:5d}  "
-              f"levels {list(r.levels.values())}  loss {r.loss['loss']:.6f}  {ratio}")
+        print(f"k={k:<3} s={s:<5} {ms:8.1f} ms (cpu {statistics.median(cpu):6.1f} ms)  "
+              f"nodes evaluated {r.nodes_evaluated:5d}  levels {list(r.levels.values())}  loss {r.loss['loss']:.6f}  {ratio}")
     print(f"load average after: {os.getloadavg()}")
     return 0
 

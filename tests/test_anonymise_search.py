@@ -9,7 +9,6 @@ import itertools
 import json
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
