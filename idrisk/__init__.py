@@ -43,6 +43,8 @@ _LAZY = {
     "load_config": "idrisk.assessment",
     "what_if": "idrisk.assessment",
     "WhatIfResult": "idrisk.assessment",
+    # anonymisation
+    "AnonymiseResult": "idrisk.anonymise",
     # errors
     "IdRiskError": "idrisk.exceptions",
     "InvalidParameterError": "idrisk.exceptions",
@@ -55,7 +57,7 @@ _LAZY = {
     "PerformanceWarning": "idrisk.exceptions",
 }
 
-_SUBMODULES = ("datasets", "intruder", "metrics")
+_SUBMODULES = ("anonymise", "datasets", "intruder", "metrics")  # idrisk.anonymise is also callable
 
 __all__ = sorted(_LAZY) + ["__version__"]
 

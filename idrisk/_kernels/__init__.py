@@ -7,4 +7,4 @@ each cached kernel is decorated with the cache directory outside the source tree
 from .._config import kernel_cache
 
 with kernel_cache():
-    from . import codes, combinations, diversity, groups, hashing, linkage, risk, suda2  # noqa: F401
+    from . import anonymise, codes, combinations, diversity, groups, hashing, linkage, risk, suda2  # noqa: F401

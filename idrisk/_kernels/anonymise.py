@@ -1,0 +1,215 @@
+"""Full-domain generalisation nodes over a table of distinct records (numba only).
+
+The input is the table of distinct key combinations with their counts (``rows`` of shape
+``(m, u)``: for each quasi-identifier the row index of the value in its hierarchy table;
+``counts`` of length ``u``). A node gives every quasi-identifier one level ``L_j``; the
+generalised code of a distinct row is ``maps[moff[j, L_j] + rows[j, r]]`` in
+``0 .. cards[j, L_j] - 1``.
+
+:func:`evaluate_nodes` groups the distinct rows of each node into equivalence classes,
+marks the classes that fail (fewer than ``k`` records, or fewer than ``lreq[s]`` distinct
+values of sensitive column ``s``), and returns per node what the information-loss measures
+need: suppressed records ``S``, surviving classes, the sum of squared surviving class sizes,
+per QI the Loss shares of the suppressed records (as integer numerators: ``shares`` holds,
+for each hierarchy row, the number of table rows sharing its generalised value) and ``sum_w c_w log2(c_w / S)`` over the
+generalised values ``w`` of the suppressed records. Definitions: ``docs/methods.md#anonymisation``.
+
+Method: the generalised codes are folded into one mixed-radix int64 key; when the key space
+would pass 2**62 the partial key is first renumbered through an open-addressing hash table.
+Keys are numbered densely with the same table (linear probing, Fibonacci hashing, load < 1/2);
+only the touched slots are cleared afterwards, so one table serves every node of a batch.
+Time O(u m) per node, extra memory O(u).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .._config import NUMBA_OPTS
+
+__all__ = ["evaluate_nodes", "node_classes", "close_below"]
+
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+_SPACE_MAX = np.int64(1) << np.int64(62)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _capacity(u):
+    cap = 1
+    bits = 0
+    while cap < 2 * u + 2:
+        cap *= 2
+        bits += 1
+    return cap, np.uint64(64 - bits)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _renumber(keys, slot_key, slot_id, touched, shift, out):
+    """Dense ids (first appearance) of ``keys`` into ``out``; clears the table afterwards."""
+    mask = slot_id.shape[0] - 1
+    nid = 0
+    nt = 0
+    for r in range(keys.shape[0]):
+        key = np.uint64(keys[r])
+        h = np.int64((key * _MULT) >> shift)
+        while True:
+            sid = slot_id[h]
+            if sid < 0:
+                slot_id[h] = nid
+                slot_key[h] = key
+                touched[nt] = h
+                nt += 1
+                out[r] = nid
+                nid += 1
+                break
+            if slot_key[h] == key:
+                out[r] = sid
+                break
+            h = (h + 1) & mask
+    for t in range(nt):
+        slot_id[touched[t]] = -1
+    return nid
+
+
+@numba.njit(**NUMBA_OPTS)
+def _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift):
+    """Class id of every distinct row under ``node``; returns the number of classes."""
+    m, u = rows.shape
+    space = np.int64(1)
+    for r in range(u):
+        keys[r] = 0
+    for j in range(m):
+        lv = node[j]
+        c = cards[j, lv]
+        if space > _SPACE_MAX // c:
+            space = np.int64(_renumber(keys, slot_key, slot_id, touched, shift, cid))
+            for r in range(u):
+                keys[r] = cid[r]
+        off = moff[j, lv]
+        for r in range(u):
+            keys[r] = keys[r] * c + maps[off + rows[j, r]]
+        space *= c
+    return _renumber(keys, slot_key, slot_id, touched, shift, cid)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp):
+    """Class sizes and failing flags (size < k or fewer than lreq[s] distinct values of s)."""
+    u = cid.shape[0]
+    sizes = np.zeros(g, dtype=np.int64)
+    for r in range(u):
+        sizes[cid[r]] += counts[r]
+    fail = np.zeros(g, dtype=np.bool_)
+    for c in range(g):
+        if sizes[c] < k:
+            fail[c] = True
+    for s in range(sens.shape[0]):
+        for r in range(u):
+            keys[r] = np.int64(cid[r]) * scards[s] + sens[s, r]
+        _renumber(keys, slot_key, slot_id, touched, shift, tmp)
+        distinct = np.zeros(g, dtype=np.int64)
+        seen = np.zeros(u, dtype=np.bool_)
+        for r in range(u):
+            if not seen[tmp[r]]:
+                seen[tmp[r]] = True
+                distinct[cid[r]] += 1
+        for c in range(g):
+            if distinct[c] < lreq[s]:
+                fail[c] = True
+    return sizes, fail
+
+
+@numba.njit(**NUMBA_OPTS)
+def _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full, supshare, supent):
+    """Loss-share numerators and (if ``full``) the entropy term of the suppressed records."""
+    m, u = rows.shape
+    for r in range(u):
+        if fail[cid[r]]:
+            for j in range(m):
+                pos = moff[j, node[j]] + rows[j, r]
+                supshare[i, j] += counts[r] * shares[pos]
+                if full:
+                    scratch[j, maps[pos]] += counts[r]
+    if not full:
+        return
+    for r in range(u):
+        if fail[cid[r]]:
+            for j in range(m):
+                code = maps[moff[j, node[j]] + rows[j, r]]
+                cw = scratch[j, code]
+                if cw > 0:
+                    supent[i, j] += cw * np.log2(cw / s_tot)
+                    scratch[j, code] = 0
+
+
+@numba.njit(**NUMBA_OPTS)
+def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full):
+    """Per node: suppressed, classes, sum of squared class sizes, Loss shares and (if ``full``)
+    entropy term of the suppressed records (see the module docstring)."""
+    nn, m = nodes.shape
+    u = rows.shape[1]
+    cap, shift = _capacity(u)
+    slot_key = np.zeros(cap, dtype=np.uint64)
+    slot_id = np.full(cap, -1, dtype=np.int32)
+    touched = np.empty(u, dtype=np.int64)
+    keys = np.empty(u, dtype=np.int64)
+    cid = np.empty(u, dtype=np.int64)
+    tmp = np.empty(u, dtype=np.int64)
+    scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
+    supp = np.zeros(nn, dtype=np.int64)
+    ncls = np.zeros(nn, dtype=np.int64)
+    sumsq = np.zeros(nn, dtype=np.float64)
+    supshare = np.zeros((nn, m), dtype=np.int64)
+    supent = np.zeros((nn, m), dtype=np.float64)
+    for i in range(nn):
+        node = nodes[i]
+        g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift)
+        sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
+        s_tot = np.int64(0)
+        for c in range(g):
+            if fail[c]:
+                s_tot += sizes[c]
+            else:
+                ncls[i] += 1
+                sumsq[i] += np.float64(sizes[c]) * np.float64(sizes[c])
+        supp[i] = s_tot
+        if s_tot > 0:
+            _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full,
+                              supshare, supent)
+    return supp, ncls, sumsq, supshare, supent
+
+
+@numba.njit(**NUMBA_OPTS)
+def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
+    """Class id of every distinct row under ``node``, class sizes and failing flags."""
+    u = rows.shape[1]
+    cap, shift = _capacity(u)
+    slot_key = np.zeros(cap, dtype=np.uint64)
+    slot_id = np.full(cap, -1, dtype=np.int32)
+    touched = np.empty(u, dtype=np.int64)
+    keys = np.empty(u, dtype=np.int64)
+    cid = np.empty(u, dtype=np.int64)
+    tmp = np.empty(u, dtype=np.int64)
+    g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift)
+    sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
+    return cid, sizes, fail
+
+
+@numba.njit(**NUMBA_OPTS)
+def close_below(nodes, open_, bad):
+    """``open_[i] = False`` for every node i at or below one of the nodes ``bad`` (predictive
+    tagging: a node below a non-anonymous node is not anonymous)."""
+    nn, m = nodes.shape
+    for i in range(nn):
+        if not open_[i]:
+            continue
+        for b in range(bad.shape[0]):
+            below = True
+            for j in range(m):
+                if nodes[i, j] > bad[b, j]:
+                    below = False
+                    break
+            if below:
+                open_[i] = False
+                break

@@ -1,0 +1,208 @@
+"""``idrisk.anonymise``: optimal full-domain generalisation with record suppression.
+
+Definitions and the search: ``docs/methods.md#anonymisation``; ARX (Prasser and Kohlmayer,
+"Putting statistical disclosure control into practice: the ARX data anonymization tool", 2015);
+Flash (Kohlmayer et al., "Flash: efficient, stable and optimal k-anonymity", 2012).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from math import floor
+
+import numpy as np
+import pandas as pd
+
+from .._results import RECORD_LEVEL, Result
+from .._validation import as_frame, check_columns, check_fraction, check_positive_int
+from ..exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
+from .hierarchy import map_values, resolve_hierarchy
+from .lattice import METRICS, prepare
+from .recipe import dump_recipe, load_recipe
+from .search import optimal_node
+
+__all__ = ["anonymise", "apply_recipe", "AnonymiseResult"]
+
+
+@dataclass(frozen=True)
+class AnonymiseResult(Result):
+    """The chosen transformation, its cost and the transformed extract.
+
+    ``levels`` maps each quasi-identifier to its hierarchy level; ``loss`` holds ARX's five
+    measures at that node (``loss``, ``entropy``, ``precision``, ``discernibility``, ``aecs``);
+    ``data`` is the transformed extract (suppressed quasi-identifier cells missing) and
+    ``suppressed`` flags the suppressed records (both record-level, left out of ``to_dict``).
+    """
+
+    quasi_identifiers: tuple
+    levels: dict
+    k: int
+    l_diversity: dict
+    suppression_limit: float
+    suppression_limit_records: int
+    suppressed_records: int
+    n_classes: int
+    min_class_size: int
+    avg_class_size: float
+    loss: dict
+    loss_per_attribute: dict
+    metric: str
+    nodes_evaluated: int
+    lattice_size: int
+    exact: bool
+    recipe: str
+    data: pd.DataFrame = field(metadata=RECORD_LEVEL, repr=False)
+    suppressed: pd.Series = field(metadata=RECORD_LEVEL, repr=False)
+
+
+def _check_l(frame, l_diversity, qis) -> dict:
+    if l_diversity is None:
+        return {}
+    if not isinstance(l_diversity, Mapping):
+        raise InvalidParameterError("l_diversity must map a sensitive column to its distinct l, "
+                                    f"got {type(l_diversity).__name__}")
+    check_columns(frame, list(l_diversity), role="sensitive")
+    both = [str(c) for c in l_diversity if c in qis]
+    if both:
+        raise InvalidParameterError(f"sensitive columns cannot be quasi-identifiers: {', '.join(both)}")
+    return {c: check_positive_int(v, name=f"l_diversity[{c!r}]") for c, v in l_diversity.items()}
+
+
+def _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric):
+    qis = check_columns(frame, quasi_identifiers)
+    if len(frame) == 0:
+        raise DataValidationError("the data have no rows")
+    if not isinstance(hierarchies, Mapping):
+        raise InvalidParameterError(f"hierarchies must map each quasi-identifier to its hierarchy, "
+                                    f"got {type(hierarchies).__name__}")
+    lacking = [str(q) for q in qis if q not in hierarchies]
+    extra = [str(c) for c in hierarchies if c not in qis]
+    if lacking or extra:
+        raise InvalidParameterError(
+            "hierarchies must name each quasi-identifier once"
+            + (f"; none for: {', '.join(lacking)}" if lacking else "")
+            + (f"; not quasi-identifiers: {', '.join(extra)}" if extra else ""))
+    k = check_positive_int(k, name="k")
+    s = check_fraction(suppression_limit, name="suppression_limit")
+    ld = _check_l(frame, l_diversity, qis)
+    if metric not in METRICS:
+        raise InvalidParameterError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
+    return qis, k, s, ld
+
+
+def _problem(frame, qis, hierarchies, k, s, ld):
+    hs = [resolve_hierarchy(hierarchies[q], frame[q], q) for q in qis]
+    rows = [map_values(h, frame[q]) for h, q in zip(hs, qis)]
+    sens = [pd.factorize(frame[c], use_na_sentinel=False)[0].astype(np.int32) for c in ld]
+    limit = floor(s * len(frame))  # as ARX: floor of the double product
+    return prepare(qis, hs, rows, sens, list(ld.values()), k, limit), hs
+
+
+def _pinned(problem, levels: Mapping):
+    node = []
+    for q, h in zip(problem.qis, problem.hierarchies):
+        lv = levels.get(q)
+        if isinstance(lv, bool) or not isinstance(lv, (int, np.integer)) or not 0 <= lv <= h.height:
+            raise InvalidParameterError(f"level of {q!r} must be an integer in [0, {h.height}], got {lv!r}")
+        node.append(int(lv))
+    return tuple(node)
+
+
+def _infeasible(problem, closest, k, ld) -> DataValidationError:
+    cid, sizes, fail = problem.classes(closest)
+    small = int((sizes < k).sum())
+    levels = ", ".join(f"{q}={v}" for q, v in zip(problem.qis, closest))
+    why = [f"{small} classes smaller than k={k}"] if small else []
+    if ld:
+        why.append(f"{int(fail.sum()) - small} further classes with too few distinct sensitive values")
+    s = int(sizes[fail].sum())
+    if problem.n < k:
+        why.append(f"the data have only {problem.n} records")
+    return DataValidationError(
+        f"no generalisation meets the conditions within the suppression limit of {problem.limit} records: "
+        f"the closest node ({levels}) would suppress {s} records ({'; '.join(why) or 'no failing class'})")
+
+
+def _transform(frame, problem, hs, node):
+    """The transformed extract (generalised columns categorical, suppressed cells missing), the
+    suppressed flags, the sizes of the kept classes."""
+    cid, sizes, fail = problem.classes(node)
+    rec_fail = fail[cid][problem.inverse]
+    out = frame.copy()
+    for j, (q, h) in enumerate(zip(problem.qis, hs)):
+        lo = problem.moff[j, node[j]]
+        labels = np.unique(np.array(h.levels[node[j]], dtype=object).astype(str))  # the order of the codes
+        codes = problem.maps[lo:lo + h.size][problem.rows[j]][problem.inverse]
+        codes[rec_fail] = -1
+        out[q] = pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=frame.index)
+    kept = sizes[~fail]
+    return out, pd.Series(rec_fail, index=frame.index, name="suppressed"), kept
+
+
+def _measures(problem, node):
+    ev = problem.evaluate(np.array([node], dtype=np.int64))
+    metrics = {name: float(v[0]) for name, v in ev.metrics().items()}
+    per = ev.loss_per_attribute()[0]
+    return metrics, {q: float(v) for q, v in zip(problem.qis, per)}
+
+
+def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_limit: float = 0.0,
+              l_diversity: Mapping | None = None, metric: str = "loss", levels: Mapping | None = None,
+              max_evaluations: int = 200_000) -> AnonymiseResult:
+    """The anonymous full-domain generalisation of least information loss, as ARX finds it.
+
+    Parameters
+    ----------
+    data : the record-level frame.
+    quasi_identifiers : the columns to generalise.
+    hierarchies : column -> hierarchy: a table (DataFrame, rows, or the path of an ARX-format
+        CSV, ``;``-separated, no header), a ``{value: parent}`` map, or a ladder
+        (:func:`idrisk.anonymise.bands`, :func:`~idrisk.anonymise.dates`,
+        :func:`~idrisk.anonymise.prefixes`).
+    k : the smallest class size kept.
+    suppression_limit : share of records (``[0, 1]``) that may be suppressed, whole classes.
+    l_diversity : sensitive column -> distinct l every kept class must have.
+    metric : the measure minimised (``"loss"``, ARX's default, or one of ``entropy``,
+        ``precision``, ``discernibility``, ``aecs``).
+    levels : pin the node instead of searching (how a recipe replays).
+    max_evaluations : past 100,000 lattice nodes, the nodes evaluated before the search stops
+        with the best anonymous node so far (``exact`` is then False); below, the search is exact.
+
+    Raises :class:`~idrisk.exceptions.DataValidationError` when no node meets the conditions,
+    naming the closest node and what blocks it. See ``docs/methods.md#anonymisation``.
+    """
+    frame = as_frame(data)
+    qis, k, s, ld = _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
+    max_evaluations = check_positive_int(max_evaluations, name="max_evaluations")
+    problem, hs = _problem(frame, qis, hierarchies, k, s, ld)
+    size = int(np.prod([h.height + 1 for h in hs], dtype=np.float64))
+    if levels is not None:
+        node = _pinned(problem, levels)
+        evaluated, exact = 1, True
+    else:
+        found = optimal_node(problem, metric=metric, max_evaluations=max_evaluations)
+        if found.node is None:
+            raise _infeasible(problem, found.closest, k, ld)
+        node, evaluated, exact = found.node, found.evaluated, found.exact
+    out, supp, kept = _transform(frame, problem, hs, node)
+    if levels is not None and int(supp.sum()) > problem.limit:
+        warnings.warn(f"the given levels suppress {int(supp.sum())} records, more than the suppression limit of "
+                      f"{problem.limit}: this extract does not meet the conditions at these levels",
+                      DataQualityWarning, stacklevel=3)
+    metrics, per = _measures(problem, node)
+    recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)})
+    n_kept = int(kept.sum())
+    return AnonymiseResult(
+        tuple(qis), dict(zip(qis, node)), k, ld, s, problem.limit, int(supp.sum()), len(kept),
+        int(kept.min()) if len(kept) else 0, n_kept / len(kept) if len(kept) else float("nan"),
+        metrics, per, metric, evaluated, size, exact, recipe, out, supp)
+
+
+def apply_recipe(data, recipe: str) -> AnonymiseResult:
+    """Replay a recipe (``AnonymiseResult.recipe``) on ``data``: same levels, same conditions."""
+    r = load_recipe(recipe)
+    return anonymise(data, r["quasi_identifiers"], hierarchies=r["hierarchies"], k=r["k"],
+                     suppression_limit=r["suppression_limit"], l_diversity=r["l_diversity"] or None,
+                     levels=r["levels"])

@@ -1,0 +1,82 @@
+"""Recipes: the TOML text that replays an anonymisation (levels, conditions, hierarchies).
+
+A recipe names the quasi-identifiers, the chosen level of each, the conditions (``k``,
+distinct ``l`` per sensitive column, the suppression limit) and every hierarchy in a form
+that rebuilds it: a table as its rows, a ladder as its parameters (rebuilt from the values
+of the data it is applied to). Replaying applies the same levels and suppresses every record
+of every class that fails the conditions, so the same data give identical output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+
+from ..exceptions import InvalidParameterError
+
+__all__ = ["dump_recipe", "load_recipe"]
+
+_HEADER = "# idrisk anonymisation recipe: replay with idrisk.anonymise.apply_recipe(data, recipe)\n"
+
+
+def _value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if not math.isfinite(v):
+            raise InvalidParameterError("a recipe cannot hold a non-finite number")
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{_value(str(k))} = {_value(x)}" for k, x in v.items()) + " }"
+    raise InvalidParameterError(f"a recipe cannot hold a {type(v).__name__}")
+
+
+def _table(name: str, items: dict) -> str:
+    lines = [f"[{name}]"]
+    for key, v in items.items():
+        if isinstance(v, list) and v and isinstance(v[0], list):
+            lines.append(f"{_value(str(key))} = [")
+            lines.extend(f"  {_value(row)}," for row in v)
+            lines.append("]")
+        else:
+            lines.append(f"{_value(str(key))} = {_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def dump_recipe(quasi_identifiers, levels: dict, k: int, suppression_limit: float, l_diversity: dict,
+                hierarchies: dict) -> str:
+    """The recipe text (deterministic: same inputs, same bytes)."""
+    parts = [_HEADER, _table("anonymise", {
+        "quasi_identifiers": [str(q) for q in quasi_identifiers],
+        "k": int(k),
+        "suppression_limit": float(suppression_limit),
+    })]
+    parts.append(_table("anonymise.levels", {str(q): int(levels[q]) for q in quasi_identifiers}))
+    if l_diversity:
+        parts.append(_table("anonymise.l_diversity", {str(c): int(v) for c, v in l_diversity.items()}))
+    for q in quasi_identifiers:
+        parts.append(_table(f"hierarchies.{_value(str(q))}", hierarchies[q]))
+    return "\n".join(parts)
+
+
+def load_recipe(text: str) -> dict:
+    """The parts of a recipe: quasi_identifiers, levels, k, suppression_limit, l_diversity, hierarchies."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidParameterError(f"the recipe is not valid TOML: {exc}") from None
+    try:
+        a = doc["anonymise"]
+        qis = list(a["quasi_identifiers"])
+        return {"quasi_identifiers": qis, "levels": dict(a["levels"]), "k": a["k"],
+                "suppression_limit": a["suppression_limit"], "l_diversity": dict(a.get("l_diversity", {})),
+                "hierarchies": {q: doc["hierarchies"][q] for q in qis}}
+    except (KeyError, TypeError) as exc:
+        raise InvalidParameterError(f"the recipe lacks {exc.args[0]!r}") from None
