@@ -172,7 +172,9 @@ def test_measured_peak_stays_within_the_estimate():
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["pairs"] > 15_000_000
     assert got["grown"] <= linkage_bytes(got["pairs"], 3), got
-    assert got["grown"] >= 0.5 * linkage_bytes(got["pairs"], 3), got  # nor wildly cautious
+    # no lower bound: the growth of the peak RSS over the peak before the linkage understates
+    # what the linkage allocates whenever an earlier step of the process peaked higher (seen at
+    # 36% to 98% of the estimate across runs), so it cannot show the estimate is not too cautious
 
 
 def test_assessment_budget_field_reaches_the_intruder(tmp_path):
