@@ -42,9 +42,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .._kernels.threads import n_workers
 from .._validation import raise_problems
 from ..exceptions import InvalidParameterError
 from ..intruder import IntruderScenario, load_scenarios, make_auxiliary, simulate_intruder
@@ -259,11 +261,9 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
                                      key=list(quasi_identifiers))
     frame = _intruder_frame(frame, sc, prof)
     kw = {} if sampling_fraction >= 1.0 else {"sampling_fraction": float(sampling_fraction)}
-    results, figures = [], []
-    for r in range(max(1, int(runs))):
-        aux = make_auxiliary(frame, sc, seed=seed + r)
-        res = simulate_intruder(frame, aux, sc, seed=seed + r, memory_budget=memory_budget, **kw)
-        results.append(res)
+    results = _seeded_runs(frame, sc, seed, max(1, int(runs)), memory_budget, kw)
+    figures = []
+    for r, res in enumerate(results):
         figures.append(IntruderRun(seed=seed + r, claims=int(res.claims), correct_claims=int(res.correct_claims),
                                    correct_claims_at_confidence=_at_confidence(res, sc, claim_confidence),
                                    high_confidence_correct=_number(res.high_confidence_correct)))
@@ -287,6 +287,25 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
         knowledge=_knowledge(sc),
         correct_claims_spread=_spread([f.correct_claims for f in figures]),
         correct_claims_at_confidence_spread=_spread(at_conf))
+
+
+def _seeded_runs(frame, sc, seed: int, runs: int, memory_budget, kw) -> list:
+    """The intruder simulated with seeds ``seed .. seed + runs - 1``, in seed order.
+
+    The runs are independent and their kernels release the GIL, so two run at a time on
+    threads. Two, not more: each run may take up to the memory budget, and the default budget
+    is a quarter of physical memory. With a budget the caller set, the runs go one at a time
+    (the budget is what one linkage may take). The results do not depend on the threads.
+    """
+    def one(r: int):
+        aux = make_auxiliary(frame, sc, seed=seed + r)
+        return simulate_intruder(frame, aux, sc, seed=seed + r, memory_budget=memory_budget, **kw)
+
+    workers = 1 if memory_budget is not None else min(2, runs, n_workers(runs))
+    if workers == 1:
+        return [one(r) for r in range(runs)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="idrisk-intruder") as pool:
+        return list(pool.map(one, range(runs)))
 
 
 def _rate(mapping, v) -> float:
