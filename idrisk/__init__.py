@@ -54,7 +54,7 @@ _LAZY = {
     "PerformanceWarning": "idrisk.exceptions",
 }
 
-_SUBMODULES = ("datasets", "intruder", "metrics")
+_SUBMODULES = ("datasets", "intruder", "metrics", "spark")
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
@@ -63,6 +63,9 @@ def __getattr__(name):
     if name in _SUBMODULES:
         return import_module(f"idrisk.{name}")
     if name in _LAZY:
+        if _LAZY[name] == "idrisk.metrics":
+            # registers the Spark engine with the metrics (imports no pyspark)
+            import_module("idrisk.spark")
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
