@@ -7,6 +7,10 @@ from one row per class, with the formulas of ``docs/methods.md#k-anonymity``,
 ``docs/methods.md#sample-risks`` and ``docs/methods.md#individual-risk``. Per-record
 outputs are Spark DataFrames: the user's rows with the new columns, never collected.
 
+Spark resolves column names without regard to case by default, so ``fk`` and ``Fk``
+cannot both be columns: the Spark outputs call the weighted frequency ``Fk_pop`` (the
+estimated population frequency ``F_k``).
+
 Missing values: ``missing="category"`` (a null is one more value) and ``"never"``.
 ``"wildcard"`` (sdcMicro's ``freqCalc`` matching) compares every missing-value pattern
 with every other and is not implemented on Spark: it is refused with an error.
@@ -38,8 +42,8 @@ def spark_missing(missing, what: str) -> str:
     return missing
 
 
-def with_frequencies(df, qis, weights, missing, *, fk="fk", Fk="Fk"):
-    """``df`` with the per-record ``fk`` (and ``Fk``) computed on Spark by window counts."""
+def with_frequencies(df, qis, weights, missing, *, fk="fk", Fk="Fk_pop"):
+    """``df`` with the per-record ``fk`` and ``Fk_pop`` computed on Spark by window counts."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -63,14 +67,14 @@ def with_frequencies(df, qis, weights, missing, *, fk="fk", Fk="Fk"):
 
 def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "category",
                 alpha: float = 1.0):
-    """:func:`idrisk.frequencies` on Spark: ``data`` with columns ``fk`` and ``Fk`` added.
+    """:func:`idrisk.frequencies` on Spark: ``data`` with columns ``fk`` and ``Fk_pop`` added.
 
-    ``fk`` (long) is the record's class size and ``Fk`` (double with weights, else equal
-    to ``fk``) the sum of the class's weights; see ``docs/methods.md#frequencies``.
+    ``fk`` (long) is the record's class size and ``Fk_pop`` (the pandas path's ``Fk``:
+    double with weights, else equal to ``fk``) the sum of the class's weights; see ``docs/methods.md#frequencies``.
     """
     spark_missing(missing, "frequencies")
     check_fraction(alpha, name="alpha")
-    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk"))
+    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop"))
     if weights is not None:
         weight_column(data, weights)
     return with_frequencies(data, qis, weights, missing)
@@ -81,11 +85,11 @@ def k_anonymity(data, quasi_identifiers, *, k=(2, 3, 5, 10), missing: str = "cat
     """:func:`idrisk.k_anonymity` on Spark (``docs/methods.md#k-anonymity``).
 
     The aggregate fields equal the pandas path's; ``fk`` (and ``Fk``) hold the user's
-    rows with the per-record column added (a Spark DataFrame).
+    rows with the per-record column added (a Spark DataFrame; ``Fk`` holds ``Fk_pop``).
     """
     spark_missing(missing, "k_anonymity")
     ks = check_k_values(k)
-    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk"))
+    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop"))
     red = reduce_classes(data, qis, weights=weights, missing=missing)
     f, W = red.sizes, red.wsums
     bc = np.bincount(f)
@@ -97,7 +101,7 @@ def k_anonymity(data, quasi_identifiers, *, k=(2, 3, 5, 10), missing: str = "cat
         histogram_counts="classes",
         records_below_k={kk: int(f[f < kk].sum()) for kk in ks},
         n1=int(np.count_nonzero(f == 1)), n2=int(2 * np.count_nonzero(f == 2)),
-        fk=per_record.drop("Fk"),
+        fk=per_record.drop("Fk_pop"),
         min_Fk=None if W is None else float(W.min()),
         records_below_k_Fk=None if W is None else {kk: int(f[W < kk].sum()) for kk in ks},
         Fk=None if W is None else per_record.drop("fk"))
@@ -124,7 +128,7 @@ def _risk_classes(data, quasi_identifiers, weights, method, household, missing, 
         raise InvalidParameterError(f"qual must be a finite number > 0, got {qual!r}")
     if household is not None:
         raise InvalidParameterError("household risk on a Spark DataFrame is not implemented yet")
-    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk", "risk"))
+    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop", "risk"))
     red = reduce_classes(data, qis, weights=weights,
                          missing="category" if missing is None else spark_missing(missing, "individual_risk"),
                          keys=True)
@@ -152,7 +156,7 @@ def _risk_classes(data, quasi_identifiers, weights, method, household, missing, 
 
 def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "approx",
                     household=None, missing=None, alpha: float = 1.0, qual: float = 1.0):
-    """:func:`idrisk.individual_risk` on Spark: ``data`` with ``fk``, ``Fk`` and ``risk`` added.
+    """:func:`idrisk.individual_risk` on Spark: ``data`` with ``fk``, ``Fk_pop`` and ``risk`` added.
 
     The risk is computed once per class on the driver (``docs/methods.md#individual-risk``)
     and joined back on the quasi-identifiers.

@@ -26,16 +26,25 @@ from ._reduce import check_columns, null_safe_join, reduce_classes
 __all__ = ["suda", "combination_sweep"]
 
 
-def _key_frame(red, qis) -> pd.DataFrame:
-    """The distinct keys as a small pandas frame (None read as missing)."""
-    return pd.DataFrame.from_records(red.keys, columns=qis) if red.keys else pd.DataFrame(columns=qis)
+#: pandas dtypes that keep Spark's values as they are when a column holds nulls
+_DTYPES = {"bigint": "Int64", "int": "Int64", "smallint": "Int64", "tinyint": "Int64",
+           "boolean": "boolean"}
+
+
+def _key_frame(red, qis, spark_types) -> pd.DataFrame:
+    """The distinct keys as a small pandas frame (None read as missing, integers kept whole)."""
+    cols = list(zip(*red.keys)) if red.keys else [()] * len(qis)
+    return pd.DataFrame({c: pd.Series(list(v), dtype=_DTYPES.get(spark_types[c], "object"))
+                         if spark_types[c] not in ("double", "float") else
+                         pd.Series(list(v), dtype="float64")
+                         for c, v in zip(qis, cols)}, columns=qis)
 
 
 def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None, k=(2, 3, 5, 10)):
     """:func:`idrisk.combination_sweep` on Spark: the same table, from the distinct keys."""
     qis = check_columns(data, quasi_identifiers)
     red = reduce_classes(data, qis, keys=True)
-    keys = _key_frame(red, qis)
+    keys = _key_frame(red, qis, dict(data.dtypes))
     D = np.empty((len(qis), len(keys)), dtype=np.int32)
     cards = np.empty(len(qis), dtype=np.int64)
     for j, c in enumerate(qis):
@@ -79,7 +88,7 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
                         reserved=("score", "dis_score", "min_msu_size",
                                   *[f"{c}_contribution" for c in quasi_identifiers]))
     red = reduce_classes(data, qis, keys=True)
-    keys = _key_frame(red, qis)
+    keys = _key_frame(red, qis, dict(data.dtypes))
     capped = keys.loc[np.repeat(np.arange(len(keys)), np.minimum(red.sizes, 2))].reset_index(drop=True)
     with warnings.catch_warnings():
         # the distinct keys are nearly all different by construction: no identifier warning
