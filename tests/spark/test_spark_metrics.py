@@ -153,6 +153,53 @@ def test_suda(pdf, sdf, kw):
                                    rtol=1e-12, err_msg=c)
 
 
+@pytest.mark.parametrize("kw", [{}, {"c": 3, "sensitive_na": "category"}, {"missing_code": "E"},
+                                {"c": 1.5}])
+def test_l_diversity(pdf, sdf, kw):
+    sens = ["sen", "eth"]
+    qis = ["sex", "yob", "la", "fsm"]
+    local = idrisk.l_diversity(pdf, qis, sens, **kw)
+    res = idrisk.l_diversity(sdf, qis, sens, **kw)
+    same_result(local, res)
+    cols = list(local.per_record.columns)
+    got = per_record(res.per_record, pdf, cols, "row")
+    for c in cols:
+        np.testing.assert_allclose(got[c].to_numpy(dtype=float), local.per_record[c].to_numpy(dtype=float),
+                                   rtol=1e-12, err_msg=c)
+
+
+def test_l_diversity_case_exercises_the_rules(pdf):
+    """The options compared above change the figures on this extract, so each rule is used."""
+    qis = ["sex", "yob", "la", "fsm"]
+    base = idrisk.l_diversity(pdf, qis, ["sen", "eth"]).per_record
+    na_cat = idrisk.l_diversity(pdf, qis, ["sen", "eth"], sensitive_na="category").per_record
+    mcode = idrisk.l_diversity(pdf, qis, ["sen", "eth"], missing_code="E").per_record
+    assert (base["eth_distinct"] != na_cat["eth_distinct"]).any()
+    assert (base["sen_recursive"] != mcode["sen_recursive"]).any()
+    assert base["sen_distinct"].min() == 1
+
+
+@pytest.mark.parametrize("kw", [{}, {"distance": "ordered"}, {"distance": "ordered", "order": ["N", "K", "E"]}])
+@pytest.mark.parametrize("sens", ["sen", "eth", "yob"])
+def test_t_closeness(pdf, sdf, kw, sens):
+    qis = ["sex", "la", "fsm"] if sens == "yob" else ["sex", "yob", "la", "fsm"]
+    if kw.get("distance") == "ordered" and pdf[sens].isna().any():
+        with pytest.raises(DataValidationError, match="missing value"):
+            idrisk.t_closeness(sdf, qis, sens, **kw)
+        return
+    if "order" in kw and sens != "sen":
+        return
+    local = idrisk.t_closeness(pdf, qis, sens, **kw)
+    res = idrisk.t_closeness(sdf, qis, sens, **kw)
+    same_result(local, res)
+    assert local.t > 0
+    got = per_record(res.class_id, pdf, ["tcloseness_distance"], "row")
+    expected = local.per_class["distance"].to_numpy()[local.class_id.to_numpy()]
+    np.testing.assert_allclose(got["tcloseness_distance"].to_numpy(), expected, rtol=1e-12)
+    np.testing.assert_array_equal(np.sort(res.per_class["size"].to_numpy()),
+                                  np.sort(local.per_class["size"].to_numpy()))
+
+
 def test_pyspark_is_only_imported_for_spark_frames():
     import subprocess
     import sys
@@ -164,7 +211,9 @@ def test_pyspark_is_only_imported_for_spark_frames():
 
 def test_unsupported_metric_and_convention_are_refused(sdf):
     with pytest.raises(DataValidationError, match="does not accept a pyspark DataFrame yet"):
-        idrisk.l_diversity(sdf, QIS, "sen")
+        idrisk.qi_importance(sdf, QIS)
+    with pytest.raises(InvalidParameterError, match="missing='category' only"):
+        idrisk.l_diversity(sdf, QIS, "sen", missing="never")
     with pytest.raises(InvalidParameterError, match="wildcard"):
         idrisk.k_anonymity(sdf, QIS, missing="wildcard")
     with pytest.raises(InvalidParameterError, match="name of a column"):
