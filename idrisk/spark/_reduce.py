@@ -31,6 +31,9 @@ def _functions():
 
 def check_columns(df, quasi_identifiers, extra=(), weights=None, *, reserved=()) -> list:
     """The quasi-identifiers as a list, every absent column reported in one error."""
+    if not hasattr(df, "sparkSession"):  # pandas-on-Spark, whose to_pandas() would collect it
+        raise InvalidParameterError(
+            f"{type(df).__name__} is not a pyspark.sql.DataFrame; pass frame.to_spark()")
     if isinstance(quasi_identifiers, str):
         quasi_identifiers = [quasi_identifiers]
     qis = list(quasi_identifiers)

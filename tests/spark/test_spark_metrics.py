@@ -229,3 +229,18 @@ def test_bad_weights_are_refused(spark):
     df = spark.createDataFrame(pd.DataFrame({"a": [1, 1, 2], "w": [1.0, -2.0, np.nan]}))
     with pytest.raises(DataValidationError, match="1 missing, 1 negative"):
         idrisk.k_anonymity(df, ["a"], weights="w")
+
+
+def test_assess_and_the_intruder_refuse_a_spark_table_clearly(sdf, pdf):
+    """No silent collection: the functions without a Spark path say so."""
+    with pytest.raises(InvalidParameterError, match="is a Spark DataFrame, which this function does not take"):
+        idrisk.assess(sdf, quasi_identifiers=QIS)
+    with pytest.raises(InvalidParameterError, match="is a Spark DataFrame, which this function does not take"):
+        idrisk.simulate_intruder(sdf, pdf, idrisk.IntruderScenario(name="x", quasi_identifiers=QIS))
+
+
+def test_pandas_on_spark_frame_is_refused():
+    """pyspark.pandas cannot be imported with pandas 3: a stand-in of its frame type."""
+    PandasOnSpark = type("DataFrame", (), {"__module__": "pyspark.pandas.frame"})
+    with pytest.raises(InvalidParameterError, match="to_spark"):
+        idrisk.k_anonymity(PandasOnSpark(), QIS)
