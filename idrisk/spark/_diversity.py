@@ -54,10 +54,11 @@ def value_counts(df, qis, s) -> ValueCounts:
     """Count the records of every (class, value of ``s``) pair on Spark."""
     from pyspark.sql import functions as F
 
-    if df.isEmpty():
-        raise DataValidationError("the data hold no records")
     base = df.select(*key_expressions(df, [*qis, s]))
-    return ValueCounts(base.groupBy(*qis, s).agg(F.count(F.lit(1)).alias(COUNT)).collect(), qis, s)
+    rows = base.groupBy(*qis, s).agg(F.count(F.lit(1)).alias(COUNT)).collect()
+    if not rows:
+        raise DataValidationError("the data hold no records (0 rows): there is nothing to assess")
+    return ValueCounts(rows, qis, s)
 
 
 @numba.njit(cache=False)

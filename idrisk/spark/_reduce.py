@@ -125,8 +125,6 @@ def reduce_classes(df, qis, *, weights=None, missing="category", keys=False) -> 
     a null is alone in its class). With ``keys`` the class keys come back too.
     """
     F = _functions()
-    if df.isEmpty():
-        raise DataValidationError("the data hold no records")
     w = weight_column(df, weights) if weights is not None else None
     cols = key_expressions(df, qis)
     base = df.select(*cols, *([w.alias(WSUM)] if w is not None else []))
@@ -144,6 +142,8 @@ def reduce_classes(df, qis, *, weights=None, missing="category", keys=False) -> 
     if not keys:
         table = table.select(COUNT, *([WSUM] if w is not None else []))
     rows = table.collect()
+    if not rows:
+        raise DataValidationError("the data hold no records (0 rows): there is nothing to assess")
     sizes = np.fromiter((r[COUNT] for r in rows), dtype=np.int64, count=len(rows))
     wsums = None
     if w is not None:

@@ -244,3 +244,11 @@ def test_pandas_on_spark_frame_is_refused():
     PandasOnSpark = type("DataFrame", (), {"__module__": "pyspark.pandas.frame"})
     with pytest.raises(InvalidParameterError, match="to_spark"):
         idrisk.k_anonymity(PandasOnSpark(), QIS)
+
+
+def test_empty_table_is_refused(sdf):
+    empty = sdf.where("row < 0")
+    for call in (lambda: idrisk.k_anonymity(empty, QIS), lambda: idrisk.l_diversity(empty, QIS, "sen"),
+                 lambda: idrisk.suda(empty, QIS)):
+        with pytest.raises(DataValidationError, match="0 rows"):
+            call()
