@@ -3,7 +3,7 @@
 Spark counts the records of every (class, sensitive value) pair; the driver computes each
 class's figures from those counts with the rules of :mod:`idrisk.metrics` (sdcMicro's
 l-diversity, ``docs/methods.md#l-diversity``; ARX's earth mover's distances,
-``docs/methods.md#t-closeness``), reusing the kernels' single-precision recursive rule.
+``docs/methods.md#t-closeness``), with the count-based kernels ``ldiversity_counts`` and ``tcloseness_counts``.
 Classes follow ``missing="category"`` (a null key value is one more value).
 """
 
@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 import pandas as pd
 
-from .._kernels.diversity import _recursive_l, _sort_desc
+from .._kernels.diversity import ldiversity_counts, tcloseness_counts
 from .._validation import as_column_list
 from ..exceptions import DataValidationError, InvalidParameterError
 from ..metrics import LDiversityResult, TClosenessResult
@@ -59,60 +58,6 @@ def value_counts(df, qis, s) -> ValueCounts:
     if not rows:
         raise DataValidationError("the data hold no records (0 rows): there is nothing to assess")
     return ValueCounts(rows, qis, s)
-
-
-@numba.njit(cache=False)
-def ldiversity_counts(starts, values, counts, mcode, c32, width):
-    """sdcMicro's distinct, entropy and recursive l-diversity of each class from its value counts.
-
-    The rules of :func:`idrisk._kernels.diversity.ldiversity_stats`: a missing value (-1)
-    is a new value of count 1 each time; ``mcode`` is one extra value for distinct and
-    entropy when the class holds another value and never counts for recursive diversity.
-    """
-    g = starts.shape[0] - 1
-    distinct = np.zeros(g, dtype=np.int64)
-    entropy = np.ones(g, dtype=np.float64)
-    recursive = np.zeros(g, dtype=np.int64)
-    cnt = np.empty(max(width, 1), dtype=np.int64)
-    for j in range(g):
-        size = 0
-        for p in range(starts[j], starts[j + 1]):
-            size += counts[p]
-        fsize = np.float64(size)
-        h = 0.0
-        m = 0
-        n_na = 0
-        n_mc = 0
-        for p in range(starts[j], starts[j + 1]):
-            v = values[p]
-            if v == mcode:
-                n_mc += counts[p]
-            elif v < 0:
-                n_na += counts[p]
-            else:
-                r = counts[p] / fsize
-                h += r * np.log(r)
-                cnt[m] = counts[p]
-                m += 1
-        if n_na > 0:
-            r = 1.0 / fsize
-            h += n_na * (r * np.log(r))
-            for _ in range(n_na):
-                cnt[m] = 1
-                m += 1
-        d = m
-        if n_mc > 0 and m > 0:
-            d += 1
-            r = n_mc / fsize
-            h += r * np.log(r)
-        distinct[j] = d
-        entropy[j] = np.exp(-h)
-        if m > 1:
-            _sort_desc(cnt, np.int64(m))
-            recursive[j] = _recursive_l(cnt, np.int64(m), c32)
-        else:
-            recursive[j] = m
-    return distinct, entropy, recursive
 
 
 def _check_l_params(c, missing, sensitive_na):
@@ -171,47 +116,6 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c: float = 2, missing: st
         quasi_identifiers=tuple(qis), sensitive=tuple(sens), c=c, missing=missing,
         sensitive_na=sensitive_na, n_records=n_rec, n_classes=len(keys), minima=minima,
         per_record=per_record)
-
-
-@numba.njit(cache=False)
-def tcloseness_counts(starts, values, counts, q, rank, ordered):
-    """Each class's earth mover's distance to ``q`` from its value counts (ARX's rules, as
-    :func:`idrisk._kernels.diversity.tcloseness_distances`; ordered: summed value by value)."""
-    g = starts.shape[0] - 1
-    card = q.shape[0]
-    out = np.zeros(g, dtype=np.float64)
-    q_sum = 0.0
-    q_by_rank = np.zeros(max(card, 1), dtype=np.float64)
-    for v in range(card):
-        q_sum += q[v]
-        q_by_rank[rank[v]] = q[v]
-    p_by_rank = np.zeros(max(card, 1), dtype=np.float64)
-    for j in range(g):
-        a, b = starts[j], starts[j + 1]
-        size = 0
-        for p in range(a, b):
-            size += counts[p]
-        fsize = np.float64(size)
-        if not ordered:
-            dist = 0.0
-            q_in = 0.0
-            for p in range(a, b):
-                dist += abs(counts[p] / fsize - q[values[p]])
-                q_in += q[values[p]]
-            dist += max(0.0, q_sum - q_in)
-            out[j] = dist / 2.0
-        else:
-            for p in range(a, b):
-                p_by_rank[rank[values[p]]] = counts[p] / fsize
-            cum = 0.0
-            dist = 0.0
-            for i in range(card):
-                cum += p_by_rank[i] - q_by_rank[i]
-                dist += abs(cum)
-            out[j] = dist / (card - 1.0) if card > 1 else 0.0
-            for p in range(a, b):
-                p_by_rank[rank[values[p]]] = 0.0
-    return out
 
 
 def _value_ranks(labels, order, s) -> np.ndarray:
