@@ -17,8 +17,9 @@ import pandas as pd
 from .._kernels.diversity import ldiversity_counts, tcloseness_counts
 from .._validation import as_column_list
 from ..exceptions import DataValidationError, InvalidParameterError
-from ..metrics import LDiversityResult, TClosenessResult
+from ..metrics import TClosenessResult
 from ._reduce import COUNT, check_columns, key_expressions, null_safe_join
+from ._results import SparkLDiversityResult
 
 __all__ = ["l_diversity", "t_closeness"]
 
@@ -85,7 +86,7 @@ def _per_class_table(df, qis, keys, columns: dict):
 
 
 def l_diversity(data, quasi_identifiers, sensitive, *, c: float = 2, missing: str = "category",
-                sensitive_na: str = "distinct", missing_code=None) -> LDiversityResult:
+                sensitive_na: str = "distinct", missing_code=None) -> SparkLDiversityResult:
     """:func:`idrisk.l_diversity` on Spark: ``per_record`` is the user's rows with the columns added."""
     c = _check_l_params(c, missing, sensitive_na)
     sens = as_column_list(sensitive, role="sensitive")
@@ -94,7 +95,7 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c: float = 2, missing: st
     both = [s for s in sens if s in qis]
     if both:
         raise DataValidationError(f"columns {', '.join(both)} listed both as quasi-identifier and as sensitive")
-    minima, table, keys, n_rec = {}, None, None, 0
+    minima, table, keys, sizes = {}, None, None, None
     for s in sens:
         vc = value_counts(data, qis, s)
         values = vc.values
@@ -106,16 +107,15 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c: float = 2, missing: st
                                     np.float32(c), int(vc.sizes.max()))
         minima[s] = {"distinct": int(d.min()), "entropy": float(e.min()), "recursive": int(r.min())}
         if keys is None:
-            keys, n_rec, pos = vc.keys, int(vc.sizes.sum()), None
-            table = {}
+            keys, sizes, table = vc.keys, vc.sizes, {}
         pos = {k: i for i, k in enumerate(vc.keys)}
         idx = np.array([pos[k] for k in keys], dtype=np.int64)
         table.update({f"{s}_distinct": d[idx], f"{s}_entropy": e[idx], f"{s}_recursive": r[idx]})
     per_record = null_safe_join(data, _per_class_table(data, qis, keys, table), qis)
-    return LDiversityResult(
+    return SparkLDiversityResult(
         quasi_identifiers=tuple(qis), sensitive=tuple(sens), c=c, missing=missing,
-        sensitive_na=sensitive_na, n_records=n_rec, n_classes=len(keys), minima=minima,
-        per_record=per_record)
+        sensitive_na=sensitive_na, n_records=int(sizes.sum()), n_classes=len(keys), minima=minima,
+        per_record=per_record, per_class=pd.DataFrame({"size": sizes, **table}))
 
 
 def _value_ranks(labels, order, s) -> np.ndarray:

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import IdentifierWarning
-from ..metrics import SudaResult, dis_suda_scores, suda as local_suda
+from ..metrics import dis_suda_scores, suda as local_suda
 from ..metrics._combinations import combination_sweep_of_counts
 from ..metrics._population import skinner_elliot
 from ._reduce import check_columns, null_safe_join, reduce_classes
+from ._results import SparkSudaResult
 
 __all__ = ["suda", "combination_sweep"]
 
@@ -78,7 +79,7 @@ def _scores_on_spark(data, qis, keys, scores):
 
 
 def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fraction: float = 0.01,
-         score: str = "sdcmicro") -> SudaResult:
+         score: str = "sdcmicro") -> SparkSudaResult:
     """:func:`idrisk.suda` on Spark (SUDA2 over the distinct keys, multiplicity capped at 2).
 
     The aggregate fields equal the pandas path's; ``scores`` holds the user's rows with
@@ -102,6 +103,7 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
     scores["dis_score"] = dis_suda_scores(scores["score"].to_numpy(), n_pairs,
                                           local.sampling_fraction, len(qis))
     per_record = _scores_on_spark(data, qis, [red.keys[i] for i in uniq], scores)
-    return dataclasses.replace(
-        local, scores=per_record, n_records=red.n_records, n_in_pairs=n_pairs,
-        dis=skinner_elliot(len(uniq), n_pairs // 2, local.sampling_fraction))
+    fields = {f.name: getattr(local, f.name) for f in dataclasses.fields(local)}
+    fields.update(scores=per_record, n_records=red.n_records, n_in_pairs=n_pairs,
+                  dis=skinner_elliot(len(uniq), n_pairs // 2, local.sampling_fraction))
+    return SparkSudaResult(**fields, unique_scores=scores)

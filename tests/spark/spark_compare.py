@@ -39,9 +39,10 @@ def aggregate_fields(res) -> dict:
 
 
 def same_result(local, spark_res) -> None:
-    """The two results' aggregate fields agree (see :func:`close`)."""
-    assert type(local) is type(spark_res)
+    """The two results' aggregate fields and their ``to_dict()`` agree (see :func:`close`)."""
+    assert isinstance(spark_res, type(local))
     close(aggregate_fields(local), aggregate_fields(spark_res), type(local).__name__)
+    close(local.to_dict(), spark_res.to_dict(), "to_dict")
 
 
 def per_record(sdf, pdf: pd.DataFrame, columns, order) -> pd.DataFrame:
