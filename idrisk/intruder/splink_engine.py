@@ -140,12 +140,9 @@ def check_splink_options(backend, spark_session, options) -> dict:
             raise InvalidParameterError(
                 f"spark_session must be a pyspark SparkSession, got {type(spark_session).__name__}"
             )
-        sc = getattr(spark_session, "sparkContext", None)  # absent on Spark Connect
-        if sc is not None and sc.getCheckpointDir() is None:
-            raise InvalidParameterError(
-                "splink_backend='spark' needs the session's checkpoint directory (Splink breaks long "
-                "lineages with checkpoints): call spark_session.sparkContext.setCheckpointDir(<a path>) "
-                "first; idrisk does not change the session's configuration itself")
+        if getattr(getattr(spark_session, "sparkContext", None), "getCheckpointDir", str)() is None:
+            raise InvalidParameterError("splink_backend='spark' needs the session's checkpoint directory (Splink "
+                                        "checkpoints): call spark_session.sparkContext.setCheckpointDir(path) first")
     elif spark_session is not None:
         raise InvalidParameterError("spark_session is only used with splink_backend='spark'")
     opts = dict(options or {})

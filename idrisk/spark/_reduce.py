@@ -163,6 +163,6 @@ def null_safe_join(df, table, qis):
     right = table.select(*[F.col(f"`{c}`").alias(f"__idrisk_rkey_{i}") for i, c in enumerate(qis)],
                          *[c for c in table.columns if c not in qis])
     cond = [keyed[f"__idrisk_key_{i}"].eqNullSafe(right[f"__idrisk_rkey_{i}"]) for i in range(len(qis))]
-    joined = keyed.join(F.broadcast(right), on=cond, how="left")
+    joined = keyed.join(right, on=cond, how="left")  # Spark broadcasts it when it is small
     drop = [f"__idrisk_key_{i}" for i in range(len(qis))] + [f"__idrisk_rkey_{i}" for i in range(len(qis))]
     return joined.drop(*drop)
