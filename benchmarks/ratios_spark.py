@@ -13,6 +13,12 @@ that peak memory is its own:
   calls take the Spark DataFrame (classes counted on Spark, finished by idrisk's kernels
   on the driver; per-record outputs stay lazy Spark DataFrames).
 
+With ``--intruder N TARGETS`` it runs instead the simulated intruder through Splink on a
+synthetic population of N pupils with TARGETS targets (perturbed scenario, blocking on local
+authority, sex and year group), once with Splink's DuckDB backend and once with its Spark
+backend on a local session, and prints the counts of both (``--intruder 100000 20000`` is
+the 100k x 20k case).
+
 Reported: the time of each call, the peak resident memory of the Python process (the
 driver's, where the reduced table lives) and, for Spark, of the JVM as well (in local mode
 it holds the executors too), and the number of distinct key combinations. The machine may
@@ -106,6 +112,38 @@ print(json.dumps({"engine": engine, "times": times, "n_classes": k.n_classes,
 """
 
 
+_INTRUDER = r"""
+import sys, time, warnings
+warnings.simplefilter("ignore")
+n, targets, ckpt = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+from pyspark.sql import SparkSession
+from splink.backends.spark import similarity_jar_location
+spark = (SparkSession.builder.master("local[2]").config("spark.jars", similarity_jar_location())
+         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+         .config("spark.driver.memory", "4g").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+spark.sparkContext.setCheckpointDir(ckpt)
+from idrisk.datasets import make_population
+from idrisk.intruder import IntruderScenario, make_auxiliary, simulate_intruder
+qis = ["la_code", "sex", "year_group", "birth_month", "ethnicity_major", "sen_provision", "eal", "fsm"]
+ext = make_population(n, seed=3, progress=False)[qis].copy()
+sc = IntruderScenario(name="perturbed", quasi_identifiers=qis, blocking=[["la_code", "sex", "year_group"]],
+                      targets=targets, error_rate={"birth_month": 0.05, "ethnicity_major": 0.10,
+                                                   "sen_provision": 0.05},
+                      missing_rate={"ethnicity_major": 0.10})
+aux = make_auxiliary(ext, sc, seed=2)
+out = {}
+for backend, kw in (("duckdb", {}), ("spark", {"splink_backend": "spark", "spark_session": spark})):
+    t = time.perf_counter()
+    r = simulate_intruder(ext, aux, sc, seed=2, engine="splink", **kw)
+    out[backend] = [time.perf_counter() - t] + [getattr(r, k) for k in
+        ("n_candidate_pairs", "unique_matches", "unique_matches_correct", "claims", "correct_claims", "precision")]
+for backend, v in out.items():
+    print(f"{backend:>6}: {v[0]:7.1f}s  pairs {v[1]:,}  unique matches {v[2]:,} ({v[3]:,} correct)  "
+          f"claims {v[4]:,} ({v[5]:,} correct)  precision {v[6]:.4f}")
+"""
+
+
 def _run(code, *args):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     out = subprocess.run([sys.executable, "-c", code, *map(str, args)], capture_output=True,
@@ -121,8 +159,13 @@ def main(argv=None) -> int:
     ap.add_argument("--n", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "idrisk-ratios-spark"))
     ap.add_argument("--engines", default="pandas,spark")
+    ap.add_argument("--intruder", type=int, nargs=2, metavar=("N", "TARGETS"),
+                    help="run the Splink intruder on DuckDB and on Spark instead")
     args = ap.parse_args(argv)
     os.makedirs(args.dir, exist_ok=True)
+    if args.intruder:
+        print(_run(_INTRUDER, *args.intruder, os.path.join(args.dir, "checkpoints")), end="")
+        return 0
     for n in args.n:
         path = os.path.join(args.dir, f"pupils_{n}.parquet")
         if not os.path.exists(path):
