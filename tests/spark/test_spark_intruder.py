@@ -9,7 +9,8 @@ and 2: Spark/DuckDB claims 0.83, 0.92 and 0.82, correct claims 0.84, 0.93 and 0.
 case of ``benchmarks/ratios_spark.py --intruder 100000 20000`` (one run): identical candidate
 pairs (1,711,469) and unique matches (6,927, 6,531 correct), claims 0.93, correct claims 0.95,
 precision +0.015. The gap depends on the case: on ``--intruder 3000 300`` Spark claimed 0.63 of
-DuckDB's claims (precision +0.02), so the tolerance below holds for this fixture, not in general. Tolerance: both ratios in [0.7, 1.2], precision within 0.1.
+DuckDB's claims (precision +0.02), so the tolerance below holds for this fixture, not in
+general. Tolerance: both ratios in [0.7, 1.2], precision within 0.1.
 """
 
 from __future__ import annotations
