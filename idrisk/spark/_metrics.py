@@ -161,11 +161,11 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
     The risk is computed once per class on the driver (``docs/methods.md#individual-risk``)
     and joined back on the quasi-identifiers.
     """
-    qis, red, risk, missing = _risk_classes(data, quasi_identifiers, weights, method, household,
-                                            missing, alpha, qual)
     if missing == "never" and weights is not None:
         raise InvalidParameterError(
             "individual_risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
+    qis, red, risk, missing = _risk_classes(data, quasi_identifiers, weights, method, household,
+                                            missing, alpha, qual)
     schema = data.select(*key_expressions(data, qis)).schema.add("risk", "double")
     # under the never-rule a key with a missing value is not one class: those records
     # (classes of one, risk 1 without weights) are filled in after the join

@@ -252,3 +252,11 @@ def test_empty_table_is_refused(sdf):
                  lambda: idrisk.suda(empty, QIS)):
         with pytest.raises(DataValidationError, match="0 rows"):
             call()
+
+
+def test_global_risk_never_rule_with_weights(pdf, sdf):
+    """Records with a missing key are classes of one, each with its own Benedetti-Franconi risk."""
+    kw = dict(weights="w", missing="never")
+    same_result(idrisk.global_risk(pdf, QIS, **kw), idrisk.global_risk(sdf, QIS, **kw))
+    with pytest.raises(InvalidParameterError, match="not implemented yet"):
+        idrisk.individual_risk(sdf, QIS, **kw)
