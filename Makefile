@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 # pytest run from outside the source tree, configured by this pyproject.toml
 PYTEST_OUT = -c $(CURDIR)/pyproject.toml --rootdir=$(CURDIR) -p no:cacheprovider
 
-.PHONY: demo test test-main test-crosscheck wheel venv bench ratios fuzz clean check-python
+.PHONY: demo test test-main test-crosscheck wheel venv bench ratios fuzz clean check-python check-java
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -35,6 +35,14 @@ check-python:
 	    echo "installing Debian's python3-venv (needed to create the environments)"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
 	  else echo "Python's venv module is missing: run 'sudo apt-get install python3-venv' first" >&2; exit 2; fi; }
+
+# the Spark tests (tests/spark) start a local Spark session, which needs a Java runtime (>= 17)
+check-java:
+	@command -v java >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's default-jre-headless (Java for the local Spark session of the tests)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; \
+	  else echo "Java is missing (the Spark tests need it): run 'sudo apt-get install default-jre-headless' first" >&2; exit 2; fi; }
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(MAKE) --no-print-directory check-python
@@ -48,7 +56,7 @@ $(TSTAMP): pyproject.toml
 	@test -x $(TPY) || $(MAKE) --no-print-directory check-python
 	test -x $(TPY) || $(PYTHON) -m venv $(TVENV)
 	$(TPY) -m pip install --quiet --upgrade pip
-	$(TPY) -m pip install --quiet 'pandas>=3' '.[test,splink]'
+	$(TPY) -m pip install --quiet 'pandas>=3' '.[test,splink,spark]'
 	touch $(TSTAMP)
 
 $(XSTAMP): pyproject.toml
@@ -69,7 +77,7 @@ wheel: $(TSTAMP)
 
 test: test-main test-crosscheck
 
-test-main: wheel
+test-main: wheel check-java
 	$(TPY) -m pip install --quiet --no-deps --force-reinstall $(WHEELS)/idrisk-*.whl
 	@tmp=$$(mktemp -d) && cd $$tmp && \
 	  $(CURDIR)/$(TPY) -c 'import idrisk, sys; f = idrisk.__file__; print("testing", f); sys.exit(f.startswith("$(CURDIR)/idrisk/"))' && \

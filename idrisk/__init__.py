@@ -57,7 +57,7 @@ _LAZY = {
     "PerformanceWarning": "idrisk.exceptions",
 }
 
-_SUBMODULES = ("anonymise", "datasets", "intruder", "metrics")  # idrisk.anonymise is also callable
+_SUBMODULES = ("anonymise", "datasets", "intruder", "metrics", "spark")  # idrisk.anonymise is also callable
 
 __all__ = sorted(_LAZY) + ["__version__"]
 
@@ -66,6 +66,9 @@ def __getattr__(name):
     if name in _SUBMODULES:
         return import_module(f"idrisk.{name}")
     if name in _LAZY:
+        if _LAZY[name] == "idrisk.metrics":
+            # registers the Spark engine with the metrics (imports no pyspark)
+            import_module("idrisk.spark")
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value
         return value

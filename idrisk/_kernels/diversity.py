@@ -12,6 +12,9 @@ Sensitive codes: ``0 .. card-1`` observed values; ``-1`` a missing value that co
 a *new* category of its own each time (sdcMicro's treatment of R ``NA``); callers who
 want missing values to be one category map them to a real code first.
 
+The ``*_counts`` kernels take each class's (value, count) pairs instead of its records, for
+a table already reduced to them (as ``idrisk.spark`` does on Spark), with the same rules.
+
 Definitions: ``docs/methods.md#l-diversity`` and ``docs/methods.md#t-closeness``.
 """
 
@@ -23,7 +26,8 @@ import numpy as np
 from .._config import NUMBA_OPTS
 from .threads import run_chunks
 
-__all__ = ["class_order", "ldiversity_stats", "tcloseness_distances", "n_chunks_for"]
+__all__ = ["class_order", "ldiversity_stats", "tcloseness_distances", "n_chunks_for", "ldiversity_counts",
+           "tcloseness_counts"]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -248,6 +252,62 @@ def _ldiversity_chunk(order, starts, s, card, mcode, c32, lo, hi, distinct, entr
 
 
 @numba.njit(**NUMBA_OPTS)
+def ldiversity_counts(starts, values, counts, mcode, c32, width):
+    """:func:`ldiversity_stats` from each class's value counts instead of its records.
+
+    ``starts`` (g + 1) delimit each class's (value, count) pairs in ``values`` (codes, -1
+    missing) and ``counts``; ``width`` bounds a class's number of counted values (its
+    size will do). The rules of :func:`ldiversity_stats`: a missing value (-1)
+    is a new value of count 1 each time; ``mcode`` is one extra value for distinct and
+    entropy when the class holds another value and never counts for recursive diversity.
+    """
+    g = starts.shape[0] - 1
+    distinct = np.zeros(g, dtype=np.int64)
+    entropy = np.ones(g, dtype=np.float64)
+    recursive = np.zeros(g, dtype=np.int64)
+    cnt = np.empty(max(width, 1), dtype=np.int64)
+    for j in range(g):
+        size = 0
+        for p in range(starts[j], starts[j + 1]):
+            size += counts[p]
+        fsize = np.float64(size)
+        h = 0.0
+        m = 0
+        n_na = 0
+        n_mc = 0
+        for p in range(starts[j], starts[j + 1]):
+            v = values[p]
+            if v == mcode:
+                n_mc += counts[p]
+            elif v < 0:
+                n_na += counts[p]
+            else:
+                r = counts[p] / fsize
+                h += r * np.log(r)
+                cnt[m] = counts[p]
+                m += 1
+        if n_na > 0:
+            r = 1.0 / fsize
+            h += n_na * (r * np.log(r))
+            for _ in range(n_na):
+                cnt[m] = 1
+                m += 1
+        d = m
+        if n_mc > 0 and m > 0:
+            d += 1
+            r = n_mc / fsize
+            h += r * np.log(r)
+        distinct[j] = d
+        entropy[j] = np.exp(-h)
+        if m > 1:
+            _sort_desc(cnt, np.int64(m))
+            recursive[j] = _recursive_l(cnt, np.int64(m), c32)
+        else:
+            recursive[j] = m
+    return distinct, entropy, recursive
+
+
+@numba.njit(**NUMBA_OPTS)
 def _abs_dev_sum(c, a, b, qc, pref):
     """sum_{i=a}^{b-1} |c - qc[i]| for non-decreasing ``qc`` with prefix sums ``pref``."""
     if b <= a:
@@ -382,3 +442,47 @@ def _tcloseness_chunk(order, starts, s, card, q, rank, ordered, direct_limit, q_
             out[j] = dist / (card - 1.0) if card > 1 else 0.0
         for t in range(nt):
             counts[touched[t]] = 0
+
+
+@numba.njit(**NUMBA_OPTS)
+def tcloseness_counts(starts, values, counts, q, rank, ordered):
+    """:func:`tcloseness_distances` from each class's value counts instead of its records.
+
+    ``starts`` (g + 1) delimit each class's (value, count) pairs in ``values`` (codes
+    ``0 .. card-1``) and ``counts``; the ordered distance is summed value by value (O(card)
+    per class)."""
+    g = starts.shape[0] - 1
+    card = q.shape[0]
+    out = np.zeros(g, dtype=np.float64)
+    q_sum = 0.0
+    q_by_rank = np.zeros(max(card, 1), dtype=np.float64)
+    for v in range(card):
+        q_sum += q[v]
+        q_by_rank[rank[v]] = q[v]
+    p_by_rank = np.zeros(max(card, 1), dtype=np.float64)
+    for j in range(g):
+        a, b = starts[j], starts[j + 1]
+        size = 0
+        for p in range(a, b):
+            size += counts[p]
+        fsize = np.float64(size)
+        if not ordered:
+            dist = 0.0
+            q_in = 0.0
+            for p in range(a, b):
+                dist += abs(counts[p] / fsize - q[values[p]])
+                q_in += q[values[p]]
+            dist += max(0.0, q_sum - q_in)
+            out[j] = dist / 2.0
+        else:
+            for p in range(a, b):
+                p_by_rank[rank[values[p]]] = counts[p] / fsize
+            cum = 0.0
+            dist = 0.0
+            for i in range(card):
+                cum += p_by_rank[i] - q_by_rank[i]
+                dist += abs(cum)
+            out[j] = dist / (card - 1.0) if card > 1 else 0.0
+            for p in range(a, b):
+                p_by_rank[rank[values[p]]] = 0.0
+    return out

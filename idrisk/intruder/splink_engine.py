@@ -11,13 +11,11 @@ Translation
   comparisons (equal values, equal codes; Splink never sees the raw values of those),
   the strings for Jaro-Winkler comparisons, month / day numbers for ``"month"`` /
   ``"date"`` and numbers for ``"numeric"``. Missing values are SQL NULL.
-* Blocking: one ``block_on(...)`` rule per scenario pass (Splink takes the union and
-  scores each pair once, as idrisk does).
-* Comparisons: exact kind -> levels null / exact match / else, with term-frequency
-  adjustment on the exact level when ``scenario.term_frequency``; numeric, month, date
-  -> null / exact / ``|x - y| <= tolerance`` / else; string -> null / exact /
-  ``jaro_winkler >= threshold`` / else. (idrisk's engine has one agreement level per
-  field; Splink's extra "exact" level is its usual, richer model.)
+* Blocking: one ``block_on(...)`` rule per scenario pass (Splink scores the union once, as idrisk).
+* Comparisons: exact kind -> null / exact match / else, with term-frequency adjustment on
+  the exact level when ``scenario.term_frequency``; numeric, month, date -> null / exact /
+  ``|x - y| <= tolerance`` / else; string -> null / exact / ``jaro_winkler >= threshold`` /
+  else (Splink's extra "exact" level, beside idrisk's one agreement level, is its usual model).
 * u by Splink's random sampling, seeded (``estimate_u_using_random_sampling(max_pairs,
   seed)``); m by Splink's EM, one session per blocking pass (the fields of a pass are not
   estimable on its pairs, as in idrisk's engine), with the prior fixed. A field that
@@ -141,6 +139,9 @@ def check_splink_options(backend, spark_session, options) -> dict:
             raise InvalidParameterError(
                 f"spark_session must be a pyspark SparkSession, got {type(spark_session).__name__}"
             )
+        if getattr(getattr(spark_session, "sparkContext", None), "getCheckpointDir", str)() is None:
+            raise InvalidParameterError("splink_backend='spark' needs the session's checkpoint directory (Splink "
+                                        "checkpoints): call spark_session.sparkContext.setCheckpointDir(path) first")
     elif spark_session is not None:
         raise InvalidParameterError("spark_session is only used with splink_backend='spark'")
     opts = dict(options or {})

@@ -26,7 +26,43 @@ from .._kernels.groups import group_ids_columns
 from .._validation import as_column_list, as_frame, check_missing, check_weights, several_columns
 from ..exceptions import DataValidationError, IdRiskWarning, InvalidParameterError
 
-__all__ = ["ClassInput", "resolve", "class_ids", "check_partition_missing", "encoded_key_columns"]
+__all__ = ["ClassInput", "resolve", "class_ids", "check_partition_missing", "encoded_key_columns",
+           "register_engine", "engine_for"]
+
+#: table engines by the top-level module of their frame type (``"pyspark"``), filled by
+#: :func:`register_engine` (``idrisk.spark`` registers itself when idrisk is imported)
+_ENGINES: dict = {}
+
+
+def register_engine(top_module: str, engine) -> None:
+    """Route the metrics' frames whose type lives in ``top_module`` to ``engine``.
+
+    ``engine`` has one attribute per metric (``engine.k_anonymity`` ...) taking the
+    same arguments as the metric. The check costs one string test per call and imports
+    nothing, so idrisk runs without the engine's library installed.
+    """
+    _ENGINES[top_module] = engine
+
+
+def engine_for(data, metric: str):
+    """The engine's implementation of ``metric`` for ``data``, or None for local data.
+
+    A Spark DataFrame (its type's module starts with ``"pyspark"``) goes to the
+    ``idrisk.spark`` engine; a metric it does not implement is refused, never run on a
+    collected copy.
+    """
+    top = type(data).__module__.split(".", 1)[0]
+    if top not in _ENGINES:
+        if top == "pyspark":
+            raise DataValidationError(
+                f"{metric} got a Spark DataFrame: import idrisk.spark first (or call "
+                f"idrisk.{metric}), which routes Spark tables to their engine")
+        return None
+    fn = getattr(_ENGINES[top], metric, None)
+    if fn is None:
+        raise DataValidationError(
+            f"{metric} does not accept a {top} DataFrame yet; reduce the table or pass a pandas frame")
+    return fn
 
 
 def check_partition_missing(missing: str, what: str) -> str:
@@ -168,6 +204,10 @@ def resolve(data, quasi_identifiers, extra=(), *, extra_role: str = "sensitive",
     reported in one :class:`~idrisk.exceptions.DataValidationError`. Weights are then
     checked (:func:`idrisk._validation.check_weights`).
     """
+    top = type(data).__module__.split(".", 1)[0]
+    if top in _ENGINES:
+        raise DataValidationError(
+            f"this function does not accept a {top} DataFrame yet; reduce the table or pass a pandas frame")
     is_encoded = isinstance(data, Encoded)
     frame = None if is_encoded else as_frame(data)
     qis = as_column_list(quasi_identifiers, role="quasi-identifier")

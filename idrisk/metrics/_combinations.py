@@ -19,9 +19,9 @@ from .._kernels.combinations import _sweep_bin, cell_counts, decode_cells, first
 from .._kernels.groups import group_ids_columns
 from .._validation import check_k_values, check_max_seconds, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning, ResourceLimitError
-from ._classes import resolve
+from ._classes import engine_for, resolve
 
-__all__ = ["combination_sweep"]
+__all__ = ["combination_sweep", "combination_sweep_of_counts"]
 
 #: A PerformanceWarning is issued above this many subsets; above MAX_SUBSETS it is an error.
 WARN_SUBSETS = 100_000
@@ -84,9 +84,18 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
     [1, 1, 3]
     """
     start = time.monotonic()
+    if (engine := engine_for(data, "combination_sweep")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, max_size=max_size, k=k, max_seconds=max_seconds)
     inp = resolve(data, quasi_identifiers)
     qis = inp.quasi_identifiers
-    m = len(qis)
+    size, ks, max_seconds = _check_sweep(len(qis), max_size, k, max_seconds)
+    # one grouping on every QI, from the raw columns (no int32 code copies)
+    D, cards, counts = _distinct_rows(inp.key_columns(), inp.n_rows)
+    return _sweep(D, cards, counts, qis, size, ks, max_seconds, start)
+
+
+def _check_sweep(m: int, max_size, k, max_seconds=None):
+    """(largest subset size, k values, time limit), refusing too many subsets and warning about many."""
     size = m if max_size is None else min(check_positive_int(max_size, name="max_size"), m)
     ks = check_k_values(k)
     max_seconds = check_max_seconds(max_seconds)
@@ -98,9 +107,29 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
         )
     if n_sub > WARN_SUBSETS:
         warnings.warn(f"combination_sweep over {n_sub:,} subsets of {m} quasi-identifiers can take "
-                      "long; lower max_size to bound it", PerformanceWarning, stacklevel=2)
-    # one grouping on every QI, from the raw columns (no int32 code copies)
-    D, cards, counts = _distinct_rows(inp.key_columns(), inp.n_rows)
+                      "long; lower max_size to bound it", PerformanceWarning, stacklevel=3)
+    return size, ks, max_seconds
+
+
+def combination_sweep_of_counts(D, cards, counts, quasi_identifiers, *, max_size: int | None = None,
+                                k=(2, 3, 5, 10), max_seconds: float | None = None) -> pd.DataFrame:
+    """:func:`combination_sweep` from the distinct full-key rows and their counts.
+
+    ``D`` int32 (m, g) holds each distinct row's codes ``0 .. cards[j] - 1`` (a missing
+    value is a code of its own), ``counts`` the number of records of each row. The entry
+    point for a table already reduced to its distinct keys (``idrisk.spark``); ``max_seconds``
+    as in :func:`combination_sweep`, counted from this call.
+    """
+    start = time.monotonic()
+    qis = list(quasi_identifiers)
+    size, ks, max_seconds = _check_sweep(len(qis), max_size, k, max_seconds)
+    return _sweep(np.ascontiguousarray(D, dtype=np.int32), np.asarray(cards, dtype=np.int64),
+                  np.asarray(counts), qis, size, ks, max_seconds, start)
+
+
+def _sweep(D, cards, counts, qis, size, ks, max_seconds=None, start=None) -> pd.DataFrame:
+    """The sweep's table over the distinct rows (parameters checked)."""
+    m = len(qis)
     subsets = [S for s in range(1, size + 1) for S in itertools.combinations(range(m), s)]
     branch_start, perm, bins = _walk_plan(subsets, m, size)
     g = len(counts)

@@ -42,7 +42,7 @@ from .._encode import Encoded, encode, key_columns
 from .._kernels.groups import fold_columns, gather, group_ids_columns, group_sums, key_counts, wildcard_cross
 from .._validation import check_fraction, check_missing
 from ..exceptions import PerformanceWarning
-from ._classes import class_ids, encoded_key_columns, resolve
+from ._classes import class_ids, encoded_key_columns, engine_for, resolve
 
 __all__ = ["frequencies", "frequency_arrays"]
 
@@ -304,6 +304,8 @@ def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "catego
     >>> idrisk.frequencies(df, ["sex", "yob"])["fk"].tolist()
     [2, 2, 1]
     """
+    if (engine := engine_for(data, "frequencies")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, weights=weights, missing=missing, alpha=alpha)
     check_missing(missing)
     alpha = check_fraction(alpha, name="alpha")
     inp = resolve(data, quasi_identifiers, weights=weights)

@@ -23,7 +23,7 @@ from .._kernels.risk import bf_risk, global_threshold as _global_threshold, hous
 from .._results import Result
 from .._validation import check_fraction, check_missing
 from ..exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
-from ._classes import resolve
+from ._classes import engine_for, resolve
 from ._frequencies import frequency_arrays
 
 __all__ = ["individual_risk", "global_risk", "GlobalRiskResult"]
@@ -208,6 +208,9 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
     >>> idrisk.individual_risk(df, ["a"], weights="w")["risk"].round(6).tolist()
     [0.082684, 0.082684, 0.402359]
     """
+    if (engine := engine_for(data, "individual_risk")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, weights=weights, method=method, household=household, missing=missing,
+                      alpha=alpha, qual=qual)
     index, fk, Fk, risk, hrisk, weighted = _risk_arrays(
         data, quasi_identifiers, weights, method, household, missing, alpha, qual)
     out = pd.DataFrame({"fk": fk, "Fk": Fk if weighted else np.array(Fk, copy=True), "risk": risk},
@@ -291,6 +294,9 @@ def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx"
     >>> idrisk.global_risk(df, ["a"]).expected_reidentifications
     3.0
     """
+    if (engine := engine_for(data, "global_risk")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, weights=weights, method=method, household=household, missing=missing,
+                      alpha=alpha, qual=qual, max_global_risk=max_global_risk)
     mgr = check_fraction(max_global_risk, name="max_global_risk", low_open=True, high_open=True)
     _, fk, Fk, risk, hrisk, weighted = _risk_arrays(
         data, quasi_identifiers, weights, method, household, missing, alpha, qual)

@@ -18,7 +18,7 @@ import pandas as pd
 from .._kernels.groups import group_sums
 from .._results import RECORD_LEVEL, Result
 from .._validation import check_k_values, check_missing
-from ._classes import class_ids, resolve
+from ._classes import class_ids, engine_for, resolve
 from ._frequencies import frequency_arrays
 
 __all__ = ["k_anonymity", "KAnonymityResult"]
@@ -125,6 +125,8 @@ def k_anonymity(data, quasi_identifiers: Sequence, *, k=(2, 3, 5, 10),
     >>> res.min_class_size, res.n_classes, res.records_below_k, res.n1
     (1, 4, {2: 3}, 3)
     """
+    if (engine := engine_for(data, "k_anonymity")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, k=k, missing=missing, weights=weights)
     check_missing(missing)
     ks = check_k_values(k)
     inp = resolve(data, quasi_identifiers, weights=weights)

@@ -51,7 +51,7 @@ from .._kernels.diversity import class_order, ldiversity_stats, n_chunks_for
 from .._results import RECORD_LEVEL, Result
 from .._validation import as_column_list, describe
 from ..exceptions import InvalidParameterError
-from ._classes import check_partition_missing, resolve
+from ._classes import check_partition_missing, engine_for, resolve
 
 __all__ = ["l_diversity", "LDiversityResult"]
 
@@ -187,6 +187,9 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
     >>> round(float(res.per_record["sen_entropy"].iloc[0]), 6), res.minima["sen"]["recursive"]
     (2.828427, 1)
     """
+    if (engine := engine_for(data, "l_diversity")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, sensitive, c=c, missing=missing, sensitive_na=sensitive_na,
+                      missing_code=missing_code)
     check_partition_missing(missing, "l_diversity")
     c = _check_c(c)
     if sensitive_na not in _SENSITIVE_NA:

@@ -49,9 +49,9 @@ from .._encode import Encoded, encode
 from .._results import Result
 from .._validation import as_frame, check_columns
 from ..exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
-from ._classes import check_partition_missing, class_ids, resolve
+from ._classes import check_partition_missing, class_ids, engine_for, resolve
 
-__all__ = ["sample_risks", "SampleRisksResult", "AttackerRisk", "qi_importance", "RISK_BUCKETS"]
+__all__ = ["sample_risks", "sample_risks_of_classes", "SampleRisksResult", "AttackerRisk", "qi_importance", "RISK_BUCKETS"]
 
 #: ARX's upper bounds of the risk-distribution buckets (RiskModelSampleRiskDistribution).
 RISK_BUCKETS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07,
@@ -246,25 +246,45 @@ def sample_risks(data, quasi_identifiers: Sequence, *, population=None,
     >>> res.highest_risk, res.average_risk, res.records_at_risk
     (0.5, 0.375, {0.2: 1.0, 0.3: 0.5})
     """
+    if (engine := engine_for(data, "sample_risks")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, population=population, thresholds=thresholds, missing=missing)
     check_partition_missing(missing, "sample_risks")
     ts = _check_thresholds(thresholds)
     inp = resolve(data, quasi_identifiers)
     qis = inp.quasi_identifiers
     gid, f = inp.partition(missing)
-    n = len(gid)
+    F, pop_rows = None, None
+    if population is not None:
+        frame = inp.frame if inp.frame is not None else _decoded(inp.encoded, qis)
+        F, pop_rows = _population_sizes(frame, population, qis, gid, len(f), missing)
+    return sample_risks_of_classes(f, qis, thresholds=ts, population_sizes=F,
+                                   population_records=pop_rows)
+
+
+def sample_risks_of_classes(sizes, quasi_identifiers, *, thresholds=(0.05, 0.1, 0.2, 0.5),
+                            population_sizes=None, population_records=None) -> SampleRisksResult:
+    """:func:`sample_risks` from the class sizes ``f_k`` (int64, one per class, any order).
+
+    ``population_sizes`` are the classes' ``F_k`` (same order) in the research-subset
+    setting, with ``population_records`` the population's number of records. The entry
+    point for a table already reduced to its classes (``idrisk.spark``).
+    """
+    f = np.asarray(sizes, dtype=np.int64)
+    F = population_sizes
+    qis = list(quasi_identifiers)
+    ts = _check_thresholds(thresholds)
+    n = int(f.sum())
     u = len(f)
     fmin, fmax = int(f.min()), int(f.max())
     hist = np.bincount(f)
     avg = u / n
     rec_at_risk = {t: float(f[1.0 / f > t].sum()) / n for t in ts}
     prosecutor = AttackerRisk(rec_at_risk, 1.0 / fmin, 1.0 / fmax, avg)
-    pop_rows = None
-    if population is None:
+    pop_rows = population_records
+    if F is None:
         journalist = AttackerRisk(dict(rec_at_risk), 1.0 / fmin, 1.0 / fmax, avg)
         marketer = AttackerRisk(None, None, None, avg)
     else:
-        frame = inp.frame if inp.frame is not None else _decoded(inp.encoded, qis)
-        F, pop_rows = _population_sizes(frame, population, qis, gid, u, missing)
         short = F < f
         if short.any():
             raise DataValidationError(

@@ -28,7 +28,7 @@ from .._kernels.groups import group_ids_columns
 from .._results import RECORD_LEVEL, Result
 from .._validation import check_fraction, check_max_seconds, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning, ResourceLimitError
-from ._classes import resolve
+from ._classes import engine_for, resolve
 from ._population import skinner_elliot
 
 __all__ = ["suda", "SudaResult", "msu_weights"]
@@ -386,6 +386,12 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
     """
     max_size = _renamed(max_size, max_msu_size, "max_size", "max_msu_size", None)
     sampling_fraction = _renamed(sampling_fraction, dis_fraction, "sampling_fraction", "dis_fraction", 0.01)
+    if (engine := engine_for(data, "suda")) is not None:  # a Spark DataFrame
+        if max_seconds is not None:
+            raise InvalidParameterError("suda: max_seconds is not supported for a Spark DataFrame yet; "
+                                        "bound the search with max_size")
+        return engine(data, quasi_identifiers, max_size=max_size, sampling_fraction=sampling_fraction,
+                      score=score)
     inp = resolve(data, quasi_identifiers)
     qis = inp.quasi_identifiers
     start = time.monotonic()

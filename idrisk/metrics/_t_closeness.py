@@ -28,7 +28,7 @@ from .._kernels.diversity import class_order, n_chunks_for, tcloseness_distances
 from .._results import RECORD_LEVEL, Result
 from .._validation import check_fraction
 from ..exceptions import DataValidationError, InvalidParameterError
-from ._classes import check_partition_missing, resolve
+from ._classes import check_partition_missing, engine_for, resolve
 
 __all__ = ["t_closeness", "TClosenessResult"]
 
@@ -184,6 +184,8 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
     >>> idrisk.t_closeness(df, ["la", "yg"], "sen", distance="ordered", order=["N", "K", "E"]).t
     0.375
     """
+    if (engine := engine_for(data, "t_closeness")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, sensitive, distance=distance, order=order, missing=missing)
     if distance not in ("equal", "ordered"):
         raise InvalidParameterError(f"distance must be 'equal' or 'ordered', got {distance!r}")
     if order is not None and distance != "ordered":

@@ -1,0 +1,214 @@
+"""The class-count metrics on a Spark table: frequencies, k-anonymity, sample and individual risks.
+
+Each function takes the same arguments as its namesake in :mod:`idrisk.metrics` and the
+user's ``pyspark.sql.DataFrame``. The equivalence classes are counted on Spark
+(:func:`~idrisk.spark._reduce.reduce_classes`); the figures are computed on the driver
+from one row per class, with the formulas of ``docs/methods.md#k-anonymity``,
+``docs/methods.md#sample-risks`` and ``docs/methods.md#individual-risk``. Per-record
+outputs are Spark DataFrames: the user's rows with the new columns, never collected.
+
+Spark resolves column names without regard to case by default, so ``fk`` and ``Fk``
+cannot both be columns: the Spark outputs call the weighted frequency ``Fk_pop`` (the
+estimated population frequency ``F_k``).
+
+Missing values: ``missing="category"`` (a null is one more value) and ``"never"``.
+``"wildcard"`` (sdcMicro's ``freqCalc`` matching) compares every missing-value pattern
+with every other and is not implemented on Spark: it is refused with an error.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._kernels.risk import bf_risk, inverse
+from .._validation import check_fraction, check_k_values, check_missing
+from ..exceptions import DataQualityWarning, InvalidParameterError
+from ..metrics import GlobalRiskResult, KAnonymityResult
+from ..metrics._sample_risks import sample_risks_of_classes
+from ._reduce import check_columns, key_expressions, reduce_classes, weight_column, null_safe_join
+
+__all__ = ["frequencies", "k_anonymity", "sample_risks", "individual_risk", "global_risk"]
+
+
+def spark_missing(missing, what: str) -> str:
+    """``missing`` for the Spark path: ``"category"`` or ``"never"``."""
+    check_missing(missing)
+    if missing == "wildcard":
+        raise InvalidParameterError(
+            f"{what} on a Spark DataFrame supports missing='category' and missing='never'; "
+            "missing='wildcard' (sdcMicro freqCalc matching) is not implemented on Spark")
+    return missing
+
+
+def with_frequencies(df, qis, weights, missing, *, fk="fk", Fk="Fk_pop"):
+    """``df`` with the per-record ``fk`` and ``Fk_pop`` computed on Spark by window counts."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    keys = key_expressions(df, qis)
+    window = Window.partitionBy(*keys)
+    out = df.withColumn(fk, F.count(F.lit(1)).over(window))
+    w = None if weights is None else F.col(f"`{weights}`").cast("double")
+    if w is not None:
+        out = out.withColumn(Fk, F.sum(w).over(window))
+    if missing == "never":
+        anynull = F.lit(False)
+        for e in keys:
+            anynull = anynull | e.isNull()
+        out = out.withColumn(fk, F.when(anynull, F.lit(1).cast("long")).otherwise(F.col(fk)))
+        if w is not None:
+            out = out.withColumn(Fk, F.when(anynull, w).otherwise(F.col(Fk)))
+    if w is None:
+        out = out.withColumn(Fk, F.col(fk))
+    return out
+
+
+def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "category",
+                alpha: float = 1.0):
+    """:func:`idrisk.frequencies` on Spark: ``data`` with columns ``fk`` and ``Fk_pop`` added.
+
+    ``fk`` (long) is the record's class size and ``Fk_pop`` (the pandas path's ``Fk``:
+    double with weights, else equal to ``fk``) the sum of the class's weights; see ``docs/methods.md#frequencies``.
+    """
+    spark_missing(missing, "frequencies")
+    check_fraction(alpha, name="alpha")
+    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop"))
+    if weights is not None:
+        weight_column(data, weights)
+    return with_frequencies(data, qis, weights, missing)
+
+
+def k_anonymity(data, quasi_identifiers, *, k=(2, 3, 5, 10), missing: str = "category",
+                weights=None) -> KAnonymityResult:
+    """:func:`idrisk.k_anonymity` on Spark (``docs/methods.md#k-anonymity``).
+
+    The aggregate fields equal the pandas path's; ``fk`` (and ``Fk``) hold the user's
+    rows with the per-record column added (a Spark DataFrame; ``Fk`` holds ``Fk_pop``).
+    """
+    spark_missing(missing, "k_anonymity")
+    ks = check_k_values(k)
+    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop"))
+    red = reduce_classes(data, qis, weights=weights, missing=missing)
+    f, W = red.sizes, red.wsums
+    bc = np.bincount(f)
+    per_record = with_frequencies(data, qis, weights, missing)
+    return KAnonymityResult(
+        quasi_identifiers=tuple(qis), missing=missing, n_records=red.n_records,
+        n_classes=len(f), min_class_size=int(f.min()),
+        class_size_histogram={int(s): int(bc[s]) for s in np.flatnonzero(bc)},
+        histogram_counts="classes",
+        records_below_k={kk: int(f[f < kk].sum()) for kk in ks},
+        n1=int(np.count_nonzero(f == 1)), n2=int(2 * np.count_nonzero(f == 2)),
+        fk=per_record.drop("Fk_pop"),
+        min_Fk=None if W is None else float(W.min()),
+        records_below_k_Fk=None if W is None else {kk: int(f[W < kk].sum()) for kk in ks},
+        Fk=None if W is None else per_record.drop("fk"))
+
+
+def sample_risks(data, quasi_identifiers, *, population=None, thresholds=(0.05, 0.1, 0.2, 0.5),
+                 missing: str = "category"):
+    """:func:`idrisk.sample_risks` on Spark (prosecutor and journalist without a population)."""
+    spark_missing(missing, "sample_risks")
+    if population is not None:
+        raise InvalidParameterError(
+            "sample_risks on a Spark DataFrame does not take a population table yet")
+    qis = check_columns(data, quasi_identifiers)
+    red = reduce_classes(data, qis, missing=missing)
+    return sample_risks_of_classes(red.sizes, qis, thresholds=thresholds)
+
+
+def _risk_classes(data, quasi_identifiers, weights, method, household, missing, alpha, qual):
+    """Validate, reduce, and return (qis, reduced classes, per-class risk, missing)."""
+    if method not in ("approx", "exact"):
+        raise InvalidParameterError(f"method must be 'approx' or 'exact', got {method!r}")
+    check_fraction(alpha, name="alpha")
+    if isinstance(qual, bool) or not isinstance(qual, (int, float)) or not np.isfinite(qual) or qual <= 0:
+        raise InvalidParameterError(f"qual must be a finite number > 0, got {qual!r}")
+    if household is not None:
+        raise InvalidParameterError("household risk on a Spark DataFrame is not implemented yet")
+    qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop", "risk"))
+    red = reduce_classes(data, qis, weights=weights,
+                         missing="category" if missing is None else spark_missing(missing, "individual_risk"),
+                         keys=True)
+    if missing is None:
+        if any(v is None for key in red.keys for v in key):
+            warnings.warn(
+                "the quasi-identifiers hold missing values and the default of missing changed from "
+                "'wildcard' to 'category' (a missing value is one more category); pass "
+                "missing='category' to silence this warning", FutureWarning, stacklevel=4)
+        missing = "category"
+    fk = red.sizes.astype(np.float64)
+    if red.wsums is None:
+        risk = inverse(fk)
+    else:
+        Fk = red.wsums
+        below = int(red.sizes[Fk < fk].sum())
+        if below:
+            warnings.warn(
+                f"{below} record(s) have an estimated population frequency Fk below their sample "
+                "frequency fk (weights below 1): the Benedetti-Franconi model does not apply, so "
+                "their risk is set to 1/fk (as if Fk = fk)", DataQualityWarning, stacklevel=4)
+        risk = bf_risk(fk, Fk, method == "exact", float(qual))
+    return qis, red, risk, missing
+
+
+def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "approx",
+                    household=None, missing=None, alpha: float = 1.0, qual: float = 1.0):
+    """:func:`idrisk.individual_risk` on Spark: ``data`` with ``fk``, ``Fk_pop`` and ``risk`` added.
+
+    The risk is computed once per class on the driver (``docs/methods.md#individual-risk``)
+    and joined back on the quasi-identifiers.
+    """
+    if missing == "never" and weights is not None:
+        raise InvalidParameterError(
+            "individual_risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
+    qis, red, risk, missing = _risk_classes(data, quasi_identifiers, weights, method, household,
+                                            missing, alpha, qual)
+    schema = data.select(*key_expressions(data, qis)).schema.add("risk", "double")
+    # under the never-rule a key with a missing value is not one class: those records
+    # (classes of one, risk 1 without weights) are filled in after the join
+    keyed = [(*key, float(r)) for key, r in zip(red.keys, risk)
+             if missing != "never" or not any(v is None for v in key)]
+    table = data.sparkSession.createDataFrame(keyed, schema=schema)
+    out = null_safe_join(with_frequencies(data, qis, weights, missing), table, qis)
+    if missing == "never":
+        from pyspark.sql import functions as F
+
+        out = out.withColumn("risk", F.coalesce(F.col("risk"), F.lit(1.0)))
+    return out
+
+
+def _threshold_of_classes(risk, sizes, max_global_risk):
+    """sdcMicro ``measure_threshold`` (``idrisk._kernels.risk.global_threshold``) over the
+    classes' risk levels, each counted with its number of records."""
+    levels, inv = np.unique(risk, return_inverse=True)
+    counts = np.bincount(inv.ravel(), weights=sizes.astype(np.float64)).astype(np.int64)
+    levels, counts = levels[::-1], counts[::-1]  # decreasing risk
+    n = int(counts.sum())
+    # tail[l]: sum of the risks of the records at level l and below, summed from the smallest up
+    tail = np.cumsum((levels * counts)[::-1])[::-1]
+    er = max_global_risk * n
+    if tail[0] < er:
+        return None  # sdcMicro NA: the threshold, safe and unsafe levels coincide
+    above = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    ok = np.flatnonzero(tail[1:] + levels[1:] * above[1:] < er * (1.0 - 1e-12))
+    if ok.size == 0:
+        return None if levels[-1] == 0.0 else 0.0
+    return float(levels[1 + ok[0]])
+
+
+def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx", household=None,
+                missing=None, alpha: float = 1.0, qual: float = 1.0,
+                max_global_risk: float = 0.01) -> GlobalRiskResult:
+    """:func:`idrisk.global_risk` on Spark (``docs/methods.md#global-risk``), from the classes."""
+    mgr = check_fraction(max_global_risk, name="max_global_risk", low_open=True, high_open=True)
+    qis, red, risk, _ = _risk_classes(data, quasi_identifiers, weights, method, household,
+                                      missing, alpha, qual)
+    n = red.n_records
+    er = float((risk * red.sizes).sum())
+    return GlobalRiskResult(
+        n_records=n, method=method, weighted=red.wsums is not None, expected_reidentifications=er,
+        global_risk=er / n, global_risk_pct=100.0 * er / n, max_global_risk=mgr,
+        global_threshold=_threshold_of_classes(risk, red.sizes, mgr))
