@@ -136,3 +136,41 @@ def test_local_suppression_refuses_l_diversity_and_bad_flags():
                          l_diversity={"s": 2}, local_suppression=True)
     with pytest.raises(InvalidParameterError, match="local_suppression"):
         idrisk.anonymise(data, ["a"], hierarchies={"a": [["1", "*"], ["2", "*"]]}, local_suppression="yes")
+
+
+def _claims(extract, qis):
+    res = idrisk.assess(extract, quasi_identifiers=qis, profile="generic", missing="wildcard", progress=False)
+    return [i.value for i in res.indicators if i.id == "intruder_claims"][0], res.route.recommended
+
+
+def test_verification_moves_on_while_an_intruder_makes_correct_claims():
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    n = 300
+    d = pd.DataFrame({"age": rng.integers(20, 70, n), "sex": rng.choice(["F", "M"], n),
+                      "pc": rng.choice([f"AB{i}" for i in range(6)], n)})
+    qis = ["age", "sex", "pc"]
+    h = {"age": idrisk.anonymise.bands(5, 10, 20), "sex": [["F", "*"], ["M", "*"]], "pc": idrisk.anonymise.prefixes(2)}
+    plain = idrisk.anonymise(d, qis, hierarchies=h, k=2, suppression_limit=0.02)
+    r = idrisk.anonymise(d, qis, hierarchies=h, k=2, suppression_limit=0.02, verify=True)
+    tried = r.verification["tried"]
+    assert tried[0]["levels"] == plain.levels
+    assert r.verification["passed"] and tried[-1]["passed"] and tried[-1]["levels"] == r.levels
+    assert r.verification["nodes_refused"] == len(tried) - 1 >= 1
+    assert all(not t["passed"] for t in tried[:-1])
+    # each refused node: an independent assessment of its extract finds correct claims, and it
+    # loses less than the chosen node (the search moved to the next node in measure)
+    for t in tried[:-1]:
+        pinned = idrisk.anonymise(d, qis, hierarchies=h, k=2, suppression_limit=0.02, levels=t["levels"])
+        claims, _ = _claims(pinned.data, qis)
+        assert claims == t["correct_claims"]["main"] > 0
+        assert pinned.loss["loss"] <= r.loss["loss"]
+    claims, route = _claims(r.data, qis)
+    assert claims == 0 and route == r.verification["route"] == r.assessment.route.recommended
+    d2 = r.to_dict()
+    assert d2["verification"]["passed"] and "assessment" not in d2 and "trace" not in d2
+    with pytest.raises(InvalidParameterError, match="verify must be"):
+        idrisk.anonymise(d, qis, hierarchies=h, k=2, verify=3)
+    with pytest.raises(DataValidationError, match="verification refused 1 nodes"):
+        idrisk.anonymise(d, qis, hierarchies=h, k=2, suppression_limit=0.02, verify=True, max_verifications=1)

@@ -7,6 +7,7 @@ Flash (Kohlmayer et al., "Flash: efficient, stable and optimal k-anonymity", 201
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,7 +44,10 @@ class AnonymiseResult(Result):
     which every record has ``f_k >= k``). ``special_uniques`` counts, when ``msu_size`` is given,
     the records of the extract unique with an MSU of at most ``msu_size`` columns (SUDA's
     convention: a missing cell is in no MSU); ``rejected_nodes`` lists the nodes of lower
-    measure refused because of them.
+    measure refused because of them or because verification failed. ``verification`` (with
+    ``verify``) gives the route of the transformed extract, its indicators, and every node
+    tried in turn with its route and the intruder's correct claims; ``assessment`` is the
+    :class:`~idrisk.assessment.AssessmentResult` of the chosen extract.
     """
 
     quasi_identifiers: tuple
@@ -71,9 +75,11 @@ class AnonymiseResult(Result):
     local_suppression: bool = False
     suppressed_cells: dict = field(default_factory=dict)
     missing: str = "wildcard"
+    verification: dict | None = None
     data: pd.DataFrame = field(default=None, metadata=RECORD_LEVEL, repr=False)
     suppressed: pd.Series = field(default=None, metadata=RECORD_LEVEL, repr=False)
     trace: tuple = field(default=(), metadata=RECORD_LEVEL, repr=False)
+    assessment: object = field(default=None, metadata=RECORD_LEVEL, repr=False)
 
 
 def _check_l(frame, l_diversity, qis) -> dict:
@@ -218,7 +224,8 @@ def _conditions(k, max_risk, msu_size, local_suppression, ld):
 def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_limit: float = 0.0,
               l_diversity: Mapping | None = None, metric: str = "loss", levels: Mapping | None = None,
               max_evaluations: int = 200_000, max_risk: float | None = None, msu_size: int | None = None,
-              local_suppression: bool = False, importance: Mapping | None = None) -> AnonymiseResult:
+              local_suppression: bool = False, importance: Mapping | None = None, verify=None,
+              max_verifications: int = 10) -> AnonymiseResult:
     """The anonymous full-domain generalisation of least information loss, as ARX finds it.
 
     Parameters
@@ -247,6 +254,10 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
         cells (least important columns first, ``importance`` as in
         :func:`idrisk.anonymise.local_suppression`) that give every record ``f_k >= k`` under the
         wildcard rule. ``loss`` keeps ARX's measures of the node with record suppression.
+    verify : assess each chosen extract with :func:`idrisk.assess` (True: one scenario on the
+        quasi-identifiers; or an assessment configuration); while an intruder still makes
+        confident correct claims, the search moves on to the next node (at most
+        ``max_verifications`` nodes; see :mod:`idrisk.anonymise.verify`).
 
     Missing values created by suppression are read under the wildcard rule (``missing`` in the
     result): a suppressed cell matches any value, so a record suppressed whole matches every
@@ -259,14 +270,52 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
     k, msu_size = _conditions(k_asked, max_risk, msu_size, local_suppression, ld)
     problem, hs = _problem(frame, qis, hierarchies, k, s, ld)
     size = int(np.prod([h.height + 1 for h in hs], dtype=np.float64))
+    verification = None
     if levels is not None:
         node = _pinned(problem, levels)
         evaluated, exact, rejected, trace = 1, True, (), ()
     else:
-        found = _search(problem, metric, max_evaluations, msu_size, k, ld)
+        search = (lambda exclude: _search(problem, metric, max_evaluations, msu_size, k, ld, exclude))
+        if verify is None:
+            found = search(())
+        else:
+            found, verification = _verified_search(frame, problem, hs, search, verify, ld, local_suppression,
+                                                   importance, max_verifications)
         node, evaluated, exact, rejected, trace = found.node, found.evaluated, found.exact, found.rejected, found.trace
-    return _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size, local_suppression,
-                   importance, evaluated, size, exact, rejected, trace, pinned=levels is not None)
+    res = _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size, local_suppression,
+                  importance, evaluated, size, exact, rejected, trace, pinned=levels is not None)
+    if verification is not None:
+        res = dataclasses.replace(res, verification=verification[0], assessment=verification[1])
+    return res
+
+
+def _extract(frame, problem, hs, node, local, importance):
+    if local:
+        return _finish_locally(frame, problem, hs, node, problem.k, importance)[0]
+    return _transform(frame, problem, hs, node)[0]
+
+
+def _verified_search(frame, problem, hs, search, verify, ld, local, importance, max_verifications):
+    """The optimal node whose extract passes verification: a node refused is excluded and the
+    search runs again (the next node in measure)."""
+    from .verify import verify_extract
+
+    max_verifications = check_positive_int(max_verifications, name="max_verifications")
+    exclude, tried = [], []
+    while True:
+        found = search(tuple(exclude))
+        v = verify_extract(_extract(frame, problem, hs, found.node, local, importance), verify, problem.qis, ld)
+        tried.append({"levels": dict(zip(problem.qis, found.node)), "passed": v.passed, "route": v.route,
+                      "correct_claims": v.correct_claims})
+        if v.passed:
+            summary = {"passed": True, "route": v.route, "indicators": v.indicators, "tried": tried,
+                       "nodes_refused": len(exclude)}
+            return dataclasses.replace(found, rejected=tuple(found.rejected)), (summary, v.assessment)
+        exclude.append(found.node)
+        if len(exclude) >= max_verifications:
+            raise DataValidationError(
+                f"verification refused {len(exclude)} nodes in turn (an intruder still made confident correct "
+                f"claims on each); raise max_verifications or tighten the conditions")
 
 
 def _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size, local, importance,
@@ -297,7 +346,7 @@ def _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size
         int(kept.min()) if len(kept) else 0, n_kept / len(kept) if len(kept) else float("nan"),
         metrics, per, metric, evaluated, size, exact, recipe, k_asked,
         None if max_risk is None else float(max_risk), msu_size, su, tuple(rejected), local, cells,
-        "wildcard", out, supp, trace)
+        "wildcard", data=out, suppressed=supp, trace=trace)
 
 
 def apply_recipe(data, recipe: str) -> AnonymiseResult:
