@@ -76,6 +76,7 @@ class AnonymiseResult(Result):
     suppressed_cells: dict = field(default_factory=dict)
     missing: str = "wildcard"
     verification: dict | None = None
+    validity: dict | None = None
     data: pd.DataFrame = field(default=None, metadata=RECORD_LEVEL, repr=False)
     suppressed: pd.Series = field(default=None, metadata=RECORD_LEVEL, repr=False)
     trace: tuple = field(default=(), metadata=RECORD_LEVEL, repr=False)
@@ -225,7 +226,7 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
               l_diversity: Mapping | None = None, metric: str = "loss", levels: Mapping | None = None,
               max_evaluations: int = 200_000, max_risk: float | None = None, msu_size: int | None = None,
               local_suppression: bool = False, importance: Mapping | None = None, verify=None,
-              max_verifications: int = 10) -> AnonymiseResult:
+              max_verifications: int = 10, validity: Mapping | None = None) -> AnonymiseResult:
     """The anonymous full-domain generalisation of least information loss, as ARX finds it.
 
     Parameters
@@ -258,6 +259,9 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
         quasi-identifiers; or an assessment configuration); while an intruder still makes
         confident correct claims, the search moves on to the next node (at most
         ``max_verifications`` nodes; see :mod:`idrisk.anonymise.verify`).
+    validity : the keywords of :func:`idrisk.anonymise.analysis_validity` (``outcomes``,
+        ``predictors``, ``tables``, ``folds``, ``seed``): models and tables compared on the
+        original and the transformed extract, in the result's ``validity``.
 
     Missing values created by suppression are read under the wildcard rule (``missing`` in the
     result): a suppressed cell matches any value, so a record suppressed whole matches every
@@ -286,6 +290,12 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
                   importance, evaluated, size, exact, rejected, trace, pinned=levels is not None)
     if verification is not None:
         res = dataclasses.replace(res, verification=verification[0], assessment=verification[1])
+    if validity is not None:
+        if not isinstance(validity, Mapping):
+            raise InvalidParameterError(f"validity must map analysis_validity's keywords, got {type(validity).__name__}")
+        from .validity import analysis_validity
+
+        res = dataclasses.replace(res, validity=analysis_validity(frame, res.data, **dict(validity)))
     return res
 
 
