@@ -66,7 +66,7 @@ class AnonymiseResult(Result):
     nodes_evaluated: int
     lattice_size: int
     exact: bool
-    recipe: str
+    recipe: str = field(metadata=RECORD_LEVEL, repr=False)  # holds the hierarchy tables: values of the data
     k_asked: int = 0
     max_risk: float | None = None
     msu_size: int | None = None
@@ -81,6 +81,12 @@ class AnonymiseResult(Result):
     suppressed: pd.Series = field(default=None, metadata=RECORD_LEVEL, repr=False)
     trace: tuple = field(default=(), metadata=RECORD_LEVEL, repr=False)
     assessment: object = field(default=None, metadata=RECORD_LEVEL, repr=False)
+
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict` (sorted keys; no record-level value)."""
+        import json
+
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _check_l(frame, l_diversity, qis) -> dict:
