@@ -20,6 +20,7 @@ a terminal. Outputs are never overwritten without ``--overwrite``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import warnings
@@ -136,6 +137,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="reports", help="output directory (default: reports)")
     m.add_argument("--overwrite", action="store_true")
     m.add_argument("--n", type=_int_at_least(1), default=None, help="size of the synthetic population")
+    m.add_argument("--instead", action="store_true",
+                   help="also write demo_instead.{html,json}: the extract transformed to the safeguarded "
+                        "route's conditions and assessed again")
     return p
 
 
@@ -261,10 +265,28 @@ def _cmd_datasets(ns) -> int:
 
 
 def _cmd_demo(ns) -> int:
+    out = Path(ns.out)
+    then = None
+    if ns.instead:
+        from ._validation import output_path
+
+        paths = (out / "demo_instead.json", out / "demo_instead.html")
+        for p in paths:
+            output_path(p, overwrite=ns.overwrite)
+
+        def then(data, result):
+            from .anonymise.instead import alternative
+            from .report.instead import write_instead
+
+            section = alternative(data, result)
+            write_instead(section, paths[1], overwrite=True)
+            paths[0].write_text(json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+            print(f"what the requester could have instead: route {section['route_before']} -> "
+                  f"{section['route_after']}; wrote {paths[0]} and {paths[1]}", file=sys.stderr)
     with activity("idrisk demo"):
         from .assessment.demo import run_demo
 
-        run_demo(Path(ns.out), overwrite=ns.overwrite, n=ns.n)
+        run_demo(out, overwrite=ns.overwrite, n=ns.n, then=then)
     return EXIT_OK
 
 
