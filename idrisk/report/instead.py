@@ -49,6 +49,9 @@ def _chart(section) -> str:
     ax.set_xlabel("information loss (ARX Loss, 0 = as given, 1 = all withheld)")
     ax.set_ylabel("records in classes below k")
     ax.set_yscale("symlog")
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # plain numbers (no mathtext)
     ax.legend(frameon=False, fontsize=8)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
