@@ -56,7 +56,7 @@ $(TSTAMP): pyproject.toml
 	@test -x $(TPY) || $(MAKE) --no-print-directory check-python
 	test -x $(TPY) || $(PYTHON) -m venv $(TVENV)
 	$(TPY) -m pip install --quiet --upgrade pip
-	$(TPY) -m pip install --quiet 'pandas>=3' '.[test,splink,spark]'
+	$(TPY) -m pip install --quiet 'pandas>=3' '.[test,splink,spark,anonymise]'
 	touch $(TSTAMP)
 
 $(XSTAMP): pyproject.toml

@@ -4,13 +4,15 @@
     idrisk assess DATA --qi a,b,c [--sensitive s,t] [--tier COL=N ...]
                   [--census | --weights w | --population-size N] [options]
     idrisk report RESULT.json --report REPORT.html [--overwrite]
+    idrisk anonymise CONFIG.toml --out EXTRACT.parquet [--recipe R.toml] [--output R.json] [--overwrite]
     idrisk datasets make --n N --seed S --out FILE
     idrisk demo [--out DIR] [--overwrite]
 
 Exit status: 0 when every threshold holds, 1 when one is breached (or could not be
 assessed), 2 for anything else: usage, configuration or data errors and any unexpected
 failure (one line ``idrisk: error: ...`` on stderr; the traceback only with ``--debug``).
-``idrisk demo`` exits 0 once its report is written, whatever the verdict. Warnings are
+``idrisk demo`` exits 0 once its report is written, whatever the verdict; ``idrisk anonymise``
+exits 0 once the extract, its recipe and its result are written. Warnings are
 printed on stderr (and kept in the JSON). Progress bars are drawn on stderr only when it is
 a terminal. Outputs are never overwritten without ``--overwrite``.
 """
@@ -18,6 +20,7 @@ a terminal. Outputs are never overwritten without ``--overwrite``.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import warnings
@@ -122,12 +125,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("result", help="RESULT.json written by `idrisk assess --output`")
     r.add_argument("--report", required=True, help="REPORT.html to write")
     r.add_argument("--overwrite", action="store_true")
+    an = sub.add_parser("anonymise", help="generalise and suppress an extract to a route's conditions")
+    an.add_argument("config", help="CONFIG.toml naming the extract, the conditions and the hierarchies")
+    an.add_argument("--out", required=True, help="the transformed extract to write (.parquet or .csv)")
+    an.add_argument("--recipe", help="the recipe (TOML) to write (default: OUT with .recipe.toml)")
+    an.add_argument("--output", help="the JSON result to write (default: OUT with .result.json)")
+    an.add_argument("--overwrite", action="store_true", help="replace existing output files")
     d = sub.add_parser("datasets", help="synthetic pupil data (see `idrisk datasets make --help`)", add_help=False)
     d.add_argument("args", nargs=argparse.REMAINDER)
     m = sub.add_parser("demo", help="assess a synthetic KS4 extract and write reports/demo.{html,json}")
     m.add_argument("--out", default="reports", help="output directory (default: reports)")
     m.add_argument("--overwrite", action="store_true")
     m.add_argument("--n", type=_int_at_least(1), default=None, help="size of the synthetic population")
+    m.add_argument("--instead", action="store_true",
+                   help="also write demo_instead.{html,json}: the extract transformed to the safeguarded "
+                        "route's conditions and assessed again")
     return p
 
 
@@ -218,6 +230,33 @@ def _cmd_report(ns) -> int:
     return EXIT_OK
 
 
+def _cmd_anonymise(ns) -> int:
+    out = Path(ns.out)
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        raise _UsageError("--out must name a .parquet or .csv file")
+    stem = out.with_suffix("")
+    recipe = Path(ns.recipe) if ns.recipe else stem.with_name(stem.name + ".recipe.toml")
+    result = Path(ns.output) if ns.output else stem.with_name(stem.name + ".result.json")
+    outputs = {"--out": out, "--recipe": recipe, "--output": result}
+    _check_outputs(outputs, ns.overwrite, {"the configuration": ns.config})
+    from ._validation import output_path
+    from .anonymise.config import run_config
+
+    res, source = run_config(ns.config)
+    _check_outputs(outputs, ns.overwrite, {"the configuration": ns.config, "the extract": source})
+    data = res.data
+    if out.suffix.lower() == ".parquet":
+        data.to_parquet(output_path(out, overwrite=ns.overwrite), index=False)
+    else:
+        data.to_csv(output_path(out, overwrite=ns.overwrite), index=False)
+    output_path(recipe, overwrite=ns.overwrite).write_text(res.recipe, encoding="utf-8")
+    output_path(result, overwrite=ns.overwrite).write_text(res.to_json(), encoding="utf-8")
+    levels = ", ".join(f"{_printable(q)}={v}" for q, v in res.levels.items())
+    print(f"levels {levels}; {res.suppressed_records} records suppressed; loss {res.loss['loss']:.4f}")
+    print(f"wrote {out}, {recipe} and {result}")
+    return EXIT_OK
+
+
 def _cmd_datasets(ns) -> int:
     from .datasets import main as datasets_main
 
@@ -226,10 +265,28 @@ def _cmd_datasets(ns) -> int:
 
 
 def _cmd_demo(ns) -> int:
+    out = Path(ns.out)
+    then = None
+    if ns.instead:
+        from ._validation import output_path
+
+        paths = (out / "demo_instead.json", out / "demo_instead.html")
+        for p in paths:
+            output_path(p, overwrite=ns.overwrite)
+
+        def then(data, result):
+            from .anonymise.instead import alternative
+            from .report.instead import write_instead
+
+            section = alternative(data, result)
+            write_instead(section, paths[1], overwrite=True)
+            paths[0].write_text(json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+            print(f"what the requester could have instead: route {section['route_before']} -> "
+                  f"{section['route_after']}; wrote {paths[0]} and {paths[1]}", file=sys.stderr)
     with activity("idrisk demo"):
         from .assessment.demo import run_demo
 
-        run_demo(Path(ns.out), overwrite=ns.overwrite, n=ns.n)
+        run_demo(out, overwrite=ns.overwrite, n=ns.n, then=then)
     return EXIT_OK
 
 
@@ -278,7 +335,8 @@ def _main(argv) -> int:
     if not ns.command:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
-    handler = {"assess": _cmd_assess, "report": _cmd_report, "datasets": _cmd_datasets, "demo": _cmd_demo}
+    handler = {"assess": _cmd_assess, "report": _cmd_report, "datasets": _cmd_datasets, "demo": _cmd_demo,
+               "anonymise": _cmd_anonymise}
     fmt = warnings.formatwarning  # catch_warnings restores the filters, not the format
     with warnings.catch_warnings():
         warnings.simplefilter("default")

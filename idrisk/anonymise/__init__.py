@@ -10,14 +10,15 @@ See ``docs/methods.md#anonymisation``.
 import sys
 import types
 
-from . import api, bounds, hierarchy, lattice, local, recipe, search
+from . import api, bounds, conditions, hierarchy, lattice, local, recipe, search, validity, verify
 from .api import AnonymiseResult, anonymise, apply_recipe
 from .hierarchy import Hierarchy, Ladder, bands, dates, prefixes
 from .local import LocalSuppressionResult, local_suppression
+from .validity import analysis_validity
 
 __all__ = ["anonymise", "apply_recipe", "AnonymiseResult", "Hierarchy", "Ladder", "bands", "dates", "prefixes",
-           "local_suppression", "LocalSuppressionResult",
-           "api", "bounds", "hierarchy", "lattice", "local", "recipe", "search"]
+           "local_suppression", "LocalSuppressionResult", "analysis_validity",
+           "api", "bounds", "conditions", "hierarchy", "lattice", "local", "recipe", "search", "validity", "verify"]
 
 
 class _CallableModule(types.ModuleType):

@@ -7,6 +7,7 @@ Flash (Kohlmayer et al., "Flash: efficient, stable and optimal k-anonymity", 201
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,8 +19,10 @@ import pandas as pd
 from .._results import RECORD_LEVEL, Result
 from .._validation import as_frame, check_columns, check_fraction, check_positive_int
 from ..exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
+from .conditions import risk_cap_k, special_uniques, special_uniques_at
 from .hierarchy import map_values, resolve_hierarchy
 from .lattice import METRICS, prepare
+from .local import local_suppression as _local_suppression
 from .recipe import dump_recipe, load_recipe
 from .search import optimal_node
 
@@ -33,7 +36,18 @@ class AnonymiseResult(Result):
     ``levels`` maps each quasi-identifier to its hierarchy level; ``loss`` holds ARX's five
     measures at that node (``loss``, ``entropy``, ``precision``, ``discernibility``, ``aecs``);
     ``data`` is the transformed extract (suppressed quasi-identifier cells missing) and
-    ``suppressed`` flags the suppressed records (both record-level, left out of ``to_dict``).
+    ``suppressed`` flags the records whose every quasi-identifier cell is suppressed (both
+    record-level, left out of ``to_dict``). ``k`` is the class size enforced: the larger of the
+    ``k`` asked and the one the risk cap ``max_risk`` implies (``k_asked`` is the former).
+    ``suppressed_cells`` counts the cells made missing per quasi-identifier; ``missing`` names how
+    the risk measures must read them (``"wildcard"``: a suppressed cell matches any value, under
+    which every record has ``f_k >= k``). ``special_uniques`` counts, when ``msu_size`` is given,
+    the records of the extract unique with an MSU of at most ``msu_size`` columns (SUDA's
+    convention: a missing cell is in no MSU); ``rejected_nodes`` lists the nodes of lower
+    measure refused because of them or because verification failed. ``verification`` (with
+    ``verify``) gives the route of the transformed extract, its indicators, and every node
+    tried in turn with its route and the intruder's correct claims; ``assessment`` is the
+    :class:`~idrisk.assessment.AssessmentResult` of the chosen extract.
     """
 
     quasi_identifiers: tuple
@@ -52,9 +66,27 @@ class AnonymiseResult(Result):
     nodes_evaluated: int
     lattice_size: int
     exact: bool
-    recipe: str
-    data: pd.DataFrame = field(metadata=RECORD_LEVEL, repr=False)
-    suppressed: pd.Series = field(metadata=RECORD_LEVEL, repr=False)
+    recipe: str = field(metadata=RECORD_LEVEL, repr=False)  # holds the hierarchy tables: values of the data
+    k_asked: int = 0
+    max_risk: float | None = None
+    msu_size: int | None = None
+    special_uniques: int | None = None
+    rejected_nodes: tuple = ()
+    local_suppression: bool = False
+    suppressed_cells: dict = field(default_factory=dict)
+    missing: str = "wildcard"
+    verification: dict | None = None
+    validity: dict | None = None
+    data: pd.DataFrame = field(default=None, metadata=RECORD_LEVEL, repr=False)
+    suppressed: pd.Series = field(default=None, metadata=RECORD_LEVEL, repr=False)
+    trace: tuple = field(default=(), metadata=RECORD_LEVEL, repr=False)
+    assessment: object = field(default=None, metadata=RECORD_LEVEL, repr=False)
+
+    def to_json(self) -> str:
+        """JSON text of :meth:`to_dict` (sorted keys; no record-level value)."""
+        import json
+
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def _check_l(frame, l_diversity, qis) -> dict:
@@ -125,7 +157,7 @@ def _infeasible(problem, closest, k, ld) -> DataValidationError:
         f"the closest node ({levels}) would suppress {s} records ({'; '.join(why) or 'no failing class'})")
 
 
-def _transform(frame, problem, hs, node):
+def _transform(frame, problem, hs, node, suppress: bool = True):
     """The transformed extract (generalised columns categorical, suppressed cells missing), the
     suppressed flags, the sizes of the kept classes."""
     cid, sizes, fail = problem.classes(node)
@@ -135,10 +167,23 @@ def _transform(frame, problem, hs, node):
         lo = problem.moff[j, node[j]]
         labels = np.unique(np.array(h.levels[node[j]], dtype=object).astype(str))  # the order of the codes
         codes = problem.maps[lo:lo + h.size][problem.rows[j]][problem.inverse]
-        codes[rec_fail] = -1
+        if suppress:
+            codes[rec_fail] = -1
         out[q] = pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=frame.index)
     kept = sizes[~fail]
     return out, pd.Series(rec_fail, index=frame.index, name="suppressed"), kept
+
+
+def _finish_locally(frame, problem, hs, node, k, importance):
+    """Local suppression in place of record suppression: the node's generalised extract with
+    the fewest cells made missing (wildcard rule), categorical columns kept."""
+    full, _, _ = _transform(frame, problem, hs, node, suppress=False)
+    ls = _local_suppression(full, list(problem.qis), k=k, importance=importance)
+    out = ls.data
+    for q in problem.qis:
+        out[q] = pd.Categorical(out[q], categories=full[q].cat.categories)
+    supp = out[list(problem.qis)].isna().all(axis=1) & ~frame[list(problem.qis)].isna().all(axis=1)
+    return out, supp.rename("suppressed"), ls
 
 
 def _measures(problem, node):
@@ -148,9 +193,46 @@ def _measures(problem, node):
     return metrics, {q: float(v) for q, v in zip(problem.qis, per)}
 
 
+def _search(problem, metric, max_evaluations, msu_size, k, ld, exclude=()):
+    """The optimal node, refusing special uniques of size <= ``msu_size`` (checked with k = 1
+    only: see ``conditions``) and the nodes in ``exclude``."""
+    exclude = set(exclude)
+    check_msu = msu_size is not None and k < 2
+
+    def accept(node):
+        if node in exclude:
+            return False
+        return not check_msu or special_uniques_at(problem, node, msu_size) == 0
+
+    use = accept if exclude or check_msu else None
+    found = optimal_node(problem, metric=metric, max_evaluations=max_evaluations, accept=use)
+    if found.node is None:
+        if found.closest is None or found.closest_suppressed <= problem.limit:
+            raise DataValidationError(
+                "no generalisation meets the conditions: every node that meets k and l"
+                + (f" has special uniques of size <= {msu_size}" if check_msu else "")
+                + (" or was refused" if exclude else ""))
+        raise _infeasible(problem, found.closest, k, ld)
+    return found
+
+
+def _conditions(k, max_risk, msu_size, local_suppression, ld):
+    k_eff = k if max_risk is None else max(k, risk_cap_k(max_risk))
+    if msu_size is not None:
+        msu_size = check_positive_int(msu_size, name="msu_size")
+    if not isinstance(local_suppression, bool):
+        raise InvalidParameterError(f"local_suppression must be True or False, got {local_suppression!r}")
+    if local_suppression and ld:
+        raise InvalidParameterError("local suppression reaches k under the wildcard rule only: "
+                                    "with l_diversity use record suppression")
+    return k_eff, msu_size
+
+
 def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_limit: float = 0.0,
               l_diversity: Mapping | None = None, metric: str = "loss", levels: Mapping | None = None,
-              max_evaluations: int = 200_000) -> AnonymiseResult:
+              max_evaluations: int = 200_000, max_risk: float | None = None, msu_size: int | None = None,
+              local_suppression: bool = False, importance: Mapping | None = None, verify=None,
+              max_verifications: int = 10, validity: Mapping | None = None) -> AnonymiseResult:
     """The anonymous full-domain generalisation of least information loss, as ARX finds it.
 
     Parameters
@@ -169,35 +251,118 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
     levels : pin the node instead of searching (how a recipe replays).
     max_evaluations : past 100,000 lattice nodes, the nodes evaluated before the search stops
         with the best anonymous node so far (``exact`` is then False); below, the search is exact.
+    max_risk : a cap on the highest individual risk; on unweighted data that is ``1 / f_k`` of the
+        smallest class, so the cap is enforced as the class size ``k_r``, the smallest integer
+        with ``1 / k_r <= max_risk`` (``k`` becomes ``max(k, k_r)``).
+    msu_size : no record may be unique with a minimal sample unique of at most this many columns
+        (a route's special-unique condition; see :mod:`idrisk.anonymise.conditions`).
+    local_suppression : finish with local (cell) suppression instead of record suppression:
+        the failing records of the chosen node keep their generalised values except the fewest
+        cells (least important columns first, ``importance`` as in
+        :func:`idrisk.anonymise.local_suppression`) that give every record ``f_k >= k`` under the
+        wildcard rule. ``loss`` keeps ARX's measures of the node with record suppression.
+    verify : assess each chosen extract with :func:`idrisk.assess` (True: one scenario on the
+        quasi-identifiers; or an assessment configuration); while an intruder still makes
+        confident correct claims, the search moves on to the next node (at most
+        ``max_verifications`` nodes; see :mod:`idrisk.anonymise.verify`).
+    validity : the keywords of :func:`idrisk.anonymise.analysis_validity` (``outcomes``,
+        ``predictors``, ``tables``, ``folds``, ``seed``): models and tables compared on the
+        original and the transformed extract, in the result's ``validity``.
 
-    Raises :class:`~idrisk.exceptions.DataValidationError` when no node meets the conditions,
-    naming the closest node and what blocks it. See ``docs/methods.md#anonymisation``.
+    Missing values created by suppression are read under the wildcard rule (``missing`` in the
+    result): a suppressed cell matches any value, so a record suppressed whole matches every
+    record. Raises :class:`~idrisk.exceptions.DataValidationError` when no node meets the
+    conditions, naming the closest node and what blocks it. See ``docs/methods.md#anonymisation``.
     """
     frame = as_frame(data)
-    qis, k, s, ld = _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
+    qis, k_asked, s, ld = _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
     max_evaluations = check_positive_int(max_evaluations, name="max_evaluations")
+    k, msu_size = _conditions(k_asked, max_risk, msu_size, local_suppression, ld)
     problem, hs = _problem(frame, qis, hierarchies, k, s, ld)
     size = int(np.prod([h.height + 1 for h in hs], dtype=np.float64))
+    verification = None
     if levels is not None:
         node = _pinned(problem, levels)
-        evaluated, exact = 1, True
+        evaluated, exact, rejected, trace = 1, True, (), ()
     else:
-        found = optimal_node(problem, metric=metric, max_evaluations=max_evaluations)
-        if found.node is None:
-            raise _infeasible(problem, found.closest, k, ld)
-        node, evaluated, exact = found.node, found.evaluated, found.exact
+        search = (lambda exclude: _search(problem, metric, max_evaluations, msu_size, k, ld, exclude))
+        if verify is None:
+            found = search(())
+        else:
+            found, verification = _verified_search(frame, problem, hs, search, verify, ld, local_suppression,
+                                                   importance, max_verifications)
+        node, evaluated, exact, rejected, trace = found.node, found.evaluated, found.exact, found.rejected, found.trace
+    res = _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size, local_suppression,
+                  importance, evaluated, size, exact, rejected, trace, pinned=levels is not None)
+    if verification is not None:
+        res = dataclasses.replace(res, verification=verification[0], assessment=verification[1])
+    if validity is not None:
+        if not isinstance(validity, Mapping):
+            raise InvalidParameterError(f"validity must map analysis_validity's keywords, got {type(validity).__name__}")
+        from .validity import analysis_validity
+
+        res = dataclasses.replace(res, validity=analysis_validity(frame, res.data, **dict(validity)))
+    return res
+
+
+def _extract(frame, problem, hs, node, local, importance):
+    if local:
+        return _finish_locally(frame, problem, hs, node, problem.k, importance)[0]
+    return _transform(frame, problem, hs, node)[0]
+
+
+def _verified_search(frame, problem, hs, search, verify, ld, local, importance, max_verifications):
+    """The optimal node whose extract passes verification: a node refused is excluded and the
+    search runs again (the next node in measure)."""
+    from .verify import verify_extract
+
+    max_verifications = check_positive_int(max_verifications, name="max_verifications")
+    exclude, tried = [], []
+    while True:
+        found = search(tuple(exclude))
+        v = verify_extract(_extract(frame, problem, hs, found.node, local, importance), verify, problem.qis, ld)
+        tried.append({"levels": dict(zip(problem.qis, found.node)), "passed": v.passed, "route": v.route,
+                      "correct_claims": v.correct_claims})
+        if v.passed:
+            summary = {"passed": True, "route": v.route, "indicators": v.indicators, "tried": tried,
+                       "nodes_refused": len(exclude)}
+            return dataclasses.replace(found, rejected=tuple(found.rejected)), (summary, v.assessment)
+        exclude.append(found.node)
+        if len(exclude) >= max_verifications:
+            raise DataValidationError(
+                f"verification refused {len(exclude)} nodes in turn (an intruder still made confident correct "
+                f"claims on each); raise max_verifications or tighten the conditions")
+
+
+def _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size, local, importance,
+            evaluated, size, exact, rejected, trace, pinned):
+    qis, k = list(problem.qis), problem.k
     out, supp, kept = _transform(frame, problem, hs, node)
-    if levels is not None and int(supp.sum()) > problem.limit:
+    if pinned and int(supp.sum()) > problem.limit:
         warnings.warn(f"the given levels suppress {int(supp.sum())} records, more than the suppression limit of "
                       f"{problem.limit}: this extract does not meet the conditions at these levels",
-                      DataQualityWarning, stacklevel=3)
+                      DataQualityWarning, stacklevel=4)
+    if local:
+        out, supp, ls = _finish_locally(frame, problem, hs, node, k, importance)
+        cells = dict(ls.suppressed_cells)
+    else:
+        cells = {q: int(supp.sum()) for q in qis}
+    su = None
+    if msu_size is not None:
+        keys = out[qis].astype(object)
+        grouped = keys.fillna("\x00na").value_counts(sort=False)  # missing cells kept apart from values
+        distinct = pd.DataFrame(list(grouped.index), columns=qis).replace("\x00na", None)
+        su = special_uniques(distinct, grouped.to_numpy(), msu_size)
     metrics, per = _measures(problem, node)
-    recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)})
+    recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)},
+                         local_suppression=local)
     n_kept = int(kept.sum())
     return AnonymiseResult(
         tuple(qis), dict(zip(qis, node)), k, ld, s, problem.limit, int(supp.sum()), len(kept),
         int(kept.min()) if len(kept) else 0, n_kept / len(kept) if len(kept) else float("nan"),
-        metrics, per, metric, evaluated, size, exact, recipe, out, supp)
+        metrics, per, metric, evaluated, size, exact, recipe, k_asked,
+        None if max_risk is None else float(max_risk), msu_size, su, tuple(rejected), local, cells,
+        "wildcard", data=out, suppressed=supp, trace=trace)
 
 
 def apply_recipe(data, recipe: str) -> AnonymiseResult:
@@ -205,4 +370,4 @@ def apply_recipe(data, recipe: str) -> AnonymiseResult:
     r = load_recipe(recipe)
     return anonymise(data, r["quasi_identifiers"], hierarchies=r["hierarchies"], k=r["k"],
                      suppression_limit=r["suppression_limit"], l_diversity=r["l_diversity"] or None,
-                     levels=r["levels"])
+                     levels=r["levels"], local_suppression=r["local_suppression"])

@@ -51,12 +51,13 @@ def _table(name: str, items: dict) -> str:
 
 
 def dump_recipe(quasi_identifiers, levels: dict, k: int, suppression_limit: float, l_diversity: dict,
-                hierarchies: dict) -> str:
+                hierarchies: dict, local_suppression: bool = False) -> str:
     """The recipe text (deterministic: same inputs, same bytes)."""
     parts = [_HEADER, _table("anonymise", {
         "quasi_identifiers": [str(q) for q in quasi_identifiers],
         "k": int(k),
         "suppression_limit": float(suppression_limit),
+        **({"local_suppression": True} if local_suppression else {}),
     })]
     parts.append(_table("anonymise.levels", {str(q): int(levels[q]) for q in quasi_identifiers}))
     if l_diversity:
@@ -77,6 +78,7 @@ def load_recipe(text: str) -> dict:
         qis = list(a["quasi_identifiers"])
         return {"quasi_identifiers": qis, "levels": dict(a["levels"]), "k": a["k"],
                 "suppression_limit": a["suppression_limit"], "l_diversity": dict(a.get("l_diversity", {})),
+                "local_suppression": a.get("local_suppression", False),
                 "hierarchies": {q: doc["hierarchies"][q] for q in qis}}
     except (KeyError, TypeError) as exc:
         raise InvalidParameterError(f"the recipe lacks {exc.args[0]!r}") from None

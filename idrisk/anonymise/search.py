@@ -48,16 +48,20 @@ class SearchOutcome:
     exact: bool
     closest: tuple | None     # when no node is anonymous: a node that suppresses fewest records
     closest_suppressed: int
+    rejected: tuple = ()      # anonymous nodes that would have been best but failed ``accept``
+    trace: tuple = ()         # (nodes, measure, suppressed, anonymous) of every evaluated node
 
 
 class _Scorer:
     """Evaluates nodes, keeps the best anonymous one and the closest non-anonymous one."""
 
-    def __init__(self, problem: Problem, metric: str):
-        self.problem, self.metric = problem, metric
+    def __init__(self, problem: Problem, metric: str, accept=None):
+        self.problem, self.metric, self.accept = problem, metric, accept
         self.best_key = None
         self.closest = None
         self.evaluated = 0
+        self.rejected: list = []
+        self.trace: list = []
 
     @property
     def best(self) -> float:
@@ -71,23 +75,36 @@ class _Scorer:
         ev = p.evaluate(nodes, full=self.metric == "entropy")
         values = ev.loss() if self.metric == "loss" else ev.metrics()[self.metric]
         self.evaluated += len(nodes)
+        self.trace.append((np.array(nodes, dtype=np.int64), np.asarray(values, dtype=np.float64),
+                           np.asarray(ev.suppressed, dtype=np.int64), np.asarray(ev.anonymous, dtype=bool)))
+        good = []
         for i in range(len(nodes)):
             node = tuple(int(x) for x in nodes[i])
             if ev.anonymous[i]:
-                key = (float(values[i]), sum(node), node)
-                if self.best_key is None or key < self.best_key:
-                    self.best_key = key
+                good.append((float(values[i]), sum(node), node))
             else:
                 key = (int(ev.suppressed[i]), sum(node), node)
                 if self.closest is None or key < self.closest:
                     self.closest = key
+        for key in sorted(good):  # lazily: the extra condition only for a node about to be best
+            if self.best_key is not None and key >= self.best_key:
+                break
+            if self.accept is not None and not self.accept(key[2]):
+                self.rejected.append(key[2])
+                continue
+            self.best_key = key
         return ev.anonymous, values
 
     def outcome(self, exact: bool) -> SearchOutcome:
+        trace = tuple(np.concatenate([t[i] for t in self.trace]) for i in range(4)) if self.trace else ()
+        rejected = tuple(self.rejected)
         if self.best_key is not None:
-            return SearchOutcome(self.best_key[2], self.best_key[0], self.evaluated, exact, None, 0)
+            return SearchOutcome(self.best_key[2], self.best_key[0], self.evaluated, exact, None, 0, rejected, trace)
         c = self.closest
-        return SearchOutcome(None, float("nan"), self.evaluated, exact, c[2], c[0])
+        if c is None:  # every node met k and l but failed the extra condition
+            return SearchOutcome(None, float("nan"), self.evaluated, exact, rejected[0] if rejected else None, 0,
+                                 rejected, trace)
+        return SearchOutcome(None, float("nan"), self.evaluated, exact, c[2], c[0], rejected, trace)
 
 
 def _descend(scorer: _Scorer, heights) -> None:
@@ -111,9 +128,9 @@ def _descend(scorer: _Scorer, heights) -> None:
         node = preds[order[0]]
 
 
-def _tagged(problem: Problem, metric: str, batch: int) -> SearchOutcome:
+def _tagged(problem: Problem, metric: str, batch: int, accept=None) -> SearchOutcome:
     nodes = all_nodes(problem.heights)
-    scorer = _Scorer(problem, metric)
+    scorer = _Scorer(problem, metric, accept)
     _descend(scorer, problem.heights)
     bound = lower_bound(problem, nodes, metric)
     s_lb = PairBound(problem).suppressed(nodes)
@@ -135,10 +152,10 @@ def _tagged(problem: Problem, metric: str, batch: int) -> SearchOutcome:
     return scorer.outcome(True)
 
 
-def _best_first(problem: Problem, metric: str, batch: int, max_evaluations: int) -> SearchOutcome:
+def _best_first(problem: Problem, metric: str, batch: int, max_evaluations: int, accept=None) -> SearchOutcome:
     heights = [int(h) for h in problem.heights]
     m = len(heights)
-    scorer = _Scorer(problem, metric)
+    scorer = _Scorer(problem, metric, accept)
     pair = PairBound(problem)
     bottom = tuple([0] * m)
     heap, seen = [(0.0, 0, bottom)], {bottom}
@@ -169,9 +186,14 @@ def _best_first(problem: Problem, metric: str, batch: int, max_evaluations: int)
 
 
 def optimal_node(problem: Problem, *, metric: str = "loss", batch: int = 32, max_evaluations: int = 200_000,
-                 lattice_limit: int = LATTICE_LIMIT) -> SearchOutcome:
-    """The anonymous node of least ``metric`` (see the module docstring)."""
+                 lattice_limit: int = LATTICE_LIMIT, accept=None) -> SearchOutcome:
+    """The anonymous node of least ``metric`` (see the module docstring).
+
+    ``accept(node) -> bool`` is a further condition, checked only for an anonymous node about
+    to become the best; a node it refuses is skipped (and listed in ``rejected``) but still
+    counts as anonymous for tagging, so the search stays exact whether or not the condition is
+    monotone: the result is the node of least measure among those anonymous and accepted."""
     size = int(np.prod([int(h) + 1 for h in problem.heights], dtype=np.float64))
     if size <= lattice_limit:
-        return _tagged(problem, metric, batch)
-    return _best_first(problem, metric, batch, max_evaluations)
+        return _tagged(problem, metric, batch, accept)
+    return _best_first(problem, metric, batch, max_evaluations, accept)

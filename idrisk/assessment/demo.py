@@ -37,10 +37,11 @@ def _ks4_config(ex) -> AssessmentConfig:
                             reference="DEMO (synthetic data, no request)", assessor="idrisk demo")
 
 
-def run_demo(out: Path, *, overwrite: bool = False, n: int | None = None):
+def run_demo(out: Path, *, overwrite: bool = False, n: int | None = None, then=None):
     """Assess the demo extract and write ``demo.json`` and ``demo.html`` into ``out``.
 
-    Existing reports are replaced only with ``overwrite=True``.
+    Existing reports are replaced only with ``overwrite=True``. ``then(data, result)`` is
+    called last with the extract and its assessment (the anonymised alternative).
     """
     out = Path(out)
     paths = [out / "demo.json", out / "demo.html"]
@@ -57,4 +58,6 @@ def run_demo(out: Path, *, overwrite: bool = False, n: int | None = None):
     res.to_html(paths[1], overwrite=True)
     print(res.summary())
     print(f"\nwrote {paths[0]} and {paths[1]} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    if then is not None:
+        then(ex.data, res)
     return res
