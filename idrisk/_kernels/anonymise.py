@@ -27,46 +27,31 @@ import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
+from .hashing import new_table, table_slot
 
 __all__ = ["evaluate_nodes", "node_classes", "close_below"]
 
-_MULT = np.uint64(0x9E3779B97F4A7C15)
 _SPACE_MAX = np.int64(1) << np.int64(62)
-
-
-@numba.njit(**NUMBA_OPTS)
-def _capacity(u):
-    cap = 1
-    bits = 0
-    while cap < 2 * u + 2:
-        cap *= 2
-        bits += 1
-    return cap, np.uint64(64 - bits)
 
 
 @numba.njit(**NUMBA_OPTS)
 def _renumber(keys, slot_key, slot_id, touched, shift, out):
     """Dense ids (first appearance) of ``keys`` into ``out``; clears the table afterwards."""
-    mask = slot_id.shape[0] - 1
     nid = 0
     nt = 0
     for r in range(keys.shape[0]):
         key = np.uint64(keys[r])
-        h = np.int64((key * _MULT) >> shift)
-        while True:
-            sid = slot_id[h]
-            if sid < 0:
-                slot_id[h] = nid
-                slot_key[h] = key
-                touched[nt] = h
-                nt += 1
-                out[r] = nid
-                nid += 1
-                break
-            if slot_key[h] == key:
-                out[r] = sid
-                break
-            h = (h + 1) & mask
+        h = table_slot(slot_key, slot_id, shift, key)
+        sid = slot_id[h]
+        if sid < 0:
+            slot_id[h] = nid
+            slot_key[h] = key
+            touched[nt] = h
+            nt += 1
+            out[r] = nid
+            nid += 1
+        else:
+            out[r] = sid
     for t in range(nt):
         slot_id[touched[t]] = -1
     return nid
@@ -149,9 +134,7 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     entropy term of the suppressed records (see the module docstring)."""
     nn, m = nodes.shape
     u = rows.shape[1]
-    cap, shift = _capacity(u)
-    slot_key = np.zeros(cap, dtype=np.uint64)
-    slot_id = np.full(cap, -1, dtype=np.int32)
+    slot_key, slot_id, shift = new_table(u)
     touched = np.empty(u, dtype=np.int64)
     keys = np.empty(u, dtype=np.int64)
     cid = np.empty(u, dtype=np.int64)
@@ -184,9 +167,7 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
 def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
     """Class id of every distinct row under ``node``, class sizes and failing flags."""
     u = rows.shape[1]
-    cap, shift = _capacity(u)
-    slot_key = np.zeros(cap, dtype=np.uint64)
-    slot_id = np.full(cap, -1, dtype=np.int32)
+    slot_key, slot_id, shift = new_table(u)
     touched = np.empty(u, dtype=np.int64)
     keys = np.empty(u, dtype=np.int64)
     cid = np.empty(u, dtype=np.int64)

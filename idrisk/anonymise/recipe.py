@@ -9,10 +9,10 @@ of every class that fails the conditions, so the same data give identical output
 
 from __future__ import annotations
 
-import json
-import math
 import tomllib
 
+from ..assessment._toml import key as toml_key
+from ..assessment._toml import value as toml_value
 from ..exceptions import InvalidParameterError
 
 __all__ = ["dump_recipe", "load_recipe"]
@@ -21,32 +21,23 @@ _HEADER = "# idrisk anonymisation recipe: replay with idrisk.anonymise.apply_rec
 
 
 def _value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise InvalidParameterError("a recipe cannot hold a non-finite number")
-        return repr(v)
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_value(x) for x in v) + "]"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{_value(str(k))} = {_value(x)}" for k, x in v.items()) + " }"
-    raise InvalidParameterError(f"a recipe cannot hold a {type(v).__name__}")
+    """TOML text of ``v`` by the assessment's TOML writer, refused as a recipe error."""
+    try:
+        return toml_value(v)
+    except (TypeError, ValueError):
+        what = "a non-finite number" if isinstance(v, float) else f"a {type(v).__name__}"
+        raise InvalidParameterError(f"a recipe cannot hold {what}") from None
 
 
 def _table(name: str, items: dict) -> str:
     lines = [f"[{name}]"]
     for key, v in items.items():
         if isinstance(v, list) and v and isinstance(v[0], list):
-            lines.append(f"{_value(str(key))} = [")
+            lines.append(f"{toml_key(key)} = [")
             lines.extend(f"  {_value(row)}," for row in v)
             lines.append("]")
         else:
-            lines.append(f"{_value(str(key))} = {_value(v)}")
+            lines.append(f"{toml_key(key)} = {_value(v)}")
     return "\n".join(lines) + "\n"
 
 
@@ -63,7 +54,7 @@ def dump_recipe(quasi_identifiers, levels: dict, k: int, suppression_limit: floa
     if l_diversity:
         parts.append(_table("anonymise.l_diversity", {str(c): int(v) for c, v in l_diversity.items()}))
     for q in quasi_identifiers:
-        parts.append(_table(f"hierarchies.{_value(str(q))}", hierarchies[q]))
+        parts.append(_table(f"hierarchies.{toml_key(q)}", hierarchies[q]))
     return "\n".join(parts)
 
 
