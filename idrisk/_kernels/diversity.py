@@ -149,6 +149,31 @@ def _recursive_l(cnt, m, c32):
 
 
 @numba.njit(**NUMBA_OPTS)
+def _class_rules(cnt, m, h, n_na, n_mc, fsize, c32):
+    """(distinct, entropy, recursive) of one class from its ``m`` value counts in ``cnt`` and
+    the entropy sum ``h`` over them, adding the class's ``n_na`` missing values (each a new
+    value of count 1) and ``n_mc`` records of the missing code (one more value for distinct
+    and entropy when the class holds another value; never for recursive diversity)."""
+    if n_na > 0:
+        r = 1.0 / fsize
+        h += n_na * (r * np.log(r))
+        for _ in range(n_na):
+            cnt[m] = 1
+            m += 1
+    d = m
+    if n_mc > 0 and m > 0:
+        d += 1
+        r = n_mc / fsize
+        h += r * np.log(r)
+    if m > 1:
+        _sort_desc(cnt, np.int64(m))  # np.int64: no second version for a literal 0
+        rec = _recursive_l(cnt, np.int64(m), c32)
+    else:
+        rec = m
+    return d, np.exp(-h), rec
+
+
+@numba.njit(**NUMBA_OPTS)
 def _largest_class(starts, lo, hi):
     """Size of the largest of the classes ``lo .. hi-1`` (class j is ``starts[j]:starts[j+1]``)."""
     maxsize = 0
@@ -231,24 +256,7 @@ def _ldiversity_chunk(order, starts, s, card, mcode, c32, lo, hi, distinct, entr
             cnt[m] = k
             m += 1
             counts[touched[t]] = 0
-        if n_na > 0:
-            r = 1.0 / fsize
-            h += n_na * (r * np.log(r))
-            for t in range(n_na):
-                cnt[m] = 1
-                m += 1
-        d = m
-        if n_mc > 0 and m > 0:
-            d += 1
-            r = n_mc / fsize
-            h += r * np.log(r)
-        distinct[j] = d
-        entropy[j] = np.exp(-h)
-        if m > 1:
-            _sort_desc(cnt, np.int64(m))  # np.int64: no second version for a literal 0
-            recursive[j] = _recursive_l(cnt, np.int64(m), c32)
-        else:
-            recursive[j] = m
+        distinct[j], entropy[j], recursive[j] = _class_rules(cnt, np.int64(m), h, n_na, n_mc, fsize, c32)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -286,24 +294,7 @@ def ldiversity_counts(starts, values, counts, mcode, c32, width):
                 h += r * np.log(r)
                 cnt[m] = counts[p]
                 m += 1
-        if n_na > 0:
-            r = 1.0 / fsize
-            h += n_na * (r * np.log(r))
-            for _ in range(n_na):
-                cnt[m] = 1
-                m += 1
-        d = m
-        if n_mc > 0 and m > 0:
-            d += 1
-            r = n_mc / fsize
-            h += r * np.log(r)
-        distinct[j] = d
-        entropy[j] = np.exp(-h)
-        if m > 1:
-            _sort_desc(cnt, np.int64(m))
-            recursive[j] = _recursive_l(cnt, np.int64(m), c32)
-        else:
-            recursive[j] = m
+        distinct[j], entropy[j], recursive[j] = _class_rules(cnt, np.int64(m), h, n_na, n_mc, fsize, c32)
     return distinct, entropy, recursive
 
 
