@@ -96,8 +96,15 @@ def _values_of_codes(frame: pd.DataFrame | None, enc: Encoded, s, card: int) -> 
     return frame[s].iloc[first].reset_index(drop=True)
 
 
-def _ranks(values: pd.Series, dtype, order, s) -> np.ndarray:
-    """Position of each code's value in the value order (0 .. card-1)."""
+def value_ranks(values, dtype, order, s) -> np.ndarray:
+    """Position of each code's value in the value order (0 .. card-1).
+
+    ``values`` holds one value per code (a sequence); ``dtype`` is the column's dtype (an
+    ordered categorical sorts by its categories) or None; ``order`` lists every value from
+    lowest to highest, or None for the values' natural order. Shared by the pandas and the
+    Spark path (``idrisk.spark``).
+    """
+    values = list(values)
     card = len(values)
     if order is None:
         if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
@@ -131,7 +138,7 @@ def _ranks(values: pd.Series, dtype, order, s) -> np.ndarray:
             raise InvalidParameterError(
                 f"order does not cover {len(uncovered)} value(s) of sensitive column {s!r}; "
                 "list every observed value")
-        perm = sorted(range(card), key=lambda i: pos[values.iloc[i]])
+        perm = sorted(range(card), key=lambda i: pos[values[i]])
     rank = np.empty(card, dtype=np.int64)
     rank[np.asarray(perm, dtype=np.int64)] = np.arange(card, dtype=np.int64)
     return rank
@@ -209,7 +216,7 @@ def t_closeness(data, quasi_identifiers: Sequence, sensitive, *, distance: str =
                 f"sensitive column {s!r} has {n_na} missing value(s), which have no place in the "
                 "order of an ordered distance; fill or drop them, or use distance='equal'")
         values = _values_of_codes(frame, enc_s, s, card)
-        rank = _ranks(values, None if frame is None else frame[s].dtype, order, s)
+        rank = value_ranks(values, None if frame is None else frame[s].dtype, order, s)
     else:
         if n_na:
             codes = np.where(codes < 0, card, codes)

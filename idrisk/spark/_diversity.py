@@ -18,6 +18,7 @@ from .._kernels.diversity import ldiversity_counts, tcloseness_counts
 from .._validation import as_column_list
 from ..exceptions import DataValidationError, InvalidParameterError
 from ..metrics import TClosenessResult
+from ..metrics._t_closeness import value_ranks
 from ._reduce import COUNT, check_columns, key_expressions, null_safe_join
 from ._results import SparkLDiversityResult
 
@@ -118,33 +119,6 @@ def l_diversity(data, quasi_identifiers, sensitive, *, c: float = 2, missing: st
         per_record=per_record, per_class=pd.DataFrame({"size": sizes, **table}))
 
 
-def _value_ranks(labels, order, s) -> np.ndarray:
-    """Position of each code's value in the value order (natural sort, or ``order``)."""
-    card = len(labels)
-    if order is None:
-        try:
-            perm = sorted(range(card), key=lambda i: labels[i])
-        except TypeError:
-            raise InvalidParameterError(
-                f"the values of sensitive column {s!r} cannot be sorted (mixed types); pass "
-                "order=[...] listing every value from lowest to highest") from None
-    else:
-        if isinstance(order, (str, bytes)):
-            raise InvalidParameterError("order must be a sequence of values, not a string")
-        pos = {v: i for i, v in enumerate(order)}
-        if len(pos) < len(list(order)):
-            raise InvalidParameterError("order lists values more than once")
-        uncovered = sum(v not in pos for v in labels)
-        if uncovered:
-            raise InvalidParameterError(
-                f"order does not cover {uncovered} value(s) of sensitive column {s!r}; "
-                "list every observed value")
-        perm = sorted(range(card), key=lambda i: pos[labels[i]])
-    rank = np.empty(card, dtype=np.int64)
-    rank[np.asarray(perm, dtype=np.int64)] = np.arange(card, dtype=np.int64)
-    return rank
-
-
 def t_closeness(data, quasi_identifiers, sensitive, *, distance: str = "equal", order=None,
                 missing: str = "category") -> TClosenessResult:
     """:func:`idrisk.t_closeness` on Spark.
@@ -171,7 +145,7 @@ def t_closeness(data, quasi_identifiers, sensitive, *, distance: str = "equal", 
             raise DataValidationError(
                 f"sensitive column {s!r} has {n_na} missing value(s), which have no place in the "
                 "order of an ordered distance; fill or drop them, or use distance='equal'")
-        rank = _value_ranks(vc.labels, order, s)
+        rank = value_ranks(vc.labels, None, order, s)
     else:
         if n_na:
             values = np.where(values < 0, card, values)
