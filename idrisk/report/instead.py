@@ -6,12 +6,11 @@ record-level value (``docs/methods.md#anonymisation``)."""
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 
 from .._validation import output_path
+from .render import new_figure, png_uri
 
 __all__ = ["render_instead", "write_instead"]
 
@@ -31,13 +30,7 @@ def _fmt(v) -> str:
 
 
 def _chart(section) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 10, "font.family": "DejaVu Sans", "text.parse_math": False})
-    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    fig, ax = new_figure(7.0, 3.4)
     pts = section["nodes"]
     for meets, colour, label in ((False, "#b1b4b6", "fails the conditions"), (True, "#1d70b8", "meets them")):
         xs = [p[0] for p in pts if p[2] == meets]
@@ -53,10 +46,7 @@ def _chart(section) -> str:
 
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))  # plain numbers (no mathtext)
     ax.legend(frameon=False, fontsize=8)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    return png_uri(fig, dpi=100)
 
 
 def render_instead(section: dict) -> str:

@@ -36,16 +36,19 @@ def _short(name, limit: int = _NAME_LIMIT) -> str:
     return name if len(name) <= limit else name[:limit - 1] + "\u2026"
 
 
-def _png(fig) -> str:
+def png_uri(fig, dpi: int = 110) -> str:
+    """The figure as a PNG data URI (no software tag, so the same figure gives the same bytes);
+    closes the figure."""
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def _fig(w=7.5, h=3.4):
+def new_figure(w=7.5, h=3.4):
+    """A matplotlib figure and axes in the report's style (Agg, no mathtext)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -79,7 +82,7 @@ def _plot_class_sizes(scens):
     rows = [(n, b) for n, b in rows if b is not None]
     if not rows:
         return None
-    fig, ax = _fig()
+    fig, ax = new_figure()
     x = np.arange(len(_BANDS))
     w = 0.8 / len(rows)
     for i, (name, b) in enumerate(rows):
@@ -94,7 +97,7 @@ def _plot_class_sizes(scens):
         f"{100 * sum(b[:4]) / sum(b):.1f}% in classes smaller than 10." for n, b in rows))
     table = {"caption": "Records by class size (share of records)", "columns": [b[2] for b in _BANDS],
              "rows": [(n, [f"{100 * v / sum(b):.1f}%" for v in b]) for n, b in rows]}
-    return {"src": _png(fig), "alt": alt, "title": "Class-size distribution", "table": table}
+    return {"src": png_uri(fig), "alt": alt, "title": "Class-size distribution", "table": table}
 
 
 def _plot_below_k(scens, n):
@@ -103,7 +106,7 @@ def _plot_below_k(scens, n):
     if not rows:
         return None
     ks = sorted({int(k) for _, d in rows for k in d})
-    fig, ax = _fig()
+    fig, ax = new_figure()
     x = np.arange(len(ks))
     w = 0.8 / len(rows)
     for i, (name, d) in enumerate(rows):
@@ -117,7 +120,7 @@ def _plot_below_k(scens, n):
         for name, d in rows)
     table = {"caption": "Records in classes smaller than k", "columns": [f"k = {k}" for k in ks],
              "rows": [(name, [f"{d.get(str(k), 0):,}" for k in ks]) for name, d in rows]}
-    return {"src": _png(fig), "alt": alt, "title": "Records at risk by k", "table": table}
+    return {"src": png_uri(fig), "alt": alt, "title": "Records at risk by k", "table": table}
 
 
 def _plot_heatmap(scen, n, min_k):
@@ -142,7 +145,7 @@ def _plot_heatmap(scen, n, min_k):
             m[i, j] = m[j, i] = 100 * r.get(col, 0) / n
     if np.isnan(m).all():
         return None
-    fig, ax = _fig(6.8, 5.2)
+    fig, ax = new_figure(6.8, 5.2)
     im = ax.imshow(m, cmap="Blues", vmin=0, vmax=max(1.0, float(np.nanmax(m))))
     ax.set_xticks(range(len(qis)), [_short(q) for q in qis], rotation=40, ha="right")
     ax.set_yticks(range(len(qis)), [_short(q) for q in qis])
@@ -158,7 +161,7 @@ def _plot_heatmap(scen, n, min_k):
     alt = (f"Heatmap of the share of records in classes smaller than {col.rsplit('_', 1)[1]} for each single "
            f"quasi-identifier (diagonal) and each pair, scenario {_short(scen['name'])}. Highest: " +
            "; ".join(f"{_short(a)}{'' if a == b else ' with ' + _short(b)} {v:.1f}%" for v, a, b in worst) + ".")
-    return {"src": _png(fig), "alt": alt, "title": f"Risk by QI combination [{_short(scen['name'])}]",
+    return {"src": png_uri(fig), "alt": alt, "title": f"Risk by QI combination [{_short(scen['name'])}]",
             "table": None}
 
 
@@ -168,7 +171,7 @@ def _plot_suda(scen):
         return None
     contrib = su.get("attribute_contributions") or {}
     hist = su.get("score_histogram") or []
-    fig, axes = _fig(8.5, 3.4)
+    fig, axes = new_figure(8.5, 3.4)
     import matplotlib.pyplot as plt
 
     plt.close(fig)
@@ -196,7 +199,7 @@ def _plot_suda(scen):
            f"{su.get('records_with_msu', 0):,} records have a minimal sample unique, "
            f"{su['special_uniques_small_msu']:,} of size 2 or less. Largest contributions: " +
            ", ".join(f"{_short(k)} {v:.1f}%" for k, v in top if v is not None) + ".")
-    return {"src": _png(fig), "alt": alt, "title": f"Special uniques (SUDA) [{_short(scen['name'])}]",
+    return {"src": png_uri(fig), "alt": alt, "title": f"Special uniques (SUDA) [{_short(scen['name'])}]",
             "table": None}
 
 
@@ -207,7 +210,7 @@ def _plot_intruder(scens):
         return None
     import matplotlib.pyplot as plt
 
-    _fig()  # style and backend
+    new_figure()  # style and backend
     plt.close("all")
     fig, axes = plt.subplots(1, len(rows), figsize=(3.0 * len(rows) + 1, 3.2), sharey=True, squeeze=False)
     labels, claims, correct = [], [], []
@@ -232,7 +235,7 @@ def _plot_intruder(scens):
         f"{lab}: {c} claims, {k} correct." for lab, c, k in zip(labels, claims, correct))
     table = {"caption": "Intruder claims by confidence band", "columns": ["claims", "correct"],
              "rows": [(lab, [f"{c:,}", f"{k:,}"]) for lab, c, k in zip(labels, claims, correct)]}
-    return {"src": _png(fig), "alt": alt, "title": "Intruder claims and correctness by confidence", "table": table}
+    return {"src": png_uri(fig), "alt": alt, "title": "Intruder claims and correctness by confidence", "table": table}
 
 
 def _fmt(v, digits=3):
