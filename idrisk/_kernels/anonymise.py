@@ -129,16 +129,20 @@ def _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, share
 
 
 @numba.njit(**NUMBA_OPTS)
+def _workspace(u):
+    """The hash table and the work arrays for renumbering ``u`` distinct rows under a node."""
+    slot_key, slot_id, shift = new_table(u)
+    return (slot_key, slot_id, shift, np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64),
+            np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64))
+
+
+@numba.njit(**NUMBA_OPTS)
 def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full):
     """Per node: suppressed, classes, sum of squared class sizes, Loss shares and (if ``full``)
     entropy term of the suppressed records (see the module docstring)."""
     nn, m = nodes.shape
     u = rows.shape[1]
-    slot_key, slot_id, shift = new_table(u)
-    touched = np.empty(u, dtype=np.int64)
-    keys = np.empty(u, dtype=np.int64)
-    cid = np.empty(u, dtype=np.int64)
-    tmp = np.empty(u, dtype=np.int64)
+    slot_key, slot_id, shift, touched, keys, cid, tmp = _workspace(u)
     scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
     supp = np.zeros(nn, dtype=np.int64)
     ncls = np.zeros(nn, dtype=np.int64)
@@ -167,11 +171,7 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
 def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
     """Class id of every distinct row under ``node``, class sizes and failing flags."""
     u = rows.shape[1]
-    slot_key, slot_id, shift = new_table(u)
-    touched = np.empty(u, dtype=np.int64)
-    keys = np.empty(u, dtype=np.int64)
-    cid = np.empty(u, dtype=np.int64)
-    tmp = np.empty(u, dtype=np.int64)
+    slot_key, slot_id, shift, touched, keys, cid, tmp = _workspace(u)
     g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift)
     sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
     return cid, sizes, fail

@@ -299,6 +299,18 @@ def ldiversity_counts(starts, values, counts, mcode, c32, width):
 
 
 @numba.njit(**NUMBA_OPTS)
+def _ordered_distance(p_by_rank, q_by_rank, card):
+    """The ordered (EMD) distance of a class's value shares ``p_by_rank`` from the file's
+    ``q_by_rank``, both indexed by rank: the mean absolute cumulative difference."""
+    cum = 0.0
+    dist = 0.0
+    for i in range(card):
+        cum += p_by_rank[i] - q_by_rank[i]
+        dist += abs(cum)
+    return dist / (card - 1.0) if card > 1 else 0.0
+
+
+@numba.njit(**NUMBA_OPTS)
 def _abs_dev_sum(c, a, b, qc, pref):
     """sum_{i=a}^{b-1} |c - qc[i]| for non-decreasing ``qc`` with prefix sums ``pref``."""
     if b <= a:
@@ -409,12 +421,7 @@ def _tcloseness_chunk(order, starts, s, card, q, rank, ordered, direct_limit, q_
             for t in range(nt):
                 v = touched[t]
                 p_by_rank[rank[v]] = counts[v] / fsize
-            cum = 0.0
-            dist = 0.0
-            for i in range(card):
-                cum += p_by_rank[i] - q_by_rank[i]
-                dist += abs(cum)
-            out[j] = dist / (card - 1.0) if card > 1 else 0.0
+            out[j] = _ordered_distance(p_by_rank, q_by_rank, card)
             for t in range(nt):
                 p_by_rank[rank[touched[t]]] = 0.0
         else:
@@ -468,12 +475,7 @@ def tcloseness_counts(starts, values, counts, q, rank, ordered):
         else:
             for p in range(a, b):
                 p_by_rank[rank[values[p]]] = counts[p] / fsize
-            cum = 0.0
-            dist = 0.0
-            for i in range(card):
-                cum += p_by_rank[i] - q_by_rank[i]
-                dist += abs(cum)
-            out[j] = dist / (card - 1.0) if card > 1 else 0.0
+            out[j] = _ordered_distance(p_by_rank, q_by_rank, card)
             for p in range(a, b):
                 p_by_rank[rank[values[p]]] = 0.0
     return out
