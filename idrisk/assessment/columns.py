@@ -26,12 +26,14 @@ from .._results import Result
 from ..profiles import normalise_name
 from ._typed import Count, ItemAccess
 
-__all__ = ["ColumnInfo", "identifier_kind", "refinements", "refine_scenarios", "describe_columns"]
+__all__ = ["ColumnInfo", "ColumnFacts", "column_facts", "SAMPLE_VALUES", "identifier_kind", "refinements", "refine_scenarios", "describe_columns"]
 
 Role = Literal["direct identifier", "key variable", "sensitive", "weights", "other"]
 
 #: values looked at per column by the content checks (a deterministic head of the distinct values)
 _SAMPLE = 2000
+#: the same, for the content checks of a Spark table (:mod:`idrisk.assessment.spark_run`)
+SAMPLE_VALUES = _SAMPLE
 #: share of the looked-at values that must match a pattern for the column to be flagged
 _MATCH_SHARE = 0.8
 #: a text or integer column with at least this share of distinct values is near unique
@@ -70,13 +72,39 @@ def _text_values(col: pd.Series) -> pd.Series:
     return uniq.iloc[:_SAMPLE]
 
 
-def identifier_kind(col: pd.Series, profile, *, other: bool) -> str | None:
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What the content checks read of one column: its looked-at distinct values as text
+    (at most ``_SAMPLE``), its non-missing count, its number of distinct values (a number,
+    or a function computing it when asked), and whether it is text or integer."""
+
+    values: pd.Series
+    n: int
+    distinct: object
+    is_text: bool
+    integer: bool
+
+    def n_distinct(self) -> int:
+        return int(self.distinct() if callable(self.distinct) else self.distinct)
+
+
+def column_facts(col: pd.Series) -> ColumnFacts:
+    """The :class:`ColumnFacts` of a pandas column (its distinct count computed when asked)."""
+    return ColumnFacts(values=_text_values(col), n=int(col.notna().sum()),
+                       distinct=lambda: col.nunique(dropna=True),
+                       is_text=col.dtype == object or isinstance(col.dtype, pd.StringDtype),
+                       integer=pd.api.types.is_integer_dtype(col.dtype))
+
+
+def identifier_kind(col, profile, *, other: bool) -> str | None:
     """The kind of direct identifier ``col`` holds by its content (None: none found).
 
-    ``other``: the column has no declared role, so near-unique and free-text columns count
-    (a key variable or sensitive column is measured instead).
+    ``col`` is a pandas column or its :class:`ColumnFacts`. ``other``: the column has no
+    declared role, so near-unique and free-text columns count (a key variable or sensitive
+    column is measured instead).
     """
-    vals = _text_values(col)
+    facts = col if isinstance(col, ColumnFacts) else column_facts(col)
+    vals = facts.values
     if not len(vals):
         return None
     squashed = vals.str.upper().str.replace(r"[\s()\-]", "", regex=True)
@@ -87,20 +115,23 @@ def identifier_kind(col: pd.Series, profile, *, other: bool) -> str | None:
             return kind
     if not other:
         return None
-    n = int(col.notna().sum())
+    n = facts.n
     if n < _MIN_ROWS:
         return None
-    is_text = col.dtype == object or isinstance(col.dtype, pd.StringDtype)
+    is_text = facts.is_text
     if is_text and vals.str.split().str.len().mean() >= 4 and vals.str.len().mean() >= 25:
         return "free text"
-    integer = pd.api.types.is_integer_dtype(col.dtype)
-    if (is_text or integer) and col.nunique(dropna=True) >= _NEAR_UNIQUE * n:
+    if (is_text or facts.integer) and facts.n_distinct() >= _NEAR_UNIQUE * n:
         return "near-unique text" if is_text else "near-unique integer codes"
     return None
 
 
-def _determines(frame: pd.DataFrame, fine: str, coarse: str) -> bool:
-    """Whether ``fine`` has more values than ``coarse`` and its values determine ``coarse``'s."""
+def _determines(frame, fine: str, coarse: str) -> bool:
+    """Whether ``fine`` has more values than ``coarse`` and its values determine ``coarse``'s.
+
+    A table that is not a pandas frame answers with its own ``determines`` (Spark)."""
+    if not isinstance(frame, pd.DataFrame):
+        return frame.determines(fine, coarse, _REFINE_TOLERANCE)
     sub = frame[[fine, coarse]].dropna()
     if not len(sub) or sub[fine].nunique() <= sub[coarse].nunique():
         return False
@@ -124,7 +155,7 @@ def refinements(frame: pd.DataFrame, key_variables, profile, *, exclude=()) -> d
             named = normalise_name(q) in declared.get(normalise_name(c), ())
             contained = len(normalise_name(c)) >= 3 and normalise_name(c) in normalise_name(q)
             if (named or contained) and _determines(frame, c, q):
-                cands.append((frame[c].nunique(), c))
+                cands.append((_distinct(frame, c), c))
         if cands:
             out[q] = max(cands)[1]
     return out
@@ -141,6 +172,8 @@ def refine_scenarios(scenarios, finer: dict) -> list:
 
 def _distinct(frame, label) -> int:
     col = frame[label]
+    if isinstance(col, ColumnFacts):
+        return col.n_distinct()
     return int(col.nunique(dropna=True)) if isinstance(col, pd.Series) else 0
 
 

@@ -53,7 +53,7 @@ from ..intruder import IntruderScenario, load_scenarios, make_auxiliary, simulat
 from ..profiles import NPD, get_profile
 from .summaries import ConfidenceBand, IntruderRun, IntruderSummary, Spread
 
-__all__ = ["run_intruder", "check_presets", "DOB_INDEX"]
+__all__ = ["run_intruder", "check_presets", "intruder_columns", "DOB_INDEX"]
 
 #: name of the derived month-of-birth column of the NPD profile
 DOB_INDEX = NPD.date_of_birth.month_index
@@ -232,6 +232,19 @@ def check_presets(scenarios, profile) -> None:
             problems.append(f"config [[scenario]] {i + 1}: intruder must be a known intruder preset or scenario "
                             f"file; got str ({str(exc).splitlines()[0]})")
     raise_problems(problems)
+
+
+def intruder_columns(preset: str | None, quasi_identifiers, columns, profile=None) -> list:
+    """The columns of an extract (``columns``) that :func:`run_intruder` can read for a
+    scenario: its key, the preset's variables and the profile's year and month of birth."""
+    prof = get_profile(profile)
+    wanted = set(quasi_identifiers)
+    if preset:
+        wanted |= set(_preset(preset, prof).quasi_identifiers)
+    dob = prof.date_of_birth
+    if dob is not None:
+        wanted |= {dob.year, dob.month}
+    return [c for c in columns if c in wanted]
 
 
 def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, seed: int, targets: int,

@@ -25,7 +25,7 @@ from .result import ScenarioResult
 from .summaries import (DiversitySummary, HistogramBin, IndividualRiskSummary, KAnonymitySummary,
                         PopulationUniquenessSummary, SampleRisksSummary, SudaSummary, TClosenessSummary)
 
-__all__ = ["Runner", "STEPS", "warning_text"]
+__all__ = ["Runner", "STEPS", "warning_text", "suda_summary"]
 
 #: the warnings of an assessment are logged here as they happen (silent unless a handler is set)
 _LOG = logging.getLogger("idrisk")
@@ -58,6 +58,23 @@ def warning_text(category, message, filename: str) -> str:
 def _hist(values: np.ndarray, edges) -> list[HistogramBin]:
     counts, e = np.histogram(values, bins=edges)
     return [HistogramBin(low=float(e[i]), high=float(e[i + 1]), count=int(c)) for i, c in enumerate(counts)]
+
+
+def suda_summary(cfg, m, score, dis, contributions, n_zero: int = 0) -> SudaSummary:
+    """The :class:`SudaSummary` of the records' minimal MSU sizes ``m``, SUDA and DIS scores,
+    and ``n_zero`` more records that score 0 with no MSU (a Spark table's non-uniques)."""
+    if n_zero:
+        score, dis = np.append(score, 0.0), np.append(dis, 0.0)
+    special = np.isfinite(m) & (m >= 1)
+    contrib = {str(k): float(v) for k, v in dict(contributions).items()}
+    pos = score[score > 0]
+    return SudaSummary(
+        max_msu_size=cfg.max_msu_size, records_with_msu=int(special.sum()),
+        special_uniques_small_msu=int((special & (m <= cfg.thresholds.special_unique_msu_size)).sum()),
+        max_dis_score=float(np.nanmax(dis)) if len(dis) else 0.0,
+        max_score=float(np.nanmax(score)) if len(score) else 0.0,
+        score_histogram=_hist(pos, np.linspace(0, float(pos.max()), 11)) if len(pos) else [],
+        attribute_contributions=dict(sorted(contrib.items(), key=lambda kv: -kv[1])))
 
 
 class _Scenario:
@@ -247,19 +264,9 @@ class Runner:
         if res is None:
             return
         scores = res.scores
-        m = scores["min_msu_size"].to_numpy(dtype=np.float64)
-        score = scores["score"].to_numpy(dtype=np.float64)
-        dis = scores["dis_score"].to_numpy(dtype=np.float64)
-        special = np.isfinite(m) & (m >= 1)
-        contrib = {str(k): float(v) for k, v in dict(res.attribute_contributions).items()}
-        pos = score[score > 0]
-        sc.measures["suda"] = SudaSummary(
-            max_msu_size=cfg.max_msu_size, records_with_msu=int(special.sum()),
-            special_uniques_small_msu=int((special & (m <= cfg.thresholds.special_unique_msu_size)).sum()),
-            max_dis_score=float(np.nanmax(dis)) if len(dis) else 0.0,
-            max_score=float(np.nanmax(score)) if len(score) else 0.0,
-            score_histogram=_hist(pos, np.linspace(0, float(pos.max()), 11)) if len(pos) else [],
-            attribute_contributions=dict(sorted(contrib.items(), key=lambda kv: -kv[1])))
+        sc.measures["suda"] = suda_summary(
+            cfg, scores["min_msu_size"].to_numpy(dtype=np.float64), scores["score"].to_numpy(dtype=np.float64),
+            scores["dis_score"].to_numpy(dtype=np.float64), res.attribute_contributions)
 
     def _sweep(self, sc: _Scenario):
         cfg = self.cfg

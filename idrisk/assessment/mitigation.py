@@ -42,12 +42,13 @@ import pandas as pd
 from .._encode import encode
 from .._results import Result
 from .._validation import MISSING_CONVENTIONS, Param, as_column_list, param_problems, raise_problems
-from ..metrics import frequency_arrays
+from ..exceptions import InvalidParameterError
+from ..metrics import class_ids, frequency_arrays
 from ..profiles import get_profile
 from ._signature import keywords
 from ._typed import Count, ItemAccess, Share
 
-__all__ = ["what_if", "candidate_coarsenings", "WhatIfResult", "Candidate", "RiskCounts", "Mitigations"]
+__all__ = ["what_if", "what_if_of_counts", "candidate_coarsenings", "WhatIfResult", "Candidate", "RiskCounts", "Mitigations"]
 
 #: a numeric column with fewer distinct values is not top-coded or banded
 MIN_DISTINCT_NUMERIC = 20
@@ -106,15 +107,17 @@ class Mitigations(ItemAccess, Result):
     min_k: int | None = None
 
 
-def _entropy(codes: np.ndarray) -> float:
+def _entropy(codes: np.ndarray, weights=None) -> float:
     c = codes.astype(np.int64) + 1  # -1 (missing) -> 0: one more category
-    counts = np.bincount(c)
+    counts = np.bincount(c, weights=weights)
     counts = counts[counts > 0]
     p = counts / counts.sum()
     return float(-(p * np.log2(p)).sum())
 
 
-def _risk(enc, qis, missing, k) -> RiskCounts:
+def _risk(enc, qis, missing, k, counts=None) -> RiskCounts:
+    if counts is not None:
+        return _risk_of_counts(enc, qis, missing, k, counts)
     if not qis:
         n = enc.n_rows
         fk = np.full(n, n, dtype=np.int64)
@@ -122,6 +125,22 @@ def _risk(enc, qis, missing, k) -> RiskCounts:
         fk, _ = frequency_arrays(enc, qis, missing=missing)
     fk = np.asarray(fk, dtype=np.float64)
     return RiskCounts(at_risk=int((fk < k).sum()), sample_uniques=int((fk == 1).sum()),
+                      max_risk=float(1.0 / fk.min()))
+
+
+def _risk_of_counts(enc, qis, missing, k, counts) -> RiskCounts:
+    """:func:`_risk` of rows standing for ``counts`` records each (``missing``: category or never)."""
+    if not qis:
+        fk = np.full(enc.n_rows, float(counts.sum()))
+    else:
+        gid, _ = class_ids(enc, qis, "category")
+        fk = np.bincount(gid, weights=counts)[gid]
+        if missing == "never":  # a record with a missing key value is a class of its own
+            anymiss = np.zeros(enc.n_rows, dtype=bool)
+            for q in qis:
+                anymiss |= enc.codes[q] < 0
+            fk[anymiss] = 1.0
+    return RiskCounts(at_risk=int(counts[fk < k].sum()), sample_uniques=int(counts[fk == 1].sum()),
                       max_risk=float(1.0 / fk.min()))
 
 
@@ -140,7 +159,29 @@ def _band_width(s: pd.Series) -> float | None:
     return None
 
 
-def _numeric(q, s: pd.Series, profile):
+def _quantile(s: pd.Series, q: float, counts) -> float:
+    """``s.quantile(q)`` (linear, missing values left out) of the records ``s``'s rows stand
+    for, ``counts`` each: numpy's linear interpolation between the two records around
+    ``(n - 1) q``, taken from the sorted distinct values and their cumulative counts."""
+    if counts is None:
+        return s.quantile(q)
+    v = s.to_numpy(dtype=np.float64)
+    ok = ~np.isnan(v)
+    order = np.argsort(v[ok], kind="stable")
+    v, cum = v[ok][order], np.cumsum(counts[ok][order])
+    n = int(cum[-1]) if len(cum) else 0
+    if not n:
+        return float("nan")
+    h = n * q + (1 + q * (1 - 1 - 1)) - 1  # numpy's virtual index of the linear method
+    lo = math.floor(h)
+    t = h - lo
+    a = v[np.searchsorted(cum, lo, side="right")]
+    b = v[np.searchsorted(cum, min(lo + 1, n - 1), side="right")]
+    diff = b - a
+    return float(b - diff * (1 - t)) if t >= 0.5 else float(a + diff * t)
+
+
+def _numeric(q, s: pd.Series, profile, counts=None):
     """Top-coding and/or banding of a numeric quantity, as the profile says."""
     if (not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)
             or profile.is_code(q) or s.nunique(dropna=True) < MIN_DISTINCT_NUMERIC):
@@ -150,7 +191,7 @@ def _numeric(q, s: pd.Series, profile):
     s = s.astype("float64")
     for kind in profile.numeric_coarsening:
         if kind == "top-coding":
-            cut = s.quantile(0.95)
+            cut = _quantile(s, 0.95, counts)
             yield q, "top-coding", f"{q}: top-coded at its 95th percentile", s.where(~(s > cut), cut)
         elif kind == "banding":
             w = _band_width(s)
@@ -165,6 +206,10 @@ def candidate_coarsenings(data: pd.DataFrame, quasi_identifiers, *, geography=No
 
     ``geography`` and ``groupings`` default to the profile's (see the module docstring).
     """
+    return _candidates(data, quasi_identifiers, geography, groupings, profile, None)
+
+
+def _candidates(data, quasi_identifiers, geography, groupings, profile, counts):
     prof = get_profile(profile)
     groupings = dict(prof.groupings if groupings is None else groupings)
     geography = list(prof.geography if geography is None else geography)
@@ -185,7 +230,7 @@ def candidate_coarsenings(data: pd.DataFrame, quasi_identifiers, *, geography=No
                     if up not in qis:
                         yield q, "geography up one level", f"{q} to {up}", data[up]
                     break
-        yield from _numeric(q, s, prof)
+        yield from _numeric(q, s, prof, counts)
         yield q, "drop variable", f"drop {q}", None
 
 
@@ -232,23 +277,43 @@ def what_if(data: pd.DataFrame, quasi_identifiers, *, k: int = 10, missing: str 
     """
     raise_problems(param_problems("what_if", {"k": k, "missing": missing, "geography": geography,
                                               "groupings": groupings, "drivers": drivers}, _WHAT_IF))
-    qis = as_column_list(quasi_identifiers, role="quasi-identifier")
+    return _what_if(data, as_column_list(quasi_identifiers, role="quasi-identifier"), k, missing,
+                    geography, groupings, drivers, profile, None)
+
+
+def what_if_of_counts(data: pd.DataFrame, counts, quasi_identifiers, *, k: int = 10, missing: str = "category",
+                      geography=None, groupings=None, drivers=None, profile=None) -> WhatIfResult:
+    """:func:`what_if` of the records that ``data``'s rows stand for, ``counts[i]`` records each.
+
+    ``data`` holds distinct rows (a table reduced on Spark); counts add up under every
+    coarsening, so the figures equal :func:`what_if`'s on the records. Entropies and the
+    top-coding percentile are taken over the records. ``missing="wildcard"`` is refused
+    (it does not partition records into classes).
+    """
+    raise_problems(param_problems("what_if", {"k": k, "missing": missing, "geography": geography,
+                                              "groupings": groupings, "drivers": drivers}, _WHAT_IF))
+    if missing == "wildcard":
+        raise InvalidParameterError("what-if coarsenings of counted rows support missing='category' and 'never'")
+    return _what_if(data, as_column_list(quasi_identifiers, role="quasi-identifier"), k, missing,
+                    geography, groupings, drivers, profile, np.asarray(counts, dtype=np.int64))
+
+
+def _what_if(data, qis, k, missing, geography, groupings, drivers, profile, counts) -> WhatIfResult:
     enc = encode(data, qis, warn_identifiers=False)
-    before = _risk(enc, qis, missing, k)
+    before = _risk(enc, qis, missing, k, counts)
     targets = [q for q in (drivers or qis) if q in qis]
     rows = []
-    for q, kind, desc, new in candidate_coarsenings(data, targets, geography=geography, groupings=groupings,
-                                                    profile=profile):
+    for q, kind, desc, new in _candidates(data, targets, geography, groupings, profile, counts):
         if new is None:
             loss = 1.0
-            after = _risk(enc, [c for c in qis if c != q], missing, k)
+            after = _risk(enc, [c for c in qis if c != q], missing, k, counts)
         else:
             changed = data.loc[:, qis].copy()
             changed[q] = new.to_numpy()
             enc2 = encode(changed, qis, warn_identifiers=False)
-            h0 = _entropy(enc.codes[q])
-            loss = 0.0 if h0 == 0 else max(0.0, (h0 - _entropy(enc2.codes[q])) / h0)
-            after = _risk(enc2, qis, missing, k)
+            h0 = _entropy(enc.codes[q], counts)
+            loss = 0.0 if h0 == 0 else max(0.0, (h0 - _entropy(enc2.codes[q], counts)) / h0)
+            after = _risk(enc2, qis, missing, k, counts)
         removed = (before.at_risk - after.at_risk) / before.at_risk if before.at_risk else 0.0
         eff = float(removed / loss) if loss > 0 else (math.inf if removed > 0 else 0.0)
         rows.append((q, kind, desc, after, float(removed), float(loss), eff))

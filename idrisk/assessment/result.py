@@ -23,11 +23,21 @@ from .indicators import EFFECT_REPORTED, Indicator, Route, Score
 from .mitigation import Mitigations
 from .summaries import Measures
 
-__all__ = ["AssessmentResult", "Meta", "Content", "Assumption", "ScenarioResult", "ROUTES", "SCHEMA_VERSION"]
+__all__ = ["AssessmentResult", "Meta", "Engine", "Content", "Assumption", "ScenarioResult", "ROUTES", "SCHEMA_VERSION"]
 
 ROUTES = ("open", "safeguarded", "controlled", "refer back")
 _ORDER = {"open": 0, "safeguarded": 1, "controlled": 2, "refer back": 3}
 SCHEMA_VERSION = "2.0"
+
+
+@dataclass(frozen=True)
+class Engine(ItemAccess, Result):
+    """Where the figures were computed: ``"pandas"`` (on one machine) or ``"spark"`` (the
+    classes counted on Spark, finished on the driver), and every part that ran on records
+    collected to the driver, with what was collected (names and counts, never a value)."""
+
+    name: Literal["pandas", "spark"] = "pandas"
+    collected_to_driver: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -38,12 +48,13 @@ class Meta(ItemAccess, Result):
     name: str
     input: str | None
     fingerprint_sha256: Annotated[str, {"pattern": "^[0-9a-f]{64}$"}]
-    fingerprint_of: Literal["file", "frame"]
+    fingerprint_of: Literal["file", "frame", "table"]
     n_records: Annotated[int, {"minimum": 1}]
     n_columns: Annotated[int, {"minimum": 1}]
     direct_identifiers_dropped: list[str]
     census: bool
     sampling_fraction: Share
+    engine: Engine = field(default_factory=Engine)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,9 @@ from .intruder_bridge import check_presets
 from .io import fingerprint_file, fingerprint_frame, read_extract
 from .measures import STEPS, Runner
 from .mitigation import Mitigations, what_if
-from .result import AssessmentResult, Assumption, Meta
+from .result import AssessmentResult, Assumption, Engine, Meta
+from .spark_run import (SparkColumns, SparkRunner, census_alternative_risk, is_spark_frame, spark_fingerprint,
+                        spark_what_if)
 
 __all__ = ["assess"]
 
@@ -93,6 +95,8 @@ def _resolve(data, config, qis, opts: dict) -> tuple[AssessmentConfig, pd.DataFr
     elif hasattr(data, "data") and hasattr(data, "quasi_identifiers"):  # an idrisk.datasets.Extract
         extract = data
         frame = as_frame(extract.data)
+    elif is_spark_frame(data):
+        frame = data  # a Spark table: measured through idrisk.spark (spark_run)
     elif data is not None:
         frame = as_frame(data)
     if qis is not None:
@@ -195,22 +199,30 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
         if path is None:
             raise InvalidParameterError("the config names no extract: set [extract] path, or pass a DataFrame")
         frame = read_extract(path)
+    spark = is_spark_frame(frame)
     if cfg.data_path() is not None and cfg.data_path().is_file():
         fp, fp_of = fingerprint_file(cfg.data_path()), "file"
+    elif spark:
+        fp, fp_of = spark_fingerprint(frame), "table"
     else:
         fp, fp_of = fingerprint_frame(frame), "frame"
     profile = get_profile(cfg.profile)
     with warnings.catch_warnings(record=True) as issued:
         warnings.simplefilter("always")
-        work, run_cfg, content, columns, refined = _prepare(cfg, frame, profile)
+        work, run_cfg, content, columns, refined = _prepare(cfg, SparkColumns(frame) if spark else frame, profile)
     for w in issued:  # issued again for the caller, and kept in the result
         warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
     t_start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        enc = encode(work, list(dict.fromkeys(run_cfg.all_quasi_identifiers)))
-    runner = Runner(run_cfg, work, enc, profile, refined=refined)
+    caught = []
+    if spark:
+        work = work.data
+        runner = SparkRunner(run_cfg, work, profile, refined=refined)
+    else:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            enc = encode(work, list(dict.fromkeys(run_cfg.all_quasi_identifiers)))
+        runner = Runner(run_cfg, work, enc, profile, refined=refined)
     for w in issued:
         runner.record_warning(w.category, w.message, w.filename, "content", log=False)
     for w in caught:
@@ -225,11 +237,12 @@ def _assess(cfg: AssessmentConfig, frame, progress: bool) -> AssessmentResult:
     mitig = _mitigations(cfg, work, scen_out, profile, runner.timings)
     indicators = build_indicators(run_cfg, content, scen_out, profile)
     score, route = score_and_route(cfg, indicators, mitig.candidates)
+    engine = Engine(name="spark", collected_to_driver=dict(runner.collected)) if spark else Engine()
     meta = Meta(idrisk_version=__version__, name=cfg.name, input=None if cfg.data is None else Path(cfg.data).name,
-                fingerprint_sha256=fp, fingerprint_of=fp_of, n_records=int(len(work)), n_columns=int(frame.shape[1]),
+                fingerprint_sha256=fp, fingerprint_of=fp_of, n_records=int(runner.n), n_columns=len(frame.columns),
                 direct_identifiers_dropped=list(cfg.direct_identifiers) + [c for c in cfg.removed],
                 census=cfg.is_census,
-                sampling_fraction=runner.sampling_fraction)
+                sampling_fraction=runner.sampling_fraction, engine=engine)
     result = AssessmentResult(meta=meta, config=cfg.to_dict(), columns=columns, assumptions=assumptions,
                               content=content, route=route,
                               score=score,
@@ -305,12 +318,16 @@ def _census_effect(cfg, assumptions: list, work, scen_out) -> list:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            risk = individual_risk(work, worst.quasi_identifiers, missing=cfg.missing,
-                                   weights=np.full(len(work), 1.0 / _ALTERNATIVE_FRACTION))["risk"]
+            if is_spark_frame(work):
+                highest = census_alternative_risk(work, worst.quasi_identifiers, cfg.missing,
+                                                  1.0 / _ALTERNATIVE_FRACTION)
+            else:
+                highest = float(individual_risk(work, worst.quasi_identifiers, missing=cfg.missing,
+                                                weights=np.full(len(work), 1.0 / _ALTERNATIVE_FRACTION))["risk"].max())
     except Exception:  # noqa: BLE001 - the alternative reading is a comment, never a failure
         return assumptions
     effect = (f"{census.effect}. Were the file a {_ALTERNATIVE_FRACTION:.0%} sample of its population, the "
-              f"highest individual risk on [{worst.name}] would be {float(risk.max()):.3g} instead of "
+              f"highest individual risk on [{worst.name}] would be {highest:.3g} instead of "
               f"{worst.measures['individual_risk'].max_risk:.3g}")
     return [replace(a, effect=effect) if a.id == "census" else a for a in assumptions]
 
@@ -342,9 +359,12 @@ def _mitigations(cfg, work, scen_out, profile, timings: dict) -> Mitigations:
     t0 = time.perf_counter()
     with warnings.catch_warnings():  # data-quality warnings were already collected above
         warnings.simplefilter("ignore", IdRiskWarning)
-        wi = what_if(work, worst.quasi_identifiers, k=min_k, missing=cfg.missing,
-                     geography=cfg.mitigation_geography, groupings=cfg.mitigation_groupings, drivers=drivers,
-                     profile=profile)
+        kw = dict(k=min_k, missing=cfg.missing, geography=cfg.mitigation_geography,
+                  groupings=cfg.mitigation_groupings, drivers=drivers, profile=profile)
+        if is_spark_frame(work):
+            wi = spark_what_if(work, worst.quasi_identifiers, **kw)
+        else:
+            wi = what_if(work, worst.quasi_identifiers, **kw)
     timings["mitigations"] = time.perf_counter() - t0
     return Mitigations(scenario=worst.name, drivers=drivers or list(worst.quasi_identifiers), before=wi.before,
                        candidates=wi.candidates,

@@ -23,7 +23,7 @@ import numpy as np
 from .._kernels.risk import pitman_system
 from .._results import Result
 from ..exceptions import DataValidationError, InvalidParameterError
-from ._classes import resolve
+from ._classes import engine_for, resolve
 
 __all__ = ["population_uniqueness", "PopulationUniquenessResult", "unique_match_probability",
            "uniqueness_from_histogram", "skinner_elliot"]
@@ -369,6 +369,8 @@ def population_uniqueness(data, quasi_identifiers, *, population_size: int) -> P
     >>> round(idrisk.population_uniqueness(df, ["a"], population_size=80).zayatz, 6)
     12.309229
     """
+    if (engine := engine_for(data, "population_uniqueness")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, population_size=population_size)
     inp = resolve(data, quasi_identifiers)
     _check_population_size(population_size, inp.n_rows)
     _, sizes = inp.partition("category")

@@ -26,10 +26,12 @@ from .._kernels.risk import bf_risk, inverse
 from .._validation import check_fraction, check_k_values, check_missing
 from ..exceptions import DataQualityWarning, InvalidParameterError
 from ..metrics import GlobalRiskResult, KAnonymityResult
+from ..metrics._population import uniqueness_from_histogram
 from ..metrics._sample_risks import sample_risks_of_classes
 from ._reduce import check_columns, key_expressions, reduce_classes, weight_column, null_safe_join
 
-__all__ = ["frequencies", "k_anonymity", "sample_risks", "individual_risk", "global_risk"]
+__all__ = ["frequencies", "k_anonymity", "sample_risks", "individual_risk", "global_risk",
+           "population_uniqueness"]
 
 
 def spark_missing(missing, what: str) -> str:
@@ -117,6 +119,14 @@ def sample_risks(data, quasi_identifiers, *, population=None, thresholds=(0.05, 
     qis = check_columns(data, quasi_identifiers)
     red = reduce_classes(data, qis, missing=missing)
     return sample_risks_of_classes(red.sizes, qis, thresholds=thresholds)
+
+
+def population_uniqueness(data, quasi_identifiers, *, population_size: int):
+    """:func:`idrisk.population_uniqueness` on Spark, from the class-size histogram
+    (``docs/methods.md#population-uniqueness``; a missing value is one more category)."""
+    qis = check_columns(data, quasi_identifiers)
+    js, cs = np.unique(reduce_classes(data, qis).sizes, return_counts=True)
+    return uniqueness_from_histogram(dict(zip(js.tolist(), cs.tolist())), population_size)
 
 
 def _risk_classes(data, quasi_identifiers, weights, method, household, missing, alpha, qual):

@@ -24,7 +24,7 @@ from ..metrics._population import skinner_elliot
 from ._reduce import check_columns, null_safe_join, reduce_classes
 from ._results import SparkSudaResult
 
-__all__ = ["suda", "combination_sweep"]
+__all__ = ["suda", "combination_sweep", "key_frame"]
 
 
 #: pandas dtypes that keep Spark's values as they are when a column holds nulls
@@ -32,7 +32,7 @@ _DTYPES = {"bigint": "Int64", "int": "Int64", "smallint": "Int64", "tinyint": "I
            "boolean": "boolean"}
 
 
-def _key_frame(red, qis, spark_types) -> pd.DataFrame:
+def key_frame(red, qis, spark_types) -> pd.DataFrame:
     """The distinct keys as a small pandas frame (None read as missing, integers kept whole)."""
     cols = list(zip(*red.keys)) if red.keys else [()] * len(qis)
     return pd.DataFrame({c: pd.Series(list(v), dtype=_DTYPES.get(spark_types[c], "object"))
@@ -46,7 +46,7 @@ def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None, k
     """:func:`idrisk.combination_sweep` on Spark: the same table, from the distinct keys."""
     qis = check_columns(data, quasi_identifiers)
     red = reduce_classes(data, qis, keys=True)
-    keys = _key_frame(red, qis, dict(data.dtypes))
+    keys = key_frame(red, qis, dict(data.dtypes))
     D = np.empty((len(qis), len(keys)), dtype=np.int32)
     cards = np.empty(len(qis), dtype=np.int64)
     for j, c in enumerate(qis):
@@ -90,7 +90,7 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
                         reserved=("score", "dis_score", "min_msu_size",
                                   *[f"{c}_contribution" for c in quasi_identifiers]))
     red = reduce_classes(data, qis, keys=True)
-    keys = _key_frame(red, qis, dict(data.dtypes))
+    keys = key_frame(red, qis, dict(data.dtypes))
     capped = keys.loc[np.repeat(np.arange(len(keys)), np.minimum(red.sizes, 2))].reset_index(drop=True)
     with warnings.catch_warnings():
         # the distinct keys are nearly all different by construction: no identifier warning
