@@ -28,6 +28,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from .._kernels.risk import bf_risk
 from ..exceptions import DataValidationError, InvalidParameterError, InvalidWeightsError
 from ..profiles import get_profile
 from ..metrics import (individual_risk, k_anonymity, l_diversity, population_uniqueness, sample_risks, suda,
@@ -284,10 +285,25 @@ class SparkRunner(Runner):
 
 
 def census_alternative_risk(work, qis, missing, weight: float) -> float:
-    """The highest individual risk were every record of ``work`` to stand for ``weight`` people."""
+    """The highest individual risk were every record of ``work`` to stand for ``weight`` people.
+
+    Under ``missing="never"`` a record with a missing key value is a class of its own
+    (``fk = 1``, ``Fk = weight``): the same risk for every such record, computed once.
+    """
     F = _F()
+    out = []
+    if missing == "never":
+        anynull = F.lit(False)
+        for e in key_expressions(work, qis):
+            anynull = anynull | e.isNull()
+        if work.where(anynull).limit(1).count():
+            out.append(float(bf_risk(np.ones(1), np.full(1, float(weight)), False, 1.0)[0]))
+        work, missing = work.where(~anynull), "category"
+    if not work.limit(1).count():
+        return max(out)
     data = work.withColumn(_WEIGHT, F.lit(float(weight)))
-    return float(individual_risk(data, qis, weights=_WEIGHT, missing=missing).agg(F.max("risk")).first()[0])
+    out.append(float(individual_risk(data, qis, weights=_WEIGHT, missing=missing).agg(F.max("risk")).first()[0]))
+    return max(out)
 
 
 def spark_what_if(work, qis, *, geography=None, groupings=None, profile=None, **kw):
