@@ -25,6 +25,7 @@ from .lattice import METRICS, prepare
 from .local import local_suppression as _local_suppression
 from .recipe import dump_recipe, load_recipe
 from .search import optimal_node
+from .spark_table import distinct_rows, generalised_table, is_spark_frame
 
 __all__ = ["anonymise", "apply_recipe", "AnonymiseResult"]
 
@@ -124,12 +125,14 @@ def _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_divers
     return qis, k, s, ld
 
 
-def _problem(frame, qis, hierarchies, k, s, ld):
+def _problem(frame, qis, hierarchies, k, s, ld, counts=None):
+    """The search problem of ``frame``'s records (with ``counts``: each row stands for that many)."""
     hs = [resolve_hierarchy(hierarchies[q], frame[q], q) for q in qis]
     rows = [map_values(h, frame[q]) for h, q in zip(hs, qis)]
     sens = [pd.factorize(frame[c], use_na_sentinel=False)[0].astype(np.int32) for c in ld]
-    limit = floor(s * len(frame))  # as ARX: floor of the double product
-    return prepare(qis, hs, rows, sens, list(ld.values()), k, limit), hs
+    n = len(frame) if counts is None else int(np.sum(counts))
+    limit = floor(s * n)  # as ARX: floor of the double product
+    return prepare(qis, hs, rows, sens, list(ld.values()), k, limit, weights=counts), hs
 
 
 def _pinned(problem, levels: Mapping):
@@ -274,6 +277,11 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
     record. Raises :class:`~idrisk.exceptions.DataValidationError` when no node meets the
     conditions, naming the closest node and what blocks it. See ``docs/methods.md#anonymisation``.
     """
+    if is_spark_frame(data):
+        return _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric,
+                                levels, max_evaluations, max_risk,
+                                {"msu_size": msu_size, "local_suppression": local_suppression or None,
+                                 "verify": verify, "validity": validity})
     frame = as_frame(data)
     qis, k_asked, s, ld = _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
     max_evaluations = check_positive_int(max_evaluations, name="max_evaluations")
@@ -303,6 +311,52 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
 
         res = dataclasses.replace(res, validity=analysis_validity(frame, res.data, **dict(validity)))
     return res
+
+
+def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric, levels,
+                     max_evaluations, max_risk, refused) -> AnonymiseResult:
+    """:func:`anonymise` of a Spark table: the search on its distinct rows, the result as Spark
+    expressions (:mod:`idrisk.anonymise.spark_table`); ``data`` is then a Spark DataFrame and
+    ``suppressed`` is None (a Spark table has no row order to align flags with)."""
+    given = [name for name, v in refused.items() if v is not None]
+    if given:
+        raise InvalidParameterError(f"anonymise on a Spark table does not take {', '.join(given)} yet; "
+                                    "use record suppression and the k, l and risk conditions")
+    qlist = [quasi_identifiers] if isinstance(quasi_identifiers, str) else list(quasi_identifiers)
+    sens = list(l_diversity) if isinstance(l_diversity, Mapping) else []
+    rows = distinct_rows(data, list(dict.fromkeys([*qlist, *sens])))
+    keys, counts = rows.frame, rows.counts
+    qis, k_asked, s, ld = _check(keys, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
+    max_evaluations = check_positive_int(max_evaluations, name="max_evaluations")
+    k, _ = _conditions(k_asked, max_risk, None, False, ld)
+    problem, hs = _problem(keys, qis, hierarchies, k, s, ld, counts)
+    if levels is not None:
+        node, evaluated, exact, rejected, trace = _pinned(problem, levels), 1, True, (), ()
+    else:
+        found = _search(problem, metric, max_evaluations, None, k, ld)
+        node, evaluated, exact, rejected, trace = found.node, found.evaluated, found.exact, found.rejected, found.trace
+    cid, sizes, fail = problem.classes(node)
+    row_fail = fail[cid][problem.inverse]
+    n_supp = int(counts[row_fail].sum())
+    if levels is not None and n_supp > problem.limit:
+        warnings.warn(f"the given levels suppress {n_supp} records, more than the suppression limit of "
+                      f"{problem.limit}: this extract does not meet the conditions at these levels",
+                      DataQualityWarning, stacklevel=4)
+    labels = {}
+    for j, (q, h) in enumerate(zip(qis, hs)):
+        lo = problem.moff[j, node[j]]
+        names = np.unique(np.array(h.levels[node[j]], dtype=object).astype(str))
+        labels[q] = names[problem.maps[lo:lo + h.size][problem.rows[j]][problem.inverse]]
+    out = generalised_table(data, rows, labels, row_fail)
+    kept = sizes[~fail]
+    metrics, per = _measures(problem, node)
+    recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)})
+    return AnonymiseResult(
+        tuple(qis), dict(zip(qis, node)), k, ld, s, problem.limit, n_supp, len(kept),
+        int(kept.min()) if len(kept) else 0, int(kept.sum()) / len(kept) if len(kept) else float("nan"),
+        metrics, per, metric, evaluated, int(np.prod([h.height + 1 for h in hs], dtype=np.float64)), exact, recipe,
+        k_asked, None if max_risk is None else float(max_risk), None, None, tuple(rejected), False,
+        {q: n_supp for q in qis}, "wildcard", data=out, suppressed=None, trace=trace)
 
 
 def _extract(frame, problem, hs, node, local, importance):

@@ -222,12 +222,21 @@ def _distinct(records: np.ndarray):
     return first, sizes.astype(np.int64), gid
 
 
-def prepare(qis, hierarchies, row_index, sens_codes, lreq, k, limit) -> Problem:
-    """A :class:`Problem` from per-QI hierarchy row indices and sensitive codes (one per record)."""
+def prepare(qis, hierarchies, row_index, sens_codes, lreq, k, limit, weights=None) -> Problem:
+    """A :class:`Problem` from per-QI hierarchy row indices and sensitive codes (one per record).
+
+    With ``weights`` each row stands for ``weights[i]`` records (a table reduced to its
+    distinct rows, e.g. on Spark): the problem is the one of those records, since counts
+    add up under every generalisation; ``inverse`` then maps the given rows.
+    """
     m = len(qis)
     n = len(row_index[0]) if m else 0
     records = np.vstack([np.asarray(c, dtype=np.int32) for c in list(row_index) + list(sens_codes)])
     first, counts, inverse = _distinct(records)
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.int64)
+        counts = np.bincount(inverse, weights=weights, minlength=len(first)).astype(np.int64)
+        n = int(weights.sum())
     rows = np.ascontiguousarray(records[:m, first])
     sens = np.ascontiguousarray(records[m:, first]).reshape(len(sens_codes), len(first))
     hmax = max(h.height for h in hierarchies)
