@@ -11,8 +11,9 @@ DataFrame's.
 
 pyspark is optional (``pip install idrisk[spark]``); this package imports it only when a
 Spark DataFrame is passed. Functions of idrisk that are not listed here refuse a Spark
-DataFrame with an error. Missing values: ``missing="category"`` and ``"never"``;
-sdcMicro's ``"wildcard"`` matching is not implemented on Spark.
+DataFrame with an error. Missing values: ``missing="category"`` and ``"never"``, and
+sdcMicro's ``"wildcard"`` matching for frequencies, k-anonymity and the individual and global
+risks (from the distinct keys with their counts).
 """
 
 from __future__ import annotations

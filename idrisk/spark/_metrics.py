@@ -11,9 +11,10 @@ Spark resolves column names without regard to case by default, so ``fk`` and ``F
 cannot both be columns: the Spark outputs call the weighted frequency ``Fk_pop`` (the
 estimated population frequency ``F_k``).
 
-Missing values: ``missing="category"`` (a null is one more value) and ``"never"``.
-``"wildcard"`` (sdcMicro's ``freqCalc`` matching) compares every missing-value pattern
-with every other and is not implemented on Spark: it is refused with an error.
+Missing values: ``missing="category"`` (a null is one more value) and ``"never"``; and for
+frequencies, k-anonymity, individual and global risk ``"wildcard"`` (sdcMicro's ``freqCalc``
+matching, from the distinct keys: :mod:`idrisk.spark._wildcard`). The other measures need a
+partition into classes, which ``"wildcard"`` does not give: they refuse it, as in the pandas path.
 """
 
 from __future__ import annotations
@@ -29,15 +30,16 @@ from ..metrics import GlobalRiskResult, KAnonymityResult
 from ..metrics._population import uniqueness_from_histogram
 from ..metrics._sample_risks import sample_risks_of_classes
 from ._reduce import check_columns, key_expressions, reduce_classes, weight_column, null_safe_join
+from ._wildcard import key_table, wildcard_classes, wildcard_frequencies, wildcard_k_anonymity
 
 __all__ = ["frequencies", "k_anonymity", "sample_risks", "individual_risk", "global_risk",
            "population_uniqueness"]
 
 
-def spark_missing(missing, what: str) -> str:
-    """``missing`` for the Spark path: ``"category"`` or ``"never"``."""
+def spark_missing(missing, what: str, wildcard: bool = False) -> str:
+    """``missing`` for the Spark path: ``"category"`` or ``"never"`` (and ``"wildcard"`` with ``wildcard``)."""
     check_missing(missing)
-    if missing == "wildcard":
+    if missing == "wildcard" and not wildcard:
         raise InvalidParameterError(
             f"{what} on a Spark DataFrame supports missing='category' and missing='never'; "
             "missing='wildcard' (sdcMicro freqCalc matching) is not implemented on Spark")
@@ -74,9 +76,11 @@ def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "catego
     ``fk`` (long) is the record's class size and ``Fk_pop`` (the pandas path's ``Fk``:
     double with weights, else equal to ``fk``) the sum of the class's weights; see ``docs/methods.md#frequencies``.
     """
-    spark_missing(missing, "frequencies")
+    spark_missing(missing, "frequencies", wildcard=True)
     check_fraction(alpha, name="alpha")
     qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop"))
+    if missing == "wildcard":
+        return wildcard_frequencies(data, qis, weights, alpha)
     if weights is not None:
         weight_column(data, weights)
     return with_frequencies(data, qis, weights, missing)
@@ -89,9 +93,11 @@ def k_anonymity(data, quasi_identifiers, *, k=(2, 3, 5, 10), missing: str = "cat
     The aggregate fields equal the pandas path's; ``fk`` (and ``Fk``) hold the user's
     rows with the per-record column added (a Spark DataFrame; ``Fk`` holds ``Fk_pop``).
     """
-    spark_missing(missing, "k_anonymity")
+    spark_missing(missing, "k_anonymity", wildcard=True)
     ks = check_k_values(k)
     qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop"))
+    if missing == "wildcard":
+        return wildcard_k_anonymity(data, qis, ks, weights)
     red = reduce_classes(data, qis, weights=weights, missing=missing)
     f, W = red.sizes, red.wsums
     bc = np.bincount(f)
@@ -139,9 +145,15 @@ def _risk_classes(data, quasi_identifiers, weights, method, household, missing, 
     if household is not None:
         raise InvalidParameterError("household risk on a Spark DataFrame is not implemented yet")
     qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop", "risk"))
-    red = reduce_classes(data, qis, weights=weights,
-                         missing="category" if missing is None else spark_missing(missing, "individual_risk"),
-                         keys=True)
+    if missing == "wildcard":  # the records' fk and Fk from the distinct keys (idrisk.spark._wildcard)
+        red, fkw, Fkw = wildcard_classes(data, qis, weights, alpha)
+        fk, Fk = fkw.astype(np.float64), (None if weights is None else Fkw)
+        red.fk, red.Fk = fkw, Fkw
+    else:
+        red = reduce_classes(data, qis, weights=weights,
+                             missing="category" if missing is None else spark_missing(missing, "individual_risk"),
+                             keys=True)
+        fk, Fk = red.sizes.astype(np.float64), red.wsums
     if missing is None:
         if any(v is None for key in red.keys for v in key):
             warnings.warn(
@@ -149,11 +161,9 @@ def _risk_classes(data, quasi_identifiers, weights, method, household, missing, 
                 "'wildcard' to 'category' (a missing value is one more category); pass "
                 "missing='category' to silence this warning", FutureWarning, stacklevel=4)
         missing = "category"
-    fk = red.sizes.astype(np.float64)
-    if red.wsums is None:
+    if Fk is None:
         risk = inverse(fk)
     else:
-        Fk = red.wsums
         below = int(red.sizes[Fk < fk].sum())
         if below:
             warnings.warn(
@@ -176,6 +186,9 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
             "individual_risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
     qis, red, risk, missing = _risk_classes(data, quasi_identifiers, weights, method, household,
                                             missing, alpha, qual)
+    if missing == "wildcard":
+        Fk = red.fk if weights is None else np.asarray(red.Fk, dtype=np.float64)
+        return null_safe_join(data, key_table(data, qis, red.keys, {"fk": red.fk, "Fk_pop": Fk, "risk": risk}), qis)
     schema = data.select(*key_expressions(data, qis)).schema.add("risk", "double")
     # under the never-rule a key with a missing value is not one class: those records
     # (classes of one, risk 1 without weights) are filled in after the join

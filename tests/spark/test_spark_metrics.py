@@ -214,8 +214,8 @@ def test_unsupported_metric_and_convention_are_refused(sdf):
         idrisk.qi_importance(sdf, QIS)
     with pytest.raises(InvalidParameterError, match="missing='category' only"):
         idrisk.l_diversity(sdf, QIS, "sen", missing="never")
-    with pytest.raises(InvalidParameterError, match="wildcard"):
-        idrisk.k_anonymity(sdf, QIS, missing="wildcard")
+    with pytest.raises(InvalidParameterError, match="wildcard"):  # no partition into classes
+        idrisk.sample_risks(sdf, QIS, missing="wildcard")
     with pytest.raises(InvalidParameterError, match="name of a column"):
         idrisk.k_anonymity(sdf, QIS, weights=np.ones(3))
 
@@ -231,10 +231,9 @@ def test_bad_weights_are_refused(spark):
         idrisk.k_anonymity(df, ["a"], weights="w")
 
 
-def test_assess_and_the_intruder_refuse_a_spark_table_clearly(sdf, pdf):
-    """No silent collection: the functions without a Spark path say so."""
-    with pytest.raises(InvalidParameterError, match="is a Spark DataFrame, which this function does not take"):
-        idrisk.assess(sdf, quasi_identifiers=QIS)
+def test_the_intruder_refuses_a_spark_table_clearly(sdf, pdf):
+    """No silent collection: the functions without a Spark path say so (``assess`` has one:
+    tests/spark/test_spark_assess.py)."""
     with pytest.raises(InvalidParameterError, match="is a Spark DataFrame, which this function does not take"):
         idrisk.simulate_intruder(sdf, pdf, idrisk.IntruderScenario(name="x", quasi_identifiers=QIS))
 
