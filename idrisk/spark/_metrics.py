@@ -30,6 +30,7 @@ from ..metrics import GlobalRiskResult, KAnonymityResult
 from ..metrics._population import uniqueness_from_histogram
 from ..metrics._sample_risks import sample_risks_of_classes
 from ._reduce import check_columns, key_expressions, reduce_classes, weight_column, null_safe_join
+from ._household import check_household, household_table, with_household_risk
 from ._wildcard import key_table, wildcard_classes, wildcard_frequencies, wildcard_k_anonymity
 
 __all__ = ["frequencies", "k_anonymity", "sample_risks", "individual_risk", "global_risk",
@@ -143,7 +144,7 @@ def _risk_classes(data, quasi_identifiers, weights, method, household, missing, 
     if isinstance(qual, bool) or not isinstance(qual, (int, float)) or not np.isfinite(qual) or qual <= 0:
         raise InvalidParameterError(f"qual must be a finite number > 0, got {qual!r}")
     if household is not None:
-        raise InvalidParameterError("household risk on a Spark DataFrame is not implemented yet")
+        check_household(data, household)
     qis = check_columns(data, quasi_identifiers, weights=weights, reserved=("fk", "Fk_pop", "risk"))
     if missing == "wildcard":  # the records' fk and Fk from the distinct keys (idrisk.spark._wildcard)
         red, fkw, Fkw = wildcard_classes(data, qis, weights, alpha)
@@ -184,6 +185,12 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
     if missing == "never" and weights is not None:
         raise InvalidParameterError(
             "individual_risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
+    out = _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual)
+    return out if household is None else with_household_risk(out, household)
+
+
+def _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual):
+    """``data`` with ``fk``, ``Fk_pop`` and ``risk`` (see :func:`individual_risk`)."""
     qis, red, risk, missing = _risk_classes(data, quasi_identifiers, weights, method, household,
                                             missing, alpha, qual)
     if missing == "wildcard":
@@ -231,7 +238,20 @@ def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx"
                                       missing, alpha, qual)
     n = red.n_records
     er = float((risk * red.sizes).sum())
+    kw = {}
+    if household is not None:
+        from pyspark.sql import functions as F
+
+        if missing == "never" and weights is not None:
+            raise InvalidParameterError(
+                "household risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
+        with warnings.catch_warnings():  # the same warnings were issued by the classes above
+            warnings.simplefilter("ignore")
+            rows = _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual)
+        her = float(household_table(rows, household).agg(F.sum(F.col("household_risk") * F.col("size"))).first()[0])
+        kw = dict(household_expected_reidentifications=her, household_global_risk=her / n,
+                  household_global_risk_pct=100.0 * her / n)
     return GlobalRiskResult(
         n_records=n, method=method, weighted=red.wsums is not None, expected_reidentifications=er,
         global_risk=er / n, global_risk_pct=100.0 * er / n, max_global_risk=mgr,
-        global_threshold=_threshold_of_classes(risk, red.sizes, mgr))
+        global_threshold=_threshold_of_classes(risk, red.sizes, mgr), **kw)
