@@ -66,8 +66,8 @@ def __getattr__(name):
     if name in _SUBMODULES:
         return import_module(f"idrisk.{name}")
     if name in _LAZY:
-        if _LAZY[name] == "idrisk.metrics":
-            # registers the Spark engine with the metrics (imports no pyspark)
+        if _LAZY[name] in ("idrisk.metrics", "idrisk.intruder"):
+            # registers the Spark engine with the metrics and the intruder (imports no pyspark)
             import_module("idrisk.spark")
         value = getattr(import_module(_LAZY[name]), name)
         globals()[name] = value

@@ -18,6 +18,7 @@ import pandas as pd
 from .._results import Result
 from .._validation import as_frame, check_columns, check_positive_int, check_seed
 from ..exceptions import DataValidationError, InvalidParameterError
+from ..metrics._classes import engine_for
 from .blocking import DEFAULT_MAX_PAIRS
 from .compat import renamed_keyword
 from .memory import check_memory_budget
@@ -155,6 +156,10 @@ def run_scenarios(data, population, scenarios, *, seed: int = 0, n_repeats: int 
     -------
     ScenarioRunsResult
     """
+    if (spark := engine_for(data, "run_scenarios")) is not None:  # a Spark table: idrisk.spark
+        return spark(data, population, scenarios, seed=seed, n_repeats=n_repeats, id_column=id_column, level=level,
+                     max_pairs=max_pairs, engine=engine, splink_backend=splink_backend, spark_session=spark_session,
+                     splink_options=splink_options, memory_budget=memory_budget)
     scenarios = _scenario_list(scenarios)
     n_repeats = check_positive_int(n_repeats, name="n_repeats")
     seed = check_seed(seed)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._validation import as_frame, check_columns, check_positive_int, check_seed
 from ..exceptions import DataValidationError, InvalidParameterError
+from ..metrics._classes import engine_for
 from .blocking import DEFAULT_MAX_PAIRS
 from .divergence import make_auxiliary, truth_positions  # noqa: F401 - make_auxiliary: doctest
 from .compat import renamed_keyword
@@ -157,6 +158,10 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
     its own (no normalisation over a target's candidates), so its claims can differ; the
     EM estimates themselves match it (tests).
     """
+    if (spark := engine_for(data, "simulate_intruder")) is not None:  # a Spark table: idrisk.spark
+        return spark(data, auxiliary, scenario, seed=seed, sampling_fraction=sampling_fraction, max_pairs=max_pairs,
+                     engine=engine, splink_backend=splink_backend, spark_session=spark_session,
+                     splink_options=splink_options, id_column=id_column, memory_budget=memory_budget)
     if not isinstance(scenario, IntruderScenario):
         raise InvalidParameterError(f"scenario must be an IntruderScenario, got {type(scenario).__name__}")
     seed = check_seed(seed)
