@@ -42,7 +42,6 @@ import pandas as pd
 from .._encode import encode
 from .._results import Result
 from .._validation import MISSING_CONVENTIONS, Param, as_column_list, param_problems, raise_problems
-from ..exceptions import InvalidParameterError
 from ..metrics import class_ids, frequency_arrays
 from ..profiles import get_profile
 from ._signature import keywords
@@ -132,6 +131,9 @@ def _risk_of_counts(enc, qis, missing, k, counts) -> RiskCounts:
     """:func:`_risk` of rows standing for ``counts`` records each (``missing``: category or never)."""
     if not qis:
         fk = np.full(enc.n_rows, float(counts.sum()))
+    elif missing == "wildcard":  # sums of contributions of the other records: weighted by the counts
+        fk = np.asarray(frequency_arrays(enc, qis, weights=counts.astype(np.float64), missing="wildcard")[1],
+                        dtype=np.float64)
     else:
         gid, _ = class_ids(enc, qis, "category")
         fk = np.bincount(gid, weights=counts)[gid]
@@ -287,13 +289,11 @@ def what_if_of_counts(data: pd.DataFrame, counts, quasi_identifiers, *, k: int =
 
     ``data`` holds distinct rows (a table reduced on Spark); counts add up under every
     coarsening, so the figures equal :func:`what_if`'s on the records. Entropies and the
-    top-coding percentile are taken over the records. ``missing="wildcard"`` is refused
-    (it does not partition records into classes).
+    top-coding percentile are taken over the records; under ``missing="wildcard"`` a row's
+    ``fk`` is its matching rows' counts summed (sdcMicro's rule adds up over records).
     """
     raise_problems(param_problems("what_if", {"k": k, "missing": missing, "geography": geography,
                                               "groupings": groupings, "drivers": drivers}, _WHAT_IF))
-    if missing == "wildcard":
-        raise InvalidParameterError("what-if coarsenings of counted rows support missing='category' and 'never'")
     return _what_if(data, as_column_list(quasi_identifiers, role="quasi-identifier"), k, missing,
                     geography, groupings, drivers, profile, np.asarray(counts, dtype=np.int64))
 

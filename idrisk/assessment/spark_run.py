@@ -167,21 +167,23 @@ class SparkRunner(Runner):
         res = self._call("k_anonymity", sc, k_anonymity, self.frame, sc.qis, k=ks, missing=cfg.missing)
         if res is None:
             return
-        sc.fk = {int(s): int(c) for s, c in dict(res.class_size_histogram).items()}  # size -> classes
+        # size -> classes (-> records under the wildcard rule, whose matching sets overlap)
+        sc.fk = ({int(s): int(c) for s, c in dict(res.class_size_histogram).items()}, res.histogram_counts)
         sc.measures["k_anonymity"] = KAnonymitySummary(
             min_class_size=int(res.min_class_size), n_classes=int(res.n_classes),
             records_below_k={int(k): int(v) for k, v in dict(res.records_below_k).items()},
             n1=int(res.n1), n2=int(res.n2),
-            class_size_histogram=dict(sc.fk), computed_by="idrisk.k_anonymity", sample_unique_share=int(res.n1) / self.n)
+            class_size_histogram=dict(sc.fk[0]), computed_by="idrisk.k_anonymity", sample_unique_share=int(res.n1) / self.n)
 
     def _risk(self, sc):
         cfg = self.cfg
         if self.weights is None:
             if sc.fk is not None:
-                sizes = np.array(sorted(sc.fk), dtype=np.float64)
-                classes = np.array([sc.fk[int(s)] for s in sizes], dtype=np.float64)
-                records = sizes * classes
-                g = float(classes.sum())
+                hist, unit = sc.fk
+                sizes = np.array(sorted(hist), dtype=np.float64)
+                counted = np.array([hist[int(s)] for s in sizes], dtype=np.float64)
+                records = counted if unit == "records" else sizes * counted
+                g = float((records / sizes).sum())  # the sum of 1/fk over the records
                 sc.measures["individual_risk"] = IndividualRiskSummary(
                     model="census: prosecutor risk 1/fk (pi = 1)", max_risk=float(1.0 / sizes[0]),
                     mean_risk=g / self.n,

@@ -79,3 +79,4 @@ def test_sdcmicro_testdata_undeclared_census_and_missing_values(spark):
     _same_assessment(spark, data, quasi_identifiers=KEY, sensitive=["relat"], intruder_targets=200)
     # l-diversity and t-closeness on Spark take missing="category" only: no sensitive column here
     _same_assessment(spark, data, quasi_identifiers=KEY, missing="never", intruder_targets=200)
+    _same_assessment(spark, data, quasi_identifiers=KEY, missing="wildcard", intruder_targets=200)
