@@ -16,6 +16,7 @@ Spark backend does); idrisk never starts one.
 from __future__ import annotations
 
 import dataclasses
+import os
 import warnings
 
 from ..exceptions import DataValidationError, IdRiskWarning, InvalidParameterError
@@ -27,6 +28,8 @@ __all__ = ["simulate_intruder", "run_scenarios"]
 
 def _local(data, columns, what: str):
     """``columns`` of a Spark table on the driver, ordered by the first (the id)."""
+    if not hasattr(data, "sparkSession"):  # pandas-on-Spark, whose to_pandas() would collect it all
+        raise InvalidParameterError(f"{type(data).__name__} is not a pyspark.sql.DataFrame; pass frame.to_spark()")
     absent = [str(c) for c in columns if c not in data.columns]
     if absent:
         raise DataValidationError(f"column(s) not found in the {what}: {', '.join(absent)}")
@@ -64,7 +67,7 @@ def run_scenarios(data, population, scenarios, *, id_column=None, engine="splink
                   spark_session=None, **kw):
     """:func:`idrisk.run_scenarios` of a Spark extract (and population): Splink on Spark."""
     id_column = default_truth_id() if id_column is None else id_column
-    found = load_scenarios(scenarios) if isinstance(scenarios, str) else (
+    found = load_scenarios(scenarios) if isinstance(scenarios, (str, os.PathLike)) else (
         [scenarios] if hasattr(scenarios, "quasi_identifiers") else list(scenarios))
     cols = list(dict.fromkeys([id_column, *[q for s in found for q in s.quasi_identifiers]]))
     ext = _local(data, cols, "extract")
