@@ -19,9 +19,10 @@ import pandas as pd
 
 from .._results import RECORD_LEVEL
 from ..exceptions import InvalidParameterError
-from ..metrics import LDiversityResult, SudaResult
+from .._validation import check_fraction
+from ..metrics import LDiversityResult, SudaResult, TClosenessResult
 
-__all__ = ["SparkLDiversityResult", "SparkSudaResult"]
+__all__ = ["SparkLDiversityResult", "SparkSudaResult", "SparkTClosenessResult"]
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,31 @@ class SparkSudaResult(SudaResult):
             for key in ("score_max", "dis_score_max"):
                 out[key] = 0.0 if np.isnan(out[key]) else max(out[key], 0.0)
         return out
+
+
+@dataclass(frozen=True)
+class SparkTClosenessResult(TClosenessResult):
+    """:class:`~idrisk.metrics.TClosenessResult` of a Spark table.
+
+    Under ``missing="never"`` a row of ``per_class`` may stand for several classes of one
+    record with the same sensitive value (column ``classes``; 1 when absent), so the class
+    counts of ``to_dict()`` equal the pandas path's.
+    """
+
+    def _classes(self) -> np.ndarray:
+        pc = self.per_class
+        return pc["classes"].to_numpy() if "classes" in pc.columns else np.ones(len(pc), dtype=np.int64)
+
+    def classes_above(self, t: float) -> int:
+        """Number of classes whose distance exceeds ``t``."""
+        t = check_fraction(t, name="t")
+        return int(self._classes()[self.per_class["distance"].to_numpy() > t].sum())
+
+    def _extra_dict(self) -> dict:
+        d = self.per_class["distance"].to_numpy()
+        sz = self.per_class["size"].to_numpy()
+        n = self._classes()
+        return {
+            "records_weighted_mean_distance": float((d * sz).sum() / sz.sum()),
+            "classes_above": {str(x): int(n[d > x].sum()) for x in (0.1, 0.2, 0.3, 0.5)},
+        }

@@ -77,6 +77,5 @@ def test_sdcmicro_testdata_undeclared_census_and_missing_values(spark):
     data = pd.read_csv(SDC_DATA / "testdata_na.csv") if (SDC_DATA / "testdata_na.csv").exists() else None
     assert data is not None and data[KEY].isna().any().any()  # the case has missing key values
     _same_assessment(spark, data, quasi_identifiers=KEY, sensitive=["relat"], intruder_targets=200)
-    # l-diversity and t-closeness on Spark take missing="category" only: no sensitive column here
-    _same_assessment(spark, data, quasi_identifiers=KEY, missing="never", intruder_targets=200)
+    _same_assessment(spark, data, quasi_identifiers=KEY, sensitive=["relat"], missing="never", intruder_targets=200)
     _same_assessment(spark, data, quasi_identifiers=KEY, missing="wildcard", intruder_targets=200)

@@ -212,8 +212,8 @@ def test_pyspark_is_only_imported_for_spark_frames():
 def test_unsupported_metric_and_convention_are_refused(sdf):
     with pytest.raises(DataValidationError, match="does not accept a pyspark DataFrame yet"):
         idrisk.qi_importance(sdf, QIS)
-    with pytest.raises(InvalidParameterError, match="missing='category' only"):
-        idrisk.l_diversity(sdf, QIS, "sen", missing="never")
+    with pytest.raises(InvalidParameterError, match="does not partition"):
+        idrisk.l_diversity(sdf, QIS, "sen", missing="wildcard")
     with pytest.raises(InvalidParameterError, match="wildcard"):  # no partition into classes
         idrisk.sample_risks(sdf, QIS, missing="wildcard")
     with pytest.raises(InvalidParameterError, match="name of a column"):
