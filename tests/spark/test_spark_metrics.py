@@ -231,10 +231,10 @@ def test_bad_weights_are_refused(spark):
         idrisk.k_anonymity(df, ["a"], weights="w")
 
 
-def test_the_intruder_refuses_a_spark_table_clearly(sdf, pdf):
-    """No silent collection: the functions without a Spark path say so (``assess`` has one:
-    tests/spark/test_spark_assess.py)."""
-    with pytest.raises(InvalidParameterError, match="is a Spark DataFrame, which this function does not take"):
+def test_the_intruder_needs_the_truth_by_id_on_a_spark_table(sdf, pdf):
+    """A Spark table has no row positions: the intruder's truth must be by id (the Spark path
+    itself: tests/spark/test_spark_intruder_table.py; ``assess``: test_spark_assess.py)."""
+    with pytest.raises(InvalidParameterError, match="id_column"):
         idrisk.simulate_intruder(sdf, pdf, idrisk.IntruderScenario(name="x", quasi_identifiers=QIS))
 
 
