@@ -211,3 +211,34 @@ def test_recipe_replays_on_another_extract_and_refuses_bad_text(small):
         idrisk.anonymise.apply_recipe(small, "[anonymise\nk = ")
     with pytest.raises(InvalidParameterError, match="lacks 'anonymise'"):
         idrisk.anonymise.apply_recipe(small, "x = 1\n")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(problems())
+def test_kernel_paths_agree_with_the_naive_node(monkeypatch, case):
+    """Every node evaluated three ways: one thread with the direct-address table (small key
+    spaces), one thread with the hash table only, and the batch split over threads: the same
+    outputs, and the suppressed records of the naive pandas reference."""
+    from idrisk._kernels import anonymise as kernel
+
+    data, qis, tables, k, supp, ldiv = case
+    hier = {q: [list(r) for r in zip(*tables[q])] for q in qis}
+    problem, _ = _problem(data, qis, hier, k, supp, ldiv or {})
+    nodes = list(itertools.product(*[range(len(tables[q])) for q in qis]))
+    arr = pd.DataFrame(nodes).to_numpy()
+    outs = []
+    for parallel_min, direct in ((10**18, kernel.direct_length), (10**18, lambda u: 0), (0, lambda u: 0),
+                                 (0, kernel.direct_length)):
+        monkeypatch.setattr(kernel, "_PARALLEL_MIN_WORK", parallel_min)
+        monkeypatch.setattr(kernel, "direct_length", direct)
+        ev = problem.evaluate(arr)
+        outs.append((ev.suppressed, ev.n_classes, ev.sumsq, ev.supshare, ev.supent))
+    for other in outs[1:]:
+        for a, b in zip(outs[0], other):
+            assert (a == b).all()
+    limit = math.floor(supp * len(data))
+    for i, node in enumerate(nodes):
+        _, s, _, gen, fail = _naive_node(data, qis, tables, node, k, limit, ldiv)
+        assert outs[0][0][i] == s
+        assert outs[0][1][i] == gen.loc[~fail].drop_duplicates().shape[0]

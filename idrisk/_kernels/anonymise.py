@@ -28,6 +28,7 @@ import numpy as np
 
 from .._config import NUMBA_OPTS
 from .hashing import new_table, table_slot
+from .threads import n_workers, run_chunks
 
 __all__ = ["evaluate_nodes", "node_classes", "close_below"]
 
@@ -58,7 +59,7 @@ def _renumber(keys, slot_key, slot_id, touched, shift, out):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift):
+def _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct):
     """Class id of every distinct row under ``node``; returns the number of classes."""
     m, u = rows.shape
     space = np.int64(1)
@@ -75,7 +76,28 @@ def _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touc
         for r in range(u):
             keys[r] = keys[r] * c + maps[off + rows[j, r]]
         space *= c
+    if space <= direct.shape[0]:
+        return _renumber_direct(keys, direct, touched, cid)
     return _renumber(keys, slot_key, slot_id, touched, shift, cid)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _renumber_direct(keys, direct, touched, out):
+    """:func:`_renumber` for keys below ``len(direct)``: a plain array instead of the hash table."""
+    nid = 0
+    for r in range(keys.shape[0]):
+        key = keys[r]
+        sid = direct[key]
+        if sid < 0:
+            direct[key] = nid
+            touched[nid] = key
+            out[r] = nid
+            nid += 1
+        else:
+            out[r] = sid
+    for t in range(nid):
+        direct[touched[t]] = -1
+    return nid
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -129,29 +151,26 @@ def _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, share
 
 
 @numba.njit(**NUMBA_OPTS)
-def _workspace(u):
-    """The hash table and the work arrays for renumbering ``u`` distinct rows under a node."""
+def _workspace(u, direct_len):
+    """The hash table, the direct-address table (``direct_len`` slots) and the work arrays for
+    renumbering ``u`` distinct rows under a node."""
     slot_key, slot_id, shift = new_table(u)
+    direct = np.full(direct_len, -1, dtype=np.int64)
     return (slot_key, slot_id, shift, np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64),
-            np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64))
+            np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64), direct)
 
 
 @numba.njit(**NUMBA_OPTS)
-def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full):
-    """Per node: suppressed, classes, sum of squared class sizes, Loss shares and (if ``full``)
-    entropy term of the suppressed records (see the module docstring)."""
-    nn, m = nodes.shape
+def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full,
+                    direct_len, supp, ncls, sumsq, supshare, supent):
+    """:func:`evaluate_nodes` for the nodes ``lo .. hi-1``, into their rows of the outputs."""
+    m = nodes.shape[1]
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp = _workspace(u)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len)
     scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
-    supp = np.zeros(nn, dtype=np.int64)
-    ncls = np.zeros(nn, dtype=np.int64)
-    sumsq = np.zeros(nn, dtype=np.float64)
-    supshare = np.zeros((nn, m), dtype=np.int64)
-    supent = np.zeros((nn, m), dtype=np.float64)
-    for i in range(nn):
+    for i in range(lo, hi):
         node = nodes[i]
-        g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift)
+        g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
         sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
         s_tot = np.int64(0)
         for c in range(g):
@@ -164,17 +183,54 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
         if s_tot > 0:
             _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full,
                               supshare, supent)
+
+
+#: below this many (node, distinct row) pairs a batch runs on one thread (a thread costs more)
+_PARALLEL_MIN_WORK = 200_000
+
+
+def direct_length(u: int) -> int:
+    """Slots of the direct-address table: a node whose key space fits is numbered without hashing."""
+    return max(4 * int(u), 1 << 12)
+
+
+def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full):
+    """Per node: suppressed, classes, sum of squared class sizes, Loss shares and (if ``full``)
+    entropy term of the suppressed records (see the module docstring).
+
+    The nodes are split into contiguous chunks evaluated on up to two threads (each node's
+    outputs depend on that node alone, so the result does not depend on the split)."""
+    nn, m = nodes.shape
+    supp = np.zeros(nn, dtype=np.int64)
+    ncls = np.zeros(nn, dtype=np.int64)
+    sumsq = np.zeros(nn, dtype=np.float64)
+    supshare = np.zeros((nn, m), dtype=np.int64)
+    supent = np.zeros((nn, m), dtype=np.float64)
+    chunks = n_workers(nn) if nn * rows.shape[1] >= _PARALLEL_MIN_WORK else 1
+    direct_len = np.int64(direct_length(rows.shape[1]))
+
+    def chunk(ch):
+        _evaluate_range(np.int64(ch * nn // chunks), np.int64((ch + 1) * nn // chunks), nodes, rows, counts, sens,
+                        scards, lreq, k, maps, moff, cards, shares, max_card, full, direct_len, supp, ncls, sumsq,
+                        supshare, supent)
+
+    run_chunks(chunk, chunks)
     return supp, ncls, sumsq, supshare, supent
 
 
 @numba.njit(**NUMBA_OPTS)
-def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
-    """Class id of every distinct row under ``node``, class sizes and failing flags."""
+def _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards, direct_len):
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp = _workspace(u)
-    g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len)
+    g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
     sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
     return cid, sizes, fail
+
+
+def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
+    """Class id of every distinct row under ``node``, class sizes and failing flags."""
+    return _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards,
+                         np.int64(direct_length(rows.shape[1])))
 
 
 @numba.njit(**NUMBA_OPTS)
