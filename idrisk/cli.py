@@ -125,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("result", help="RESULT.json written by `idrisk assess --output`")
     r.add_argument("--report", required=True, help="REPORT.html to write")
     r.add_argument("--overwrite", action="store_true")
+    r.add_argument("--instead", help="SECTION.json: add 'what the requester could have instead' (demo_instead.json)")
     an = sub.add_parser("anonymise", help="generalise and suppress an extract to a route's conditions")
     an.add_argument("config", help="CONFIG.toml naming the extract, the conditions and the hierarchies")
     an.add_argument("--out", required=True, help="the transformed extract to write (.parquet or .csv)")
@@ -137,9 +138,13 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="reports", help="output directory (default: reports)")
     m.add_argument("--overwrite", action="store_true")
     m.add_argument("--n", type=_int_at_least(1), default=None, help="size of the synthetic population")
-    m.add_argument("--instead", action="store_true",
-                   help="also write demo_instead.{html,json}: the extract transformed to the safeguarded "
-                        "route's conditions and assessed again")
+    m.add_argument("--instead", dest="instead", action="store_true", default=True,
+                   help="(the default) add 'what the requester could have instead' to the report: the extract "
+                        "transformed to the safeguarded route's conditions and assessed again; also writes "
+                        "demo_instead.json (the section), demo_instead.parquet (the reduced extract) and "
+                        "demo_instead.recipe.toml")
+    m.add_argument("--no-instead", dest="instead", action="store_false",
+                   help="the assessment only (no anonymised alternative)")
     return p
 
 
@@ -224,8 +229,17 @@ def _cmd_report(ns) -> int:
     from .assessment import AssessmentResult
 
     _check_outputs({"--report": ns.report}, ns.overwrite, {"the result": ns.result})
+    instead = None
+    if ns.instead:
+        try:
+            instead = json.loads(Path(ns.instead).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _UsageError(f"--instead: cannot read {ns.instead} as JSON ({type(exc).__name__})") from None
+        if not isinstance(instead, dict) or not {"route_after", "levels", "indicators"} <= set(instead):
+            raise _UsageError(f"--instead: {ns.instead} is not a 'what the requester could have instead' section "
+                              "(as written by idrisk demo, demo_instead.json)")
     res = AssessmentResult.from_json(ns.result)
-    res.to_html(ns.report, overwrite=ns.overwrite)
+    res.to_html(ns.report, overwrite=ns.overwrite, instead=instead)
     print(f"wrote {ns.report}")
     return EXIT_OK
 
@@ -270,19 +284,26 @@ def _cmd_demo(ns) -> int:
     if ns.instead:
         from ._validation import output_path
 
-        paths = (out / "demo_instead.json", out / "demo_instead.html")
-        for p in paths:
+        paths = {"json": out / "demo_instead.json", "data": out / "demo_instead.parquet",
+                 "recipe": out / "demo_instead.recipe.toml"}
+        for p in paths.values():
             output_path(p, overwrite=ns.overwrite)
 
         def then(data, result):
-            from .anonymise.instead import alternative
-            from .report.instead import write_instead
+            if result.route.recommended not in ("refer back", "controlled"):
+                return None
+            from .anonymise.instead import alternative_extract
 
-            section = alternative(data, result)
-            write_instead(section, paths[1], overwrite=True)
-            paths[0].write_text(json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+            section, res = alternative_extract(data, result)
+            out.mkdir(parents=True, exist_ok=True)
+            paths["json"].write_text(json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n",
+                                     encoding="utf-8")
+            res.data.to_parquet(paths["data"], index=False)
+            paths["recipe"].write_text(res.recipe, encoding="utf-8")
             print(f"what the requester could have instead: route {section['route_before']} -> "
-                  f"{section['route_after']}; wrote {paths[0]} and {paths[1]}", file=sys.stderr)
+                  f"{section['route_after']}; wrote {paths['json']}, {paths['data']} and {paths['recipe']}",
+                  file=sys.stderr)
+            return section
     with activity("idrisk demo"):
         from .assessment.demo import run_demo
 

@@ -157,3 +157,22 @@ def test_profile_and_json_config(files, tmp_path, capsys):
                  "--profile", "generic"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["config"]["profile"] == "generic" and d["config"]["geography"] == []
+
+
+def test_demo_report_carries_the_reduced_extract_and_report_renders_it_again(tmp_path):
+    """The demo's report holds "what the requester could have instead" (the demo's extract is a
+    refer-back case); the section, the reduced extract and its recipe are written beside it, and
+    `idrisk report --instead` renders the same page from the two JSON files."""
+    out = tmp_path / "demo"
+    expect(idrisk("demo", "--n", "20000", "--out", out), 0)
+    page = (out / "demo.html").read_text(encoding="utf-8")
+    section = json.loads((out / "demo_instead.json").read_text(encoding="utf-8"))
+    assert 'id="instead"' in page and f"it reaches the route: {section['route_after']}" in page
+    assert section["route_before"] == json.loads((out / "demo.json").read_text())["route"]["recommended"]
+    reduced = pd.read_parquet(out / "demo_instead.parquet")
+    assert len(reduced) == section["records"]
+    assert (out / "demo_instead.recipe.toml").read_text().startswith("# idrisk anonymisation recipe")
+    again = tmp_path / "again.html"
+    expect(idrisk("report", out / "demo.json", "--report", again, "--instead", out / "demo_instead.json"), 0)
+    assert again.read_text(encoding="utf-8") == page
+    expect(idrisk("report", out / "demo.json", "--report", tmp_path / "x.html", "--instead", out / "demo.json"), 2)
