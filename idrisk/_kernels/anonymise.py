@@ -30,7 +30,7 @@ from .._config import NUMBA_OPTS
 from .hashing import new_table, table_slot
 from .threads import n_workers, run_chunks
 
-__all__ = ["evaluate_nodes", "node_classes", "close_below"]
+__all__ = ["evaluate_nodes", "node_classes", "coarsen_rows", "close_below"]
 
 _SPACE_MAX = np.int64(1) << np.int64(62)
 
@@ -230,6 +230,38 @@ def _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards, 
 def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
     """Class id of every distinct row under ``node``, class sizes and failing flags."""
     return _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards,
+                         np.int64(direct_length(rows.shape[1])))
+
+
+@numba.njit(**NUMBA_OPTS)
+def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len):
+    m, u = rows.shape
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len)
+    g = _class_ids(base, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
+    for s in range(sens.shape[0]):
+        for r in range(u):
+            keys[r] = np.int64(cid[r]) * scards[s] + sens[s, r]
+        if np.int64(g) * scards[s] <= direct.shape[0]:
+            g = _renumber_direct(keys, direct, touched, tmp)
+        else:
+            g = _renumber(keys, slot_key, slot_id, touched, shift, tmp)
+        for r in range(u):
+            cid[r] = tmp[r]
+    first = np.full(g, -1, dtype=np.int64)
+    cnt = np.zeros(g, dtype=np.int64)
+    for r in range(u):
+        c = cid[r]
+        if first[c] < 0:
+            first[c] = r
+        cnt[c] += counts[r]
+    return first, cnt, cid.copy()
+
+
+def coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards):
+    """The distinct rows of the generalisation at node ``base`` (with the sensitive codes):
+    ``(first, counts, inverse)``: the first distinct row of each, in order of first appearance,
+    their record counts, and the new row of every old one."""
+    return _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards,
                          np.int64(direct_length(rows.shape[1])))
 
 

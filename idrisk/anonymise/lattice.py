@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels.anonymise import evaluate_nodes, node_classes
+from .._kernels.anonymise import coarsen_rows, evaluate_nodes, node_classes
 from .._kernels.groups import group_ids
 from .hierarchy import Hierarchy
 
@@ -99,9 +99,8 @@ class Problem:
     def coarsen(self, base) -> "Problem":
         """The same problem on the distinct rows of the generalisation at node ``base``:
         exact for every node at or above ``base`` (their classes are unions of its rows)."""
-        codes = np.vstack([self.maps[self.moff[j, base[j]] + self.rows[j]] for j in range(self.m)] + [self.sens])
-        first, _, gid = _distinct(codes)
-        counts = np.bincount(gid, weights=self.counts, minlength=len(first)).astype(np.int64)
+        first, counts, gid = coarsen_rows(np.ascontiguousarray(base, dtype=np.int64), self.rows, self.counts,
+                                          self.sens, self.scards, self.maps, self.moff, self.cards)
         return dataclasses.replace(self, rows=np.ascontiguousarray(self.rows[:, first]), counts=counts, inverse=gid,
                                    sens=np.ascontiguousarray(self.sens[:, first]))
 
