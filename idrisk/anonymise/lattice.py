@@ -85,14 +85,16 @@ class Problem:
         Every class of a node is contained in a class of its projection, so the records the
         projection suppresses are a lower bound on the node's."""
         cols = list(cols)
-        records = np.vstack([self.rows[cols], self.sens])
-        first, _, gid = _distinct(records)
-        counts = np.bincount(gid, weights=self.counts).astype(np.int64)
-        rows = np.ascontiguousarray(self.rows[cols][:, first])
+        moff, cards = np.ascontiguousarray(self.moff[cols]), np.ascontiguousarray(self.cards[cols])
+        sub = np.ascontiguousarray(self.rows[cols])
+        # level 0 codes a hierarchy row one to one, so the distinct rows at the bottom node
+        first, counts, gid = coarsen_rows(np.zeros(len(cols), dtype=np.int64), sub, self.counts, self.sens,
+                                          self.scards, self.maps, moff, cards)
+        rows = np.ascontiguousarray(sub[:, first])
         sens = np.ascontiguousarray(self.sens[:, first])
         return Problem(tuple(self.qis[c] for c in cols), tuple(self.hierarchies[c] for c in cols), self.n, rows,
                        counts, gid, sens, self.scards, self.lreq, self.k, self.limit, self.maps, self.shares,
-                       np.ascontiguousarray(self.moff[cols]), np.ascontiguousarray(self.cards[cols]),
+                       moff, cards,
                        self.heights[cols], tuple(self.gen_share[c] for c in cols),
                        tuple(self.gen_entropy[c] for c in cols))
 
