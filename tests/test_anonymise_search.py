@@ -217,9 +217,9 @@ def test_recipe_replays_on_another_extract_and_refuses_bad_text(small):
                                                                  HealthCheck.function_scoped_fixture])
 @given(problems())
 def test_kernel_paths_agree_with_the_naive_node(monkeypatch, case):
-    """Every node evaluated three ways: one thread with the direct-address table (small key
-    spaces), one thread with the hash table only, and the batch split over threads: the same
-    outputs, and the suppressed records of the naive pandas reference."""
+    """Every node evaluated five ways (one thread or both, the direct-address table for small key
+    spaces or the hash table only, distinct sensitive values by bit masks or by numbered pairs):
+    the same outputs, and the suppressed records and classes of the naive pandas reference."""
     from idrisk._kernels import anonymise as kernel
 
     data, qis, tables, k, supp, ldiv = case
@@ -228,10 +228,14 @@ def test_kernel_paths_agree_with_the_naive_node(monkeypatch, case):
     nodes = list(itertools.product(*[range(len(tables[q])) for q in qis]))
     arr = pd.DataFrame(nodes).to_numpy()
     outs = []
-    for parallel_min, direct in ((10**18, kernel.direct_length), (10**18, lambda u: 0), (0, lambda u: 0),
-                                 (0, kernel.direct_length)):
+    # one thread / both; direct table / hash table only; distinct sensitive values by bit masks /
+    # by numbering (class, value) pairs (as for a column of more than 64 values)
+    for parallel_min, direct, mask_max in ((10**18, kernel.direct_length, 64), (10**18, lambda u: 0, 64),
+                                           (0, lambda u: 0, 0), (0, kernel.direct_length, 0),
+                                           (10**18, kernel.direct_length, 0)):
         monkeypatch.setattr(kernel, "_PARALLEL_MIN_WORK", parallel_min)
         monkeypatch.setattr(kernel, "direct_length", direct)
+        monkeypatch.setattr(kernel, "_MASK_MAX", mask_max)
         ev = problem.evaluate(arr)
         outs.append((ev.suppressed, ev.n_classes, ev.sumsq, ev.supshare, ev.supent))
     for other in outs[1:]:

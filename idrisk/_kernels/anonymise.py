@@ -101,8 +101,22 @@ def _renumber_direct(keys, direct, touched, out):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp):
-    """Class sizes and failing flags (size < k or fewer than lreq[s] distinct values of s)."""
+def _distinct_at_least(x, need):
+    """Whether the bit mask ``x`` has at least ``need`` bits set."""
+    n = 0
+    while x != 0 and n < need:
+        x &= x - np.uint64(1)
+        n += 1
+    return n >= need
+
+
+@numba.njit(**NUMBA_OPTS)
+def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct, mask_max):
+    """Class sizes and failing flags (size < k or fewer than lreq[s] distinct values of s).
+
+    Distinct values per class: a 64-bit mask per class when s has at most ``mask_max`` (<= 64)
+    values, else the
+    (class, value) pairs numbered through the direct table or the hash table."""
     u = cid.shape[0]
     sizes = np.zeros(g, dtype=np.int64)
     for r in range(u):
@@ -112,9 +126,20 @@ def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, 
         if sizes[c] < k:
             fail[c] = True
     for s in range(sens.shape[0]):
+        if scards[s] <= mask_max:
+            mask = np.zeros(g, dtype=np.uint64)
+            for r in range(u):
+                mask[cid[r]] |= np.uint64(1) << np.uint64(sens[s, r])
+            for c in range(g):
+                if not _distinct_at_least(mask[c], lreq[s]):
+                    fail[c] = True
+            continue
         for r in range(u):
             keys[r] = np.int64(cid[r]) * scards[s] + sens[s, r]
-        _renumber(keys, slot_key, slot_id, touched, shift, tmp)
+        if np.int64(g) * scards[s] <= direct.shape[0]:
+            _renumber_direct(keys, direct, touched, tmp)
+        else:
+            _renumber(keys, slot_key, slot_id, touched, shift, tmp)
         distinct = np.zeros(g, dtype=np.int64)
         seen = np.zeros(u, dtype=np.bool_)
         for r in range(u):
@@ -151,10 +176,10 @@ def _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, share
 
 
 @numba.njit(**NUMBA_OPTS)
-def _workspace(u, direct_len):
-    """The hash table, the direct-address table (``direct_len`` slots) and the work arrays for
-    renumbering ``u`` distinct rows under a node."""
-    slot_key, slot_id, shift = new_table(u)
+def _workspace(u, direct_len, hash_len):
+    """The hash table (for ``hash_len`` keys), the direct-address table (``direct_len`` slots)
+    and the work arrays for renumbering ``u`` distinct rows under a node."""
+    slot_key, slot_id, shift = new_table(hash_len)
     direct = np.full(direct_len, -1, dtype=np.int64)
     return (slot_key, slot_id, shift, np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64),
             np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64), direct)
@@ -162,16 +187,17 @@ def _workspace(u, direct_len):
 
 @numba.njit(**NUMBA_OPTS)
 def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full,
-                    direct_len, supp, ncls, sumsq, supshare, supent):
+                    direct_len, hash_len, mask_max, supp, ncls, sumsq, supshare, supent):
     """:func:`evaluate_nodes` for the nodes ``lo .. hi-1``, into their rows of the outputs."""
     m = nodes.shape[1]
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
     scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
     for i in range(lo, hi):
         node = nodes[i]
         g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
-        sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
+        sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
+                                mask_max)
         s_tot = np.int64(0)
         for c in range(g):
             if fail[c]:
@@ -185,13 +211,41 @@ def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, mo
                               supshare, supent)
 
 
+#: a sensitive column of at most this many values (<= 64) counts distinct values with a bit mask
+_MASK_MAX = 64
+
 #: below this many (node, distinct row) pairs a batch runs on one thread (a thread costs more)
 _PARALLEL_MIN_WORK = 200_000
 
 
 def direct_length(u: int) -> int:
-    """Slots of the direct-address table: a node whose key space fits is numbered without hashing."""
+    """The largest direct-address table for ``u`` distinct rows: a node whose key space fits
+    is numbered without hashing."""
     return max(4 * int(u), 1 << 12)
+
+
+def node_spaces(nodes, cards) -> np.ndarray:
+    """The generalised key space of each node (product of its cardinalities, as floats)."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    out = np.ones(len(nodes))
+    for j in range(nodes.shape[1]):
+        out *= cards[j, nodes[:, j]].astype(np.float64)
+    return out
+
+
+def table_sizes(spaces, u: int, scards) -> tuple:
+    """``(direct_len, hash_len)``: the direct table as large as the largest key space that fits
+    (small tables stay in cache), the hash table only when a key space does not fit or a
+    sensitive column has more than ``_MASK_MAX`` values (no bit mask)."""
+    cap = direct_length(u)
+    spaces = np.asarray(spaces, dtype=np.float64)
+    fits = spaces[spaces <= cap]
+    direct_len = int(fits.max()) if len(fits) else 0
+    wide = len(scards) and int(np.max(scards)) > _MASK_MAX
+    if wide:
+        direct_len = cap  # (class, value) pairs: up to u * values keys
+    hash_len = int(u) if len(fits) < len(spaces) or wide else 0
+    return np.int64(direct_len), np.int64(hash_len)
 
 
 def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full):
@@ -207,11 +261,12 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     supshare = np.zeros((nn, m), dtype=np.int64)
     supent = np.zeros((nn, m), dtype=np.float64)
     chunks = n_workers(nn) if nn * rows.shape[1] >= _PARALLEL_MIN_WORK else 1
-    direct_len = np.int64(direct_length(rows.shape[1]))
+    direct_len, hash_len = table_sizes(node_spaces(nodes, cards), rows.shape[1], scards)
 
     def chunk(ch):
         _evaluate_range(np.int64(ch * nn // chunks), np.int64((ch + 1) * nn // chunks), nodes, rows, counts, sens,
-                        scards, lreq, k, maps, moff, cards, shares, max_card, full, direct_len, supp, ncls, sumsq,
+                        scards, lreq, k, maps, moff, cards, shares, max_card, full, direct_len, hash_len,
+                        np.int64(_MASK_MAX), supp, ncls, sumsq,
                         supshare, supent)
 
     run_chunks(chunk, chunks)
@@ -219,24 +274,25 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
 
 
 @numba.njit(**NUMBA_OPTS)
-def _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards, direct_len):
+def _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards, direct_len, hash_len, mask_max):
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
     g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
-    sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp)
+    sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
+                                mask_max)
     return cid, sizes, fail
 
 
 def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
     """Class id of every distinct row under ``node``, class sizes and failing flags."""
     return _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards,
-                         np.int64(direct_length(rows.shape[1])))
+                         *table_sizes(node_spaces(node[None, :], cards), rows.shape[1], scards), np.int64(_MASK_MAX))
 
 
 @numba.njit(**NUMBA_OPTS)
-def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len):
+def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len, hash_len):
     m, u = rows.shape
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
     g = _class_ids(base, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
     for s in range(sens.shape[0]):
         for r in range(u):
@@ -261,8 +317,9 @@ def coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards):
     """The distinct rows of the generalisation at node ``base`` (with the sensitive codes):
     ``(first, counts, inverse)``: the first distinct row of each, in order of first appearance,
     their record counts, and the new row of every old one."""
+    space = node_spaces(base[None, :], cards) * float(np.prod(scards.astype(np.float64)))
     return _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards,
-                         np.int64(direct_length(rows.shape[1])))
+                         *table_sizes(space, rows.shape[1], scards[:0]))
 
 
 @numba.njit(**NUMBA_OPTS)
