@@ -117,6 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--output", help="write the JSON result to this file")
     a.add_argument("--report", help="write the HTML board report to this file")
     a.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    a.add_argument("--instead", metavar="SECTION.json",
+                   help="when the route is refer back or controlled: transform the extract to the safeguarded "
+                        "route's conditions (idrisk anonymise), assess it again, write the section to this file "
+                        "and show it in --report (the verdict then names the transformation)")
     a.add_argument("--nofail", action="store_true", help="exit 0 even when a threshold is breached")
     g = a.add_mutually_exclusive_group()
     g.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
@@ -161,7 +165,8 @@ def _check_outputs(outputs: dict, overwrite, inputs: dict) -> None:
 
 
 def _cmd_assess(ns) -> int:
-    _check_outputs({"--output": ns.output, "--report": ns.report}, ns.overwrite, {"the input": ns.target})
+    _check_outputs({"--output": ns.output, "--report": ns.report, "--instead": ns.instead}, ns.overwrite,
+                   {"the input": ns.target})
     opts = {}
     target = Path(ns.target)
     is_config = target.suffix.lower() in (".toml", ".json")
@@ -212,10 +217,11 @@ def _cmd_assess(ns) -> int:
                 assess(target, progress=ns.progress, **opts)
     finally:
         log.removeHandler(shown)
+    section = _instead(ns, result, target, is_config) if ns.instead else None
     if ns.output:
         result.to_json(ns.output, overwrite=ns.overwrite)
     if ns.report:
-        result.to_html(ns.report, overwrite=ns.overwrite)
+        result.to_html(ns.report, overwrite=ns.overwrite, instead=section)
     if ns.format == "json":
         sys.stdout.write(result.to_json())
     else:
@@ -223,6 +229,28 @@ def _cmd_assess(ns) -> int:
     if result.passed or ns.nofail:
         return EXIT_OK
     return EXIT_BREACH
+
+
+def _instead(ns, result, target: Path, is_config: bool):
+    """--instead: what the requester could have instead (when the route is refer back or
+    controlled), written to the named JSON file; None (and said) otherwise."""
+    from ._validation import output_path
+
+    if result.route.recommended not in ("refer back", "controlled"):
+        print(f"idrisk: route {result.route.recommended}: no reduced extract needed (--instead not written)",
+              file=sys.stderr)
+        return None
+    from .anonymise.instead import alternative_extract
+    from .assessment.io import read_extract
+
+    path = result.config.data_path() if is_config else target
+    with activity("idrisk assess: the reduced extract", enabled=ns.progress):
+        section, _ = alternative_extract(read_extract(path), result)
+    output_path(Path(ns.instead), overwrite=ns.overwrite).write_text(
+        json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    print(f"what the requester could have instead: route {section['route_before']} -> {section['route_after']}; "
+          f"wrote {ns.instead}", file=sys.stderr)
+    return section
 
 
 def _cmd_report(ns) -> int:
