@@ -16,9 +16,16 @@ generalised values ``w`` of the suppressed records. Definitions: ``docs/methods.
 
 Method: the generalised codes are folded into one mixed-radix int64 key; when the key space
 would pass 2**62 the partial key is first renumbered through an open-addressing hash table.
-Keys are numbered densely with the same table (linear probing, Fibonacci hashing, load < 1/2);
-only the touched slots are cleared afterwards, so one table serves every node of a batch.
-Time O(u m) per node, extra memory O(u).
+Keys are numbered densely (first appearance) through a direct-address table when the node's key
+space fits one as large as the largest such space of the batch (at most ``4 u``: a high node's
+small table stays in cache), else through the hash table (linear probing, Fibonacci hashing,
+load < 1/2), allocated only when some node needs it; only the touched slots are cleared
+afterwards, so one table serves every node of a batch. Distinct sensitive values per class use
+a 64-bit mask per class for a column of at most 64 values, else numbered (class, value) pairs.
+A batch is split into contiguous chunks of nodes on up to two threads (each node's outputs
+depend on that node alone). :func:`coarsen_rows` gives the distinct rows of one node's
+generalisation with the same numbering, so a batch is evaluated on the rows of its lowest
+common node. Time O(u m) per node, extra memory O(u).
 """
 
 from __future__ import annotations
