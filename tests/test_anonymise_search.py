@@ -217,8 +217,9 @@ def test_recipe_replays_on_another_extract_and_refuses_bad_text(small):
                                                                  HealthCheck.function_scoped_fixture])
 @given(problems())
 def test_kernel_paths_agree_with_the_naive_node(monkeypatch, case):
-    """Every node evaluated five ways (one thread or both, the direct-address table for small key
-    spaces or the hash table only, distinct sensitive values by bit masks or by numbered pairs):
+    """Every node evaluated six ways (one thread or both, the direct-address table for small key
+    spaces or the hash table only, distinct sensitive values by bit masks or by numbered pairs,
+    partial keys shared between consecutive nodes or not):
     the same outputs, and the suppressed records and classes of the naive pandas reference."""
     from idrisk._kernels import anonymise as kernel
 
@@ -229,13 +230,15 @@ def test_kernel_paths_agree_with_the_naive_node(monkeypatch, case):
     arr = pd.DataFrame(nodes).to_numpy()
     outs = []
     # one thread / both; direct table / hash table only; distinct sensitive values by bit masks /
-    # by numbering (class, value) pairs (as for a column of more than 64 values)
-    for parallel_min, direct, mask_max in ((10**18, kernel.direct_length, 64), (10**18, lambda u: 0, 64),
-                                           (0, lambda u: 0, 0), (0, kernel.direct_length, 0),
-                                           (10**18, kernel.direct_length, 0)):
+    # by numbering (class, value) pairs; partial keys shared between nodes / every column folded
+    for parallel_min, direct, mask_max, share in (
+            (10**18, kernel.direct_length, 64, 1 << 40), (10**18, lambda u: 0, 64, 1 << 40),
+            (0, lambda u: 0, 0, 1 << 40), (0, kernel.direct_length, 0, 0), (10**18, kernel.direct_length, 0, 0),
+            (10**18, lambda u: 0, 64, 0)):
         monkeypatch.setattr(kernel, "_PARALLEL_MIN_WORK", parallel_min)
         monkeypatch.setattr(kernel, "direct_length", direct)
         monkeypatch.setattr(kernel, "_MASK_MAX", mask_max)
+        monkeypatch.setattr(kernel, "_SHARE_BYTES", share)
         ev = problem.evaluate(arr)
         outs.append((ev.suppressed, ev.n_classes, ev.sumsq, ev.supshare, ev.supent))
     for other in outs[1:]:
@@ -273,3 +276,28 @@ def test_coarsened_table_gives_the_same_nodes(case, draw):
     ref = gen.value_counts(sort=False)
     assert sorted(coarse.counts.tolist()) == sorted(ref.tolist()) and coarse.counts.sum() == len(data)
     assert coarse.rows.shape[1] == len(ref) == len(coarse.counts)
+
+
+@pytest.mark.parametrize("share", [0, 1 << 40])
+def test_key_space_past_two_to_the_62_is_renumbered(monkeypatch, share):
+    """Eight columns of 300 values: the folded key would pass 2**62, so the partial key is
+    renumbered on the way; classes and suppressed records equal pandas' grouping."""
+    import numpy as np
+
+    from idrisk._kernels import anonymise as kernel
+
+    monkeypatch.setattr(kernel, "_SHARE_BYTES", share)
+    rng = np.random.default_rng(7)
+    qis = [f"q{j}" for j in range(8)]
+    data = pd.DataFrame({q: rng.integers(0, 300, 3000) for q in qis})
+    data.iloc[:1500, :] = data.iloc[1500:, :].to_numpy()  # every record has a twin
+    hier = {q: [[str(v), str(v // 10), "*"] for v in range(300)] for q in qis}
+    problem, _ = _problem(data, qis, hier, 2, 0.0, {})
+    nodes = np.array([[0] * 8, [1] * 8, [0] * 7 + [1], [0, 1] * 4, [2] * 8], dtype=np.int64)
+    ev = problem.evaluate(nodes)
+    for i, node in enumerate(nodes):
+        gen = pd.DataFrame({q: data[q] // (10 if lv == 1 else 1) if lv < 2 else data[q] * 0
+                            for q, lv in zip(qis, node)})
+        size = gen.groupby(qis)[qis[0]].transform("size")
+        assert ev.suppressed[i] == int((size < 2).sum())
+        assert ev.n_classes[i] == gen[size >= 2].drop_duplicates().shape[0]

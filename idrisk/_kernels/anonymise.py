@@ -89,6 +89,40 @@ def _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touc
 
 
 @numba.njit(**NUMBA_OPTS)
+def _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_key, slot_id, touched, shift,
+                      direct):
+    """:func:`_class_ids` for node ``i`` reusing the partial keys of node ``i - 1``: ``pk[j]``
+    holds the key folded over the columns before ``j`` (``spc[j]`` its space), so only the
+    columns from the first level that differs are folded again (nodes in lexicographic order
+    share long prefixes). ``pk[0]`` is zero and ``spc[0]`` one."""
+    m, u = rows.shape
+    node = nodes[i]
+    p = 0
+    if i > lo:
+        while p < m and nodes[i - 1, p] == node[p]:
+            p += 1
+    space = spc[p]
+    for j in range(p, m):
+        lv = node[j]
+        c = cards[j, lv]
+        off = moff[j, lv]
+        src = pk[j]
+        dst = pk[j + 1]
+        if space > _SPACE_MAX // c:
+            space = np.int64(_renumber(src, slot_key, slot_id, touched, shift, cid))
+            for r in range(u):
+                dst[r] = cid[r] * c + maps[off + rows[j, r]]
+        else:
+            for r in range(u):
+                dst[r] = src[r] * c + maps[off + rows[j, r]]
+        space *= c
+        spc[j + 1] = space
+    if space <= direct.shape[0]:
+        return _renumber_direct(pk[m], direct, touched, cid)
+    return _renumber(pk[m], slot_key, slot_id, touched, shift, cid)
+
+
+@numba.njit(**NUMBA_OPTS)
 def _renumber_direct(keys, direct, touched, out):
     """:func:`_renumber` for keys below ``len(direct)``: a plain array instead of the hash table."""
     nid = 0
@@ -194,15 +228,22 @@ def _workspace(u, direct_len, hash_len):
 
 @numba.njit(**NUMBA_OPTS)
 def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards, shares, max_card, full,
-                    direct_len, hash_len, mask_max, supp, ncls, sumsq, supshare, supent):
-    """:func:`evaluate_nodes` for the nodes ``lo .. hi-1``, into their rows of the outputs."""
+                    direct_len, hash_len, mask_max, share, supp, ncls, sumsq, supshare, supent):
+    """:func:`evaluate_nodes` for the nodes ``lo .. hi-1``, into their rows of the outputs;
+    ``share``: reuse the partial keys of the previous node (:func:`_class_ids_shared`)."""
     m = nodes.shape[1]
     u = rows.shape[1]
     slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
     scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
+    pk = np.zeros((m + 1, u) if share else (1, 1), dtype=np.int64)
+    spc = np.ones(m + 1, dtype=np.int64)
     for i in range(lo, hi):
         node = nodes[i]
-        g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
+        if share:
+            g = _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_key, slot_id, touched,
+                                  shift, direct)
+        else:
+            g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
         sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
                                 mask_max)
         s_tot = np.int64(0)
@@ -220,6 +261,10 @@ def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, mo
 
 #: a sensitive column of at most this many values (<= 64) counts distinct values with a bit mask
 _MASK_MAX = 64
+
+#: the partial keys of a batch's previous node are kept when they take at most this many bytes
+#: per thread ((m + 1) x u int64), else every node folds every column
+_SHARE_BYTES = 64 << 20
 
 #: below this many (node, distinct row) pairs a batch runs on one thread (a thread costs more)
 _PARALLEL_MIN_WORK = 200_000
@@ -262,22 +307,27 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     The nodes are split into contiguous chunks evaluated on up to two threads (each node's
     outputs depend on that node alone, so the result does not depend on the split)."""
     nn, m = nodes.shape
+    u = rows.shape[1]
+    order = np.lexsort(nodes.T[::-1]) if nn > 1 else np.arange(nn)  # shared prefixes next to each other
+    ordered = np.ascontiguousarray(nodes[order])
     supp = np.zeros(nn, dtype=np.int64)
     ncls = np.zeros(nn, dtype=np.int64)
     sumsq = np.zeros(nn, dtype=np.float64)
     supshare = np.zeros((nn, m), dtype=np.int64)
     supent = np.zeros((nn, m), dtype=np.float64)
-    chunks = n_workers(nn) if nn * rows.shape[1] >= _PARALLEL_MIN_WORK else 1
-    direct_len, hash_len = table_sizes(node_spaces(nodes, cards), rows.shape[1], scards)
+    chunks = n_workers(nn) if nn * u >= _PARALLEL_MIN_WORK else 1
+    direct_len, hash_len = table_sizes(node_spaces(nodes, cards), u, scards)
+    share = nn > 1 and (m + 1) * u * 8 <= _SHARE_BYTES
 
     def chunk(ch):
-        _evaluate_range(np.int64(ch * nn // chunks), np.int64((ch + 1) * nn // chunks), nodes, rows, counts, sens,
+        _evaluate_range(np.int64(ch * nn // chunks), np.int64((ch + 1) * nn // chunks), ordered, rows, counts, sens,
                         scards, lreq, k, maps, moff, cards, shares, max_card, full, direct_len, hash_len,
-                        np.int64(_MASK_MAX), supp, ncls, sumsq,
-                        supshare, supent)
+                        np.int64(_MASK_MAX), share, supp, ncls, sumsq, supshare, supent)
 
     run_chunks(chunk, chunks)
-    return supp, ncls, sumsq, supshare, supent
+    back = np.empty(nn, dtype=np.int64)
+    back[order] = np.arange(nn)
+    return supp[back], ncls[back], sumsq[back], supshare[back], supent[back]
 
 
 @numba.njit(**NUMBA_OPTS)
