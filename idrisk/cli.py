@@ -117,6 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--output", help="write the JSON result to this file")
     a.add_argument("--report", help="write the HTML board report to this file")
     a.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    a.add_argument("--instead", metavar="SECTION.json",
+                   help="when the route is refer back or controlled: transform the extract to the safeguarded "
+                        "route's conditions (idrisk anonymise), assess it again, write the section to this file "
+                        "and show it in --report (the verdict then names the transformation)")
     a.add_argument("--nofail", action="store_true", help="exit 0 even when a threshold is breached")
     g = a.add_mutually_exclusive_group()
     g.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show progress")
@@ -125,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("result", help="RESULT.json written by `idrisk assess --output`")
     r.add_argument("--report", required=True, help="REPORT.html to write")
     r.add_argument("--overwrite", action="store_true")
+    r.add_argument("--instead", help="SECTION.json: add 'what the requester could have instead' (demo_instead.json)")
     an = sub.add_parser("anonymise", help="generalise and suppress an extract to a route's conditions")
     an.add_argument("config", help="CONFIG.toml naming the extract, the conditions and the hierarchies")
     an.add_argument("--out", required=True, help="the transformed extract to write (.parquet or .csv)")
@@ -137,9 +142,13 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--out", default="reports", help="output directory (default: reports)")
     m.add_argument("--overwrite", action="store_true")
     m.add_argument("--n", type=_int_at_least(1), default=None, help="size of the synthetic population")
-    m.add_argument("--instead", action="store_true",
-                   help="also write demo_instead.{html,json}: the extract transformed to the safeguarded "
-                        "route's conditions and assessed again")
+    m.add_argument("--instead", dest="instead", action="store_true", default=True,
+                   help="(the default) add 'what the requester could have instead' to the report: the extract "
+                        "transformed to the safeguarded route's conditions and assessed again; also writes "
+                        "demo_instead.json (the section), demo_instead.parquet (the reduced extract) and "
+                        "demo_instead.recipe.toml")
+    m.add_argument("--no-instead", dest="instead", action="store_false",
+                   help="the assessment only (no anonymised alternative)")
     return p
 
 
@@ -156,7 +165,8 @@ def _check_outputs(outputs: dict, overwrite, inputs: dict) -> None:
 
 
 def _cmd_assess(ns) -> int:
-    _check_outputs({"--output": ns.output, "--report": ns.report}, ns.overwrite, {"the input": ns.target})
+    _check_outputs({"--output": ns.output, "--report": ns.report, "--instead": ns.instead}, ns.overwrite,
+                   {"the input": ns.target})
     opts = {}
     target = Path(ns.target)
     is_config = target.suffix.lower() in (".toml", ".json")
@@ -207,10 +217,11 @@ def _cmd_assess(ns) -> int:
                 assess(target, progress=ns.progress, **opts)
     finally:
         log.removeHandler(shown)
+    section = _instead(ns, result, target, is_config) if ns.instead else None
     if ns.output:
         result.to_json(ns.output, overwrite=ns.overwrite)
     if ns.report:
-        result.to_html(ns.report, overwrite=ns.overwrite)
+        result.to_html(ns.report, overwrite=ns.overwrite, instead=section)
     if ns.format == "json":
         sys.stdout.write(result.to_json())
     else:
@@ -220,12 +231,43 @@ def _cmd_assess(ns) -> int:
     return EXIT_BREACH
 
 
+def _instead(ns, result, target: Path, is_config: bool):
+    """--instead: what the requester could have instead (when the route is refer back or
+    controlled), written to the named JSON file; None (and said) otherwise."""
+    from ._validation import output_path
+
+    if result.route.recommended not in ("refer back", "controlled"):
+        print(f"idrisk: route {result.route.recommended}: no reduced extract needed (--instead not written)",
+              file=sys.stderr)
+        return None
+    from .anonymise.instead import alternative_extract
+    from .assessment.io import read_extract
+
+    path = result.config.data_path() if is_config else target
+    with activity("idrisk assess: the reduced extract", enabled=ns.progress):
+        section, _ = alternative_extract(read_extract(path), result)
+    output_path(Path(ns.instead), overwrite=ns.overwrite).write_text(
+        json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+    print(f"what the requester could have instead: route {section['route_before']} -> {section['route_after']}; "
+          f"wrote {ns.instead}", file=sys.stderr)
+    return section
+
+
 def _cmd_report(ns) -> int:
     from .assessment import AssessmentResult
 
     _check_outputs({"--report": ns.report}, ns.overwrite, {"the result": ns.result})
+    instead = None
+    if ns.instead:
+        try:
+            instead = json.loads(Path(ns.instead).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _UsageError(f"--instead: cannot read {ns.instead} as JSON ({type(exc).__name__})") from None
+        if not isinstance(instead, dict) or not {"route_after", "levels", "indicators"} <= set(instead):
+            raise _UsageError(f"--instead: {ns.instead} is not a 'what the requester could have instead' section "
+                              "(as written by idrisk demo, demo_instead.json)")
     res = AssessmentResult.from_json(ns.result)
-    res.to_html(ns.report, overwrite=ns.overwrite)
+    res.to_html(ns.report, overwrite=ns.overwrite, instead=instead)
     print(f"wrote {ns.report}")
     return EXIT_OK
 
@@ -270,19 +312,26 @@ def _cmd_demo(ns) -> int:
     if ns.instead:
         from ._validation import output_path
 
-        paths = (out / "demo_instead.json", out / "demo_instead.html")
-        for p in paths:
+        paths = {"json": out / "demo_instead.json", "data": out / "demo_instead.parquet",
+                 "recipe": out / "demo_instead.recipe.toml"}
+        for p in paths.values():
             output_path(p, overwrite=ns.overwrite)
 
         def then(data, result):
-            from .anonymise.instead import alternative
-            from .report.instead import write_instead
+            if result.route.recommended not in ("refer back", "controlled"):
+                return None
+            from .anonymise.instead import alternative_extract
 
-            section = alternative(data, result)
-            write_instead(section, paths[1], overwrite=True)
-            paths[0].write_text(json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n", encoding="utf-8")
+            section, res = alternative_extract(data, result)
+            out.mkdir(parents=True, exist_ok=True)
+            paths["json"].write_text(json.dumps(section, indent=2, sort_keys=True, allow_nan=False) + "\n",
+                                     encoding="utf-8")
+            res.data.to_parquet(paths["data"], index=False)
+            paths["recipe"].write_text(res.recipe, encoding="utf-8")
             print(f"what the requester could have instead: route {section['route_before']} -> "
-                  f"{section['route_after']}; wrote {paths[0]} and {paths[1]}", file=sys.stderr)
+                  f"{section['route_after']}; wrote {paths['json']}, {paths['data']} and {paths['recipe']}",
+                  file=sys.stderr)
+            return section
     with activity("idrisk demo"):
         from .assessment.demo import run_demo
 

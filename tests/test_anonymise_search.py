@@ -211,3 +211,93 @@ def test_recipe_replays_on_another_extract_and_refuses_bad_text(small):
         idrisk.anonymise.apply_recipe(small, "[anonymise\nk = ")
     with pytest.raises(InvalidParameterError, match="lacks 'anonymise'"):
         idrisk.anonymise.apply_recipe(small, "x = 1\n")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(problems())
+def test_kernel_paths_agree_with_the_naive_node(monkeypatch, case):
+    """Every node evaluated six ways (one thread or both, the direct-address table for small key
+    spaces or the hash table only, distinct sensitive values by bit masks or by numbered pairs,
+    partial keys shared between consecutive nodes or not):
+    the same outputs, and the suppressed records and classes of the naive pandas reference."""
+    from idrisk._kernels import anonymise as kernel
+
+    data, qis, tables, k, supp, ldiv = case
+    hier = {q: [list(r) for r in zip(*tables[q])] for q in qis}
+    problem, _ = _problem(data, qis, hier, k, supp, ldiv or {})
+    nodes = list(itertools.product(*[range(len(tables[q])) for q in qis]))
+    arr = pd.DataFrame(nodes).to_numpy()
+    outs = []
+    # one thread / both; direct table / hash table only; distinct sensitive values by bit masks /
+    # by numbering (class, value) pairs; partial keys shared between nodes / every column folded
+    for parallel_min, direct, mask_max, share in (
+            (10**18, kernel.direct_length, 64, 1 << 40), (10**18, lambda u: 0, 64, 1 << 40),
+            (0, lambda u: 0, 0, 1 << 40), (0, kernel.direct_length, 0, 0), (10**18, kernel.direct_length, 0, 0),
+            (10**18, lambda u: 0, 64, 0)):
+        monkeypatch.setattr(kernel, "_PARALLEL_MIN_WORK", parallel_min)
+        monkeypatch.setattr(kernel, "direct_length", direct)
+        monkeypatch.setattr(kernel, "_MASK_MAX", mask_max)
+        monkeypatch.setattr(kernel, "_SHARE_BYTES", share)
+        ev = problem.evaluate(arr)
+        outs.append((ev.suppressed, ev.n_classes, ev.sumsq, ev.supshare, ev.supent))
+    for other in outs[1:]:
+        for a, b in zip(outs[0], other):
+            assert (a == b).all()
+    limit = math.floor(supp * len(data))
+    for i, node in enumerate(nodes):
+        _, s, _, gen, fail = _naive_node(data, qis, tables, node, k, limit, ldiv)
+        assert outs[0][0][i] == s
+        assert outs[0][1][i] == gen.loc[~fail].drop_duplicates().shape[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.data())
+def test_coarsened_table_gives_the_same_nodes(case, draw):
+    """The table coarsened at a node (the distinct rows of its generalisation, sensitive codes
+    kept) evaluates every node at or above it as the full table does; its rows are the distinct
+    generalised rows of a plain pandas reference, with their record counts."""
+    data, qis, tables, k, supp, ldiv = case
+    hier = {q: [list(r) for r in zip(*tables[q])] for q in qis}
+    problem, _ = _problem(data, qis, hier, k, supp, ldiv or {})
+    base = tuple(draw.draw(st.integers(0, len(tables[q]) - 1)) for q in qis)
+    above = [n for n in itertools.product(*[range(len(tables[q])) for q in qis])
+             if all(a >= b for a, b in zip(n, base))]
+    coarse = problem.coarsen(base)
+    arr = pd.DataFrame(above).to_numpy()
+    full, small = problem.evaluate(arr), coarse.evaluate(arr)
+    for f in ("suppressed", "n_classes", "sumsq", "supshare"):
+        assert (getattr(full, f) == getattr(small, f)).all(), f
+    assert small.supent == pytest.approx(full.supent, rel=1e-12, abs=1e-12)
+    gen = pd.DataFrame({q: data[q].astype(str).map(dict(zip(tables[q][0], tables[q][lv])))
+                        for q, lv in zip(qis, base)})
+    if ldiv:
+        gen["s"] = data["s"]
+    ref = gen.value_counts(sort=False)
+    assert sorted(coarse.counts.tolist()) == sorted(ref.tolist()) and coarse.counts.sum() == len(data)
+    assert coarse.rows.shape[1] == len(ref) == len(coarse.counts)
+
+
+@pytest.mark.parametrize("share", [0, 1 << 40])
+def test_key_space_past_two_to_the_62_is_renumbered(monkeypatch, share):
+    """Eight columns of 300 values: the folded key would pass 2**62, so the partial key is
+    renumbered on the way; classes and suppressed records equal pandas' grouping."""
+    import numpy as np
+
+    from idrisk._kernels import anonymise as kernel
+
+    monkeypatch.setattr(kernel, "_SHARE_BYTES", share)
+    rng = np.random.default_rng(7)
+    qis = [f"q{j}" for j in range(8)]
+    data = pd.DataFrame({q: rng.integers(0, 300, 3000) for q in qis})
+    data.iloc[:1500, :] = data.iloc[1500:, :].to_numpy()  # every record has a twin
+    hier = {q: [[str(v), str(v // 10), "*"] for v in range(300)] for q in qis}
+    problem, _ = _problem(data, qis, hier, 2, 0.0, {})
+    nodes = np.array([[0] * 8, [1] * 8, [0] * 7 + [1], [0, 1] * 4, [2] * 8], dtype=np.int64)
+    ev = problem.evaluate(nodes)
+    for i, node in enumerate(nodes):
+        gen = pd.DataFrame({q: data[q] // (10 if lv == 1 else 1) if lv < 2 else data[q] * 0
+                            for q, lv in zip(qis, node)})
+        size = gen.groupby(qis)[qis[0]].transform("size")
+        assert ev.suppressed[i] == int((size < 2).sum())
+        assert ev.n_classes[i] == gen[size >= 2].drop_duplicates().shape[0]

@@ -161,6 +161,29 @@ def test_homogeneous_special_category_class_breaches():
     assert r.scenarios[0].measures["l_diversity"]["s"].records_in_homogeneous_classes == 50
 
 
+
+@pytest.mark.parametrize("missing", ["category", "wildcard"])
+def test_missing_sensitive_values_are_one_value_in_the_assessment(missing):
+    """A class whose sensitive values are all missing (no SEN need recorded) is homogeneous:
+    the assessment reads a missing sensitive value as one value, not as sdcMicro's "each NA a new
+    value" (which would call it 50-diverse). Under the wildcard rule for keys, l-diversity groups
+    a missing key value as one more category (the class of blanked records) instead of refusing."""
+    df = safe_frame()
+    df["s"] = df["s"].astype(object)
+    df.loc[(df.a == "x") & (df.b == "p"), "s"] = None
+    df.loc[df.index[:4], "a"] = None  # four records with a blank key cell: one class of their own
+    r = idrisk.assess(df, quasi_identifiers=["a", "b"], sensitive=SENS, missing=missing, progress=False,
+                      mitigations=False)
+    ld = r.scenarios[0].measures["l_diversity"]["s"]
+    blank = df.a.isna()
+    hand = df.assign(a=df.a.fillna("?")).groupby(["a", "b"])["s"].transform(lambda v: v.fillna("NA").nunique())
+    assert ld.min_distinct_l == hand.min() == 1
+    # the 46 left of the all-missing class and the 4 blanked records (their own class, all missing too)
+    assert ld.records_in_homogeneous_classes == int((hand == 1).sum()) == 50
+    assert ld.n_values == df["s"].nunique(dropna=False)
+    assert blank.sum() == 4 and "l_diversity" not in r.scenarios[0].not_computed
+
+
 # -- inputs ---------------------------------------------------------------------------------------
 def test_input_frame_not_modified(risky_result):
     df = risky_frame()

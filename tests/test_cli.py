@@ -157,3 +157,47 @@ def test_profile_and_json_config(files, tmp_path, capsys):
                  "--profile", "generic"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["config"]["profile"] == "generic" and d["config"]["geography"] == []
+
+
+def test_demo_report_carries_the_reduced_extract_and_report_renders_it_again(tmp_path):
+    """The demo's report holds "what the requester could have instead" (the demo's extract is a
+    refer-back case); the section, the reduced extract and its recipe are written beside it, and
+    `idrisk report --instead` renders the same page from the two JSON files."""
+    out = tmp_path / "demo"
+    expect(idrisk("demo", "--n", "20000", "--out", out), 0)
+    page = (out / "demo.html").read_text(encoding="utf-8")
+    section = json.loads((out / "demo_instead.json").read_text(encoding="utf-8"))
+    assert 'id="instead"' in page and f"it reaches the route: {section['route_after']}" in page
+    assert section["route_before"] == json.loads((out / "demo.json").read_text())["route"]["recommended"]
+    reduced = pd.read_parquet(out / "demo_instead.parquet")
+    assert len(reduced) == section["records"]
+    assert (out / "demo_instead.recipe.toml").read_text().startswith("# idrisk anonymisation recipe")
+    again = tmp_path / "again.html"
+    expect(idrisk("report", out / "demo.json", "--report", again, "--instead", out / "demo_instead.json"), 0)
+    assert again.read_text(encoding="utf-8") == page
+    expect(idrisk("report", out / "demo.json", "--report", tmp_path / "x.html", "--instead", out / "demo.json"), 2)
+
+
+def test_assess_instead_names_the_reduced_extract(tmp_path):
+    """`idrisk assess --instead`: a controlled or refer-back extract gets the reduced extract's
+    section (written, and in the report, whose verdict names it); a file that is already
+    safeguarded is left alone and says so."""
+    from idrisk.datasets import extract, make_population
+
+    ex = extract(make_population(20_000, seed=5), "ks4").data
+    data = tmp_path / "ks4.parquet"
+    ex.drop(columns=["pupil_id"]).to_parquet(data)
+    section, report = tmp_path / "instead.json", tmp_path / "r.html"
+    proc = idrisk("assess", data, "--qi", "urn,sex,birth_month,ethnicity_major", "--census", "--report", report,
+                  "--instead", section, "--nofail")
+    expect(proc, 0)
+    s = json.loads(section.read_text(encoding="utf-8"))
+    assert s["route_before"] in ("refer back", "controlled")
+    page = report.read_text(encoding="utf-8")
+    assert 'id="instead"' in page and f"it reaches the route: {s['route_after']}" in page
+    safe = tmp_path / "safe.csv"
+    pd.DataFrame({"a": ["x", "y"] * 100, "b": ["p"] * 200}).to_csv(safe, index=False)
+    proc = idrisk("assess", safe, "--qi", "a,b", "--census", "--profile", "generic", "--tier", "a=4,b=4", "--instead",
+                  tmp_path / "none.json", "--nofail")
+    expect(proc, 0)
+    assert not (tmp_path / "none.json").exists() and "no reduced extract needed" in proc.stderr

@@ -8,6 +8,7 @@ outputs, so the results do not depend on the number of threads.
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -18,14 +19,29 @@ def n_workers(n_chunks: int) -> int:
     return max(1, min(int(n_chunks), int(numba.get_num_threads())))
 
 
+_PREFIX = "idrisk-kernel"
+_POOLS: dict = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """One pool per thread count, kept for the process (starting threads on every call costs
+    more than many small kernels take)."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None:
+            pool = _POOLS[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=_PREFIX)
+        return pool
+
+
 def run_chunks(fn, n_chunks: int) -> None:
-    """Call ``fn(ch)`` for ``ch = 0 .. n_chunks-1`` on up to :func:`n_workers` threads."""
+    """Call ``fn(ch)`` for ``ch = 0 .. n_chunks-1`` on up to :func:`n_workers` threads (in
+    turn when called from one of those threads, so a chunk never waits for the pool it holds)."""
     n_chunks = int(n_chunks)
     workers = n_workers(n_chunks)
-    if workers == 1:
+    if workers == 1 or threading.current_thread().name.startswith(_PREFIX):
         for ch in range(n_chunks):
             fn(ch)
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="idrisk-kernel") as pool:
-        for _ in pool.map(fn, range(n_chunks)):  # re-raises the first exception of a chunk
-            pass
+    for _ in _pool(workers).map(fn, range(n_chunks)):  # re-raises the first exception of a chunk
+        pass

@@ -3,7 +3,7 @@ conditions and assessed again (``docs/methods.md#anonymisation``).
 
 The quasi-identifiers are every scenario's key together (classes of at least k records on the
 union are at least k on each key); the hierarchies come from the profile and the extract
-(:func:`idrisk.anonymise.ladders.profile_hierarchies`); the conditions are the route's
+(:func:`idrisk.anonymise.ladders.profile_ladders`, which also names each level); the conditions are the route's
 thresholds (``min_k``, ``max_individual_risk``, special uniques of size up to
 ``special_unique_msu_size``); the chosen extract is verified with the same assessment
 configuration. The section holds aggregates only: routes, indicator values, levels, losses,
@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from .api import anonymise
-from .ladders import profile_hierarchies
+from .ladders import ladder_names, profile_ladders
 
-__all__ = ["alternative"]
+__all__ = ["alternative", "alternative_extract"]
 
 #: the most nodes kept for the risk-utility chart (evenly spaced in evaluation order)
 MAX_POINTS = 400
@@ -49,11 +49,22 @@ def _nodes(res) -> list:
 def alternative(data, assessment, *, suppression_limit: float = 0.01, hierarchies=None,
                 columns=None) -> dict:
     """The section "what the requester could have instead" for ``assessment`` of ``data``."""
+    return alternative_extract(data, assessment, suppression_limit=suppression_limit, hierarchies=hierarchies,
+                               columns=columns)[0]
+
+
+def alternative_extract(data, assessment, *, suppression_limit: float = 0.01, hierarchies=None,
+                        columns=None):
+    """``(section, result)``: :func:`alternative` and the :class:`~idrisk.anonymise.AnonymisationResult`
+    behind it (the reduced extract in ``result.data``, its recipe in ``result.recipe``)."""
     before = assessment.to_dict()
     cfg = before["config"]
     qis = list(dict.fromkeys(columns or _keys(assessment)))
     th = cfg["thresholds"]
-    hier = profile_hierarchies(data, qis, cfg.get("profile", "npd")) if hierarchies is None else hierarchies
+    if hierarchies is None:
+        hier, names = profile_ladders(data, qis, cfg.get("profile", "npd"))
+    else:
+        hier, names = hierarchies, {}
     res = anonymise(data, qis, hierarchies=hier, k=th["min_k"], suppression_limit=suppression_limit,
                     max_risk=th["max_individual_risk"], msu_size=th["special_unique_msu_size"], verify=cfg)
     after = res.assessment.to_dict()
@@ -65,7 +76,7 @@ def alternative(data, assessment, *, suppression_limit: float = 0.01, hierarchie
     chosen = [float(res.loss["loss"]), int(res.suppressed_records), True]
     return {
         "quasi_identifiers": qis, "levels": dict(res.levels),
-        "level_labels": {q: _level_label(hier[q], res.levels[q]) for q in qis},
+        "level_labels": {q: _level_label(hier[q], names.get(q), res.levels[q]) for q in qis},
         "route_before": before["route"]["recommended"], "route_after": after["route"]["recommended"],
         "conditions": {"k": res.k, "max_risk": res.max_risk, "msu_size": res.msu_size,
                        "suppression_limit": suppression_limit},
@@ -73,12 +84,16 @@ def alternative(data, assessment, *, suppression_limit: float = 0.01, hierarchie
         "loss": dict(res.loss), "loss_per_variable": dict(res.loss_per_attribute),
         "indicators": indicators, "verification": res.verification["tried"],
         "nodes_evaluated": res.nodes_evaluated, "nodes": _nodes(res), "chosen": chosen,
-    }
+    }, res
 
 
-def _level_label(spec, level: int) -> str:
-    """How a level reads: the coarser column a table climbs to is unnamed here, so the level
-    number and, at the top, "withheld"."""
+def _level_label(spec, names, level: int) -> str:
+    """How a level reads: its name when the ladder's levels are named, else the level number
+    (``"as given"`` at 0, ``"withheld"`` at the top of a table)."""
+    if names is None and hasattr(spec, "kind"):
+        names = ladder_names(spec)
+    if names and level < len(names):
+        return names[level]
     if isinstance(spec, list) and spec and level == len(spec[0]) - 1:
         return "withheld"
     return "as given" if level == 0 else f"level {level}"

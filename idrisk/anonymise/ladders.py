@@ -19,7 +19,7 @@ import pandas as pd
 from ..profiles import get_profile
 from .hierarchy import bands, dates
 
-__all__ = ["profile_hierarchies"]
+__all__ = ["profile_hierarchies", "profile_ladders", "ladder_names"]
 
 
 def _coarser(profile, column, present) -> str | None:
@@ -32,8 +32,9 @@ def _coarser(profile, column, present) -> str | None:
     return next((c for c in options if c in present and c != column), None)
 
 
-def _chain_table(frame: pd.DataFrame, column, profile) -> list | None:
-    """Rows ``[value, coarser, coarser still, ..., "*"]`` read from the extract, or None."""
+def _chain_table(frame: pd.DataFrame, column, profile):
+    """Rows ``[value, coarser, coarser still, ..., "*"]`` read from the extract and the column
+    of each level, or ``(None, None)``."""
     chain, cur = [column], column
     while True:
         nxt = _coarser(profile, cur, set(frame.columns) - set(chain))
@@ -45,9 +46,9 @@ def _chain_table(frame: pd.DataFrame, column, profile) -> list | None:
         chain.append(nxt)
         cur = nxt
     if len(chain) == 1:
-        return None
+        return None, None
     table = frame[chain].dropna().astype(str).drop_duplicates(subset=[column])
-    return [list(r) + ["*"] for r in table.itertuples(index=False, name=None)]
+    return [list(r) + ["*"] for r in table.itertuples(index=False, name=None)], chain
 
 
 def _numeric_bands(values: pd.Series):
@@ -60,20 +61,43 @@ def _numeric_bands(values: pd.Series):
 
 def profile_hierarchies(frame: pd.DataFrame, columns, profile="npd") -> dict:
     """column -> hierarchy for :func:`idrisk.anonymise` (see the module docstring)."""
+    return profile_ladders(frame, columns, profile)[0]
+
+
+def profile_ladders(frame: pd.DataFrame, columns, profile="npd") -> tuple[dict, dict]:
+    """``(hierarchies, names)``: :func:`profile_hierarchies` and, per column, what each level
+    means in words (``"as given"``, the coarser column it climbs to, ``"bands of 5"``,
+    ``"month"``, ..., ``"withheld"`` at the top)."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     dob = prof.date_of_birth.date if prof.date_of_birth is not None else None
-    out = {}
+    out, names = {}, {}
     for c in columns:
         s = frame[c]
         if c == dob:
             out[c] = dates()
+            names[c] = ladder_names(out[c])
             continue
-        table = _chain_table(frame, c, prof)
+        table, chain = _chain_table(frame, c, prof)
         if table is not None and len(table) == s.dropna().astype(str).nunique():
             out[c] = table
+            names[c] = ["as given"] + list(chain[1:]) + ["withheld"]
         elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and not prof.is_code(c) \
                 and np.isfinite(s.to_numpy(dtype=float)).all() and (s.dropna() % 1 == 0).all():
             out[c] = _numeric_bands(s)
+            names[c] = ladder_names(out[c])
         else:
             out[c] = [[v, "*"] for v in pd.unique(s.dropna().astype(str))]
-    return out
+            names[c] = ["as given", "withheld"]
+    return out, names
+
+
+def ladder_names(ladder) -> list:
+    """What each level of a built-in ladder (:func:`bands`, :func:`dates`, :func:`prefixes`) means."""
+    p = dict(ladder.params)
+    if ladder.kind == "bands":
+        mid = [f"bands of {w:g}" for w in p["widths"]]
+    elif ladder.kind == "dates":
+        mid = list(p["units"])
+    else:
+        mid = [f"first {n} characters" for n in p["lengths"]]
+    return ["as given"] + mid + ["withheld"]

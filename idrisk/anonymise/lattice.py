@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels.anonymise import evaluate_nodes, node_classes
+from .._kernels.anonymise import coarsen_rows, evaluate_nodes, node_classes
 from .._kernels.groups import group_ids
 from .hierarchy import Hierarchy
 
@@ -85,23 +85,24 @@ class Problem:
         Every class of a node is contained in a class of its projection, so the records the
         projection suppresses are a lower bound on the node's."""
         cols = list(cols)
-        records = np.vstack([self.rows[cols], self.sens])
-        first, _, gid = _distinct(records)
-        counts = np.bincount(gid, weights=self.counts).astype(np.int64)
-        rows = np.ascontiguousarray(self.rows[cols][:, first])
+        moff, cards = np.ascontiguousarray(self.moff[cols]), np.ascontiguousarray(self.cards[cols])
+        sub = np.ascontiguousarray(self.rows[cols])
+        # level 0 codes a hierarchy row one to one, so the distinct rows at the bottom node
+        first, counts, gid = coarsen_rows(np.zeros(len(cols), dtype=np.int64), sub, self.counts, self.sens,
+                                          self.scards, self.maps, moff, cards)
+        rows = np.ascontiguousarray(sub[:, first])
         sens = np.ascontiguousarray(self.sens[:, first])
         return Problem(tuple(self.qis[c] for c in cols), tuple(self.hierarchies[c] for c in cols), self.n, rows,
                        counts, gid, sens, self.scards, self.lreq, self.k, self.limit, self.maps, self.shares,
-                       np.ascontiguousarray(self.moff[cols]), np.ascontiguousarray(self.cards[cols]),
+                       moff, cards,
                        self.heights[cols], tuple(self.gen_share[c] for c in cols),
                        tuple(self.gen_entropy[c] for c in cols))
 
     def coarsen(self, base) -> "Problem":
         """The same problem on the distinct rows of the generalisation at node ``base``:
         exact for every node at or above ``base`` (their classes are unions of its rows)."""
-        codes = np.vstack([self.maps[self.moff[j, base[j]] + self.rows[j]] for j in range(self.m)] + [self.sens])
-        first, _, gid = _distinct(codes)
-        counts = np.bincount(gid, weights=self.counts, minlength=len(first)).astype(np.int64)
+        first, counts, gid = coarsen_rows(np.ascontiguousarray(base, dtype=np.int64), self.rows, self.counts,
+                                          self.sens, self.scards, self.maps, self.moff, self.cards)
         return dataclasses.replace(self, rows=np.ascontiguousarray(self.rows[:, first]), counts=counts, inverse=gid,
                                    sens=np.ascontiguousarray(self.sens[:, first]))
 

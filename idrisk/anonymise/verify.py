@@ -11,6 +11,8 @@ Only counts, indicator values and the route are kept (no record-level value).
 
 from __future__ import annotations
 
+import logging
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,14 +39,25 @@ def verify_extract(extract, verify, quasi_identifiers, sensitive) -> Verificatio
     """Assess ``extract``: ``verify`` is True (one scenario on the quasi-identifiers, the generic
     profile, the default thresholds) or an assessment configuration (an
     :class:`~idrisk.assessment.AssessmentConfig`, its dict, or a TOML/JSON path)."""
-    if verify is True:
-        res = assess(extract, quasi_identifiers=list(quasi_identifiers), sensitive=list(sensitive) or None,
-                     profile="generic", missing="wildcard", progress=False)
-    elif isinstance(verify, (AssessmentConfig, Mapping, str)) or hasattr(verify, "__fspath__"):
-        res = assess(extract, verify, missing="wildcard", progress=False)
-    else:
+    if not (verify is True or isinstance(verify, (AssessmentConfig, Mapping, str)) or hasattr(verify, "__fspath__")):
         raise InvalidParameterError("verify must be True or an assessment configuration (object, dict or path), "
                                     f"got {type(verify).__name__}")
+    # the assessment's own warnings and log lines (finer forms of keys, assumptions) repeat for
+    # every node tried; they are in the result (its assumptions), not printed again
+    logger = logging.getLogger("idrisk")
+    level = logger.level
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        logger.setLevel(logging.ERROR)
+        try:
+            if verify is True:
+                res = assess(extract, quasi_identifiers=list(quasi_identifiers),
+                             sensitive=list(sensitive) or None, profile="generic", missing="wildcard",
+                             progress=False)
+            else:
+                res = assess(extract, verify, missing="wildcard", progress=False)
+        finally:
+            logger.setLevel(level)
     claims = {i.scenario: i.value for i in res.indicators if i.id == "intruder_claims"}
     passed = all(i.holds is not False for i in res.indicators if i.id == "intruder_claims")
     inds = {_key(i): {"value": i.value, "threshold": i.threshold, "holds": i.holds} for i in res.indicators}

@@ -40,8 +40,9 @@ def _ks4_config(ex) -> AssessmentConfig:
 def run_demo(out: Path, *, overwrite: bool = False, n: int | None = None, then=None):
     """Assess the demo extract and write ``demo.json`` and ``demo.html`` into ``out``.
 
-    Existing reports are replaced only with ``overwrite=True``. ``then(data, result)`` is
-    called last with the extract and its assessment (the anonymised alternative).
+    Existing reports are replaced only with ``overwrite=True``. ``then(data, result)``, when
+    given, is called with the extract and its assessment before the report is written; a dict
+    it returns (the section "what the requester could have instead") goes into the report.
     """
     out = Path(out)
     paths = [out / "demo.json", out / "demo.html"]
@@ -53,11 +54,10 @@ def run_demo(out: Path, *, overwrite: bool = False, n: int | None = None, then=N
     print(f"idrisk demo: assessing the synthetic KS4 extract: {ex.n_rows:,} pupils from a population of "
           f"{len(pop):,}", file=sys.stderr)
     res = assess(ex.data, _ks4_config(ex))
+    print(res.summary())
+    section = then(ex.data, res) if then is not None else None
     out.mkdir(parents=True, exist_ok=True)
     res.to_json(paths[0], overwrite=True)
-    res.to_html(paths[1], overwrite=True)
-    print(res.summary())
+    res.to_html(paths[1], overwrite=True, instead=section)
     print(f"\nwrote {paths[0]} and {paths[1]} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-    if then is not None:
-        then(ex.data, res)
     return res

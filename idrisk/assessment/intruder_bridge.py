@@ -45,6 +45,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 
 from .._kernels.threads import n_workers
 from .._validation import raise_problems
@@ -170,6 +171,29 @@ def _target_count(t, cap: int, n: int):
     return None
 
 
+def _released_as_given(sc, rename, frame, notes) -> set:
+    """Variables the preset treats as dates or numbers (a date or numeric comparison, a month,
+    year or rounding coarsening, a jitter) whose extract column is text: an extract generalised
+    to years or bands (:mod:`idrisk.anonymise`). The intruder compares them exactly as released,
+    since that is all the file lets him compare."""
+    if frame is None:
+        return set()
+    out = set()
+    for k in set(sc.coarsening) | set(sc.jitter) | set(sc.comparisons):
+        if rename.get(k) != k or k not in frame.columns:
+            continue
+        col = frame[k]
+        dates = pd.api.types.is_datetime64_any_dtype(col)
+        numbers = dates or (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col))
+        coarse = str(sc.coarsening.get(k, "")).partition(":")[0]
+        kind = _kind(sc.comparisons.get(k))
+        if ((coarse in ("month", "year") or kind in ("month", "date")) and not dates) or \
+                ((coarse == "round" or kind == "numeric" or sc.jitter.get(k)) and not numbers):
+            out.add(k)
+            notes[k] = f"{k} (released generalised, as text: compared exactly as released)"
+    return out
+
+
 def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None, key=None):
     """The preset cut down to (and mapped onto) the extract's columns, and the mapping notes;
     ``key``: the scenario's key, which the intruder knows at least."""
@@ -180,11 +204,14 @@ def _restrict_with_notes(sc, columns, cap: int, n: int, frame=None, profile=None
     if not kv:
         raise ValueError(f"the extract holds none of the variables of intruder scenario {sc.name!r}")
     changes = {"quasi_identifiers": kv}
+    released = _released_as_given(sc, rename, frame, notes)
     for f in _RATES:
         changes[f] = {rename[k]: x for k, x in getattr(sc, f).items() if k in rename and x}
-    changes["coarsening"] = {rename[k]: x for k, x in sc.coarsening.items() if k in rename and rename[k] == k}
-    changes["jitter"] = {rename[k]: x for k, x in sc.jitter.items() if k in rename and rename[k] == k}
-    changes["comparisons"] = _comparisons(sc, kv, rename, changes, dob)
+    changes["coarsening"] = {rename[k]: x for k, x in sc.coarsening.items()
+                             if k in rename and rename[k] == k and k not in released}
+    changes["jitter"] = {rename[k]: x for k, x in sc.jitter.items()
+                         if k in rename and rename[k] == k and k not in released}
+    changes["comparisons"] = {k: c for k, c in _comparisons(sc, kv, rename, changes, dob).items() if k not in released}
     changes["blocking"] = _blocking(sc, kv, rename, changes, n, frame)
     targets = _target_count(sc.targets, cap, n)
     if targets is not None:

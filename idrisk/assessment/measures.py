@@ -233,13 +233,20 @@ class Runner:
         sens = [s.name for s in cfg.sensitive if s.name not in sc.qis]
         if not sens:
             return
-        res = self._call("l_diversity", sc, l_diversity, self.frame, sc.qis, sens, missing=cfg.missing)
+        # classes as sdcMicro's ldiversity groups them: under the wildcard rule a missing key value
+        # is one more category here (a record with blank key cells, as suppression leaves it, is
+        # not spread over every class), and a missing sensitive value is one value (a class of
+        # pupils with no SEN need recorded is homogeneous, not diverse): the cautious readings,
+        # docs/methods.md#assessment
+        missing = "category" if cfg.missing == "wildcard" else cfg.missing
+        res = self._call("l_diversity", sc, l_diversity, self.frame, sc.qis, sens, missing=missing,
+                         sensitive_na="category")
         if res is not None:
             out = {}
             for s in sens:
                 dcol = res.per_record[f"{s}_distinct"].to_numpy(dtype=np.float64)
                 ecol = res.per_record[f"{s}_entropy"].to_numpy(dtype=np.float64)
-                n_values = max(1, int(self.frame[s].nunique(dropna=cfg.missing != "category")))
+                n_values = max(1, int(self.frame[s].nunique(dropna=False)))
                 low = int(np.nanmin(dcol))
                 if not 1 <= low <= n_values:  # l counts values of the column: never outside [1, values]
                     sc.not_computed[f"l_diversity of {s}"] = (
@@ -252,7 +259,7 @@ class Runner:
             sc.measures["l_diversity"] = out
         out = {}
         for s in sens:
-            res = self._call("t_closeness", sc, t_closeness, self.frame, sc.qis, s, missing=cfg.missing)
+            res = self._call("t_closeness", sc, t_closeness, self.frame, sc.qis, s, missing=missing)
             if res is not None:
                 out[s] = TClosenessSummary(max_t=float(res.t))
         if out:

@@ -194,11 +194,13 @@ class AssessmentResult(ItemAccess, Result):
             raise InvalidParameterError(f"{p} is not a JSON assessment result: {exc}") from None
         return cls.from_dict(d)
 
-    def to_html(self, path, *, overwrite: bool = False) -> Path:
-        """Write the board report (one self-contained HTML file); see :mod:`idrisk.report`."""
+    def to_html(self, path, *, overwrite: bool = False, instead: dict | None = None) -> Path:
+        """Write the board report (one self-contained HTML file); see :mod:`idrisk.report`.
+        ``instead``: the plain dict of :func:`idrisk.anonymise.instead.alternative`, shown as
+        "what the requester could have instead" and named by the verdict."""
         from ..report.render import write_report
 
-        return write_report(self, path, overwrite=overwrite)
+        return write_report(self, path, overwrite=overwrite, instead=instead)
 
     # -- reading ----------------------------------------------------------------------------------
     @property

@@ -10,7 +10,7 @@ import html
 import json
 
 from .._validation import output_path
-from .render import new_figure, png_uri
+from .figures import new_figure, png_uri
 
 __all__ = ["render_instead", "write_instead"]
 
@@ -59,7 +59,13 @@ def render_instead(section: dict) -> str:
     inds = "".join(
         f"<tr><td>{_esc(i['label'])}</td><td>{_fmt(i['before'])}</td><td>{_fmt(i['after'])}</td>"
         f"<td>{_fmt(i['threshold'])}</td><td>{_fmt(i['holds_after'])}</td></tr>" for i in s["indicators"])
-    tried = "".join(f"<li>{_esc(', '.join(f'{q}={v}' for q, v in t['levels'].items()))}: route {_esc(t['route'])}"
+    order = list(s["quasi_identifiers"])  # the section's order (a JSON file may sort its keys)
+
+    def levels(t) -> str:
+        lv = t["levels"]
+        return ", ".join(f"{q}={lv[q]}" for q in order if q in lv)
+
+    tried = "".join(f"<li>{_esc(levels(t))}: route {_esc(t['route'])}"
                     f"{'' if t['passed'] else ' (an intruder still made confident correct claims: next node)'}</li>"
                     for t in s["verification"])
     return (

@@ -9,14 +9,14 @@ aggregates (counts, rates, column names) and never shows a record-level value.
 
 from __future__ import annotations
 
-import base64
-import io
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import output_path
+from .figures import new_figure, png_uri
+from .instead import render_instead
 from .words import panel_words
 
 __all__ = ["render_html", "write_report"]
@@ -36,28 +36,6 @@ def _short(name, limit: int = _NAME_LIMIT) -> str:
     return name if len(name) <= limit else name[:limit - 1] + "\u2026"
 
 
-def png_uri(fig, dpi: int = 110) -> str:
-    """The figure as a PNG data URI (no software tag, so the same figure gives the same bytes);
-    closes the figure."""
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def new_figure(w=7.5, h=3.4):
-    """A matplotlib figure and axes in the report's style (Agg, no mathtext)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"font.size": 10, "font.family": "DejaVu Sans", "axes.spines.top": False,
-                         "axes.spines.right": False, "svg.hashsalt": "idrisk",
-                         "text.parse_math": False})  # a "$" in a column name is text, never mathtext
-    return plt.subplots(figsize=(w, h))
 
 
 def class_size_bands(k: dict) -> list[int] | None:
@@ -267,6 +245,9 @@ def _normalise(d: dict) -> dict:
             if k.get("class_size_histogram"):
                 k["class_size_histogram"] = dict(sorted(k["class_size_histogram"].items(),
                                                         key=lambda kv: int(kv[0])))
+        for name in ("l_diversity", "t_closeness"):  # per sensitive column: by name
+            if m.get(name):
+                m[name] = dict(sorted(m[name].items()))
         if m.get("intruder") and m["intruder"].get("variable_mapping"):
             m["intruder"]["variable_mapping"] = dict(sorted(m["intruder"]["variable_mapping"].items()))
         if m.get("suda") and m["suda"].get("attribute_contributions"):
@@ -275,11 +256,13 @@ def _normalise(d: dict) -> dict:
     return d
 
 
-def render_html(d) -> str:
+def render_html(d, instead: dict | None = None) -> str:
     """HTML text of the board report for a result (an ``AssessmentResult`` or its ``to_dict()``).
 
     The report reads the result's JSON form, validated by the schema made from the result
-    types (docs/methods.md#assessment), so a saved JSON renders the same page.
+    types (docs/methods.md#assessment), so a saved JSON renders the same page. ``instead``,
+    the plain dict of :func:`idrisk.anonymise.instead.alternative`, adds the section "what the
+    requester could have instead" and the verdict names its transformation.
     """
     import jinja2
 
@@ -305,14 +288,16 @@ def render_html(d) -> str:
 
     return env.get_template("board_report.html.j2").render(
         r=d, css=css, figures=figures, per_scen=per_scen, intruder_fig=intr, n=n, min_k=min_k,
-        words=panel_words(d), version=__version__)
+        words=panel_words(d, instead), version=__version__,
+        instead_html=render_instead(instead) if instead is not None else None)
 
 
-def write_report(result, path, *, overwrite: bool = False) -> Path:
-    """Write the report of ``result`` (an AssessmentResult or its dict) to ``path``."""
+def write_report(result, path, *, overwrite: bool = False, instead: dict | None = None) -> Path:
+    """Write the report of ``result`` (an AssessmentResult or its dict) to ``path``
+    (``instead``: see :func:`render_html`)."""
     p = Path(path)
     output_path(p, overwrite=overwrite)  # refuse before rendering
-    html = render_html(result)
+    html = render_html(result, instead)
     if p.parent and not p.parent.exists():
         p.parent.mkdir(parents=True)
     output_path(p, overwrite=overwrite).write_text(html, encoding="utf-8")

@@ -93,7 +93,7 @@ def _people_sentences(d: dict, label, one: str, many: str, child: str) -> list[s
                        f"({hi.capitalize()}) {many} are estimated to be unique in the whole population on those "
                        "facts, depending on the model.")
         div = s["measures"].get("l_diversity") or {}
-        worst = max(div.items(), key=lambda kv: kv[1]["homogeneous_share"], default=None)
+        worst = max(sorted(div.items()), key=lambda kv: kv[1]["homogeneous_share"], default=None)
         if worst and worst[1]["records_in_homogeneous_classes"]:
             a, v = worst
             out.append(f"For {v['records_in_homogeneous_classes']:,} {many} ({_pct(v['homogeneous_share'])}), "
@@ -155,8 +155,24 @@ def _intruder_setup(d: dict, label, many: str) -> list[dict]:
     return out
 
 
-def panel_words(d: dict) -> dict:
-    """The plain words of the report's first pages, from a result's JSON form."""
+def _instead_meaning(d: dict, instead: dict, label) -> str:
+    """The verdict's words when the report carries "what the requester could have instead":
+    the transformation named, and the route it reaches when assessed again."""
+    changes = [f"{label(q)}: {instead['level_labels'][q]}" for q in instead["quasi_identifiers"]
+               if instead["levels"][q] > 0]
+    what = "; ".join(changes) if changes else "no variable coarsened"
+    supp = instead["suppressed_records"]
+    tail = (f", and {supp:,} of {instead['records']:,} records have their key cells blanked" if supp else "")
+    route = d["route"]["recommended"]
+    head = ("Refer back to the requester: approve only with the reduced extract." if route == "refer back"
+            else "As requested, the extract needs a controlled setting.")
+    return (f"{head} The reduced extract (see 'What the requester could have instead') changes {what}{tail}; "
+            f"assessed again in full, it reaches the route: {instead['route_after']}.")
+
+
+def panel_words(d: dict, instead: dict | None = None) -> dict:
+    """The plain words of the report's first pages, from a result's JSON form (and, when given,
+    the plain dict of "what the requester could have instead")."""
     profile = get_profile(d["config"].get("profile"))
     labels = dict(profile.labels)
     one, many, child = profile.person
@@ -165,6 +181,9 @@ def panel_words(d: dict) -> dict:
         return labels.get(col, col)
 
     route = d["route"]["recommended"]
-    return {"meaning": ROUTE_MEANING[route], "people": _people_sentences(d, label, one, many, child),
+    meaning = ROUTE_MEANING[route]
+    if instead is not None and route in ("refer back", "controlled"):
+        meaning = _instead_meaning(d, instead, label)
+    return {"meaning": meaning, "people": _people_sentences(d, label, one, many, child),
             "caveats": _caveats(d, one), "five_safes": FIVE_SAFES[route],
             "intruders": _intruder_setup(d, label, many), "many": many}
