@@ -221,14 +221,18 @@ class SparkRunner(Runner):
         F = _F()
         e = key_expressions(self.frame, [s])[0]
         row = self.frame.agg(F.countDistinct(e), F.sum(F.when(e.isNull(), 1).otherwise(0))).first()
-        return int(row[0]) + (1 if self.cfg.missing == "category" and row[1] else 0)
+        return int(row[0]) + (1 if row[1] else 0)  # a missing value is one value (nunique(dropna=False))
 
     def _diversity(self, sc):
         cfg = self.cfg
         sens = [s.name for s in cfg.sensitive if s.name not in sc.qis]
         if not sens:
             return
-        res = self._call("l_diversity", sc, l_diversity, self.frame, sc.qis, sens, missing=cfg.missing)
+        # the pandas path's conventions (measures.Runner._diversity): under the wildcard rule a
+        # missing key value is one more category, a missing sensitive value is one value
+        missing = "category" if cfg.missing == "wildcard" else cfg.missing
+        res = self._call("l_diversity", sc, l_diversity, self.frame, sc.qis, sens, missing=missing,
+                         sensitive_na="category")
         if res is not None:
             out, pc = {}, res.per_class
             size = pc["size"].to_numpy(dtype=np.int64)
@@ -247,7 +251,7 @@ class SparkRunner(Runner):
             sc.measures["l_diversity"] = out
         out = {}
         for s in sens:
-            res = self._call("t_closeness", sc, t_closeness, self.frame, sc.qis, s, missing=cfg.missing)
+            res = self._call("t_closeness", sc, t_closeness, self.frame, sc.qis, s, missing=missing)
             if res is not None:
                 out[s] = TClosenessSummary(max_t=float(res.t))
         if out:
@@ -277,10 +281,14 @@ class SparkRunner(Runner):
     def _collect(self, cols, seed):
         """The columns ``cols`` on the driver: every record up to the limit, else a seeded sample."""
         data = self.frame.select(*[f"`{c}`" for c in cols])
+        dates = [c for c, t in data.dtypes if t == "date"]  # as pandas holds dates: datetimes
         if self.n <= INTRUDER_COLLECT_LIMIT:
-            return data.toPandas(), f"all {self.n} records, columns {', '.join(cols)}, in the order Spark returned them"
+            local = data.toPandas()
+            local[dates] = local[dates].apply(pd.to_datetime)
+            return local, f"all {self.n} records, columns {', '.join(cols)}, in the order Spark returned them"
         frac = min(1.0, 1.05 * INTRUDER_COLLECT_LIMIT / self.n)
         local = data.sample(fraction=frac, seed=int(seed)).limit(INTRUDER_COLLECT_LIMIT).toPandas()
+        local[dates] = local[dates].apply(pd.to_datetime)
         return local, (f"a random sample of {len(local)} of the {self.n} records (seed {seed}), columns "
                        f"{', '.join(cols)}: a record is unique more often in a sample, so the claims are "
                        "cautious (higher) estimates")

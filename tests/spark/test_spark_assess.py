@@ -78,4 +78,5 @@ def test_sdcmicro_testdata_undeclared_census_and_missing_values(spark):
     assert data is not None and data[KEY].isna().any().any()  # the case has missing key values
     _same_assessment(spark, data, quasi_identifiers=KEY, sensitive=["relat"], intruder_targets=200)
     _same_assessment(spark, data, quasi_identifiers=KEY, sensitive=["relat"], missing="never", intruder_targets=200)
-    _same_assessment(spark, data, quasi_identifiers=KEY, missing="wildcard", intruder_targets=200)
+    _same_assessment(spark, data, quasi_identifiers=KEY, sensitive=["relat"], missing="wildcard",
+                     intruder_targets=200)
