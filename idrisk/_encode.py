@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
-from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes
+from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes, remap_codes, utf8_codes, utf8_words
 from ._kernels.groups import default_limit
+from ._kernels.threads import run_chunks
 from ._validation import Param, as_frame, check_columns, check_missing, check_param
 from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
 
@@ -174,6 +175,9 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
         if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
             codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span))
             return codes, int(nl), levels.astype(dtype_out, copy=False)
+    arrow = _arrow_strings(s)
+    if arrow is not None:
+        return arrow
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
         try:
@@ -268,8 +272,60 @@ def _factorize_objects(s: pd.Series):
     if first.size == 0:
         return _factorize(values)
     rep_codes, uniques = _factorize(values[first])
-    codes = rep_codes.astype(np.int32)[by_object]
-    return codes, uniques
+    if not np.array_equal(rep_codes, np.arange(first.size)):  # else the ids are the codes already
+        remap_codes(by_object, _kernel_array(rep_codes, np.int32))
+    return by_object, uniques
+
+
+def _arrow_string_array(s: pd.Series):
+    """The one pyarrow string array behind a pyarrow-backed string column, else None."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype):
+        if dtype.storage != "pyarrow":
+            return None
+    elif not isinstance(dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa  # noqa: PLC0415  (only reached for pyarrow-backed columns)
+
+    arr = s.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    if pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.large_string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr
+
+
+def _arrow_strings(s: pd.Series):
+    """``(codes, n_levels, levels)`` of a pyarrow-backed string column (pandas 3's default
+    ``str``, ``string[pyarrow]``, ``ArrowDtype(pa.string())``), else None.
+
+    The UTF-8 bytes are numbered in Arrow's own buffers (:func:`utf8_codes`): no Python
+    string is made. Codes are ``pandas.factorize``'s (first appearance, -1 missing), and the
+    levels the same values as its uniques.
+    """
+    arr = _arrow_string_array(s)
+    if arr is None:
+        return None
+    bufs = arr.buffers()
+    off_dtype = np.int32 if str(arr.type) in ("string", "utf8") else np.int64  # else large_string
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int32), 0, pd.Index(s.array[:0])
+    offsets = np.frombuffer(bufs[1], dtype=off_dtype)[arr.offset: arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else \
+        np.zeros(0, dtype=np.uint8)
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    words = utf8_words(data[lo:hi])
+    if lo:
+        offsets = offsets - offsets.dtype.type(lo)
+    valid = np.zeros(0, dtype=np.bool_)
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    codes, first, ok = utf8_codes(_kernel_array(offsets, off_dtype), words, _kernel_array(valid, np.bool_))
+    if not ok:  # a string longer than 16 bytes: pandas' own factorisation
+        return None
+    return codes, int(first.size), pd.Index(s.array.take(first))
 
 
 def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:

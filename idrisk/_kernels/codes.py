@@ -1,4 +1,5 @@
-"""Encoding kernels: integer columns to dense codes, object addresses to ids (numba only).
+"""Encoding kernels: integer columns to dense codes, object addresses and UTF-8 strings to ids
+(numba only).
 
 Used by :mod:`idrisk._encode`, which decides which path a column takes.
 """
@@ -11,7 +12,7 @@ import numpy as np
 from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
 
-__all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max"]
+__all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max", "utf8_codes", "utf8_words", "remap_codes"]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -99,3 +100,151 @@ def min_max(values):
         lo = min(lo, v)
         hi = max(hi, v)
     return np.int64(lo), np.int64(hi)
+
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def utf8_words(data: np.ndarray) -> np.ndarray:
+    """The bytes ``data`` (uint8) as little-endian uint64 words, zero-padded by one word more
+    than needed, so that :func:`_load` may read the word after any byte."""
+    words = np.zeros(data.shape[0] // 8 + 2, dtype=np.uint64)
+    words.view(np.uint8)[:data.shape[0]] = data
+    return words
+
+
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _load(words, p, nb):
+    """The ``nb`` (1 .. 8) bytes from byte ``p`` of ``words`` as one little-endian integer.
+
+    Branch-free (a branch on the byte offset mispredicts on every other string): the
+    next word is shifted in by ``1 + (63 - sh)`` bits, which is 64 (nothing) when ``sh = 0``.
+    """
+    k = p >> 3
+    sh = np.uint64((p & 7) * 8)
+    w = (words[k] >> sh) | ((words[k + 1] << np.uint64(1)) << (np.uint64(63) - sh))
+    return w & (_ALL_BITS >> np.uint64(64 - 8 * nb))
+
+
+@numba.njit(**NUMBA_OPTS)
+def _new_slots(cap):
+    """An empty string table of ``cap`` (a power of two) slots: ``(slots, slot_id, shift)``;
+    a slot holds the hash, the first two words (see :func:`_head`) and the length."""
+    bits = 0
+    while (1 << bits) < cap:
+        bits += 1
+    return np.zeros((cap, 4), dtype=np.uint64), np.full(cap, -1, dtype=np.int32), np.uint64(64 - bits)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _grow(slots, slot_id):
+    """The same entries in a table of twice the capacity (rehashed from the stored hashes)."""
+    new_slots, new_id, shift = _new_slots(slot_id.shape[0] * 2)
+    mask = new_id.shape[0] - 1
+    for s in range(slot_id.shape[0]):
+        if slot_id[s] >= 0:
+            h = np.int64(slots[s, 0] >> shift)
+            while new_id[h] >= 0:
+                h = (h + 1) & mask
+            new_id[h] = slot_id[s]
+            new_slots[h, :] = slots[s, :]
+    return new_slots, new_id, shift
+
+
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _head(words, a, m):
+    """The first 16 bytes of a string of ``m`` bytes at byte ``a``, as two words (zero-padded).
+    For ``m <= 16`` equal heads and equal lengths mean equal strings."""
+    w0 = np.uint64(0)
+    w1 = np.uint64(0)
+    if m > 0:
+        w0 = _load(words, a, min(m, 8))
+    if m > 8:
+        w1 = _load(words, a + 8, min(m - 8, 8))
+    return w0, w1
+
+
+@numba.njit(**NUMBA_OPTS)
+def _utf8_run(offsets, words, valid, i, g, slots, slot_id, shift, first, codes):
+    """Rows ``i ..`` of :func:`utf8_codes` until the end or until the table or ``first`` is full
+    (then the caller grows them and resumes), or a string longer than 16 bytes (then it
+    gives up). Returns ``(next row, number of codes, no string was too long)``.
+
+    A string of at most 16 bytes is its two head words and its length: all three are kept
+    in the slot, so equal strings are found without reading the bytes again.
+    """
+    n = codes.shape[0]
+    has_valid = valid.shape[0] > 0
+    mask = slot_id.shape[0] - 1
+    g_max = min(first.shape[0], (slot_id.shape[0] - 2) // 2)
+    for i in range(i, n):
+        if has_valid and not valid[i]:
+            codes[i] = -1
+            continue
+        a = np.int64(offsets[i])
+        m = np.int64(offsets[i + 1]) - a
+        if m > 16:
+            return i, g, False
+        w0, w1 = _head(words, a, m)
+        x = ((np.uint64(m) * _MIX) ^ w0) * _FNV_PRIME
+        x = ((x ^ (x >> np.uint64(29))) ^ w1) * _FNV_PRIME
+        x = (x ^ (x >> np.uint64(29))) * _MIX
+        h = np.int64(x >> shift)
+        while slot_id[h] >= 0 and not (
+                slots[h, 0] == x and slots[h, 1] == w0 and slots[h, 2] == w1 and slots[h, 3] == np.uint64(m)):
+            h = (h + 1) & mask
+        sid = np.int64(slot_id[h])
+        if sid < 0:
+            if g == g_max:
+                return i, g, True
+            sid = g
+            slot_id[h] = g
+            slots[h, 0] = x
+            slots[h, 1] = w0
+            slots[h, 2] = w1
+            slots[h, 3] = np.uint64(m)
+            first[g] = i
+            g += 1
+        codes[i] = sid
+    return n, g, True
+
+
+@numba.njit(**NUMBA_OPTS)
+def utf8_codes(offsets, words, valid):
+    """First-appearance codes of variable-length byte strings (an Arrow string array's buffers).
+
+    String ``i`` is bytes ``offsets[i] .. offsets[i + 1] - 1`` of ``words`` (from
+    :func:`utf8_words`); ``valid`` (bool, or empty: all valid) marks the non-null entries, a
+    null gets code -1. Strings are equal iff their bytes are equal. Returns
+    ``(codes, first_row, ok)``: int32 codes ``0 .. g-1`` in order of first appearance (as
+    ``pandas.factorize``) and the first row of each code; ``ok`` is False (and the codes
+    unfinished) if a string is longer than 16 bytes, which key columns rarely hold: the
+    caller then takes another path. The hash table starts small and doubles when half
+    full, so memory follows the distinct count.
+    """
+    n = offsets.shape[0] - 1
+    slots, slot_id, shift = _new_slots(2048)
+    first = np.empty(1024, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int32)
+    i, g, ok = _utf8_run(offsets, words, valid, 0, 0, slots, slot_id, shift, first, codes)
+    while ok and i < n:
+        if g == first.shape[0]:
+            bigger = np.empty(2 * first.shape[0], dtype=np.int64)
+            bigger[:g] = first[:g]
+            first = bigger
+        if 2 * g + 2 >= slot_id.shape[0]:
+            slots, slot_id, shift = _grow(slots, slot_id)
+        i, g, ok = _utf8_run(offsets, words, valid, i, g, slots, slot_id, shift, first, codes)
+    return codes, first[:g], ok
+
+
+@numba.njit(**NUMBA_OPTS)
+def remap_codes(codes, table):
+    """``codes[i] = table[codes[i]]`` in place, keeping -1 (missing) as -1."""
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c >= 0:
+            codes[i] = table[c]
