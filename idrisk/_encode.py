@@ -353,11 +353,31 @@ def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
     cols = check_columns(frame, columns, role="column")
     codes, n_levels, levels = {}, {}, {}
     n = len(frame)
-    for c in cols:
-        code, nl, lev = _encode_series(frame[c], c)
+    for c, (code, nl, lev) in zip(cols, _encode_many(frame, cols)):
         _column_warnings(c, nl, n, warn_identifiers, stacklevel=3)
         codes[c], n_levels[c], levels[c] = code, nl, lev
     return Encoded(frame.index, tuple(cols), codes, n_levels, levels)
+
+
+#: Columns are encoded on several threads from this many rows on (their kernels release the GIL)
+_THREADED_ROWS = 1 << 17
+
+
+def _encode_many(frame: pd.DataFrame, cols) -> list:
+    """``_encode_series`` of each of ``cols``: on threads when there are several and they are
+    long (each column's result is its own, so it does not depend on the threads)."""
+    cols = list(cols)
+    out = [None] * len(cols)
+
+    def one(j):
+        out[j] = _encode_series(frame[cols[j]], cols[j])
+
+    if len(frame) >= _THREADED_ROWS:
+        run_chunks(one, len(cols))
+    else:
+        for j in range(len(cols)):
+            one(j)
+    return out
 
 
 def _column_warnings(name, n_levels: int, n_rows: int, warn_identifiers: bool, stacklevel: int = 3):
@@ -410,30 +430,35 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) 
     """
     n = len(frame)
     limit = default_limit(n)
+    columns = list(columns)
     out = []
     for c in columns:
-        s = frame[c]
-        dtype = s.dtype
-        item = None
-        if isinstance(dtype, pd.CategoricalDtype):
-            cc = s.cat.codes.to_numpy()
-            if not _could_be_identifier(len(dtype.categories), n):
-                lo, hi = min_max(cc)
-                if hi >= 0:  # else all missing: encode() warns
-                    item = KeyColumn(cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
-        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-            v = s.to_numpy().view(np.uint8)
-            lo, hi = min_max(v)
-            item = KeyColumn(v, int(lo), int(hi) - int(lo) + 1, False)
-        elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
-            v = s.to_numpy()
-            lo, hi = min_max(v)
-            span = int(hi) - int(lo) + 1
-            if span <= limit and not _could_be_identifier(span, n):
-                item = KeyColumn(v, int(lo), span, False)
-        if item is None:
-            code, nl, _ = _encode_series(s, c)
-            _column_warnings(c, nl, n, warn_identifiers, stacklevel=5)
-            item = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
-        out.append(item)
+        out.append(_raw_key_column(frame[c], n, limit))
+    todo = [j for j, item in enumerate(out) if item is None]
+    for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo])):
+        _column_warnings(columns[j], nl, n, warn_identifiers, stacklevel=5)
+        out[j] = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
     return out
+
+
+def _raw_key_column(s: pd.Series, n: int, limit: int) -> KeyColumn | None:
+    """A column's raw values as a key column (see :func:`key_columns`), or None: encode it."""
+    dtype = s.dtype
+    item = None
+    if isinstance(dtype, pd.CategoricalDtype):
+        cc = s.cat.codes.to_numpy()
+        if not _could_be_identifier(len(dtype.categories), n):
+            lo, hi = min_max(cc)
+            if hi >= 0:  # else all missing: encode() warns
+                item = KeyColumn(cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
+    elif isinstance(dtype, np.dtype) and dtype.kind == "b":
+        v = s.to_numpy().view(np.uint8)
+        lo, hi = min_max(v)
+        item = KeyColumn(v, int(lo), int(hi) - int(lo) + 1, False)
+    elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
+        v = s.to_numpy()
+        lo, hi = min_max(v)
+        span = int(hi) - int(lo) + 1
+        if span <= limit and not _could_be_identifier(span, n):
+            item = KeyColumn(v, int(lo), span, False)
+    return item

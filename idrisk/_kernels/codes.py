@@ -129,53 +129,62 @@ def _load(words, p, nb):
     return w & (_ALL_BITS >> np.uint64(64 - 8 * nb))
 
 
+#: strings of at most this many bytes are numbered by :func:`utf8_codes`
+UTF8_MAX_BYTES = 15
+
+
 @numba.njit(**NUMBA_OPTS)
 def _new_slots(cap):
-    """An empty string table of ``cap`` (a power of two) slots: ``(slots, slot_id, shift)``;
-    a slot holds the hash, the first two words (see :func:`_head`) and the length."""
+    """An empty string table of ``cap`` (a power of two) slots: ``(w0, w1, slot_id, shift)``,
+    a slot holding a string's two words from :func:`_key_words`."""
     bits = 0
     while (1 << bits) < cap:
         bits += 1
-    return np.zeros((cap, 4), dtype=np.uint64), np.full(cap, -1, dtype=np.int32), np.uint64(64 - bits)
-
-
-@numba.njit(**NUMBA_OPTS)
-def _grow(slots, slot_id):
-    """The same entries in a table of twice the capacity (rehashed from the stored hashes)."""
-    new_slots, new_id, shift = _new_slots(slot_id.shape[0] * 2)
-    mask = new_id.shape[0] - 1
-    for s in range(slot_id.shape[0]):
-        if slot_id[s] >= 0:
-            h = np.int64(slots[s, 0] >> shift)
-            while new_id[h] >= 0:
-                h = (h + 1) & mask
-            new_id[h] = slot_id[s]
-            new_slots[h, :] = slots[s, :]
-    return new_slots, new_id, shift
+    return (np.zeros(cap, dtype=np.uint64), np.zeros(cap, dtype=np.uint64), np.full(cap, -1, dtype=np.int32),
+            np.uint64(64 - bits))
 
 
 @numba.njit(inline="always", **NUMBA_OPTS)
-def _head(words, a, m):
-    """The first 16 bytes of a string of ``m`` bytes at byte ``a``, as two words (zero-padded).
-    For ``m <= 16`` equal heads and equal lengths mean equal strings."""
+def _slot_of(w0, w1, shift):
+    x = (w0 * _MIX) ^ w1
+    x = (x ^ (x >> np.uint64(29))) * _FNV_PRIME
+    return np.int64(x >> shift)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _grow(s0, s1, slot_id):
+    """The same entries in a table of twice the capacity."""
+    n0, n1, new_id, shift = _new_slots(slot_id.shape[0] * 2)
+    mask = new_id.shape[0] - 1
+    for s in range(slot_id.shape[0]):
+        if slot_id[s] >= 0:
+            h = _slot_of(s0[s], s1[s], shift)
+            while new_id[h] >= 0:
+                h = (h + 1) & mask
+            new_id[h] = slot_id[s]
+            n0[h] = s0[s]
+            n1[h] = s1[s]
+    return n0, n1, new_id, shift
+
+
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _key_words(words, a, m):
+    """A string of ``m <= 15`` bytes at byte ``a`` as two words: bytes 0-7, and bytes 8-14
+    with the length in the top byte. Equal words mean equal strings."""
     w0 = np.uint64(0)
-    w1 = np.uint64(0)
+    w1 = np.uint64(m) << np.uint64(56)
     if m > 0:
         w0 = _load(words, a, min(m, 8))
     if m > 8:
-        w1 = _load(words, a + 8, min(m - 8, 8))
+        w1 |= _load(words, a + 8, m - 8)
     return w0, w1
 
 
 @numba.njit(**NUMBA_OPTS)
-def _utf8_run(offsets, words, valid, i, g, slots, slot_id, shift, first, codes):
+def _utf8_run(offsets, words, valid, i, g, s0, s1, slot_id, shift, first, codes):
     """Rows ``i ..`` of :func:`utf8_codes` until the end or until the table or ``first`` is full
-    (then the caller grows them and resumes), or a string longer than 16 bytes (then it
-    gives up). Returns ``(next row, number of codes, no string was too long)``.
-
-    A string of at most 16 bytes is its two head words and its length: all three are kept
-    in the slot, so equal strings are found without reading the bytes again.
-    """
+    (then the caller grows them and resumes), or a string longer than ``UTF8_MAX_BYTES``
+    (then it gives up). Returns ``(next row, number of codes, no string was too long)``."""
     n = codes.shape[0]
     has_valid = valid.shape[0] > 0
     mask = slot_id.shape[0] - 1
@@ -186,26 +195,20 @@ def _utf8_run(offsets, words, valid, i, g, slots, slot_id, shift, first, codes):
             continue
         a = np.int64(offsets[i])
         m = np.int64(offsets[i + 1]) - a
-        if m > 16:
+        if m > UTF8_MAX_BYTES:
             return i, g, False
-        w0, w1 = _head(words, a, m)
-        x = ((np.uint64(m) * _MIX) ^ w0) * _FNV_PRIME
-        x = ((x ^ (x >> np.uint64(29))) ^ w1) * _FNV_PRIME
-        x = (x ^ (x >> np.uint64(29))) * _MIX
-        h = np.int64(x >> shift)
-        while slot_id[h] >= 0 and not (
-                slots[h, 0] == x and slots[h, 1] == w0 and slots[h, 2] == w1 and slots[h, 3] == np.uint64(m)):
+        w0, w1 = _key_words(words, a, m)
+        h = _slot_of(w0, w1, shift)
+        while slot_id[h] >= 0 and (s0[h] != w0 or s1[h] != w1):
             h = (h + 1) & mask
-        sid = np.int64(slot_id[h])
+        sid = slot_id[h]
         if sid < 0:
             if g == g_max:
                 return i, g, True
             sid = g
             slot_id[h] = g
-            slots[h, 0] = x
-            slots[h, 1] = w0
-            slots[h, 2] = w1
-            slots[h, 3] = np.uint64(m)
+            s0[h] = w0
+            s1[h] = w1
             first[g] = i
             g += 1
         codes[i] = sid
@@ -214,30 +217,32 @@ def _utf8_run(offsets, words, valid, i, g, slots, slot_id, shift, first, codes):
 
 @numba.njit(**NUMBA_OPTS)
 def utf8_codes(offsets, words, valid):
-    """First-appearance codes of variable-length byte strings (an Arrow string array's buffers).
+    """First-appearance codes of short byte strings (an Arrow string array's buffers).
 
     String ``i`` is bytes ``offsets[i] .. offsets[i + 1] - 1`` of ``words`` (from
     :func:`utf8_words`); ``valid`` (bool, or empty: all valid) marks the non-null entries, a
     null gets code -1. Strings are equal iff their bytes are equal. Returns
     ``(codes, first_row, ok)``: int32 codes ``0 .. g-1`` in order of first appearance (as
     ``pandas.factorize``) and the first row of each code; ``ok`` is False (and the codes
-    unfinished) if a string is longer than 16 bytes, which key columns rarely hold: the
-    caller then takes another path. The hash table starts small and doubles when half
-    full, so memory follows the distinct count.
+    unfinished) if a string is longer than ``UTF8_MAX_BYTES``, which key columns rarely
+    hold: the caller then takes another path. A string of at most 15 bytes is two words
+    (:func:`_key_words`), kept in its slot, so equal strings are found without reading the
+    bytes again. The table starts small and doubles when half full, so memory follows the
+    distinct count.
     """
     n = offsets.shape[0] - 1
-    slots, slot_id, shift = _new_slots(2048)
+    s0, s1, slot_id, shift = _new_slots(2048)
     first = np.empty(1024, dtype=np.int64)
     codes = np.empty(n, dtype=np.int32)
-    i, g, ok = _utf8_run(offsets, words, valid, 0, 0, slots, slot_id, shift, first, codes)
+    i, g, ok = _utf8_run(offsets, words, valid, 0, 0, s0, s1, slot_id, shift, first, codes)
     while ok and i < n:
         if g == first.shape[0]:
             bigger = np.empty(2 * first.shape[0], dtype=np.int64)
             bigger[:g] = first[:g]
             first = bigger
         if 2 * g + 2 >= slot_id.shape[0]:
-            slots, slot_id, shift = _grow(slots, slot_id)
-        i, g, ok = _utf8_run(offsets, words, valid, i, g, slots, slot_id, shift, first, codes)
+            s0, s1, slot_id, shift = _grow(s0, s1, slot_id)
+        i, g, ok = _utf8_run(offsets, words, valid, i, g, s0, s1, slot_id, shift, first, codes)
     return codes, first[:g], ok
 
 
