@@ -68,3 +68,22 @@ def test_gather3_against_indexing(ids, big):
     a, b, c = rng.integers(0, 99, 10), rng.random(10), rng.integers(0, 5, 10)
     for got, ref in zip(gather3(gid, a, b, c), (a[gid], b[gid], c[gid])):
         assert got.dtype == ref.dtype and np.array_equal(got, ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(-3, 1), st.booleans()), min_size=1, max_size=150),
+       st.integers(1, 3))
+def test_cell_counts_against_a_counter(rows, n_chunks):
+    """The full cross-classification's cells (mixed radix, first column most significant),
+    from columns of several dtypes, against a plain count of the rows."""
+    from idrisk._kernels.combinations import cell_counts
+
+    a = np.array([r[0] for r in rows], dtype=np.int8)
+    b = np.array([r[1] for r in rows], dtype=np.int64)
+    c = np.array([r[2] for r in rows], dtype=bool).view(np.uint8)
+    cols = [(a, 0, 3), (b, -3, 5), (c, 0, 2)]
+    got = cell_counts(cols, len(rows), 30, n_chunks)
+    ref = np.zeros(30, dtype=np.int64)
+    for x, y, z in rows:
+        ref[(x * 5 + (y + 3)) * 2 + int(z)] += 1
+    assert got.tolist() == ref.tolist()
