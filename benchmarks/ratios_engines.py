@@ -192,6 +192,63 @@ def run(n, cases, reps):
     return out
 
 
+_MEM_CHILD = r"""
+import gc, json, sys, time, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {root!r}); sys.path.insert(0, {bench!r})
+import numpy as np, pandas as pd, idrisk
+from make_synth import make
+from ratios_engines import typed_frame, mixed_frame, KEYS6, MIXED6, KEYS8
+
+def rss():
+    with open("/proc/self/status") as f:
+        s = f.read()
+    get = lambda k: int(s.split(k + ":")[1].split()[0]) * 1024
+    return get("VmRSS"), get("VmHWM")
+
+case, n = sys.argv[1], int(sys.argv[2])
+cols, _, _, sens = make(n, 20240601)
+if case == "suda":
+    df, keys = pd.DataFrame({{k: cols[k] for k in KEYS8}}), KEYS8
+elif case in ("fk_typed", "ldiv", "sweep_typed"):
+    df, keys = typed_frame(cols, sens), KEYS6
+else:
+    df, keys = mixed_frame(cols, case != "fk_object"), MIXED6
+call = {{"ldiv": lambda: idrisk.l_diversity(df, KEYS6, "sens"), "suda": lambda: idrisk.suda(df, keys)}}.get(
+    case, (lambda: idrisk.combination_sweep(df, keys)) if case.startswith("sweep") else (lambda: idrisk.frequencies(df, keys)))
+del cols
+small = df.head(1000)
+(idrisk.l_diversity(small, KEYS6, "sens") if case == "ldiv" else idrisk.frequencies(small, keys))
+gc.collect()
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # reset the peak RSS to the current RSS
+before, _ = rss()
+out = call()
+after, peak = rss()
+print(json.dumps(dict(case=case, n=n, before=before, peak=peak, growth=peak - before)))
+"""
+
+
+def peak_memory(cases, n, root):
+    """Peak RSS growth of each idrisk call (Linux VmHWM reset after the data are built), each
+    in a fresh process; ``root`` is the idrisk tree to import (another checkout for a before)."""
+    import subprocess  # noqa: PLC0415
+
+    bench = os.path.dirname(os.path.abspath(__file__))
+    out = []
+    for case in cases:
+        code = _MEM_CHILD.format(root=root, bench=bench)
+        proc = subprocess.run([sys.executable, "-c", code, case, str(n)], capture_output=True, text=True)
+        if proc.returncode:
+            print(f"memory run {case} failed: {proc.stderr[-800:]}")
+            continue
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        print(f"peak memory {case:12s} n={n:>10,}: call growth {r['growth'] / 2**20:8.1f} MiB "
+              f"(data {r['before'] / 2**20:.0f} MiB)  [{root}]", flush=True)
+        out.append(r)
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="1M rows only")
@@ -199,6 +256,10 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--json", help="write the results here")
+    ap.add_argument("--memory", action="store_true",
+                    help="instead of timings: peak memory of each idrisk call at the largest --n")
+    ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                    help="idrisk tree the memory runs import (default: this one)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore")
     import duckdb  # noqa: PLC0415
@@ -206,6 +267,9 @@ def main(argv=None):
 
     cases = args.cases.split(",")
     sizes = args.n or ([1_000_000] if args.quick else [1_000_000, 10_000_000])
+    if args.memory:
+        peak_memory(cases, max(sizes), args.root)
+        return
     small = run(2000, [c for c in cases if c != "suda"], 1) if cases else None  # JIT outside the timings
     del small
     print(f"idrisk vs polars {pl.__version__} / DuckDB {duckdb.__version__} (pandas {pd.__version__}, "
