@@ -315,15 +315,14 @@ def _arrow_strings(s: pd.Series):
     offsets = np.frombuffer(bufs[1], dtype=off_dtype)[arr.offset: arr.offset + len(arr) + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else \
         np.zeros(0, dtype=np.uint8)
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    words = utf8_words(data[lo:hi])
-    if lo:
-        offsets = offsets - offsets.dtype.type(lo)
+    base = int(offsets[0]) & ~7  # the bytes used, from a word boundary of the buffer (no copy)
+    words, tail, tail_start = utf8_words(data[base:int(offsets[-1])])
     valid = np.zeros(0, dtype=np.bool_)
     if arr.null_count:
         valid = arr.is_valid().to_numpy(zero_copy_only=False)
-    codes, first, ok = utf8_codes(_kernel_array(offsets, off_dtype), words, _kernel_array(valid, np.bool_))
-    if not ok:  # a string longer than 16 bytes: pandas' own factorisation
+    codes, first, ok = utf8_codes(_kernel_array(offsets, off_dtype), np.int64(base), _kernel_array(words, np.uint64),
+                                  _kernel_array(tail, np.uint64), np.int64(tail_start), _kernel_array(valid, np.bool_))
+    if not ok:  # a string longer than UTF8_MAX_BYTES: pandas' own factorisation
         return None
     return codes, int(first.size), pd.Index(s.array.take(first))
 

@@ -33,7 +33,8 @@ def kernel_codes(values, large: bool):
     off = np.frombuffer(bufs[1], dtype=np.int64 if large else np.int32)[: len(arr) + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(0, np.uint8)
     valid = arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(0, dtype=bool)
-    return utf8_codes(off, utf8_words(data), valid)
+    words, tail, tail_start = utf8_words(data)
+    return utf8_codes(off, np.int64(0), words, tail, np.int64(tail_start), valid)
 
 
 # short strings that differ in one byte, in length only, by trailing NULs, or in non-ASCII
@@ -60,6 +61,20 @@ def test_utf8_kernel_grows_its_table():
     codes, first, ok = kernel_codes(values, True)
     expected, levels = plain_codes(values)
     assert ok and codes.tolist() == expected and [values[i] for i in first] == levels
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(min_size=0, max_size=40), st.integers(0, 7))
+def test_utf8_words_view_or_copy(data, shift):
+    """Whole words (a view when aligned, a copy when not) and a padded tail hold the bytes."""
+    buf = np.zeros(len(data) + 8, dtype=np.uint8)[shift: shift + len(data)]  # misaligned for shift > 0
+    buf[:] = np.frombuffer(data, dtype=np.uint8)
+    words, tail, tail_start = utf8_words(buf)
+    assert bytes(words.view(np.uint8)) == data[: 8 * len(words)]
+    t = tail.view(np.uint8)
+    assert tail_start % 8 == 0 and tail_start <= max(8 * len(words) - 24, 0)
+    assert bytes(t[: len(data) - tail_start]) == data[tail_start:] and not t[len(data) - tail_start:].any()
+    assert len(t) >= len(data) - tail_start + 16  # two words to read past the last byte
 
 
 def test_utf8_kernel_gives_up_on_long_strings():

@@ -108,12 +108,25 @@ _MIX = np.uint64(0x9E3779B97F4A7C15)
 _ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-def utf8_words(data: np.ndarray) -> np.ndarray:
-    """The bytes ``data`` (uint8) as little-endian uint64 words, zero-padded by one word more
-    than needed, so that :func:`_load` may read the word after any byte."""
-    words = np.zeros(data.shape[0] // 8 + 2, dtype=np.uint64)
-    words.view(np.uint8)[:data.shape[0]] = data
-    return words
+def utf8_words(data: np.ndarray):
+    """The bytes ``data`` (uint8) as little-endian uint64 words for :func:`utf8_codes`:
+    ``(words, tail, tail_start)``. ``words`` are the whole words (a view of ``data`` when it
+    is 8-byte aligned, else a copy); ``tail`` is a zero-padded copy of the bytes from byte
+    ``tail_start`` on (a word boundary at least 24 bytes before the end of ``words``), so
+    that :func:`_load` can read two words past any string's last byte: a string starting
+    before ``tail_start`` is read from ``words``, a later one from ``tail``. No copy of the
+    buffer is made beyond its last few words."""
+    n_full = data.shape[0] // 8
+    if data.ctypes.data % 8 == 0:
+        words = data[: 8 * n_full].view(np.uint64)
+    else:
+        words = np.empty(n_full, dtype=np.uint64)
+        words.view(np.uint8)[:] = data[: 8 * n_full]
+    tail_start = 8 * max(n_full - 3, 0)
+    rest = data[tail_start:]
+    tail = np.zeros(rest.shape[0] // 8 + 3, dtype=np.uint64)
+    tail.view(np.uint8)[: rest.shape[0]] = rest
+    return words, tail, tail_start
 
 
 @numba.njit(inline="always", **NUMBA_OPTS)
@@ -181,20 +194,21 @@ def _key_words(words, a, m):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _utf8_run(offsets, words, valid, i, g, s0, s1, slot_id, shift, first, codes):
-    """Rows ``i ..`` of :func:`utf8_codes` until the end or until the table or ``first`` is full
-    (then the caller grows them and resumes), or a string longer than ``UTF8_MAX_BYTES``
-    (then it gives up). Returns ``(next row, number of codes, no string was too long)``."""
-    n = codes.shape[0]
+def _utf8_run(offsets, base, words, valid, i, end, g, s0, s1, slot_id, shift, first, codes):
+    """Rows ``i .. end-1`` of :func:`utf8_codes`, their bytes read from ``words`` (byte ``p``
+    of a string is ``words``' byte ``p - base``), until ``end`` or until the table or
+    ``first`` is full (then the caller grows them and resumes), or a string longer than
+    ``UTF8_MAX_BYTES`` (then it gives up). Returns ``(next row, number of codes, no string
+    was too long)``."""
     has_valid = valid.shape[0] > 0
     mask = slot_id.shape[0] - 1
     g_max = min(first.shape[0], (slot_id.shape[0] - 2) // 2)
-    for i in range(i, n):
+    for i in range(i, end):
         if has_valid and not valid[i]:
             codes[i] = -1
             continue
-        a = np.int64(offsets[i])
-        m = np.int64(offsets[i + 1]) - a
+        a = np.int64(offsets[i]) - base
+        m = np.int64(offsets[i + 1]) - base - a
         if m > UTF8_MAX_BYTES:
             return i, g, False
         w0, w1 = _key_words(words, a, m)
@@ -212,37 +226,44 @@ def _utf8_run(offsets, words, valid, i, g, s0, s1, slot_id, shift, first, codes)
             first[g] = i
             g += 1
         codes[i] = sid
-    return n, g, True
+    return end, g, True
 
 
 @numba.njit(**NUMBA_OPTS)
-def utf8_codes(offsets, words, valid):
+def utf8_codes(offsets, base, words, tail, tail_start, valid):
     """First-appearance codes of short byte strings (an Arrow string array's buffers).
 
-    String ``i`` is bytes ``offsets[i] .. offsets[i + 1] - 1`` of ``words`` (from
-    :func:`utf8_words`); ``valid`` (bool, or empty: all valid) marks the non-null entries, a
-    null gets code -1. Strings are equal iff their bytes are equal. Returns
-    ``(codes, first_row, ok)``: int32 codes ``0 .. g-1`` in order of first appearance (as
-    ``pandas.factorize``) and the first row of each code; ``ok`` is False (and the codes
-    unfinished) if a string is longer than ``UTF8_MAX_BYTES``, which key columns rarely
-    hold: the caller then takes another path. A string of at most 15 bytes is two words
-    (:func:`_key_words`), kept in its slot, so equal strings are found without reading the
-    bytes again. The table starts small and doubles when half full, so memory follows the
-    distinct count.
+    String ``i`` is bytes ``offsets[i] - base .. offsets[i + 1] - base - 1`` of the buffer
+    given as ``words``, ``tail`` and ``tail_start`` by :func:`utf8_words`; ``valid`` (bool, or
+    empty: all valid) marks the non-null entries, a null gets code -1. Strings are equal
+    iff their bytes are equal. Returns ``(codes, first_row, ok)``: int32 codes ``0 .. g-1``
+    in order of first appearance (as ``pandas.factorize``) and the first row of each code;
+    ``ok`` is False (and the codes unfinished) if a string is longer than
+    ``UTF8_MAX_BYTES``, which key columns rarely hold: the caller then takes another path.
+    A string of at most 15 bytes is two words (:func:`_key_words`), kept in its slot, so
+    equal strings are found without reading the bytes again. The table starts small and
+    doubles when half full, so memory follows the distinct count.
     """
     n = offsets.shape[0] - 1
+    split = 0  # rows before it start before tail_start: read from words
+    while split < n and np.int64(offsets[split]) - base < tail_start:
+        split += 1 if split + 4096 >= n or np.int64(offsets[split + 4096]) - base >= tail_start else 4096
     s0, s1, slot_id, shift = _new_slots(2048)
     first = np.empty(1024, dtype=np.int64)
     codes = np.empty(n, dtype=np.int32)
-    i, g, ok = _utf8_run(offsets, words, valid, 0, 0, s0, s1, slot_id, shift, first, codes)
-    while ok and i < n:
-        if g == first.shape[0]:
-            bigger = np.empty(2 * first.shape[0], dtype=np.int64)
-            bigger[:g] = first[:g]
-            first = bigger
-        if 2 * g + 2 >= slot_id.shape[0]:
-            s0, s1, slot_id, shift = _grow(s0, s1, slot_id)
-        i, g, ok = _utf8_run(offsets, words, valid, i, g, s0, s1, slot_id, shift, first, codes)
+    i, g, ok = 0, 0, True
+    for part in range(2):
+        end = split if part == 0 else n
+        b = base if part == 0 else base + tail_start
+        w = words if part == 0 else tail
+        while ok and i < end:
+            i, g, ok = _utf8_run(offsets, b, w, valid, i, end, g, s0, s1, slot_id, shift, first, codes)
+            if g == first.shape[0]:
+                bigger = np.empty(2 * first.shape[0], dtype=np.int64)
+                bigger[:g] = first[:g]
+                first = bigger
+            if 2 * g + 2 >= slot_id.shape[0]:
+                s0, s1, slot_id, shift = _grow(s0, s1, slot_id)
     return codes, first[:g], ok
 
 
