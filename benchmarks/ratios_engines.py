@@ -220,7 +220,11 @@ del cols
 small = df.head(1000)
 (idrisk.l_diversity(small, KEYS6, "sens") if case == "ldiv" else idrisk.frequencies(small, keys))
 gc.collect()
-import threading
+import ctypes, threading
+try:
+    ctypes.CDLL("libc.so.6").malloc_trim(0)  # give the data building's freed memory back first
+except OSError:
+    pass
 before, _ = rss()
 peak = [before]
 stop = threading.Event()
@@ -249,7 +253,9 @@ def peak_memory(cases, n, root):
     out = []
     for case in cases:
         code = _MEM_CHILD.format(root=root, bench=bench)
-        proc = subprocess.run([sys.executable, "-c", code, case, str(n)], capture_output=True, text=True)
+        # a fixed mmap threshold: freed arrays go back to the system, so the RSS growth is the call's
+        env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072", MALLOC_TRIM_THRESHOLD_="131072")
+        proc = subprocess.run([sys.executable, "-c", code, case, str(n)], capture_output=True, text=True, env=env)
         if proc.returncode:
             print(f"memory run {case} failed: {proc.stderr[-800:]}")
             continue
