@@ -366,10 +366,11 @@ def _encode_many(frame: pd.DataFrame, cols) -> list:
     """``_encode_series`` of each of ``cols``: on threads when there are several and they are
     long (each column's result is its own, so it does not depend on the threads)."""
     cols = list(cols)
+    series = [frame[c] for c in cols]  # taken here: the threads only read them
     out = [None] * len(cols)
 
     def one(j):
-        out[j] = _encode_series(frame[cols[j]], cols[j])
+        out[j] = _encode_series(series[j], cols[j])
 
     if len(frame) >= _THREADED_ROWS:
         run_chunks(one, len(cols))
