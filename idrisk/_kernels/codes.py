@@ -194,7 +194,7 @@ def _key_words(words, a, m):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _utf8_run(offsets, base, words, valid, i, end, g, s0, s1, slot_id, shift, first, codes):
+def _utf8_run(offsets, base, words, valid, i, end, g, tiny, s0, s1, slot_id, shift, first, codes):
     """Rows ``i .. end-1`` of :func:`utf8_codes`, their bytes read from ``words`` (byte ``p``
     of a string is ``words``' byte ``p - base``), until ``end`` or until the table or
     ``first`` is full (then the caller grows them and resumes), or a string longer than
@@ -209,6 +209,18 @@ def _utf8_run(offsets, base, words, valid, i, end, g, s0, s1, slot_id, shift, fi
             continue
         a = np.int64(offsets[i]) - base
         m = np.int64(offsets[i + 1]) - base - a
+        if m <= 2:  # a string of 0-2 bytes is its own index in the direct table ``tiny``
+            t = (m << 16) | (np.int64(_load(words, a, m)) if m > 0 else 0)
+            sid = tiny[t]
+            if sid < 0:
+                if g == g_max:
+                    return i, g, True
+                sid = g
+                tiny[t] = g
+                first[g] = i
+                g += 1
+            codes[i] = sid
+            continue
         if m > UTF8_MAX_BYTES:
             return i, g, False
         w0, w1 = _key_words(words, a, m)
@@ -240,8 +252,9 @@ def utf8_codes(offsets, base, words, tail, tail_start, valid):
     in order of first appearance (as ``pandas.factorize``) and the first row of each code;
     ``ok`` is False (and the codes unfinished) if a string is longer than
     ``UTF8_MAX_BYTES``, which key columns rarely hold: the caller then takes another path.
-    A string of at most 15 bytes is two words (:func:`_key_words`), kept in its slot, so
-    equal strings are found without reading the bytes again. The table starts small and
+    A string of at most 2 bytes (a sex or SEN code) indexes a direct table; one of at most
+    15 bytes is two words (:func:`_key_words`), kept in its hash slot, so equal strings are
+    found without reading the bytes again. The table starts small and
     doubles when half full, so memory follows the distinct count.
     """
     n = offsets.shape[0] - 1
@@ -249,6 +262,7 @@ def utf8_codes(offsets, base, words, tail, tail_start, valid):
     while split < n and np.int64(offsets[split]) - base < tail_start:
         split += 1 if split + 4096 >= n or np.int64(offsets[split + 4096]) - base >= tail_start else 4096
     s0, s1, slot_id, shift = _new_slots(2048)
+    tiny = np.full(3 << 16, -1, dtype=np.int32)  # strings of 0, 1 or 2 bytes: (length, bytes) -> code
     first = np.empty(1024, dtype=np.int64)
     codes = np.empty(n, dtype=np.int32)
     i, g, ok = 0, 0, True
@@ -257,7 +271,7 @@ def utf8_codes(offsets, base, words, tail, tail_start, valid):
         b = base if part == 0 else base + tail_start
         w = words if part == 0 else tail
         while ok and i < end:
-            i, g, ok = _utf8_run(offsets, b, w, valid, i, end, g, s0, s1, slot_id, shift, first, codes)
+            i, g, ok = _utf8_run(offsets, b, w, valid, i, end, g, tiny, s0, s1, slot_id, shift, first, codes)
             if g == first.shape[0]:
                 bigger = np.empty(2 * first.shape[0], dtype=np.int64)
                 bigger[:g] = first[:g]
