@@ -87,3 +87,36 @@ def test_cell_counts_against_a_counter(rows, n_chunks):
     for x, y, z in rows:
         ref[(x * 5 + (y + 3)) * 2 + int(z)] += 1
     assert got.tolist() == ref.tolist()
+
+
+def test_run_chunks_pool_nested_and_errors():
+    """The kept pool: every chunk runs once, chunks may run chunks (no wait on a full
+    pool), and a chunk's exception is raised after every chunk has ended."""
+    import time
+
+    from idrisk._kernels.threads import run_chunks
+
+    hits = np.zeros((12, 3), dtype=np.int64)
+
+    def outer(ch):
+        def inner(c2):
+            hits[ch, c2] += 1
+        run_chunks(inner, 3)
+
+    run_chunks(outer, 12)
+    assert (hits == 1).all()
+    done = []
+
+    def bad(ch):
+        if ch == 0:
+            raise ValueError("chunk 0")
+        time.sleep(0.01)
+        done.append(ch)
+
+    try:
+        run_chunks(bad, 6)
+    except ValueError as e:
+        assert str(e) == "chunk 0"
+    else:
+        raise AssertionError("no exception")
+    assert sorted(done) == [1, 2, 3, 4, 5]
