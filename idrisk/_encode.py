@@ -373,7 +373,10 @@ def _encode_many(frame: pd.DataFrame, cols) -> list:
         out[j] = _encode_series(series[j], cols[j])
 
     if len(frame) >= _THREADED_ROWS:
-        run_chunks(one, len(cols))
+        # the biggest columns first (an Arrow string column's bytes), so no thread is left
+        # with a big one at the end
+        order = sorted(range(len(cols)), key=lambda j: -int(getattr(series[j].array, "nbytes", 0) or 0))
+        run_chunks(lambda k: one(order[k]), len(cols))
     else:
         for j in range(len(cols)):
             one(j)
