@@ -7,8 +7,8 @@ Usage::
     .venv/bin/python benchmarks/ratios.py risk suda   # only the named families
 
 Each family runs in its own subprocess with this interpreter and prints its own ratios
-(idrisk against its baseline measured in the same run: pandas groupby, DuckDB, a naive
-generator, a brute force, recordlinkage or Splink). Baselines whose library is not installed
+(idrisk against its baseline measured in the same run: pandas groupby, polars, DuckDB, a
+naive generator, a brute force, recordlinkage or Splink). Baselines whose library is not installed
 are left out and said so. The exit status is non-zero if any family failed.
 """
 from __future__ import annotations
@@ -43,6 +43,7 @@ FAMILIES = {
     "suda": (["--n", "100000", "--repeat", "1", "--skip-pupil"], []),
     "datasets": (["--n", "200000", "--naive-n", "5000"], []),
     "intruder": (None, None),  # arguments depend on the installed baselines
+    "engines": (["--quick", "--reps", "3"], []),  # polars and DuckDB (dev dependencies)
 }
 
 
@@ -58,6 +59,9 @@ def main(argv=None) -> int:
     for fam in args.families or list(FAMILIES):
         print(f"== ratios_{fam}", flush=True)
         quick_args, full_args = FAMILIES[fam]
+        if fam == "engines" and not (_installed("polars") and _installed("duckdb")):
+            print("  (ratios_engines: polars or duckdb not installed, left out)")
+            continue
         extra = _intruder_args(args.quick) if fam == "intruder" else (quick_args if args.quick else full_args)
         t = time.perf_counter()
         rc = subprocess.call([sys.executable, str(HERE / f"ratios_{fam}.py"), *extra])

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
-from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes
+from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes, remap_codes, utf8_codes, utf8_words
 from ._kernels.groups import default_limit
+from ._kernels.threads import run_chunks
 from ._validation import Param, as_frame, check_columns, check_missing, check_param
 from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
 
@@ -174,6 +175,9 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
         if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
             codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span))
             return codes, int(nl), levels.astype(dtype_out, copy=False)
+    arrow = _arrow_strings(s)
+    if arrow is not None:
+        return arrow
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
         try:
@@ -268,8 +272,59 @@ def _factorize_objects(s: pd.Series):
     if first.size == 0:
         return _factorize(values)
     rep_codes, uniques = _factorize(values[first])
-    codes = rep_codes.astype(np.int32)[by_object]
-    return codes, uniques
+    if not np.array_equal(rep_codes, np.arange(first.size)):  # else the ids are the codes already
+        remap_codes(by_object, _kernel_array(rep_codes, np.int32))
+    return by_object, uniques
+
+
+def _arrow_string_array(s: pd.Series):
+    """The one pyarrow string array behind a pyarrow-backed string column, else None."""
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype):
+        if dtype.storage != "pyarrow":
+            return None
+    elif not isinstance(dtype, pd.ArrowDtype):
+        return None
+    import pyarrow as pa  # noqa: PLC0415  (only reached for pyarrow-backed columns)
+
+    arr = s.array.__arrow_array__()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    if pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.large_string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return None
+    return arr
+
+
+def _arrow_strings(s: pd.Series):
+    """``(codes, n_levels, levels)`` of a pyarrow-backed string column (pandas 3's default
+    ``str``, ``string[pyarrow]``, ``ArrowDtype(pa.string())``), else None.
+
+    The UTF-8 bytes are numbered in Arrow's own buffers (:func:`utf8_codes`): no Python
+    string is made. Codes are ``pandas.factorize``'s (first appearance, -1 missing), and the
+    levels the same values as its uniques.
+    """
+    arr = _arrow_string_array(s)
+    if arr is None:
+        return None
+    bufs = arr.buffers()
+    off_dtype = np.int32 if str(arr.type) in ("string", "utf8") else np.int64  # else large_string
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int32), 0, pd.Index(s.array[:0])
+    offsets = np.frombuffer(bufs[1], dtype=off_dtype)[arr.offset: arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else \
+        np.zeros(0, dtype=np.uint8)
+    base = int(offsets[0]) & ~7  # the bytes used, from a word boundary of the buffer (no copy)
+    words, tail, tail_start = utf8_words(data[base:int(offsets[-1])])
+    valid = np.zeros(0, dtype=np.bool_)
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+    codes, first, ok = utf8_codes(_kernel_array(offsets, off_dtype), np.int64(base), _kernel_array(words, np.uint64),
+                                  _kernel_array(tail, np.uint64), np.int64(tail_start), _kernel_array(valid, np.bool_))
+    if not ok:  # a string longer than UTF8_MAX_BYTES: pandas' own factorisation
+        return None
+    return codes, int(first.size), pd.Index(s.array.take(first))
 
 
 def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
@@ -297,11 +352,35 @@ def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
     cols = check_columns(frame, columns, role="column")
     codes, n_levels, levels = {}, {}, {}
     n = len(frame)
-    for c in cols:
-        code, nl, lev = _encode_series(frame[c], c)
+    for c, (code, nl, lev) in zip(cols, _encode_many(frame, cols)):
         _column_warnings(c, nl, n, warn_identifiers, stacklevel=3)
         codes[c], n_levels[c], levels[c] = code, nl, lev
     return Encoded(frame.index, tuple(cols), codes, n_levels, levels)
+
+
+#: Columns are encoded on several threads from this many rows on (their kernels release the GIL)
+_THREADED_ROWS = 1 << 17
+
+
+def _encode_many(frame: pd.DataFrame, cols) -> list:
+    """``_encode_series`` of each of ``cols``: on threads when there are several and they are
+    long (each column's result is its own, so it does not depend on the threads)."""
+    cols = list(cols)
+    series = [frame[c] for c in cols]  # taken here: the threads only read them
+    out = [None] * len(cols)
+
+    def one(j):
+        out[j] = _encode_series(series[j], cols[j])
+
+    if len(frame) >= _THREADED_ROWS:
+        # the biggest columns first (an Arrow string column's bytes), so no thread is left
+        # with a big one at the end
+        order = sorted(range(len(cols)), key=lambda j: -int(getattr(series[j].array, "nbytes", 0) or 0))
+        run_chunks(lambda k: one(order[k]), len(cols))
+    else:
+        for j in range(len(cols)):
+            one(j)
+    return out
 
 
 def _column_warnings(name, n_levels: int, n_rows: int, warn_identifiers: bool, stacklevel: int = 3):
@@ -354,30 +433,35 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) 
     """
     n = len(frame)
     limit = default_limit(n)
+    columns = list(columns)
     out = []
     for c in columns:
-        s = frame[c]
-        dtype = s.dtype
-        item = None
-        if isinstance(dtype, pd.CategoricalDtype):
-            cc = s.cat.codes.to_numpy()
-            if not _could_be_identifier(len(dtype.categories), n):
-                lo, hi = min_max(cc)
-                if hi >= 0:  # else all missing: encode() warns
-                    item = KeyColumn(cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
-        elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-            v = s.to_numpy().view(np.uint8)
-            lo, hi = min_max(v)
-            item = KeyColumn(v, int(lo), int(hi) - int(lo) + 1, False)
-        elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
-            v = s.to_numpy()
-            lo, hi = min_max(v)
-            span = int(hi) - int(lo) + 1
-            if span <= limit and not _could_be_identifier(span, n):
-                item = KeyColumn(v, int(lo), span, False)
-        if item is None:
-            code, nl, _ = _encode_series(s, c)
-            _column_warnings(c, nl, n, warn_identifiers, stacklevel=5)
-            item = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
-        out.append(item)
+        out.append(_raw_key_column(frame[c], n, limit))
+    todo = [j for j, item in enumerate(out) if item is None]
+    for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo])):
+        _column_warnings(columns[j], nl, n, warn_identifiers, stacklevel=5)
+        out[j] = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
     return out
+
+
+def _raw_key_column(s: pd.Series, n: int, limit: int) -> KeyColumn | None:
+    """A column's raw values as a key column (see :func:`key_columns`), or None: encode it."""
+    dtype = s.dtype
+    item = None
+    if isinstance(dtype, pd.CategoricalDtype):
+        cc = s.cat.codes.to_numpy()
+        if not _could_be_identifier(len(dtype.categories), n):
+            lo, hi = min_max(cc)
+            if hi >= 0:  # else all missing: encode() warns
+                item = KeyColumn(cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
+    elif isinstance(dtype, np.dtype) and dtype.kind == "b":
+        v = s.to_numpy().view(np.uint8)
+        lo, hi = min_max(v)
+        item = KeyColumn(v, int(lo), int(hi) - int(lo) + 1, False)
+    elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
+        v = s.to_numpy()
+        lo, hi = min_max(v)
+        span = int(hi) - int(lo) + 1
+        if span <= limit and not _could_be_identifier(span, n):
+            item = KeyColumn(v, int(lo), span, False)
+    return item

@@ -1,4 +1,5 @@
-"""Encoding kernels: integer columns to dense codes, object addresses to ids (numba only).
+"""Encoding kernels: integer columns to dense codes, object addresses and UTF-8 strings to ids
+(numba only).
 
 Used by :mod:`idrisk._encode`, which decides which path a column takes.
 """
@@ -11,7 +12,7 @@ import numpy as np
 from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
 
-__all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max"]
+__all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max", "utf8_codes", "utf8_words", "remap_codes"]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -99,3 +100,191 @@ def min_max(values):
         lo = min(lo, v)
         hi = max(hi, v)
     return np.int64(lo), np.int64(hi)
+
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_ALL_BITS = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def utf8_words(data: np.ndarray):
+    """The bytes ``data`` (uint8) as little-endian uint64 words for :func:`utf8_codes`:
+    ``(words, tail, tail_start)``. ``words`` are the whole words (a view of ``data`` when it
+    is 8-byte aligned, else a copy); ``tail`` is a zero-padded copy of the bytes from byte
+    ``tail_start`` on (a word boundary at least 24 bytes before the end of ``words``), so
+    that :func:`_load` can read two words past any string's last byte: a string starting
+    before ``tail_start`` is read from ``words``, a later one from ``tail``. No copy of the
+    buffer is made beyond its last few words."""
+    n_full = data.shape[0] // 8
+    if data.ctypes.data % 8 == 0:
+        words = data[: 8 * n_full].view(np.uint64)
+    else:
+        words = np.empty(n_full, dtype=np.uint64)
+        words.view(np.uint8)[:] = data[: 8 * n_full]
+    tail_start = 8 * max(n_full - 3, 0)
+    rest = data[tail_start:]
+    tail = np.zeros(rest.shape[0] // 8 + 3, dtype=np.uint64)
+    tail.view(np.uint8)[: rest.shape[0]] = rest
+    return words, tail, tail_start
+
+
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _load(words, p, nb):
+    """The ``nb`` (1 .. 8) bytes from byte ``p`` of ``words`` as one little-endian integer.
+
+    Branch-free (a branch on the byte offset mispredicts on every other string): the
+    next word is shifted in by ``1 + (63 - sh)`` bits, which is 64 (nothing) when ``sh = 0``.
+    """
+    k = p >> 3
+    sh = np.uint64((p & 7) * 8)
+    w = (words[k] >> sh) | ((words[k + 1] << np.uint64(1)) << (np.uint64(63) - sh))
+    return w & (_ALL_BITS >> np.uint64(64 - 8 * nb))
+
+
+#: strings of at most this many bytes are numbered by :func:`utf8_codes`
+UTF8_MAX_BYTES = 15
+
+
+@numba.njit(**NUMBA_OPTS)
+def _new_slots(cap):
+    """An empty string table of ``cap`` (a power of two) slots: ``(w0, w1, slot_id, shift)``,
+    a slot holding a string's two words from :func:`_key_words`."""
+    bits = 0
+    while (1 << bits) < cap:
+        bits += 1
+    return (np.zeros(cap, dtype=np.uint64), np.zeros(cap, dtype=np.uint64), np.full(cap, -1, dtype=np.int32),
+            np.uint64(64 - bits))
+
+
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _slot_of(w0, w1, shift):
+    x = (w0 * _MIX) ^ w1
+    x = (x ^ (x >> np.uint64(29))) * _FNV_PRIME
+    return np.int64(x >> shift)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _grow(s0, s1, slot_id):
+    """The same entries in a table of twice the capacity."""
+    n0, n1, new_id, shift = _new_slots(slot_id.shape[0] * 2)
+    mask = new_id.shape[0] - 1
+    for s in range(slot_id.shape[0]):
+        if slot_id[s] >= 0:
+            h = _slot_of(s0[s], s1[s], shift)
+            while new_id[h] >= 0:
+                h = (h + 1) & mask
+            new_id[h] = slot_id[s]
+            n0[h] = s0[s]
+            n1[h] = s1[s]
+    return n0, n1, new_id, shift
+
+
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _key_words(words, a, m):
+    """A string of ``m <= 15`` bytes at byte ``a`` as two words: bytes 0-7, and bytes 8-14
+    with the length in the top byte. Equal words mean equal strings."""
+    w0 = np.uint64(0)
+    w1 = np.uint64(m) << np.uint64(56)
+    if m > 0:
+        w0 = _load(words, a, min(m, 8))
+    if m > 8:
+        w1 |= _load(words, a + 8, m - 8)
+    return w0, w1
+
+
+@numba.njit(**NUMBA_OPTS)
+def _utf8_run(offsets, base, words, valid, i, end, g, tiny, s0, s1, slot_id, shift, first, codes):
+    """Rows ``i .. end-1`` of :func:`utf8_codes`, their bytes read from ``words`` (byte ``p``
+    of a string is ``words``' byte ``p - base``), until ``end`` or until the table or
+    ``first`` is full (then the caller grows them and resumes), or a string longer than
+    ``UTF8_MAX_BYTES`` (then it gives up). Returns ``(next row, number of codes, no string
+    was too long)``."""
+    has_valid = valid.shape[0] > 0
+    mask = slot_id.shape[0] - 1
+    g_max = min(first.shape[0], (slot_id.shape[0] - 2) // 2)
+    for i in range(i, end):
+        if has_valid and not valid[i]:
+            codes[i] = -1
+            continue
+        a = np.int64(offsets[i]) - base
+        m = np.int64(offsets[i + 1]) - base - a
+        if m <= 2:  # a string of 0-2 bytes is its own index in the direct table ``tiny``
+            t = (m << 16) | (np.int64(_load(words, a, m)) if m > 0 else 0)
+            sid = tiny[t]
+            if sid < 0:
+                if g == g_max:
+                    return i, g, True
+                sid = g
+                tiny[t] = g
+                first[g] = i
+                g += 1
+            codes[i] = sid
+            continue
+        if m > UTF8_MAX_BYTES:
+            return i, g, False
+        w0, w1 = _key_words(words, a, m)
+        h = _slot_of(w0, w1, shift)
+        while slot_id[h] >= 0 and (s0[h] != w0 or s1[h] != w1):
+            h = (h + 1) & mask
+        sid = slot_id[h]
+        if sid < 0:
+            if g == g_max:
+                return i, g, True
+            sid = g
+            slot_id[h] = g
+            s0[h] = w0
+            s1[h] = w1
+            first[g] = i
+            g += 1
+        codes[i] = sid
+    return end, g, True
+
+
+@numba.njit(**NUMBA_OPTS)
+def utf8_codes(offsets, base, words, tail, tail_start, valid):
+    """First-appearance codes of short byte strings (an Arrow string array's buffers).
+
+    String ``i`` is bytes ``offsets[i] - base .. offsets[i + 1] - base - 1`` of the buffer
+    given as ``words``, ``tail`` and ``tail_start`` by :func:`utf8_words`; ``valid`` (bool, or
+    empty: all valid) marks the non-null entries, a null gets code -1. Strings are equal
+    iff their bytes are equal. Returns ``(codes, first_row, ok)``: int32 codes ``0 .. g-1``
+    in order of first appearance (as ``pandas.factorize``) and the first row of each code;
+    ``ok`` is False (and the codes unfinished) if a string is longer than
+    ``UTF8_MAX_BYTES``, which key columns rarely hold: the caller then takes another path.
+    A string of at most 2 bytes (a sex or SEN code) indexes a direct table; one of at most
+    15 bytes is two words (:func:`_key_words`), kept in its hash slot, so equal strings are
+    found without reading the bytes again. The table starts small and
+    doubles when half full, so memory follows the distinct count.
+    """
+    n = offsets.shape[0] - 1
+    split = 0  # rows before it start before tail_start: read from words
+    while split < n and np.int64(offsets[split]) - base < tail_start:
+        split += 1 if split + 4096 >= n or np.int64(offsets[split + 4096]) - base >= tail_start else 4096
+    s0, s1, slot_id, shift = _new_slots(2048)
+    tiny = np.full(3 << 16, -1, dtype=np.int32)  # strings of 0, 1 or 2 bytes: (length, bytes) -> code
+    first = np.empty(1024, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int32)
+    i, g, ok = 0, 0, True
+    for part in range(2):
+        end = split if part == 0 else n
+        b = base if part == 0 else base + tail_start
+        w = words if part == 0 else tail
+        while ok and i < end:
+            i, g, ok = _utf8_run(offsets, b, w, valid, i, end, g, tiny, s0, s1, slot_id, shift, first, codes)
+            if g == first.shape[0]:
+                bigger = np.empty(2 * first.shape[0], dtype=np.int64)
+                bigger[:g] = first[:g]
+                first = bigger
+            if 2 * g + 2 >= slot_id.shape[0]:
+                s0, s1, slot_id, shift = _grow(s0, s1, slot_id)
+    return codes, first[:g], ok
+
+
+@numba.njit(**NUMBA_OPTS)
+def remap_codes(codes, table):
+    """``codes[i] = table[codes[i]]`` in place, keeping -1 (missing) as -1."""
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c >= 0:
+            codes[i] = table[c]

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
-from .groups import _key_push_hash
+from .groups import _key_push_hash, fold_columns
 from .threads import run_chunks
 
 
@@ -159,31 +159,33 @@ def _branch(D, cards, counts, ks, limit, max_size, c0, start, perm, out, keys, s
             depth -= 1
 
 
-def cell_counts(cols, m, los, spans, space, n_chunks):
-    """Records in each cell of the full cross-classification of ``cols[:m]`` (one pass).
+def cell_counts(columns, n: int, space: int, n_chunks: int):
+    """Records in each cell of the full cross-classification of ``columns`` (one pass).
 
-    ``cols`` is a tuple of int64 arrays (padded to a fixed length by the caller, so one
-    compiled version serves every ``m``); cell ``sum_j (cols[j] - los[j]) * stride_j``
-    (mixed radix, first column most significant) must be below ``space``. Rows are split
-    into ``n_chunks`` chunks (run on threads) with their own tables, summed at the end.
+    ``columns`` are ``(values, lo, span, ...)`` key columns (as for
+    :func:`idrisk._kernels.groups.fold_columns`, in their own dtypes) whose spans multiply
+    to ``space``; cell ``sum_j (values_j - lo_j) * stride_j`` (mixed radix, first column
+    most significant). Rows are split into ``n_chunks`` chunks (run on threads), each
+    folded into its key and counted into a table of its own; the tables are summed.
     """
-    n = cols[0].shape[0]
     n_chunks = max(int(n_chunks), 1)
-    tabs = np.zeros((n_chunks, space), dtype=np.int32)
-    m = np.int64(m)
-    run_chunks(lambda ch: _cell_chunk(cols, m, los, spans, np.int64(ch * n // n_chunks),
-                                      np.int64((ch + 1) * n // n_chunks), tabs[ch]), n_chunks)
-    return tabs.sum(axis=0, dtype=np.int64)
+    tabs = np.zeros((n_chunks, max(int(space), 1)), dtype=np.int32)
+
+    def chunk(ch):
+        lo, hi = ch * n // n_chunks, (ch + 1) * n // n_chunks
+        if hi > lo:
+            key, _ = fold_columns([(c[0][lo:hi], c[1], c[2]) for c in columns], hi - lo, limit=max(int(space), 1))
+            _count_into(key, tabs[ch])
+
+    run_chunks(chunk, n_chunks)
+    return tabs[0].astype(np.int64) if n_chunks == 1 else tabs.sum(axis=0, dtype=np.int64)
 
 
 @numba.njit(**NUMBA_OPTS)
-def _cell_chunk(cols, m, los, spans, lo_i, hi_i, tab):
-    """Rows ``lo_i .. hi_i-1`` of :func:`cell_counts`, counted into ``tab``."""
-    for i in range(lo_i, hi_i):
-        key = np.int64(0)
-        for j in range(m):
-            key = key * spans[j] + (cols[j][i] - los[j])
-        tab[key] += 1
+def _count_into(key, tab):
+    """``tab[k] += 1`` for every ``k`` in ``key``."""
+    for i in range(key.shape[0]):
+        tab[key[i]] += 1
 
 
 @numba.njit(**NUMBA_OPTS)

@@ -26,7 +26,7 @@ import numpy as np
 from .._config import NUMBA_OPTS
 from .threads import run_chunks
 
-__all__ = ["class_order", "ldiversity_stats", "tcloseness_distances", "n_chunks_for", "ldiversity_counts",
+__all__ = ["class_order", "ldiversity_stats", "ldiversity_dense", "dense_cells_ok", "tcloseness_distances", "n_chunks_for", "ldiversity_counts",
            "tcloseness_counts"]
 
 
@@ -218,6 +218,71 @@ def ldiversity_stats(order, starts, s, card, mcode, c, n_chunks):
                               distinct, entropy, recursive)
 
     run_chunks(chunk, n_chunks)
+    return distinct, entropy, recursive
+
+
+def dense_cells_ok(g: int, card: int, n: int) -> bool:
+    """Whether :func:`ldiversity_dense` may take ``g * card`` cells (8 bytes each): at most
+    ``max(n, 2**16)``, so its table stays within the memory of a sort of the rows."""
+    return g * max(card, 1) <= max(n, 1 << 16)
+
+
+@numba.njit(**NUMBA_OPTS)
+def ldiversity_dense(gid, sizes, s, card, mcode, c):
+    """:func:`ldiversity_stats` without sorting the rows by class: one pass over the rows
+    counts every (class, value) cell of a ``g x card`` table, threading each class's
+    values in order of first appearance (the order in which :func:`ldiversity_stats`
+    meets them, so the entropy sums are the same operations in the same order).
+
+    ``gid`` int64 (n,) class ids ``0 .. g-1`` (``g = len(sizes)``), ``sizes`` the class
+    sizes; ``s``, ``card``, ``mcode``, ``c`` as in :func:`ldiversity_stats`. For a table
+    of at most :func:`dense_cells_ok` cells.
+    """
+    g = sizes.shape[0]
+    cells = np.zeros(g * max(card, 1), dtype=np.int32)
+    nxt = np.empty(g * max(card, 1), dtype=np.int32)  # next value of the class, by first appearance
+    head = np.full(g, -1, dtype=np.int32)
+    tail = np.full(g, -1, dtype=np.int32)
+    n_na = np.zeros(g, dtype=np.int64)
+    n_mc = np.zeros(g, dtype=np.int64)
+    for i in range(gid.shape[0]):
+        j = gid[i]
+        v = s[i]
+        if v == mcode:
+            n_mc[j] += 1
+        elif v < 0:
+            n_na[j] += 1
+        else:
+            cell = j * card + v
+            if cells[cell] == 0:
+                nxt[cell] = -1
+                if tail[j] < 0:
+                    head[j] = cell
+                else:
+                    nxt[tail[j]] = cell
+                tail[j] = cell
+            cells[cell] += 1
+    distinct = np.zeros(g, dtype=np.int64)
+    entropy = np.ones(g, dtype=np.float64)
+    recursive = np.zeros(g, dtype=np.int64)
+    c32 = np.float32(c)
+    maxsize = 0
+    for j in range(g):
+        maxsize = max(maxsize, sizes[j])
+    cnt = np.empty(max(maxsize, 1), dtype=np.int64)
+    for j in range(g):
+        fsize = np.float64(sizes[j])
+        h = 0.0
+        m = 0
+        cell = head[j]
+        while cell >= 0:
+            k = cells[cell]
+            r = k / fsize
+            h += r * np.log(r)
+            cnt[m] = k
+            m += 1
+            cell = nxt[cell]
+        distinct[j], entropy[j], recursive[j] = _class_rules(cnt, np.int64(m), h, n_na[j], n_mc[j], fsize, c32)
     return distinct, entropy, recursive
 
 

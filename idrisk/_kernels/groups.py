@@ -27,8 +27,9 @@ import numpy as np
 
 from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
+from .threads import run_chunks
 
-__all__ = ["group_ids", "group_sums", "gather", "fold_columns", "key_counts", "default_limit"]
+__all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "key_counts", "default_limit"]
 
 _CHUNK = 1 << 18  # rows per slice when folding large keys (1 MiB of int32 key)
 _CHUNK_MIN_ROWS = 1 << 21  # below this the whole key stays in cache: no slicing
@@ -146,6 +147,34 @@ def gather(per_group, gid):
     for i in range(n):
         out[i] = per_group[gid[i]]
     return out
+
+
+def gather3(gid, distinct, entropy, recursive):
+    """Three per-class arrays given to every record (``x[gid]`` for each, as
+    :func:`gather`), in one pass over ``gid``, on threads from 2**17 rows."""
+    n = gid.shape[0]
+    out_d = np.empty(n, dtype=distinct.dtype)
+    out_e = np.empty(n, dtype=entropy.dtype)
+    out_r = np.empty(n, dtype=recursive.dtype)
+    n_chunks = 1 if n < (1 << 17) else 2 * int(numba.get_num_threads())
+    per = (n + n_chunks - 1) // n_chunks
+
+    def chunk(ch):
+        _gather3_chunk(gid, distinct, entropy, recursive, out_d, out_e, out_r,
+                       np.int64(ch * per), np.int64(min(n, ch * per + per)))
+
+    run_chunks(chunk, n_chunks)
+    return out_d, out_e, out_r
+
+
+@numba.njit(**NUMBA_OPTS)
+def _gather3_chunk(gid, a, b, c, out_a, out_b, out_c, lo, hi):
+    """``out_x[i] = x[gid[i]]`` for rows ``lo .. hi-1`` and each of the three arrays."""
+    for i in range(lo, hi):
+        j = gid[i]
+        out_a[i] = a[j]
+        out_b[i] = b[j]
+        out_c[i] = c[j]
 
 
 # ---------------------------------------------------------------------------------------

@@ -56,12 +56,18 @@ def table_id(slot_key, slot_id, shift, key, next_id):
     """The id of ``key`` (uint64): its stored id, or ``next_id`` if it is new (then stored).
 
     A caller numbering keys by first appearance passes the number of ids given so far as
-    ``next_id`` and counts one more id whenever the returned id equals it.
+    ``next_id`` and counts one more id whenever the returned id (int64) equals it. The probe
+    is written out here rather than through :func:`table_slot`: reading the slot's id once
+    per probe made the encoding of object columns several times faster.
     """
-    h = table_slot(slot_key, slot_id, shift, key)
-    sid = slot_id[h]
-    if sid < 0:
-        slot_id[h] = next_id
-        slot_key[h] = key
-        return np.int32(next_id)
-    return sid
+    mask = slot_id.shape[0] - 1
+    h = np.int64((key * _HASH_MULT) >> shift)
+    while True:
+        sid = slot_id[h]
+        if sid < 0:
+            slot_id[h] = next_id
+            slot_key[h] = key
+            return np.int64(next_id)
+        if slot_key[h] == key:
+            return np.int64(sid)
+        h = (h + 1) & mask

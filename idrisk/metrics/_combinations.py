@@ -28,7 +28,6 @@ WARN_SUBSETS = 100_000
 MAX_SUBSETS = 5_000_000
 #: Full cross-classifications of at most this many cells are counted in a dense table.
 DENSE_CELLS = 1 << 20
-DENSE_MAX_QIS = 8
 
 
 def combination_sweep(data, quasi_identifiers, *, max_size: int | None = None,
@@ -181,13 +180,9 @@ def _distinct_rows(cols, n: int):
     m = len(cols)
     spans = [max(int(c.span), 1) for c in cols]
     cards = np.asarray(spans, dtype=np.int64)
-    if m <= DENSE_MAX_QIS and math.prod(spans) <= DENSE_CELLS:
+    if math.prod(spans) <= DENSE_CELLS:
         n_threads = max(1, numba.get_num_threads())
-        arrays = [_readonly(np.asarray(c.values, dtype=np.int64)) for c in cols]
-        arrays = tuple(arrays + [arrays[0]] * (DENSE_MAX_QIS - m))  # one compiled type
-        los = np.array([c.lo for c in cols], dtype=np.int64)
-        cells = cell_counts(arrays, np.int64(m), los, cards, np.int64(math.prod(spans)),
-                            np.int64(n_threads if n >= 100_000 else 1))
+        cells = cell_counts(cols, n, math.prod(spans), n_threads if n >= 100_000 else 1)
         D, counts = decode_cells(cells, cards)
         return D, cards, counts
     gid, counts = group_ids_columns(cols, n)
@@ -196,13 +191,6 @@ def _distinct_rows(cols, n: int):
     for j, c in enumerate(cols):
         D[j] = c.values[first].astype(np.int64) - c.lo
     return D, cards, counts
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    """A read-only view of ``a`` (the kernel's tuple must hold arrays of one type)."""
-    v = a.view()
-    v.flags.writeable = False
-    return v
 
 
 def _walk_plan(subsets, m: int, size: int):

@@ -47,7 +47,8 @@ import numpy as np
 import pandas as pd
 
 from .._encode import Encoded
-from .._kernels.diversity import class_order, ldiversity_stats, n_chunks_for
+from .._kernels.diversity import class_order, dense_cells_ok, ldiversity_dense, ldiversity_stats, n_chunks_for
+from .._kernels.groups import gather3
 from .._results import RECORD_LEVEL, Result
 from .._validation import as_column_list, describe
 from ..exceptions import InvalidParameterError
@@ -137,6 +138,19 @@ def _missing_code_of(frame, enc_s: Encoded, s, missing_code) -> int:
     return int(enc_s.codes[s][rows[0]]) if rows.size else -2
 
 
+def _class_stats(gid, sizes, codes, card: int, mcode: int, c: float, by_class: list):
+    """Per-class (distinct, entropy, recursive) of one sensitive column: from a (class, value)
+    table when it is small, else from the rows sorted by class (kept in ``by_class``)."""
+    g = len(sizes)
+    if dense_cells_ok(g, card, len(gid)):
+        return ldiversity_dense(gid, sizes, codes, np.int64(card), np.int64(mcode), np.float64(c))
+    if not by_class:
+        by_class.extend(class_order(gid, np.int64(g)))
+    order, starts = by_class
+    return ldiversity_stats(order, starts, codes, np.int64(card), np.int64(mcode), np.float64(c),
+                            np.int64(n_chunks_for(g)))
+
+
 def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
                 missing: str = "category", sensitive_na: str = "distinct",
                 missing_code=None) -> LDiversityResult:
@@ -201,8 +215,7 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
     enc_s = inp.extra_encoding()
     gid, sizes = inp.partition(missing)
     g = len(sizes)
-    order, starts = class_order(gid, np.int64(g))
-    chunks = n_chunks_for(g)
+    by_class = []  # the rows sorted by class, made once if a column needs them
     cols, minima = {}, {}
     for s in sens:
         codes = enc_s.codes[s]
@@ -211,15 +224,13 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
             codes = np.where(codes < 0, card, codes).astype(np.int32)
             card += 1
         mcode = _missing_code_of(frame, enc_s, s, missing_code)
-        distinct, entropy, recursive = ldiversity_stats(
-            order, starts, np.ascontiguousarray(codes, dtype=np.int32), np.int64(card),
-            np.int64(mcode), np.float64(c), np.int64(chunks))
-        cols[f"{s}_distinct"] = distinct[gid]
-        cols[f"{s}_entropy"] = entropy[gid]
-        cols[f"{s}_recursive"] = recursive[gid]
+        distinct, entropy, recursive = _class_stats(gid, sizes, np.ascontiguousarray(codes, dtype=np.int32),
+                                                    card, mcode, c, by_class)
+        cols[f"{s}_distinct"], cols[f"{s}_entropy"], cols[f"{s}_recursive"] = gather3(
+            gid, distinct, entropy, recursive)
         minima[s] = {"distinct": int(distinct.min()), "entropy": float(entropy.min()),
                      "recursive": int(recursive.min())}
-    per_record = pd.DataFrame(cols, index=index)
+    per_record = pd.DataFrame(cols, index=index, copy=False)  # the arrays are ours: no copy
     return LDiversityResult(
         quasi_identifiers=tuple(qis), sensitive=tuple(sens), c=c, missing=missing,
         sensitive_na=sensitive_na, n_records=len(index), n_classes=int(g),
