@@ -35,7 +35,8 @@ KEYS = ["sex", "yob", "eth", "fsm"]
 
 
 def _exact(keys, tau=0.5):
-    return IntruderScenario(name="exact", quasi_identifiers=keys, claim_threshold=tau)
+    # exact full-key blocking: the identities' reference (a target missing a key value has no candidate)
+    return IntruderScenario(name="exact", quasi_identifiers=keys, claim_threshold=tau, blocking=[list(keys)])
 
 
 # --------------------------------------------------------------------------- WE3 / identities
