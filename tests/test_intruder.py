@@ -262,21 +262,25 @@ def test_pair_weights_term_frequency_path():
 
 @pytest.mark.parametrize("tf", [True, False])
 def test_term_frequency_end_to_end(tf):
-    """One block of 20, s rare ('r', 2 records) or common ('c', 18): P from the FS formula."""
+    """One block of 20, s rare ('r', 2 records) or common ('c', 18): P from the recording
+    model by hand (docs/methods.md#joint-frequencies): agreement on value a weighs
+    ``m / p(a) + 1 - m``, disagreement ``1 - m``, normalised over every extract record. The
+    joint model always weighs exact fields by their value shares (``term_frequency`` only
+    concerns the other fields)."""
     ext = pd.DataFrame({"g": ["x"] * 20, "s": ["r"] * 2 + ["c"] * 18})
     sc = IntruderScenario(name="tf", quasi_identifiers=["g", "s"], blocking=[["g"]],
                           claim_threshold=0.0, term_frequency=tf)
     aux = make_auxiliary(ext, sc, seed=1)
     r = simulate_intruder(ext, aux, sc, seed=1)
-    m = r.em["m"]["s"]
-    u = 0.1 ** 2 + 0.9 ** 2  # sum_a p_E(a) p_A(a)
-    wd = np.log2((1 - m) / (1 - u))
-    wa_r = np.log2(m / 0.1) if tf else np.log2(m / u)
-    wa_c = np.log2(m / 0.9) if tf else np.log2(m / u)
-    p_r = 2 ** wa_r / (2 * 2 ** wa_r + 18 * 2 ** wd)
-    p_c = 2 ** wa_c / (18 * 2 ** wa_c + 2 * 2 ** wd)
+    m = r.em["m_correct"]["s"]
+    y_r, y_c, z = m / 0.1 + 1 - m, m / 0.9 + 1 - m, 1 - m
+    p_r = y_r / (2 * y_r + 18 * z)
+    p_c = y_c / (18 * y_c + 2 * z)
     assert r.claims == 20
     assert r.expected_correct == pytest.approx(2 * p_r + 18 * p_c, rel=1e-9)
+    # one field over the whole extract: sum_b Phi_ab = 20 whatever m, so the likelihood is flat
+    # and the intruder trusts its value (m = 1): P = 1/2 and 1/18
+    assert m == pytest.approx(1.0, abs=1e-12)
 
 
 @settings(max_examples=30, deadline=None)
@@ -395,23 +399,13 @@ def issue6():
     return ext, sc, {s: simulate_intruder(ext, make_auxiliary(ext, sc, seed=s), sc, seed=s) for s in range(6)}
 
 
-def test_issue6_swapped_em_solution_is_excluded(issue6):
+def test_issue6_agreement_is_never_evidence_against_a_match(issue6):
+    """The swapped solution of issue 6 (agreeing on postcode as evidence *against* a match)
+    cannot arise: an agreement weighs ``log2(m / p + 1 - m) >= 0`` for any m in [0, 1]."""
     _, _, runs = issue6
-    # Before the fix seed 2 gave 94 claims, 9 correct (precision 0.10): in the LA x sex x
-    # year pass the fixed-lambda EM's best solution had m(postcode) ~ 0 < u ~ 0.8 and
-    # m(birth month) < u, a class of similar non-matches (higher likelihood than the
-    # matches), so agreeing on postcode became evidence against a match. The case must
-    # still exercise that: the unconstrained fit violates m >= u on that pass.
-    first = runs[2].em["passes"][0]
-    assert first["pass"] == ["la_code", "sex", "year_group"]
-    assert "postcode_district" in first["unconstrained_m_below_u"]
-    assert first["unconstrained_loglik"] > first["loglik"]  # the swap is the unconstrained optimum
     for s, r in runs.items():
-        # every pass's fit respects the constraint and reports it
-        for p in r.em["passes"]:
-            assert p["constraint"] == "m >= u" and len(p["starts"]) == 3
-            assert all(p["m"][v] >= p["u"][v] - 1e-9 for v in p["m"]), (s, p["pass"])
-        # after fitting, agreement is evidence for a match on every compared field
+        assert all(0.0 <= x <= 1.0 for x in r.em["m_correct"].values()), s
+        # the probability that a match agrees is above the chance agreement u on every field
         assert all(r.em["m"][v] > r.em["u"][v] for v in r.em["u"]), s
 
 

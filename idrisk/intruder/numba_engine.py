@@ -62,9 +62,7 @@ class NumbaEngine:
 
 
 #: the start of every field's m
-M_START = 0.9
-#: fixed-point iterations for the m of fields outside the joint counts
-OTHER_MAX_ITER = 50
+M_START = 0.999
 
 
 class _Linkage:
@@ -147,27 +145,30 @@ def _shifted(W, rest, pa):
 
 
 def _fit_others(lk, m, ratio, rows):
-    """m of the fields outside the joint counts: posterior agreement over the candidates of ``rows``."""
-    info = {"fields": [lk.fields[j].name for j in lk.others], "n_iter": 0, "converged": False}
+    """m of the fields outside the joint counts: each maximises ``sum_a log D_a`` over target
+    ``rows`` in turn (``D_a`` the target's candidates with their full weights plus the joint
+    mass outside them and the non-member mass), on ``[u_v, 1]`` (agreement is never evidence
+    against a match); two rounds. A bounded one-dimensional search on ``log(1 - m_v)``
+    reaches an ``m_v`` near 1 where an EM crawls."""
+    from scipy.optimize import minimize_scalar
+
+    info = {"fields": [lk.fields[j].name for j in lk.others], "rounds": 0}
     if not lk.others or rows.shape[0] == 0:
         return m, info
     ptr, sel = lk.subset(rows)
-    gamma = np.ascontiguousarray(lk.gamma[:, sel])
-    pa = K.expand_targets(ptr)
-    for it in range(1, OTHER_MAX_ITER + 1):
-        W, rest, _, _ = lk.rest(m, ratio, rows, ptr, sel)
-        Ws, ref = _shifted(W, rest, pa)
-        agree, seen = K.posterior_agreement(ptr, Ws, gamma, float(ref))
-        new = m.copy()
+    m = m.copy()
+    for _ in range(2):
         for j in lk.others:
-            if seen[j] > 0:
-                new[j] = np.clip(max(agree[j] / seen[j], lk.u[j]), M_FLOOR, 1 - M_FLOOR)
-        delta = float(np.abs(new - m).max())
-        m = new
-        info["n_iter"] = it
-        if delta < 1e-6:
-            info["converged"] = True
-            break
+            def nll(t, j=j):
+                m[j] = 1.0 - math.exp(t)
+                _, rest, s_full, _ = lk.rest(m, ratio, rows, ptr, sel)
+                return -float(np.log(np.maximum(s_full + rest, 1e-300)).sum())
+
+            lo, hi = math.log(M_FLOOR), math.log(max(1.0 - lk.u[j], 2 * M_FLOOR))
+            res = minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
+            t = float(res.x) if nll(float(res.x)) < nll(lo) else lo
+            m[j] = 1.0 - math.exp(t)
+        info["rounds"] += 1
     return m, info
 
 

@@ -177,5 +177,12 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
             f"(auxiliary columns: {', '.join(map(str, aux.columns[:30]))})"
         )
     truth = truth_positions(ext, aux, id_column=id_column)
+    outside = int((np.asarray(truth) < 0).sum())
+    if scenario.response_knowledge and outside:
+        raise InvalidParameterError(
+            f"scenario {scenario.name!r} declares response knowledge (every target is in the extract) but "
+            f"{outside} of the {len(truth)} targets are not in the extract by the ground truth: draw the targets "
+            "from the extract, or set response_knowledge=False (with membership_prior, the chance a target is "
+            "in the extract)")
     return eng.link(ext, aux, scenario, np.asarray(truth), seed=seed, sampling_fraction=pi, max_pairs=max_pairs,
                     memory_budget=memory_budget)
