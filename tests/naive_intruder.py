@@ -244,29 +244,40 @@ def subset_counts(codes_e, codes_a, weights):
     return N, W
 
 
-def record_factor(a_vals, b_vals, m, shares):
-    """``Phi_ab``: per held field, ``m / p(a) + 1 - m`` on agreement, ``1 - m`` otherwise
-    (a missing extract value disagrees); ``shares[v]`` maps a value to its share of the extract."""
+def disagreement_scale(column, a):
+    """``c(a)``: the mean of ``1 / (1 - p(b))`` over the records whose value ``b`` is not ``a``
+    (``p`` the share of all records; a missing value is one more value); 1 when there are none."""
+    n = len(column)
+    share = {}
+    for x in column:
+        share[x] = share.get(x, 0) + 1 / n
+    others = [1 / (1 - share[x]) for x in column if x != a]
+    return sum(others) / len(others) if others else 1.0
+
+
+def record_factor(a_vals, b_vals, m, shares, scales):
+    """``Phi_ab``: per held field, ``m / p(a)`` on agreement, ``(1 - m) c(a)`` otherwise (a
+    missing extract value disagrees); ``shares[v]`` / ``scales[v]`` map a value to ``p`` / ``c``."""
     phi = 1.0
     for v, (x, y) in enumerate(zip(a_vals, b_vals)):
         if x is None:
             continue
         if y is not None and x == y:
-            phi *= m[v] / shares[v][x] + 1.0 - m[v]
+            phi *= m[v] / shares[v][x]
         else:
-            phi *= 1.0 - m[v]
+            phi *= (1.0 - m[v]) * scales[v][x]
     return phi
 
 
-def joint_posterior(ext_rows, target, m, shares, nonmember=0.0):
+def joint_posterior(ext_rows, target, m, shares, scales, nonmember=0.0):
     """``P(b | a)`` for every extract record: ``Phi_ab / (sum_b' Phi_ab' + nonmember)``."""
-    phi = np.array([record_factor(target, r, m, shares) for r in ext_rows])
+    phi = np.array([record_factor(target, r, m, shares, scales) for r in ext_rows])
     return phi / (phi.sum() + nonmember)
 
 
-def joint_loglik(ext_rows, targets, m, shares):
+def joint_loglik(ext_rows, targets, m, shares, scales):
     """``sum_a log sum_b Phi_ab`` (response knowledge): the likelihood ``m`` maximises."""
-    return float(sum(math.log(sum(record_factor(t, r, m, shares) for r in ext_rows)) for t in targets))
+    return float(sum(math.log(sum(record_factor(t, r, m, shares, scales) for r in ext_rows)) for t in targets))
 
 
 def exact_match_claims(ext_rows, targets, truth):

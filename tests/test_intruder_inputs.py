@@ -275,16 +275,18 @@ def test_claims_are_scored_against_truth_by_hand():
     aux = pd.DataFrame({"k": ["a", "b", "c"], "x": [1, 2, 9], TRUTH_COLUMN: [0, 2, 3]})
     sc = IntruderScenario(name="h", quasi_identifiers=["k", "x"], blocking=[["k"]])
     r = simulate_intruder(ext, aux, sc, seed=0)
-    m = np.array([r.em["m_correct"]["k"], r.em["m_correct"]["x"]])
+    m = np.array([r.em["m"]["k"], r.em["m"]["x"]])
     rows = list(zip(ext["k"], ext["x"]))
     targets = list(zip(aux["k"], aux["x"]))
-    # shares of all extract records; 9 is not in the extract (never agrees)
+    # shares of all extract records; 9 is not in the extract (never agrees: 1 / (2 n))
     shares = [{"a": 0.25, "b": 0.5, "c": 0.25}, {1: 0.25, 2: 0.5, 3: 0.25, 9: 0.125}]
-    best = naive.joint_loglik(rows, targets, m, shares)
-    grid = np.append(np.linspace(0.0, 1.0, 41)[:-1], [1 - 1e-6, 1 - 1e-12])
-    assert all(naive.joint_loglik(rows, targets, np.array([a, b]), shares) <= best + 1e-9
+    scales = [{a: naive.disagreement_scale(list(ext[v]), a) for a in shares[i]} for i, v in enumerate(["k", "x"])]
+    assert scales[0]["a"] == pytest.approx((2 / 0.5 + 1 / 0.75) / 3)  # records b, b, c
+    best = naive.joint_loglik(rows, targets, m, shares, scales)
+    grid = np.append(np.linspace(0.0, 1.0, 41)[1:-1], [1 - 1e-6, 1 - 1e-12])
+    assert all(naive.joint_loglik(rows, targets, np.array([a, b]), shares, scales) <= best + 1e-9
                for a in grid for b in grid)
-    p = np.array([naive.joint_posterior(rows, t, m, shares)[e] for t, e in zip(targets, [0, 1, 3])])
+    p = np.array([naive.joint_posterior(rows, t, m, shares, scales)[e] for t, e in zip(targets, [0, 1, 3])])
     # x = 9 exists nowhere: the value is wrong and k = c points at one record only
     assert m[1] < 1 and p[2] == pytest.approx(1.0, abs=1e-6)
     claimed = p >= 0.5 - 1e-12  # the claim rule's tolerance (the tie of two sits at 1/2)

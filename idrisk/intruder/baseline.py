@@ -13,15 +13,23 @@ import numpy as np
 
 from .._kernels.groups import group_ids
 
-__all__ = ["exact_match_claims"]
+__all__ = ["exact_match_claims", "exact_match_rows"]
 
 
 def exact_match_claims(fields, truth) -> tuple[int, int]:
-    """``(claims, correct)`` of the exact-match intruder (targets grouped by the fields they hold)."""
+    """``(claims, correct)`` of the exact-match intruder."""
+    rows = exact_match_rows(fields)
+    claimed = rows >= 0
+    return int(claimed.sum()), int((claimed & (rows == truth)).sum())
+
+
+def exact_match_rows(fields) -> np.ndarray:
+    """Per target, the one extract row matching every value it holds, else -1 (targets grouped by
+    the fields they hold)."""
     n_a = fields[0].codes_a.shape[0]
+    out = np.full(n_a, -1, dtype=np.int64)
     held = np.vstack([f.codes_a >= 0 for f in fields])  # (k, n_a)
     pattern = (held.astype(np.int64) << np.arange(len(fields))[:, None]).sum(0)
-    claims = correct = 0
     for pat in np.unique(pattern):
         rows = np.flatnonzero(pattern == pat)
         cols = [j for j in range(len(fields)) if pat >> j & 1]
@@ -39,6 +47,5 @@ def exact_match_claims(fields, truth) -> tuple[int, int]:
         row_of = np.full(cnt.shape[0], -1, dtype=np.int64)
         row_of[ge] = np.flatnonzero(ok_e)
         unique = cnt[ga] == 1
-        claims += int(unique.sum())
-        correct += int((unique & (row_of[ga] == truth[rows]) & (truth[rows] >= 0)).sum())
-    return claims, correct
+        out[rows[unique]] = row_of[ga[unique]]
+    return out

@@ -32,7 +32,7 @@ from .._kernels.groups import group_ids
 from .._kernels.joint import subset_counts
 
 __all__ = ["JOINT_MAX_FIELDS", "EM_TARGETS", "M_FLOOR", "JointModel", "joint_fields", "robbins_weights",
-           "nonmember_ratio", "moebius", "fit_joint_m", "value_shares", "agreement_probability"]
+           "nonmember_ratio", "moebius", "fit_joint_m", "value_shares", "value_scales"]
 
 #: at most this many exactly compared fields enter the joint counts (``2^k`` subsets); the
 #: others weigh as independent Fellegi-Sunter fields
@@ -41,6 +41,8 @@ JOINT_MAX_FIELDS = 10
 EM_TARGETS = 2000
 EM_MAX_ITER = 300
 EM_TOL = 1e-9
+#: log-likelihood (nats) within which m = 1 is preferred to the EM's end point
+SNAP_LOGLIK = 1e-6
 #: ``m`` is kept in ``[M_FLOOR, 1 - M_FLOOR]`` (finite weights)
 M_FLOOR = 1e-15
 #: target rows x subsets per chunk of the joint counts
@@ -99,21 +101,34 @@ def moebius(N: np.ndarray) -> np.ndarray:
 
 def value_shares(fields, n_e: int) -> list:
     """Per field, each code's share of *all* extract records (a missing value is a value no
-    intruder's value agrees with), so that a field's factor averages 1 over the records."""
-    return [np.bincount(f.codes_e[f.codes_e >= 0], minlength=max(f.n_levels, 1)) / max(n_e, 1) for f in fields]
-
-
-def agreement_probability(fields, shares, m) -> dict:
-    """Per field, ``P(agree | same person)`` averaged over the targets' held values:
-    ``m_v + (1 - m_v) p_v(a)`` for an exact field (``m_v`` itself for the others)."""
-    out = {}
-    for j, f in enumerate(fields):
-        c = f.codes_a[f.codes_a >= 0]
-        if f.kind == "exact" and c.size:
-            out[f.name] = float(m[j] + (1.0 - m[j]) * shares[j][c].mean())
-        else:
-            out[f.name] = float(m[j])
+    intruder's value agrees with); a value the extract lacks gets ``1 / (2 n)``."""
+    out = []
+    for f in fields:
+        p = np.bincount(f.codes_e[f.codes_e >= 0], minlength=max(f.n_levels, 1)) / max(n_e, 1)
+        out.append(np.where(p > 0, p, 0.5 / max(n_e, 1)))
     return out
+
+
+def value_scales(fields, n_e: int) -> list:
+    """Per field and code ``a``: ``c(a)``, the mean of ``1 / (1 - p(b))`` over the extract records
+    whose value ``b`` is not ``a`` (a missing value counts as one more value).
+
+    A wrong value is another value drawn from the field's distribution, ``P(a | b) = e p(a) /
+    (1 - p(b))`` for ``a != b``; its ratio to ``p(a)``, ``e / (1 - p(b))``, is taken at the mean
+    over the records that disagree, ``e c(a)``, so that it depends on the target only."""
+    out = []
+    for f in fields:
+        nl = max(f.n_levels, 1)
+        cnt = np.bincount(f.codes_e[f.codes_e >= 0], minlength=nl).astype(np.float64)
+        n_miss = float((f.codes_e < 0).sum())
+        n = max(float(n_e), 1.0)
+        inv = np.where(cnt < n, 1.0 / np.maximum(1.0 - cnt / n, 1e-12), 0.0)
+        total = float((cnt * inv).sum()) + (n_miss / max(1.0 - n_miss / n, 1e-12) if n_miss < n else 0.0)
+        rest = n - cnt
+        out.append(np.where(rest > 0, (total - cnt * inv) / np.maximum(rest, 1.0), 1.0))
+    return out
+
+
 
 
 def _strides(cards):
@@ -135,12 +150,13 @@ class JointModel:
     codes_e: np.ndarray   # int32 (k, n_e)
     codes_a: np.ndarray   # int32 (k, n_a)
     shares: list          # per joint field, share of each code in the extract
+    scales: list          # per joint field and code a, mean of 1 / (1 - p(b)) over records b != a
     w: np.ndarray         # Robbins weights per extract record
     n1: float
     bits: np.ndarray      # (2^k, k) 0/1
 
     @classmethod
-    def build(cls, fields, shares, n_e):
+    def build(cls, fields, shares, scales, n_e):
         cols = joint_fields(fields)
         w, n1 = robbins_weights(fields, n_e)
         ce = np.ascontiguousarray(np.vstack([fields[j].codes_e for j in cols]).astype(np.int32)) if cols \
@@ -149,24 +165,24 @@ class JointModel:
             else np.zeros((0, fields[0].codes_a.shape[0]), dtype=np.int32)
         masks = np.arange(1 << len(cols))
         bits = ((masks[:, None] >> np.arange(len(cols))[None, :]) & 1).astype(np.float64)
-        return cls(cols, ce, ca, [shares[j] for j in cols], w, n1, bits)
+        return cls(cols, ce, ca, [shares[j] for j in cols], [scales[j] for j in cols], w, n1, bits)
 
     @property
     def k(self) -> int:
         return len(self.cols)
 
     def log_shares(self, rows):
-        """``log p_v(a_v)`` per target row and joint field (0 where the target does not hold it)."""
-        out = np.zeros((rows.shape[0], self.k))
+        """``(log p_v(a_v), log c_v(a_v), held)`` per target row and joint field (0 where not held)."""
+        logp = np.zeros((rows.shape[0], self.k))
+        logc = np.zeros((rows.shape[0], self.k))
         held = np.zeros((rows.shape[0], self.k), dtype=bool)
-        n_e = self.codes_e.shape[1]
         for i in range(self.k):
             c = self.codes_a[i, rows]
             held[:, i] = c >= 0
-            tab = self.shares[i]
-            p = np.where(c >= 0, tab[np.clip(c, 0, max(tab.shape[0] - 1, 0))] if tab.shape[0] else 0.0, 1.0)
-            out[:, i] = np.log(np.where(p > 0, p, 0.5 / max(n_e, 1)))
-        return out, held
+            cc = np.clip(c, 0, None)
+            logp[:, i] = np.where(c >= 0, np.log(self.shares[i][cc]), 0.0)
+            logc[:, i] = np.where(c >= 0, np.log(self.scales[i][cc]), 0.0)
+        return logp, logc, held
 
     def tables(self, rows):
         """Exact-agreement-pattern counts ``H`` and weighted counts ``HW`` of target ``rows``."""
@@ -178,16 +194,18 @@ class JointModel:
         N, W = subset_counts(self.codes_e, ca, strides, np.ascontiguousarray(self.w, dtype=np.float64))
         return moebius(N), moebius(W)
 
-    def masses(self, H, HW, logp, held, m):
-        """``S``, ``T`` per target and the agreement masses ``AG``, ``AGW`` per target and field."""
+    def masses(self, H, HW, logp, logc, held, m):
+        """``S``, ``T`` per target, the agreement masses ``AG``, ``AGW`` per target and field, and
+        ``kappa``, the expected record factor of a class the extract does not show."""
         mj = m[self.cols]
-        ly = np.where(held, np.log(mj[None, :] / np.exp(logp) + 1.0 - mj[None, :]), 0.0)
-        lz = np.where(held, np.log(1.0 - mj)[None, :], 0.0)
+        ly = np.where(held, np.log(mj)[None, :] - logp, 0.0)
+        lz = np.where(held, np.log(1.0 - mj)[None, :] + logc, 0.0)
         L = ly @ self.bits.T + lz @ (1.0 - self.bits).T
         e = np.exp(np.minimum(L, 700.0))
         He = H * e
         HWe = HW * e
-        return He.sum(1), HWe.sum(1), He @ self.bits, HWe @ self.bits, ly
+        kap = np.where(held, mj[None, :] + (1.0 - mj[None, :]) * (1.0 - np.exp(logp)) * np.exp(logc), 1.0)
+        return He.sum(1), HWe.sum(1), He @ self.bits, HWe @ self.bits, kap
 
     def chunk_rows(self, n_a: int):
         """Target row chunks keeping ``rows x 2^k`` at most ``CHUNK_CELLS``."""
@@ -195,52 +213,67 @@ class JointModel:
         return [np.arange(s, min(s + step, n_a)) for s in range(0, n_a, step)]
 
 
+def _em_step(model, H, HW, logp, logc, held, m, ratio):
+    """One EM step: ``m_v`` = the posterior expected agreement of the target's own record on ``v``."""
+    S, T, AG, AGW, kap = model.masses(H, HW, logp, logc, held, m)
+    kappa = kap.prod(1)
+    D = np.maximum(S + ratio * (T + model.n1 * kappa), 1e-300)
+    mj = m[model.cols]
+    unseen_agree = model.n1 * kappa[:, None] * mj[None, :] / kap
+    num = np.where(held, AG + ratio * (AGW + unseen_agree), 0.0) / D[:, None]
+    n_held = held.sum(0)
+    new = np.where(n_held > 0, num.sum(0) / np.maximum(n_held, 1), mj)
+    return np.clip(new, M_FLOOR, 1.0 - M_FLOOR), float(np.log(D).sum())
+
+
 def fit_joint_m(model: JointModel, rows, m, ratio: float):
-    """Maximum likelihood ``m`` of the joint fields on target ``rows`` against the whole extract.
+    """EM for the joint fields' ``m`` on target ``rows`` against the whole extract.
 
-    Each target's likelihood is ``D_a = S_a + ratio (T_a + n_1)`` (up to factors free of
-    ``m``): a mixture over every extract record as the target's own (one match per target)
-    and, without response knowledge (``ratio > 0``), the non-member alternative, the
-    maximum of ``sum_a log D_a`` an EM would reach. EM crawls when ``m_v`` tends to 1
-    (error-free fields), so the likelihood is maximised directly (L-BFGS-B on
-    ``log(1 - m_v)``, with its exact gradient). Returns ``(m, info)``.
+    E-step: each target's posterior over every extract record as its own (one match per
+    target) and, without response knowledge (``ratio > 0``), over the population records
+    outside the extract (the Robbins-weighted classes and the unseen ones). M-step:
+    ``m_v = P(agree | same person)``, the expected agreement of the target's own record on
+    ``v`` over the targets holding ``v``. EM converges linearly, and slowly when ``m_v``
+    tends to 1 (an error-free field), so every third step is extrapolated (Aitken's delta
+    squared on ``1 - m_v``, kept when it raises the likelihood). Returns ``(m, info)``.
     """
-    from scipy.optimize import minimize
-
     m = m.copy()
     info = {"n_targets": int(rows.shape[0]), "n_iter": 0, "converged": False}
     if model.k == 0 or rows.shape[0] == 0:
         return m, info
     H, HW = model.tables(rows)
-    logp, held = model.log_shares(rows)
-    inv_p1 = np.where(held, 1.0 / np.exp(logp) - 1.0, 0.0)
-
-    def f(t):
-        mj = 1.0 - np.exp(t)
-        S, T, AG, AGW, ly = model.masses(H, HW, logp, held, np.put(m, model.cols, mj) or m)
-        D = S + ratio * (T + model.n1)
-        D = np.maximum(D, 1e-300)
-        ag = AG + ratio * AGW
-        y = np.exp(ly)
-        z = 1.0 - mj
-        dm = ((ag * inv_p1 / y) - np.where(held, (S + ratio * T)[:, None] - ag, 0.0) / z[None, :]) / D[:, None]
-        grad_m = dm.sum(0)
-        return -float(np.log(D).sum()), grad_m * z  # d/dt = d/dm * dm/dt, dm/dt = -(1 - m)
-
-    t0 = np.log(np.clip(1.0 - m[model.cols], M_FLOOR, 1.0 - M_FLOOR))
-    res = minimize(f, t0, jac=True, method="L-BFGS-B",
-                   bounds=[(math.log(M_FLOOR), math.log(1.0 - M_FLOOR))] * model.k,
-                   options={"maxiter": EM_MAX_ITER, "ftol": 1e-13, "gtol": 1e-9})
-    t = res.x.copy()
-    best = res.fun
-    for i in range(model.k):  # the optimiser stops short of a bound the likelihood still rises to
-        # where the data cannot tell (a flat likelihood) the intruder trusts its value: m = 1
-        for edge, better in ((math.log(M_FLOOR), float.__le__), (math.log(1.0 - M_FLOOR), float.__lt__)):
-            trial = t.copy()
-            trial[i] = edge
-            val = f(trial)[0]
-            if better(val, float(best)):
-                t, best = trial, val
-    m[model.cols] = 1.0 - np.exp(t)
-    info.update(n_iter=int(res.nit), converged=bool(res.success), loglik=-float(best))
+    logp, logc, held = model.log_shares(rows)
+    hist = []
+    ll = -np.inf
+    for it in range(1, EM_MAX_ITER + 1):
+        q = 1.0 - m[model.cols]
+        new, ll = _em_step(model, H, HW, logp, logc, held, m, ratio)
+        hist.append(q)
+        m[model.cols] = new
+        info["n_iter"] = it
+        if float(np.max(np.abs(new - (1.0 - q)))) < EM_TOL:
+            info["converged"] = True
+            break
+        if len(hist) >= 2 and it % 3 == 0:
+            q0, q1, q2 = hist[-2], hist[-1], 1.0 - new
+            den = q2 - 2 * q1 + q0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                jump = np.where(np.abs(den) > 1e-300, q0 - (q1 - q0) ** 2 / den, q2)
+            trial = m.copy()
+            trial[model.cols] = np.clip(1.0 - jump, M_FLOOR, 1.0 - M_FLOOR)
+            _, ll_new = _em_step(model, H, HW, logp, logc, held, m, ratio)
+            _, ll_jump = _em_step(model, H, HW, logp, logc, held, trial, ratio)
+            if ll_jump >= ll_new:
+                m = trial
+            hist = []
+    # where the data can hardly tell (EM stalls short of the edge: a likelihood flat to within
+    # SNAP_LOGLIK), the intruder trusts its value: m = 1
+    _, ll = _em_step(model, H, HW, logp, logc, held, m, ratio)
+    for i, j in enumerate(model.cols):
+        trial = m.copy()
+        trial[j] = 1.0 - M_FLOOR
+        _, ll_edge = _em_step(model, H, HW, logp, logc, held, trial, ratio)
+        if ll_edge >= ll - SNAP_LOGLIK:
+            m, ll = trial, max(ll, ll_edge)
+    info["loglik"] = ll
     return m, info

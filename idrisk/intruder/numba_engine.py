@@ -24,10 +24,9 @@ from .blocking import candidate_pairs, selective_passes
 from .compare import compare_pairs, prepare_fields
 from .engine import TIE_TOL, class_size_counts, membership_prior
 from .estimation import frequency_u
-from .joint import (EM_TARGETS, M_FLOOR, JointModel, agreement_probability, fit_joint_m, nonmember_ratio,
-                    value_shares)
+from .joint import EM_TARGETS, M_FLOOR, JointModel, fit_joint_m, nonmember_ratio, value_scales, value_shares
 from .score import IntruderResult, score_claims
-from .weights import likelihood_tables
+from .weights import likelihood_tables, target_offsets
 
 __all__ = ["NumbaEngine", "threads_for", "PARALLEL_MIN"]
 
@@ -79,7 +78,10 @@ class _Linkage:
         self.gamma = compare_pairs(fields, self.pe, self.pa)
         self.u, _ = frequency_u(fields, rng, self.n_e, self.n_a)
         self.shares = value_shares(fields, self.n_e)
-        self.joint = JointModel.build(fields, self.shares, self.n_e)
+        self.scales = value_scales(fields, self.n_e)
+        self.joint = JointModel.build(fields, self.shares, self.scales, self.n_e)
+        self.off = target_offsets(fields, self.scales)
+        self.off_joint = target_offsets(fields, self.scales, self.joint.cols)
         cols = self.joint.cols
         for j in cols:  # a value the intruder holds and the record lacks disagrees (the joint counts' rule)
             f = fields[j]
@@ -90,12 +92,14 @@ class _Linkage:
         self.codes_e_t = np.ascontiguousarray(np.vstack([f.codes_e for f in fields]).T, dtype=np.int32)
 
     def weights(self, m, only=None, sel=None):
-        tab, offs, use_tf, dis = likelihood_tables(self.fields, self.joint.cols, m, self.u, self.shares, self.n_e,
-                                                   only)
+        tab, offs, use_tf, dis = likelihood_tables(self.fields, m, self.u, self.shares, self.scales, only)
+        off = self.off if only is None else self.off_joint
         if sel is None:
-            return K.pair_weights(self.gamma, self.pe, self.codes_e_t, tab, offs, use_tf, dis)
-        return K.pair_weights(np.ascontiguousarray(self.gamma[:, sel]), np.ascontiguousarray(self.pe[sel]),
-                              self.codes_e_t, tab, offs, use_tf, dis)
+            W = K.pair_weights(self.gamma, self.pe, self.codes_e_t, tab, offs, use_tf, dis)
+            return W + off[self.pa]
+        W = K.pair_weights(np.ascontiguousarray(self.gamma[:, sel]), np.ascontiguousarray(self.pe[sel]),
+                           self.codes_e_t, tab, offs, use_tf, dis)
+        return W + off[self.pa[sel]]
 
     def rest(self, m, ratio, rows, ptr, sel):
         """Per target of ``rows``: the mass outside its candidates (and the non-member mass)."""
@@ -106,12 +110,15 @@ class _Linkage:
         s_j, t_j = _block_sum(ptr, Wj), _block_sum(ptr, Wj, wb)
         S = np.empty(rows.shape[0])
         T = np.empty(rows.shape[0])
+        kappa = np.empty(rows.shape[0])
         for c in self.joint.chunk_rows(rows.shape[0]):
             H, HW = self.joint.tables(rows[c])
-            logp, held = self.joint.log_shares(rows[c])
-            S[c], T[c], *_ = self.joint.masses(H, HW, logp, held, m)
-        rest = np.maximum(S - s_j, 0.0) + ratio * (np.maximum(T - t_j, 0.0) + t_full + self.joint.n1)
-        recall = (s_j, S, S + ratio * (T + self.joint.n1))
+            logp, logc, held = self.joint.log_shares(rows[c])
+            S[c], T[c], _, _, kap = self.joint.masses(H, HW, logp, logc, held, m)
+            kappa[c] = kap.prod(1)
+        unseen = self.joint.n1 * kappa
+        rest = np.maximum(S - s_j, 0.0) + ratio * (np.maximum(T - t_j, 0.0) + t_full + unseen)
+        recall = (s_j, S, S + ratio * (T + unseen))
         return W, rest, s_full, recall
 
     def subset(self, rows):
@@ -195,8 +202,7 @@ def _link(ext, aux, scenario, truth, seed, pi, limits) -> IntruderResult:
     member = np.where(D > 0, S / np.where(D > 0, D, 1.0), 0.0)
     em_info = {
         "engine": "idrisk", "model": "joint frequencies",
-        "m": agreement_probability(fields, lk.shares, m),
-        "m_correct": {f.name: float(x) for f, x in zip(fields, m)},
+        "m": {f.name: float(x) for f, x in zip(fields, m)},
         "u": {f.name: float(x) for f, x in zip(fields, lk.u)},
         "joint_fields": [fields[j].name for j in lk.joint.cols],
         "estimation": {"joint": joint_info, "other_fields": other_info, "targets": int(sample.shape[0]),

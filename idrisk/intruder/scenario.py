@@ -231,6 +231,10 @@ class IntruderScenario:
         :func:`run_scenarios` (sizes are published).
     claim_threshold : float, default 0.5
         A target is claimed when its top candidate has ``P >= claim_threshold``.
+    claim_unique_matches : bool, default True
+        With response knowledge, also claim the top candidate, at its own confidence, when it
+        is the one extract record matching every value the intruder holds (what the simplest
+        real intruder claims), so the simulated intruder is never weaker than exact matching.
     high_confidence_threshold : float, default 0.9
     blocking : sequence of sequences of str or None, default None
         Blocking passes (candidate pairs = union over passes of pairs agreeing on every
@@ -266,6 +270,7 @@ class IntruderScenario:
     response_knowledge: bool = True
     membership_prior: float | None = None
     claim_threshold: float = 0.5
+    claim_unique_matches: bool = True
     high_confidence_threshold: float = 0.9
     blocking: Sequence[Sequence[str]] | None = None
     block_on_held: bool | None = None
@@ -307,6 +312,8 @@ class IntruderScenario:
         if not isinstance(self.block_on_held, bool):
             raise InvalidParameterError(f"block_on_held must be True, False or None, got {self.block_on_held!r}")
         self.blocking = _blocking(self.blocking, kv, self.comparisons)
+        if not isinstance(self.claim_unique_matches, bool):
+            raise InvalidParameterError(f"claim_unique_matches must be True or False, got {self.claim_unique_matches!r}")
         if not isinstance(self.term_frequency, bool):
             raise InvalidParameterError(f"term_frequency must be True or False, got {self.term_frequency!r}")
 
@@ -327,6 +334,7 @@ class IntruderScenario:
             "response_knowledge": self.response_knowledge,
             "membership_prior": self.membership_prior,
             "claim_threshold": self.claim_threshold,
+            "claim_unique_matches": self.claim_unique_matches,
             "high_confidence_threshold": self.high_confidence_threshold,
             "blocking": [list(p) for p in self.blocking],
             "block_on_held": self.block_on_held,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._results import Result
 from ..metrics import unique_match_probability
-from .baseline import exact_match_claims
+from .baseline import exact_match_rows
 
 __all__ = ["IntruderResult", "score_claims", "skinner_elliot_theta", "BANDS"]
 
@@ -115,7 +115,11 @@ def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidate
     prepared fields, for the exact-match intruder run beside (:mod:`idrisk.intruder.baseline`)."""
     tau = scenario.claim_threshold
     hc = scenario.high_confidence_threshold
+    base_rows = None if fields is None else exact_match_rows(fields)
     claimed = (best >= 0) & (prob >= tau - 1e-12)
+    if base_rows is not None and scenario.claim_unique_matches and scenario.response_knowledge:
+        # the intruder also claims what the exact-match intruder would, at its own confidence
+        claimed |= (best >= 0) & (best == base_rows)
     member = truth >= 0
     correct = claimed & member & (best == truth)
     n_a = int(truth.shape[0])
@@ -125,7 +129,7 @@ def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidate
     cc = correct[claimed]
     rows = []
     for lo, hi, label in BANDS:
-        if label == "<0.5" and tau >= 0.5:
+        if label == "<0.5" and tau >= 0.5 and not (pc < 0.5 - 1e-12).any():
             continue
         sel = (pc >= lo - 1e-12) & (pc < hi - 1e-12) if math.isfinite(hi) else (pc >= lo - 1e-12)
         nb = int(sel.sum())
@@ -138,7 +142,8 @@ def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidate
     um = n_full == 1
     um_correct = um & member & (full_e == truth)
     n_mem = int(member.sum())
-    base_claims, base_correct = (0, 0) if fields is None else exact_match_claims(fields, truth)
+    base_claims, base_correct = (0, 0) if base_rows is None else \
+        (int((base_rows >= 0).sum()), int(((base_rows >= 0) & (base_rows == truth)).sum()))
     return IntruderResult(
         scenario=scenario.to_dict(),
         seed=int(seed),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["weight_tables", "likelihood_tables"]
+__all__ = ["weight_tables", "likelihood_tables", "target_offsets"]
 
 
 def weight_tables(fields, scenario, m, u, tf_tabs, n_e):
@@ -28,13 +28,16 @@ def weight_tables(fields, scenario, m, u, tf_tabs, n_e):
 
 
 
-def likelihood_tables(fields, joint_cols, m, u, tf_tabs, n_e, only=None):
+def likelihood_tables(fields, m, u, shares, scales, only=None):
     """Weight tables of the recording model (docs/methods.md#joint-frequencies).
 
-    An exactly compared field weighs ``log2(m_v / p_v(a) + 1 - m_v)`` on agreement on value
-    ``a`` and ``log2(1 - m_v)`` on disagreement; any other field ``log2(m_v / u_v)`` and
-    ``log2((1 - m_v) / (1 - u_v))`` (Fellegi-Sunter). Each field's factor averages 1 over
-    records drawn at random, so records outside the candidates weigh 1 per such field.
+    An exactly compared field weighs ``log2(m_v / p_v(a))`` on agreement on value ``a`` and
+    ``log2((1 - m_v) c_v(a))`` on disagreement (a wrong value is another value drawn from the
+    field's distribution; ``c_v`` from :func:`idrisk.intruder.joint.value_scales`); any other
+    field ``log2(m_v / u_v)`` and ``log2((1 - m_v) / (1 - u_v))`` (Fellegi-Sunter). The pair
+    kernel looks agreement up by the extract record's code (equal to the target's), so the
+    agreement table holds ``log2(m_v / (p_v(a) c_v(a)))`` and the target's ``sum_v log2 c_v(a)``
+    over its held exact fields is added to each of its pairs (:func:`target_offsets`).
     ``only``: indices of the fields that weigh (the others weigh 0).
     """
     k = len(fields)
@@ -45,9 +48,7 @@ def likelihood_tables(fields, joint_cols, m, u, tf_tabs, n_e, only=None):
         if only is not None and j not in only:
             t = np.zeros(1)
         elif f.kind == "exact":
-            p = tf_tabs[j]
-            p = np.where(p > 0, p, 0.5 / max(n_e, 1))
-            t = np.log2(m[j] / p + 1.0 - m[j])
+            t = np.log2(m[j] / (shares[j] * scales[j]))
             use_tf[j] = True
             dis[j] = np.log2(1.0 - m[j])
         else:
@@ -56,3 +57,14 @@ def likelihood_tables(fields, joint_cols, m, u, tf_tabs, n_e, only=None):
         tabs.append(np.asarray(t, dtype=np.float64))
         offs[j + 1] = offs[j] + tabs[-1].shape[0]
     return np.concatenate(tabs), offs, use_tf, dis
+
+
+def target_offsets(fields, scales, only=None):
+    """Per target, ``sum_v log2 c_v(a_v)`` over its held exactly compared fields (see :func:`likelihood_tables`)."""
+    off = np.zeros(fields[0].codes_a.shape[0])
+    for j, f in enumerate(fields):
+        if f.kind != "exact" or (only is not None and j not in only):
+            continue
+        c = f.codes_a
+        off += np.where(c >= 0, np.log2(scales[j][np.clip(c, 0, None)]), 0.0)
+    return off
