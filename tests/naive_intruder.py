@@ -246,12 +246,13 @@ def subset_counts(codes_e, codes_a, weights):
 
 def disagreement_scale(column, a):
     """``c(a)``: the mean of ``1 / (1 - p(b))`` over the records whose value ``b`` is not ``a``
-    (``p`` the share of all records; a missing value is one more value); 1 when there are none."""
+    (``p`` the share of all records, ``1 - p`` at least ``1 / (2 n)``; a missing value is one more
+    value); 1 when there are none."""
     n = len(column)
     share = {}
     for x in column:
         share[x] = share.get(x, 0) + 1 / n
-    others = [1 / (1 - share[x]) for x in column if x != a]
+    others = [1 / max(1 - share[x], 0.5 / n) for x in column if x != a]
     return sum(others) / len(others) if others else 1.0
 
 

@@ -122,8 +122,9 @@ def value_scales(fields, n_e: int) -> list:
         cnt = np.bincount(f.codes_e[f.codes_e >= 0], minlength=nl).astype(np.float64)
         n_miss = float((f.codes_e < 0).sum())
         n = max(float(n_e), 1.0)
-        inv = np.where(cnt < n, 1.0 / np.maximum(1.0 - cnt / n, 1e-12), 0.0)
-        total = float((cnt * inv).sum()) + (n_miss / max(1.0 - n_miss / n, 1e-12) if n_miss < n else 0.0)
+        floor = 0.5 / n  # a value held by every record: 1 - p floored at 1 / (2 n)
+        inv = 1.0 / np.maximum(1.0 - cnt / n, floor)
+        total = float((cnt * inv).sum()) + n_miss / max(1.0 - n_miss / n, floor)
         rest = n - cnt
         out.append(np.where(rest > 0, (total - cnt * inv) / np.maximum(rest, 1.0), 1.0))
     return out
@@ -219,10 +220,10 @@ def _em_step(model, H, HW, logp, logc, held, m, ratio):
     kappa = kap.prod(1)
     D = np.maximum(S + ratio * (T + model.n1 * kappa), 1e-300)
     mj = m[model.cols]
-    unseen_agree = model.n1 * kappa[:, None] * mj[None, :] / kap
-    num = np.where(held, AG + ratio * (AGW + unseen_agree), 0.0) / D[:, None]
-    n_held = held.sum(0)
-    new = np.where(n_held > 0, num.sum(0) / np.maximum(n_held, 1), mj)
+    # members only: the non-members' own records are outside the extract, modelled coarsely
+    num = np.where(held, AG, 0.0) / D[:, None]
+    den = (np.where(held, 1.0, 0.0) * (S / D)[:, None]).sum(0)
+    new = np.where(den > 1e-12, num.sum(0) / np.maximum(den, 1e-300), mj)
     return np.clip(new, M_FLOOR, 1.0 - M_FLOOR), float(np.log(D).sum())
 
 
