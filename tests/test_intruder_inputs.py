@@ -268,8 +268,8 @@ def test_claims_are_scored_against_truth_by_hand():
 
     Blocking on ``k`` alone; the probabilities are normalised over *every* extract record
     (docs/methods.md#joint-frequencies), so a record blocking missed still counts. By hand with
-    the plain reference (tests/naive_intruder.py): the fitted m maximises the likelihood (no
-    grid point does better), and P follows from the record factors.
+    the plain reference (tests/naive_intruder.py): the fitted m is the EM's fixed point, and P
+    follows from the record factors.
     """
     ext = pd.DataFrame({"k": ["a", "b", "b", "c"], "x": [1, 2, 2, 3]})
     aux = pd.DataFrame({"k": ["a", "b", "c"], "x": [1, 2, 9], TRUTH_COLUMN: [0, 2, 3]})
@@ -282,10 +282,11 @@ def test_claims_are_scored_against_truth_by_hand():
     shares = [{"a": 0.25, "b": 0.5, "c": 0.25}, {1: 0.25, 2: 0.5, 3: 0.25, 9: 0.125}]
     scales = [{a: naive.disagreement_scale(list(ext[v]), a) for a in shares[i]} for i, v in enumerate(["k", "x"])]
     assert scales[0]["a"] == pytest.approx((2 / 0.5 + 1 / 0.75) / 3)  # records b, b, c
-    best = naive.joint_loglik(rows, targets, m, shares, scales)
-    grid = np.append(np.linspace(0.0, 1.0, 41)[1:-1], [1 - 1e-6, 1 - 1e-12])
-    assert all(naive.joint_loglik(rows, targets, np.array([a, b]), shares, scales) <= best + 1e-9
-               for a in grid for b in grid)
+    # m is the EM's fixed point: the posterior expected agreement of each target's own record
+    # (k: 1, kept since no target contradicts it; x: the one wrong value of three)
+    post = [naive.joint_posterior(rows, t, m, shares, scales) for t in targets]
+    agree_x = np.mean([sum(q for q, row in zip(pp, rows) if row[1] == t[1]) for pp, t in zip(post, targets)])
+    assert m[0] == pytest.approx(1.0, abs=1e-12) and m[1] == pytest.approx(agree_x, abs=1e-6)
     p = np.array([naive.joint_posterior(rows, t, m, shares, scales)[e] for t, e in zip(targets, [0, 1, 3])])
     # x = 9 exists nowhere: the value is wrong and k = c points at one record only
     assert m[1] < 1 and p[2] == pytest.approx(1.0, abs=1e-6)

@@ -273,7 +273,8 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
                                    high_confidence_correct=_number(res.high_confidence_correct)))
     res = results[0]
     at_conf = [f.correct_claims_at_confidence for f in figures]
-    bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]))
+    bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]),
+                            mean_confidence=_number(b["mean_confidence"]))
              for b in res.by_confidence.to_dict("records")]
     return IntruderSummary(
         intruder_scenario=sc.name, known_variables=list(sc.quasi_identifiers),

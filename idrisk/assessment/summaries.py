@@ -118,6 +118,9 @@ class ConfidenceBand(ItemAccess, Result):
     band: str
     claims: int
     correct: int
+    #: the claims' mean stated confidence (None without claims): beside ``correct / claims``,
+    #: the band's reliability
+    mean_confidence: float | None = None
 
 
 @dataclass(frozen=True)

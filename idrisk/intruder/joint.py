@@ -41,8 +41,9 @@ JOINT_MAX_FIELDS = 10
 EM_TARGETS = 2000
 EM_MAX_ITER = 300
 EM_TOL = 1e-9
-#: log-likelihood (nats) within which m = 1 is preferred to the EM's end point
-SNAP_LOGLIK = 1e-6
+#: m = 1 is kept unless the data reject it: a likelihood-ratio test at 5 % (chi-square, 1 df,
+#: 3.84 / 2 nats) against the EM's end point
+SNAP_LOGLIK = 1.92
 #: ``m`` is kept in ``[M_FLOOR, 1 - M_FLOOR]`` (finite weights)
 M_FLOOR = 1e-15
 #: target rows x subsets per chunk of the joint counts
@@ -267,8 +268,7 @@ def fit_joint_m(model: JointModel, rows, m, ratio: float):
             if ll_jump >= ll_new:
                 m = trial
             hist = []
-    # where the data can hardly tell (EM stalls short of the edge: a likelihood flat to within
-    # SNAP_LOGLIK), the intruder trusts its value: m = 1
+    # where the data do not reject it (a likelihood-ratio test), the intruder trusts its value: m = 1
     _, ll = _em_step(model, H, HW, logp, logc, held, m, ratio)
     for i, j in enumerate(model.cols):
         trial = m.copy()
