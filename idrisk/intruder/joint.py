@@ -50,11 +50,24 @@ M_FLOOR = 1e-15
 CHUNK_CELLS = 2_000_000
 #: Robbins' ratio ``n_{f+1} / n_f`` is used while ``n_{f+1}`` is at least this; beyond, ``g(f) = f``
 ROBBINS_MIN = 5
+#: groups of classes (by expected size under independent fields) within which Robbins' formula is applied
+ROBBINS_STRATA = 8
 
 
 def joint_fields(fields) -> list[int]:
     """Indices of the exactly compared fields in the joint counts (at most ``JOINT_MAX_FIELDS``)."""
     return [j for j, f in enumerate(fields) if f.kind == "exact" and f.n_levels > 0][:JOINT_MAX_FIELDS]
+
+
+def _robbins_g(nf, fallback=None):
+    """``g(f) = (f + 1) n_{f+1} / n_f`` where ``n_{f+1} >= ROBBINS_MIN``, else ``fallback[f]`` (or ``f``)."""
+    fmax = nf.shape[0] - 1
+    g = np.arange(fmax + 1, dtype=np.float64) if fallback is None else fallback[:fmax + 1].copy()
+    ok = np.zeros(fmax + 1, dtype=bool)
+    ok[1:fmax] = (nf[2:] >= ROBBINS_MIN) & (nf[1:fmax] > 0)
+    idx = np.flatnonzero(ok)
+    g[idx] = (idx + 1) * nf[idx + 1] / nf[idx]
+    return g
 
 
 def robbins_weights(fields, n_e: int):
@@ -64,21 +77,36 @@ def robbins_weights(fields, n_e: int):
     expected number of population records outside the extract in a class of extract size
     ``f`` is ``(1 - pi)/pi * g(f)`` with ``g(f) = (f + 1) n_{f+1} / n_f`` whatever the class
     sizes of the population (Robbins 1956; for ``f = 1`` it is Skinner and Elliot's
-    ``theta``); the unseen classes hold ``(1 - pi)/pi * n_1``. Where ``n_{f+1} < ROBBINS_MIN``
-    the naive ``g(f) = f`` is used.
+    ``theta``); the unseen classes hold ``(1 - pi)/pi * n_1``. The formula holds within any
+    grouping of the classes by their values, so it is applied within ``ROBBINS_STRATA``
+    groups of classes of similar expected size under independent fields (``n prod_v p_v``: a
+    rare combination is more often alone in the population); where a group's ``n_{f+1} <
+    ROBBINS_MIN`` the pooled ``g(f)``, and where that is unreliable too the naive ``g(f) = f``.
     """
+    n = max(n_e, 1)
     mat = np.vstack([f.codes_e.astype(np.int64) + 1 for f in fields]).astype(np.int32)
     cards = np.array([f.n_levels + 1 for f in fields], dtype=np.int64)
     gid, sizes = group_ids(mat, cards)
     fb = sizes[gid].astype(np.int64)
     nf = np.bincount(sizes, minlength=int(sizes.max()) + 2).astype(np.float64)
-    fmax = nf.shape[0] - 1
-    g = np.arange(fmax + 1, dtype=np.float64)
-    ok = np.zeros(fmax + 1, dtype=bool)
-    ok[1:fmax] = (nf[2:] >= ROBBINS_MIN) & (nf[1:fmax] > 0)
-    idx = np.flatnonzero(ok)
-    g[idx] = (idx + 1) * nf[idx + 1] / nf[idx]
-    return g[fb] / fb, float(nf[1]) if nf.shape[0] > 1 else 0.0
+    pooled = _robbins_g(nf)
+    loglam = np.zeros(n_e)
+    for f in fields:
+        share = np.bincount(f.codes_e + 1, minlength=f.n_levels + 1) / n
+        loglam += np.log(share[f.codes_e + 1])
+    first = np.full(sizes.shape[0], -1, dtype=np.int64)
+    first[gid[::-1]] = np.arange(n_e)[::-1]
+    cls_lam = loglam[first]
+    edges = np.quantile(cls_lam, np.linspace(0, 1, ROBBINS_STRATA + 1)[1:-1]) if sizes.shape[0] else []
+    stratum = np.searchsorted(edges, cls_lam, side="right")
+    g_rec = np.empty(n_e)
+    for st in np.unique(stratum):
+        in_s = stratum == st
+        nf_s = np.bincount(sizes[in_s], minlength=nf.shape[0]).astype(np.float64)
+        g_s = _robbins_g(nf_s, pooled)
+        rec = in_s[gid]
+        g_rec[rec] = g_s[fb[rec]]
+    return g_rec / fb, float(nf[1]) if nf.shape[0] > 1 else 0.0
 
 
 def nonmember_ratio(prior: float, n_e: int, w, n1: float) -> float:
