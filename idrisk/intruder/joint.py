@@ -40,7 +40,7 @@ JOINT_MAX_FIELDS = 10
 #: targets sampled (with the seed) to fit ``m`` against the whole extract
 EM_TARGETS = 2000
 EM_MAX_ITER = 300
-EM_TOL = 1e-9
+EM_TOL = 1e-7
 #: m = 1 is kept unless the data reject it: a likelihood-ratio test at 5 % (chi-square, 1 df,
 #: 3.84 / 2 nats) against the EM's end point
 SNAP_LOGLIK = 1.92
@@ -119,12 +119,12 @@ def nonmember_ratio(prior: float, n_e: int, w, n1: float) -> float:
 
 def moebius(N: np.ndarray) -> np.ndarray:
     """Counts of agreement on *at least* each subset -> on *exactly* each subset (per row)."""
-    H = N.copy()
-    k = int(round(math.log2(H.shape[1])))
-    masks = np.arange(H.shape[1])
+    H = np.array(N, dtype=np.float64, copy=True)
+    n, size = H.shape
+    k = int(round(math.log2(size)))
     for v in range(k):
-        with_v = masks[(masks >> v) & 1 == 1]
-        H[:, with_v ^ (1 << v)] -= H[:, with_v]
+        view = H.reshape(n, size >> (v + 1), 2, 1 << v)  # axis 2: bit v of the subset
+        view[:, :, 0, :] -= view[:, :, 1, :]
     return np.maximum(H, 0.0)
 
 
@@ -214,27 +214,31 @@ class JointModel:
             logc[:, i] = np.where(c >= 0, np.log(self.scales[i][cc]), 0.0)
         return logp, logc, held
 
-    def tables(self, rows):
-        """Exact-agreement-pattern counts ``H`` and weighted counts ``HW`` of target ``rows``."""
+    def tables(self, rows, weighted=True):
+        """Exact-agreement-pattern counts ``H`` and weighted counts ``HW`` of target ``rows``
+        (``weighted=False``: ``HW`` is None)."""
         ca = np.ascontiguousarray(self.codes_a[:, rows])
         cards = [int(max(self.codes_e[i].max(initial=-1), ca[i].max(initial=-1))) + 1 for i in range(self.k)]
         strides = _strides(cards)
         if strides is None:  # pragma: no cover - needs cardinalities whose product passes 2^62
             raise OverflowError("joint key space too large")
         N, W = subset_counts(self.codes_e, ca, strides, np.ascontiguousarray(self.w, dtype=np.float64))
-        return moebius(N), moebius(W)
+        return moebius(N), (moebius(W) if weighted else None)
 
-    def masses(self, H, HW, logp, logc, held, m):
+    def masses(self, H, HW, logp, logc, held, m, weighted=True):
         """``S``, ``T`` per target, the agreement masses ``AG``, ``AGW`` per target and field, and
-        ``kappa``, the expected record factor of a class the extract does not show."""
+        ``kappa``, the expected record factor of a class the extract does not show
+        (``weighted=False``: ``T`` and ``AGW`` are not needed, zeros)."""
         mj = m[self.cols]
         ly = np.where(held, np.log(mj)[None, :] - logp, 0.0)
         lz = np.where(held, np.log(1.0 - mj)[None, :] + logc, 0.0)
-        L = ly @ self.bits.T + lz @ (1.0 - self.bits).T
+        L = (ly - lz) @ self.bits.T + lz.sum(1)[:, None]
         e = np.exp(np.minimum(L, 700.0))
         He = H * e
-        HWe = HW * e
         kap = np.where(held, mj[None, :] + (1.0 - mj[None, :]) * (1.0 - np.exp(logp)) * np.exp(logc), 1.0)
+        if not weighted:
+            return He.sum(1), np.zeros(H.shape[0]), He @ self.bits, np.zeros((H.shape[0], self.k)), kap
+        HWe = HW * e
         return He.sum(1), HWe.sum(1), He @ self.bits, HWe @ self.bits, kap
 
     def chunk_rows(self, n_a: int):
@@ -245,7 +249,7 @@ class JointModel:
 
 def _em_step(model, H, HW, logp, logc, held, m, ratio):
     """One EM step: ``m_v`` = the posterior expected agreement of the target's own record on ``v``."""
-    S, T, AG, AGW, kap = model.masses(H, HW, logp, logc, held, m)
+    S, T, AG, AGW, kap = model.masses(H, HW, logp, logc, held, m, weighted=ratio > 0)
     kappa = kap.prod(1)
     D = np.maximum(S + ratio * (T + model.n1 * kappa), 1e-300)
     mj = m[model.cols]
@@ -271,7 +275,7 @@ def fit_joint_m(model: JointModel, rows, m, ratio: float):
     info = {"n_targets": int(rows.shape[0]), "n_iter": 0, "converged": False}
     if model.k == 0 or rows.shape[0] == 0:
         return m, info
-    H, HW = model.tables(rows)
+    H, HW = model.tables(rows, weighted=ratio > 0)
     logp, logc, held = model.log_shares(rows)
     hist = []
     ll = -np.inf

@@ -112,9 +112,9 @@ class _Linkage:
         T = np.empty(rows.shape[0])
         kappa = np.empty(rows.shape[0])
         for c in self.joint.chunk_rows(rows.shape[0]):
-            H, HW = self.joint.tables(rows[c])
+            H, HW = self.joint.tables(rows[c], weighted=ratio > 0)
             logp, logc, held = self.joint.log_shares(rows[c])
-            S[c], T[c], _, _, kap = self.joint.masses(H, HW, logp, logc, held, m)
+            S[c], T[c], _, _, kap = self.joint.masses(H, HW, logp, logc, held, m, weighted=ratio > 0)
             kappa[c] = kap.prod(1)
         unseen = self.joint.n1 * kappa
         rest = np.maximum(S - s_j, 0.0) + ratio * (np.maximum(T - t_j, 0.0) + t_full + unseen)
