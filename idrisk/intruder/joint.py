@@ -232,14 +232,23 @@ class JointModel:
         mj = m[self.cols]
         ly = np.where(held, np.log(mj)[None, :] - logp, 0.0)
         lz = np.where(held, np.log(1.0 - mj)[None, :] + logc, 0.0)
-        L = (ly - lz) @ self.bits.T + lz.sum(1)[:, None]
+        # no BLAS products: their rounding depends on the threads, and results must not
+        L = np.repeat(lz.sum(1)[:, None], self.bits.shape[0], axis=1)
+        for v in range(self.k):
+            L += (ly - lz)[:, v:v + 1] * self.bits[None, :, v]
         e = np.exp(np.minimum(L, 700.0))
         He = H * e
         kap = np.where(held, mj[None, :] + (1.0 - mj[None, :]) * (1.0 - np.exp(logp)) * np.exp(logc), 1.0)
+        AG = np.zeros((H.shape[0], self.k))
+        for v in range(self.k):
+            AG[:, v] = He[:, self.bits[:, v] > 0].sum(1)
         if not weighted:
-            return He.sum(1), np.zeros(H.shape[0]), He @ self.bits, np.zeros((H.shape[0], self.k)), kap
+            return He.sum(1), np.zeros(H.shape[0]), AG, np.zeros((H.shape[0], self.k)), kap
         HWe = HW * e
-        return He.sum(1), HWe.sum(1), He @ self.bits, HWe @ self.bits, kap
+        AGW = np.zeros((H.shape[0], self.k))
+        for v in range(self.k):
+            AGW[:, v] = HWe[:, self.bits[:, v] > 0].sum(1)
+        return He.sum(1), HWe.sum(1), AG, AGW, kap
 
     def chunk_rows(self, n_a: int):
         """Target row chunks keeping ``rows x 2^k`` at most ``CHUNK_CELLS``."""
