@@ -32,7 +32,7 @@ from .._kernels.groups import group_ids
 from .._kernels.joint import subset_counts
 
 __all__ = ["JOINT_MAX_FIELDS", "EM_TARGETS", "M_FLOOR", "JointModel", "joint_fields", "robbins_weights",
-           "nonmember_ratio", "moebius", "fit_joint_m", "value_shares", "value_scales"]
+           "nonmember_ratio", "moebius", "fit_joint_m", "value_shares", "value_scales", "SNAP_LOGLIK"]
 
 #: at most this many exactly compared fields enter the joint counts (``2^k`` subsets); the
 #: others weigh as independent Fellegi-Sunter fields

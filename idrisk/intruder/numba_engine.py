@@ -24,7 +24,8 @@ from .blocking import candidate_pairs, selective_passes
 from .compare import compare_pairs, prepare_fields
 from .engine import TIE_TOL, class_size_counts, membership_prior
 from .estimation import frequency_u
-from .joint import EM_TARGETS, M_FLOOR, JointModel, fit_joint_m, nonmember_ratio, value_scales, value_shares
+from .joint import (EM_TARGETS, M_FLOOR, SNAP_LOGLIK, JointModel, fit_joint_m, nonmember_ratio, value_scales,
+                    value_shares)
 from .score import IntruderResult, score_claims
 from .weights import likelihood_tables, target_offsets
 
@@ -173,7 +174,8 @@ def _fit_others(lk, m, ratio, rows):
 
             lo, hi = math.log(M_FLOOR), math.log(max(1.0 - lk.u[j], 2 * M_FLOOR))
             res = minimize_scalar(nll, bounds=(lo, hi), method="bounded", options={"xatol": 1e-4})
-            t = float(res.x) if nll(float(res.x)) < nll(lo) else lo
+            # m = 1 unless a likelihood-ratio test rejects it (as for the joint fields)
+            t = float(res.x) if nll(float(res.x)) < nll(lo) - SNAP_LOGLIK else lo
             m[j] = 1.0 - math.exp(t)
         info["rounds"] += 1
     return m, info
