@@ -413,7 +413,11 @@ def test_issue6_precision_and_calibration_over_seeds(issue6):
     # (before: 0.88 0.92 0.10 0.82 0.90 0.97); floor 0.75 leaves room for platform noise
     # in EM and tie-breaking while the swapped solution (0.10) is far below it.
     for s, r in runs.items():
-        assert r.claims >= 50 and r.precision > 0.75, (s, r.claims, r.precision)
+        # the claims at P >= 0.5 (all claims before the intruder also claimed unique exact
+        # matches at their own, lower, confidence)
+        top = r.by_confidence[r.by_confidence["band"] != "<0.5"]
+        c, k = int(top["claims"].sum()), int(top["correct"].sum())
+        assert c >= 50 and k / c > 0.75, (s, c, k / c)
         # calibration: if claim confidences P are right, the correct claims are a sum of
         # Bernoulli(P), mean sum P, sd sqrt(sum P(1-P)) <= sqrt(sum (1-P)) = sqrt(C - sum P).
         # 3 sd per seed; measured |gap| / bound <= 2.1 (before, seed 2: 67.2 vs 3 sd = 12.6).
