@@ -3,7 +3,8 @@
 ARX (median of 3 timed runs after a warm-up, one JVM, 2 vCPUs, load 2.0-2.6): adult, 9
 quasi-identifiers with ARX's hierarchies, k = 5, suppression 1 % -> 726 ms (1,160 nodes checked),
 5 % k = 20 -> 762 ms; k = 5, 0 % -> 39 ms. idrisk is timed the same way (one warm-up call, which
-also loads the compiled kernels, then the median of 3), reading the CSVs not timed:
+also loads the compiled kernels, then the median of 3), reading the CSVs (data and hierarchy tables)
+not timed, as in ARX's run:
 
     .venv/bin/python benchmarks/bench_anonymise.py
     .venv/bin/python benchmarks/bench_anonymise.py pupils [N_ROWS]   # default 1_000_000
@@ -35,7 +36,9 @@ def load():
     import pandas as pd
 
     data = pd.read_csv(ADULT / "adult.csv.gz", sep=";", dtype=str)
-    return data, {q: ADULT / f"adult_hierarchy_{q}.csv" for q in QIS}
+    # the hierarchy tables read before timing, as ARX's benchmark reads its CSVs before anonymize()
+    return data, {q: pd.read_csv(ADULT / f"adult_hierarchy_{q}.csv", sep=";", header=None, dtype=str,
+                                 keep_default_na=False) for q in QIS}
 
 
 class AnonymiseAdult:
