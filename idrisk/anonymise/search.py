@@ -78,12 +78,13 @@ class _Scorer:
         self.trace.append((np.array(nodes, dtype=np.int64), np.asarray(values, dtype=np.float64),
                            np.asarray(ev.suppressed, dtype=np.int64), np.asarray(ev.anonymous, dtype=bool)))
         good = []
-        for i in range(len(nodes)):
-            node = tuple(int(x) for x in nodes[i])
-            if ev.anonymous[i]:
-                good.append((float(values[i]), sum(node), node))
+        anon, supp, vals = ev.anonymous.tolist(), ev.suppressed.tolist(), np.asarray(values, dtype=np.float64).tolist()
+        for i, lv in enumerate(np.asarray(nodes).tolist()):
+            node = tuple(lv)
+            if anon[i]:
+                good.append((vals[i], sum(node), node))
             else:
-                key = (int(ev.suppressed[i]), sum(node), node)
+                key = (supp[i], sum(node), node)
                 if self.closest is None or key < self.closest:
                     self.closest = key
         for key in sorted(good):  # lazily: the extra condition only for a node about to be best
