@@ -25,7 +25,7 @@ from .result import ScenarioResult
 from .summaries import (DiversitySummary, HistogramBin, IndividualRiskSummary, KAnonymitySummary,
                         PopulationUniquenessSummary, SampleRisksSummary, SudaSummary, TClosenessSummary)
 
-__all__ = ["Runner", "STEPS", "warning_text", "suda_summary"]
+__all__ = ["Runner", "STEPS", "warning_text", "suda_summary", "diversity_missing", "DIVERSITY_SENSITIVE_NA"]
 
 #: the warnings of an assessment are logged here as they happen (silent unless a handler is set)
 _LOG = logging.getLogger("idrisk")
@@ -93,6 +93,18 @@ class _Scenario:
         return ScenarioResult(name=self.name, quasi_identifiers=self.qis, public=self.spec.public,
                               intruder_preset=self.spec.intruder, measures=self.measures,
                               not_computed=self.not_computed, refined=self.refined)
+
+
+#: a missing sensitive value is one value in the assessment's l-diversity (a class of pupils with
+#: no SEN need recorded is homogeneous, not diverse: the cautious reading, docs/methods.md#assessment)
+DIVERSITY_SENSITIVE_NA = "category"
+
+
+def diversity_missing(missing: str) -> str:
+    """The key-missing rule of the assessment's l-diversity and t-closeness: classes as sdcMicro's
+    ldiversity groups them, so under the wildcard rule a missing key value is one more category
+    (a record with blank key cells, as suppression leaves it, is not spread over every class)."""
+    return "category" if missing == "wildcard" else missing
 
 
 class Runner:
@@ -233,14 +245,9 @@ class Runner:
         sens = [s.name for s in cfg.sensitive if s.name not in sc.qis]
         if not sens:
             return
-        # classes as sdcMicro's ldiversity groups them: under the wildcard rule a missing key value
-        # is one more category here (a record with blank key cells, as suppression leaves it, is
-        # not spread over every class), and a missing sensitive value is one value (a class of
-        # pupils with no SEN need recorded is homogeneous, not diverse): the cautious readings,
-        # docs/methods.md#assessment
-        missing = "category" if cfg.missing == "wildcard" else cfg.missing
+        missing = diversity_missing(cfg.missing)
         res = self._call("l_diversity", sc, l_diversity, self.frame, sc.qis, sens, missing=missing,
-                         sensitive_na="category")
+                         sensitive_na=DIVERSITY_SENSITIVE_NA)
         if res is not None:
             out = {}
             for s in sens:

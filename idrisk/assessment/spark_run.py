@@ -38,7 +38,7 @@ from ..spark._reduce import key_expressions, reduce_classes, weight_column
 from ..spark._suda import key_frame
 from .columns import SAMPLE_VALUES, ColumnFacts
 from .intruder_bridge import intruder_columns
-from .measures import Runner, suda_summary
+from .measures import DIVERSITY_SENSITIVE_NA, Runner, diversity_missing, suda_summary
 from .mitigation import what_if_of_counts
 from .summaries import (DiversitySummary, IndividualRiskSummary, KAnonymitySummary, PopulationUniquenessSummary,
                         SampleRisksSummary, TClosenessSummary)
@@ -228,11 +228,9 @@ class SparkRunner(Runner):
         sens = [s.name for s in cfg.sensitive if s.name not in sc.qis]
         if not sens:
             return
-        # the pandas path's conventions (measures.Runner._diversity): under the wildcard rule a
-        # missing key value is one more category, a missing sensitive value is one value
-        missing = "category" if cfg.missing == "wildcard" else cfg.missing
+        missing = diversity_missing(cfg.missing)  # the pandas path's conventions
         res = self._call("l_diversity", sc, l_diversity, self.frame, sc.qis, sens, missing=missing,
-                         sensitive_na="category")
+                         sensitive_na=DIVERSITY_SENSITIVE_NA)
         if res is not None:
             out, pc = {}, res.per_class
             size = pc["size"].to_numpy(dtype=np.int64)
