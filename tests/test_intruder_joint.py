@@ -255,3 +255,25 @@ def test_assess_sample_extract_has_a_consistent_table(adult):
     assert res.claims > 100 and res.precision < 1.0
     sd = np.sqrt(res.claims / 4)
     assert abs(res.correct_claims - res.expected_correct_claims) <= 3 * sd
+
+
+def test_tolerance_fields_use_each_targets_chance_agreement():
+    """A month compared within one month: a target born in the first month of the year agrees by
+    chance with 2 of 12 equally common months, one in the middle with 3 (by hand); the weights
+    become log2(m / u_a) and log2((1 - m) / (1 - u_a))."""
+    import math
+
+    from idrisk.intruder.compare import Field
+    from idrisk.intruder.numba_engine import _chance_adjustments
+
+    ve = np.repeat(np.arange(12, dtype=np.float64), 10)  # 12 months, 10 records each
+    va = np.array([0.0, 5.0, 11.0, np.nan])
+    f = Field("month", "numeric", 1.0, 0.85, np.zeros(120, np.int32), np.zeros(4, np.int32), 12,
+              values_e=ve, values_a=va)
+    u = 0.25
+    (j, agree, disagree), = _chance_adjustments([f], np.array([u]))
+    assert j == 0
+    for a, ua in ((0, 2 / 12), (1, 3 / 12), (2, 2 / 12)):
+        assert agree[a] == pytest.approx(math.log2(u / ua), rel=1e-12)
+        assert disagree[a] == pytest.approx(math.log2((1 - u) / (1 - ua)), rel=1e-12)
+    assert agree[3] == 0.0 and disagree[3] == 0.0  # a missing value weighs nothing
