@@ -139,12 +139,17 @@ def value_shares(fields, n_e: int) -> list:
 
 
 def value_scales(fields, n_e: int) -> list:
-    """Per field and code ``a``: ``c(a)``, the mean of ``1 / (1 - p(b))`` over the extract records
-    whose value ``b`` is not ``a`` (a missing value counts as one more value).
+    """Per field and code ``a``: ``c(a)``, the mean of ``r(b)`` over the extract records whose
+    value ``b`` is not ``a``: ``r(b) = 1 / (1 - p(b))`` for a recorded value, ``1`` for a missing one.
 
     A wrong value is another value drawn from the field's distribution, ``P(a | b) = e p(a) /
     (1 - p(b))`` for ``a != b``; its ratio to ``p(a)``, ``e / (1 - p(b))``, is taken at the mean
-    over the records that disagree, ``e c(a)``, so that it depends on the target only."""
+    over the records that disagree, ``e c(a)``, so that it depends on the target only. A record
+    whose value is missing is not a value the intruder could have held instead: the intruder
+    holds ``a`` for it only by a wrong value drawn from the whole distribution, ``P(a | missing)
+    = e p(a)`` (else it holds nothing), ratio ``e``. Scaling it by ``1 / (1 - p(missing))`` would
+    let the records lacking a value explain every target holding one (on an extract missing a
+    field on most records, the fitted ``m`` of that field fell to 0)."""
     out = []
     for f in fields:
         nl = max(f.n_levels, 1)
@@ -153,7 +158,7 @@ def value_scales(fields, n_e: int) -> list:
         n = max(float(n_e), 1.0)
         floor = 0.5 / n  # a value held by every record: 1 - p floored at 1 / (2 n)
         inv = 1.0 / np.maximum(1.0 - cnt / n, floor)
-        total = float((cnt * inv).sum()) + n_miss / max(1.0 - n_miss / n, floor)
+        total = float((cnt * inv).sum()) + n_miss
         rest = n - cnt
         out.append(np.where(rest > 0, (total - cnt * inv) / np.maximum(rest, 1.0), 1.0))
     return out
