@@ -245,14 +245,14 @@ def subset_counts(codes_e, codes_a, weights):
 
 
 def disagreement_scale(column, a):
-    """``c(a)``: the mean of ``1 / (1 - p(b))`` over the records whose value ``b`` is not ``a``
-    (``p`` the share of all records, ``1 - p`` at least ``1 / (2 n)``; a missing value is one more
-    value); 1 when there are none."""
+    """``c(a)``: the mean of ``r(b)`` over the records whose value ``b`` is not ``a``, where
+    ``r(b) = 1 / (1 - p(b))`` for a recorded value (``p`` the share of all records, ``1 - p`` at
+    least ``1 / (2 n)``) and ``r = 1`` for a missing one; 1 when there are none."""
     n = len(column)
     share = {}
     for x in column:
         share[x] = share.get(x, 0) + 1 / n
-    others = [1 / max(1 - share[x], 0.5 / n) for x in column if x != a]
+    others = [1.0 if x is None else 1 / max(1 - share[x], 0.5 / n) for x in column if x != a]
     return sum(others) / len(others) if others else 1.0
 
 
