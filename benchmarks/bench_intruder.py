@@ -109,3 +109,48 @@ class Kernels:
         from idrisk._kernels import linkage as K
 
         K.score_targets(self.ptr, self.pe, self.W, self.gamma, -np.inf, self.draw, 1e-9)
+
+
+class Calibration:
+    """Calibration on a real file as population (tests/calibration/, UCI Adult subset): with
+    moderate noise and response knowledge, the ratio of the stated expected correct claims to
+    the actual (1 is calibrated), the correct claims, and those of the exact-match intruder
+    beside. The full grid over both real files is benchmarks/calibration.py."""
+
+    timeout = 600
+
+    def setup_cache(self):
+        import os
+        import sys
+
+        import pandas as pd
+
+        from idrisk.intruder import IntruderScenario, simulate_intruder
+
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.path.insert(0, here)
+        from calibration import NOISE, diverge
+
+        path = os.path.join(here, "..", "tests", "calibration", "adult_train_first4000.csv.gz")
+        pop = pd.read_csv(path, keep_default_na=False)
+        key = list(pop.columns)
+        ext = pop.astype({"age": "float64"})
+        stated = correct = base = 0.0
+        for seed in range(3):
+            rng = np.random.default_rng(seed)
+            rows = np.sort(rng.choice(len(pop), 1000, replace=False))
+            aux = diverge(pop, rows, key, NOISE["moderate"], rng).assign(_truth_row=rows)
+            r = simulate_intruder(ext, aux, IntruderScenario(name="cal", quasi_identifiers=key), seed=seed)
+            stated += r.expected_correct
+            correct += r.correct_claims
+            base += r.exact_match_correct
+        return {"ratio": stated / correct, "correct": correct, "exact_match": base}
+
+    def track_calibration_ratio(self, res):
+        return res["ratio"]
+
+    def track_correct_claims(self, res):
+        return res["correct"]
+
+    def track_exact_match_correct_claims(self, res):
+        return res["exact_match"]

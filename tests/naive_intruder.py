@@ -221,3 +221,75 @@ def link_probabilities(gamma_by_pair, weights_agree, weights_dis, rest=0.0):
         W.append(w)
     W = np.array(W)
     return 2.0 ** W / ((2.0 ** W).sum() + rest)
+
+
+# ---------------------------------------------------------------- joint-frequency model (docs/methods.md#joint-frequencies)
+
+def subset_counts(codes_e, codes_a, weights):
+    """For every target and field subset (bit mask), the extract records agreeing on the whole
+    subset (missing never agrees) and the sum of their weights: plain loops."""
+    k, n_e = codes_e.shape
+    n_a = codes_a.shape[1]
+    N = np.zeros((n_a, 1 << k))
+    W = np.zeros((n_a, 1 << k))
+    for a in range(n_a):
+        for mask in range(1 << k):
+            fields = [v for v in range(k) if mask >> v & 1]
+            if any(codes_a[v, a] < 0 for v in fields):
+                continue
+            for b in range(n_e):
+                if all(codes_e[v, b] >= 0 and codes_e[v, b] == codes_a[v, a] for v in fields):
+                    N[a, mask] += 1
+                    W[a, mask] += weights[b]
+    return N, W
+
+
+def disagreement_scale(column, a):
+    """``c(a)``: the mean of ``r(b)`` over the records whose value ``b`` is not ``a``, where
+    ``r(b) = 1 / (1 - p(b))`` for a recorded value (``p`` the share of all records, ``1 - p`` at
+    least ``1 / (2 n)``) and ``r = 1`` for a missing one; 1 when there are none."""
+    n = len(column)
+    share = {}
+    for x in column:
+        share[x] = share.get(x, 0) + 1 / n
+    others = [1.0 if x is None else 1 / max(1 - share[x], 0.5 / n) for x in column if x != a]
+    return sum(others) / len(others) if others else 1.0
+
+
+def record_factor(a_vals, b_vals, m, shares, scales):
+    """``Phi_ab``: per held field, ``m / p(a)`` on agreement, ``(1 - m) c(a)`` otherwise (a
+    missing extract value disagrees); ``shares[v]`` / ``scales[v]`` map a value to ``p`` / ``c``."""
+    phi = 1.0
+    for v, (x, y) in enumerate(zip(a_vals, b_vals)):
+        if x is None:
+            continue
+        if y is not None and x == y:
+            phi *= m[v] / shares[v][x]
+        else:
+            phi *= (1.0 - m[v]) * scales[v][x]
+    return phi
+
+
+def joint_posterior(ext_rows, target, m, shares, scales, nonmember=0.0):
+    """``P(b | a)`` for every extract record: ``Phi_ab / (sum_b' Phi_ab' + nonmember)``."""
+    phi = np.array([record_factor(target, r, m, shares, scales) for r in ext_rows])
+    return phi / (phi.sum() + nonmember)
+
+
+def joint_loglik(ext_rows, targets, m, shares, scales):
+    """``sum_a log sum_b Phi_ab`` (response knowledge): the likelihood ``m`` maximises."""
+    return float(sum(math.log(sum(record_factor(t, r, m, shares, scales) for r in ext_rows)) for t in targets))
+
+
+def exact_match_claims(ext_rows, targets, truth):
+    """The exact-match intruder: claim when the held values match exactly one extract record."""
+    claims = correct = 0
+    for t, tr in zip(targets, truth):
+        held = [v for v, x in enumerate(t) if x is not None]
+        if not held:
+            continue
+        hits = [b for b, r in enumerate(ext_rows) if all(r[v] is not None and r[v] == t[v] for v in held)]
+        if len(hits) == 1:
+            claims += 1
+            correct += int(hits[0] == tr)
+    return claims, correct

@@ -60,7 +60,8 @@ def test_truth_by_id_column_equals_truth_by_row():
     a = simulate_intruder(DF, aux, sc, seed=0)
     b = simulate_intruder(DF, by_id, sc, seed=0, id_column="pid")
     assert a.to_dict() == b.to_dict()
-    assert (a.claims, a.unique_matches_correct, a.expected_correct) == (5, 3, 4.0)
+    # 4 up to the floor of 1e-15 on a field's error rate (docs/methods.md#joint-frequencies)
+    assert (a.claims, a.unique_matches_correct) == (5, 3) and a.expected_correct == pytest.approx(4.0, rel=1e-12)
 
 
 def test_results_are_frozen_and_follow_the_one_rule():

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import naive_intruder as naive
+
 from idrisk.exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
 from idrisk.intruder import (
     TRUTH_COLUMN,
@@ -37,7 +39,9 @@ def test_defaults_describe_error_free_intruder_targeting_everyone():
     assert sc.error_rate == {"a": 0.0, "b": 0.0} and sc.missing_rate == {"a": 0.0, "b": 0.0}
     assert sc.coarsening == {} and sc.time_lag_years == 0.0
     assert sc.claim_threshold == 0.5 and sc.high_confidence_threshold == 0.9
-    assert sc.blocking == [["a", "b"]]
+    # multi-pass over the held values: one pass per variable left out
+    assert sc.blocking == [["b"], ["a"]] and sc.block_on_held is True
+    assert IntruderScenario(name="d", quasi_identifiers=["a", "b"], blocking=[["a"]]).block_on_held is False
     assert {c.kind for c in sc.comparisons.values()} == {"exact"}
     json.dumps(sc.to_dict())
 
@@ -262,34 +266,37 @@ def test_result_is_aggregate_and_json(pupils):
 def test_claims_are_scored_against_truth_by_hand():
     """Three targets: one unique (correct), one tie of two, one with a wrong value.
 
-    Blocking on ``k`` alone can miss a target's record (a wrong ``k``), so each target's
-    normalisation holds the term ``n (1 - rho)`` for "my record is not a candidate", with
-    ``rho`` = P(a match agrees on ``k``) fitted by maximum likelihood (``m_k`` cannot be
-    estimated from pairs that all agree on it). Hand formula with the fitted ``m_x``.
+    Blocking on ``k`` alone; the probabilities are normalised over *every* extract record
+    (docs/methods.md#joint-frequencies), so a record blocking missed still counts. By hand with
+    the plain reference (tests/naive_intruder.py): the fitted m is the EM's fixed point, and P
+    follows from the record factors.
     """
     ext = pd.DataFrame({"k": ["a", "b", "b", "c"], "x": [1, 2, 2, 3]})
     aux = pd.DataFrame({"k": ["a", "b", "c"], "x": [1, 2, 9], TRUTH_COLUMN: [0, 2, 3]})
     sc = IntruderScenario(name="h", quasi_identifiers=["k", "x"], blocking=[["k"]])
     r = simulate_intruder(ext, aux, sc, seed=0)
-    m = r.em["m"]["x"]
-    u = 0.25 * 1 / 3 + 0.5 * 1 / 3  # sum_v p_E(v) p_A(v)
-    assert r.em["u"]["x"] == pytest.approx(u)
-    # candidate sums without m_k: term frequencies p_k(a) = 1/4, p_k(b) = 1/2, p_x(1) = 1/4, p_x(2) = 1/2
-    s0 = np.array([4 * m / 0.25, 2 * 2 * m / 0.5, 4 * (1 - m) / (1 - u)])
-    n = 4
-    grid = np.linspace(1e-6, 1, 200_001)
-    rho = grid[np.argmax(np.log(grid[:, None] * s0 + n * (1 - grid[:, None])).sum(axis=1))]
-    assert r.em["blocking_recall"]["rho"] == pytest.approx(rho, abs=1e-4)
-    assert r.em["m"]["k"] == pytest.approx(rho, abs=1e-4)
-    rest = n * (1 - rho)
-    p = np.array([rho * s0[0] / (rho * s0[0] + rest), rho * s0[1] / 2 / (rho * s0[1] + rest),
-                  rho * s0[2] / (rho * s0[2] + rest)])
-    # 'c' has one candidate that disagrees on x: no longer P = 1 just because it is alone
-    assert p[2] < 0.5
-    claimed = p >= 0.5
+    m = np.array([r.em["m"]["k"], r.em["m"]["x"]])
+    rows = list(zip(ext["k"], ext["x"]))
+    targets = list(zip(aux["k"], aux["x"]))
+    # shares of all extract records; 9 is not in the extract (never agrees: 1 / (2 n))
+    shares = [{"a": 0.25, "b": 0.5, "c": 0.25}, {1: 0.25, 2: 0.5, 3: 0.25, 9: 0.125}]
+    scales = [{a: naive.disagreement_scale(list(ext[v]), a) for a in shares[i]} for i, v in enumerate(["k", "x"])]
+    assert scales[0]["a"] == pytest.approx((2 / 0.5 + 1 / 0.75) / 3)  # records b, b, c
+    # m is the EM's fixed point: the posterior expected agreement of each target's own record
+    # (k: 1, kept since no target contradicts it; x: the one wrong value of three)
+    post = [naive.joint_posterior(rows, t, m, shares, scales) for t in targets]
+    agree_x = np.mean([sum(q for q, row in zip(pp, rows) if row[1] == t[1]) for pp, t in zip(post, targets)])
+    assert m[0] == pytest.approx(1.0, abs=1e-12) and m[1] == pytest.approx(agree_x, abs=1e-6)
+    p = np.array([naive.joint_posterior(rows, t, m, shares, scales)[e] for t, e in zip(targets, [0, 1, 3])])
+    # x = 9 exists nowhere: the value is wrong and k = c points at one record only
+    assert m[1] < 1 and p[2] == pytest.approx(1.0, abs=1e-6)
+    claimed = p >= 0.5 - 1e-12  # the claim rule's tolerance (the tie of two sits at 1/2)
     assert r.claims == int(claimed.sum())
-    assert r.expected_correct == pytest.approx(float(p[claimed].sum()), rel=1e-3)
+    assert r.expected_correct == pytest.approx(float(p[claimed].sum()), rel=1e-6)
     assert r.unique_matches == 1 and r.unique_matches_correct == 1  # only 'a' agrees on all
+    # the exact-match intruder claims 'a' (one record), not 'b' (two) nor 'c' (none has 9)
+    assert (r.exact_match_claims, r.exact_match_correct) == naive.exact_match_claims(rows, targets, [0, 2, 3]) \
+        == (1, 1)
 
 
 # --------------------------------------------------------------------------- run_scenarios

@@ -8,7 +8,11 @@ The intruder holds the scenario's key (an error-free intruder, the
 the preset's knowledge as far as the extract holds it. Targets are capped at
 ``intruder_targets`` records drawn with the seed. The ground truth is the extract's own
 rows. For a sample extract the default intruder has no response knowledge and a
-membership prior equal to the sampling fraction. Only counts and rates are kept.
+membership prior equal to the sampling fraction; so that the prior is true of the targets,
+the extract then plays the population and a sample of it with that fraction the extract
+(targets drawn from the whole extract are in the sample with that probability), and the
+calibration table is that world's. The exact-match intruder runs beside, and the count the
+route reads at the claim threshold is the larger of the two. Only counts and rates are kept.
 
 Preset variables -> extract columns (``variable_mapping`` in the result):
 
@@ -50,7 +54,7 @@ import pandas as pd
 from .._kernels.threads import n_workers
 from .._validation import raise_problems
 from ..exceptions import InvalidParameterError
-from ..intruder import IntruderScenario, load_scenarios, make_auxiliary, simulate_intruder
+from ..intruder import TRUTH_COLUMN, IntruderScenario, load_scenarios, make_auxiliary, simulate_intruder
 from ..profiles import NPD, get_profile
 from .summaries import ConfidenceBand, IntruderRun, IntruderSummary, Spread
 
@@ -309,7 +313,8 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
                                    high_confidence_correct=_number(res.high_confidence_correct)))
     res = results[0]
     at_conf = [f.correct_claims_at_confidence for f in figures]
-    bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]))
+    bands = [ConfidenceBand(band=str(b["band"]), claims=int(b["claims"]), correct=int(b["correct"]),
+                            mean_confidence=_number(b["mean_confidence"]))
              for b in res.by_confidence.to_dict("records")]
     return IntruderSummary(
         intruder_scenario=sc.name, known_variables=list(sc.quasi_identifiers),
@@ -326,7 +331,8 @@ def run_intruder(frame, name: str, preset: str | None, quasi_identifiers, *, see
         blocking=[list(p) for p in sc.blocking], runs=figures, description=str(sc.description or ""),
         knowledge=_knowledge(sc),
         correct_claims_spread=_spread([f.correct_claims for f in figures]),
-        correct_claims_at_confidence_spread=_spread(at_conf))
+        correct_claims_at_confidence_spread=_spread(at_conf),
+        exact_match_correct_claims=int(res.exact_match_correct))
 
 
 def _seeded_runs(frame, sc, seed: int, runs: int, memory_budget, kw) -> list:
@@ -339,13 +345,30 @@ def _seeded_runs(frame, sc, seed: int, runs: int, memory_budget, kw) -> list:
     """
     def one(r: int):
         aux = make_auxiliary(frame, sc, seed=seed + r)
-        return simulate_intruder(frame, aux, sc, seed=seed + r, memory_budget=memory_budget, **kw)
+        if sc.response_knowledge or kw.get("sampling_fraction", 1.0) >= 1.0:
+            return simulate_intruder(frame, aux, sc, seed=seed + r, memory_budget=memory_budget, **kw)
+        sub, aux = _sample_world(frame, aux, kw["sampling_fraction"], seed + r)
+        return simulate_intruder(sub, aux, sc, seed=seed + r, memory_budget=memory_budget, **kw)
 
     workers = 1 if memory_budget is not None else min(2, runs, n_workers(runs))
     if workers == 1:
         return [one(r) for r in range(runs)]
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="idrisk-intruder") as pool:
         return list(pool.map(one, range(runs)))
+
+
+def _sample_world(frame, aux, pi: float, seed: int):
+    """A world where the membership prior is true: the extract plays the population, a
+    ``pi``-sample of it the extract, and the targets (drawn from the whole extract) are in
+    that sample with probability ``pi``; the ground truth is remapped to the sample's rows."""
+    rng = np.random.default_rng([int(seed), 15])
+    n = len(frame)
+    keep = np.sort(rng.choice(n, size=max(1, int(round(pi * n))), replace=False))
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[keep] = np.arange(keep.shape[0])
+    aux = aux.copy()
+    aux[TRUTH_COLUMN] = pos[aux[TRUTH_COLUMN].to_numpy()]
+    return frame.iloc[keep].reset_index(drop=True), aux
 
 
 def _rate(mapping, v) -> float:
@@ -375,7 +398,9 @@ def _knowledge(sc) -> dict:
 
 def _at_confidence(res, sc, claim_confidence: float):
     if claim_confidence <= sc.claim_threshold:
-        return int(res.correct_claims)
+        # never weaker than the exact-match intruder run beside (it states no confidence, so it
+        # only counts at the claim threshold)
+        return int(res.decision_correct_claims)
     if claim_confidence == sc.high_confidence_threshold:
         return int(res.high_confidence_correct)
     return None

@@ -118,6 +118,9 @@ class ConfidenceBand(ItemAccess, Result):
     band: str
     claims: int
     correct: int
+    #: the claims' mean stated confidence (None without claims): beside ``correct / claims``,
+    #: the band's reliability
+    mean_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,9 @@ class IntruderSummary(ItemAccess, Result):
     knowledge: dict[str, str]
     correct_claims_spread: Spread
     correct_claims_at_confidence_spread: Spread
+    #: correct claims of the exact-match intruder run beside (first run); the route reads the
+    #: larger of it and the simulated intruder's (docs/methods.md#exact-match-baseline)
+    exact_match_correct_claims: Annotated[int | None, {"minimum": 0}] = None
 
 
 #: the rows of :func:`idrisk.combination_sweep` (docs/methods.md#combination-sweep), one per

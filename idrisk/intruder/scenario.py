@@ -164,11 +164,14 @@ def _targets(t):
 
 
 def _blocking(blocking, kv, comparisons) -> list:
-    """The blocking passes, checked; ``None``: one pass on the variables compared exactly."""
+    """The blocking passes, checked; ``None``: every variable compared exactly but one, one
+    pass per left-out variable (a single exact variable, or none: one pass)."""
     if blocking is None:
         # a pass needs equal values; a tolerance or similarity comparison is not equality
         exact = [v for v in kv if comparisons[v].kind == "exact"]
-        return [exact or list(kv)]
+        if len(exact) < 2:
+            return [exact or list(kv)]
+        return [[v for v in exact if v != left] for left in exact]
     if isinstance(blocking, str) or not isinstance(blocking, Sequence) or not blocking:
         raise InvalidParameterError(f"blocking must be a list of passes (lists of variables), got {blocking!r}")
     passes = []
@@ -228,13 +231,26 @@ class IntruderScenario:
         :func:`run_scenarios` (sizes are published).
     claim_threshold : float, default 0.5
         A target is claimed when its top candidate has ``P >= claim_threshold``.
+    claim_unique_matches : bool, default True
+        With response knowledge, also claim the top candidate, at its own confidence, when it
+        is the one extract record matching every value the intruder holds (what the simplest
+        real intruder claims), so the simulated intruder is never weaker than exact matching.
     high_confidence_threshold : float, default 0.9
     blocking : sequence of sequences of str or None, default None
         Blocking passes (candidate pairs = union over passes of pairs agreeing on every
-        variable of the pass). ``None``: one pass on all quasi-identifiers compared
-        exactly (a variable compared with a tolerance or by string similarity agrees
-        without being equal, so blocking on equality would drop true matches; when no
-        variable is compared exactly, all of them).
+        variable of the pass). ``None``: multi-pass over the quasi-identifiers compared
+        exactly, one pass per such variable holding all the others, so a target with one
+        wrong or missing value is still found through the other passes (a variable
+        compared with a tolerance or by string similarity agrees without being equal, so
+        blocking on equality would drop true matches; with one such variable, or none,
+        one pass on it, or on all of them). A pass whose blocks are not selective (mean
+        block above a tenth of the extract) is left out when the extract is linked.
+    block_on_held : bool or None, default None
+        A pass blocks each target on the pass's variables the target holds (a missing
+        value agrees with anything), so an intruder never finds fewer candidates than
+        exact matching on its held values. ``None``: True for the default blocking,
+        False for passes given explicitly (a target missing a pass variable does not
+        enter that pass).
     comparisons : mapping variable -> kind or {kind, tolerance, threshold}, default exact
     term_frequency : bool, default True
         Agreement weight ``log2(m_v / p_v(a))`` with ``p_v(a)`` the share of the value in the
@@ -254,8 +270,10 @@ class IntruderScenario:
     response_knowledge: bool = True
     membership_prior: float | None = None
     claim_threshold: float = 0.5
+    claim_unique_matches: bool = True
     high_confidence_threshold: float = 0.9
     blocking: Sequence[Sequence[str]] | None = None
+    block_on_held: bool | None = None
     comparisons: Mapping = field(default_factory=dict)
     term_frequency: bool = True
     description: str = ""
@@ -289,7 +307,13 @@ class IntruderScenario:
         self.claim_threshold = _rate(self.claim_threshold, name="claim_threshold", low=0.0, high=1.0)
         self.high_confidence_threshold = _rate(self.high_confidence_threshold, name="high_confidence_threshold",
                                                low=0.0, high=1.0)
+        if self.block_on_held is None:
+            self.block_on_held = self.blocking is None
+        if not isinstance(self.block_on_held, bool):
+            raise InvalidParameterError(f"block_on_held must be True, False or None, got {self.block_on_held!r}")
         self.blocking = _blocking(self.blocking, kv, self.comparisons)
+        if not isinstance(self.claim_unique_matches, bool):
+            raise InvalidParameterError(f"claim_unique_matches must be True or False, got {self.claim_unique_matches!r}")
         if not isinstance(self.term_frequency, bool):
             raise InvalidParameterError(f"term_frequency must be True or False, got {self.term_frequency!r}")
 
@@ -310,8 +334,10 @@ class IntruderScenario:
             "response_knowledge": self.response_knowledge,
             "membership_prior": self.membership_prior,
             "claim_threshold": self.claim_threshold,
+            "claim_unique_matches": self.claim_unique_matches,
             "high_confidence_threshold": self.high_confidence_threshold,
             "blocking": [list(p) for p in self.blocking],
+            "block_on_held": self.block_on_held,
             "comparisons": {k: c.to_dict() for k, c in self.comparisons.items()},
             "term_frequency": self.term_frequency,
         }

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._results import Result
 from ..metrics import unique_match_probability
+from .baseline import exact_match_rows
 
 __all__ = ["IntruderResult", "score_claims", "skinner_elliot_theta", "BANDS"]
 
@@ -62,6 +63,13 @@ class IntruderResult(Result):
         many of those are the target (CM|UM numerator).
     skinner_elliot_theta : float
         The Skinner-Elliot estimate of ``P(correct | unique match)`` for comparison.
+    exact_match_claims, exact_match_correct : int
+        The exact-match intruder run beside (docs/methods.md#exact-match-baseline): targets
+        whose held values match exactly one extract record, and how many of those are right.
+    decision_correct_claims : int
+        What a decision reads: the larger of ``correct_claims`` and ``exact_match_correct``
+        (an intruder at least as strong as the simplest real one); ``decision_source`` says
+        which (``"simulated"`` or ``"exact match"``).
 
     ``to_dict()`` follows the rule of :mod:`idrisk._results` (NaN as ``None``; ``em``, the
     engine's diagnostics, as plain JSON values).
@@ -95,14 +103,23 @@ class IntruderResult(Result):
     sample_pairs: int
     membership_prior: float
     em: dict = field(repr=False)
+    exact_match_claims: int = 0
+    exact_match_correct: int = 0
+    decision_correct_claims: int = 0
+    decision_source: str = "simulated"
 
 
 def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidates, scenario, seed,
-                 n_extract, n_pairs, pairs_per_pass, n1, n2, pi, membership_prior, em) -> IntruderResult:
-    """Aggregate per-target linkage outputs against the truth (internal)."""
+                 n_extract, n_pairs, pairs_per_pass, n1, n2, pi, membership_prior, em, fields=None) -> IntruderResult:
+    """Aggregate per-target linkage outputs against the truth (internal); ``fields``: the
+    prepared fields, for the exact-match intruder run beside (:mod:`idrisk.intruder.baseline`)."""
     tau = scenario.claim_threshold
     hc = scenario.high_confidence_threshold
+    base_rows = None if fields is None else exact_match_rows(fields)
     claimed = (best >= 0) & (prob >= tau - 1e-12)
+    if base_rows is not None and scenario.claim_unique_matches and scenario.response_knowledge:
+        # the intruder also claims what the exact-match intruder would, at its own confidence
+        claimed |= (best >= 0) & (best == base_rows)
     member = truth >= 0
     correct = claimed & member & (best == truth)
     n_a = int(truth.shape[0])
@@ -112,7 +129,7 @@ def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidate
     cc = correct[claimed]
     rows = []
     for lo, hi, label in BANDS:
-        if label == "<0.5" and tau >= 0.5:
+        if label == "<0.5" and tau >= 0.5 and not (pc < 0.5 - 1e-12).any():
             continue
         sel = (pc >= lo - 1e-12) & (pc < hi - 1e-12) if math.isfinite(hi) else (pc >= lo - 1e-12)
         nb = int(sel.sum())
@@ -125,6 +142,8 @@ def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidate
     um = n_full == 1
     um_correct = um & member & (full_e == truth)
     n_mem = int(member.sum())
+    base_claims, base_correct = (0, 0) if base_rows is None else \
+        (int((base_rows >= 0).sum()), int(((base_rows >= 0) & (base_rows == truth)).sum()))
     return IntruderResult(
         scenario=scenario.to_dict(),
         seed=int(seed),
@@ -154,4 +173,8 @@ def score_claims(*, best, prob, truth, n_full, full_e, n_cand, true_in_candidate
         sample_pairs=int(n2),
         membership_prior=float(membership_prior),
         em=em,
+        exact_match_claims=int(base_claims),
+        exact_match_correct=int(base_correct),
+        decision_correct_claims=max(TP, int(base_correct)),
+        decision_source="simulated" if TP >= base_correct else "exact match",
     )

@@ -6,6 +6,8 @@ docs/methods.md#intruder. The linkage runs in one of the engines behind the
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .._validation import as_frame, check_columns, check_positive_int, check_seed
@@ -57,20 +59,19 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
                       splink_options=None, id_column: str | None = None, memory_budget=None) -> IntruderResult:
     """Simulate an intruder linking ``auxiliary`` to the extract ``data`` and score the claims.
 
-    Steps (docs/methods.md#intruder): blocking passes (union) -> field comparisons -> m by EM
-    (per pass, the pass's blocking fields left out; m and within-block u fitted jointly,
-    the ECM model, with the match share fixed at one match per target, constrained to
-    ``m_v >= u_v`` and restarted from three data-driven starts, the highest likelihood
-    kept: ``result.em["passes"]`` records the starts, log-likelihoods, fields where the
-    constraint binds and what the unconstrained fit would have given), then refined by
-    an EM whose E-step is the scored posterior ``P(b | a)`` itself (one match per target;
-    without this step m of fields on which non-matches often agree drifts to 1 and the
-    top confidence band is overconfident) -> Fellegi-Sunter weights with extract-wide, term-frequency-adjusted u
-    (exact fields: ``u_v = sum_a p_E(a) p_A(a)``; other comparisons: agreement share of
-    random extract x auxiliary pairs, as Splink estimates u) -> block-normalised
-    probability of each candidate -> a claim per target (top candidate, ``P >=
-    claim_threshold``; ties broken uniformly at random from ``seed``) -> scoring against
-    the hidden truth.
+    Steps (docs/methods.md#intruder, docs/methods.md#joint-frequencies): blocking passes
+    (union; by default one pass per exactly compared field left out, each target blocked on
+    the values it holds) -> field comparisons -> ``m_v = P(agree | same person)`` by EM on up
+    to 2,000 targets against the *whole* extract (one match per target; the non-member
+    hypothesis without response knowledge) -> each candidate's likelihood ratio under the
+    recording model (a wrong value is another value of the field), normalised over every
+    extract record from the joint frequencies of the target's values in the extract (class
+    sizes on each subset of the exactly compared fields), and, without response knowledge,
+    over the population records outside the extract (Robbins' estimate from the class sizes)
+    -> a claim per target (top candidate, ``P >= claim_threshold``, and with response
+    knowledge the unique exact match; ties broken uniformly at random from ``seed``) ->
+    scoring against the hidden truth, beside the exact-match intruder
+    (``result.exact_match_correct``; ``result.decision_correct_claims`` takes the larger).
 
     Parameters
     ----------
@@ -103,7 +104,8 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
     engine : {"idrisk", "splink"}, default "idrisk"
         ``"idrisk"``: the numba pipeline described above. ``"splink"``: the same scenario
         run by Splink (optional: ``pip install 'idrisk[splink]'``), for extracts past one
-        machine: blocking rules from the scenario's passes, exact / Jaro-Winkler /
+        machine (it blocks strictly, so the default blocking is one pass on the variables
+        compared exactly): blocking rules from the scenario's passes, exact / Jaro-Winkler /
         tolerance comparison levels, term-frequency adjustment on exact fields, u by
         seeded random sampling, m by EM per pass; claims use the block-normalised
         probability computed from Splink's match weights, and the same scoring (see
@@ -136,27 +138,21 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
     >>> df = pd.DataFrame({"sex": list("FFMMF"), "yob": [2012, 2012, 2012, 2013, 2013]})
     >>> sc = IntruderScenario(name="exact", quasi_identifiers=["sex", "yob"])
     >>> r = simulate_intruder(df, make_auxiliary(df, sc, seed=0), sc, seed=0)
-    >>> r.claims, r.unique_matches_correct, r.expected_correct
+    >>> r.claims, r.unique_matches_correct, round(r.expected_correct, 9)
     (5, 3, 4.0)
 
     Notes
     -----
-    Per-pair weight ``W_ab = sum_v w_v``: agreement ``log2(m_v / p_v(a))`` (term-frequency,
-    exact fields) or ``log2(m_v / u_v)``; disagreement ``log2((1 - m_v)/(1 - u_v))``; missing 0.
-    With response knowledge ``P(b | a) = 2^W_ab / sum_b' 2^W_ab'`` over the target's
-    candidates (docs/methods.md#fellegi-sunter). Without it, "the target is not in the extract" is one more
-    hypothesis: with ``pi`` = ``membership_prior`` and a uniform prior ``pi / n`` on each
-    extract record, ``P(b | a) = 2^W_ab / (sum_b' 2^W_ab' + (1 - pi) n / pi)``. For a target
-    with one candidate this is Splink's posterior ``lambda 2^W / (lambda 2^W + 1 - lambda)``
-    with ``lambda / (1 - lambda) = pi / ((1 - pi) n)`` (tests/test_intruder.py checks a worked example this way).
-    Blocking can miss the target's own record (a wrong or jittered blocking value), so
-    both normalisations also hold ``n (1 - r_a)``, the likelihood-ratio mass of the
-    records that are not candidates, with ``r_a`` the probability that a match is a
-    candidate (docs/methods.md#blocking-recall; ``result.em["blocking_recall"]``): without it the
-    one wrong candidate left after a miss was claimed at ``P = 1``. Under zero divergence
-    ``r_a = 1`` and nothing changes. recordlinkage's ``ECMClassifier`` classifies each pair on
-    its own (no normalisation over a target's candidates), so its claims can differ; the
-    EM estimates themselves match it (tests).
+    idrisk's engine: record ``b`` explains target ``a`` with ``Phi_ab = prod_v`` ``m_v / p_v(a_v)``
+    on agreement, ``(1 - m_v) c_v(a_v)`` on disagreement (exact fields; ``m_v/u_v`` and
+    ``(1 - m_v)/(1 - u_v)`` for the others), 1 for a value the intruder lacks; with response
+    knowledge ``P(b | a) = Phi_ab / sum_b' Phi_ab'`` over *every* extract record (the sum is exact
+    from the joint counts, so a record blocking missed still counts); without it the
+    denominator also holds the non-member mass, weighted by ``(1 - pi)/pi`` with ``pi`` =
+    ``membership_prior`` (docs/methods.md#joint-frequencies). The Splink engine keeps the
+    Fellegi-Sunter weights with block normalisation and the records blocking missed
+    (docs/methods.md#blocking-recall). recordlinkage's ``ECMClassifier`` classifies each pair on
+    its own (no normalisation over a target's candidates), so its claims can differ.
     """
     if (spark := engine_for(data, "simulate_intruder")) is not None:  # a Spark table: idrisk.spark
         return spark(data, auxiliary, scenario, seed=seed, sampling_fraction=sampling_fraction, max_pairs=max_pairs,
@@ -182,5 +178,18 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
             f"(auxiliary columns: {', '.join(map(str, aux.columns[:30]))})"
         )
     truth = truth_positions(ext, aux, id_column=id_column)
+    outside = int((np.asarray(truth) < 0).sum())
+    if scenario.response_knowledge and outside:
+        raise InvalidParameterError(
+            f"scenario {scenario.name!r} declares response knowledge (every target is in the extract) but "
+            f"{outside} of the {len(truth)} targets are not in the extract by the ground truth: draw the targets "
+            "from the extract, or set response_knowledge=False (with membership_prior, the chance a target is "
+            "in the extract)")
+    if engine == "splink" and scenario.block_on_held:
+        # Splink blocks strictly (a missing value never agrees): the default blocking becomes
+        # its former one pass on every variable compared exactly
+        exact = [v for v in scenario.quasi_identifiers if scenario.comparisons[v].kind == "exact"]
+        scenario = dataclasses.replace(scenario, blocking=[exact or list(scenario.quasi_identifiers)],
+                                       block_on_held=False)
     return eng.link(ext, aux, scenario, np.asarray(truth), seed=seed, sampling_fraction=pi, max_pairs=max_pairs,
                     memory_budget=memory_budget)

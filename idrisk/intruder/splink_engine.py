@@ -465,7 +465,7 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
     return score_claims(best=best, prob=prob, truth=truth, n_full=n_full, full_e=full_e, n_cand=n_cand,
                         true_in_candidates=true_in, scenario=scenario, seed=seed, n_extract=n_e,
                         n_pairs=n_pairs, pairs_per_pass=per_pass, n1=n1, n2=n2, pi=pi,
-                        membership_prior=prior, em=em_info)
+                        membership_prior=prior, em=em_info, fields=fields)
 
 
 def _exact_m(model, j) -> float:

@@ -191,8 +191,9 @@ def _plot_intruder(scens):
     new_figure()  # style and backend
     plt.close("all")
     fig, axes = plt.subplots(1, len(rows), figsize=(3.0 * len(rows) + 1, 3.2), sharey=True, squeeze=False)
-    labels, claims, correct = [], [], []
+    labels, claims, correct, stated = [], [], [], []
     for ax, (name, d) in zip(axes[0], rows):
+        stated += [b.get("mean_confidence") for b in d["by_confidence"]]
         bands = [str(b.get("band", "")) for b in d["by_confidence"]]
         c = [int(b.get("claims", 0)) for b in d["by_confidence"]]
         k = [int(b.get("correct", 0)) for b in d["by_confidence"]]
@@ -211,8 +212,12 @@ def _plot_intruder(scens):
     fig.tight_layout()
     alt = "Bar charts of intruder claims and correct claims by confidence band, one per scenario. " + " ".join(
         f"{lab}: {c} claims, {k} correct." for lab, c, k in zip(labels, claims, correct))
-    table = {"caption": "Intruder claims by confidence band", "columns": ["claims", "correct"],
-             "rows": [(lab, [f"{c:,}", f"{k:,}"]) for lab, c, k in zip(labels, claims, correct)]}
+    # the reliability table: in each band the stated confidence beside the share that was right
+    table = {"caption": "Intruder claims by confidence band: stated confidence against the share correct",
+             "columns": ["claims", "correct", "stated confidence (mean)", "share correct"],
+             "rows": [(lab, [f"{c:,}", f"{k:,}", "-" if not c or p is None else f"{p:.3f}",
+                             "-" if not c else f"{k / c:.3f}"])
+                      for lab, c, k, p in zip(labels, claims, correct, stated)]}
     return {"src": png_uri(fig), "alt": alt, "title": "Intruder claims and correctness by confidence", "table": table}
 
 
