@@ -3,8 +3,9 @@
 Every kernel that numbers 64-bit keys by first appearance uses this table: the encoding of
 object columns by object address (:func:`idrisk._kernels.codes.pointer_codes`) and the
 grouping push for a key space above the lookup-table limit
-(:func:`idrisk._kernels.groups.fold_columns`) and the anonymiser's per-node renumbering of
-generalised keys (:mod:`idrisk._kernels.anonymise`, through :func:`table_slot`).
+(:func:`idrisk._kernels.groups.fold_columns`), the anonymiser's per-node renumbering of
+generalised keys (:mod:`idrisk._kernels.anonymise`, through :func:`table_slot`) and the
+intruder's joint counts of a key's subsets (:mod:`idrisk._kernels.joint`).
 
 Method: multiplicative (Fibonacci) hashing of the key, linear probing, a power-of-two
 capacity of at least ``2 * max_distinct + 2`` slots so the load factor stays below 1/2.

@@ -13,59 +13,50 @@ import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
+from .hashing import new_table, table_id, table_slot
 
 __all__ = ["subset_counts"]
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+@numba.njit(**NUMBA_OPTS)
+def _subset_key(codes, col, strides, mask):
+    """The key of record ``col`` on the fields of ``mask`` (``sum_v code_v stride_v``), -1 when
+    one of them is missing."""
+    key = np.int64(0)
+    for v in range(codes.shape[0]):
+        if (mask >> v) & 1:
+            c = codes[v, col]
+            if c < 0:
+                return np.int64(-1)
+            key += np.int64(c) * strides[v]
+    return key
 
 
 @numba.njit(**NUMBA_OPTS)
-def _mask_counts(codes_e, codes_a, strides, w_e, mask, bits, out_n, out_w):
-    k = codes_e.shape[0]
+def _mask_counts(codes_e, codes_a, strides, w_e, mask, out_n, out_w):
     n_e = codes_e.shape[1]
-    n_a = codes_a.shape[1]
-    cap = np.int64(1) << bits
-    keys = np.full(cap, -1, dtype=np.int64)
-    cnt = np.zeros(cap, dtype=np.float64)
-    wsum = np.zeros(cap, dtype=np.float64)
-    shift = np.uint64(64 - bits)
+    slot_key, slot_id, shift = new_table(n_e)
+    cnt = np.zeros(n_e, dtype=np.float64)
+    wsum = np.zeros(n_e, dtype=np.float64)
+    n_ids = 0
     for i in range(n_e):
-        key = np.int64(0)
-        ok = True
-        for v in range(k):
-            if (mask >> v) & 1:
-                c = codes_e[v, i]
-                if c < 0:
-                    ok = False
-                    break
-                key += np.int64(c) * strides[v]
-        if not ok:
+        key = _subset_key(codes_e, i, strides, mask)
+        if key < 0:
             continue
-        h = np.int64((np.uint64(key) * _GOLDEN) >> shift)
-        while keys[h] != -1 and keys[h] != key:
-            h = (h + 1) & (cap - 1)
-        keys[h] = key
-        cnt[h] += 1.0
-        wsum[h] += w_e[i]
-    for a in range(n_a):
-        key = np.int64(0)
-        ok = True
-        for v in range(k):
-            if (mask >> v) & 1:
-                c = codes_a[v, a]
-                if c < 0:
-                    ok = False
-                    break
-                key += np.int64(c) * strides[v]
-        if not ok:
+        sid = table_id(slot_key, slot_id, shift, np.uint64(key), n_ids)
+        if sid == n_ids:
+            n_ids += 1
+        cnt[sid] += 1.0
+        wsum[sid] += w_e[i]
+    for a in range(codes_a.shape[1]):
+        key = _subset_key(codes_a, a, strides, mask)
+        if key < 0:
             continue
-        h = np.int64((np.uint64(key) * _GOLDEN) >> shift)
-        while keys[h] != -1:
-            if keys[h] == key:
-                out_n[a, mask] = cnt[h]
-                out_w[a, mask] = wsum[h]
-                break
-            h = (h + 1) & (cap - 1)
+        h = table_slot(slot_key, slot_id, shift, np.uint64(key))
+        sid = slot_id[h]
+        if sid >= 0:
+            out_n[a, mask] = cnt[sid]
+            out_w[a, mask] = wsum[sid]
 
 
 @numba.njit(parallel=True, **NUMBA_OPTS)
@@ -89,9 +80,6 @@ def subset_counts(codes_e, codes_a, strides, w_e):
     for a in range(n_a):
         out_n[a, 0] = n_e
         out_w[a, 0] = total_w
-    bits = 4
-    while (np.int64(1) << bits) < 2 * n_e + 2:
-        bits += 1
     for mask in numba.prange(1, n_mask):
-        _mask_counts(codes_e, codes_a, strides, w_e, mask, bits, out_n, out_w)
+        _mask_counts(codes_e, codes_a, strides, w_e, mask, out_n, out_w)
     return out_n, out_w
