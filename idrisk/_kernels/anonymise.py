@@ -89,20 +89,22 @@ def _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touc
 
 
 @numba.njit(**NUMBA_OPTS)
-def _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_key, slot_id, touched, shift,
-                      direct):
-    """:func:`_class_ids` for node ``i`` reusing the partial keys of node ``i - 1``: ``pk[j]``
-    holds the key folded over the columns before ``j`` (``spc[j]`` its space), so only the
-    columns from the first level that differs are folded again (nodes in lexicographic order
-    share long prefixes). ``pk[0]`` is zero and ``spc[0]`` one."""
+def _class_ids_shared(i, lo, nodes, rows, counts, maps, moff, cards, pk, spc, cid, sizes, first, slot_key, slot_id,
+                      touched, shift, direct):
+    """:func:`_class_ids` for node ``i`` reusing the partial keys of node ``i - 1``, with the
+    size and first row of each class (:func:`_fold_renumber`). ``pk[j]`` holds the key folded
+    over the columns before ``j`` (``spc[j]`` its space), so only the columns from the first
+    level that differs are folded again (nodes in lexicographic order share long prefixes);
+    the last column is folded while the keys are numbered (a full key is never reused: the
+    nodes of a batch differ). ``pk[0]`` is zero and ``spc[0]`` one."""
     m, u = rows.shape
     node = nodes[i]
     p = 0
     if i > lo:
-        while p < m and nodes[i - 1, p] == node[p]:
+        while p < m - 1 and nodes[i - 1, p] == node[p]:
             p += 1
     space = spc[p]
-    for j in range(p, m):
+    for j in range(p, m - 1):
         lv = node[j]
         c = cards[j, lv]
         off = moff[j, lv]
@@ -117,9 +119,75 @@ def _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_
                 dst[r] = src[r] * c + maps[off + rows[j, r]]
         space *= c
         spc[j + 1] = space
+    lv = node[m - 1]
+    c = cards[m - 1, lv]
+    src = pk[m - 1]
+    if space > _SPACE_MAX // c:
+        space = np.int64(_renumber(src, slot_key, slot_id, touched, shift, cid))
+        src = pk[m]
+        for r in range(u):
+            src[r] = cid[r]
+    return _fold_renumber(src, space * c, c, maps, moff[m - 1, lv], rows[m - 1], counts, direct, slot_key, slot_id,
+                          touched, shift, cid, sizes, first)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _fold_renumber(src, space, c, maps, off, row, counts, direct, slot_key, slot_id, touched, shift, out, sizes,
+                   first):
+    """Dense ids (first appearance) of the keys ``src[r] * c + maps[off + row[r]]`` (key space
+    ``space``) into ``out``, through the direct table when the space fits it, else the hash
+    table (as :func:`_renumber_direct` and :func:`_renumber`, without storing the keys); the
+    records of each id into ``sizes`` and its first row into ``first``."""
+    u = src.shape[0]
+    nid = 0
     if space <= direct.shape[0]:
-        return _renumber_direct(pk[m], direct, touched, cid)
-    return _renumber(pk[m], slot_key, slot_id, touched, shift, cid)
+        for r in range(u):
+            key = src[r] * c + maps[off + row[r]]
+            sid = direct[key]
+            if sid < 0:
+                direct[key] = nid
+                touched[nid] = key
+                out[r] = nid
+                sizes[nid] = counts[r]
+                first[nid] = r
+                nid += 1
+            else:
+                out[r] = sid
+                sizes[sid] += counts[r]
+        for t in range(nid):
+            direct[touched[t]] = -1
+        return nid
+    for r in range(u):
+        key = np.uint64(src[r] * c + maps[off + row[r]])
+        h = table_slot(slot_key, slot_id, shift, key)
+        sid = slot_id[h]
+        if sid < 0:
+            slot_id[h] = nid
+            slot_key[h] = key
+            touched[nid] = h
+            out[r] = nid
+            sizes[nid] = counts[r]
+            first[nid] = r
+            nid += 1
+        else:
+            out[r] = sid
+            sizes[sid] += counts[r]
+    for t in range(nid):
+        slot_id[touched[t]] = -1
+    return nid
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sizes_first(cid, g, counts, sizes, first):
+    """Records and first row of each of the ``g`` classes of ``cid``."""
+    for c in range(g):
+        sizes[c] = 0
+        first[c] = -1
+    for r in range(cid.shape[0]):
+        c = cid[r]
+        sizes[c] += counts[r]
+        if first[c] < 0:
+            first[c] = r
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -152,16 +220,14 @@ def _distinct_at_least(x, need):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct, mask_max):
-    """Class sizes and failing flags (size < k or fewer than lreq[s] distinct values of s).
+def _failing(cid, g, sizes, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct, mask_max):
+    """Failing flags of the ``g`` classes (``sizes[c]`` records; fewer than k, or fewer than
+    lreq[s] distinct values of s).
 
     Distinct values per class: a 64-bit mask per class when s has at most ``mask_max`` (<= 64)
     values, else the
     (class, value) pairs numbered through the direct table or the hash table."""
     u = cid.shape[0]
-    sizes = np.zeros(g, dtype=np.int64)
-    for r in range(u):
-        sizes[cid[r]] += counts[r]
     fail = np.zeros(g, dtype=np.bool_)
     for c in range(g):
         if sizes[c] < k:
@@ -190,40 +256,57 @@ def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, 
         for c in range(g):
             if distinct[c] < lreq[s]:
                 fail[c] = True
-    return sizes, fail
+    return fail
 
 
 @numba.njit(**NUMBA_OPTS)
-def _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full, supshare, supent):
-    """Loss-share numerators and (if ``full``) the entropy term of the suppressed records."""
-    m, u = rows.shape
-    for r in range(u):
-        if fail[cid[r]]:
-            for j in range(m):
-                pos = moff[j, node[j]] + rows[j, r]
-                supshare[i, j] += counts[r] * shares[pos]
-                if full:
-                    scratch[j, maps[pos]] += counts[r]
-    if not full:
-        return
-    for r in range(u):
-        if fail[cid[r]]:
-            for j in range(m):
-                code = maps[moff[j, node[j]] + rows[j, r]]
-                cw = scratch[j, code]
-                if cw > 0:
-                    supent[i, j] += cw * np.log2(cw / s_tot)
-                    scratch[j, code] = 0
+def _suppressed_terms(i, node, g, fail, sizes, first, s_tot, rows, maps, moff, shares, scratch, full, supshare,
+                      supent, failed):
+    """Loss-share numerators and (if ``full``) the entropy term of the suppressed records, per
+    failing class (listed in ``failed``, work space of ``g``): every row of a class has the
+    generalised values of its first row. The entropy term adds each generalised value's term
+    where the value first occurs among the failing classes (class ids follow the rows' order,
+    so the order of the sum is that of the rows)."""
+    m = rows.shape[0]
+    nf = 0
+    for c in range(g):
+        if fail[c]:
+            failed[nf] = c
+            nf += 1
+    for j in range(m):
+        off = moff[j, node[j]]
+        row = rows[j]
+        acc = np.int64(0)
+        for t in range(nf):
+            c = failed[t]
+            acc += sizes[c] * shares[off + row[first[c]]]
+        supshare[i, j] += acc
+        if not full:
+            continue
+        sc = scratch[j]
+        for t in range(nf):
+            c = failed[t]
+            sc[maps[off + row[first[c]]]] += sizes[c]
+        ent = 0.0
+        for t in range(nf):
+            code = maps[off + row[first[failed[t]]]]
+            cw = sc[code]
+            if cw > 0:
+                ent += cw * np.log2(cw / s_tot)
+                sc[code] = 0
+        supent[i, j] += ent
 
 
 @numba.njit(**NUMBA_OPTS)
 def _workspace(u, direct_len, hash_len):
     """The hash table (for ``hash_len`` keys), the direct-address table (``direct_len`` slots)
-    and the work arrays for renumbering ``u`` distinct rows under a node."""
+    and the work arrays for renumbering ``u`` distinct rows under a node (the last two: the
+    size and first row of each class)."""
     slot_key, slot_id, shift = new_table(hash_len)
     direct = np.full(direct_len, -1, dtype=np.int64)
     return (slot_key, slot_id, shift, np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64),
-            np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64), direct)
+            np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64), direct, np.empty(u, dtype=np.int64),
+            np.empty(u, dtype=np.int64))
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -233,19 +316,20 @@ def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, mo
     ``share``: reuse the partial keys of the previous node (:func:`_class_ids_shared`)."""
     m = nodes.shape[1]
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, sizes, first = _workspace(u, direct_len, hash_len)
     scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
     pk = np.zeros((m + 1, u) if share else (1, 1), dtype=np.int64)
     spc = np.ones(m + 1, dtype=np.int64)
     for i in range(lo, hi):
         node = nodes[i]
         if share:
-            g = _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_key, slot_id, touched,
-                                  shift, direct)
+            g = _class_ids_shared(i, lo, nodes, rows, counts, maps, moff, cards, pk, spc, cid, sizes, first, slot_key,
+                                  slot_id, touched, shift, direct)
         else:
             g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
-        sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
-                                mask_max)
+            _sizes_first(cid, g, counts, sizes, first)
+        fail = _failing(cid, g, sizes, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
+                        mask_max)
         s_tot = np.int64(0)
         for c in range(g):
             if fail[c]:
@@ -255,8 +339,8 @@ def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, mo
                 sumsq[i] += np.float64(sizes[c]) * np.float64(sizes[c])
         supp[i] = s_tot
         if s_tot > 0:
-            _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full,
-                              supshare, supent)
+            _suppressed_terms(i, node, g, fail, sizes, first, s_tot, rows, maps, moff, shares, scratch, full,
+                              supshare, supent, tmp)
 
 
 #: a sensitive column of at most this many values (<= 64) counts distinct values with a bit mask
@@ -333,11 +417,12 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
 @numba.njit(**NUMBA_OPTS)
 def _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards, direct_len, hash_len, mask_max):
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, sizes, first = _workspace(u, direct_len, hash_len)
     g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
-    sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
-                                mask_max)
-    return cid, sizes, fail
+    _sizes_first(cid, g, counts, sizes, first)
+    fail = _failing(cid, g, sizes, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
+                    mask_max)
+    return cid, sizes[:g].copy(), fail
 
 
 def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
@@ -349,7 +434,7 @@ def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
 @numba.njit(**NUMBA_OPTS)
 def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len, hash_len):
     m, u = rows.shape
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, _, _ = _workspace(u, direct_len, hash_len)
     g = _class_ids(base, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
     for s in range(sens.shape[0]):
         for r in range(u):
