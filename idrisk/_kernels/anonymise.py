@@ -37,7 +37,8 @@ from .._config import NUMBA_OPTS
 from .hashing import new_table, table_slot
 from .threads import n_workers, run_chunks
 
-__all__ = ["evaluate_nodes", "node_classes", "coarsen_rows", "close_below"]
+__all__ = ["evaluate_nodes", "node_classes", "coarsen_rows", "close_below", "projection_suppressed",
+           "projection_bound"]
 
 _SPACE_MAX = np.int64(1) << np.int64(62)
 
@@ -432,10 +433,20 @@ def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len, hash_len):
-    m, u = rows.shape
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, _, _ = _workspace(u, direct_len, hash_len)
+def _distinct_rows(base, rows, counts, sens, scards, maps, moff, cards, slot_key, slot_id, shift, touched, keys, cid,
+                   tmp, direct):
+    """``(first, counts)`` of the distinct rows of the generalisation at ``base`` with the
+    sensitive codes (first appearance); ``cid`` receives the new row of every old one."""
     g = _class_ids(base, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
+    return _split_by_sens(cid, g, counts, sens, scards, slot_key, slot_id, shift, touched, keys, tmp, direct)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _split_by_sens(cid, g, counts, sens, scards, slot_key, slot_id, shift, touched, keys, tmp, direct):
+    """The ``g`` classes of ``cid`` split by the sensitive codes: ``(first, counts)`` of each
+    (class, codes) in order of first appearance, ``cid`` renumbered to them in place
+    (``keys`` and ``tmp``: work space as long as ``cid``)."""
+    u = cid.shape[0]
     for s in range(sens.shape[0]):
         for r in range(u):
             keys[r] = np.int64(cid[r]) * scards[s] + sens[s, r]
@@ -452,7 +463,16 @@ def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_le
         if first[c] < 0:
             first[c] = r
         cnt[c] += counts[r]
-    return first, cnt, cid.copy()
+    return first, cnt
+
+
+@numba.njit(**NUMBA_OPTS)
+def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len, hash_len):
+    u = rows.shape[1]
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, _, _ = _workspace(u, direct_len, hash_len)
+    first, cnt = _distinct_rows(base, rows, counts, sens, scards, maps, moff, cards, slot_key, slot_id, shift, touched,
+                                keys, cid, tmp, direct)
+    return first, cnt, cid
 
 
 def coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards):
@@ -481,3 +501,211 @@ def close_below(nodes, open_, bad):
             if below:
                 open_[i] = False
                 break
+
+
+@numba.njit(**NUMBA_OPTS)
+def _lattice_nodes(heights):
+    """Every node of the lattice of ``heights``, lexicographic order."""
+    t = heights.shape[0]
+    total = 1
+    for j in range(t):
+        total *= heights[j] + 1
+    nodes = np.zeros((total, t), dtype=np.int64)
+    cur = np.zeros(t, dtype=np.int64)
+    for i in range(total):
+        nodes[i] = cur
+        j = t - 1
+        while j >= 0:
+            cur[j] += 1
+            if cur[j] <= heights[j]:
+                break
+            cur[j] = 0
+            j -= 1
+    return nodes
+
+
+@numba.njit(**NUMBA_OPTS)
+def _distinct_direct(cols, rows, counts, sens, scards, cards, direct, touched, keys, first, cnt):
+    """The distinct rows of ``rows[cols]`` at level 0 with the sensitive codes, numbered through
+    the direct table (the key space fits it): their number ``g``, the first row and the records
+    of each in ``first[:g]`` and ``cnt[:g]``."""
+    u = rows.shape[1]
+    for r in range(u):
+        keys[r] = 0
+    for a in range(cols.shape[0]):
+        row = rows[cols[a]]
+        c = cards[cols[a], 0]
+        for r in range(u):
+            keys[r] = keys[r] * c + row[r]
+    for a in range(sens.shape[0]):
+        row = sens[a]
+        c = scards[a]
+        for r in range(u):
+            keys[r] = keys[r] * c + row[r]
+    g = 0
+    for r in range(u):
+        key = keys[r]
+        sid = direct[key]
+        if sid < 0:
+            direct[key] = g
+            touched[g] = key
+            first[g] = r
+            cnt[g] = counts[r]
+            g += 1
+        else:
+            cnt[sid] += counts[r]
+    for c in range(g):
+        direct[touched[c]] = -1
+    return g
+
+
+@numba.njit(**NUMBA_OPTS)
+def _projection_range(lo, hi, subsets, sizes_, offsets, rows, counts, sens, scards, lreq, k, maps, moff, cards,
+                      heights, direct_len, hash_len, mask_max, out):
+    """:func:`projection_suppressed` for the subsets ``lo .. hi-1``: each projected onto its
+    distinct rows (with the sensitive codes), then every node of its lattice evaluated on them."""
+    u = rows.shape[1]
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, csize, first = _workspace(u, direct_len, hash_len)
+    for q in range(lo, hi):
+        t = sizes_[q]
+        cols = subsets[q, :t]
+        smoff = np.ascontiguousarray(moff[cols])
+        scard = np.ascontiguousarray(cards[cols])
+        space = np.int64(1)
+        for a in range(t):
+            space *= cards[cols[a], 0]
+        for a in range(sens.shape[0]):
+            space *= scards[a]
+        if space <= direct.shape[0]:
+            g0 = _distinct_direct(cols, rows, counts, sens, scards, cards, direct, touched, keys, first, csize)
+            f, cnt = first[:g0].copy(), csize[:g0].copy()
+        else:
+            sub = np.empty((t, u), dtype=rows.dtype)
+            for a in range(t):
+                sub[a] = rows[cols[a]]
+            f, cnt = _distinct_rows(np.zeros(t, dtype=np.int64), sub, counts, sens, scards, maps, smoff, scard,
+                                    slot_key, slot_id, shift, touched, keys, cid, tmp, direct)
+        g0 = f.shape[0]
+        r2 = np.empty((t, g0), dtype=rows.dtype)
+        for a in range(t):
+            row = rows[cols[a]]
+            for c in range(g0):
+                r2[a, c] = row[f[c]]
+        s2 = np.empty((sens.shape[0], g0), dtype=sens.dtype)
+        for a in range(sens.shape[0]):
+            for c in range(g0):
+                s2[a, c] = sens[a, f[c]]
+        _rolled_lattice(t, r2, s2, cnt, np.ascontiguousarray(heights[cols]), scards, lreq, k, maps, smoff, scard,
+                        slot_key, slot_id, shift, touched, keys, cid, tmp, direct, csize, first, mask_max,
+                        out[offsets[q]:offsets[q + 1]])
+
+
+@numba.njit(**NUMBA_OPTS)
+def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slot_key, slot_id, shift, touched, keys,
+                    cid, tmp, direct, csize, first, mask_max, out):
+    """Suppressed records at every node of a small lattice (lexicographic order) over the
+    distinct rows ``r2`` (with sensitive codes ``s2`` and records ``cnt``): each node is
+    evaluated on the distinct (class, sensitive codes) rows of a direct predecessor (one level
+    less in its last raised column), which the node's classes are unions of."""
+    nodes = _lattice_nodes(hq)
+    n = nodes.shape[0]
+    ns = s2.shape[0]
+    stride = np.ones(t, dtype=np.int64)
+    for a in range(t - 2, -1, -1):
+        stride[a] = stride[a + 1] * (hq[a + 1] + 1)
+    reps = [np.empty(0, dtype=np.int64) for _ in range(n)]
+    cnts = [np.empty(0, dtype=np.int64) for _ in range(n)]
+    for i in range(n):
+        node = nodes[i]
+        if i == 0:
+            src_rep = np.arange(r2.shape[1])
+            src_cnt = cnt
+        else:
+            j = t - 1
+            while node[j] == 0:
+                j -= 1
+            src_rep = reps[i - stride[j]]
+            src_cnt = cnts[i - stride[j]]
+        gs = src_rep.shape[0]
+        rs = np.empty((t, gs), dtype=r2.dtype)
+        for a in range(t):
+            for c in range(gs):
+                rs[a, c] = r2[a, src_rep[c]]
+        ss = np.empty((ns, gs), dtype=s2.dtype)
+        for a in range(ns):
+            for c in range(gs):
+                ss[a, c] = s2[a, src_rep[c]]
+        cids = cid[:gs]
+        g = _class_ids(node, rs, maps, smoff, scard, keys[:gs], cids, slot_key, slot_id, touched, shift, direct)
+        _sizes_first(cids, g, src_cnt, csize, first)
+        fail = _failing(cids, g, csize, ss, scards, lreq, k, slot_key, slot_id, touched, shift, keys[:gs], tmp[:gs],
+                        direct, mask_max)
+        s_tot = np.int64(0)
+        for c in range(g):
+            if fail[c]:
+                s_tot += csize[c]
+        out[i] = s_tot
+        if i == n - 1:
+            break
+        if ns == 0:
+            reps[i] = src_rep[first[:g]]
+            cnts[i] = csize[:g].copy()
+        else:
+            f2, c2 = _split_by_sens(cids, g, src_cnt, ss, scards, slot_key, slot_id, shift, touched, keys[:gs],
+                                    tmp[:gs], direct)
+            reps[i] = src_rep[f2]
+            cnts[i] = c2
+
+
+def projection_suppressed(subsets, rows, counts, sens, scards, lreq, k, maps, moff, cards, heights):
+    """Records suppressed at every node of the lattice of each subset of columns (the problem
+    projected onto those quasi-identifiers, same records and conditions), the nodes of a
+    subset in lexicographic order: ``(flat, offsets)``, subset ``q``'s nodes at
+    ``flat[offsets[q]:offsets[q + 1]]``. Subsets are split over up to two threads."""
+    nq = len(subsets)
+    u = rows.shape[1]
+    tmax = max([len(c) for c in subsets] + [1])
+    arr = np.zeros((nq, tmax), dtype=np.int64)
+    sizes_ = np.zeros(nq, dtype=np.int64)
+    lat = np.zeros(nq, dtype=np.int64)
+    spaces = np.zeros(nq)
+    for q, cols in enumerate(subsets):
+        arr[q, :len(cols)] = cols
+        sizes_[q] = len(cols)
+        lat[q] = int(np.prod([int(heights[c]) + 1 for c in cols]))
+        spaces[q] = float(np.prod([float(cards[c, 0]) for c in cols]))
+    offsets = np.zeros(nq + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(lat)
+    out = np.zeros(int(offsets[-1]), dtype=np.int64)
+    if nq == 0:
+        return out, offsets
+    spaces *= float(np.prod(scards.astype(np.float64)))
+    direct_len, hash_len = table_sizes(spaces, u, scards)
+    chunks = n_workers(nq) if nq * u >= _PARALLEL_MIN_WORK else 1
+
+    def chunk(ch):
+        _projection_range(np.int64(ch * nq // chunks), np.int64((ch + 1) * nq // chunks), arr, sizes_, offsets, rows,
+                          counts, sens, scards, lreq, k, maps, moff, cards, heights, direct_len, hash_len,
+                          np.int64(_MASK_MAX), out)
+
+    run_chunks(chunk, chunks)
+    return out, offsets
+
+
+@numba.njit(**NUMBA_OPTS)
+def projection_bound(nodes, subsets, sizes_, offsets, strides, flat):
+    """Per node, the largest suppression over the subsets' projections of it (``flat`` and
+    ``offsets`` from :func:`projection_suppressed`; ``strides[q, a]`` the lexicographic stride
+    of the subset's ``a``-th column)."""
+    nn = nodes.shape[0]
+    out = np.zeros(nn, dtype=np.int64)
+    for i in range(nn):
+        best = np.int64(0)
+        for q in range(subsets.shape[0]):
+            idx = offsets[q]
+            for a in range(sizes_[q]):
+                idx += nodes[i, subsets[q, a]] * strides[q, a]
+            if flat[idx] > best:
+                best = flat[idx]
+        out[i] = best
+    return out

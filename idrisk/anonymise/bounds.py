@@ -4,9 +4,9 @@
   suppression. A record's share only grows when a level rises and a suppressed record's
   share is 1, the largest, so the bound is monotone along the lattice and never exceeds
   the measure with suppression (the 10-decimal floors and the geometric mean are monotone).
-* :class:`PairBound`: records suppressed on a pair of quasi-identifiers, a lower bound on a
-  node's suppressed records (every class of a node lies inside a class of each projection,
-  and a class that fails k or distinct l in the projection fails in the node).
+* :class:`PairBound`: records suppressed on a pair (or a triple) of quasi-identifiers, a
+  lower bound on a node's suppressed records (every class of a node lies inside a class of
+  each projection, and a class that fails k or distinct l in the projection fails in the node).
 * :class:`SuppressionBound`: the Loss bound raised by at least that many suppressions.
 
 ``docs/methods.md#anonymisation``.
@@ -14,8 +14,11 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
+from .._kernels.anonymise import projection_bound, projection_suppressed
 from .lattice import Problem, geometric
 
 __all__ = ["PairBound", "SuppressionBound", "lower_bound", "all_nodes"]
@@ -37,26 +40,44 @@ def lower_bound(problem: Problem, nodes: np.ndarray, metric: str) -> np.ndarray:
 
 
 class PairBound:
-    """Records suppressed on every pair of quasi-identifiers: ``max`` over pairs is a lower
-    bound on a node's suppressed records (a node's classes refine each projection's)."""
+    """Records suppressed on projections of the problem onto two and three quasi-identifiers:
+    the largest over them is a lower bound on a node's suppressed records (a node's classes
+    refine each projection's, and a class failing k or distinct l in a projection fails in the
+    node). Every pair is used (with three or more quasi-identifiers), and with a positive
+    suppression limit (where the search evaluates many nodes) every triple when the triples'
+    lattices hold at most a quarter as many nodes as the whole lattice and there are at most
+    ``MAX_TRIPLES`` of them, so that computing them costs little next to the search."""
+
+    MAX_TRIPLES = 220
 
     def __init__(self, problem: Problem):
         m = problem.m
-        self.pairs = []
-        if m < 3:
-            return
-        for a in range(m):
-            for b in range(a + 1, m):
-                sub = problem.project([a, b])
-                nodes = all_nodes(sub.heights)
-                s = sub.evaluate(nodes).suppressed.reshape(int(sub.heights[0]) + 1, int(sub.heights[1]) + 1)
-                self.pairs.append((a, b, s))
+        sizes = [int(h) + 1 for h in problem.heights]
+        subsets = list(itertools.combinations(range(m), 2)) if m >= 3 else []
+        if m >= 4 and problem.limit > 0:
+            triples = list(itertools.combinations(range(m), 3))
+            lattice = float(np.prod(sizes, dtype=np.float64))
+            if len(triples) <= self.MAX_TRIPLES and \
+                    sum(sizes[a] * sizes[b] * sizes[c] for a, b, c in triples) <= lattice / 4:
+                subsets += triples
+        self.subsets = subsets
+        p = problem
+        self.flat, self.offsets = projection_suppressed(subsets, p.rows, p.counts, p.sens, p.scards, p.lreq,
+                                                        np.int64(p.k), p.maps, p.moff, p.cards, p.heights)
+        t = max([len(c) for c in subsets] + [1])
+        self.cols = np.zeros((len(subsets), t), dtype=np.int64)
+        self.strides = np.zeros((len(subsets), t), dtype=np.int64)
+        self.sizes = np.array([len(c) for c in subsets], dtype=np.int64)
+        for q, cols in enumerate(subsets):
+            stride = 1
+            for a in range(len(cols) - 1, -1, -1):
+                self.cols[q, a] = cols[a]
+                self.strides[q, a] = stride
+                stride *= sizes[cols[a]]
 
     def suppressed(self, nodes: np.ndarray) -> np.ndarray:
-        out = np.zeros(len(nodes), dtype=np.int64)
-        for a, b, s in self.pairs:
-            np.maximum(out, s[nodes[:, a], nodes[:, b]], out=out)
-        return out
+        nodes = np.ascontiguousarray(nodes, dtype=np.int64)
+        return projection_bound(nodes, self.cols, self.sizes, self.offsets, self.strides, self.flat)
 
 
 class SuppressionBound:
