@@ -30,6 +30,8 @@ common node. Time O(u m) per node, extra memory O(u).
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -669,11 +671,12 @@ def projection_suppressed(subsets, rows, counts, sens, scards, lreq, k, maps, mo
     sizes_ = np.zeros(nq, dtype=np.int64)
     lat = np.zeros(nq, dtype=np.int64)
     spaces = np.zeros(nq)
+    hs, c0 = [int(h) + 1 for h in heights], [float(c) for c in cards[:, 0]]
     for q, cols in enumerate(subsets):
         arr[q, :len(cols)] = cols
         sizes_[q] = len(cols)
-        lat[q] = int(np.prod([int(heights[c]) + 1 for c in cols]))
-        spaces[q] = float(np.prod([float(cards[c, 0]) for c in cols]))
+        lat[q] = math.prod(hs[c] for c in cols)
+        spaces[q] = math.prod(c0[c] for c in cols)
     offsets = np.zeros(nq + 1, dtype=np.int64)
     offsets[1:] = np.cumsum(lat)
     out = np.zeros(int(offsets[-1]), dtype=np.int64)
@@ -695,17 +698,19 @@ def projection_suppressed(subsets, rows, counts, sens, scards, lreq, k, maps, mo
 @numba.njit(**NUMBA_OPTS)
 def projection_bound(nodes, subsets, sizes_, offsets, strides, flat):
     """Per node, the largest suppression over the subsets' projections of it (``flat`` and
-    ``offsets`` from :func:`projection_suppressed`; ``strides[q, a]`` the lexicographic stride
-    of the subset's ``a``-th column)."""
+    ``offsets`` from :func:`projection_suppressed`; subsets of one to three columns, padded to
+    three, ``strides[q, a]`` the lexicographic stride of the subset's ``a``-th column, zero
+    for the padding)."""
     nn = nodes.shape[0]
     out = np.zeros(nn, dtype=np.int64)
-    for i in range(nn):
-        best = np.int64(0)
-        for q in range(subsets.shape[0]):
-            idx = offsets[q]
-            for a in range(sizes_[q]):
-                idx += nodes[i, subsets[q, a]] * strides[q, a]
-            if flat[idx] > best:
-                best = flat[idx]
-        out[i] = best
+    for q in range(subsets.shape[0]):
+        t = sizes_[q]
+        ca, sa = subsets[q, 0], strides[q, 0]
+        cb, sb = subsets[q, min(1, t - 1)], strides[q, 1] if t > 1 else 0
+        cc, sc = subsets[q, min(2, t - 1)], strides[q, 2] if t > 2 else 0
+        off = offsets[q]
+        for i in range(nn):
+            v = flat[off + nodes[i, ca] * sa + nodes[i, cb] * sb + nodes[i, cc] * sc]
+            if v > out[i]:
+                out[i] = v
     return out

@@ -64,7 +64,7 @@ class PairBound:
         p = problem
         self.flat, self.offsets = projection_suppressed(subsets, p.rows, p.counts, p.sens, p.scards, p.lreq,
                                                         np.int64(p.k), p.maps, p.moff, p.cards, p.heights)
-        t = max([len(c) for c in subsets] + [1])
+        t = 3  # pairs and triples (the kernel reads three columns, a pair's third with stride 0)
         self.cols = np.zeros((len(subsets), t), dtype=np.int64)
         self.strides = np.zeros((len(subsets), t), dtype=np.int64)
         self.sizes = np.array([len(c) for c in subsets], dtype=np.int64)
@@ -91,12 +91,13 @@ class SuppressionBound:
         self.tables = []
         for j, h in enumerate(problem.hierarchies):
             per_level = []
+            per_row = np.bincount(problem.rows[j], weights=problem.counts, minlength=h.size)  # records per table row
             for lv in range(h.height + 1):
                 lo = problem.moff[j, lv]
                 codes = problem.maps[lo:lo + h.size]
                 card = int(problem.cards[j, lv])
                 cnt = np.bincount(codes, minlength=card)  # table rows per generalised value
-                recs = np.bincount(codes[problem.rows[j]], weights=problem.counts, minlength=card).astype(np.int64)
+                recs = np.bincount(codes, weights=per_row, minlength=card).astype(np.int64)
                 order = np.argsort(-cnt, kind="stable")
                 order = order[recs[order] > 0]
                 mult = np.cumsum(recs[order])

@@ -23,6 +23,7 @@ from pathlib import Path, PurePath
 import numpy as np
 import pandas as pd
 
+from .._encode import _arrow_strings
 from ..exceptions import DataValidationError, InvalidParameterError
 
 __all__ = ["Hierarchy", "Ladder", "bands", "dates", "prefixes", "value_key", "resolve_hierarchy"]
@@ -96,7 +97,7 @@ def from_rows(rows, column, source: dict | None = None) -> Hierarchy:
         _fail(column, "the table has no rows")
     width = max(len(r) for r in rows)
     short = sum(len(r) < width for r in rows)
-    cells = [[value_key(c) for c in r] + [None] * (width - len(r)) for r in rows]
+    cells = [[c if type(c) is str else value_key(c) for c in r] + [None] * (width - len(r)) for r in rows]
     empty = sum(any(c is None or c == "" for c in r) for r in cells)
     if empty or short:
         _fail(column, f"{_plural(empty, 'row')} with a missing or empty level (a hierarchy needs every level "
@@ -305,8 +306,9 @@ def map_values(h: Hierarchy, values) -> np.ndarray:
     """Row index of every value in ``h`` (int32); error naming the column and counting the
     values (and records) without a path to the top."""
     index = h.row_index()
-    codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else pd.Series(values, dtype=object),
-                                  use_na_sentinel=True)
+    values = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    arrow = _arrow_strings(values)  # pandas.factorize's codes and uniques, read from Arrow's buffers
+    codes, uniques = (arrow[0], arrow[2]) if arrow is not None else pd.factorize(values, use_na_sentinel=True)
     pos = np.array([index.get(value_key(v), -1) for v in uniques] + [-1], dtype=np.int64)
     out = pos[codes]
     if (out < 0).any():

@@ -133,13 +133,16 @@ def _tagged(problem: Problem, metric: str, batch: int, accept=None) -> SearchOut
     nodes = all_nodes(problem.heights)
     scorer = _Scorer(problem, metric, accept)
     _descend(scorer, problem.heights)
-    bound = lower_bound(problem, nodes, metric)
     s_lb = PairBound(problem).suppressed(nodes)
-    open_ = s_lb <= problem.limit  # not known to be non-anonymous, not yet evaluated
+    keep = s_lb <= problem.limit  # the candidates: not known to be non-anonymous
+    nodes, s_lb = nodes[keep], s_lb[keep]
     if metric == "loss" and problem.limit > 0 and np.isfinite(scorer.best):
-        open_ &= SuppressionBound(problem).loss(nodes, s_lb) <= scorer.best
+        keep = SuppressionBound(problem).loss(nodes, s_lb) <= scorer.best
+        nodes = nodes[keep]
+    bound = lower_bound(problem, nodes, metric)
     order = np.lexsort((bound, -nodes.sum(axis=1)))  # highest level first, then lowest bound
-    nodes, bound, open_ = nodes[order], bound[order], np.ascontiguousarray(open_[order])
+    nodes, bound = np.ascontiguousarray(nodes[order]), bound[order]
+    open_ = np.ones(len(nodes), dtype=bool)  # not yet evaluated nor tagged
     while True:
         take = np.flatnonzero(open_ & (bound <= scorer.best))[:batch]
         if len(take) == 0:
