@@ -603,6 +603,58 @@ def _projection_range(lo, hi, subsets, sizes_, offsets, rows, counts, sens, scar
 
 
 @numba.njit(**NUMBA_OPTS)
+def _rolled_classes(node, r2, src_rep, src_cnt, maps, smoff, scard, direct, slot_key, slot_id, shift, touched, cid,
+                    sizes, first):
+    """Classes of ``node`` over the rows ``src_rep`` of ``r2`` (records ``src_cnt``): each row's
+    generalised key folded and numbered (first appearance, direct table when the key space fits
+    it, else the hash table) in one pass, into ``cid``, with each class's records and first
+    row; the number of classes, or -1 when the key space passes 2**62."""
+    t = node.shape[0]
+    cs = np.empty(t, dtype=np.int64)
+    offs = np.empty(t, dtype=np.int64)
+    space = np.int64(1)
+    for a in range(t):
+        cs[a] = scard[a, node[a]]
+        offs[a] = smoff[a, node[a]]
+        if space > _SPACE_MAX // cs[a]:
+            return -1
+        space *= cs[a]
+    use_direct = space <= direct.shape[0]
+    nid = 0
+    for r in range(src_rep.shape[0]):
+        row = src_rep[r]
+        key = np.int64(0)
+        for a in range(t):
+            key = key * cs[a] + maps[offs[a] + r2[a, row]]
+        if use_direct:
+            h = key
+            sid = direct[key]
+        else:
+            h = table_slot(slot_key, slot_id, shift, np.uint64(key))
+            sid = slot_id[h]
+        if sid < 0:
+            if use_direct:
+                direct[key] = nid
+            else:
+                slot_id[h] = nid
+                slot_key[h] = np.uint64(key)
+            touched[nid] = h
+            cid[r] = nid
+            sizes[nid] = src_cnt[r]
+            first[nid] = r
+            nid += 1
+        else:
+            cid[r] = sid
+            sizes[sid] += src_cnt[r]
+    for c in range(nid):
+        if use_direct:
+            direct[touched[c]] = -1
+        else:
+            slot_id[touched[c]] = -1
+    return nid
+
+
+@numba.njit(**NUMBA_OPTS)
 def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slot_key, slot_id, shift, touched, keys,
                     cid, tmp, direct, csize, first, mask_max, out):
     """Suppressed records at every node of a small lattice (lexicographic order) over the
@@ -629,17 +681,20 @@ def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slo
             src_rep = reps[i - stride[j]]
             src_cnt = cnts[i - stride[j]]
         gs = src_rep.shape[0]
-        rs = np.empty((t, gs), dtype=r2.dtype)
-        for a in range(t):
-            for c in range(gs):
-                rs[a, c] = r2[a, src_rep[c]]
         ss = np.empty((ns, gs), dtype=s2.dtype)
         for a in range(ns):
             for c in range(gs):
                 ss[a, c] = s2[a, src_rep[c]]
         cids = cid[:gs]
-        g = _class_ids(node, rs, maps, smoff, scard, keys[:gs], cids, slot_key, slot_id, touched, shift, direct)
-        _sizes_first(cids, g, src_cnt, csize, first)
+        g = _rolled_classes(node, r2, src_rep, src_cnt, maps, smoff, scard, direct, slot_key, slot_id, shift, touched,
+                            cids, csize, first)
+        if g < 0:  # a key space past 2**62: the rows gathered and folded column by column
+            rs = np.empty((t, gs), dtype=r2.dtype)
+            for a in range(t):
+                for c in range(gs):
+                    rs[a, c] = r2[a, src_rep[c]]
+            g = _class_ids(node, rs, maps, smoff, scard, keys[:gs], cids, slot_key, slot_id, touched, shift, direct)
+            _sizes_first(cids, g, src_cnt, csize, first)
         fail = _failing(cids, g, csize, ss, scards, lreq, k, slot_key, slot_id, touched, shift, keys[:gs], tmp[:gs],
                         direct, mask_max)
         s_tot = np.int64(0)

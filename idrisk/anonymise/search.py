@@ -55,6 +55,8 @@ class SearchOutcome:
 class _Scorer:
     """Evaluates nodes, keeps the best anonymous one and the closest non-anonymous one."""
 
+    KEEP = 8
+
     def __init__(self, problem: Problem, metric: str, accept=None):
         self.problem, self.metric, self.accept = problem, metric, accept
         self.best_key = None
@@ -62,16 +64,31 @@ class _Scorer:
         self.evaluated = 0
         self.rejected: list = []
         self.trace: list = []
+        self.coarse: list = []  # (base, problem coarsened there)
 
     @property
     def best(self) -> float:
         return np.inf if self.best_key is None else self.best_key[0]
 
+    def _coarse(self, base: np.ndarray) -> Problem:
+        """The problem on the distinct rows at ``base`` (exact for every node at or above it),
+        coarsened from the smallest kept table at or below ``base`` (tables of earlier batches,
+        the last ``KEEP`` of them: batches often share their lowest node)."""
+        src = self.problem
+        for b, p in self.coarse:
+            if (b <= base).all() and p.rows.shape[1] < src.rows.shape[1]:
+                if (b == base).all():
+                    return p
+                src = p
+        p = src.coarsen(base)
+        self.coarse = [*self.coarse[-(self.KEEP - 1):], (base, p)]
+        return p
+
     def score(self, nodes: np.ndarray):
         p = self.problem
         base = nodes.min(axis=0)
         if len(nodes) > 1 and base.any():
-            p = p.coarsen(base)  # fewer distinct rows, exact for every node of the batch
+            p = self._coarse(base)  # fewer distinct rows, exact for every node of the batch
         ev = p.evaluate(nodes, full=self.metric == "entropy")
         values = ev.loss() if self.metric == "loss" else ev.metrics()[self.metric]
         self.evaluated += len(nodes)
