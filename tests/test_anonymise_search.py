@@ -71,10 +71,15 @@ def test_search_equals_naive_exhaustive_enumeration(case):
     _check_search_against_enumeration(case)
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
 @given(problems(max_m=4))
-def test_search_with_triple_bounds_equals_naive_exhaustive_enumeration(case):
-    """Four quasi-identifiers: the search also skips nodes by the projections on triples."""
+def test_search_with_triple_bounds_equals_naive_exhaustive_enumeration(monkeypatch, case):
+    """Four quasi-identifiers: the search also skips nodes by the projections on triples
+    (computed whatever the number of candidates)."""
+    from idrisk.anonymise import search
+
+    monkeypatch.setattr(search, "TRIPLE_CANDIDATES", 0)
     _check_search_against_enumeration(case)
 
 
@@ -316,12 +321,13 @@ def test_key_space_past_two_to_the_62_is_renumbered(monkeypatch, share):
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(problems(max_m=4), st.booleans(), st.booleans())
-def test_projection_bounds_equal_the_naive_projection(monkeypatch, case, hashed, threaded):
+@given(problems(max_m=4), st.booleans(), st.booleans(), st.sampled_from([None, 1, 2]))
+def test_projection_bounds_equal_the_naive_projection(monkeypatch, case, hashed, threaded, budget):
     """Records suppressed at every node of every projection onto one, two or three
     quasi-identifiers (distinct rows numbered through the direct table or the hash table, on one
-    thread or two) equal the naive node on those columns alone; the bound the search uses is at
-    most each node's suppressed records."""
+    thread or two) equal the naive node on those columns alone, or are 0 for the nodes past a
+    subset's budget of rows (``budget`` times the distinct rows); the bound the search uses is
+    at most each node's suppressed records."""
     import numpy as np
 
     from idrisk._kernels import anonymise as kernel
@@ -335,13 +341,17 @@ def test_projection_bounds_equal_the_naive_projection(monkeypatch, case, hashed,
     p, _ = _problem(data, qis, hier, k, supp, ldiv or {})
     limit = math.floor(supp * len(data))
     subsets = [c for t in (1, 2, 3) for c in itertools.combinations(range(len(qis)), t)]
+    budgets = None if budget is None else [budget * p.rows.shape[1]] * len(subsets)
     flat, offsets = kernel.projection_suppressed(subsets, p.rows, p.counts, p.sens, p.scards, p.lreq, np.int64(p.k),
-                                                 p.maps, p.moff, p.cards, p.heights)
+                                                 p.maps, p.moff, p.cards, p.heights, budgets)
     for q, cols in enumerate(subsets):
         sub = [qis[c] for c in cols]
         for i, node in enumerate(itertools.product(*[range(len(tables[c])) for c in sub])):
-            assert flat[offsets[q] + i] == _naive_node(data, sub, tables, node, k, limit, ldiv)[1]
+            naive = _naive_node(data, sub, tables, node, k, limit, ldiv)[1]
+            assert flat[offsets[q] + i] == naive or (budget is not None and flat[offsets[q] + i] == 0)
+            if budget is None or i == 0:  # the first node is always within the budget
+                assert flat[offsets[q] + i] == naive
     nodes = all_nodes(p.heights)
-    bound = PairBound(p).suppressed(nodes)
+    bound = np.maximum(PairBound(p).suppressed(nodes), PairBound(p, 3).suppressed(nodes))
     for node, b in zip(nodes.tolist(), bound):
         assert b <= _naive_node(data, qis, tables, node, k, limit, ldiv)[1]

@@ -392,9 +392,20 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     entropy term of the suppressed records (see the module docstring).
 
     The nodes are split into contiguous chunks evaluated on up to two threads (each node's
-    outputs depend on that node alone, so the result does not depend on the split)."""
+    outputs depend on that node alone, so the result does not depend on the split). Sharing
+    partial keys, the columns are taken in order of how much their level varies in the batch
+    (a node's outputs do not depend on the column order: per-column sums, and class ids that
+    follow the rows' order)."""
     nn, m = nodes.shape
     u = rows.shape[1]
+    share = nn > 1 and (m + 1) * u * 8 <= _SHARE_BYTES
+    perm = np.arange(m)
+    if share:  # the columns whose level varies least in the batch first: longer shared prefixes
+        perm = np.argsort(nodes.max(axis=0) - nodes.min(axis=0), kind="stable")
+    permuted = bool((perm != np.arange(m)).any())
+    if permuted:
+        nodes = nodes[:, perm]
+        rows, moff, cards = (np.ascontiguousarray(a[perm]) for a in (rows, moff, cards))
     order = np.lexsort(nodes.T[::-1]) if nn > 1 else np.arange(nn)  # shared prefixes next to each other
     ordered = np.ascontiguousarray(nodes[order])
     supp = np.zeros(nn, dtype=np.int64)
@@ -404,7 +415,6 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     supent = np.zeros((nn, m), dtype=np.float64)
     chunks = n_workers(nn) if nn * u >= _PARALLEL_MIN_WORK else 1
     direct_len, hash_len = table_sizes(node_spaces(nodes, cards), u, scards)
-    share = nn > 1 and (m + 1) * u * 8 <= _SHARE_BYTES
 
     def chunk(ch):
         _evaluate_range(np.int64(ch * nn // chunks), np.int64((ch + 1) * nn // chunks), ordered, rows, counts, sens,
@@ -414,7 +424,10 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     run_chunks(chunk, chunks)
     back = np.empty(nn, dtype=np.int64)
     back[order] = np.arange(nn)
-    return supp[back], ncls[back], sumsq[back], supshare[back], supent[back]
+    supshare, supent = supshare[back], supent[back]
+    if permuted:
+        supshare[:, perm], supent[:, perm] = supshare.copy(), supent.copy()
+    return supp[back], ncls[back], sumsq[back], supshare, supent
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -563,7 +576,7 @@ def _distinct_direct(cols, rows, counts, sens, scards, cards, direct, touched, k
 
 @numba.njit(**NUMBA_OPTS)
 def _projection_range(lo, hi, subsets, sizes_, offsets, rows, counts, sens, scards, lreq, k, maps, moff, cards,
-                      heights, direct_len, hash_len, mask_max, out):
+                      heights, direct_len, hash_len, mask_max, budgets, out):
     """:func:`projection_suppressed` for the subsets ``lo .. hi-1``: each projected onto its
     distinct rows (with the sensitive codes), then every node of its lattice evaluated on them."""
     u = rows.shape[1]
@@ -599,7 +612,7 @@ def _projection_range(lo, hi, subsets, sizes_, offsets, rows, counts, sens, scar
                 s2[a, c] = sens[a, f[c]]
         _rolled_lattice(t, r2, s2, cnt, np.ascontiguousarray(heights[cols]), scards, lreq, k, maps, smoff, scard,
                         slot_key, slot_id, shift, touched, keys, cid, tmp, direct, csize, first, mask_max,
-                        out[offsets[q]:offsets[q + 1]])
+                        budgets[q], out[offsets[q]:offsets[q + 1]])
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -656,11 +669,12 @@ def _rolled_classes(node, r2, src_rep, src_cnt, maps, smoff, scard, direct, slot
 
 @numba.njit(**NUMBA_OPTS)
 def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slot_key, slot_id, shift, touched, keys,
-                    cid, tmp, direct, csize, first, mask_max, out):
+                    cid, tmp, direct, csize, first, mask_max, budget, out):
     """Suppressed records at every node of a small lattice (lexicographic order) over the
     distinct rows ``r2`` (with sensitive codes ``s2`` and records ``cnt``): each node is
     evaluated on the distinct (class, sensitive codes) rows of a direct predecessor (one level
-    less in its last raised column), which the node's classes are unions of."""
+    less in its last raised column), which the node's classes are unions of. Once the rows
+    evaluated pass a positive ``budget``, the remaining nodes are left as they are."""
     nodes = _lattice_nodes(hq)
     n = nodes.shape[0]
     ns = s2.shape[0]
@@ -669,6 +683,7 @@ def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slo
         stride[a] = stride[a + 1] * (hq[a + 1] + 1)
     reps = [np.empty(0, dtype=np.int64) for _ in range(n)]
     cnts = [np.empty(0, dtype=np.int64) for _ in range(n)]
+    work = 0
     for i in range(n):
         node = nodes[i]
         if i == 0:
@@ -681,6 +696,9 @@ def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slo
             src_rep = reps[i - stride[j]]
             src_cnt = cnts[i - stride[j]]
         gs = src_rep.shape[0]
+        work += gs
+        if budget > 0 and work > budget:
+            break
         ss = np.empty((ns, gs), dtype=s2.dtype)
         for a in range(ns):
             for c in range(gs):
@@ -714,11 +732,15 @@ def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slo
             cnts[i] = c2
 
 
-def projection_suppressed(subsets, rows, counts, sens, scards, lreq, k, maps, moff, cards, heights):
+def projection_suppressed(subsets, rows, counts, sens, scards, lreq, k, maps, moff, cards, heights, budgets=None):
     """Records suppressed at every node of the lattice of each subset of columns (the problem
     projected onto those quasi-identifiers, same records and conditions), the nodes of a
     subset in lexicographic order: ``(flat, offsets)``, subset ``q``'s nodes at
-    ``flat[offsets[q]:offsets[q + 1]]``. Subsets are split over up to two threads."""
+    ``flat[offsets[q]:offsets[q + 1]]``. Subsets are split over up to two threads.
+
+    ``budgets[q]`` (if given and positive) caps the rows subset ``q``'s nodes are evaluated on,
+    summed over its nodes: past it, the remaining nodes are left at 0 (no information, still a
+    lower bound)."""
     nq = len(subsets)
     u = rows.shape[1]
     tmax = max([len(c) for c in subsets] + [1])
@@ -740,11 +762,12 @@ def projection_suppressed(subsets, rows, counts, sens, scards, lreq, k, maps, mo
     spaces *= float(np.prod(scards.astype(np.float64)))
     direct_len, hash_len = table_sizes(spaces, u, scards)
     chunks = n_workers(nq) if nq * u >= _PARALLEL_MIN_WORK else 1
+    budgets = np.full(nq, -1, dtype=np.int64) if budgets is None else np.asarray(budgets, dtype=np.int64)
 
     def chunk(ch):
         _projection_range(np.int64(ch * nq // chunks), np.int64((ch + 1) * nq // chunks), arr, sizes_, offsets, rows,
                           counts, sens, scards, lreq, k, maps, moff, cards, heights, direct_len, hash_len,
-                          np.int64(_MASK_MAX), out)
+                          np.int64(_MASK_MAX), budgets, out)
 
     run_chunks(chunk, chunks)
     return out, offsets

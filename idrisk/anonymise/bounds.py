@@ -21,7 +21,7 @@ import numpy as np
 from .._kernels.anonymise import projection_bound, projection_suppressed
 from .lattice import Problem, geometric
 
-__all__ = ["PairBound", "SuppressionBound", "lower_bound", "all_nodes"]
+__all__ = ["PairBound", "SuppressionBound", "lower_bound", "all_nodes", "triples"]
 
 
 def all_nodes(heights) -> np.ndarray:
@@ -40,34 +40,30 @@ def lower_bound(problem: Problem, nodes: np.ndarray, metric: str) -> np.ndarray:
 
 
 class PairBound:
-    """Records suppressed on projections of the problem onto two and three quasi-identifiers:
-    the largest over them is a lower bound on a node's suppressed records (a node's classes
-    refine each projection's, and a class failing k or distinct l in a projection fails in the
-    node). Every pair is used (with three or more quasi-identifiers). With a positive
-    suppression limit (where the search evaluates many nodes), so are the triples of the
-    quasi-identifiers with at least two levels above their values (a column generalised in one
-    step adds little to its pairs: on adult, 20 such triples tag about as many nodes as all 84)
-    when the triples' lattices hold at most a quarter as many nodes as the whole lattice and
-    there are at most ``MAX_TRIPLES`` of them, so that computing them costs little next to the
-    search."""
+    """Records suppressed on projections of the problem onto two (or, with ``size=3``, three)
+    quasi-identifiers: the largest over them is a lower bound on a node's suppressed records (a
+    node's classes refine each projection's, and a class failing k or distinct l in a
+    projection fails in the node). Pairs: every pair (with three or more quasi-identifiers).
+    Triples (:func:`triples`): those of the quasi-identifiers with at least two levels above
+    their values (a column generalised in one step adds little to its pairs: on adult, 20 such
+    triples tag about as many nodes as all 84); a triple's nodes are evaluated on at most
+    ``TRIPLE_ROWS`` times the distinct rows in all, the rest left without information (the
+    lowest triple nodes of nearly unique data cost the most)."""
 
-    MAX_TRIPLES = 220
+    TRIPLE_ROWS = 4
 
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, size: int = 2):
         m = problem.m
         sizes = [int(h) + 1 for h in problem.heights]
-        subsets = list(itertools.combinations(range(m), 2)) if m >= 3 else []
-        deep = [j for j in range(m) if problem.heights[j] >= 2]
-        if m >= 4 and problem.limit > 0:
-            triples = list(itertools.combinations(deep, 3))
-            lattice = float(np.prod(sizes, dtype=np.float64))
-            if len(triples) <= self.MAX_TRIPLES and \
-                    sum(sizes[a] * sizes[b] * sizes[c] for a, b, c in triples) <= lattice / 4:
-                subsets += triples
+        if size == 3:
+            subsets = triples(problem)
+        else:
+            subsets = list(itertools.combinations(range(m), 2)) if m >= 3 else []
         self.subsets = subsets
         p = problem
+        budgets = [-1 if len(c) == 2 else self.TRIPLE_ROWS * p.rows.shape[1] for c in subsets]
         self.flat, self.offsets = projection_suppressed(subsets, p.rows, p.counts, p.sens, p.scards, p.lreq,
-                                                        np.int64(p.k), p.maps, p.moff, p.cards, p.heights)
+                                                        np.int64(p.k), p.maps, p.moff, p.cards, p.heights, budgets)
         t = 3  # pairs and triples (the kernel reads three columns, a pair's third with stride 0)
         self.cols = np.zeros((len(subsets), t), dtype=np.int64)
         self.strides = np.zeros((len(subsets), t), dtype=np.int64)
@@ -82,6 +78,14 @@ class PairBound:
     def suppressed(self, nodes: np.ndarray) -> np.ndarray:
         nodes = np.ascontiguousarray(nodes, dtype=np.int64)
         return projection_bound(nodes, self.cols, self.sizes, self.offsets, self.strides, self.flat)
+
+
+def triples(problem: Problem) -> list:
+    """The triples :class:`PairBound` projects on with ``size=3`` (none below four
+    quasi-identifiers: with three, a triple is the node itself)."""
+    if problem.m < 4:
+        return []
+    return list(itertools.combinations([j for j in range(problem.m) if problem.heights[j] >= 2], 3))
 
 
 class SuppressionBound:

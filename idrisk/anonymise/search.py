@@ -32,12 +32,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels.anonymise import close_below
-from .bounds import PairBound, SuppressionBound, all_nodes, lower_bound
+from .bounds import PairBound, SuppressionBound, all_nodes, lower_bound, triples
 from .lattice import Problem
 
 __all__ = ["SearchOutcome", "optimal_node", "all_nodes"]
 
 LATTICE_LIMIT = 100_000
+#: triple projections are computed when at least this many candidates per triple are left
+TRIPLE_CANDIDATES = 20
 
 
 @dataclass(frozen=True)
@@ -146,16 +148,29 @@ def _descend(scorer: _Scorer, heights) -> None:
         node = preds[order[0]]
 
 
+def _candidates(problem: Problem, metric: str, nodes: np.ndarray, best: float) -> np.ndarray:
+    """The nodes not known to be non-anonymous (pair projections, then triple projections when
+    at least ``TRIPLE_CANDIDATES`` candidates per triple are left: triples cost about a pass over
+    the distinct rows each, so they pay when the search would evaluate many nodes) and, for the
+    Loss with suppression, not known to lose more than ``best``."""
+    sb = SuppressionBound(problem) if metric == "loss" and problem.limit > 0 and np.isfinite(best) else None
+    s_lb = np.zeros(len(nodes), dtype=np.int64)
+    for size in (2, 3):
+        if size == 3 and (problem.limit == 0 or len(nodes) < TRIPLE_CANDIDATES * len(triples(problem))):
+            break
+        s_lb = np.maximum(s_lb, PairBound(problem, size).suppressed(nodes))
+        keep = s_lb <= problem.limit
+        if sb is not None:
+            keep[keep] = sb.loss(nodes[keep], s_lb[keep]) <= best
+        nodes, s_lb = nodes[keep], s_lb[keep]
+    return nodes
+
+
 def _tagged(problem: Problem, metric: str, batch: int, accept=None) -> SearchOutcome:
     nodes = all_nodes(problem.heights)
     scorer = _Scorer(problem, metric, accept)
     _descend(scorer, problem.heights)
-    s_lb = PairBound(problem).suppressed(nodes)
-    keep = s_lb <= problem.limit  # the candidates: not known to be non-anonymous
-    nodes, s_lb = nodes[keep], s_lb[keep]
-    if metric == "loss" and problem.limit > 0 and np.isfinite(scorer.best):
-        keep = SuppressionBound(problem).loss(nodes, s_lb) <= scorer.best
-        nodes = nodes[keep]
+    nodes = _candidates(problem, metric, nodes, scorer.best)
     bound = lower_bound(problem, nodes, metric)
     order = np.lexsort((bound, -nodes.sum(axis=1)))  # highest level first, then lowest bound
     nodes, bound = np.ascontiguousarray(nodes[order]), bound[order]
