@@ -321,7 +321,8 @@ def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, mo
     u = rows.shape[1]
     slot_key, slot_id, shift, touched, keys, cid, tmp, direct, sizes, first = _workspace(u, direct_len, hash_len)
     scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
-    pk = np.zeros((m + 1, u) if share else (1, 1), dtype=np.int64)
+    pk = np.empty((m + 1, u) if share else (1, 1), dtype=np.int64)  # rows written before read, but the first
+    pk[0] = 0
     spc = np.ones(m + 1, dtype=np.int64)
     for i in range(lo, hi):
         node = nodes[i]

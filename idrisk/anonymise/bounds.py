@@ -113,21 +113,35 @@ class SuppressionBound:
                 per_level.append((mult, rise, h.size - cnt[order]))
             self.tables.append(per_level)
 
+        # per QI, the levels' tables end to end, each level's counts shifted by level * (n + 1)
+        # so one sorted search serves every level (a count is at most n)
+        self.flat = []
+        for per_level in self.tables:
+            shift = [np.full(len(mult), lv * (problem.n + 1), dtype=np.int64)
+                     for lv, (mult, _, _) in enumerate(per_level)]
+            starts = np.cumsum([0] + [len(mult) for mult, _, _ in per_level])
+            self.flat.append((np.concatenate([mult for mult, _, _ in per_level]) + np.concatenate(shift),
+                              np.concatenate([rise for _, rise, _ in per_level]),
+                              np.concatenate([unit for _, _, unit in per_level]), starts))
+
     def _rise(self, j, lv, t):
-        mult, rise, unit = self.tables[j][lv]
-        i = np.searchsorted(mult, t, side="left")  # first group reaching t records
-        i = np.minimum(i, len(mult) - 1)
-        before_m = np.where(i > 0, mult[i - 1], 0)
-        before_r = np.where(i > 0, rise[i - 1], 0)
+        """The least rise of the Loss numerator of QI ``j`` at levels ``lv`` (an array) given
+        ``t`` suppressed records: the first ``t`` records of the largest groups, the group that
+        reaches ``t`` in part."""
+        mult, rise, unit, starts = self.flat[j]
+        lo, hi = starts[lv], starts[lv + 1]
+        i = np.searchsorted(mult, t + lv * (self.problem.n + 1), side="left")  # first group reaching t records
+        i = np.minimum(i, hi - 1)
+        before = i > lo
+        before_m = np.where(before, mult[i - 1] - lv * (self.problem.n + 1), 0)
+        before_r = np.where(before, rise[i - 1], 0)
         return np.where(t > 0, before_r + (t - before_m) * unit[i], 0)
 
     def loss(self, nodes: np.ndarray, t: np.ndarray) -> np.ndarray:
         p = self.problem
         per = np.empty(nodes.shape, dtype=np.float64)
         for j in range(p.m):
-            num = np.asarray(p.gen_share[j], dtype=np.int64)[nodes[:, j]]
-            for lv in np.unique(nodes[:, j]):
-                sel = nodes[:, j] == lv
-                num[sel] += self._rise(j, int(lv), t[sel])
+            lv = nodes[:, j]
+            num = np.asarray(p.gen_share[j], dtype=np.int64)[lv] + self._rise(j, lv, t)
             per[:, j] = p.loss_i_array(j, num)
         return geometric(per)

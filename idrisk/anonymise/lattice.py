@@ -255,6 +255,7 @@ def prepare(qis, hierarchies, row_index, sens_codes, lreq, k, limit, weights=Non
     for j, h in enumerate(hierarchies):
         codes, cds, shs = _level_tables(h)
         a = np.bincount(rows[j], weights=counts, minlength=h.size)  # records per level-0 row
+        a_int = a.astype(np.int64)  # exact: whole numbers of records
         gs, ge = [], []
         for lv in range(h.height + 1):
             moff[j, lv] = off
@@ -262,7 +263,7 @@ def prepare(qis, hierarchies, row_index, sens_codes, lreq, k, limit, weights=Non
             maps.append(codes[lv])
             shares.append(shs[lv])
             off += h.size
-            gs.append(int(np.dot(shs[lv][rows[j]], counts)))
+            gs.append(int(np.dot(shs[lv], a_int)))
             b = np.bincount(codes[lv], weights=a, minlength=cds[lv])[codes[lv]]
             nz = a > 0
             ge.append(float(np.sum(a[nz] * np.log2(a[nz] / b[nz]))))
