@@ -696,6 +696,14 @@ def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slo
                 j -= 1
             src_rep = reps[i - stride[j]]
             src_cnt = cnts[i - stride[j]]
+            # the predecessor's last user is the node raising its own last raised column (the
+            # bottom's: the node raising the first column): its table is then let go
+            last = j
+            while last >= 0 and nodes[i - stride[j], last] == 0:
+                last -= 1
+            if (last < 0 and j == 0) or last == j:
+                reps[i - stride[j]] = np.empty(0, dtype=np.int64)
+                cnts[i - stride[j]] = np.empty(0, dtype=np.int64)
         gs = src_rep.shape[0]
         work += gs
         if budget > 0 and work > budget:

@@ -75,7 +75,8 @@ class _Scorer:
     def _coarse(self, base: np.ndarray) -> Problem:
         """The problem on the distinct rows at ``base`` (exact for every node at or above it),
         coarsened from the smallest kept table at or below ``base`` (tables of earlier batches,
-        the last ``KEEP`` of them: batches often share their lowest node)."""
+        the last ``KEEP`` of them and at most as many rows in all as the problem: batches often
+        share their lowest node)."""
         src = self.problem
         for b, p in self.coarse:
             if (b <= base).all() and p.rows.shape[1] < src.rows.shape[1]:
@@ -84,6 +85,8 @@ class _Scorer:
                 src = p
         p = src.coarsen(base)
         self.coarse = [*self.coarse[-(self.KEEP - 1):], (base, p)]
+        while len(self.coarse) > 1 and sum(q.rows.shape[1] for _, q in self.coarse) > self.problem.rows.shape[1]:
+            self.coarse.pop(0)  # at most as many rows kept as the problem has (memory)
         return p
 
     def score(self, nodes: np.ndarray):
