@@ -42,9 +42,9 @@ def _naive_node(data, qis, tables, node, k, limit, ldiv):
 
 
 @st.composite
-def problems(draw):
+def problems(draw, max_m=3):
     n = draw(st.integers(1, 30))
-    m = draw(st.integers(1, 3))
+    m = draw(st.integers(1, max_m))
     qis = [f"q{j}" for j in range(m)]
     data, tables = {}, {}
     for q in qis:
@@ -68,6 +68,22 @@ def problems(draw):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_search_equals_naive_exhaustive_enumeration(case):
+    _check_search_against_enumeration(case)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(problems(max_m=4))
+def test_search_with_triple_bounds_equals_naive_exhaustive_enumeration(monkeypatch, case):
+    """Four quasi-identifiers: the search also skips nodes by the projections on triples
+    (computed whatever the number of candidates)."""
+    from idrisk.anonymise import search
+
+    monkeypatch.setattr(search, "TRIPLE_CANDIDATES", 0)
+    _check_search_against_enumeration(case)
+
+
+def _check_search_against_enumeration(case):
     data, qis, tables, k, supp, ldiv = case
     limit = math.floor(supp * len(data))
     hier = {q: [list(r) for r in zip(*tables[q])] for q in qis}
@@ -301,3 +317,41 @@ def test_key_space_past_two_to_the_62_is_renumbered(monkeypatch, share):
         size = gen.groupby(qis)[qis[0]].transform("size")
         assert ev.suppressed[i] == int((size < 2).sum())
         assert ev.n_classes[i] == gen[size >= 2].drop_duplicates().shape[0]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(problems(max_m=4), st.booleans(), st.booleans(), st.sampled_from([None, 1, 2]))
+def test_projection_bounds_equal_the_naive_projection(monkeypatch, case, hashed, threaded, budget):
+    """Records suppressed at every node of every projection onto one, two or three
+    quasi-identifiers (distinct rows numbered through the direct table or the hash table, on one
+    thread or two) equal the naive node on those columns alone, or are 0 for the nodes past a
+    subset's budget of rows (``budget`` times the distinct rows); the bound the search uses is
+    at most each node's suppressed records."""
+    import numpy as np
+
+    from idrisk._kernels import anonymise as kernel
+    from idrisk.anonymise.bounds import PairBound, all_nodes
+
+    data, qis, tables, k, supp, ldiv = case
+    if hashed:
+        monkeypatch.setattr(kernel, "direct_length", lambda u: 0)
+    monkeypatch.setattr(kernel, "_PARALLEL_MIN_WORK", 0 if threaded else 10**18)
+    hier = {q: [list(r) for r in zip(*tables[q])] for q in qis}
+    p, _ = _problem(data, qis, hier, k, supp, ldiv or {})
+    limit = math.floor(supp * len(data))
+    subsets = [c for t in (1, 2, 3) for c in itertools.combinations(range(len(qis)), t)]
+    budgets = None if budget is None else [budget * p.rows.shape[1]] * len(subsets)
+    flat, offsets = kernel.projection_suppressed(subsets, p.rows, p.counts, p.sens, p.scards, p.lreq, np.int64(p.k),
+                                                 p.maps, p.moff, p.cards, p.heights, budgets)
+    for q, cols in enumerate(subsets):
+        sub = [qis[c] for c in cols]
+        for i, node in enumerate(itertools.product(*[range(len(tables[c])) for c in sub])):
+            naive = _naive_node(data, sub, tables, node, k, limit, ldiv)[1]
+            assert flat[offsets[q] + i] == naive or (budget is not None and flat[offsets[q] + i] == 0)
+            if budget is None or i == 0:  # the first node is always within the budget
+                assert flat[offsets[q] + i] == naive
+    nodes = all_nodes(p.heights)
+    bound = np.maximum(PairBound(p).suppressed(nodes), PairBound(p, 3).suppressed(nodes))
+    for node, b in zip(nodes.tolist(), bound):
+        assert b <= _naive_node(data, qis, tables, node, k, limit, ldiv)[1]

@@ -30,6 +30,8 @@ common node. Time O(u m) per node, extra memory O(u).
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -37,7 +39,8 @@ from .._config import NUMBA_OPTS
 from .hashing import new_table, table_slot
 from .threads import n_workers, run_chunks
 
-__all__ = ["evaluate_nodes", "node_classes", "coarsen_rows", "close_below"]
+__all__ = ["evaluate_nodes", "node_classes", "coarsen_rows", "close_below", "projection_suppressed",
+           "projection_bound"]
 
 _SPACE_MAX = np.int64(1) << np.int64(62)
 
@@ -89,20 +92,22 @@ def _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touc
 
 
 @numba.njit(**NUMBA_OPTS)
-def _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_key, slot_id, touched, shift,
-                      direct):
-    """:func:`_class_ids` for node ``i`` reusing the partial keys of node ``i - 1``: ``pk[j]``
-    holds the key folded over the columns before ``j`` (``spc[j]`` its space), so only the
-    columns from the first level that differs are folded again (nodes in lexicographic order
-    share long prefixes). ``pk[0]`` is zero and ``spc[0]`` one."""
+def _class_ids_shared(i, lo, nodes, rows, counts, maps, moff, cards, pk, spc, cid, sizes, first, slot_key, slot_id,
+                      touched, shift, direct):
+    """:func:`_class_ids` for node ``i`` reusing the partial keys of node ``i - 1``, with the
+    size and first row of each class (:func:`_fold_renumber`). ``pk[j]`` holds the key folded
+    over the columns before ``j`` (``spc[j]`` its space), so only the columns from the first
+    level that differs are folded again (nodes in lexicographic order share long prefixes);
+    the last column is folded while the keys are numbered (a full key is never reused: the
+    nodes of a batch differ). ``pk[0]`` is zero and ``spc[0]`` one."""
     m, u = rows.shape
     node = nodes[i]
     p = 0
     if i > lo:
-        while p < m and nodes[i - 1, p] == node[p]:
+        while p < m - 1 and nodes[i - 1, p] == node[p]:
             p += 1
     space = spc[p]
-    for j in range(p, m):
+    for j in range(p, m - 1):
         lv = node[j]
         c = cards[j, lv]
         off = moff[j, lv]
@@ -117,9 +122,75 @@ def _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_
                 dst[r] = src[r] * c + maps[off + rows[j, r]]
         space *= c
         spc[j + 1] = space
+    lv = node[m - 1]
+    c = cards[m - 1, lv]
+    src = pk[m - 1]
+    if space > _SPACE_MAX // c:
+        space = np.int64(_renumber(src, slot_key, slot_id, touched, shift, cid))
+        src = pk[m]
+        for r in range(u):
+            src[r] = cid[r]
+    return _fold_renumber(src, space * c, c, maps, moff[m - 1, lv], rows[m - 1], counts, direct, slot_key, slot_id,
+                          touched, shift, cid, sizes, first)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _fold_renumber(src, space, c, maps, off, row, counts, direct, slot_key, slot_id, touched, shift, out, sizes,
+                   first):
+    """Dense ids (first appearance) of the keys ``src[r] * c + maps[off + row[r]]`` (key space
+    ``space``) into ``out``, through the direct table when the space fits it, else the hash
+    table (as :func:`_renumber_direct` and :func:`_renumber`, without storing the keys); the
+    records of each id into ``sizes`` and its first row into ``first``."""
+    u = src.shape[0]
+    nid = 0
     if space <= direct.shape[0]:
-        return _renumber_direct(pk[m], direct, touched, cid)
-    return _renumber(pk[m], slot_key, slot_id, touched, shift, cid)
+        for r in range(u):
+            key = src[r] * c + maps[off + row[r]]
+            sid = direct[key]
+            if sid < 0:
+                direct[key] = nid
+                touched[nid] = key
+                out[r] = nid
+                sizes[nid] = counts[r]
+                first[nid] = r
+                nid += 1
+            else:
+                out[r] = sid
+                sizes[sid] += counts[r]
+        for t in range(nid):
+            direct[touched[t]] = -1
+        return nid
+    for r in range(u):
+        key = np.uint64(src[r] * c + maps[off + row[r]])
+        h = table_slot(slot_key, slot_id, shift, key)
+        sid = slot_id[h]
+        if sid < 0:
+            slot_id[h] = nid
+            slot_key[h] = key
+            touched[nid] = h
+            out[r] = nid
+            sizes[nid] = counts[r]
+            first[nid] = r
+            nid += 1
+        else:
+            out[r] = sid
+            sizes[sid] += counts[r]
+    for t in range(nid):
+        slot_id[touched[t]] = -1
+    return nid
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sizes_first(cid, g, counts, sizes, first):
+    """Records and first row of each of the ``g`` classes of ``cid``."""
+    for c in range(g):
+        sizes[c] = 0
+        first[c] = -1
+    for r in range(cid.shape[0]):
+        c = cid[r]
+        sizes[c] += counts[r]
+        if first[c] < 0:
+            first[c] = r
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -152,16 +223,14 @@ def _distinct_at_least(x, need):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct, mask_max):
-    """Class sizes and failing flags (size < k or fewer than lreq[s] distinct values of s).
+def _failing(cid, g, sizes, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct, mask_max):
+    """Failing flags of the ``g`` classes (``sizes[c]`` records; fewer than k, or fewer than
+    lreq[s] distinct values of s).
 
     Distinct values per class: a 64-bit mask per class when s has at most ``mask_max`` (<= 64)
     values, else the
     (class, value) pairs numbered through the direct table or the hash table."""
     u = cid.shape[0]
-    sizes = np.zeros(g, dtype=np.int64)
-    for r in range(u):
-        sizes[cid[r]] += counts[r]
     fail = np.zeros(g, dtype=np.bool_)
     for c in range(g):
         if sizes[c] < k:
@@ -190,40 +259,57 @@ def _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, 
         for c in range(g):
             if distinct[c] < lreq[s]:
                 fail[c] = True
-    return sizes, fail
+    return fail
 
 
 @numba.njit(**NUMBA_OPTS)
-def _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full, supshare, supent):
-    """Loss-share numerators and (if ``full``) the entropy term of the suppressed records."""
-    m, u = rows.shape
-    for r in range(u):
-        if fail[cid[r]]:
-            for j in range(m):
-                pos = moff[j, node[j]] + rows[j, r]
-                supshare[i, j] += counts[r] * shares[pos]
-                if full:
-                    scratch[j, maps[pos]] += counts[r]
-    if not full:
-        return
-    for r in range(u):
-        if fail[cid[r]]:
-            for j in range(m):
-                code = maps[moff[j, node[j]] + rows[j, r]]
-                cw = scratch[j, code]
-                if cw > 0:
-                    supent[i, j] += cw * np.log2(cw / s_tot)
-                    scratch[j, code] = 0
+def _suppressed_terms(i, node, g, fail, sizes, first, s_tot, rows, maps, moff, shares, scratch, full, supshare,
+                      supent, failed):
+    """Loss-share numerators and (if ``full``) the entropy term of the suppressed records, per
+    failing class (listed in ``failed``, work space of ``g``): every row of a class has the
+    generalised values of its first row. The entropy term adds each generalised value's term
+    where the value first occurs among the failing classes (class ids follow the rows' order,
+    so the order of the sum is that of the rows)."""
+    m = rows.shape[0]
+    nf = 0
+    for c in range(g):
+        if fail[c]:
+            failed[nf] = c
+            nf += 1
+    for j in range(m):
+        off = moff[j, node[j]]
+        row = rows[j]
+        acc = np.int64(0)
+        for t in range(nf):
+            c = failed[t]
+            acc += sizes[c] * shares[off + row[first[c]]]
+        supshare[i, j] += acc
+        if not full:
+            continue
+        sc = scratch[j]
+        for t in range(nf):
+            c = failed[t]
+            sc[maps[off + row[first[c]]]] += sizes[c]
+        ent = 0.0
+        for t in range(nf):
+            code = maps[off + row[first[failed[t]]]]
+            cw = sc[code]
+            if cw > 0:
+                ent += cw * np.log2(cw / s_tot)
+                sc[code] = 0
+        supent[i, j] += ent
 
 
 @numba.njit(**NUMBA_OPTS)
 def _workspace(u, direct_len, hash_len):
     """The hash table (for ``hash_len`` keys), the direct-address table (``direct_len`` slots)
-    and the work arrays for renumbering ``u`` distinct rows under a node."""
+    and the work arrays for renumbering ``u`` distinct rows under a node (the last two: the
+    size and first row of each class)."""
     slot_key, slot_id, shift = new_table(hash_len)
     direct = np.full(direct_len, -1, dtype=np.int64)
     return (slot_key, slot_id, shift, np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64),
-            np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64), direct)
+            np.empty(u, dtype=np.int64), np.empty(u, dtype=np.int64), direct, np.empty(u, dtype=np.int64),
+            np.empty(u, dtype=np.int64))
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -233,19 +319,21 @@ def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, mo
     ``share``: reuse the partial keys of the previous node (:func:`_class_ids_shared`)."""
     m = nodes.shape[1]
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, sizes, first = _workspace(u, direct_len, hash_len)
     scratch = np.zeros((m, max_card if full else 1), dtype=np.int64)
-    pk = np.zeros((m + 1, u) if share else (1, 1), dtype=np.int64)
+    pk = np.empty((m + 1, u) if share else (1, 1), dtype=np.int64)  # rows written before read, but the first
+    pk[0] = 0
     spc = np.ones(m + 1, dtype=np.int64)
     for i in range(lo, hi):
         node = nodes[i]
         if share:
-            g = _class_ids_shared(i, lo, nodes, rows, maps, moff, cards, pk, spc, cid, slot_key, slot_id, touched,
-                                  shift, direct)
+            g = _class_ids_shared(i, lo, nodes, rows, counts, maps, moff, cards, pk, spc, cid, sizes, first, slot_key,
+                                  slot_id, touched, shift, direct)
         else:
             g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
-        sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
-                                mask_max)
+            _sizes_first(cid, g, counts, sizes, first)
+        fail = _failing(cid, g, sizes, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
+                        mask_max)
         s_tot = np.int64(0)
         for c in range(g):
             if fail[c]:
@@ -255,8 +343,8 @@ def _evaluate_range(lo, hi, nodes, rows, counts, sens, scards, lreq, k, maps, mo
                 sumsq[i] += np.float64(sizes[c]) * np.float64(sizes[c])
         supp[i] = s_tot
         if s_tot > 0:
-            _suppressed_terms(i, node, cid, fail, s_tot, rows, counts, maps, moff, shares, scratch, full,
-                              supshare, supent)
+            _suppressed_terms(i, node, g, fail, sizes, first, s_tot, rows, maps, moff, shares, scratch, full,
+                              supshare, supent, tmp)
 
 
 #: a sensitive column of at most this many values (<= 64) counts distinct values with a bit mask
@@ -305,9 +393,20 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     entropy term of the suppressed records (see the module docstring).
 
     The nodes are split into contiguous chunks evaluated on up to two threads (each node's
-    outputs depend on that node alone, so the result does not depend on the split)."""
+    outputs depend on that node alone, so the result does not depend on the split). Sharing
+    partial keys, the columns are taken in order of how much their level varies in the batch
+    (a node's outputs do not depend on the column order: per-column sums, and class ids that
+    follow the rows' order)."""
     nn, m = nodes.shape
     u = rows.shape[1]
+    share = nn > 1 and (m + 1) * u * 8 <= _SHARE_BYTES
+    perm = np.arange(m)
+    if share:  # the columns whose level varies least in the batch first: longer shared prefixes
+        perm = np.argsort(nodes.max(axis=0) - nodes.min(axis=0), kind="stable")
+    permuted = bool((perm != np.arange(m)).any())
+    if permuted:
+        nodes = nodes[:, perm]
+        rows, moff, cards = (np.ascontiguousarray(a[perm]) for a in (rows, moff, cards))
     order = np.lexsort(nodes.T[::-1]) if nn > 1 else np.arange(nn)  # shared prefixes next to each other
     ordered = np.ascontiguousarray(nodes[order])
     supp = np.zeros(nn, dtype=np.int64)
@@ -317,7 +416,6 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     supent = np.zeros((nn, m), dtype=np.float64)
     chunks = n_workers(nn) if nn * u >= _PARALLEL_MIN_WORK else 1
     direct_len, hash_len = table_sizes(node_spaces(nodes, cards), u, scards)
-    share = nn > 1 and (m + 1) * u * 8 <= _SHARE_BYTES
 
     def chunk(ch):
         _evaluate_range(np.int64(ch * nn // chunks), np.int64((ch + 1) * nn // chunks), ordered, rows, counts, sens,
@@ -327,17 +425,21 @@ def evaluate_nodes(nodes, rows, counts, sens, scards, lreq, k, maps, moff, cards
     run_chunks(chunk, chunks)
     back = np.empty(nn, dtype=np.int64)
     back[order] = np.arange(nn)
-    return supp[back], ncls[back], sumsq[back], supshare[back], supent[back]
+    supshare, supent = supshare[back], supent[back]
+    if permuted:
+        supshare[:, perm], supent[:, perm] = supshare.copy(), supent.copy()
+    return supp[back], ncls[back], sumsq[back], supshare, supent
 
 
 @numba.njit(**NUMBA_OPTS)
 def _node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards, direct_len, hash_len, mask_max):
     u = rows.shape[1]
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, sizes, first = _workspace(u, direct_len, hash_len)
     g = _class_ids(node, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
-    sizes, fail = _failing(cid, g, counts, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
-                                mask_max)
-    return cid, sizes, fail
+    _sizes_first(cid, g, counts, sizes, first)
+    fail = _failing(cid, g, sizes, sens, scards, lreq, k, slot_key, slot_id, touched, shift, keys, tmp, direct,
+                    mask_max)
+    return cid, sizes[:g].copy(), fail
 
 
 def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
@@ -347,10 +449,20 @@ def node_classes(node, rows, counts, sens, scards, lreq, k, maps, moff, cards):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len, hash_len):
-    m, u = rows.shape
-    slot_key, slot_id, shift, touched, keys, cid, tmp, direct = _workspace(u, direct_len, hash_len)
+def _distinct_rows(base, rows, counts, sens, scards, maps, moff, cards, slot_key, slot_id, shift, touched, keys, cid,
+                   tmp, direct):
+    """``(first, counts)`` of the distinct rows of the generalisation at ``base`` with the
+    sensitive codes (first appearance); ``cid`` receives the new row of every old one."""
     g = _class_ids(base, rows, maps, moff, cards, keys, cid, slot_key, slot_id, touched, shift, direct)
+    return _split_by_sens(cid, g, counts, sens, scards, slot_key, slot_id, shift, touched, keys, tmp, direct)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _split_by_sens(cid, g, counts, sens, scards, slot_key, slot_id, shift, touched, keys, tmp, direct):
+    """The ``g`` classes of ``cid`` split by the sensitive codes: ``(first, counts)`` of each
+    (class, codes) in order of first appearance, ``cid`` renumbered to them in place
+    (``keys`` and ``tmp``: work space as long as ``cid``)."""
+    u = cid.shape[0]
     for s in range(sens.shape[0]):
         for r in range(u):
             keys[r] = np.int64(cid[r]) * scards[s] + sens[s, r]
@@ -367,7 +479,16 @@ def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_le
         if first[c] < 0:
             first[c] = r
         cnt[c] += counts[r]
-    return first, cnt, cid.copy()
+    return first, cnt
+
+
+@numba.njit(**NUMBA_OPTS)
+def _coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards, direct_len, hash_len):
+    u = rows.shape[1]
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, _, _ = _workspace(u, direct_len, hash_len)
+    first, cnt = _distinct_rows(base, rows, counts, sens, scards, maps, moff, cards, slot_key, slot_id, shift, touched,
+                                keys, cid, tmp, direct)
+    return first, cnt, cid
 
 
 def coarsen_rows(base, rows, counts, sens, scards, maps, moff, cards):
@@ -396,3 +517,287 @@ def close_below(nodes, open_, bad):
             if below:
                 open_[i] = False
                 break
+
+
+@numba.njit(**NUMBA_OPTS)
+def _lattice_nodes(heights):
+    """Every node of the lattice of ``heights``, lexicographic order."""
+    t = heights.shape[0]
+    total = 1
+    for j in range(t):
+        total *= heights[j] + 1
+    nodes = np.zeros((total, t), dtype=np.int64)
+    cur = np.zeros(t, dtype=np.int64)
+    for i in range(total):
+        nodes[i] = cur
+        j = t - 1
+        while j >= 0:
+            cur[j] += 1
+            if cur[j] <= heights[j]:
+                break
+            cur[j] = 0
+            j -= 1
+    return nodes
+
+
+@numba.njit(**NUMBA_OPTS)
+def _distinct_direct(cols, rows, counts, sens, scards, cards, direct, touched, keys, first, cnt):
+    """The distinct rows of ``rows[cols]`` at level 0 with the sensitive codes, numbered through
+    the direct table (the key space fits it): their number ``g``, the first row and the records
+    of each in ``first[:g]`` and ``cnt[:g]``."""
+    u = rows.shape[1]
+    for r in range(u):
+        keys[r] = 0
+    for a in range(cols.shape[0]):
+        row = rows[cols[a]]
+        c = cards[cols[a], 0]
+        for r in range(u):
+            keys[r] = keys[r] * c + row[r]
+    for a in range(sens.shape[0]):
+        row = sens[a]
+        c = scards[a]
+        for r in range(u):
+            keys[r] = keys[r] * c + row[r]
+    g = 0
+    for r in range(u):
+        key = keys[r]
+        sid = direct[key]
+        if sid < 0:
+            direct[key] = g
+            touched[g] = key
+            first[g] = r
+            cnt[g] = counts[r]
+            g += 1
+        else:
+            cnt[sid] += counts[r]
+    for c in range(g):
+        direct[touched[c]] = -1
+    return g
+
+
+@numba.njit(**NUMBA_OPTS)
+def _projection_range(lo, hi, subsets, sizes_, offsets, rows, counts, sens, scards, lreq, k, maps, moff, cards,
+                      heights, direct_len, hash_len, mask_max, budgets, out):
+    """:func:`projection_suppressed` for the subsets ``lo .. hi-1``: each projected onto its
+    distinct rows (with the sensitive codes), then every node of its lattice evaluated on them."""
+    u = rows.shape[1]
+    slot_key, slot_id, shift, touched, keys, cid, tmp, direct, csize, first = _workspace(u, direct_len, hash_len)
+    for q in range(lo, hi):
+        t = sizes_[q]
+        cols = subsets[q, :t]
+        smoff = np.ascontiguousarray(moff[cols])
+        scard = np.ascontiguousarray(cards[cols])
+        space = np.int64(1)
+        for a in range(t):
+            space *= cards[cols[a], 0]
+        for a in range(sens.shape[0]):
+            space *= scards[a]
+        if space <= direct.shape[0]:
+            g0 = _distinct_direct(cols, rows, counts, sens, scards, cards, direct, touched, keys, first, csize)
+            f, cnt = first[:g0].copy(), csize[:g0].copy()
+        else:
+            sub = np.empty((t, u), dtype=rows.dtype)
+            for a in range(t):
+                sub[a] = rows[cols[a]]
+            f, cnt = _distinct_rows(np.zeros(t, dtype=np.int64), sub, counts, sens, scards, maps, smoff, scard,
+                                    slot_key, slot_id, shift, touched, keys, cid, tmp, direct)
+        g0 = f.shape[0]
+        r2 = np.empty((t, g0), dtype=rows.dtype)
+        for a in range(t):
+            row = rows[cols[a]]
+            for c in range(g0):
+                r2[a, c] = row[f[c]]
+        s2 = np.empty((sens.shape[0], g0), dtype=sens.dtype)
+        for a in range(sens.shape[0]):
+            for c in range(g0):
+                s2[a, c] = sens[a, f[c]]
+        _rolled_lattice(t, r2, s2, cnt, np.ascontiguousarray(heights[cols]), scards, lreq, k, maps, smoff, scard,
+                        slot_key, slot_id, shift, touched, keys, cid, tmp, direct, csize, first, mask_max,
+                        budgets[q], out[offsets[q]:offsets[q + 1]])
+
+
+@numba.njit(**NUMBA_OPTS)
+def _rolled_classes(node, r2, src_rep, src_cnt, maps, smoff, scard, direct, slot_key, slot_id, shift, touched, cid,
+                    sizes, first):
+    """Classes of ``node`` over the rows ``src_rep`` of ``r2`` (records ``src_cnt``): each row's
+    generalised key folded and numbered (first appearance, direct table when the key space fits
+    it, else the hash table) in one pass, into ``cid``, with each class's records and first
+    row; the number of classes, or -1 when the key space passes 2**62."""
+    t = node.shape[0]
+    cs = np.empty(t, dtype=np.int64)
+    offs = np.empty(t, dtype=np.int64)
+    space = np.int64(1)
+    for a in range(t):
+        cs[a] = scard[a, node[a]]
+        offs[a] = smoff[a, node[a]]
+        if space > _SPACE_MAX // cs[a]:
+            return -1
+        space *= cs[a]
+    use_direct = space <= direct.shape[0]
+    nid = 0
+    for r in range(src_rep.shape[0]):
+        row = src_rep[r]
+        key = np.int64(0)
+        for a in range(t):
+            key = key * cs[a] + maps[offs[a] + r2[a, row]]
+        if use_direct:
+            h = key
+            sid = direct[key]
+        else:
+            h = table_slot(slot_key, slot_id, shift, np.uint64(key))
+            sid = slot_id[h]
+        if sid < 0:
+            if use_direct:
+                direct[key] = nid
+            else:
+                slot_id[h] = nid
+                slot_key[h] = np.uint64(key)
+            touched[nid] = h
+            cid[r] = nid
+            sizes[nid] = src_cnt[r]
+            first[nid] = r
+            nid += 1
+        else:
+            cid[r] = sid
+            sizes[sid] += src_cnt[r]
+    for c in range(nid):
+        if use_direct:
+            direct[touched[c]] = -1
+        else:
+            slot_id[touched[c]] = -1
+    return nid
+
+
+@numba.njit(**NUMBA_OPTS)
+def _rolled_lattice(t, r2, s2, cnt, hq, scards, lreq, k, maps, smoff, scard, slot_key, slot_id, shift, touched, keys,
+                    cid, tmp, direct, csize, first, mask_max, budget, out):
+    """Suppressed records at every node of a small lattice (lexicographic order) over the
+    distinct rows ``r2`` (with sensitive codes ``s2`` and records ``cnt``): each node is
+    evaluated on the distinct (class, sensitive codes) rows of a direct predecessor (one level
+    less in its last raised column), which the node's classes are unions of. Once the rows
+    evaluated pass a positive ``budget``, the remaining nodes are left as they are."""
+    nodes = _lattice_nodes(hq)
+    n = nodes.shape[0]
+    ns = s2.shape[0]
+    stride = np.ones(t, dtype=np.int64)
+    for a in range(t - 2, -1, -1):
+        stride[a] = stride[a + 1] * (hq[a + 1] + 1)
+    reps = [np.empty(0, dtype=np.int64) for _ in range(n)]
+    cnts = [np.empty(0, dtype=np.int64) for _ in range(n)]
+    work = 0
+    for i in range(n):
+        node = nodes[i]
+        if i == 0:
+            src_rep = np.arange(r2.shape[1])
+            src_cnt = cnt
+        else:
+            j = t - 1
+            while node[j] == 0:
+                j -= 1
+            src_rep = reps[i - stride[j]]
+            src_cnt = cnts[i - stride[j]]
+            # the predecessor's last user is the node raising its own last raised column (the
+            # bottom's: the node raising the first column): its table is then let go
+            last = j
+            while last >= 0 and nodes[i - stride[j], last] == 0:
+                last -= 1
+            if (last < 0 and j == 0) or last == j:
+                reps[i - stride[j]] = np.empty(0, dtype=np.int64)
+                cnts[i - stride[j]] = np.empty(0, dtype=np.int64)
+        gs = src_rep.shape[0]
+        work += gs
+        if budget > 0 and work > budget:
+            break
+        ss = np.empty((ns, gs), dtype=s2.dtype)
+        for a in range(ns):
+            for c in range(gs):
+                ss[a, c] = s2[a, src_rep[c]]
+        cids = cid[:gs]
+        g = _rolled_classes(node, r2, src_rep, src_cnt, maps, smoff, scard, direct, slot_key, slot_id, shift, touched,
+                            cids, csize, first)
+        if g < 0:  # a key space past 2**62: the rows gathered and folded column by column
+            rs = np.empty((t, gs), dtype=r2.dtype)
+            for a in range(t):
+                for c in range(gs):
+                    rs[a, c] = r2[a, src_rep[c]]
+            g = _class_ids(node, rs, maps, smoff, scard, keys[:gs], cids, slot_key, slot_id, touched, shift, direct)
+            _sizes_first(cids, g, src_cnt, csize, first)
+        fail = _failing(cids, g, csize, ss, scards, lreq, k, slot_key, slot_id, touched, shift, keys[:gs], tmp[:gs],
+                        direct, mask_max)
+        s_tot = np.int64(0)
+        for c in range(g):
+            if fail[c]:
+                s_tot += csize[c]
+        out[i] = s_tot
+        if i == n - 1:
+            break
+        if ns == 0:
+            reps[i] = src_rep[first[:g]]
+            cnts[i] = csize[:g].copy()
+        else:
+            f2, c2 = _split_by_sens(cids, g, src_cnt, ss, scards, slot_key, slot_id, shift, touched, keys[:gs],
+                                    tmp[:gs], direct)
+            reps[i] = src_rep[f2]
+            cnts[i] = c2
+
+
+def projection_suppressed(subsets, rows, counts, sens, scards, lreq, k, maps, moff, cards, heights, budgets=None):
+    """Records suppressed at every node of the lattice of each subset of columns (the problem
+    projected onto those quasi-identifiers, same records and conditions), the nodes of a
+    subset in lexicographic order: ``(flat, offsets)``, subset ``q``'s nodes at
+    ``flat[offsets[q]:offsets[q + 1]]``. Subsets are split over up to two threads.
+
+    ``budgets[q]`` (if given and positive) caps the rows subset ``q``'s nodes are evaluated on,
+    summed over its nodes: past it, the remaining nodes are left at 0 (no information, still a
+    lower bound)."""
+    nq = len(subsets)
+    u = rows.shape[1]
+    tmax = max([len(c) for c in subsets] + [1])
+    arr = np.zeros((nq, tmax), dtype=np.int64)
+    sizes_ = np.zeros(nq, dtype=np.int64)
+    lat = np.zeros(nq, dtype=np.int64)
+    spaces = np.zeros(nq)
+    hs, c0 = [int(h) + 1 for h in heights], [float(c) for c in cards[:, 0]]
+    for q, cols in enumerate(subsets):
+        arr[q, :len(cols)] = cols
+        sizes_[q] = len(cols)
+        lat[q] = math.prod(hs[c] for c in cols)
+        spaces[q] = math.prod(c0[c] for c in cols)
+    offsets = np.zeros(nq + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(lat)
+    out = np.zeros(int(offsets[-1]), dtype=np.int64)
+    if nq == 0:
+        return out, offsets
+    spaces *= float(np.prod(scards.astype(np.float64)))
+    direct_len, hash_len = table_sizes(spaces, u, scards)
+    chunks = n_workers(nq) if nq * u >= _PARALLEL_MIN_WORK else 1
+    budgets = np.full(nq, -1, dtype=np.int64) if budgets is None else np.asarray(budgets, dtype=np.int64)
+
+    def chunk(ch):
+        _projection_range(np.int64(ch * nq // chunks), np.int64((ch + 1) * nq // chunks), arr, sizes_, offsets, rows,
+                          counts, sens, scards, lreq, k, maps, moff, cards, heights, direct_len, hash_len,
+                          np.int64(_MASK_MAX), budgets, out)
+
+    run_chunks(chunk, chunks)
+    return out, offsets
+
+
+@numba.njit(**NUMBA_OPTS)
+def projection_bound(nodes, subsets, sizes_, offsets, strides, flat):
+    """Per node, the largest suppression over the subsets' projections of it (``flat`` and
+    ``offsets`` from :func:`projection_suppressed`; subsets of one to three columns, padded to
+    three, ``strides[q, a]`` the lexicographic stride of the subset's ``a``-th column, zero
+    for the padding)."""
+    nn = nodes.shape[0]
+    out = np.zeros(nn, dtype=np.int64)
+    for q in range(subsets.shape[0]):
+        t = sizes_[q]
+        ca, sa = subsets[q, 0], strides[q, 0]
+        cb, sb = subsets[q, min(1, t - 1)], strides[q, 1] if t > 1 else 0
+        cc, sc = subsets[q, min(2, t - 1)], strides[q, 2] if t > 2 else 0
+        off = offsets[q]
+        for i in range(nn):
+            v = flat[off + nodes[i, ca] * sa + nodes[i, cb] * sb + nodes[i, cc] * sc]
+            if v > out[i]:
+                out[i] = v
+    return out

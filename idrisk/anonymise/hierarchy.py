@@ -23,6 +23,7 @@ from pathlib import Path, PurePath
 import numpy as np
 import pandas as pd
 
+from .._encode import _arrow_string_array
 from ..exceptions import DataValidationError, InvalidParameterError
 
 __all__ = ["Hierarchy", "Ladder", "bands", "dates", "prefixes", "value_key", "resolve_hierarchy"]
@@ -96,7 +97,7 @@ def from_rows(rows, column, source: dict | None = None) -> Hierarchy:
         _fail(column, "the table has no rows")
     width = max(len(r) for r in rows)
     short = sum(len(r) < width for r in rows)
-    cells = [[value_key(c) for c in r] + [None] * (width - len(r)) for r in rows]
+    cells = [[c if type(c) is str else value_key(c) for c in r] + [None] * (width - len(r)) for r in rows]
     empty = sum(any(c is None or c == "" for c in r) for r in cells)
     if empty or short:
         _fail(column, f"{_plural(empty, 'row')} with a missing or empty level (a hierarchy needs every level "
@@ -304,9 +305,12 @@ def resolve_hierarchy(spec, values, column) -> Hierarchy:
 def map_values(h: Hierarchy, values) -> np.ndarray:
     """Row index of every value in ``h`` (int32); error naming the column and counting the
     values (and records) without a path to the top."""
+    values = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    fast = _arrow_rows(h, values)
+    if fast is not None and (fast >= 0).all():
+        return fast
     index = h.row_index()
-    codes, uniques = pd.factorize(values if isinstance(values, pd.Series) else pd.Series(values, dtype=object),
-                                  use_na_sentinel=True)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     pos = np.array([index.get(value_key(v), -1) for v in uniques] + [-1], dtype=np.int64)
     out = pos[codes]
     if (out < 0).any():
@@ -318,3 +322,16 @@ def map_values(h: Hierarchy, values) -> np.ndarray:
             f"hierarchy of column {h.column!r}: {_plural(n_bad, 'value')} present in the data "
             f"({_plural(n_rec, 'record')}) have no path to the top{extra}")
     return out.astype(np.int32)
+
+
+def _arrow_rows(h: Hierarchy, values: pd.Series):
+    """:func:`map_values` of a pyarrow-backed string column by Arrow's own lookup (a string is
+    matched as itself, as :func:`value_key` gives it; -1 where none), else None."""
+    arr = _arrow_string_array(values)
+    if arr is None:
+        return None
+    import pyarrow as pa  # noqa: PLC0415  (only reached for pyarrow-backed columns)
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    found = pc.index_in(arr, value_set=pa.array(list(h.levels[0]), type=arr.type))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False)

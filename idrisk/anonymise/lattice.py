@@ -163,12 +163,19 @@ class Evaluation:
         return (np.where(top, self.problem.n, self.suppressed), np.where(top, 0, self.n_classes))
 
     def loss_per_attribute(self) -> np.ndarray:
+        """:meth:`Problem.loss_i_array` of every node and QI at once (the same operations)."""
         p = self.problem
-        per = np.empty(self.nodes.shape)
-        for j, h in enumerate(p.hierarchies):
-            gs = np.asarray(p.gen_share[j], dtype=np.int64)[self.nodes[:, j]]
-            tot = gs - self.supshare[:, j] + self.suppressed * h.size
-            per[:, j] = p.loss_i_array(j, tot)
+        n = p.n
+        d = np.array([h.size for h in p.hierarchies], dtype=np.int64)
+        table = np.zeros(p.moff.shape, dtype=np.int64)
+        for j, gs in enumerate(p.gen_share):
+            table[j, :len(gs)] = gs
+        num = table[np.arange(p.m), self.nodes] - self.supshare + self.suppressed[:, None] * d
+        den = (n * d - n).astype(np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.maximum(0.0, (num - n) / den)
+        per = np.floor(x * 1e10) / 1e10
+        per[:, (d <= 1) | (n == 0)] = 0.0
         return per
 
     def loss(self) -> np.ndarray:
@@ -248,6 +255,7 @@ def prepare(qis, hierarchies, row_index, sens_codes, lreq, k, limit, weights=Non
     for j, h in enumerate(hierarchies):
         codes, cds, shs = _level_tables(h)
         a = np.bincount(rows[j], weights=counts, minlength=h.size)  # records per level-0 row
+        a_int = a.astype(np.int64)  # exact: whole numbers of records
         gs, ge = [], []
         for lv in range(h.height + 1):
             moff[j, lv] = off
@@ -255,7 +263,7 @@ def prepare(qis, hierarchies, row_index, sens_codes, lreq, k, limit, weights=Non
             maps.append(codes[lv])
             shares.append(shs[lv])
             off += h.size
-            gs.append(int(np.dot(shs[lv][rows[j]], counts)))
+            gs.append(int(np.dot(shs[lv], a_int)))
             b = np.bincount(codes[lv], weights=a, minlength=cds[lv])[codes[lv]]
             nz = a > 0
             ge.append(float(np.sum(a[nz] * np.log2(a[nz] / b[nz]))))

@@ -9,6 +9,7 @@ of every class that fails the conditions, so the same data give identical output
 
 from __future__ import annotations
 
+import json
 import tomllib
 
 from ..assessment._toml import key as toml_key
@@ -29,12 +30,20 @@ def _value(v) -> str:
         raise InvalidParameterError(f"a recipe cannot hold {what}") from None
 
 
+def _row(row) -> str:
+    """TOML text of a table row: a row of strings written at once (JSON's array of strings,
+    with its ``", "`` separator, is the TOML the writer gives), anything else value by value."""
+    if all(type(x) is str for x in row):
+        return json.dumps(row, ensure_ascii=False)
+    return _value(row)
+
+
 def _table(name: str, items: dict) -> str:
     lines = [f"[{name}]"]
     for key, v in items.items():
         if isinstance(v, list) and v and isinstance(v[0], list):
             lines.append(f"{toml_key(key)} = [")
-            lines.extend(f"  {_value(row)}," for row in v)
+            lines.extend(f"  {_row(row)}," for row in v)
             lines.append("]")
         else:
             lines.append(f"{toml_key(key)} = {_value(v)}")

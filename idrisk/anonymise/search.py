@@ -32,12 +32,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels.anonymise import close_below
-from .bounds import PairBound, SuppressionBound, all_nodes, lower_bound
+from .bounds import PairBound, SuppressionBound, all_nodes, lower_bound, triples
 from .lattice import Problem
 
 __all__ = ["SearchOutcome", "optimal_node", "all_nodes"]
 
 LATTICE_LIMIT = 100_000
+#: triple projections are computed when at least this many candidates per triple are left
+TRIPLE_CANDIDATES = 20
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class SearchOutcome:
 class _Scorer:
     """Evaluates nodes, keeps the best anonymous one and the closest non-anonymous one."""
 
+    KEEP = 8
+
     def __init__(self, problem: Problem, metric: str, accept=None):
         self.problem, self.metric, self.accept = problem, metric, accept
         self.best_key = None
@@ -62,16 +66,34 @@ class _Scorer:
         self.evaluated = 0
         self.rejected: list = []
         self.trace: list = []
+        self.coarse: list = []  # (base, problem coarsened there)
 
     @property
     def best(self) -> float:
         return np.inf if self.best_key is None else self.best_key[0]
 
+    def _coarse(self, base: np.ndarray) -> Problem:
+        """The problem on the distinct rows at ``base`` (exact for every node at or above it),
+        coarsened from the smallest kept table at or below ``base`` (tables of earlier batches,
+        the last ``KEEP`` of them and at most as many rows in all as the problem: batches often
+        share their lowest node)."""
+        src = self.problem
+        for b, p in self.coarse:
+            if (b <= base).all() and p.rows.shape[1] < src.rows.shape[1]:
+                if (b == base).all():
+                    return p
+                src = p
+        p = src.coarsen(base)
+        self.coarse = [*self.coarse[-(self.KEEP - 1):], (base, p)]
+        while len(self.coarse) > 1 and sum(q.rows.shape[1] for _, q in self.coarse) > self.problem.rows.shape[1]:
+            self.coarse.pop(0)  # at most as many rows kept as the problem has (memory)
+        return p
+
     def score(self, nodes: np.ndarray):
         p = self.problem
         base = nodes.min(axis=0)
         if len(nodes) > 1 and base.any():
-            p = p.coarsen(base)  # fewer distinct rows, exact for every node of the batch
+            p = self._coarse(base)  # fewer distinct rows, exact for every node of the batch
         ev = p.evaluate(nodes, full=self.metric == "entropy")
         values = ev.loss() if self.metric == "loss" else ev.metrics()[self.metric]
         self.evaluated += len(nodes)
@@ -129,17 +151,33 @@ def _descend(scorer: _Scorer, heights) -> None:
         node = preds[order[0]]
 
 
+def _candidates(problem: Problem, metric: str, nodes: np.ndarray, best: float) -> np.ndarray:
+    """The nodes not known to be non-anonymous (pair projections, then triple projections when
+    at least ``TRIPLE_CANDIDATES`` candidates per triple are left: triples cost about a pass over
+    the distinct rows each, so they pay when the search would evaluate many nodes) and, for the
+    Loss with suppression, not known to lose more than ``best``."""
+    sb = SuppressionBound(problem) if metric == "loss" and problem.limit > 0 and np.isfinite(best) else None
+    s_lb = np.zeros(len(nodes), dtype=np.int64)
+    for size in (2, 3):
+        if size == 3 and (problem.limit == 0 or len(nodes) < TRIPLE_CANDIDATES * len(triples(problem))):
+            break
+        s_lb = np.maximum(s_lb, PairBound(problem, size).suppressed(nodes))
+        keep = s_lb <= problem.limit
+        if sb is not None:
+            keep[keep] = sb.loss(nodes[keep], s_lb[keep]) <= best
+        nodes, s_lb = nodes[keep], s_lb[keep]
+    return nodes
+
+
 def _tagged(problem: Problem, metric: str, batch: int, accept=None) -> SearchOutcome:
     nodes = all_nodes(problem.heights)
     scorer = _Scorer(problem, metric, accept)
     _descend(scorer, problem.heights)
+    nodes = _candidates(problem, metric, nodes, scorer.best)
     bound = lower_bound(problem, nodes, metric)
-    s_lb = PairBound(problem).suppressed(nodes)
-    open_ = s_lb <= problem.limit  # not known to be non-anonymous, not yet evaluated
-    if metric == "loss" and problem.limit > 0 and np.isfinite(scorer.best):
-        open_ &= SuppressionBound(problem).loss(nodes, s_lb) <= scorer.best
     order = np.lexsort((bound, -nodes.sum(axis=1)))  # highest level first, then lowest bound
-    nodes, bound, open_ = nodes[order], bound[order], np.ascontiguousarray(open_[order])
+    nodes, bound = np.ascontiguousarray(nodes[order]), bound[order]
+    open_ = np.ones(len(nodes), dtype=bool)  # not yet evaluated nor tagged
     while True:
         take = np.flatnonzero(open_ & (bound <= scorer.best))[:batch]
         if len(take) == 0:
