@@ -264,18 +264,15 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     Returns ``(rows int32, masks int64, n)``: the first ``n`` entries are the candidates.
     """
     m = rank_of.shape[1]
-    # the sub-table T_x copied into a compact local table (rows 0..nx-1): every node of
-    # this sub-tree reads only these rows, so they stay in cache
-    x0 = top_off[x]
-    nx0 = top_off[x + 1] - x0
-    loc = np.empty((nx0, m), dtype=rank_of.dtype)
-    wl = np.empty(nx0, dtype=w.dtype)
-    for q in range(nx0):
-        r = top_rows[x0 + q]
-        for c in range(m):
-            loc[q, c] = rank_of[r, c]
-        wl[q] = w[r]
+    loc, wl, orig = project_rows(rank_of, w, top_rows[top_off[x]: top_off[x + 1]], x)
+    nx0 = loc.shape[0]
     n_l = rank_col.shape[0]
+    ones = 0
+    for q in range(nx0):
+        if wl[q] == 1:
+            ones += 1
+    if ones == 0 or nx0 < 2:  # no row of T_x can own an itemset unique in T_x
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64), 0
     # per-item scratch, reused by every node (a node is finished before its child starts)
     cnt = np.zeros(n_l, dtype=np.int32)
     cntd = np.zeros(n_l, dtype=np.int32)
@@ -300,7 +297,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     lbuf = np.empty(max(4 * n_l, 16), dtype=np.int32)
     lim = np.zeros(max(4 * n_l, 16), dtype=np.int32)
     obuf = np.empty(max(4 * n_l + 8, 16), dtype=np.int64)
-    nx = top_off[x + 1] - top_off[x]
+    nx = nx0
     rbuf = np.empty(max(2 * m * nx, 64), dtype=np.int32)
     l_top = 0
     o_top = 0
@@ -317,7 +314,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     a_lo = 0
     a_hi = n_l - x - 1
     l_top = a_hi
-    max_k = top_limit[x]
+    max_k = min(top_limit[x], nx0 - 1)
     mask = np.int64(1) << rank_col[x]
     d = -1
     first = True
@@ -477,8 +474,61 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             r_top = obuf[o_top - 1]
             d = nd
     for i in range(n_out):  # local rows back to rows of the table
-        out_rows[i] = top_rows[x0 + out_rows[i]]
+        out_rows[i] = orig[out_rows[i]]
     return out_rows, out_masks, n_out
+
+
+@numba.njit(**NUMBA_OPTS)
+def project_rows(rank_of, w, rows, x):
+    """The sub-table ``T_x`` projected on the items ranked after ``x``, duplicates merged.
+
+    Row ``rows[q]`` becomes its ranks above ``x`` (others -1). Rows with the same
+    projection are merged into one of weight ``min(sum of weights, 2)``: an itemset of
+    items after ``x`` held by one of them is held by all, so a merged row never owns a
+    candidate, and every support stays the same up to the cap at 2 (all the search
+    compares). Returns ``(loc int32 (h, m), wl int32 (h,), orig int64 (h,))``: the
+    merged rows in order of first occurrence, their weights, and the table row of each
+    (meaningful where ``wl == 1``, a row of one record).
+    """
+    nr = rows.shape[0]
+    m = rank_of.shape[1]
+    loc = np.empty((nr, m), dtype=np.int32)
+    wl = np.empty(nr, dtype=np.int32)
+    orig = np.empty(nr, dtype=np.int64)
+    size = 16
+    while size < 2 * nr:
+        size *= 2
+    slot = np.full(size, -1, dtype=np.int64)
+    h = 0
+    for q in range(nr):
+        r = rows[q]
+        hv = np.uint64(1469598103934665603)
+        for c in range(m):
+            v = rank_of[r, c]
+            if v <= x:
+                v = -1
+            loc[h, c] = v
+            hv = (hv ^ np.uint64(v + 1)) * np.uint64(1099511628211)
+        hv ^= hv >> np.uint64(29)
+        j = np.int64(hv & np.uint64(size - 1))
+        while True:
+            s = slot[j]
+            if s < 0:
+                slot[j] = h
+                wl[h] = w[r]
+                orig[h] = r
+                h += 1
+                break
+            same = True
+            for c in range(m):
+                if loc[s, c] != loc[h, c]:
+                    same = False
+                    break
+            if same:
+                wl[s] = min(wl[s] + w[r], 2)
+                break
+            j = (j + 1) & (size - 1)
+    return loc[:h].copy(), wl[:h].copy(), orig[:h].copy()
 
 
 @numba.njit(**NUMBA_OPTS)
