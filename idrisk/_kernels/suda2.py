@@ -200,15 +200,16 @@ def _grow(a, need):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl, mask, ppos, tmp,
+def _leaf_pairs(par_rows, par_w, rank_of, rank_col, acols, na, lbuf, lim, l_top, nl, mask, ppos, tmp,
                 c2, l2, touched, out_rows, out_masks, n_out):
     """Candidates of the limit-1 children of a node, by counting item pairs.
 
     A child ``x`` with limit 1 only looks for items ``y`` (of L, ranked after ``x``) of
     support 1 in ``T_x``, i.e. pairs ``(x, y)`` of support 1 in the node: one pass over
     the node's rows counts them all, instead of building each child's sub-table. The
-    children are then marked done (limit 0). ``out_*`` must have room for ``nl * nl``
-    more candidates. Returns the new candidate count.
+    children are then marked done (limit 0). ``par_w`` holds the weight of each row of
+    ``par_rows``. ``out_*`` must have room for ``nl * nl`` more candidates. Returns the new
+    candidate count.
     """
     for j in range(nl):
         ppos[lbuf[l_top + j]] = j
@@ -236,7 +237,7 @@ def _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl,
                     if c2[ix] == 0:
                         touched[nt] = ix
                         nt += 1
-                    c2[ix] += w[r]
+                    c2[ix] += par_w[q]
                     l2[ix] = r
     for u in range(nt):
         ix = touched[u]
@@ -256,10 +257,91 @@ def _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl,
 
 
 @numba.njit(**NUMBA_OPTS)
+def _merge_count(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, cnt, cntd, aux, hkey, hpos, hgen, gen):
+    """Merge the node's rows ``rbuf[lo:hi]`` that agree on its allowed items and count its items.
+
+    A row's projection is its items ``y`` in the allowed columns ``acols[:na]`` with
+    ``stamp[y] == st``. Rows with the same projection become one row of weight
+    ``min(sum, 2)`` (see :func:`project_rows`), compacted in place at the start of the
+    segment with their weights in ``wbuf``. ``cnt`` (weighted support), ``cntd`` (merged
+    rows) and ``aux`` (last row) are filled for the allowed items; the hash table
+    ``hkey``/``hpos`` is used in its first power of two above ``2 * (hi - lo)`` slots,
+    ``hgen == gen`` marking the slots in use. Returns ``(end, total weight, rows of weight 1)``.
+    """
+    size = 16
+    while size < 2 * (hi - lo):
+        size *= 2
+    hmask = size - 1
+    h = lo
+    tot = 0
+    ones = 0
+    for q in range(lo, hi):
+        r = rbuf[q]
+        wr = wbuf[q]
+        hv = np.uint64(1469598103934665603)
+        for t in range(na):
+            y = loc[r, acols[t]]
+            if y < 0 or stamp[y] != st:
+                y = -1
+            hv = (hv ^ np.uint64(y + 1)) * np.uint64(1099511628211)
+        hv ^= hv >> np.uint64(31)
+        j = np.int64(hv & np.uint64(hmask))
+        while True:
+            if hgen[j] != gen:  # a new projection
+                hgen[j] = gen
+                hkey[j] = hv
+                hpos[j] = h
+                rbuf[h] = r
+                wbuf[h] = wr
+                h += 1
+                tot += wr
+                if wr == 1:
+                    ones += 1
+                for t in range(na):
+                    y = loc[r, acols[t]]
+                    if y >= 0 and stamp[y] == st:
+                        cnt[y] += wr
+                        cntd[y] += 1
+                        aux[y] = r
+                break
+            if hkey[j] == hv:
+                sp = hpos[j]
+                rs = rbuf[sp]
+                same = True
+                for t in range(na):
+                    c = acols[t]
+                    y = loc[r, c]
+                    if y < 0 or stamp[y] != st:
+                        y = -1
+                    z = loc[rs, c]
+                    if z < 0 or stamp[z] != st:
+                        z = -1
+                    if y != z:
+                        same = False
+                        break
+                if same:
+                    if wbuf[sp] == 1:  # the merged row now weighs 2
+                        wbuf[sp] = 2
+                        tot += 1
+                        ones -= 1
+                        for t in range(na):
+                            y = loc[rs, acols[t]]
+                            if y >= 0 and stamp[y] == st:
+                                cnt[y] += 1
+                    break
+            j = (j + 1) & hmask
+    return h, tot, ones
+
+
+@numba.njit(**NUMBA_OPTS)
 def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     """All candidates (unique itemsets, a superset of the MSUs) whose lowest-ranked item is ``x``.
 
-    Runs SUDA2 on the sub-table ``T_x`` with an explicit stack.
+    Runs SUDA2 on the sub-table ``T_x`` with an explicit stack. Every node first merges
+    its rows that agree on its allowed items (:func:`_merge_count`): a merged row never
+    owns a candidate, and a node with ``h`` merged rows only holds itemsets of at most
+    ``h - 1`` items (each item of an MSU needs its own other row), so a node left with no
+    row of weight 1 is closed.
 
     Returns ``(rows int32, masks int64, n)``: the first ``n`` entries are the candidates.
     """
@@ -285,6 +367,12 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     c2 = np.zeros(64, dtype=np.int32)
     l2 = np.empty(64, dtype=np.int32)
     touched = np.empty(64, dtype=np.int64)
+    hsize = 16
+    while hsize < 2 * nx0:
+        hsize *= 2
+    hkey = np.empty(hsize, dtype=np.uint64)
+    hpos = np.empty(hsize, dtype=np.int64)
+    hgen = np.zeros(hsize, dtype=np.int64)
     st = 0
     max_depth = m + 2
     # stack of nodes
@@ -297,18 +385,23 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     lbuf = np.empty(max(4 * n_l, 16), dtype=np.int32)
     lim = np.zeros(max(4 * n_l, 16), dtype=np.int32)
     obuf = np.empty(max(4 * n_l + 8, 16), dtype=np.int64)
-    nx = nx0
-    rbuf = np.empty(max(2 * m * nx, 64), dtype=np.int32)
+    # rows of the nodes on the stack (segments, each with its rows' weights in wbuf)
+    rbuf = np.empty(max(2 * m * nx0, 64), dtype=np.int32)
+    wbuf = np.empty(rbuf.shape[0], dtype=np.int32)
+    for q in range(nx0):
+        rbuf[q] = q
+        wbuf[q] = wl[q]
     l_top = 0
     o_top = 0
-    r_top = 0
+    r_top = nx0
     out_rows = np.empty(1024, dtype=np.int32)
     out_masks = np.empty(1024, dtype=np.int64)
     n_out = 0
 
     # the root: rows of x, allowed = every ranked item after x; allowed items are always
     # a slice [a_lo, a_hi) of lbuf
-    par_rows = np.arange(nx0).astype(np.int32)
+    seg_lo = 0
+    seg_hi = nx0
     for j in range(x + 1, n_l):
         lbuf[j - x - 1] = j
     a_lo = 0
@@ -336,13 +429,14 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             cur[d] = i - 1
             a = lbuf[ls + i]
             os_ = o_start[d]
-            par_rows = rbuf[obuf[os_ + i]: obuf[os_ + i + 1]]
+            seg_lo = obuf[os_ + i]
+            seg_hi = obuf[os_ + i + 1]
             a_lo = ls + i + 1
             a_hi = ls + l_len[d]
             max_k = lim[ls + i]
             mask = nmask[d] | (np.int64(1) << rank_col[a])
         first = False
-        # ---- expand the node (par_rows, allowed[a_lo:a_hi], max_k, mask) ----
+        # ---- expand the node (rows rbuf[seg_lo:seg_hi], allowed[a_lo:a_hi], max_k, mask) ----
         st += 1
         colset = np.int64(0)
         for j in range(a_lo, a_hi):
@@ -355,30 +449,25 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             if (colset >> c) & 1:
                 acols[na] = c
                 na += 1
-        tot = 0
-        for q in range(par_rows.shape[0]):
-            r = par_rows[q]
-            wr = wl[r]
-            tot += wr
-            for t in range(na):
-                y = loc[r, acols[t]]
-                if y >= 0 and stamp[y] == st:
-                    cnt[y] += wr
-                    cntd[y] += 1
-                    aux[y] = r
-        # candidates: items of support 1
-        for j in range(a_lo, a_hi):
-            it = lbuf[j]
-            if cnt[it] == 1:
-                if n_out == out_rows.shape[0]:
-                    out_rows = _grow(out_rows, n_out + 1)
-                    out_masks = _grow(out_masks, n_out + 1)
-                out_rows[n_out] = aux[it]
-                out_masks[n_out] = mask | (np.int64(1) << rank_col[it])
-                n_out += 1
+        seg_hi, tot, ones = _merge_count(loc, rbuf, wbuf, seg_lo, seg_hi, acols, np.int64(na), stamp, np.int64(st),
+                                         cnt, cntd, aux, hkey, hpos, hgen, np.int64(st))
+        if ones == 0:
+            max_k = 0  # no row of weight 1: no candidate here or below
+        else:
+            max_k = min(max_k, seg_hi - seg_lo - 1)
         n_child = 0
+        if max_k >= 1:
+            # candidates: items of support 1
+            for j in range(a_lo, a_hi):
+                it = lbuf[j]
+                if cnt[it] == 1:
+                    if n_out == out_rows.shape[0]:
+                        out_rows = _grow(out_rows, n_out + 1)
+                        out_masks = _grow(out_masks, n_out + 1)
+                    out_rows[n_out] = aux[it]
+                    out_masks[n_out] = mask | (np.int64(1) << rank_col[it])
+                    n_out += 1
         n_leaf = 0
-        leaf_rows = 0
         if max_k > 1:
             # children L, written at the top of lbuf
             need = l_top + (a_hi - a_lo)
@@ -401,7 +490,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 it = lbuf[l_top + j]
                 left = popcount(seen & ~mask)
                 lm = min(max_k - 1, left, cntd[it] - 1)
-                if 2 * cntd[it] - cnt[it] == 0:  # no row unique on the full key
+                if 2 * cntd[it] - cnt[it] == 0:  # no row of weight 1
                     lm = 0
                 if lm < 0:
                     lm = 0
@@ -410,7 +499,6 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                     n_child += 1
                 elif lm == 1:
                     n_leaf += 1
-                    leaf_rows += cntd[it]
                 seen |= np.int64(1) << rank_col[it]
             if n_leaf > 0 and nl <= PAIR_MAX and max_k == 2:
                 if nl * nl > c2.shape[0]:
@@ -421,8 +509,9 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                     out_rows = _grow(out_rows, n_out + nl * nl)
                     out_masks = _grow(out_masks, n_out + nl * nl)
                 # np.int64(): counters that start at a literal 0 would compile a second version
-                n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, np.int64(na), lbuf, lim, np.int64(l_top), np.int64(nl),
-                                    mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, np.int64(n_out))
+                n_out = _leaf_pairs(rbuf[seg_lo:seg_hi], wbuf[seg_lo:seg_hi], loc, rank_col, acols, np.int64(na),
+                                    lbuf, lim, np.int64(l_top), np.int64(nl), mask, ppos, tmp, c2, l2, touched,
+                                    out_rows, out_masks, np.int64(n_out))
             else:
                 n_child += n_leaf
             if n_child > 0:
@@ -441,17 +530,20 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                     obuf[o_top + j + 1] = r_top + total_rows
                 if r_top + total_rows > rbuf.shape[0]:
                     rbuf = _grow(rbuf, r_top + total_rows)
+                    wbuf = _grow(wbuf, r_top + total_rows)
                 nf = 0
                 for c in range(m):
                     if (fset >> c) & 1:
                         acols[nf] = c
                         nf += 1
-                for q in range(par_rows.shape[0]):
-                    r = par_rows[q]
+                for q in range(seg_lo, seg_hi):
+                    r = rbuf[q]
+                    wq = wbuf[q]
                     for t in range(nf):
                         y = loc[r, acols[t]]
                         if y >= 0 and lpos[y] >= 0:
                             rbuf[aux[y]] = r
+                            wbuf[aux[y]] = wq
                             aux[y] += 1
                 for j in range(nl):
                     lpos[lbuf[l_top + j]] = -1
