@@ -17,6 +17,7 @@ import idrisk
 from idrisk.exceptions import IdRiskError, InvalidParameterError, PerformanceWarning
 
 import naive_suda
+from idrisk._kernels import suda2
 
 
 @st.composite
@@ -74,6 +75,17 @@ def test_suda2_equals_brute_force(df):
 def test_capped_and_ihsn_equal_brute_force(df, cap, score):
     """max_size really caps the search: exactly the MSUs of size <= cap, full weights."""
     _compare(df, cap=cap, score=score)
+
+
+@pytest.mark.parametrize("small_rows", [0, 4, 10_000])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(df=tables(), cap=st.sampled_from([None, 2, 3]))
+def test_search_paths_equal_brute_force(monkeypatch, small_rows, df, cap):
+    """The sub-tree search with nodes solved directly (_small_node) for none, some or all of
+    the nodes: the same MSUs whichever path a node takes."""
+    monkeypatch.setattr(suda2, "SMALL_ROWS", small_rows)
+    _compare(df, cap=cap)
 
 
 def test_we3_pupil_toy():
@@ -202,6 +214,14 @@ def test_larger_tables_equal_brute_force(cap):
     df = df.mask(rng.random(df.shape) < 0.03)
     df = pd.concat([df, df.iloc[:10], df.iloc[:5]], ignore_index=True)
     _compare(df, cap=cap)
+
+
+@pytest.mark.parametrize("small_rows", [0, 10_000])
+def test_larger_tables_either_node_path(monkeypatch, small_rows):
+    """The 300-record table with every node expanded (0) or every node solved directly."""
+    monkeypatch.setattr(suda2, "SMALL_ROWS", small_rows)
+    test_larger_tables_equal_brute_force(None)
+    test_larger_tables_equal_brute_force(3)
 
 
 def test_deprecated_parameter_and_attribute_names():

@@ -53,6 +53,11 @@ from .threads import n_workers, run_chunks
 MAX_COLUMNS = 63
 #: Nodes with at most this many child items count pairs for their limit-1 children.
 PAIR_MAX = 1024
+#: Nodes of at most this many merged rows, and at most SMALL_COLS allowed columns, find
+#: their candidates directly (:func:`_small_node`) instead of building children (the
+#: default of ``search_subtree``'s ``small_rows``; about the fastest at 1M records).
+SMALL_ROWS = 48
+SMALL_COLS = 12
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -334,7 +339,84 @@ def _merge_count(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, cnt, cntd, aux, 
 
 
 @numba.njit(**NUMBA_OPTS)
-def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
+def _small_node(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, mask, max_k, icol, ival, mgen, gen,
+                out_rows, out_masks, n_out):
+    """Every candidate of a node with few rows, without its sub-tree.
+
+    The itemsets ``Y`` of allowed items (``acols``/``stamp`` as in :func:`_merge_count`)
+    with ``|Y| <= max_k`` that are *minimal* unique in the node's rows ``rbuf[lo:hi]``
+    (merged, weights in ``wbuf``): each is owned by a row of weight 1, and an MSU of the
+    table that extends the node's path is one of them (a unique proper subset of ``Y`` in
+    the node would give the table a unique proper subset of the MSU). For an owner with
+    items ``I`` (bit ``j`` = ``I[j]``), ``Y`` is shared by row ``s`` iff ``Y`` is inside
+    the items of ``I`` that ``s`` holds; those down-sets are marked (``mgen == gen``) and
+    the unmarked sets whose every one-smaller subset is marked are the minimal uniques.
+    Returns ``(out_rows, out_masks, n_out, gen)``.
+    """
+    for q in range(lo, hi):
+        if wbuf[q] != 1:
+            continue
+        r = rbuf[q]
+        k = 0
+        for t in range(na):
+            c = acols[t]
+            y = loc[r, c]
+            if y >= 0 and stamp[y] == st:
+                icol[k] = c
+                ival[k] = y
+                k += 1
+        if k == 0:
+            continue
+        full = (np.int64(1) << k) - 1
+        gen += 1
+        mgen[0] = gen  # the empty set is shared (the node has at least two rows)
+        shared = False
+        for p in range(lo, hi):
+            if p == q:
+                continue
+            s = rbuf[p]
+            cset = np.int64(0)
+            for j in range(k):
+                if loc[s, icol[j]] == ival[j]:
+                    cset |= np.int64(1) << j
+            if cset == full:
+                shared = True  # every itemset of this row is shared
+                break
+            if mgen[cset] == gen:
+                continue  # its subsets are marked already
+            sub = cset
+            while sub:
+                mgen[sub] = gen
+                sub = (sub - 1) & cset
+        if shared:
+            continue
+        for ys in range(1, full + 1):
+            if mgen[ys] == gen or popcount(ys) > max_k:
+                continue
+            minimal = True
+            b = ys
+            while b:
+                low = b & -b
+                if mgen[ys ^ low] != gen:
+                    minimal = False
+                    break
+                b ^= low
+            if minimal:
+                if n_out == out_rows.shape[0]:
+                    out_rows = _grow(out_rows, n_out + 1)
+                    out_masks = _grow(out_masks, n_out + 1)
+                cm = mask
+                for j in range(k):
+                    if (ys >> j) & 1:
+                        cm |= np.int64(1) << icol[j]
+                out_rows[n_out] = r
+                out_masks[n_out] = cm
+                n_out += 1
+    return out_rows, out_masks, n_out, gen
+
+
+@numba.njit(**NUMBA_OPTS)
+def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_rows):
     """All candidates (unique itemsets, a superset of the MSUs) whose lowest-ranked item is ``x``.
 
     Runs SUDA2 on the sub-table ``T_x`` with an explicit stack. Every node first merges
@@ -342,6 +424,9 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     owns a candidate, and a node with ``h`` merged rows only holds itemsets of at most
     ``h - 1`` items (each item of an MSU needs its own other row), so a node left with no
     row of weight 1 is closed.
+
+    Nodes of at most ``small_rows`` merged rows (and at most ``SMALL_COLS`` allowed
+    columns) are solved by :func:`_small_node` (``SMALL_ROWS`` is the default).
 
     Returns ``(rows int32, masks int64, n)``: the first ``n`` entries are the candidates.
     """
@@ -373,6 +458,10 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     hkey = np.empty(hsize, dtype=np.uint64)
     hpos = np.empty(hsize, dtype=np.int64)
     hgen = np.zeros(hsize, dtype=np.int64)
+    icol = np.empty(m, dtype=np.int64)
+    ival = np.empty(m, dtype=np.int64)
+    mgen = np.zeros(np.int64(1) << SMALL_COLS, dtype=np.int64)
+    gen = np.int64(0)
     st = 0
     max_depth = m + 2
     # stack of nodes
@@ -456,6 +545,11 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
         else:
             max_k = min(max_k, seg_hi - seg_lo - 1)
         n_child = 0
+        if max_k >= 2 and seg_hi - seg_lo <= small_rows and na <= SMALL_COLS:
+            out_rows, out_masks, n_out, gen = _small_node(loc, rbuf, wbuf, seg_lo, seg_hi, acols, np.int64(na), stamp,
+                                                          np.int64(st), mask, np.int64(max_k), icol, ival, mgen, gen,
+                                                          out_rows, out_masks, np.int64(n_out))
+            max_k = 0
         if max_k >= 1:
             # candidates: items of support 1
             for j in range(a_lo, a_hi):

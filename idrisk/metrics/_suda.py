@@ -240,6 +240,7 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     # biggest sub-tables first, for balance between threads
     sizes = (top_off[todo + 1] - top_off[todo]) * (len(rank_col) - todo)
     todo = todo[np.argsort(-sizes, kind="stable")]
+    small_rows = np.int64(_k.SMALL_ROWS)
     rows_parts = [one_rows]
     mask_parts = [one_masks]
 
@@ -248,7 +249,7 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     def run(x):
         if late and time.monotonic() > late[0]:
             return None
-        r, mk, n = _k.search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, np.int64(x))
+        r, mk, n = _k.search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, np.int64(x), small_rows)
         return r[:n], mk[:n]
 
     n_threads = n_threads or _n_threads()
