@@ -248,3 +248,32 @@ def test_file_level_dis_is_the_skinner_elliot_probability():
     # no uniques but pairs: DIS is 0 (sdcMicro), also for a census (formerly 0/0)
     assert idrisk.suda(df.iloc[3:7], ["a"], sampling_fraction=0.3).dis == 0
     assert np.isnan(idrisk.suda(df.iloc[7:], ["a"], sampling_fraction=1.0).dis)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(0, 2 ** 32 - 1))
+def test_row_order_makes_projections_adjacent(m, n, seed):
+    """row_order + project_rows against a plain reference: every T_x projected on the items
+    ranked after x has one kept row per distinct projection, weighing min(sum of weights, 2)."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-1, 3, size=(n, m)).astype(np.int32)  # -1: missing
+    w = rng.integers(1, 3, size=n).astype(np.int32)
+    levels = np.full(m, 3, dtype=np.int64)
+    rank_of = suda2.prepare(X, w, levels, np.int64(m))[0]
+    perm = suda2.row_order(rank_of)
+    assert sorted(perm.tolist()) == list(range(n))
+    X, w = X[perm], w[perm]
+    rank_of, _, _, _, top_off, top_rows, _ = suda2.prepare(X, w, levels, np.int64(m))
+    for x in range(len(top_off) - 1):
+        rows = top_rows[top_off[x]: top_off[x + 1]]
+        loc, wl, orig = suda2.project_rows(rank_of, w, rows, np.int64(x))
+        proj = np.where(rank_of[rows] > x, rank_of[rows], -1)
+        expect = {}
+        for p, r in zip(map(tuple, proj), rows):
+            expect.setdefault(p, []).append(r)
+        assert len(loc) == len(expect)
+        for row, wt, o in zip(map(tuple, loc), wl, orig):
+            members = expect[row]
+            assert wt == min(int(w[members].sum()), 2)
+            if wt == 1:
+                assert members == [o]

@@ -262,79 +262,56 @@ def _leaf_pairs(par_rows, par_w, rank_of, rank_col, acols, na, lbuf, lim, l_top,
 
 
 @numba.njit(**NUMBA_OPTS)
-def _merge_count(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, cnt, cntd, aux, hkey, hpos, hgen, gen):
+def _merge_count(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, cnt, cntd, aux, pv, prev):
     """Merge the node's rows ``rbuf[lo:hi]`` that agree on its allowed items and count its items.
 
     A row's projection is its items ``y`` in the allowed columns ``acols[:na]`` with
-    ``stamp[y] == st``. Rows with the same projection become one row of weight
-    ``min(sum, 2)`` (see :func:`project_rows`), compacted in place at the start of the
-    segment with their weights in ``wbuf``. ``cnt`` (weighted support), ``cntd`` (merged
-    rows) and ``aux`` (last row) are filled for the allowed items; the hash table
-    ``hkey``/``hpos`` is used in its first power of two above ``2 * (hi - lo)`` slots,
-    ``hgen == gen`` marking the slots in use. Returns ``(end, total weight, rows of weight 1)``.
+    ``stamp[y] == st``. The rows are in the order of :func:`row_order`, in which rows with
+    the same projection follow each other (but for the few rows holding an item dropped
+    higher up, which may then go unmerged: the search is exact whether or not duplicates
+    are merged). A row equal to the previous kept row is merged into it, of weight
+    ``min(sum, 2)`` (see :func:`project_rows`); kept rows are compacted in place at the
+    start of the segment with their weights in ``wbuf``. ``cnt`` (weighted support),
+    ``cntd`` (kept rows) and ``aux`` (last row) are filled for the allowed items; ``pv``
+    and ``prev`` are scratch of ``na`` items. Returns ``(end, total weight, rows of weight 1)``.
     """
-    size = 16
-    while size < 2 * (hi - lo):
-        size *= 2
-    hmask = size - 1
     h = lo
     tot = 0
     ones = 0
     for q in range(lo, hi):
         r = rbuf[q]
         wr = wbuf[q]
-        hv = np.uint64(1469598103934665603)
+        same = h > lo
         for t in range(na):
             y = loc[r, acols[t]]
             if y < 0 or stamp[y] != st:
                 y = -1
-            hv = (hv ^ np.uint64(y + 1)) * np.uint64(1099511628211)
-        hv ^= hv >> np.uint64(31)
-        j = np.int64(hv & np.uint64(hmask))
-        while True:
-            if hgen[j] != gen:  # a new projection
-                hgen[j] = gen
-                hkey[j] = hv
-                hpos[j] = h
-                rbuf[h] = r
-                wbuf[h] = wr
-                h += 1
-                tot += wr
-                if wr == 1:
-                    ones += 1
+            pv[t] = y
+            if y != prev[t]:
+                same = False
+        if same:
+            if wbuf[h - 1] == 1:  # the kept row now weighs 2
+                wbuf[h - 1] = 2
+                tot += 1
+                ones -= 1
                 for t in range(na):
-                    y = loc[r, acols[t]]
-                    if y >= 0 and stamp[y] == st:
-                        cnt[y] += wr
-                        cntd[y] += 1
-                        aux[y] = r
-                break
-            if hkey[j] == hv:
-                sp = hpos[j]
-                rs = rbuf[sp]
-                same = True
-                for t in range(na):
-                    c = acols[t]
-                    y = loc[r, c]
-                    if y < 0 or stamp[y] != st:
-                        y = -1
-                    z = loc[rs, c]
-                    if z < 0 or stamp[z] != st:
-                        z = -1
-                    if y != z:
-                        same = False
-                        break
-                if same:
-                    if wbuf[sp] == 1:  # the merged row now weighs 2
-                        wbuf[sp] = 2
-                        tot += 1
-                        ones -= 1
-                        for t in range(na):
-                            y = loc[rs, acols[t]]
-                            if y >= 0 and stamp[y] == st:
-                                cnt[y] += 1
-                    break
-            j = (j + 1) & hmask
+                    y = pv[t]
+                    if y >= 0:
+                        cnt[y] += 1
+            continue
+        rbuf[h] = r
+        wbuf[h] = wr
+        h += 1
+        tot += wr
+        if wr == 1:
+            ones += 1
+        for t in range(na):
+            y = pv[t]
+            prev[t] = y
+            if y >= 0:
+                cnt[y] += wr
+                cntd[y] += 1
+                aux[y] = r
     return h, tot, ones
 
 
@@ -452,12 +429,8 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_
     c2 = np.zeros(64, dtype=np.int32)
     l2 = np.empty(64, dtype=np.int32)
     touched = np.empty(64, dtype=np.int64)
-    hsize = 16
-    while hsize < 2 * nx0:
-        hsize *= 2
-    hkey = np.empty(hsize, dtype=np.uint64)
-    hpos = np.empty(hsize, dtype=np.int64)
-    hgen = np.zeros(hsize, dtype=np.int64)
+    pv = np.empty(m, dtype=np.int64)
+    prev = np.empty(m, dtype=np.int64)
     icol = np.empty(m, dtype=np.int64)
     ival = np.empty(m, dtype=np.int64)
     mgen = np.zeros(np.int64(1) << SMALL_COLS, dtype=np.int64)
@@ -539,7 +512,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_
                 acols[na] = c
                 na += 1
         seg_hi, tot, ones = _merge_count(loc, rbuf, wbuf, seg_lo, seg_hi, acols, np.int64(na), stamp, np.int64(st),
-                                         cnt, cntd, aux, hkey, hpos, hgen, np.int64(st))
+                                         cnt, cntd, aux, pv, prev)
         if ones == 0:
             max_k = 0  # no row of weight 1: no candidate here or below
         else:
@@ -665,6 +638,51 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_
 
 
 @numba.njit(**NUMBA_OPTS)
+def row_order(rank_of):
+    """An order of the rows in which rows agreeing on their items above any rank are adjacent.
+
+    Each row's ranked items (``rank_of >= 0``) sorted from the highest rank down form its
+    key; the rows are sorted by key lexicographically (a stable radix sort, last position
+    first). Rows holding item ``x`` with the same items above ``x`` share the key prefix
+    up to and including ``x``, so they are adjacent among the rows holding ``x``; so are
+    the rows of any node of the search with the same allowed items, up to the rows holding
+    an item dropped higher up for support 1 (:func:`_merge_count`).
+    """
+    g, m = rank_of.shape
+    n_l = 0
+    key = np.full((g, m), -1, dtype=np.int32)
+    for r in range(g):
+        k = 0
+        for c in range(m):
+            v = rank_of[r, c]
+            if v >= 0:
+                u = k
+                while u > 0 and key[r, u - 1] < v:
+                    key[r, u] = key[r, u - 1]
+                    u -= 1
+                key[r, u] = v
+                k += 1
+                if v + 1 > n_l:
+                    n_l = v + 1
+    order = np.arange(g, dtype=np.int64)
+    nxt = np.empty(g, dtype=np.int64)
+    cnt = np.zeros(n_l + 2, dtype=np.int64)
+    for pos in range(m - 1, -1, -1):
+        cnt[:] = 0
+        for i in range(g):
+            cnt[key[order[i], pos] + 2] += 1
+        for v in range(1, n_l + 2):
+            cnt[v] += cnt[v - 1]
+        for i in range(g):
+            r = order[i]
+            v = key[r, pos] + 1
+            nxt[cnt[v]] = r
+            cnt[v] += 1
+        order, nxt = nxt, order
+    return order
+
+
+@numba.njit(**NUMBA_OPTS)
 def project_rows(rank_of, w, rows, x):
     """The sub-table ``T_x`` projected on the items ranked after ``x``, duplicates merged.
 
@@ -672,48 +690,33 @@ def project_rows(rank_of, w, rows, x):
     projection are merged into one of weight ``min(sum of weights, 2)``: an itemset of
     items after ``x`` held by one of them is held by all, so a merged row never owns a
     candidate, and every support stays the same up to the cap at 2 (all the search
-    compares). Returns ``(loc int32 (h, m), wl int32 (h,), orig int64 (h,))``: the
-    merged rows in order of first occurrence, their weights, and the table row of each
-    (meaningful where ``wl == 1``, a row of one record).
+    compares). Only adjacent rows are compared: in the order of :func:`row_order` every
+    duplicate is adjacent. Returns ``(loc int32 (h, m), wl int32 (h,), orig int64 (h,))``:
+    the kept rows, their weights, and the table row of each (meaningful where
+    ``wl == 1``, a row of one record).
     """
     nr = rows.shape[0]
     m = rank_of.shape[1]
     loc = np.empty((nr, m), dtype=np.int32)
     wl = np.empty(nr, dtype=np.int32)
     orig = np.empty(nr, dtype=np.int64)
-    size = 16
-    while size < 2 * nr:
-        size *= 2
-    slot = np.full(size, -1, dtype=np.int64)
     h = 0
     for q in range(nr):
         r = rows[q]
-        hv = np.uint64(1469598103934665603)
+        same = h > 0
         for c in range(m):
             v = rank_of[r, c]
             if v <= x:
                 v = -1
             loc[h, c] = v
-            hv = (hv ^ np.uint64(v + 1)) * np.uint64(1099511628211)
-        hv ^= hv >> np.uint64(29)
-        j = np.int64(hv & np.uint64(size - 1))
-        while True:
-            s = slot[j]
-            if s < 0:
-                slot[j] = h
-                wl[h] = w[r]
-                orig[h] = r
-                h += 1
-                break
-            same = True
-            for c in range(m):
-                if loc[s, c] != loc[h, c]:
-                    same = False
-                    break
-            if same:
-                wl[s] = min(wl[s] + w[r], 2)
-                break
-            j = (j + 1) & (size - 1)
+            if same and loc[h - 1, c] != v:
+                same = False
+        if same:
+            wl[h - 1] = min(wl[h - 1] + w[r], 2)
+        else:
+            wl[h] = w[r]
+            orig[h] = r
+            h += 1
     return loc[:h].copy(), wl[:h].copy(), orig[:h].copy()
 
 

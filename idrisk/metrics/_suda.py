@@ -234,6 +234,10 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     X = np.ascontiguousarray(X, dtype=np.int32)
     w = np.ascontiguousarray(w, dtype=np.int32)
     n_levels = np.asarray(n_levels, dtype=np.int64)
+    rank_of = _k.prepare(X, w, n_levels, np.int64(max_k))[0]
+    # the rows in an order where duplicates of every sub-table are adjacent (same ranks)
+    perm = _k.row_order(rank_of)
+    X, w = X[perm], w[perm]
     rank_of, rank_col, one_rows, one_masks, top_off, top_rows, top_limit = _k.prepare(
         X, w, n_levels, np.int64(max_k))
     todo = np.flatnonzero(top_limit >= 1)
@@ -273,7 +277,7 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
             "or raise max_seconds")
     rows_parts += [r for r, _ in done]
     mask_parts += [mk for _, mk in done]
-    cand_rows = np.concatenate(rows_parts).astype(np.int32, copy=False)
+    cand_rows = perm[np.concatenate(rows_parts)].astype(np.int32, copy=False)
     cand_masks = np.concatenate(mask_parts).astype(np.int64, copy=False)
     return _k.finalize(cand_rows, cand_masks, np.int64(g), np.int64(m), wt)
 
