@@ -650,32 +650,36 @@ def row_order(rank_of):
     """
     g, m = rank_of.shape
     n_l = 0
-    key = np.full((g, m), -1, dtype=np.int32)
+    key = np.full((m, g), -1, dtype=np.int32)  # by position: each pass reads one position
+    row = np.empty(m, dtype=np.int32)
     for r in range(g):
         k = 0
         for c in range(m):
             v = rank_of[r, c]
             if v >= 0:
                 u = k
-                while u > 0 and key[r, u - 1] < v:
-                    key[r, u] = key[r, u - 1]
+                while u > 0 and row[u - 1] < v:
+                    row[u] = row[u - 1]
                     u -= 1
-                key[r, u] = v
+                row[u] = v
                 k += 1
                 if v + 1 > n_l:
                     n_l = v + 1
+        for u in range(k):
+            key[u, r] = row[u]
     order = np.arange(g, dtype=np.int64)
     nxt = np.empty(g, dtype=np.int64)
     cnt = np.zeros(n_l + 2, dtype=np.int64)
     for pos in range(m - 1, -1, -1):
+        kp = key[pos]
         cnt[:] = 0
         for i in range(g):
-            cnt[key[order[i], pos] + 2] += 1
+            cnt[kp[i] + 2] += 1
         for v in range(1, n_l + 2):
             cnt[v] += cnt[v - 1]
         for i in range(g):
             r = order[i]
-            v = key[r, pos] + 1
+            v = kp[r] + 1
             nxt[cnt[v]] = r
             cnt[v] += 1
         order, nxt = nxt, order
@@ -800,6 +804,22 @@ def _finalize_rows(off, grouped, m, wt, lo, hi, score, contrib, n_msu):
                 for col in range(m):
                     if (mk >> col) & 1:
                         contrib[r, col] += wk
+
+
+@numba.njit(**NUMBA_OPTS)
+def first_rows(X, n_levels):
+    """``first[j, v]``: the first row of ``X`` whose column ``j`` holds code ``v`` (-1 if none)."""
+    g, m = X.shape
+    top = 1
+    for j in range(m):
+        top = max(top, n_levels[j])
+    first = np.full((m, top), -1, dtype=np.int64)
+    for r in range(g - 1, -1, -1):
+        for j in range(m):
+            v = X[r, j]
+            if v >= 0:
+                first[j, v] = r
+    return first
 
 
 @numba.njit(**NUMBA_OPTS)

@@ -470,6 +470,7 @@ def _values_at(inp, c, rows):
 def _level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels) -> pd.DataFrame:
     """sdcMicro's attribute-level contributions: one row per observed value of each QI."""
     rows = []
+    first_all = _k.first_rows(X, np.asarray(n_levels, dtype=np.int64))
     for j, c in enumerate(inp.quasi_identifiers):
         col = X[:, j]
         codes_u = col[uniq_rows]
@@ -477,9 +478,9 @@ def _level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels) -> pd.DataFram
         per_level = np.bincount(codes_u[ok], weights=raw_u[ok, j], minlength=int(n_levels[j]))
         # observed levels (sdcMicro lists sort(unique(x))): the value behind each code is
         # read from the first record with that code
-        codes_all, first = np.unique(col, return_index=True)
-        keep = codes_all >= 0
-        present, first = codes_all[keep], first[keep]
+        first = first_all[j, : int(n_levels[j])]
+        present = np.flatnonzero(first >= 0)
+        first = first[present]
         order, vals = _sorted_levels(_values_at(inp, c, rep[first]), len(first))
         tot_v = raw_u[:, j].sum()
         for i in order:
