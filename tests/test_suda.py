@@ -218,7 +218,8 @@ def test_larger_tables_equal_brute_force(cap):
 
 @pytest.mark.parametrize("small_rows", [0, 10_000])
 def test_larger_tables_either_node_path(monkeypatch, small_rows):
-    """The 300-record table with every node expanded (0) or every node solved directly."""
+    """The 300-record table with every node expanded (0) or every node of at most 64 rows
+    solved directly."""
     monkeypatch.setattr(suda2, "SMALL_ROWS", small_rows)
     test_larger_tables_equal_brute_force(None)
     test_larger_tables_equal_brute_force(3)

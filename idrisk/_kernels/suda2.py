@@ -53,10 +53,10 @@ from .threads import n_workers, run_chunks
 MAX_COLUMNS = 63
 #: Nodes with at most this many child items count pairs for their limit-1 children.
 PAIR_MAX = 1024
-#: Nodes of at most this many merged rows, and at most SMALL_COLS allowed columns, find
-#: their candidates directly (:func:`_small_node`) instead of building children (the
-#: default of ``search_subtree``'s ``small_rows``; about the fastest at 1M records).
-SMALL_ROWS = 48
+#: Nodes of at most this many merged rows (at most 64: a row set is one word), and at most
+#: SMALL_COLS allowed columns, find their candidates directly (:func:`_small_node`) instead
+#: of building children (the default of ``search_subtree``'s ``small_rows``).
+SMALL_ROWS = 64
 SMALL_COLS = 12
 
 
@@ -316,79 +316,102 @@ def _merge_count(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, cnt, cntd, aux, 
 
 
 @numba.njit(**NUMBA_OPTS)
-def _small_node(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, mask, max_k, icol, ival, mgen, gen,
-                out_rows, out_masks, n_out):
-    """Every candidate of a node with few rows, without its sub-tree.
+def _small_node(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, mask, max_k, ib, icol, ybits, mgen, gen,
+                cur_s, cur_a, nxt_s, nxt_a, out_rows, out_masks, n_out):
+    """Every candidate of a node with at most 64 rows, without its sub-tree.
 
     The itemsets ``Y`` of allowed items (``acols``/``stamp`` as in :func:`_merge_count`)
     with ``|Y| <= max_k`` that are *minimal* unique in the node's rows ``rbuf[lo:hi]``
     (merged, weights in ``wbuf``): each is owned by a row of weight 1, and an MSU of the
     table that extends the node's path is one of them (a unique proper subset of ``Y`` in
-    the node would give the table a unique proper subset of the MSU). For an owner with
-    items ``I`` (bit ``j`` = ``I[j]``), ``Y`` is shared by row ``s`` iff ``Y`` is inside
-    the items of ``I`` that ``s`` holds; those down-sets are marked (``mgen == gen``) and
-    the unmarked sets whose every one-smaller subset is marked are the minimal uniques.
+    the node would give the table a unique proper subset of the MSU). ``ib[y]`` is the
+    set of the node's rows holding item ``y`` (bit ``p`` = row ``lo + p``; zero on entry
+    and left zero). For an owner with items ``I`` the sets of rows holding ``Y`` are
+    ANDs of ``ib``; level by level (Apriori), the shared sets of ``s`` items are
+    extended by a later item, a set held by the owner alone is unique, and it is
+    minimal when every subset one item smaller is shared (marked ``mgen == gen``; a
+    subset never reached has a unique subset, so it is unique itself).
     Returns ``(out_rows, out_masks, n_out, gen)``.
     """
-    for q in range(lo, hi):
-        if wbuf[q] != 1:
+    h = hi - lo
+    for p in range(h):
+        r = rbuf[lo + p]
+        bit = np.uint64(1) << np.uint64(p)
+        for t in range(na):
+            y = loc[r, acols[t]]
+            if y >= 0 and stamp[y] == st:
+                ib[y] |= bit
+    for q in range(h):
+        if wbuf[lo + q] != 1:
             continue
-        r = rbuf[q]
+        r = rbuf[lo + q]
+        me = np.uint64(1) << np.uint64(q)
         k = 0
+        every = ~np.uint64(0)
         for t in range(na):
             c = acols[t]
             y = loc[r, c]
             if y >= 0 and stamp[y] == st:
                 icol[k] = c
-                ival[k] = y
+                ybits[k] = ib[y]
+                every &= ib[y]
                 k += 1
-        if k == 0:
-            continue
-        full = (np.int64(1) << k) - 1
+        if k == 0 or every != me:
+            continue  # another row holds every item of this one: nothing of it is unique
         gen += 1
-        mgen[0] = gen  # the empty set is shared (the node has at least two rows)
-        shared = False
-        for p in range(lo, hi):
-            if p == q:
-                continue
-            s = rbuf[p]
-            cset = np.int64(0)
-            for j in range(k):
-                if loc[s, icol[j]] == ival[j]:
-                    cset |= np.int64(1) << j
-            if cset == full:
-                shared = True  # every itemset of this row is shared
-                break
-            if mgen[cset] == gen:
-                continue  # its subsets are marked already
-            sub = cset
-            while sub:
-                mgen[sub] = gen
-                sub = (sub - 1) & cset
-        if shared:
-            continue
-        for ys in range(1, full + 1):
-            if mgen[ys] == gen or popcount(ys) > max_k:
-                continue
-            minimal = True
-            b = ys
-            while b:
-                low = b & -b
-                if mgen[ys ^ low] != gen:
-                    minimal = False
-                    break
-                b ^= low
-            if minimal:
-                if n_out == out_rows.shape[0]:
-                    out_rows = _grow(out_rows, n_out + 1)
-                    out_masks = _grow(out_masks, n_out + 1)
-                cm = mask
-                for j in range(k):
-                    if (ys >> j) & 1:
-                        cm |= np.int64(1) << icol[j]
-                out_rows[n_out] = r
-                out_masks[n_out] = cm
-                n_out += 1
+        mgen[0] = gen
+        n_cur = 1
+        cur_s[0] = 0
+        cur_a[0] = ~np.uint64(0)
+        size = 0
+        while n_cur > 0 and size < max_k:
+            size += 1
+            n_nxt = 0
+            for u in range(n_cur):
+                ys = cur_s[u]
+                ya = cur_a[u]
+                j0 = 0  # after the highest item of ys
+                while (ys >> j0) != 0:
+                    j0 += 1
+                for j in range(j0, k):
+                    ys2 = ys | (np.int64(1) << j)
+                    ya2 = ya & ybits[j]
+                    if ya2 != me:  # shared: extended at the next level
+                        if size < max_k:
+                            mgen[ys2] = gen
+                            nxt_s[n_nxt] = ys2
+                            nxt_a[n_nxt] = ya2
+                            n_nxt += 1
+                        continue
+                    minimal = True
+                    bb = ys
+                    while bb:
+                        low = bb & -bb
+                        if mgen[ys2 ^ low] != gen:
+                            minimal = False
+                            break
+                        bb ^= low
+                    if minimal:
+                        if n_out == out_rows.shape[0]:
+                            out_rows = _grow(out_rows, n_out + 1)
+                            out_masks = _grow(out_masks, n_out + 1)
+                        cm = mask
+                        for jj in range(k):
+                            if (ys2 >> jj) & 1:
+                                cm |= np.int64(1) << icol[jj]
+                        out_rows[n_out] = r
+                        out_masks[n_out] = cm
+                        n_out += 1
+            for u in range(n_nxt):
+                cur_s[u] = nxt_s[u]
+                cur_a[u] = nxt_a[u]
+            n_cur = n_nxt
+    for p in range(h):
+        r = rbuf[lo + p]
+        for t in range(na):
+            y = loc[r, acols[t]]
+            if y >= 0:
+                ib[y] = 0
     return out_rows, out_masks, n_out, gen
 
 
@@ -402,8 +425,8 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_
     ``h - 1`` items (each item of an MSU needs its own other row), so a node left with no
     row of weight 1 is closed.
 
-    Nodes of at most ``small_rows`` merged rows (and at most ``SMALL_COLS`` allowed
-    columns) are solved by :func:`_small_node` (``SMALL_ROWS`` is the default).
+    Nodes of at most ``min(small_rows, 64)`` merged rows (and at most ``SMALL_COLS``
+    allowed columns) are solved by :func:`_small_node` (``SMALL_ROWS`` is the default).
 
     Returns ``(rows int32, masks int64, n)``: the first ``n`` entries are the candidates.
     """
@@ -432,9 +455,15 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_
     pv = np.empty(m, dtype=np.int64)
     prev = np.empty(m, dtype=np.int64)
     icol = np.empty(m, dtype=np.int64)
-    ival = np.empty(m, dtype=np.int64)
+    ybits = np.empty(m, dtype=np.uint64)
+    ib = np.zeros(n_l, dtype=np.uint64)
     mgen = np.zeros(np.int64(1) << SMALL_COLS, dtype=np.int64)
+    cur_s = np.empty(np.int64(1) << SMALL_COLS, dtype=np.int64)
+    cur_a = np.empty(np.int64(1) << SMALL_COLS, dtype=np.uint64)
+    nxt_s = np.empty(np.int64(1) << SMALL_COLS, dtype=np.int64)
+    nxt_a = np.empty(np.int64(1) << SMALL_COLS, dtype=np.uint64)
     gen = np.int64(0)
+    small_rows = min(small_rows, 64)  # a node's rows as the bits of one word
     st = 0
     max_depth = m + 2
     # stack of nodes
@@ -520,8 +549,9 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_
         n_child = 0
         if max_k >= 2 and seg_hi - seg_lo <= small_rows and na <= SMALL_COLS:
             out_rows, out_masks, n_out, gen = _small_node(loc, rbuf, wbuf, seg_lo, seg_hi, acols, np.int64(na), stamp,
-                                                          np.int64(st), mask, np.int64(max_k), icol, ival, mgen, gen,
-                                                          out_rows, out_masks, np.int64(n_out))
+                                                          np.int64(st), mask, np.int64(max_k), ib, icol, ybits, mgen,
+                                                          gen, cur_s, cur_a, nxt_s, nxt_a, out_rows, out_masks,
+                                                          np.int64(n_out))
             max_k = 0
         if max_k >= 1:
             # candidates: items of support 1
