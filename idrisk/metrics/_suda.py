@@ -15,7 +15,6 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba
@@ -25,6 +24,7 @@ from tqdm import tqdm
 
 from .._kernels import suda2 as _k
 from .._kernels.groups import group_ids_columns
+from .._kernels.threads import run_chunks
 from .._results import RECORD_LEVEL, Result
 from .._validation import check_fraction, check_max_seconds, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning, ResourceLimitError
@@ -260,12 +260,19 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     # a progress bar over the top-level sub-trees, only on a terminal
     bar = tqdm(total=len(todo), desc="SUDA2", unit="item", disable=not sys.stderr.isatty() or len(todo) < 2,
                leave=False)
+    xs = todo.tolist()
+    parts = [None] * len(xs)
+
+    def one(i):
+        parts[i] = run(xs[i])
+        bar.update()
+
     try:
-        if n_threads > 1 and len(todo) > 1:
-            with ThreadPoolExecutor(max_workers=n_threads) as ex:
-                parts = list(ex.map(lambda x: (run(x), bar.update())[0], todo.tolist()))
+        if n_threads > 1 and len(xs) > 1:
+            run_chunks(one, len(xs))  # the kept pool of the kernels, biggest sub-tables first
         else:
-            parts = [(run(x), bar.update())[0] for x in todo.tolist()]
+            for i in range(len(xs)):
+                one(i)
     finally:
         bar.close()
     done = [p for p in parts if p is not None]
@@ -438,7 +445,7 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
         attribute_level_contributions=_level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels),
         n_records=n, n_sample_uniques=n_uniques, n_in_pairs=n_pairs,
         dis=skinner_elliot(n_uniques, n_pairs // 2, sampling_fraction),
-        msu_counts={k: int(d_nmsu[uniq_rows, k].sum()) for k in range(1, cap + 1)},
+        msu_counts=dict(zip(range(1, cap + 1), map(int, d_nmsu[uniq_rows].sum(axis=0)[1: cap + 1]))),
     )
 
 
