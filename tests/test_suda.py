@@ -260,11 +260,11 @@ def test_row_order_makes_projections_adjacent(m, n, seed):
     X = rng.integers(-1, 3, size=(n, m)).astype(np.int32)  # -1: missing
     w = rng.integers(1, 3, size=n).astype(np.int32)
     levels = np.full(m, 3, dtype=np.int64)
-    rank_of = suda2.prepare(X, w, levels, np.int64(m))[0]
+    rank_of = suda2.prepare(X, np.arange(n, dtype=np.int64), w, levels, np.int64(m))[0]
     perm = suda2.row_order(rank_of)
     assert sorted(perm.tolist()) == list(range(n))
-    X, w = X[perm], w[perm]
-    rank_of, _, _, _, top_off, top_rows, _ = suda2.prepare(X, w, levels, np.int64(m))
+    w = w[perm]
+    rank_of, _, _, _, top_off, top_rows, _ = suda2.prepare(X, perm, w, levels, np.int64(m))
     for x in range(len(top_off) - 1):
         rows = top_rows[top_off[x]: top_off[x + 1]]
         loc, wl, orig = suda2.project_rows(rank_of, w, rows, np.int64(x))

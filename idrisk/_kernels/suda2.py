@@ -84,13 +84,15 @@ def distinct_rows(gid, n_groups):
 
 
 @numba.njit(**NUMBA_OPTS)
-def prepare(X, w, n_levels, max_k):
+def prepare(X, rows, w, n_levels, max_k):
     """Top level of the search.
 
     Parameters
     ----------
     X : int32 (g, m), distinct rows, -1 = missing (never an item)
-    w : int32 (g,), weights in {1, 2}
+    rows : int64 (g,), the order of the rows: row ``r`` of the table is ``X[rows[r]]`` (no
+        reordered copy of ``X`` is made)
+    w : int32 (g,), weights in {1, 2}, of the table's rows (in that order)
     n_levels : int64 (m,), number of non-missing codes per column
     max_k : int, largest MSU size searched
 
@@ -115,8 +117,9 @@ def prepare(X, w, n_levels, max_k):
     total = 0
     for r in range(g):
         total += w[r]
+        xr = rows[r]
         for c in range(m):
-            v = X[r, c]
+            v = X[xr, c]
             if v >= 0:
                 it = offset[c] + v
                 cnt[it] += w[r]
@@ -162,8 +165,9 @@ def prepare(X, w, n_levels, max_k):
         rank_col[j] = item_col[it]
     rank_of = np.full((g, m), -1, dtype=np.int32)
     for r in range(g):
+        xr = rows[r]
         for c in range(m):
-            v = X[r, c]
+            v = X[xr, c]
             if v >= 0:
                 rank_of[r, c] = rank_item[offset[c] + v]
     # CSR of the rows of each ranked item

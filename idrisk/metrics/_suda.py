@@ -234,12 +234,13 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     X = np.ascontiguousarray(X, dtype=np.int32)
     w = np.ascontiguousarray(w, dtype=np.int32)
     n_levels = np.asarray(n_levels, dtype=np.int64)
-    rank_of = _k.prepare(X, w, n_levels, np.int64(max_k))[0]
+    rank_of = _k.prepare(X, np.arange(g, dtype=np.int64), w, n_levels, np.int64(max_k))[0]
     # the rows in an order where duplicates of every sub-table are adjacent (same ranks)
     perm = _k.row_order(rank_of)
-    X, w = X[perm], w[perm]
+    del rank_of
+    w = w[perm]
     rank_of, rank_col, one_rows, one_masks, top_off, top_rows, top_limit = _k.prepare(
-        X, w, n_levels, np.int64(max_k))
+        X, perm, w, n_levels, np.int64(max_k))
     todo = np.flatnonzero(top_limit >= 1)
     # biggest sub-tables first, for balance between threads
     sizes = (top_off[todo + 1] - top_off[todo]) * (len(rank_col) - todo)
