@@ -126,3 +126,25 @@ def test_chunked_arrow_column():
     s = pd.Series(pd.arrays.ArrowExtensionArray(chunks))
     enc = encode(pd.DataFrame({"x": s}), ["x"], warn_identifiers=False)
     assert enc.codes["x"].tolist() == [0, 1, -1, 1, 2] and list(enc.levels["x"]) == ["b", "a", "c"]
+
+
+_fixed = st.integers(0, 15).flatmap(lambda k: st.lists(
+    st.one_of(st.none(), st.text(st.sampled_from(["a", "b", "\0", "z"]), min_size=k, max_size=k)),
+    min_size=1, max_size=200))
+
+
+@settings(max_examples=80, deadline=None)
+@given(_fixed, st.booleans())
+def test_utf8_kernel_fixed_width_against_plain_numbering(values, large):
+    """Strings of one byte length (the fixed-width loop), with nulls of any length."""
+    codes, first, ok = kernel_codes(values, large)
+    expected, levels = plain_codes(values)
+    assert ok and codes.tolist() == expected
+    assert [values[i] for i in first] == levels
+
+
+def test_utf8_kernel_fixed_width_grows_its_table():
+    values = [f"{i % 3000:05d}" for i in range(20_000)] + [None]
+    codes, first, ok = kernel_codes(values, False)
+    expected, levels = plain_codes(values)
+    assert ok and codes.tolist() == expected and [values[i] for i in first] == levels

@@ -17,6 +17,7 @@ import idrisk
 from idrisk.exceptions import IdRiskError, InvalidParameterError, PerformanceWarning
 
 import naive_suda
+from idrisk._kernels import suda2
 
 
 @st.composite
@@ -74,6 +75,17 @@ def test_suda2_equals_brute_force(df):
 def test_capped_and_ihsn_equal_brute_force(df, cap, score):
     """max_size really caps the search: exactly the MSUs of size <= cap, full weights."""
     _compare(df, cap=cap, score=score)
+
+
+@pytest.mark.parametrize("small_rows", [0, 4, 10_000])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(df=tables(), cap=st.sampled_from([None, 2, 3]))
+def test_search_paths_equal_brute_force(monkeypatch, small_rows, df, cap):
+    """The sub-tree search with nodes solved directly (_small_node) for none, some or all of
+    the nodes: the same MSUs whichever path a node takes."""
+    monkeypatch.setattr(suda2, "SMALL_ROWS", small_rows)
+    _compare(df, cap=cap)
 
 
 def test_we3_pupil_toy():
@@ -204,6 +216,15 @@ def test_larger_tables_equal_brute_force(cap):
     _compare(df, cap=cap)
 
 
+@pytest.mark.parametrize("small_rows", [0, 10_000])
+def test_larger_tables_either_node_path(monkeypatch, small_rows):
+    """The 300-record table with every node expanded (0) or every node of at most 64 rows
+    solved directly."""
+    monkeypatch.setattr(suda2, "SMALL_ROWS", small_rows)
+    test_larger_tables_equal_brute_force(None)
+    test_larger_tables_equal_brute_force(3)
+
+
 def test_deprecated_parameter_and_attribute_names():
     """max_msu_size/dis_fraction still work for one release, with a DeprecationWarning."""
     df = pd.DataFrame({"a": [2, 1, 1, 3], "b": [0, 3, 0, 0], "c": [0, 6, 0, 1]})
@@ -228,3 +249,32 @@ def test_file_level_dis_is_the_skinner_elliot_probability():
     # no uniques but pairs: DIS is 0 (sdcMicro), also for a census (formerly 0/0)
     assert idrisk.suda(df.iloc[3:7], ["a"], sampling_fraction=0.3).dis == 0
     assert np.isnan(idrisk.suda(df.iloc[7:], ["a"], sampling_fraction=1.0).dis)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(0, 2 ** 32 - 1))
+def test_row_order_makes_projections_adjacent(m, n, seed):
+    """row_order + project_rows against a plain reference: every T_x projected on the items
+    ranked after x has one kept row per distinct projection, weighing min(sum of weights, 2)."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-1, 3, size=(n, m)).astype(np.int32)  # -1: missing
+    w = rng.integers(1, 3, size=n).astype(np.int32)
+    levels = np.full(m, 3, dtype=np.int64)
+    rank_of = suda2.prepare(X, np.arange(n, dtype=np.int64), w, levels, np.int64(m))[0]
+    perm = suda2.row_order(rank_of)
+    assert sorted(perm.tolist()) == list(range(n))
+    w = w[perm]
+    rank_of, _, _, _, top_off, top_rows, _ = suda2.prepare(X, perm, w, levels, np.int64(m))
+    for x in range(len(top_off) - 1):
+        rows = top_rows[top_off[x]: top_off[x + 1]]
+        loc, wl, orig = suda2.project_rows(rank_of, w, rows, np.int64(x))
+        proj = np.where(rank_of[rows] > x, rank_of[rows], -1)
+        expect = {}
+        for p, r in zip(map(tuple, proj), rows):
+            expect.setdefault(p, []).append(r)
+        assert len(loc) == len(expect)
+        for row, wt, o in zip(map(tuple, loc), wl, orig):
+            members = expect[row]
+            assert wt == min(int(w[members].sum()), 2)
+            if wt == 1:
+                assert members == [o]

@@ -242,6 +242,106 @@ def _utf8_run(offsets, base, words, valid, i, end, g, tiny, s0, s1, slot_id, shi
 
 
 @numba.njit(**NUMBA_OPTS)
+def _fixed_width(offsets, valid):
+    """The byte length shared by every non-null string, or -1 if they differ (0 if none)."""
+    n = offsets.shape[0] - 1
+    has_valid = valid.shape[0] > 0
+    width = np.int64(-1)
+    for i in range(n):
+        if has_valid and not valid[i]:
+            continue
+        m = np.int64(offsets[i + 1]) - np.int64(offsets[i])
+        if width < 0:
+            width = m
+        elif m != width:
+            return np.int64(-1)
+    return max(width, np.int64(0))
+
+
+#: The fixed-width loop keeps at most this many distinct strings (its table stays in the
+#: first-level cache); a column with more goes to the general loop.
+FIXED_MAX_DISTINCT = 1000
+
+
+@numba.njit(**NUMBA_OPTS)
+def _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width):
+    """:func:`utf8_codes` when every non-null string has ``width <= UTF8_MAX_BYTES`` bytes
+    (codes usually do: sex, SEN, area codes): the same codes from a loop with no per-row
+    length, over tables made here and never grown (so the compiler knows they do not
+    overlap the codes, and no array is redefined in the loop). Returns ``(codes, first,
+    ok)``; ``ok`` is False when more than ``FIXED_MAX_DISTINCT`` strings of more than 2
+    bytes are distinct: the caller then takes the general loop."""
+    n = offsets.shape[0] - 1
+    has_valid = valid.shape[0] > 0
+    codes = np.empty(n, dtype=np.int32)
+    if width <= 2:
+        tiny = np.full(1 << (8 * width), -1, dtype=np.int32)
+        first = np.empty(tiny.shape[0], dtype=np.int64)
+        g = 0
+        for part in range(2):
+            lo = 0 if part == 0 else split
+            hi = split if part == 0 else n
+            w = words if part == 0 else tail
+            b = base if part == 0 else base + tail_start
+            for i in range(lo, hi):
+                if has_valid and not valid[i]:
+                    codes[i] = -1
+                    continue
+                a = np.int64(offsets[i]) - b
+                if width == 1:  # one byte, one shift
+                    t = np.int64((w[a >> 3] >> np.uint64((a & 7) * 8)) & np.uint64(0xFF))
+                elif width == 2:
+                    t = np.int64(_load(w, a, 2))
+                else:
+                    t = 0
+                sid = tiny[t]
+                if sid < 0:
+                    sid = g
+                    tiny[t] = g
+                    first[g] = i
+                    g += 1
+                codes[i] = sid
+        return codes, first[:g], True
+    s0, s1, slot_id, shift = _new_slots(2048)
+    first = np.empty(FIXED_MAX_DISTINCT, dtype=np.int64)
+    mask = slot_id.shape[0] - 1
+    nb0 = min(width, 8)
+    nb1 = max(width - 8, 1)
+    two = width > 8
+    len_bits = np.uint64(width) << np.uint64(56)
+    g = 0
+    for part in range(2):
+        lo = 0 if part == 0 else split
+        hi = split if part == 0 else n
+        w = words if part == 0 else tail
+        b = base if part == 0 else base + tail_start
+        for i in range(lo, hi):
+            if has_valid and not valid[i]:
+                codes[i] = -1
+                continue
+            a = np.int64(offsets[i]) - b
+            w0 = _load(w, a, nb0)
+            w1 = len_bits
+            if two:
+                w1 |= _load(w, a + 8, nb1)
+            h = _slot_of(w0, w1, shift)
+            while slot_id[h] >= 0 and (s0[h] != w0 or s1[h] != w1):
+                h = (h + 1) & mask
+            sid = slot_id[h]
+            if sid < 0:
+                if g == FIXED_MAX_DISTINCT:
+                    return codes, first[:0], False
+                sid = g
+                slot_id[h] = g
+                s0[h] = w0
+                s1[h] = w1
+                first[g] = i
+                g += 1
+            codes[i] = sid
+    return codes, first[:g], True
+
+
+@numba.njit(**NUMBA_OPTS)
 def utf8_codes(offsets, base, words, tail, tail_start, valid):
     """First-appearance codes of short byte strings (an Arrow string array's buffers).
 
@@ -254,13 +354,21 @@ def utf8_codes(offsets, base, words, tail, tail_start, valid):
     ``UTF8_MAX_BYTES``, which key columns rarely hold: the caller then takes another path.
     A string of at most 2 bytes (a sex or SEN code) indexes a direct table; one of at most
     15 bytes is two words (:func:`_key_words`), kept in its hash slot, so equal strings are
-    found without reading the bytes again. The table starts small and
-    doubles when half full, so memory follows the distinct count.
+    found without reading the bytes again. When every string has the same length (codes
+    usually do), a loop without per-row lengths numbers them (:func:`_utf8_fixed`). The
+    table starts small and doubles when half full, so memory follows the distinct count.
     """
     n = offsets.shape[0] - 1
     split = 0  # rows before it start before tail_start: read from words
     while split < n and np.int64(offsets[split]) - base < tail_start:
         split += 1 if split + 4096 >= n or np.int64(offsets[split + 4096]) - base >= tail_start else 4096
+    width = _fixed_width(offsets, valid)
+    if width > UTF8_MAX_BYTES:
+        return np.empty(n, dtype=np.int32), np.empty(0, dtype=np.int64), False
+    if width >= 0:
+        codes, first, ok = _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width)
+        if ok:
+            return codes, first, True
     s0, s1, slot_id, shift = _new_slots(2048)
     tiny = np.full(3 << 16, -1, dtype=np.int32)  # strings of 0, 1 or 2 bytes: (length, bytes) -> code
     first = np.empty(1024, dtype=np.int64)

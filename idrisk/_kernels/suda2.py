@@ -53,6 +53,11 @@ from .threads import n_workers, run_chunks
 MAX_COLUMNS = 63
 #: Nodes with at most this many child items count pairs for their limit-1 children.
 PAIR_MAX = 1024
+#: Nodes of at most this many merged rows (at most 64: a row set is one word), and at most
+#: SMALL_COLS allowed columns, find their candidates directly (:func:`_small_node`) instead
+#: of building children (the default of ``search_subtree``'s ``small_rows``).
+SMALL_ROWS = 64
+SMALL_COLS = 12
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -79,13 +84,15 @@ def distinct_rows(gid, n_groups):
 
 
 @numba.njit(**NUMBA_OPTS)
-def prepare(X, w, n_levels, max_k):
+def prepare(X, rows, w, n_levels, max_k):
     """Top level of the search.
 
     Parameters
     ----------
     X : int32 (g, m), distinct rows, -1 = missing (never an item)
-    w : int32 (g,), weights in {1, 2}
+    rows : int64 (g,), the order of the rows: row ``r`` of the table is ``X[rows[r]]`` (no
+        reordered copy of ``X`` is made)
+    w : int32 (g,), weights in {1, 2}, of the table's rows (in that order)
     n_levels : int64 (m,), number of non-missing codes per column
     max_k : int, largest MSU size searched
 
@@ -110,8 +117,9 @@ def prepare(X, w, n_levels, max_k):
     total = 0
     for r in range(g):
         total += w[r]
+        xr = rows[r]
         for c in range(m):
-            v = X[r, c]
+            v = X[xr, c]
             if v >= 0:
                 it = offset[c] + v
                 cnt[it] += w[r]
@@ -157,8 +165,9 @@ def prepare(X, w, n_levels, max_k):
         rank_col[j] = item_col[it]
     rank_of = np.full((g, m), -1, dtype=np.int32)
     for r in range(g):
+        xr = rows[r]
         for c in range(m):
-            v = X[r, c]
+            v = X[xr, c]
             if v >= 0:
                 rank_of[r, c] = rank_item[offset[c] + v]
     # CSR of the rows of each ranked item
@@ -200,15 +209,16 @@ def _grow(a, need):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl, mask, ppos, tmp,
+def _leaf_pairs(par_rows, par_w, rank_of, rank_col, acols, na, lbuf, lim, l_top, nl, mask, ppos, tmp,
                 c2, l2, touched, out_rows, out_masks, n_out):
     """Candidates of the limit-1 children of a node, by counting item pairs.
 
     A child ``x`` with limit 1 only looks for items ``y`` (of L, ranked after ``x``) of
     support 1 in ``T_x``, i.e. pairs ``(x, y)`` of support 1 in the node: one pass over
     the node's rows counts them all, instead of building each child's sub-table. The
-    children are then marked done (limit 0). ``out_*`` must have room for ``nl * nl``
-    more candidates. Returns the new candidate count.
+    children are then marked done (limit 0). ``par_w`` holds the weight of each row of
+    ``par_rows``. ``out_*`` must have room for ``nl * nl`` more candidates. Returns the new
+    candidate count.
     """
     for j in range(nl):
         ppos[lbuf[l_top + j]] = j
@@ -236,7 +246,7 @@ def _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl,
                     if c2[ix] == 0:
                         touched[nt] = ix
                         nt += 1
-                    c2[ix] += w[r]
+                    c2[ix] += par_w[q]
                     l2[ix] = r
     for u in range(nt):
         ix = touched[u]
@@ -256,26 +266,184 @@ def _leaf_pairs(par_rows, rank_of, w, rank_col, acols, na, lbuf, lim, l_top, nl,
 
 
 @numba.njit(**NUMBA_OPTS)
-def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
+def _merge_count(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, cnt, cntd, aux, pv, prev):
+    """Merge the node's rows ``rbuf[lo:hi]`` that agree on its allowed items and count its items.
+
+    A row's projection is its items ``y`` in the allowed columns ``acols[:na]`` with
+    ``stamp[y] == st``. The rows are in the order of :func:`row_order`, in which rows with
+    the same projection follow each other (but for the few rows holding an item dropped
+    higher up, which may then go unmerged: the search is exact whether or not duplicates
+    are merged). A row equal to the previous kept row is merged into it, of weight
+    ``min(sum, 2)`` (see :func:`project_rows`); kept rows are compacted in place at the
+    start of the segment with their weights in ``wbuf``. ``cnt`` (weighted support),
+    ``cntd`` (kept rows) and ``aux`` (last row) are filled for the allowed items; ``pv``
+    and ``prev`` are scratch of ``na`` items. Returns ``(end, total weight, rows of weight 1)``.
+    """
+    h = lo
+    tot = 0
+    ones = 0
+    for q in range(lo, hi):
+        r = rbuf[q]
+        wr = wbuf[q]
+        same = h > lo
+        for t in range(na):
+            y = loc[r, acols[t]]
+            if y < 0 or stamp[y] != st:
+                y = -1
+            pv[t] = y
+            if y != prev[t]:
+                same = False
+        if same:
+            if wbuf[h - 1] == 1:  # the kept row now weighs 2
+                wbuf[h - 1] = 2
+                tot += 1
+                ones -= 1
+                for t in range(na):
+                    y = pv[t]
+                    if y >= 0:
+                        cnt[y] += 1
+            continue
+        rbuf[h] = r
+        wbuf[h] = wr
+        h += 1
+        tot += wr
+        if wr == 1:
+            ones += 1
+        for t in range(na):
+            y = pv[t]
+            prev[t] = y
+            if y >= 0:
+                cnt[y] += wr
+                cntd[y] += 1
+                aux[y] = r
+    return h, tot, ones
+
+
+@numba.njit(**NUMBA_OPTS)
+def _small_node(loc, rbuf, wbuf, lo, hi, acols, na, stamp, st, mask, max_k, ib, icol, ybits, mgen, gen,
+                cur_s, cur_a, nxt_s, nxt_a, out_rows, out_masks, n_out):
+    """Every candidate of a node with at most 64 rows, without its sub-tree.
+
+    The itemsets ``Y`` of allowed items (``acols``/``stamp`` as in :func:`_merge_count`)
+    with ``|Y| <= max_k`` that are *minimal* unique in the node's rows ``rbuf[lo:hi]``
+    (merged, weights in ``wbuf``): each is owned by a row of weight 1, and an MSU of the
+    table that extends the node's path is one of them (a unique proper subset of ``Y`` in
+    the node would give the table a unique proper subset of the MSU). ``ib[y]`` is the
+    set of the node's rows holding item ``y`` (bit ``p`` = row ``lo + p``; zero on entry
+    and left zero). For an owner with items ``I`` the sets of rows holding ``Y`` are
+    ANDs of ``ib``; level by level (Apriori), the shared sets of ``s`` items are
+    extended by a later item, a set held by the owner alone is unique, and it is
+    minimal when every subset one item smaller is shared (marked ``mgen == gen``; a
+    subset never reached has a unique subset, so it is unique itself).
+    Returns ``(out_rows, out_masks, n_out, gen)``.
+    """
+    h = hi - lo
+    for p in range(h):
+        r = rbuf[lo + p]
+        bit = np.uint64(1) << np.uint64(p)
+        for t in range(na):
+            y = loc[r, acols[t]]
+            if y >= 0 and stamp[y] == st:
+                ib[y] |= bit
+    for q in range(h):
+        if wbuf[lo + q] != 1:
+            continue
+        r = rbuf[lo + q]
+        me = np.uint64(1) << np.uint64(q)
+        k = 0
+        every = ~np.uint64(0)
+        for t in range(na):
+            c = acols[t]
+            y = loc[r, c]
+            if y >= 0 and stamp[y] == st:
+                icol[k] = c
+                ybits[k] = ib[y]
+                every &= ib[y]
+                k += 1
+        if k == 0 or every != me:
+            continue  # another row holds every item of this one: nothing of it is unique
+        gen += 1
+        mgen[0] = gen
+        n_cur = 1
+        cur_s[0] = 0
+        cur_a[0] = ~np.uint64(0)
+        size = 0
+        while n_cur > 0 and size < max_k:
+            size += 1
+            n_nxt = 0
+            for u in range(n_cur):
+                ys = cur_s[u]
+                ya = cur_a[u]
+                j0 = 0  # after the highest item of ys
+                while (ys >> j0) != 0:
+                    j0 += 1
+                for j in range(j0, k):
+                    ys2 = ys | (np.int64(1) << j)
+                    ya2 = ya & ybits[j]
+                    if ya2 != me:  # shared: extended at the next level
+                        if size < max_k:
+                            mgen[ys2] = gen
+                            nxt_s[n_nxt] = ys2
+                            nxt_a[n_nxt] = ya2
+                            n_nxt += 1
+                        continue
+                    minimal = True
+                    bb = ys
+                    while bb:
+                        low = bb & -bb
+                        if mgen[ys2 ^ low] != gen:
+                            minimal = False
+                            break
+                        bb ^= low
+                    if minimal:
+                        if n_out == out_rows.shape[0]:
+                            out_rows = _grow(out_rows, n_out + 1)
+                            out_masks = _grow(out_masks, n_out + 1)
+                        cm = mask
+                        for jj in range(k):
+                            if (ys2 >> jj) & 1:
+                                cm |= np.int64(1) << icol[jj]
+                        out_rows[n_out] = r
+                        out_masks[n_out] = cm
+                        n_out += 1
+            for u in range(n_nxt):
+                cur_s[u] = nxt_s[u]
+                cur_a[u] = nxt_a[u]
+            n_cur = n_nxt
+    for p in range(h):
+        r = rbuf[lo + p]
+        for t in range(na):
+            y = loc[r, acols[t]]
+            if y >= 0:
+                ib[y] = 0
+    return out_rows, out_masks, n_out, gen
+
+
+@numba.njit(**NUMBA_OPTS)
+def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x, small_rows):
     """All candidates (unique itemsets, a superset of the MSUs) whose lowest-ranked item is ``x``.
 
-    Runs SUDA2 on the sub-table ``T_x`` with an explicit stack.
+    Runs SUDA2 on the sub-table ``T_x`` with an explicit stack. Every node first merges
+    its rows that agree on its allowed items (:func:`_merge_count`): a merged row never
+    owns a candidate, and a node with ``h`` merged rows only holds itemsets of at most
+    ``h - 1`` items (each item of an MSU needs its own other row), so a node left with no
+    row of weight 1 is closed.
+
+    Nodes of at most ``min(small_rows, 64)`` merged rows (and at most ``SMALL_COLS``
+    allowed columns) are solved by :func:`_small_node` (``SMALL_ROWS`` is the default).
 
     Returns ``(rows int32, masks int64, n)``: the first ``n`` entries are the candidates.
     """
     m = rank_of.shape[1]
-    # the sub-table T_x copied into a compact local table (rows 0..nx-1): every node of
-    # this sub-tree reads only these rows, so they stay in cache
-    x0 = top_off[x]
-    nx0 = top_off[x + 1] - x0
-    loc = np.empty((nx0, m), dtype=rank_of.dtype)
-    wl = np.empty(nx0, dtype=w.dtype)
-    for q in range(nx0):
-        r = top_rows[x0 + q]
-        for c in range(m):
-            loc[q, c] = rank_of[r, c]
-        wl[q] = w[r]
+    loc, wl, orig = project_rows(rank_of, w, top_rows[top_off[x]: top_off[x + 1]], x)
+    nx0 = loc.shape[0]
     n_l = rank_col.shape[0]
+    ones = 0
+    for q in range(nx0):
+        if wl[q] == 1:
+            ones += 1
+    if ones == 0 or nx0 < 2:  # no row of T_x can own an itemset unique in T_x
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.int64), 0
     # per-item scratch, reused by every node (a node is finished before its child starts)
     cnt = np.zeros(n_l, dtype=np.int32)
     cntd = np.zeros(n_l, dtype=np.int32)
@@ -288,6 +456,18 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     c2 = np.zeros(64, dtype=np.int32)
     l2 = np.empty(64, dtype=np.int32)
     touched = np.empty(64, dtype=np.int64)
+    pv = np.empty(m, dtype=np.int64)
+    prev = np.empty(m, dtype=np.int64)
+    icol = np.empty(m, dtype=np.int64)
+    ybits = np.empty(m, dtype=np.uint64)
+    ib = np.zeros(n_l, dtype=np.uint64)
+    mgen = np.zeros(np.int64(1) << SMALL_COLS, dtype=np.int64)
+    cur_s = np.empty(np.int64(1) << SMALL_COLS, dtype=np.int64)
+    cur_a = np.empty(np.int64(1) << SMALL_COLS, dtype=np.uint64)
+    nxt_s = np.empty(np.int64(1) << SMALL_COLS, dtype=np.int64)
+    nxt_a = np.empty(np.int64(1) << SMALL_COLS, dtype=np.uint64)
+    gen = np.int64(0)
+    small_rows = min(small_rows, 64)  # a node's rows as the bits of one word
     st = 0
     max_depth = m + 2
     # stack of nodes
@@ -300,24 +480,29 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
     lbuf = np.empty(max(4 * n_l, 16), dtype=np.int32)
     lim = np.zeros(max(4 * n_l, 16), dtype=np.int32)
     obuf = np.empty(max(4 * n_l + 8, 16), dtype=np.int64)
-    nx = top_off[x + 1] - top_off[x]
-    rbuf = np.empty(max(2 * m * nx, 64), dtype=np.int32)
+    # rows of the nodes on the stack (segments, each with its rows' weights in wbuf)
+    rbuf = np.empty(max(2 * m * nx0, 64), dtype=np.int32)
+    wbuf = np.empty(rbuf.shape[0], dtype=np.int32)
+    for q in range(nx0):
+        rbuf[q] = q
+        wbuf[q] = wl[q]
     l_top = 0
     o_top = 0
-    r_top = 0
+    r_top = nx0
     out_rows = np.empty(1024, dtype=np.int32)
     out_masks = np.empty(1024, dtype=np.int64)
     n_out = 0
 
     # the root: rows of x, allowed = every ranked item after x; allowed items are always
     # a slice [a_lo, a_hi) of lbuf
-    par_rows = np.arange(nx0).astype(np.int32)
+    seg_lo = 0
+    seg_hi = nx0
     for j in range(x + 1, n_l):
         lbuf[j - x - 1] = j
     a_lo = 0
     a_hi = n_l - x - 1
     l_top = a_hi
-    max_k = top_limit[x]
+    max_k = min(top_limit[x], nx0 - 1)
     mask = np.int64(1) << rank_col[x]
     d = -1
     first = True
@@ -339,13 +524,14 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             cur[d] = i - 1
             a = lbuf[ls + i]
             os_ = o_start[d]
-            par_rows = rbuf[obuf[os_ + i]: obuf[os_ + i + 1]]
+            seg_lo = obuf[os_ + i]
+            seg_hi = obuf[os_ + i + 1]
             a_lo = ls + i + 1
             a_hi = ls + l_len[d]
             max_k = lim[ls + i]
             mask = nmask[d] | (np.int64(1) << rank_col[a])
         first = False
-        # ---- expand the node (par_rows, allowed[a_lo:a_hi], max_k, mask) ----
+        # ---- expand the node (rows rbuf[seg_lo:seg_hi], allowed[a_lo:a_hi], max_k, mask) ----
         st += 1
         colset = np.int64(0)
         for j in range(a_lo, a_hi):
@@ -358,30 +544,31 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             if (colset >> c) & 1:
                 acols[na] = c
                 na += 1
-        tot = 0
-        for q in range(par_rows.shape[0]):
-            r = par_rows[q]
-            wr = wl[r]
-            tot += wr
-            for t in range(na):
-                y = loc[r, acols[t]]
-                if y >= 0 and stamp[y] == st:
-                    cnt[y] += wr
-                    cntd[y] += 1
-                    aux[y] = r
-        # candidates: items of support 1
-        for j in range(a_lo, a_hi):
-            it = lbuf[j]
-            if cnt[it] == 1:
-                if n_out == out_rows.shape[0]:
-                    out_rows = _grow(out_rows, n_out + 1)
-                    out_masks = _grow(out_masks, n_out + 1)
-                out_rows[n_out] = aux[it]
-                out_masks[n_out] = mask | (np.int64(1) << rank_col[it])
-                n_out += 1
+        seg_hi, tot, ones = _merge_count(loc, rbuf, wbuf, seg_lo, seg_hi, acols, np.int64(na), stamp, np.int64(st),
+                                         cnt, cntd, aux, pv, prev)
+        if ones == 0:
+            max_k = 0  # no row of weight 1: no candidate here or below
+        else:
+            max_k = min(max_k, seg_hi - seg_lo - 1)
         n_child = 0
+        if max_k >= 2 and seg_hi - seg_lo <= small_rows and na <= SMALL_COLS:
+            out_rows, out_masks, n_out, gen = _small_node(loc, rbuf, wbuf, seg_lo, seg_hi, acols, np.int64(na), stamp,
+                                                          np.int64(st), mask, np.int64(max_k), ib, icol, ybits, mgen,
+                                                          gen, cur_s, cur_a, nxt_s, nxt_a, out_rows, out_masks,
+                                                          np.int64(n_out))
+            max_k = 0
+        if max_k >= 1:
+            # candidates: items of support 1
+            for j in range(a_lo, a_hi):
+                it = lbuf[j]
+                if cnt[it] == 1:
+                    if n_out == out_rows.shape[0]:
+                        out_rows = _grow(out_rows, n_out + 1)
+                        out_masks = _grow(out_masks, n_out + 1)
+                    out_rows[n_out] = aux[it]
+                    out_masks[n_out] = mask | (np.int64(1) << rank_col[it])
+                    n_out += 1
         n_leaf = 0
-        leaf_rows = 0
         if max_k > 1:
             # children L, written at the top of lbuf
             need = l_top + (a_hi - a_lo)
@@ -404,7 +591,7 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                 it = lbuf[l_top + j]
                 left = popcount(seen & ~mask)
                 lm = min(max_k - 1, left, cntd[it] - 1)
-                if 2 * cntd[it] - cnt[it] == 0:  # no row unique on the full key
+                if 2 * cntd[it] - cnt[it] == 0:  # no row of weight 1
                     lm = 0
                 if lm < 0:
                     lm = 0
@@ -413,7 +600,6 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                     n_child += 1
                 elif lm == 1:
                     n_leaf += 1
-                    leaf_rows += cntd[it]
                 seen |= np.int64(1) << rank_col[it]
             if n_leaf > 0 and nl <= PAIR_MAX and max_k == 2:
                 if nl * nl > c2.shape[0]:
@@ -424,8 +610,9 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                     out_rows = _grow(out_rows, n_out + nl * nl)
                     out_masks = _grow(out_masks, n_out + nl * nl)
                 # np.int64(): counters that start at a literal 0 would compile a second version
-                n_out = _leaf_pairs(par_rows, loc, wl, rank_col, acols, np.int64(na), lbuf, lim, np.int64(l_top), np.int64(nl),
-                                    mask, ppos, tmp, c2, l2, touched, out_rows, out_masks, np.int64(n_out))
+                n_out = _leaf_pairs(rbuf[seg_lo:seg_hi], wbuf[seg_lo:seg_hi], loc, rank_col, acols, np.int64(na),
+                                    lbuf, lim, np.int64(l_top), np.int64(nl), mask, ppos, tmp, c2, l2, touched,
+                                    out_rows, out_masks, np.int64(n_out))
             else:
                 n_child += n_leaf
             if n_child > 0:
@@ -444,17 +631,20 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
                     obuf[o_top + j + 1] = r_top + total_rows
                 if r_top + total_rows > rbuf.shape[0]:
                     rbuf = _grow(rbuf, r_top + total_rows)
+                    wbuf = _grow(wbuf, r_top + total_rows)
                 nf = 0
                 for c in range(m):
                     if (fset >> c) & 1:
                         acols[nf] = c
                         nf += 1
-                for q in range(par_rows.shape[0]):
-                    r = par_rows[q]
+                for q in range(seg_lo, seg_hi):
+                    r = rbuf[q]
+                    wq = wbuf[q]
                     for t in range(nf):
                         y = loc[r, acols[t]]
                         if y >= 0 and lpos[y] >= 0:
                             rbuf[aux[y]] = r
+                            wbuf[aux[y]] = wq
                             aux[y] += 1
                 for j in range(nl):
                     lpos[lbuf[l_top + j]] = -1
@@ -477,8 +667,95 @@ def search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, x):
             r_top = obuf[o_top - 1]
             d = nd
     for i in range(n_out):  # local rows back to rows of the table
-        out_rows[i] = top_rows[x0 + out_rows[i]]
+        out_rows[i] = orig[out_rows[i]]
     return out_rows, out_masks, n_out
+
+
+@numba.njit(**NUMBA_OPTS)
+def row_order(rank_of):
+    """An order of the rows in which rows agreeing on their items above any rank are adjacent.
+
+    Each row's ranked items (``rank_of >= 0``) sorted from the highest rank down form its
+    key; the rows are sorted by key lexicographically (a stable radix sort, last position
+    first). Rows holding item ``x`` with the same items above ``x`` share the key prefix
+    up to and including ``x``, so they are adjacent among the rows holding ``x``; so are
+    the rows of any node of the search with the same allowed items, up to the rows holding
+    an item dropped higher up for support 1 (:func:`_merge_count`).
+    """
+    g, m = rank_of.shape
+    n_l = 0
+    key = np.full((m, g), -1, dtype=np.int32)  # by position: each pass reads one position
+    row = np.empty(m, dtype=np.int32)
+    for r in range(g):
+        k = 0
+        for c in range(m):
+            v = rank_of[r, c]
+            if v >= 0:
+                u = k
+                while u > 0 and row[u - 1] < v:
+                    row[u] = row[u - 1]
+                    u -= 1
+                row[u] = v
+                k += 1
+                if v + 1 > n_l:
+                    n_l = v + 1
+        for u in range(k):
+            key[u, r] = row[u]
+    order = np.arange(g, dtype=np.int64)
+    nxt = np.empty(g, dtype=np.int64)
+    cnt = np.zeros(n_l + 2, dtype=np.int64)
+    for pos in range(m - 1, -1, -1):
+        kp = key[pos]
+        cnt[:] = 0
+        for i in range(g):
+            cnt[kp[i] + 2] += 1
+        for v in range(1, n_l + 2):
+            cnt[v] += cnt[v - 1]
+        for i in range(g):
+            r = order[i]
+            v = kp[r] + 1
+            nxt[cnt[v]] = r
+            cnt[v] += 1
+        order, nxt = nxt, order
+    return order
+
+
+@numba.njit(**NUMBA_OPTS)
+def project_rows(rank_of, w, rows, x):
+    """The sub-table ``T_x`` projected on the items ranked after ``x``, duplicates merged.
+
+    Row ``rows[q]`` becomes its ranks above ``x`` (others -1). Rows with the same
+    projection are merged into one of weight ``min(sum of weights, 2)``: an itemset of
+    items after ``x`` held by one of them is held by all, so a merged row never owns a
+    candidate, and every support stays the same up to the cap at 2 (all the search
+    compares). Only adjacent rows are compared: in the order of :func:`row_order` every
+    duplicate is adjacent. Returns ``(loc int32 (h, m), wl int32 (h,), orig int64 (h,))``:
+    the kept rows, their weights, and the table row of each (meaningful where
+    ``wl == 1``, a row of one record).
+    """
+    nr = rows.shape[0]
+    m = rank_of.shape[1]
+    loc = np.empty((nr, m), dtype=np.int32)
+    wl = np.empty(nr, dtype=np.int32)
+    orig = np.empty(nr, dtype=np.int64)
+    h = 0
+    for q in range(nr):
+        r = rows[q]
+        same = h > 0
+        for c in range(m):
+            v = rank_of[r, c]
+            if v <= x:
+                v = -1
+            loc[h, c] = v
+            if same and loc[h - 1, c] != v:
+                same = False
+        if same:
+            wl[h - 1] = min(wl[h - 1] + w[r], 2)
+        else:
+            wl[h] = w[r]
+            orig[h] = r
+            h += 1
+    return loc[:h].copy(), wl[:h].copy(), orig[:h].copy()
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -564,24 +841,61 @@ def _finalize_rows(off, grouped, m, wt, lo, hi, score, contrib, n_msu):
 
 
 @numba.njit(**NUMBA_OPTS)
+def first_rows(X, n_levels):
+    """``first[j, v]``: the first row of ``X`` whose column ``j`` holds code ``v`` (-1 if none)."""
+    g, m = X.shape
+    top = 1
+    for j in range(m):
+        top = max(top, n_levels[j])
+    first = np.full((m, top), -1, dtype=np.int64)
+    for r in range(g - 1, -1, -1):
+        for j in range(m):
+            v = X[r, j]
+            if v >= 0:
+                first[j, v] = r
+    return first
+
+
 def record_table(n, rep, uniq_rows, d_score, d_contrib, d_nmsu, cap):
     """Per-record result blocks from the per-distinct-row results.
 
     Only records unique on the full key can have an MSU; ``uniq_rows`` lists their
-    distinct rows and ``rep[g]`` is the one record of distinct row ``g``. Every other
-    record keeps the zeros of ``np.zeros`` (untouched pages cost nothing).
+    distinct rows and ``rep[g]`` is the one record of distinct row ``g``; every other
+    record gets zeros. The records are written in chunks on threads (each chunk clears and
+    fills its own records: at 1M records most of the time is the first touch of the pages).
 
     Returns ``fblock`` float64 (2 + m, n): score, dis_score (left 0 here), then the share
     of the score from MSUs containing each column; ``iblock`` int32 (cap, n): number of
     MSUs of size 1..cap; ``min_size`` int32 (n,): smallest MSU size, 0 if none.
     """
+    n, cap = int(n), int(cap)
     m = d_contrib.shape[1]
-    fblock = np.zeros((2 + m, n), dtype=np.float64)
-    iblock = np.zeros((cap, n), dtype=np.int32)
-    min_size = np.zeros(n, dtype=np.int32)
+    fblock = np.empty((2 + m, n), dtype=np.float64)
+    iblock = np.empty((cap, n), dtype=np.int32)
+    min_size = np.empty(n, dtype=np.int32)
+    n_chunks = 2 * n_workers(n // 65536 + 1)
+    per = (n + n_chunks - 1) // n_chunks
+    recs = rep[uniq_rows]
+    run_chunks(lambda ch: _record_rows(np.int64(ch * per), np.int64(min(n, ch * per + per)), recs, uniq_rows,
+                                       d_score, d_contrib, d_nmsu, fblock, iblock, min_size), n_chunks)
+    return fblock, iblock, min_size
+
+
+@numba.njit(**NUMBA_OPTS)
+def _record_rows(lo, hi, recs, uniq_rows, d_score, d_contrib, d_nmsu, fblock, iblock, min_size):
+    """Records ``lo .. hi-1`` of :func:`record_table`: zeros, then the uniques among them."""
+    m = d_contrib.shape[1]
+    cap = iblock.shape[0]
+    for f in range(fblock.shape[0]):
+        fblock[f, lo:hi] = 0.0
+    for k in range(cap):
+        iblock[k, lo:hi] = 0
+    min_size[lo:hi] = 0
     for q in range(uniq_rows.shape[0]):
+        i = recs[q]
+        if i < lo or i >= hi:
+            continue
         g = uniq_rows[q]
-        i = rep[g]
         s = d_score[g]
         fblock[0, i] = s
         if s > 0:
@@ -594,4 +908,3 @@ def record_table(n, rep, uniq_rows, d_score, d_contrib, d_nmsu, cap):
             if v > 0 and ms == 0:
                 ms = k
         min_size[i] = ms
-    return fblock, iblock, min_size

@@ -15,7 +15,6 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba
@@ -25,6 +24,7 @@ from tqdm import tqdm
 
 from .._kernels import suda2 as _k
 from .._kernels.groups import group_ids_columns
+from .._kernels.threads import run_chunks
 from .._results import RECORD_LEVEL, Result
 from .._validation import check_fraction, check_max_seconds, check_positive_int
 from ..exceptions import InvalidParameterError, PerformanceWarning, ResourceLimitError
@@ -234,12 +234,18 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     X = np.ascontiguousarray(X, dtype=np.int32)
     w = np.ascontiguousarray(w, dtype=np.int32)
     n_levels = np.asarray(n_levels, dtype=np.int64)
+    rank_of = _k.prepare(X, np.arange(g, dtype=np.int64), w, n_levels, np.int64(max_k))[0]
+    # the rows in an order where duplicates of every sub-table are adjacent (same ranks)
+    perm = _k.row_order(rank_of)
+    del rank_of
+    w = w[perm]
     rank_of, rank_col, one_rows, one_masks, top_off, top_rows, top_limit = _k.prepare(
-        X, w, n_levels, np.int64(max_k))
+        X, perm, w, n_levels, np.int64(max_k))
     todo = np.flatnonzero(top_limit >= 1)
     # biggest sub-tables first, for balance between threads
     sizes = (top_off[todo + 1] - top_off[todo]) * (len(rank_col) - todo)
     todo = todo[np.argsort(-sizes, kind="stable")]
+    small_rows = np.int64(_k.SMALL_ROWS)
     rows_parts = [one_rows]
     mask_parts = [one_masks]
 
@@ -248,19 +254,26 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
     def run(x):
         if late and time.monotonic() > late[0]:
             return None
-        r, mk, n = _k.search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, np.int64(x))
+        r, mk, n = _k.search_subtree(rank_of, w, rank_col, top_off, top_rows, top_limit, np.int64(x), small_rows)
         return r[:n], mk[:n]
 
     n_threads = n_threads or _n_threads()
     # a progress bar over the top-level sub-trees, only on a terminal
     bar = tqdm(total=len(todo), desc="SUDA2", unit="item", disable=not sys.stderr.isatty() or len(todo) < 2,
                leave=False)
+    xs = todo.tolist()
+    parts = [None] * len(xs)
+
+    def one(i):
+        parts[i] = run(xs[i])
+        bar.update()
+
     try:
-        if n_threads > 1 and len(todo) > 1:
-            with ThreadPoolExecutor(max_workers=n_threads) as ex:
-                parts = list(ex.map(lambda x: (run(x), bar.update())[0], todo.tolist()))
+        if n_threads > 1 and len(xs) > 1:
+            run_chunks(one, len(xs))  # the kept pool of the kernels, biggest sub-tables first
         else:
-            parts = [(run(x), bar.update())[0] for x in todo.tolist()]
+            for i in range(len(xs)):
+                one(i)
     finally:
         bar.close()
     done = [p for p in parts if p is not None]
@@ -272,7 +285,7 @@ def find_msus(X: np.ndarray, w: np.ndarray, n_levels: np.ndarray, max_k: int, wt
             "or raise max_seconds")
     rows_parts += [r for r, _ in done]
     mask_parts += [mk for _, mk in done]
-    cand_rows = np.concatenate(rows_parts).astype(np.int32, copy=False)
+    cand_rows = perm[np.concatenate(rows_parts)].astype(np.int32, copy=False)
     cand_masks = np.concatenate(mask_parts).astype(np.int64, copy=False)
     return _k.finalize(cand_rows, cand_masks, np.int64(g), np.int64(m), wt)
 
@@ -433,7 +446,7 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
         attribute_level_contributions=_level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels),
         n_records=n, n_sample_uniques=n_uniques, n_in_pairs=n_pairs,
         dis=skinner_elliot(n_uniques, n_pairs // 2, sampling_fraction),
-        msu_counts={k: int(d_nmsu[uniq_rows, k].sum()) for k in range(1, cap + 1)},
+        msu_counts=dict(zip(range(1, cap + 1), map(int, d_nmsu[uniq_rows].sum(axis=0)[1: cap + 1]))),
     )
 
 
@@ -465,6 +478,7 @@ def _values_at(inp, c, rows):
 def _level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels) -> pd.DataFrame:
     """sdcMicro's attribute-level contributions: one row per observed value of each QI."""
     rows = []
+    first_all = _k.first_rows(X, np.asarray(n_levels, dtype=np.int64))
     for j, c in enumerate(inp.quasi_identifiers):
         col = X[:, j]
         codes_u = col[uniq_rows]
@@ -472,9 +486,9 @@ def _level_contributions(inp, X, rep, uniq_rows, raw_u, n_levels) -> pd.DataFram
         per_level = np.bincount(codes_u[ok], weights=raw_u[ok, j], minlength=int(n_levels[j]))
         # observed levels (sdcMicro lists sort(unique(x))): the value behind each code is
         # read from the first record with that code
-        codes_all, first = np.unique(col, return_index=True)
-        keep = codes_all >= 0
-        present, first = codes_all[keep], first[keep]
+        first = first_all[j, : int(n_levels[j])]
+        present = np.flatnonzero(first >= 0)
+        first = first[present]
         order, vals = _sorted_levels(_values_at(inp, c, rep[first]), len(first))
         tot_v = raw_u[:, j].sum()
         for i in order:
