@@ -271,8 +271,10 @@ def test_tolerance_fields_use_each_targets_chance_agreement():
     f = Field("month", "numeric", 1.0, 0.85, np.zeros(120, np.int32), np.zeros(4, np.int32), 12,
               values_e=ve, values_a=va)
     u = 0.25
-    (j, agree, disagree), = _chance_adjustments([f], np.array([u]))
+    (j, table), = _chance_adjustments([f], np.array([u]))
     assert j == 0
+    assert (table[:, 0] == 0.0).all()  # a missing comparison weighs nothing
+    agree, disagree = table[:, 2], table[:, 1]
     for a, ua in ((0, 2 / 12), (1, 3 / 12), (2, 2 / 12)):
         assert agree[a] == pytest.approx(math.log2(u / ua), rel=1e-12)
         assert disagree[a] == pytest.approx(math.log2((1 - u) / (1 - ua)), rel=1e-12)

@@ -46,8 +46,9 @@ EM_TOL = 1e-7
 SNAP_LOGLIK = 1.92
 #: ``m`` is kept in ``[M_FLOOR, 1 - M_FLOOR]`` (finite weights)
 M_FLOOR = 1e-15
-#: target rows x subsets per chunk of the joint counts
-CHUNK_CELLS = 2_000_000
+#: target rows x subsets per chunk of the joint counts (each chunk scans the extract once per
+#: subset, so fewer, larger chunks: 20,000 targets x 256 subsets in one)
+CHUNK_CELLS = 6_000_000
 #: Robbins' ratio ``n_{f+1} / n_f`` is used while ``n_{f+1}`` is at least this; beyond, ``g(f) = f``
 ROBBINS_MIN = 5
 #: groups of classes (by expected size under independent fields) within which Robbins' formula is applied

@@ -103,20 +103,26 @@ class _Linkage:
             W = K.pair_weights(np.ascontiguousarray(self.gamma[:, sel]), np.ascontiguousarray(self.pe[sel]),
                                self.codes_e_t, tab, offs, use_tf, dis)
             pa, gamma = self.pa[sel], self.gamma[:, sel]
-        W = W + off[pa]
-        for j, agree, disagree in self.chance:
+        W += off[pa]
+        for j, table in self.chance:
             if only is None or j in only:
-                g = gamma[j]
-                W += np.where(g == 1, agree[pa], np.where(g == 0, disagree[pa], 0.0))
+                # one gather: column 0 a missing comparison, 1 disagreement, 2 agreement
+                W += table.ravel()[pa * 3 + (gamma[j].astype(np.int64) + 1)]
         return W
 
     def rest(self, m, ratio, rows, ptr, sel):
         """Per target of ``rows``: the mass outside its candidates (and the non-member mass)."""
         W = self.weights(m, sel=sel)
-        Wj = W if not self.others else self.weights(m, only=self.joint.cols, sel=sel)
-        wb = self.joint.w[self.pe[sel]]
-        s_full, t_full = _block_sum(ptr, W), _block_sum(ptr, W, wb)
-        s_j, t_j = _block_sum(ptr, Wj), _block_sum(ptr, Wj, wb)
+        s_full = s_j = _block_sum(ptr, W)
+        if self.others:
+            Wj = self.weights(m, only=self.joint.cols, sel=sel)
+            s_j = _block_sum(ptr, Wj)
+        t_full = t_j = np.zeros(rows.shape[0])
+        if ratio > 0:
+            wb = self.joint.w[self.pe if sel is None else self.pe[sel]]
+            t_full = t_j = _block_sum(ptr, W, wb)
+            if self.others:
+                t_j = _block_sum(ptr, Wj, wb)
         S = np.empty(rows.shape[0])
         T = np.empty(rows.shape[0])
         kappa = np.empty(rows.shape[0])
@@ -141,8 +147,9 @@ class _Linkage:
 
 def _chance_adjustments(fields, u):
     """Per tolerance-compared field (numeric, month, date): each target's own chance agreement
-    ``u_a`` = the share of extract records within the tolerance of its value, as
-    ``(j, log2(u / u_a), log2((1 - u) / (1 - u_a)))`` per target, turning the field's weights
+    ``u_a`` = the share of extract records within the tolerance of its value, as ``(j, table)``
+    with per target the columns ``0`` (missing comparison), ``log2((1 - u) / (1 - u_a))`` and
+    ``log2(u / u_a)``, turning the field's weights
     ``log2(m / u)`` and ``log2((1 - m) / (1 - u))`` into ``log2(m / u_a)`` and
     ``log2((1 - m) / (1 - u_a))``. With one ``u`` for every target, a value at the edge of the
     distribution (a pupil born in the first month of the school year: about 2 months of 12 within
@@ -164,9 +171,10 @@ def _chance_adjustments(fields, u):
         lo = 1.0 / (4.0 * ve.shape[0])
         ua = np.clip(within / ve.shape[0], lo, 1.0 - 1e-9)
         uj = float(u[j])
-        agree = np.where(have, np.log2(uj / ua), 0.0)
-        disagree = np.where(have, np.log2((1.0 - uj) / (1.0 - ua)), 0.0)
-        out.append((j, agree, disagree))
+        table = np.zeros((va.shape[0], 3))
+        table[:, 1] = np.where(have, np.log2((1.0 - uj) / (1.0 - ua)), 0.0)
+        table[:, 2] = np.where(have, np.log2(uj / ua), 0.0)
+        out.append((j, table))
     return out
 
 
@@ -233,7 +241,7 @@ def _link(ext, aux, scenario, truth, seed, pi, limits) -> IntruderResult:
     if lk.others and lk.joint.k:
         m, joint_info = fit_joint_m(lk.joint, sample, m, ratio)
     rows = np.arange(n_a)
-    W, rest, _, (s_cand, S, D) = lk.rest(m, ratio, rows, lk.ptr, np.arange(lk.pe.shape[0]))
+    W, rest, _, (s_cand, S, D) = lk.rest(m, ratio, rows, lk.ptr, None)
     Ws, ref = _shifted(W, rest, lk.pa)
     tie_draw = rng.random(n_a)
     best, prob, n_tied, n_cand, n_full, full_e = K.score_targets(lk.ptr, lk.pe, Ws, lk.gamma, float(ref),
