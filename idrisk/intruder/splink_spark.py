@@ -55,12 +55,18 @@ def _spark_api():
         """Splink's SparkAPI that remembers what it persisted and keeps EM's pattern counts local."""
 
         def __init__(self, **kw):
-            self.idrisk_persisted = []
+            self.idrisk_persisted, self.idrisk_duck = [], None
             super().__init__(**kw)
 
         def _break_lineage_and_repartition(self, spark_df, templated_name, physical_name):
-            if templated_name == _PATTERN_COUNTS:  # small (one row per agreement pattern): a local relation
-                return self.spark.createDataFrame(spark_df.collect(), schema=spark_df.schema)
+            if templated_name == _PATTERN_COUNTS:  # one row per agreement pattern: to the driver
+                import duckdb
+                from splink.backends.duckdb import DuckDBAPI
+
+                counts = spark_df.toArrow()
+                self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=duckdb.connect())
+                self.idrisk_duck.duckdb_con.register(physical_name, counts)
+                return self.spark.createDataFrame(counts)
             out = super()._break_lineage_and_repartition(spark_df, templated_name, physical_name)
             if out.is_cached:
                 # a table Splink breaks the lineage of: local checkpoint (in the executors, cut from
@@ -69,6 +75,20 @@ def _spark_api():
                 out = out.localCheckpoint(eager=True)
                 self.idrisk_persisted.append(out)
             return out
+
+        def sql_pipeline_to_splink_dataframe(self, pipeline):
+            """EM's iterations over the pattern counts run where the counts are (DuckDB on the driver)."""
+            if self.idrisk_duck is None or not any(
+                    getattr(df, "templated_name", None) == _PATTERN_COUNTS for df in pipeline.input_dataframes):
+                return super().sql_pipeline_to_splink_dataframe(pipeline)
+            import sqlglot
+            from splink.internals.pipeline import CTEPipeline
+
+            name = pipeline.output_table_name
+            local = CTEPipeline()
+            local.enqueue_sql(sqlglot.transpile(pipeline.generate_cte_pipeline_sql(), read="spark",
+                                                write="duckdb")[0], name)
+            return self.idrisk_duck.sql_pipeline_to_splink_dataframe(local)
 
     return _IdRiskSparkAPI
 
@@ -128,6 +148,8 @@ class SparkLinkage:
         for df in getattr(getattr(self, "db", None), "idrisk_persisted", []):
             with contextlib.suppress(Exception):  # a local checkpoint's blocks: its RDD's (classic Spark)
                 df._jdf.queryExecution().analyzed().rdd().unpersist(False)
+        with contextlib.suppress(Exception):
+            self.db.idrisk_duck.duckdb_con.close()
         for key, value in self._restore.items():
             with contextlib.suppress(Exception):
                 if value is None:
