@@ -304,24 +304,18 @@ def _prior_odds(scenario, n_e):
 
 def _register(backend, spark_session, opts, e_df, a_df, memory_budget=None, pair_bound=0):
     """``(db, own_con, e_in, a_in)``: the Splink database API, what to close after the run, the input tables."""
-    own_con = None
     if backend == "spark":  # the run's settings on the user's session, restored by own_con.close()
         from .splink_spark import SparkLinkage
         own_con = SparkLinkage(spark_session, e_df, a_df, pair_bound)
         return own_con.db, own_con, own_con.e_in, own_con.a_in
-    else:
-        import duckdb
-        from splink.backends.duckdb import DuckDBAPI
-
-        con = opts.get("duckdb_connection")
-        if con is None:
-            # the memory budget bounds DuckDB's memory (it spills to disk beyond it)
-            budget = default_memory_budget() if memory_budget is None else int(memory_budget)
-            con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1),
-                                                   "memory_limit": f"{max(budget // 1024, 1)}KiB"})
-        db = DuckDBAPI(connection=con)
-        e_in, a_in = e_df, a_df
-    return db, own_con, e_in, a_in
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+    con, own_con = opts.get("duckdb_connection"), None
+    if con is None:  # the memory budget bounds DuckDB's memory (it spills to disk beyond it)
+        budget = default_memory_budget() if memory_budget is None else int(memory_budget)
+        con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1),
+                                               "memory_limit": f"{max(budget // 1024, 1)}KiB"})
+    return DuckDBAPI(connection=con), own_con, e_df, a_df
 
 
 def _train_and_predict(scenario, fields, settings, db, e_in, a_in, seed, opts, names, block_on, own=None):
@@ -331,8 +325,7 @@ def _train_and_predict(scenario, fields, settings, db, e_in, a_in, seed, opts, n
 
     qi = list(scenario.quasi_identifiers)
     tag = next(_counter)
-    on_driver = getattr(own, "train_u", None)
-    if on_driver is not None:
+    if (on_driver := getattr(own, "train_u", None)) is not None:
         with _quiet_splink():
             on_driver(settings, opts["u_max_pairs"], seed)
     # dataset names sort the auxiliary table to the left of every pair
