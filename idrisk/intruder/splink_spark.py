@@ -116,7 +116,10 @@ class SparkLinkage:
     def __init__(self, spark_session, e_df: pd.DataFrame, a_df: pd.DataFrame, pair_bound: int):
         self.spark = spark_session
         self.e_df, self.a_df = e_df, a_df
-        parallelism = max(int(getattr(spark_session.sparkContext, "defaultParallelism", 2) or 2), 1)
+        try:  # (a Spark Connect session has no SparkContext)
+            parallelism = max(int(spark_session.sparkContext.defaultParallelism), 1)
+        except Exception:  # noqa: BLE001
+            parallelism = 2
         self.partitions = max(parallelism, math.ceil(max(int(pair_bound), 1) / PAIRS_PER_PARTITION))
         conf = spark_session.conf
         self._restore = {"spark.sql.shuffle.partitions": conf.get("spark.sql.shuffle.partitions", None)}
