@@ -33,11 +33,11 @@ candidate pairs. :class:`SparkLinkage` runs the same model with these changes:
 * The input columns go to Spark as Arrow tables, not as Python objects.
 
 Measured on the 100k x 20k case without term frequencies (``benchmarks/ratios_spark.py
---intruder 100000 20000 --no-term-frequency``, 2 shared cores at a load of about 12): Spark
-171 s against DuckDB's 44 s in the same run, identical pairs, unique matches, claims and
-correct claims (before: 521 s against 26 s, 0.93 of DuckDB's claims). What is left is Spark's
-cost per job in local mode: blocking and comparing the 1.7 million pairs twice (EM and
-prediction) and the per-target queries.
+--intruder 100000 20000 --no-term-frequency``, 2 shared cores): Spark 55 s against DuckDB's
+14 s in the same run at a load of 3-4 (171 s against 44 s at a load of 12), identical pairs,
+unique matches, claims and correct claims (before: 521 s against 26 s, 0.93 of DuckDB's
+claims). What is left is Spark's cost per job in local mode: blocking and comparing the
+1.7 million pairs twice (EM and prediction) and the per-target queries.
 
 This relies on Splink 5's ``SparkAPI`` internals (``_break_lineage_and_repartition``).
 docs/methods.md#splink-on-spark records the measured times and the remaining differences.
