@@ -1,6 +1,7 @@
 """The Spark path against the pandas path: time and peak memory on a synthetic pupil table.
 
-    /work/venv-spark/bin/python benchmarks/ratios_spark.py [--n 1000000 10000000] [--dir DIR]
+    PYTHONPATH=. /work/venv/bin/python benchmarks/ratios_spark.py [--n 1000000 10000000] [--dir DIR]
+    PYTHONPATH=. /work/venv/bin/python benchmarks/ratios_spark.py --intruder 100000 20000 [--no-term-frequency]
 
 Needs the ``spark`` extra and Java. For each n, a synthetic pupil table (sex, year group,
 birth month, ethnicity, region, SEN; FSM as the sensitive attribute; skewed like the
@@ -17,7 +18,8 @@ With ``--intruder N TARGETS`` it runs instead the simulated intruder through Spl
 synthetic population of N pupils with TARGETS targets (perturbed scenario, blocking on local
 authority, sex and year group), once with Splink's DuckDB backend and once with its Spark
 backend on a local session, and prints the counts of both (``--intruder 100000 20000`` is
-the 100k x 20k case).
+the 100k x 20k case; ``--no-term-frequency`` runs the scenario without term-frequency
+adjustments, the case of tests/spark/test_spark_intruder_scale.py).
 
 Reported: the time of each call, the peak resident memory of the Python process (the
 driver's, where the reduced table lives) and, for Spark, of the JVM as well (in local mode
@@ -115,11 +117,12 @@ print(json.dumps({"engine": engine, "times": times, "n_classes": k.n_classes,
 _INTRUDER = r"""
 import sys, time, warnings
 warnings.simplefilter("ignore")
-n, targets, ckpt = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, targets, ckpt, tf = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
 from pyspark.sql import SparkSession
 from splink.backends.spark import similarity_jar_location
 spark = (SparkSession.builder.master("local[2]").config("spark.jars", similarity_jar_location())
-         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+         .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+         .config("spark.sql.shuffle.partitions", "8")
          .config("spark.driver.memory", "4g").getOrCreate())
 spark.sparkContext.setLogLevel("ERROR")
 spark.sparkContext.setCheckpointDir(ckpt)
@@ -130,7 +133,7 @@ ext = make_population(n, seed=3, progress=False)[qis].copy()
 sc = IntruderScenario(name="perturbed", quasi_identifiers=qis, blocking=[["la_code", "sex", "year_group"]],
                       targets=targets, error_rate={"birth_month": 0.05, "ethnicity_major": 0.10,
                                                    "sen_provision": 0.05},
-                      missing_rate={"ethnicity_major": 0.10})
+                      missing_rate={"ethnicity_major": 0.10}, term_frequency=tf)
 aux = make_auxiliary(ext, sc, seed=2)
 out = {}
 for backend, kw in (("duckdb", {}), ("spark", {"splink_backend": "spark", "spark_session": spark})):
@@ -161,10 +164,12 @@ def main(argv=None) -> int:
     ap.add_argument("--engines", default="pandas,spark")
     ap.add_argument("--intruder", type=int, nargs=2, metavar=("N", "TARGETS"),
                     help="run the Splink intruder on DuckDB and on Spark instead")
+    ap.add_argument("--no-term-frequency", action="store_true", help="the intruder without term frequencies")
     args = ap.parse_args(argv)
     os.makedirs(args.dir, exist_ok=True)
     if args.intruder:
-        print(_run(_INTRUDER, *args.intruder, os.path.join(args.dir, "checkpoints")), end="")
+        print(_run(_INTRUDER, *args.intruder, os.path.join(args.dir, "checkpoints"),
+                   0 if args.no_term_frequency else 1), end="")
         return 0
     for n in args.n:
         path = os.path.join(args.dir, f"pupils_{n}.parquet")

@@ -278,7 +278,7 @@ class SplinkEngine:
                                memory_budget=memory_budget)
 
 
-def _check_bound(fields, scenario, n_e, max_pairs) -> None:
+def _check_bound(fields, scenario, n_e, max_pairs) -> int:
     bound, _ = _pair_bound(fields, scenario.blocking, n_e)
     if bound == 0:
         raise DataValidationError(
@@ -290,6 +290,7 @@ def _check_bound(fields, scenario, n_e, max_pairs) -> None:
             f"the blocking passes {scenario.blocking} give up to {bound:,} candidate pairs, more than "
             f"max_pairs={max_pairs:,}; block on more variables or raise max_pairs"
         )
+    return bound
 
 
 def _prior_odds(scenario, n_e):
@@ -301,51 +302,48 @@ def _prior_odds(scenario, n_e):
     return prior, rest, odds
 
 
-def _register(backend, spark_session, opts, e_df, a_df, memory_budget=None):
-    """``(db, own_con, e_in, a_in)``: the Splink database API and the input tables for it."""
-    own_con = None
-    if backend == "spark":
-        from splink.backends.spark import SparkAPI
-
-        db = SparkAPI(spark_session=spark_session)
-        # plain Python objects (None for missing): Spark infers int / double / string
-        e_in = spark_session.createDataFrame(e_df.astype(object).where(e_df.notna(), None))
-        a_in = spark_session.createDataFrame(a_df.astype(object).where(a_df.notna(), None))
-    else:
-        import duckdb
-        from splink.backends.duckdb import DuckDBAPI
-
-        con = opts.get("duckdb_connection")
-        if con is None:
-            # the memory budget bounds DuckDB's memory (it spills to disk beyond it)
-            budget = default_memory_budget() if memory_budget is None else int(memory_budget)
-            con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1),
-                                                   "memory_limit": f"{max(budget // 1024, 1)}KiB"})
-        db = DuckDBAPI(connection=con)
-        e_in, a_in = e_df, a_df
-    return db, own_con, e_in, a_in
+def _register(backend, spark_session, opts, e_df, a_df, memory_budget=None, pair_bound=0):
+    """``(db, own_con, e_in, a_in)``: the Splink database API, what to close after the run, the input tables."""
+    if backend == "spark":  # the run's settings on the user's session, restored by own_con.close()
+        from .splink_spark import SparkLinkage
+        own_con = SparkLinkage(spark_session, e_df, a_df, pair_bound)
+        return own_con.db, own_con, own_con.e_in, own_con.a_in
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+    con, own_con = opts.get("duckdb_connection"), None
+    if con is None:  # the memory budget bounds DuckDB's memory (it spills to disk beyond it)
+        budget = default_memory_budget() if memory_budget is None else int(memory_budget)
+        con = own_con = duckdb.connect(config={"threads": max(os.cpu_count() or 1, 1),
+                                               "memory_limit": f"{max(budget // 1024, 1)}KiB"})
+    return DuckDBAPI(connection=con), own_con, e_df, a_df
 
 
-def _train_and_predict(scenario, fields, settings, db, e_in, a_in, seed, opts, names, block_on):
-    """Train u and m, predict, and bring back the per-target aggregates and the model."""
+def _train_and_predict(scenario, fields, settings, db, e_in, a_in, seed, opts, names, block_on, own=None):
+    """Train u and m, predict, and bring back the per-target aggregates and the model (on Spark,
+    ``own`` trains u on the driver: :mod:`idrisk.intruder.splink_spark`)."""
     from splink import Linker
 
     qi = list(scenario.quasi_identifiers)
     tag = next(_counter)
+    if (on_driver := getattr(own, "train_u", None)) is not None:
+        with _quiet_splink():
+            on_driver(settings, opts["u_max_pairs"], seed)
     # dataset names sort the auxiliary table to the left of every pair
     sdf_a = db.register(a_in, dataset_display_name="a_aux", table_name=f"idrisk_aux_{os.getpid()}_{tag}")
     sdf_e = db.register(e_in, dataset_display_name="b_ext", table_name=f"idrisk_ext_{os.getpid()}_{tag}")
     em_sessions = []
     with _quiet_splink():
         linker = Linker([sdf_a, sdf_e], settings, log_level=logging.ERROR)
-        linker.training.estimate_u_using_random_sampling(max_pairs=opts["u_max_pairs"], seed=int(seed))
+        if on_driver is None:
+            linker.training.estimate_u_using_random_sampling(max_pairs=opts["u_max_pairs"], seed=int(seed))
         for p in scenario.blocking:
             if set(p) >= set(qi):
                 em_sessions.append({"pass": list(p), "status": "skipped: the pass blocks on every field"})
                 continue
             try:
-                linker.training.estimate_parameters_using_expectation_maximisation(
-                    block_on(*[names[v] for v in p]), fix_probability_two_random_records_match=True)
+                linker.training.estimate_parameters_using_expectation_maximisation(  # on Spark: pattern counts
+                    block_on(*[names[v] for v in p]), fix_probability_two_random_records_match=True,
+                    estimate_without_term_frequencies=on_driver is not None and not scenario.term_frequency)
                 em_sessions.append({"pass": list(p), "status": "fitted"})
             except Exception as exc:  # noqa: BLE001 - e.g. a pass with no pairs; m keeps its start value
                 em_sessions.append({"pass": list(p), "status": f"failed: {type(exc).__name__}"})
@@ -425,7 +423,7 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
     splink, _, SettingsCreator, block_on, cl, cll = _import_splink()
     n_e, n_a = len(ext), len(aux)
     fields = prepare_fields(ext, aux, scenario)  # the same type checks and keys as idrisk's engine
-    _check_bound(fields, scenario, n_e, max_pairs)
+    bound = _check_bound(fields, scenario, n_e, max_pairs)
     prior, rest, odds = _prior_odds(scenario, n_e)
     lam = odds / (1 + odds)
     names = {f.name: f"k{j}" for j, f in enumerate(fields)}
@@ -439,11 +437,13 @@ def simulate_splink(ext, aux, scenario, truth, seed, pi, max_pairs, *, backend="
         retain_matching_columns=True,  # Splink 5 keeps the gamma_ columns only with these
         retain_intermediate_calculation_columns=False,
     )
-    db, own_con, e_in, a_in = _register(backend, spark_session, opts, e_df, a_df, memory_budget)
-    agg, tops, per_pass, model, em_sessions = _train_and_predict(scenario, fields, settings, db, e_in, a_in,
-                                                                 seed, opts, names, block_on)
-    if own_con is not None:
-        own_con.close()
+    db, own_con, e_in, a_in = _register(backend, spark_session, opts, e_df, a_df, memory_budget, bound)
+    try:
+        agg, tops, per_pass, model, em_sessions = _train_and_predict(scenario, fields, settings, db, e_in, a_in,
+                                                                     seed, opts, names, block_on, own_con)
+    finally:
+        if own_con is not None:
+            own_con.close()
     n_pairs = int(agg["n"].sum()) if len(agg) else 0
     if n_pairs == 0:
         raise DataValidationError(f"the blocking passes {scenario.blocking} give no candidate pairs")
