@@ -51,7 +51,8 @@ from .._validation import as_frame, check_columns
 from ..exceptions import DataValidationError, InvalidParameterError, PerformanceWarning
 from ._classes import check_partition_missing, class_ids, engine_for, resolve
 
-__all__ = ["sample_risks", "sample_risks_of_classes", "SampleRisksResult", "AttackerRisk", "qi_importance", "RISK_BUCKETS"]
+__all__ = ["sample_risks", "sample_risks_of_classes", "SampleRisksResult", "AttackerRisk", "qi_importance",
+           "qi_importance_of_classes", "RISK_BUCKETS"]
 
 #: ARX's upper bounds of the risk-distribution buckets (RiskModelSampleRiskDistribution).
 RISK_BUCKETS = (1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 0.001, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07,
@@ -338,10 +339,23 @@ def qi_importance(data, quasi_identifiers: Sequence, *, missing: str = "category
     >>> qi_importance(df, ["age", "sex", "state"]).iloc[0].to_dict()
     {'quasi_identifiers': ('sex',), 'n_attributes': 1, 'distinction': 0.4, 'separation': 0.6}
     """
+    if (engine := engine_for(data, "qi_importance")) is not None:  # a Spark DataFrame
+        return engine(data, quasi_identifiers, missing=missing)
     check_partition_missing(missing, "qi_importance")
     inp = resolve(data, quasi_identifiers)
     frame, qis = inp.frame, inp.quasi_identifiers
     enc = inp.qi_encoding()
+    if frame is not None:
+        pos = {c: i for i, c in enumerate(frame.columns)}
+        qis = sorted(qis, key=lambda c: pos[c])
+    return qi_importance_of_classes(qis, enc.n_rows, lambda subset: class_ids(enc, list(subset), missing)[1])
+
+
+def qi_importance_of_classes(quasi_identifiers: Sequence, n: int, class_sizes) -> pd.DataFrame:
+    """The table of :func:`qi_importance` from ``class_sizes(subset)``, the class sizes of a
+    subset of the quasi-identifiers (given in the data's column order) over ``n`` records:
+    the entry point for a table already reduced to its classes (``idrisk.spark``)."""
+    qis = list(quasi_identifiers)
     m = len(qis)
     if m > _MAX_QI_IMPORTANCE:
         raise InvalidParameterError(
@@ -349,15 +363,11 @@ def qi_importance(data, quasi_identifiers: Sequence, *, missing: str = "category
             f"{_MAX_QI_IMPORTANCE} (for example the candidates an intruder is likely to know)")
     if m > 10:
         warnings.warn(f"qi_importance over {m} quasi-identifiers evaluates {2 ** m - 1:,} subsets",
-                      PerformanceWarning, stacklevel=2)
-    if frame is not None:
-        pos = {c: i for i, c in enumerate(frame.columns)}
-        qis = sorted(qis, key=lambda c: pos[c])
-    n = enc.n_rows
+                      PerformanceWarning, stacklevel=3)
     rows = []
     for size in range(1, m + 1):
         for subset in itertools.combinations(qis, size):
-            _, f = class_ids(enc, list(subset), missing)
+            f = class_sizes(subset)
             rows.append((tuple(subset), size, len(f) / n, _separation(f, n)))
     rows.sort(key=lambda r: (r[1], r[2], r[3], "[" + ", ".join(map(str, r[0])) + "]"))
     return pd.DataFrame(rows, columns=["quasi_identifiers", "n_attributes", "distinction", "separation"])

@@ -92,6 +92,15 @@ def test_sample_risks(pdf, sdf, missing):
                                                thresholds=(0.05, 0.2, 0.5)).to_dict())
 
 
+@pytest.mark.parametrize("missing", ["category", "never"])
+def test_qi_importance(pdf, sdf, missing):
+    """Every subset's distinction and separation, from the distinct keys counted on Spark."""
+    local = idrisk.qi_importance(pdf, QIS, missing=missing)
+    got = idrisk.qi_importance(sdf, QIS, missing=missing)
+    assert len(got) == 2 ** len(QIS) - 1
+    pd.testing.assert_frame_equal(got, local, check_exact=False, rtol=1e-12)
+
+
 @pytest.mark.parametrize("method", ["approx", "exact"])
 @pytest.mark.parametrize("weights", [None, "w"])
 def test_individual_and_global_risk(pdf, sdf, method, weights):
@@ -210,8 +219,12 @@ def test_pyspark_is_only_imported_for_spark_frames():
 
 
 def test_unsupported_metric_and_convention_are_refused(sdf):
+    from idrisk.metrics._classes import engine_for
+
     with pytest.raises(DataValidationError, match="does not accept a pyspark DataFrame yet"):
-        idrisk.qi_importance(sdf, QIS)
+        engine_for(sdf, "a_metric_spark_lacks")
+    with pytest.raises(InvalidParameterError, match="wildcard"):
+        idrisk.qi_importance(sdf, QIS, missing="wildcard")
     with pytest.raises(InvalidParameterError, match="does not partition"):
         idrisk.l_diversity(sdf, QIS, "sen", missing="wildcard")
     with pytest.raises(InvalidParameterError, match="wildcard"):  # no partition into classes
