@@ -22,10 +22,11 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 
 from .._kernels.risk import bf_risk, inverse
 from .._validation import check_fraction, check_k_values, check_missing
-from ..exceptions import DataQualityWarning, InvalidParameterError
+from ..exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
 from ..metrics import GlobalRiskResult, KAnonymityResult
 from ..metrics._population import uniqueness_from_histogram
 from ..metrics._sample_risks import sample_risks_of_classes
@@ -118,14 +119,45 @@ def k_anonymity(data, quasi_identifiers, *, k=(2, 3, 5, 10), missing: str = "cat
 
 def sample_risks(data, quasi_identifiers, *, population=None, thresholds=(0.05, 0.1, 0.2, 0.5),
                  missing: str = "category"):
-    """:func:`idrisk.sample_risks` on Spark (prosecutor and journalist without a population)."""
+    """:func:`idrisk.sample_risks` on Spark. With a ``population`` table (a Spark DataFrame, or a
+    pandas frame sent to the data's session) its classes are counted on Spark too and each
+    sample class gets the population count of its key (``F_k``; 0 when absent, which the
+    research-subset check refuses, as on pandas, where a key with a missing value under
+    ``missing="never"`` is a class of its own in the population too)."""
     spark_missing(missing, "sample_risks")
-    if population is not None:
-        raise InvalidParameterError(
-            "sample_risks on a Spark DataFrame does not take a population table yet")
     qis = check_columns(data, quasi_identifiers)
-    red = reduce_classes(data, qis, missing=missing)
-    return sample_risks_of_classes(red.sizes, qis, thresholds=thresholds)
+    red = reduce_classes(data, qis, missing=missing, keys=population is not None)
+    if population is None:
+        return sample_risks_of_classes(red.sizes, qis, thresholds=thresholds)
+    F, n_pop = _population_counts(data, red, population, qis, missing)
+    return sample_risks_of_classes(red.sizes, qis, thresholds=thresholds, population_sizes=F,
+                                   population_records=n_pop)
+
+
+def _population_counts(data, red, population, qis, missing):
+    """``(F, N)``: the population count of each sample class's key, and the population's size."""
+    if isinstance(population, pd.DataFrame):
+        absent = [str(c) for c in qis if c not in population.columns]
+        if absent:
+            raise DataValidationError(
+                f"quasi-identifier column{'s' if len(absent) > 1 else ''} not found in the population "
+                f"table: {', '.join(absent)}")
+        population = data.sparkSession.createDataFrame(population[qis].astype(object).where(
+            population[qis].notna(), None), schema=data.select(*qis).schema)
+    check_columns(population, qis)
+    numeric = ("byte", "short", "int", "long", "float", "double", "decimal", "tinyint", "smallint", "bigint")
+    ta, tb = dict(data.dtypes), dict(population.dtypes)
+    for q in qis:
+        if ta[q].startswith(numeric) != tb[q].startswith(numeric):
+            raise DataValidationError(
+                f"quasi-identifier {q!r} is {ta[q]} in the data but {tb[q]} in the population table: "
+                "equal values would not match; convert both to the same type first")
+    pop = reduce_classes(population, qis, keys=True)  # a missing value is one more value
+    counts = dict(zip(pop.keys, pop.sizes.tolist()))
+    never = missing == "never"
+    F = np.array([0 if never and any(v is None for v in k) else counts.get(k, 0) for k in red.keys],
+                 dtype=np.int64)
+    return F, pop.n_records
 
 
 def population_uniqueness(data, quasi_identifiers, *, population_size: int):

@@ -92,6 +92,26 @@ def test_sample_risks(pdf, sdf, missing):
                                                thresholds=(0.05, 0.2, 0.5)).to_dict())
 
 
+@pytest.mark.parametrize("as_spark", [False, True])
+def test_sample_risks_with_a_population_table(spark, pdf, sdf, as_spark):
+    """ARX's research-subset setting: the population (the extract and more records) counted on Spark."""
+    pop = pd.concat([pdf, _extract(n=900, seed=11)], ignore_index=True)
+    local = idrisk.sample_risks(pdf, QIS, population=pop, thresholds=(0.05, 0.2, 0.5))
+    assert local.population_records == len(pop)
+    got = idrisk.sample_risks(sdf, QIS, population=spark.createDataFrame(pop) if as_spark else pop,
+                              thresholds=(0.05, 0.2, 0.5))
+    close(local.to_dict(), got.to_dict())  # floats to 1e-12: the sums run over the classes in another order
+    assert got.marketer.success_rate != got.prosecutor.success_rate  # the population counts were used
+    # under missing="never" a key with a missing value is alone in the population too: refused on both
+    with pytest.raises(DataValidationError, match="fewer records than the sample"):
+        idrisk.sample_risks(pdf, QIS, population=pop, missing="never")
+    with pytest.raises(DataValidationError, match="fewer records than the sample"):
+        idrisk.sample_risks(sdf, QIS, population=pop, missing="never")
+    # a population lacking sampled records is refused with the same message
+    with pytest.raises(DataValidationError, match="fewer records than the sample"):
+        idrisk.sample_risks(sdf, QIS, population=pop.iloc[len(pdf) // 2:])
+
+
 @pytest.mark.parametrize("missing", ["category", "never"])
 def test_qi_importance(pdf, sdf, missing):
     """Every subset's distinction and separation, from the distinct keys counted on Spark."""
