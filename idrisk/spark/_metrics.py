@@ -214,9 +214,9 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
     The risk is computed once per class on the driver (``docs/methods.md#individual-risk``)
     and joined back on the quasi-identifiers.
     """
-    if missing == "never" and weights is not None:
+    if missing == "never" and weights is not None and household is not None:
         raise InvalidParameterError(
-            "individual_risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
+            "household risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
     out = _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual)
     return out if household is None else with_household_risk(out, household)
 
@@ -236,10 +236,26 @@ def _risk_rows(data, quasi_identifiers, weights, method, household, missing, alp
     table = data.sparkSession.createDataFrame(keyed, schema=schema)
     out = null_safe_join(with_frequencies(data, qis, weights, missing), table, qis)
     if missing == "never":
-        from pyspark.sql import functions as F
-
-        out = out.withColumn("risk", F.coalesce(F.col("risk"), F.lit(1.0)))
+        out = _risk_of_records_alone(data, out, red, risk, weights)
     return out
+
+
+def _risk_of_records_alone(data, out, red, risk, weights):
+    """Under the never-rule, the risk of the records with a missing key (each a class of one,
+    ``fk = 1``): 1 without weights; with weights a function of ``Fk`` (the record's own weight)
+    alone, so the reduced table's ``(Fk, risk)`` pairs of those classes are joined on ``Fk_pop``."""
+    from pyspark.sql import functions as F
+
+    if weights is None:
+        return out.withColumn("risk", F.coalesce(F.col("risk"), F.lit(1.0)))
+    by_fk = {float(red.wsums[i]): float(risk[i]) for i, key in enumerate(red.keys) if any(v is None for v in key)}
+    if not by_fk:
+        return out
+    fk_col, risk_col = "__idrisk_alone_Fk", "__idrisk_alone_risk"
+    table = data.sparkSession.createDataFrame(sorted(by_fk.items()), schema=f"`{fk_col}` double, `{risk_col}` double")
+    cond = F.col("risk").isNull() & (F.col("Fk_pop") == F.col(fk_col))
+    return (out.join(F.broadcast(table), cond, "left")
+            .withColumn("risk", F.coalesce(F.col("risk"), F.col(risk_col))).drop(fk_col, risk_col))
 
 
 def _threshold_of_classes(risk, sizes, max_global_risk):

@@ -149,6 +149,21 @@ def test_individual_risk_never_rule_without_weights(pdf, sdf):
     np.testing.assert_allclose(got["risk"].to_numpy(), local["risk"].to_numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("method", ["approx", "exact"])
+def test_individual_risk_never_rule_with_weights(pdf, sdf, method):
+    """A record with a missing key is a class of one whose Fk is its own weight."""
+    kw = dict(weights="w", missing="never", method=method)
+    local = idrisk.individual_risk(pdf, QIS, **kw)
+    got = per_record(idrisk.individual_risk(sdf, QIS, **kw), pdf, ["fk", "Fk_pop", "risk"], "row")
+    alone = pdf[QIS].isna().any(axis=1).to_numpy()
+    assert alone.any() and (local["risk"].to_numpy()[alone] < 1).any()  # not the unweighted 1
+    np.testing.assert_array_equal(got["fk"].to_numpy(), local["fk"].to_numpy())
+    np.testing.assert_allclose(got["Fk_pop"].to_numpy(), local["Fk"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["risk"].to_numpy(), local["risk"].to_numpy(), rtol=1e-12)
+    with pytest.raises(InvalidParameterError, match="household"):
+        idrisk.individual_risk(sdf, QIS, household="row", **kw)
+
+
 def test_individual_risk_default_missing_warns_like_pandas(pdf, sdf):
     with pytest.warns(FutureWarning, match="default of missing changed"):
         idrisk.global_risk(sdf, QIS)
@@ -290,5 +305,5 @@ def test_global_risk_never_rule_with_weights(pdf, sdf):
     """Records with a missing key are classes of one, each with its own Benedetti-Franconi risk."""
     kw = dict(weights="w", missing="never")
     same_result(idrisk.global_risk(pdf, QIS, **kw), idrisk.global_risk(sdf, QIS, **kw))
-    with pytest.raises(InvalidParameterError, match="not implemented yet"):
-        idrisk.individual_risk(sdf, QIS, **kw)
+    with pytest.raises(InvalidParameterError, match="not implemented yet"):  # household risk only
+        idrisk.global_risk(sdf, QIS, household="row", **kw)
