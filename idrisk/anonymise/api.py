@@ -279,8 +279,8 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
     """
     if is_spark_frame(data):
         return _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric,
-                                levels, max_evaluations, max_risk,
-                                {"msu_size": msu_size, "local_suppression": local_suppression or None,
+                                levels, max_evaluations, max_risk, msu_size,
+                                {"local_suppression": local_suppression or None,
                                  "verify": verify, "validity": validity})
     frame = as_frame(data)
     qis, k_asked, s, ld = _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
@@ -314,7 +314,7 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
 
 
 def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric, levels,
-                     max_evaluations, max_risk, refused) -> AnonymiseResult:
+                     max_evaluations, max_risk, msu_size, refused) -> AnonymiseResult:
     """:func:`anonymise` of a Spark table: the search on its distinct rows, the result as Spark
     expressions (:mod:`idrisk.anonymise.spark_table`); ``data`` is then a Spark DataFrame and
     ``suppressed`` is None (a Spark table has no row order to align flags with)."""
@@ -328,12 +328,12 @@ def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit,
     keys, counts = rows.frame, rows.counts
     qis, k_asked, s, ld = _check(keys, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
     max_evaluations = check_positive_int(max_evaluations, name="max_evaluations")
-    k, _ = _conditions(k_asked, max_risk, None, False, ld)
+    k, msu_size = _conditions(k_asked, max_risk, msu_size, False, ld)
     problem, hs = _problem(keys, qis, hierarchies, k, s, ld, counts)
     if levels is not None:
         node, evaluated, exact, rejected, trace = _pinned(problem, levels), 1, True, (), ()
     else:
-        found = _search(problem, metric, max_evaluations, None, k, ld)
+        found = _search(problem, metric, max_evaluations, msu_size, k, ld)
         node, evaluated, exact, rejected, trace = found.node, found.evaluated, found.exact, found.rejected, found.trace
     cid, sizes, fail = problem.classes(node)
     row_fail = fail[cid][problem.inverse]
@@ -348,6 +348,12 @@ def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit,
         names = np.unique(np.array(h.levels[node[j]], dtype=object).astype(str))
         labels[q] = names[problem.maps[lo:lo + h.size][problem.rows[j]][problem.inverse]]
     out = generalised_table(data, rows, labels, row_fail)
+    su = None
+    if msu_size is not None:  # the extract's distinct generalised keys (suppressed records all missing)
+        gen = pd.DataFrame({q: np.where(row_fail, None, labels[q].astype(object)) for q in qis})
+        grouped = pd.Series(counts).groupby([gen[q].fillna("\x00na").to_numpy() for q in qis]).sum()
+        distinct = pd.DataFrame(list(grouped.index), columns=qis).replace("\x00na", None)
+        su = special_uniques(distinct, grouped.to_numpy(), msu_size)
     kept = sizes[~fail]
     metrics, per = _measures(problem, node)
     recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)})
@@ -355,7 +361,7 @@ def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit,
         tuple(qis), dict(zip(qis, node)), k, ld, s, problem.limit, n_supp, len(kept),
         int(kept.min()) if len(kept) else 0, int(kept.sum()) / len(kept) if len(kept) else float("nan"),
         metrics, per, metric, evaluated, int(np.prod([h.height + 1 for h in hs], dtype=np.float64)), exact, recipe,
-        k_asked, None if max_risk is None else float(max_risk), None, None, tuple(rejected), False,
+        k_asked, None if max_risk is None else float(max_risk), msu_size, su, tuple(rejected), False,
         {q: n_supp for q in qis}, "wildcard", data=out, suppressed=None, trace=trace)
 
 
