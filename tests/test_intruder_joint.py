@@ -66,14 +66,20 @@ frames = st.integers(2, 14).flatmap(lambda n: st.tuples(
 ))
 
 
+def _tables(xs, ys, targets):
+    """The extract (x text, y float) and the intruder's table of a drawn frame."""
+    ext = pd.DataFrame({"x": pd.Series(xs, dtype=object), "y": pd.Series(ys, dtype="float64")})
+    aux = pd.DataFrame({"x": pd.Series([t[0] for t in targets], dtype=object),
+                        "y": pd.Series([t[1] for t in targets], dtype="float64")})
+    return ext, aux
+
+
 @settings(max_examples=50, deadline=None)
 @given(frames, st.floats(0.05, 0.95), st.floats(0.05, 0.95))
 def test_masses_match_the_plain_sums(data, m0, m1):
     """S_a = sum over every extract record of the record factor, from the joint counts."""
     xs, ys, targets = data
-    ext = pd.DataFrame({"x": pd.Series(xs, dtype=object), "y": pd.Series(ys, dtype="float64")})
-    aux = pd.DataFrame({"x": pd.Series([t[0] for t in targets], dtype=object),
-                        "y": pd.Series([t[1] for t in targets], dtype="float64")})
+    ext, aux = _tables(xs, ys, targets)
     if ext["x"].isna().all() and aux["x"].isna().all() or ext["y"].isna().all() and aux["y"].isna().all():
         return
     sc = IntruderScenario(name="j", quasi_identifiers=["x", "y"], blocking=[["x"]])
@@ -113,9 +119,7 @@ def test_robbins_weights_by_hand():
 @given(frames)
 def test_exact_match_intruder_matches_naive(data):
     xs, ys, targets = data
-    ext = pd.DataFrame({"x": pd.Series(xs, dtype=object), "y": pd.Series(ys, dtype="float64")})
-    aux = pd.DataFrame({"x": pd.Series([t[0] for t in targets], dtype=object),
-                        "y": pd.Series([t[1] for t in targets], dtype="float64")})
+    ext, aux = _tables(xs, ys, targets)
     if ext["x"].isna().all() and aux["x"].isna().all() or ext["y"].isna().all() and aux["y"].isna().all():
         return
     fields = prepare_fields(ext, aux, IntruderScenario(name="b", quasi_identifiers=["x", "y"]))
@@ -130,9 +134,7 @@ def test_exact_match_intruder_matches_naive(data):
 def test_blocking_on_held_values_matches_naive(data):
     """A pass blocks each target on the pass variables it holds (a missing value agrees with anything)."""
     xs, ys, targets = data
-    ext = pd.DataFrame({"x": pd.Series(xs, dtype=object), "y": pd.Series(ys, dtype="float64")})
-    aux = pd.DataFrame({"x": pd.Series([t[0] for t in targets], dtype=object),
-                        "y": pd.Series([t[1] for t in targets], dtype="float64")})
+    ext, aux = _tables(xs, ys, targets)
     if ext["x"].isna().all() or ext["y"].isna().all() or aux["x"].isna().all() and aux["y"].isna().all():
         return
     fields = prepare_fields(ext, aux, IntruderScenario(name="b", quasi_identifiers=["x", "y"]))
