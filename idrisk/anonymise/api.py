@@ -19,7 +19,7 @@ import pandas as pd
 from .._results import RECORD_LEVEL, Result
 from .._validation import as_frame, check_columns, check_fraction, check_positive_int
 from ..exceptions import DataQualityWarning, DataValidationError, InvalidParameterError
-from .conditions import risk_cap_k, special_uniques, special_uniques_at
+from .conditions import risk_cap_k, special_uniques_at, special_uniques_of_rows
 from .hierarchy import map_values, resolve_hierarchy
 from .lattice import METRICS, prepare
 from .local import local_suppression as _local_suppression
@@ -351,9 +351,7 @@ def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit,
     su = None
     if msu_size is not None:  # the extract's distinct generalised keys (suppressed records all missing)
         gen = pd.DataFrame({q: np.where(row_fail, None, labels[q].astype(object)) for q in qis})
-        grouped = pd.Series(counts).groupby([gen[q].fillna("\x00na").to_numpy() for q in qis]).sum()
-        distinct = pd.DataFrame(list(grouped.index), columns=qis).replace("\x00na", None)
-        su = special_uniques(distinct, grouped.to_numpy(), msu_size)
+        su = special_uniques_of_rows(gen, counts, msu_size)
     kept = sizes[~fail]
     metrics, per = _measures(problem, node)
     recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)})
@@ -409,10 +407,7 @@ def _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size
         cells = {q: int(supp.sum()) for q in qis}
     su = None
     if msu_size is not None:
-        keys = out[qis].astype(object)
-        grouped = keys.fillna("\x00na").value_counts(sort=False)  # missing cells kept apart from values
-        distinct = pd.DataFrame(list(grouped.index), columns=qis).replace("\x00na", None)
-        su = special_uniques(distinct, grouped.to_numpy(), msu_size)
+        su = special_uniques_of_rows(out[qis], None, msu_size)
     metrics, per = _measures(problem, node)
     recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)},
                          local_suppression=local)

@@ -25,7 +25,10 @@ from ..exceptions import InvalidParameterError
 from ..metrics import suda
 from .lattice import Problem
 
-__all__ = ["risk_cap_k", "special_uniques", "special_uniques_at"]
+__all__ = ["risk_cap_k", "special_uniques", "special_uniques_of_rows", "special_uniques_at"]
+
+#: a missing cell while equal rows are merged (kept apart from every value)
+_NA = "\x00na"
 
 
 def risk_cap_k(max_risk) -> int:
@@ -53,6 +56,16 @@ def special_uniques(keys: pd.DataFrame, counts: np.ndarray, max_size: int) -> in
     res = suda(table, list(keys.columns), max_size=max_size)
     m = res.scores["min_msu_size"].to_numpy(dtype=np.float64, na_value=np.nan)
     return int((np.isfinite(m) & (m >= 1) & (m <= max_size)).sum())
+
+
+def special_uniques_of_rows(rows: pd.DataFrame, counts, max_size: int) -> int:
+    """:func:`special_uniques` of records given as ``rows`` (each standing for ``counts`` records,
+    one each when None): equal rows are merged first, a missing cell kept apart from every value."""
+    keys = rows.astype(object).fillna(_NA)
+    weight = pd.Series(np.ones(len(keys), dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64))
+    grouped = weight.groupby([keys[c].to_numpy() for c in keys.columns], sort=False).sum()
+    distinct = pd.DataFrame(list(grouped.index), columns=list(rows.columns)).replace(_NA, None)
+    return special_uniques(distinct, grouped.to_numpy(), max_size)
 
 
 def special_uniques_at(problem: Problem, node, max_size: int) -> int:
