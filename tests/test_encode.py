@@ -247,6 +247,32 @@ def test_sliced_fold_equals_whole_fold(case, chunk):
         G._CHUNK, G._CHUNK_MIN_ROWS = old
 
 
+@settings(max_examples=60, deadline=None)
+@given(code_matrices(), st.sampled_from([1, 7, 64]))
+def test_threaded_fold_and_counts_equal_naive(case, chunk):
+    """From _PAR_MIN_ROWS rows on the fold and the counts run in row slices on threads (one
+    count table per slice when the key space is small); force that path on small data."""
+    import idrisk._kernels.groups as G
+
+    codes, cards = case
+    expected_gid, expected_sizes = naive_group_ids(codes)
+    n = codes.shape[1]
+    old = G._PAR_MIN_ROWS, G._CHUNK, G._CHUNK_MIN_ROWS
+    G._PAR_MIN_ROWS, G._CHUNK, G._CHUNK_MIN_ROWS = 0, chunk, 0
+    try:
+        for limit in (None, 2):
+            gid, sizes = group_ids(codes, cards, limit=limit)
+            np.testing.assert_array_equal(gid, expected_gid)
+            np.testing.assert_array_equal(sizes, expected_sizes)
+        key, space = fold_columns([(codes[j], 0, cards[j]) for j in range(codes.shape[0])], n,
+                                  limit=max(default_limit(n), int(cards.max())))
+        block, _ = G.key_counts(key, space, None, copies=2)
+        np.testing.assert_array_equal(block[0], expected_sizes[expected_gid])
+        np.testing.assert_array_equal(block[1], expected_sizes[expected_gid])
+    finally:
+        G._PAR_MIN_ROWS, G._CHUNK, G._CHUNK_MIN_ROWS = old
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 40), min_size=1, max_size=300))
 def test_hash_table_numbers_keys_by_first_appearance(keys):

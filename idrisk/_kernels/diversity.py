@@ -230,38 +230,28 @@ def dense_cells_ok(g: int, card: int, n: int) -> bool:
 @numba.njit(**NUMBA_OPTS)
 def ldiversity_dense(gid, sizes, s, card, mcode, c):
     """:func:`ldiversity_stats` without sorting the rows by class: one pass over the rows
-    counts every (class, value) cell of a ``g x card`` table, threading each class's
-    values in order of first appearance (the order in which :func:`ldiversity_stats`
-    meets them, so the entropy sums are the same operations in the same order).
+    counts every (class, value) cell of a ``g x card`` table, then each class's row of the
+    table is read in increasing value order (the order in which :func:`ldiversity_stats`
+    sums its values, so the entropy sums are the same operations in the same order).
 
-    ``gid`` int64 (n,) class ids ``0 .. g-1`` (``g = len(sizes)``), ``sizes`` the class
+    ``gid`` integer (n,) class ids ``0 .. g-1`` (``g = len(sizes)``), ``sizes`` the class
     sizes; ``s``, ``card``, ``mcode``, ``c`` as in :func:`ldiversity_stats`. For a table
     of at most :func:`dense_cells_ok` cells.
     """
     g = sizes.shape[0]
-    cells = np.zeros(g * max(card, 1), dtype=np.int32)
-    nxt = np.empty(g * max(card, 1), dtype=np.int32)  # next value of the class, by first appearance
-    head = np.full(g, -1, dtype=np.int32)
-    tail = np.full(g, -1, dtype=np.int32)
+    width = max(card, 1)
+    cells = np.zeros(g * width, dtype=np.int32)
     n_na = np.zeros(g, dtype=np.int64)
     n_mc = np.zeros(g, dtype=np.int64)
     for i in range(gid.shape[0]):
-        j = gid[i]
+        j = np.int64(gid[i])
         v = s[i]
         if v == mcode:
             n_mc[j] += 1
         elif v < 0:
             n_na[j] += 1
         else:
-            cell = j * card + v
-            if cells[cell] == 0:
-                nxt[cell] = -1
-                if tail[j] < 0:
-                    head[j] = cell
-                else:
-                    nxt[tail[j]] = cell
-                tail[j] = cell
-            cells[cell] += 1
+            cells[j * width + v] += 1
     distinct = np.zeros(g, dtype=np.int64)
     entropy = np.ones(g, dtype=np.float64)
     recursive = np.zeros(g, dtype=np.int64)
@@ -274,16 +264,31 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c):
         fsize = np.float64(sizes[j])
         h = 0.0
         m = 0
-        cell = head[j]
-        while cell >= 0:
-            k = cells[cell]
-            r = k / fsize
-            h += r * np.log(r)
-            cnt[m] = k
-            m += 1
-            cell = nxt[cell]
+        row = j * width
+        for v in range(card):
+            k = cells[row + v]
+            if k > 0:
+                r = k / fsize
+                h += r * np.log(r)
+                cnt[m] = k
+                m += 1
         distinct[j], entropy[j], recursive[j] = _class_rules(cnt, np.int64(m), h, n_na[j], n_mc[j], fsize, c32)
     return distinct, entropy, recursive
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sort_asc(a, m):
+    """Sort ``a[:m]`` in increasing order in place (insertion sort for the usual few values)."""
+    if m > 48:
+        heapsort_pairs(a, np.empty(m, dtype=np.int64), np.int64(m))
+        return
+    for i in range(1, m):
+        v = a[i]
+        k = i - 1
+        while k >= 0 and a[k] > v:
+            a[k + 1] = a[k]
+            k -= 1
+        a[k + 1] = v
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -314,6 +319,7 @@ def _ldiversity_chunk(order, starts, s, card, mcode, c32, lo, hi, distinct, entr
         fsize = np.float64(size)
         h = 0.0
         m = 0
+        _sort_asc(touched, np.int64(nt))  # values in increasing order, as ldiversity_dense sums them
         for t in range(nt):
             k = counts[touched[t]]
             r = k / fsize

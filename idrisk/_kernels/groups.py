@@ -15,7 +15,13 @@ too large the column is combined through the hash table of :mod:`idrisk._kernels
 Class sizes are then counted with one table of ``space`` counters. From 2M rows on, a run of
 columns is pushed slice by slice (256K rows) so the key slice stays in cache. Time
 O(n m), extra memory O(n + limit) (about 12 bytes per row), whatever the cardinalities.
-Kernels are serial on purpose: with prange the 2-core shared machine ran slower.
+
+From ``_PAR_MIN_ROWS`` rows on, the work runs on numba's threads (:mod:`.threads`: serial
+``nogil`` kernels on row slices, no ``prange``): the slices of a run of columns are folded
+independently; the counts are taken per slice into one table per slice when the key space
+is small beside the rows (``space * slices <= n``), and summed, else in one table; the
+sizes are then given back to the rows slice by slice. Each slice writes only its own
+rows, so the result does not depend on the number of threads.
 
 Definitions: ``docs/methods.md#frequencies``.
 """
@@ -34,6 +40,7 @@ __all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "key_
 _CHUNK = 1 << 18  # rows per slice when folding large keys (1 MiB of int32 key)
 _CHUNK_MIN_ROWS = 1 << 21  # below this the whole key stays in cache: no slicing
 _MAX_ROWS = 1 << 30  # keys and ids are int32
+_PAR_MIN_ROWS = 1 << 18  # from here on the fold and the counts run in row slices on threads
 
 
 def default_limit(n: int) -> int:
@@ -101,16 +108,19 @@ def _renumber_lookup(key, space):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _count_gather(key, space, out):
-    """out[j, i] = number of rows with key == key[i] for every row j of ``out``."""
-    n = key.shape[0]
-    counts = np.zeros(space, dtype=np.int32)
-    for i in range(n):
+def _count_rows(key, lo, hi, counts):
+    """counts[k] += number of rows ``lo .. hi-1`` with key k."""
+    for i in range(lo, hi):
         counts[key[i]] += 1
-    for i in range(n):
+
+
+@numba.njit(**NUMBA_OPTS)
+def _gather_rows(key, counts, out, lo, hi):
+    """out[j, i] = counts[key[i]] for rows ``lo .. hi-1`` and every row j of ``out``."""
+    for i in range(lo, hi):
         out[0, i] = counts[key[i]]
     for j in range(1, out.shape[0]):  # sequential copies: one write stream at a time
-        for i in range(n):
+        for i in range(lo, hi):
             out[j, i] = out[0, i]
 
 
@@ -181,6 +191,17 @@ def _gather3_chunk(gid, a, b, c, out_a, out_b, out_c, lo, hi):
 # Python drivers (no validation: callers pass clean arrays)
 
 
+def _push_run(key, cols, pos: int, end: int, s: int, e: int) -> None:
+    """Push columns ``pos .. end-1`` of ``cols`` into the key rows ``s .. e-1``."""
+    kc = key[s:e]
+    for j in range(pos, end):
+        values, lo, span = cols[j]
+        if j == 0:
+            _key_init(kc, values[s:e], lo)
+        else:
+            _key_push(kc, values[s:e], lo, np.int64(span))
+
+
 def fold_columns(columns, n: int, limit: int | None = None):
     """Fold columns into one int32 key per row.
 
@@ -222,18 +243,11 @@ def fold_columns(columns, n: int, limit: int | None = None):
         while end < len(cols) and run_space * cols[end][2] <= limit:
             run_space *= cols[end][2]
             end += 1
-        # chunk size: the whole key when it fits in cache, else cache-sized slices so
-        # that every column of the run is pushed while the slice is still in cache
-        step = n if n < _CHUNK_MIN_ROWS else _CHUNK
-        for s in range(0, n, step):
-            e = min(n, s + step)
-            kc = key[s:e]
-            for j in range(pos, end):
-                values, lo, span = cols[j]
-                if j == 0:
-                    _key_init(kc, values[s:e], lo)
-                else:
-                    _key_push(kc, values[s:e], lo, np.int64(span))
+        # slices: cache-sized from _CHUNK_MIN_ROWS rows on, so that every column of the run
+        # is pushed while the slice is still in cache, and at least two per thread from
+        # _PAR_MIN_ROWS rows on (the slices are folded on threads)
+        slices = _row_slices(n, 1 if n < _CHUNK_MIN_ROWS else -(-n // _CHUNK))
+        run_chunks(lambda ch, pos=pos, end=end: _push_run(key, cols, pos, end, *slices[ch]), len(slices))
         space = run_space
         pos = end
     return key, space
@@ -253,7 +267,7 @@ def key_counts(key, space: int, weights=None, copies: int = 1):
     n = key.shape[0]
     if weights is None:
         out = np.empty((max(int(copies), 1), n), dtype=np.int64)
-        _count_gather(key, np.int64(space), out)
+        _count_gather(key, space, out)
         return (out if copies > 1 else out[0]), None
     fk = np.empty(n, dtype=np.int64)
     Fk = np.empty(n, dtype=np.float64)
@@ -261,15 +275,41 @@ def key_counts(key, space: int, weights=None, copies: int = 1):
     return fk, Fk
 
 
-def group_ids_columns(columns, n: int, limit: int | None = None):
-    """Like :func:`group_ids` for ``(values, lo, span)`` columns (see :func:`fold_columns`)."""
+def _row_slices(n: int, at_least: int = 1) -> list:
+    """``(lo, hi)`` row slices: one below ``_PAR_MIN_ROWS`` rows, else two per thread
+    (and at least ``at_least``), so a thread that finishes early takes another."""
+    k = max(1 if n < _PAR_MIN_ROWS else 2 * int(numba.get_num_threads()), int(at_least))
+    per = (n + k - 1) // k if n else 1
+    return [(s, min(n, s + per)) for s in range(0, n, per)] or [(0, 0)]
+
+
+def _count_gather(key, space: int, out) -> None:
+    """out[j, i] = number of rows with key == key[i], for every row j of ``out``."""
+    n = key.shape[0]
+    slices = _row_slices(n)
+    if len(slices) > 1 and space * len(slices) <= n:
+        tables = [np.zeros(space, dtype=np.int32) for _ in slices]
+        run_chunks(lambda ch: _count_rows(key, slices[ch][0], slices[ch][1], tables[ch]), len(slices))
+        counts = tables[0]
+        for t in tables[1:]:
+            counts += t
+    else:
+        counts = np.zeros(space, dtype=np.int32)
+        _count_rows(key, 0, n, counts)
+    run_chunks(lambda ch: _gather_rows(key, counts, out, slices[ch][0], slices[ch][1]), len(slices))
+
+
+def group_ids_columns(columns, n: int, limit: int | None = None, ids_dtype=np.int64):
+    """Like :func:`group_ids` for ``(values, lo, span)`` columns (see :func:`fold_columns`).
+
+    ``ids_dtype=np.int32`` gives the ids as the int32 key they are numbered in (no copy)."""
     if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=ids_dtype), np.zeros(0, dtype=np.int64)
     if limit is None:
         limit = default_limit(n)
     key, space = fold_columns(columns, n, limit)
     g, sizes = _renumber_lookup(key, np.int64(max(space, 1)))
-    return key.astype(np.int64), sizes
+    return key.astype(ids_dtype, copy=False), sizes
 
 
 def group_ids(codes: np.ndarray, cards: np.ndarray, limit: int | None = None):

@@ -159,13 +159,14 @@ class ClassInput:
             return encoded_key_columns(self.encoded, self.quasi_identifiers, find_missing=True)
         return key_columns(self.frame, self.quasi_identifiers)
 
-    def partition(self, missing: str = "category"):
+    def partition(self, missing: str = "category", *, small_ids: bool = False):
         """Equivalence classes ``(gid, sizes)`` for ``"category"`` or ``"never"``.
 
         ``gid`` int64 ids ``0 .. g-1`` in order of first appearance, ``sizes`` int64 (g,).
         From a frame this takes the fused path of the encoding layer (raw integer, boolean
         and categorical columns are folded without building codes); it warns like
-        :func:`idrisk.encode`.
+        :func:`idrisk.encode`. With ``small_ids`` the ids of that path stay int32 (no
+        int64 copy), for callers that only index with them.
         """
         check_partition_missing(missing, "a partition into classes")
         qis = self.quasi_identifiers
@@ -173,7 +174,7 @@ class ClassInput:
             return class_ids(self.encoded, qis, missing)
         cols = key_columns(self.frame, qis)
         if missing == "category" or not any(c.has_missing for c in cols):
-            return group_ids_columns(cols, self.n_rows)
+            return group_ids_columns(cols, self.n_rows, ids_dtype=np.int32 if small_ids else np.int64)
         with warnings.catch_warnings():  # key_columns has warned about these columns already
             warnings.simplefilter("ignore", IdRiskWarning)
             enc = encode(self.frame, qis, warn_identifiers=False)

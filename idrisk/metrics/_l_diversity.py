@@ -145,7 +145,7 @@ def _class_stats(gid, sizes, codes, card: int, mcode: int, c: float, by_class: l
     if dense_cells_ok(g, card, len(gid)):
         return ldiversity_dense(gid, sizes, codes, np.int64(card), np.int64(mcode), np.float64(c))
     if not by_class:
-        by_class.extend(class_order(gid, np.int64(g)))
+        by_class.extend(class_order(gid.astype(np.int64, copy=False), np.int64(g)))
     order, starts = by_class
     return ldiversity_stats(order, starts, codes, np.int64(card), np.int64(mcode), np.float64(c),
                             np.int64(n_chunks_for(g)))
@@ -213,7 +213,7 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
     inp = resolve(data, quasi_identifiers, sensitive)
     qis, sens, frame, index = inp.quasi_identifiers, inp.extra, inp.frame, inp.index
     enc_s = inp.extra_encoding()
-    gid, sizes = inp.partition(missing)
+    gid, sizes = inp.partition(missing, small_ids=True)
     g = len(sizes)
     by_class = []  # the rows sorted by class, made once if a column needs them
     cols, minima = {}, {}
