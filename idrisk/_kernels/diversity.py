@@ -228,15 +228,16 @@ def dense_cells_ok(g: int, card: int, n: int) -> bool:
 
 
 @numba.njit(**NUMBA_OPTS)
-def ldiversity_dense(gid, sizes, s, card, mcode, c):
+def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
     """:func:`ldiversity_stats` without sorting the rows by class: one pass over the rows
     counts every (class, value) cell of a ``g x card`` table, then each class's row of the
     table is read in increasing value order (the order in which :func:`ldiversity_stats`
     sums its values, so the entropy sums are the same operations in the same order).
 
     ``gid`` integer (n,) class ids ``0 .. g-1`` (``g = len(sizes)``), ``sizes`` the class
-    sizes; ``s``, ``card``, ``mcode``, ``c`` as in :func:`ldiversity_stats`. For a table
-    of at most :func:`dense_cells_ok` cells.
+    sizes; ``s``, ``card``, ``mcode``, ``c`` as in :func:`ldiversity_stats`, the code of row
+    i being ``s[i] - lo`` (``lo`` > 0 when ``s`` holds raw integers rather than codes). For
+    a table of at most :func:`dense_cells_ok` cells.
     """
     g = sizes.shape[0]
     width = max(card, 1)
@@ -245,7 +246,7 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c):
     n_mc = np.zeros(g, dtype=np.int64)
     for i in range(gid.shape[0]):
         j = np.int64(gid[i])
-        v = s[i]
+        v = np.int64(s[i]) - lo
         if v == mcode:
             n_mc[j] += 1
         elif v < 0:

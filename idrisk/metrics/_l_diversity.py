@@ -48,6 +48,7 @@ import pandas as pd
 
 from .._encode import Encoded
 from .._kernels.diversity import class_order, dense_cells_ok, ldiversity_dense, ldiversity_stats, n_chunks_for
+from .._kernels.codes import min_max
 from .._kernels.groups import gather3
 from .._results import RECORD_LEVEL, Result
 from .._validation import as_column_list, describe
@@ -115,13 +116,41 @@ def _check_c(c) -> float:
     return float(c)
 
 
+def _check_missing_code(missing_code) -> None:
+    if missing_code is not None and not np.isscalar(missing_code) and \
+            not isinstance(missing_code, (pd.Timestamp, type(pd.NA))):
+        raise InvalidParameterError(
+            f"l_diversity: missing_code must be one value (a number or a string); got {describe(missing_code)}")
+
+
+def _raw_sensitive(frame, s, g: int, missing_code):
+    """``(values, lo, card, mcode)`` of an int32/int64 sensitive column whose value range fits
+    the (class, value) table: its raw values stand for codes ``value - lo`` (no encoding);
+    ``mcode`` is ``missing_code - lo`` when that is an integer in the range, else -2. None
+    for other columns (they are encoded)."""
+    if frame is None:
+        return None
+    col = frame[s]
+    if not (isinstance(col.dtype, np.dtype) and col.dtype in (np.int64, np.int32)) or len(col) == 0:
+        return None
+    values = col.to_numpy()
+    lo, hi = min_max(values)
+    card = int(hi) - int(lo) + 1
+    if not dense_cells_ok(g, card, len(values)):
+        return None
+    mcode = -2
+    if isinstance(missing_code, (int, float, np.integer, np.floating)):  # as ``column == code``
+        m = float(missing_code)
+        if m.is_integer() and lo <= m <= hi:
+            mcode = int(m) - int(lo)
+    return values, int(lo), card, mcode
+
+
 def _missing_code_of(frame, enc_s: Encoded, s, missing_code) -> int:
     """Code of the value ``missing_code`` in sensitive column ``s`` (-2 if absent)."""
     if missing_code is None:
         return -2
-    if not np.isscalar(missing_code) and not isinstance(missing_code, (pd.Timestamp, type(pd.NA))):
-        raise InvalidParameterError(
-            f"l_diversity: missing_code must be one value (a number or a string); got {describe(missing_code)}")
+    _check_missing_code(missing_code)
     if frame is None:
         levels = enc_s.levels[s]
         if levels is None:
@@ -138,12 +167,13 @@ def _missing_code_of(frame, enc_s: Encoded, s, missing_code) -> int:
     return int(enc_s.codes[s][rows[0]]) if rows.size else -2
 
 
-def _class_stats(gid, sizes, codes, card: int, mcode: int, c: float, by_class: list):
+def _class_stats(gid, sizes, codes, card: int, mcode: int, c: float, by_class: list, lo: int = 0):
     """Per-class (distinct, entropy, recursive) of one sensitive column: from a (class, value)
-    table when it is small, else from the rows sorted by class (kept in ``by_class``)."""
+    table when it is small, else from the rows sorted by class (kept in ``by_class``).
+    ``codes - lo`` are the codes (``lo`` > 0 only for raw values, which always fit the table)."""
     g = len(sizes)
     if dense_cells_ok(g, card, len(gid)):
-        return ldiversity_dense(gid, sizes, codes, np.int64(card), np.int64(mcode), np.float64(c))
+        return ldiversity_dense(gid, sizes, codes, np.int64(card), np.int64(mcode), np.float64(c), np.int64(lo))
     if not by_class:
         by_class.extend(class_order(gid.astype(np.int64, copy=False), np.int64(g)))
     order, starts = by_class
@@ -212,20 +242,26 @@ def l_diversity(data, quasi_identifiers: Sequence, sensitive, *, c: float = 2,
     as_column_list(sensitive, role="sensitive")  # at least one, no duplicates
     inp = resolve(data, quasi_identifiers, sensitive)
     qis, sens, frame, index = inp.quasi_identifiers, inp.extra, inp.frame, inp.index
-    enc_s = inp.extra_encoding()
+    _check_missing_code(missing_code)
     gid, sizes = inp.partition(missing, small_ids=True)
     g = len(sizes)
     by_class = []  # the rows sorted by class, made once if a column needs them
     cols, minima = {}, {}
+    enc_s = None  # the sensitive columns encoded, once one needs it
     for s in sens:
-        codes = enc_s.codes[s]
-        card = int(enc_s.n_levels[s])
-        if sensitive_na == "category" and (codes < 0).any():
-            codes = np.where(codes < 0, card, codes).astype(np.int32)
-            card += 1
-        mcode = _missing_code_of(frame, enc_s, s, missing_code)
-        distinct, entropy, recursive = _class_stats(gid, sizes, np.ascontiguousarray(codes, dtype=np.int32),
-                                                    card, mcode, c, by_class)
+        raw = _raw_sensitive(frame, s, g, missing_code)
+        if raw is not None:  # integers of a small range (never missing): their values, no codes
+            codes, lo, card, mcode = raw
+        else:
+            enc_s = inp.extra_encoding() if enc_s is None else enc_s
+            codes, lo = enc_s.codes[s], 0
+            card = int(enc_s.n_levels[s])
+            if sensitive_na == "category" and (codes < 0).any():
+                codes = np.where(codes < 0, card, codes).astype(np.int32)
+                card += 1
+            mcode = _missing_code_of(frame, enc_s, s, missing_code)
+            codes = np.ascontiguousarray(codes, dtype=np.int32)
+        distinct, entropy, recursive = _class_stats(gid, sizes, codes, card, mcode, c, by_class, lo)
         cols[f"{s}_distinct"], cols[f"{s}_entropy"], cols[f"{s}_recursive"] = gather3(
             gid, distinct, entropy, recursive)
         minima[s] = {"distinct": int(distinct.min()), "entropy": float(entropy.min()),
