@@ -32,8 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
-from ._kernels.codes import (int_dense_codes, int_min_max, min_max, pointer_codes, remap_codes, string_width,
-                             utf8_codes, utf8_words)
+from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes, remap_codes, utf8_codes, utf8_words
 from ._kernels.groups import default_limit
 from ._kernels.threads import run_chunks
 from ._validation import Param, as_frame, check_columns, check_missing, check_param
@@ -465,30 +464,4 @@ def _raw_key_column(s: pd.Series, n: int, limit: int) -> KeyColumn | None:
         span = int(hi) - int(lo) + 1
         if span <= limit and not _could_be_identifier(span, n):
             item = KeyColumn(v, int(lo), span, False)
-    elif isinstance(dtype, (pd.StringDtype, pd.ArrowDtype)):
-        item = _short_string_key_column(s, n, limit)
     return item
-
-
-def _short_string_key_column(s: pd.Series, n: int, limit: int) -> KeyColumn | None:
-    """An Arrow-backed string column whose strings all have 1 or 2 bytes and none is missing
-    (a sex or SEN code): its bytes, read in Arrow's buffer as uint8 or uint16 numbers, are
-    the key values (equal strings, equal numbers), so no codes are built. Else None."""
-    arr = _arrow_string_array(s)
-    if arr is None or arr.null_count or len(arr) == 0 or len(arr) != n:
-        return None
-    bufs = arr.buffers()
-    off_dtype = np.int32 if str(arr.type) in ("string", "utf8") else np.int64
-    offsets = np.frombuffer(bufs[1], dtype=off_dtype)[arr.offset: arr.offset + n + 1]
-    start, end = int(offsets[0]), int(offsets[-1])
-    width = (end - start) // n
-    if width not in (1, 2) or end - start != width * n or string_width(offsets) != width:
-        return None
-    data = np.frombuffer(bufs[2], dtype=np.uint8)[start:end]
-    if width == 2:  # two bytes as one number (a copy when the bytes are not 2-aligned)
-        data = data.view(np.uint16) if data.ctypes.data % 2 == 0 else np.frombuffer(data.tobytes(), dtype=np.uint16)
-    lo, hi = min_max(data)
-    span = int(hi) - int(lo) + 1
-    if span > limit or _could_be_identifier(span, n):
-        return None
-    return KeyColumn(data, int(lo), span, False)

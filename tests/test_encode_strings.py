@@ -149,31 +149,3 @@ def test_utf8_kernel_fixed_width_grows_its_table():
     expected, levels = plain_codes(values)
     assert ok and codes.tolist() == expected and [values[i] for i in first] == levels
 
-
-# 1- and 2-byte strings ("é" is 2 bytes, "😀" 4), nulls, and sliced arrays: the grouping key
-# reads the bytes of strings of one or two bytes as numbers (idrisk._encode.key_columns)
-_short = st.lists(st.one_of(st.none(), st.sampled_from(["F", "M", "\0", "é", "ab", "ba", "a\0", "😀", ""])),
-                  min_size=1, max_size=120)
-
-
-@pytest.mark.filterwarnings("ignore::idrisk.exceptions.DataQualityWarning")  # an all-missing draw
-@pytest.mark.parametrize("dtype", _dtypes[:4], ids=str)
-@settings(max_examples=60, deadline=None)
-@given(values=_short, cut=st.integers(0, 3), other=st.lists(st.integers(0, 2), min_size=125, max_size=125))
-def test_short_strings_group_like_pandas(dtype, values, cut, other):
-    """fk over an Arrow-backed string key (and an integer key) equals pandas' group sizes,
-    whether the column takes the byte path (every string 1 or 2 bytes, none missing) or not."""
-    import idrisk
-    from idrisk._encode import key_columns
-
-    s = pd.Series(values, dtype=dtype).iloc[cut:]  # an offset into the Arrow buffers
-    if len(s) == 0:
-        return
-    df = pd.DataFrame({"x": s.reset_index(drop=True), "k": np.array(other[: len(s)], dtype=np.int64)})
-    got = idrisk.frequencies(df, ["x", "k"])["fk"].to_numpy()
-    ref = df.groupby(["x", "k"], dropna=False, sort=False)["k"].transform("size").to_numpy()
-    assert got.tolist() == ref.tolist()
-    col = key_columns(df, ["x"])[0]
-    widths = {len(v.encode()) for v in s if pd.notna(v)}
-    byte_path = bool(s.notna().all()) and len(widths) == 1 and widths <= {1, 2}
-    assert (col.values.dtype in (np.uint8, np.uint16)) == bool(byte_path)

@@ -12,8 +12,7 @@ import numpy as np
 from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
 
-__all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max", "utf8_codes", "utf8_words", "remap_codes",
-           "string_width"]
+__all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max", "utf8_codes", "utf8_words", "remap_codes"]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -257,13 +256,6 @@ def _fixed_width(offsets, valid):
         elif m != width:
             return np.int64(-1)
     return max(width, np.int64(0))
-
-
-@numba.njit(**NUMBA_OPTS)
-def string_width(offsets):
-    """The byte length shared by every string of an Arrow string array without nulls
-    (from its ``offsets``), or -1 if the lengths differ."""
-    return _fixed_width(offsets, np.zeros(0, dtype=np.bool_))
 
 
 #: The fixed-width loop keeps at most this many distinct strings (its table stays in the
