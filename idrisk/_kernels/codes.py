@@ -283,11 +283,15 @@ def _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width):
             hi = split if part == 0 else n
             w = words if part == 0 else tail
             b = base if part == 0 else base + tail_start
+            a0 = np.int64(offsets[lo]) - b if lo < hi else np.int64(0)
             for i in range(lo, hi):
-                if has_valid and not valid[i]:
-                    codes[i] = -1
-                    continue
-                a = np.int64(offsets[i]) - b
+                if has_valid:
+                    if not valid[i]:
+                        codes[i] = -1
+                        continue
+                    a = np.int64(offsets[i]) - b
+                else:  # every string has ``width`` bytes: the offsets step by it
+                    a = a0 + (i - lo) * width
                 if width == 1:  # one byte, one shift
                     t = np.int64((w[a >> 3] >> np.uint64((a & 7) * 8)) & np.uint64(0xFF))
                 elif width == 2:
@@ -315,11 +319,15 @@ def _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width):
         hi = split if part == 0 else n
         w = words if part == 0 else tail
         b = base if part == 0 else base + tail_start
+        a0 = np.int64(offsets[lo]) - b if lo < hi else np.int64(0)
         for i in range(lo, hi):
-            if has_valid and not valid[i]:
-                codes[i] = -1
-                continue
-            a = np.int64(offsets[i]) - b
+            if has_valid:
+                if not valid[i]:
+                    codes[i] = -1
+                    continue
+                a = np.int64(offsets[i]) - b
+            else:  # every string has ``width`` bytes: the offsets step by it
+                a = a0 + (i - lo) * width
             w0 = _load(w, a, nb0)
             w1 = len_bits
             if two:
