@@ -6,7 +6,6 @@ docs/methods.md#intruder. The linkage runs in one of the engines behind the
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 
@@ -185,11 +184,5 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
             f"{outside} of the {len(truth)} targets are not in the extract by the ground truth: draw the targets "
             "from the extract, or set response_knowledge=False (with membership_prior, the chance a target is "
             "in the extract)")
-    if engine == "splink" and scenario.block_on_held:
-        # Splink blocks strictly (a missing value never agrees): the default blocking becomes
-        # its former one pass on every variable compared exactly
-        exact = [v for v in scenario.quasi_identifiers if scenario.comparisons[v].kind == "exact"]
-        scenario = dataclasses.replace(scenario, blocking=[exact or list(scenario.quasi_identifiers)],
-                                       block_on_held=False)
     return eng.link(ext, aux, scenario, np.asarray(truth), seed=seed, sampling_fraction=pi, max_pairs=max_pairs,
                     memory_budget=memory_budget)
