@@ -152,24 +152,25 @@ def _columns(fields, n_e, truth):
     return pd.DataFrame(ext), pd.DataFrame(aux)
 
 
-def _comparison(f, j, tf, cl, cll):
-    """Splink's levels of field ``j`` (``tf``: term-frequency adjustment on the exact level of an
-    exact field, Splink's own model only). m and u are configured so that Splink can predict
-    without training; the default path reads only the comparison vectors."""
+def _comparison(f, j, own, tf, cl, cll):
+    """Splink's levels of field ``j``. For Splink's own model (``own``) m is the EM's start and u
+    is trained (``tf``: term-frequency adjustment on the exact level); otherwise m and u are
+    configured only so that Splink can predict without training, and the comparison vectors are
+    all that is read."""
     col = f"k{j}"
+
+    def conf(level, m, u):
+        return level.configure(m_probability=m) if own else level.configure(m_probability=m, u_probability=u)
+
     levels = [cll.NullLevel(col)]
     if f.kind == "exact":
-        levels.append(cll.ExactMatchLevel(col, term_frequency_adjustments=tf)
-                      .configure(m_probability=DEFAULT_M, u_probability=0.05))
+        levels.append(conf(cll.ExactMatchLevel(col, term_frequency_adjustments=tf), DEFAULT_M, 0.05))
     else:
-        levels.append(cll.ExactMatchLevel(col).configure(m_probability=DEFAULT_M - 0.05, u_probability=0.01))
-        if f.kind == "string":
-            levels.append(cll.JaroWinklerLevel(col, float(f.threshold))
-                          .configure(m_probability=0.05, u_probability=0.04))
-        else:
-            levels.append(cll.AbsoluteDifferenceLevel(col, float(f.tolerance))
-                          .configure(m_probability=0.05, u_probability=0.04))
-    levels.append(cll.ElseLevel().configure(m_probability=1 - DEFAULT_M, u_probability=0.95))
+        levels.append(conf(cll.ExactMatchLevel(col), DEFAULT_M - 0.05, 0.01))
+        similar = (cll.JaroWinklerLevel(col, float(f.threshold)) if f.kind == "string"
+                   else cll.AbsoluteDifferenceLevel(col, float(f.tolerance)))
+        levels.append(conf(similar, 0.05, 0.04))
+    levels.append(conf(cll.ElseLevel(), 1 - DEFAULT_M, 0.95))
     return cl.CustomComparison(levels, output_column_name=col, comparison_description=str(f.name))
 
 
@@ -237,7 +238,7 @@ class SplinkRun:
         tf = own and bool(self.scenario.term_frequency)
         return SettingsCreator(
             link_type="link_only",
-            comparisons=[_comparison(f, j, tf and f.kind == "exact", cl, cll) for j, f in enumerate(self.fields)],
+            comparisons=[_comparison(f, j, own, tf and f.kind == "exact", cl, cll) for j, f in enumerate(self.fields)],
             blocking_rules_to_generate_predictions=[CustomRule(s) for s in self.rules],
             probability_two_random_records_match=prior_lambda(self.scenario, self.n_e),
             additional_columns_to_retain=["tr"],
