@@ -247,8 +247,9 @@ class SplinkRun:
         )
 
 
-def _fetch_pairs(db, e_in, a_in, settings, k):
-    """Splink's candidate pairs and comparison vectors, as a frame (target, record, rule, gammas)."""
+def _fetch_pairs(db, e_in, a_in, settings, k, check):
+    """Splink's candidate pairs and comparison vectors as numpy columns (target ``a``, record
+    ``e``, rule ``mk``, ``g<j>``), through Arrow; ``check(n)`` sees their number before they come."""
     from splink import Linker
 
     name_a, name_e = table_names()  # dataset names sort the auxiliary table to the left of every pair
@@ -257,26 +258,27 @@ def _fetch_pairs(db, e_in, a_in, settings, k):
     with quiet_splink():
         linker = Linker([sdf_a, sdf_e], settings, log_level=logging.ERROR)
         pred = linker.inference.predict()
+        n = linker.misc.query_sql(f"SELECT COUNT(*) AS n FROM {pred.physical_name}", output_type="pandas")
+        check(int(n["n"].iloc[0]))
         gam = ", ".join(f"CAST(gamma_k{j} AS INTEGER) AS g{j}" for j in range(k))
-        out = linker.misc.query_sql(f"SELECT unique_id_l AS a, unique_id_r AS e, CAST(match_key AS INTEGER) AS mk, "
-                                    f"{gam} FROM {pred.physical_name}", output_type="pandas")
+        table = linker.misc.query_sql(f"SELECT CAST(unique_id_l AS BIGINT) AS a, CAST(unique_id_r AS BIGINT) AS e, "
+                                      f"CAST(match_key AS INTEGER) AS mk, {gam} FROM {pred.physical_name}")
+        out = {c: np.asarray(table.as_pyarrow_table().column(c).to_numpy(), dtype=np.int64)
+               for c in ["a", "e", "mk", *(f"g{j}" for j in range(k))]}
         with contextlib.suppress(Exception):
             linker.misc.delete_tables_created_by_splink_from_db()
     return out
 
 
-def _as_csr(frame, run):
+def _as_csr(cols, run):
     """``(ptr, pe, gamma, per_pass)`` of the pairs, ordered by target, first rule and extract row
     (the order of :func:`idrisk.intruder.blocking.candidate_pairs`); agreement is Splink's
     exact or similar level (1), else 0, null -1."""
-    a = frame["a"].to_numpy(dtype=np.int64)
-    e = frame["e"].to_numpy(dtype=np.int64)
-    mk = frame["mk"].to_numpy(dtype=np.int64)
+    a, e, mk = cols["a"], cols["e"], cols["mk"]
     order = np.lexsort((e, mk, a))
-    k = len(run.fields)
-    gamma = np.empty((k, a.shape[0]), dtype=np.int8)
-    for j in range(k):
-        gamma[j] = np.minimum(frame[f"g{j}"].to_numpy(dtype=np.int64)[order], 1)
+    gamma = np.empty((len(run.fields), a.shape[0]), dtype=np.int8)
+    for j in range(gamma.shape[0]):
+        gamma[j] = np.minimum(cols[f"g{j}"][order], 1)
     ptr = np.zeros(run.n_a + 1, dtype=np.int64)
     np.cumsum(np.bincount(a, minlength=run.n_a), out=ptr[1:])
     origin = np.asarray(run.origin, dtype=np.int64)
@@ -291,15 +293,17 @@ def _splink_pairs(run, spark_session, max_pairs, budget):
         bound = run.translate(fields, passes, held, max_pairs, budget)
         e_df, a_df = _columns(fields, run.n_e, run.truth)
         db, own_con, e_in, a_in = _register(run.backend, spark_session, run.opts, e_df, a_df, budget, bound)
+        def check(n):  # before the pairs come to the client
+            if n == 0:
+                raise_no_pairs(run.scenario)
+            check_pairs(n, fields, run.passes, max_pairs=max_pairs, memory_budget=budget)
+
         try:
-            frame = _fetch_pairs(db, e_in, a_in, run.settings(own=False), len(fields))
+            cols = _fetch_pairs(db, e_in, a_in, run.settings(own=False), len(fields), check)
         finally:
             if own_con is not None:
                 own_con.close()
-        if len(frame) == 0:
-            raise_no_pairs(run.scenario)
-        check_pairs(len(frame), fields, run.passes, max_pairs=max_pairs, memory_budget=budget)
-        return _as_csr(frame, run)
+        return _as_csr(cols, run)
     return pairs
 
 
