@@ -34,8 +34,17 @@ comparison vectors, i.e. where Splink's Jaro-Winkler (DuckDB's, or Splink's on S
 differs from jellyfish's at the threshold. Exact and tolerance comparisons give the same
 pairs and vectors, hence the same claims, correct claims and stated expected correct claims
 as idrisk's engine for the same seed (tested, with and without response knowledge).
-``probability="match_probability"`` keeps Splink's own estimators and per-pair posterior
-instead (:mod:`idrisk.intruder.splink_own`), a baseline of Splink as it comes.
+DuckDB's Jaro-Winkler equals jellyfish's to 1e-16 (719,104 pairs of random strings with typos,
+accents and empty strings: no flip at thresholds 0.7-0.9); Splink's function on Spark scored
+55,561 of them differently (agreement flipped on 181 at threshold 0.8, 15 at 0.9), none of the
+synthetic population's postcode districts. ``probability="match_probability"`` keeps Splink's
+own estimators and per-pair posterior instead (:mod:`idrisk.intruder.splink_own`), a baseline
+of Splink as it comes.
+
+Measured (``benchmarks/ratios_intruder.py --quick --engines idrisk,splink_engine``, 20,000 x
+4,000, 1,962,135 pairs): with Splink's own estimators this engine made 1,049 claims (971
+correct) against idrisk's 1,755 (1,584), 0.60 of them, in 91.7 s; now 1,755 (1,584), identical,
+in 4.8 s against idrisk's 3.6 s in the same run.
 """
 
 from __future__ import annotations
