@@ -58,7 +58,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataValidationError, InvalidParameterError
+from ..exceptions import InvalidParameterError
 from .blocking import held_groups, pass_block_ids, selective_passes
 from .compare import prepare_fields, valid_text
 from .engine import DEFAULT_M

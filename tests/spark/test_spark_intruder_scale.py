@@ -1,7 +1,7 @@
 """The Splink-Spark intruder on the 100k x 20k case against its DuckDB counterpart.
 
 The case of ``benchmarks/ratios_spark.py --intruder 100000 20000 --no-term-frequency`` (Spark
-55 s, DuckDB 14 s in one run on 2 shared cores at a load of 3-4): a synthetic population of
+about 70 s, DuckDB about 5 s in one run on 2 shared cores at a load of 6): a synthetic population of
 100,000 pupils as the extract, 20,000 targets with the perturbed scenario (wrong birth
 month, ethnicity and SEN provision; blanked ethnicity), blocking on local authority, sex and
 year group (1.7 million candidate pairs), here without term-frequency adjustments.
