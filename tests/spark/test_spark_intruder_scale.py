@@ -46,4 +46,7 @@ def test_splink_spark_matches_duckdb_on_100k_by_20k(spark, case):
     assert res.precision == duck.precision
     assert res.em["m"] == duck.em["m"] and res.em["u"] == duck.em["u"]
     assert res.expected_correct == duck.expected_correct
+    ref = simulate_intruder(ext, aux, sc, seed=2)  # the idrisk engine on its own pairs
+    assert (ref.claims, ref.correct_claims, ref.expected_correct) == (res.claims, res.correct_claims,
+                                                                      res.expected_correct)
     assert spark.conf.get("spark.sql.shuffle.partitions") == "4"  # the session's own setting, restored
