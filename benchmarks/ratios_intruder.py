@@ -20,8 +20,8 @@ runs with exact comparisons and term-frequency adjustments on all 8 variables, u
 sampling, m by EM (one session blocked on LA x sex, one on postcode district x year group
 for the blocking fields), DuckDB capped at 4 GB, and returns pairs with P >= 0.01.
 That hand-written pipeline stays the baseline. The row ``splink_engine`` runs the same
-scenario through ``simulate_intruder(..., engine="splink")`` (the scenario translated to
-Splink settings: per-pass EM, block-normalised claims, idrisk's scoring), DuckDB capped
+scenario through ``simulate_intruder(..., engine="splink")`` (Splink's blocking and
+comparison vectors scored by idrisk's estimators: the idrisk row's claims), DuckDB capped
 at 4 GB likewise; it is not in the default list (``--engines idrisk,splink_engine``).
 """
 

@@ -22,7 +22,8 @@ from ..exceptions import DataQualityWarning, DataValidationError
 from .compare import Field
 from .memory import check_pairs, default_memory_budget, pass_pair_counts
 
-__all__ = ["candidate_pairs", "pass_block_ids", "selective_passes", "DEFAULT_MAX_PAIRS", "MAX_HELD_PASSES"]
+__all__ = ["candidate_pairs", "pass_block_ids", "selective_passes", "held_groups", "DEFAULT_MAX_PAIRS",
+           "MAX_HELD_PASSES"]
 
 #: refuse to materialise more candidate pairs than this (the memory budget, :mod:`.memory`, usually
 #: binds first: about 50 bytes a pair)
@@ -104,8 +105,13 @@ def candidate_pairs(fields: list[Field], passes, n_e: int, n_a: int, *, max_pair
     return _pairs(eb, ab, n_blocks, fields, passes, list(range(n_pass)), max_pairs, budget)
 
 
-def _held_pairs(byname, fields, passes, n_e, n_a, max_pairs, budget):
-    """The passes with ``held`` semantics: one pass per group of targets holding the same pass variables."""
+def held_groups(fields, passes, n_a: int):
+    """The passes with ``held`` semantics (:func:`candidate_pairs`): one group per pass and set
+    of its variables the targets hold, ``(pass index, held variables, targets)`` with
+    ``targets`` a boolean mask of the targets holding exactly those of the pass's variables;
+    groups whose variables the extract never holds are left out, and at most
+    ``MAX_HELD_PASSES`` (the largest) are kept, in pass order. Both engines block on these."""
+    byname = {f.name: f for f in fields}
     groups = []
     for i, p in enumerate(passes):
         bits = np.zeros(n_a, dtype=np.int64)
@@ -122,15 +128,20 @@ def _held_pairs(byname, fields, passes, n_e, n_a, max_pairs, budget):
             "blocking cannot form any block: the targets hold no value of any pass's variables, "
             "or the extract holds none. Block on variables the intruder actually holds.")
     keep = sorted(range(len(groups)), key=lambda g: -groups[g][0])[:MAX_HELD_PASSES]
-    groups = [groups[g] for g in sorted(keep)]
+    return [groups[g][1:] for g in sorted(keep)]
+
+
+def _held_pairs(byname, fields, passes, n_e, n_a, max_pairs, budget):
+    """The passes with ``held`` semantics: one pass per group of targets holding the same pass variables."""
+    groups = held_groups(fields, passes, n_a)
     eb = np.empty((len(groups), n_e), dtype=np.int64)
     ab = np.empty((len(groups), n_a), dtype=np.int64)
     n_blocks = []
-    for g, (_, _, sub, who) in enumerate(groups):
+    for g, (_, sub, who) in enumerate(groups):
         eb[g], a_ids, nb = pass_block_ids(byname, sub, n_e)
         ab[g] = np.where(who, a_ids, -1)
         n_blocks.append(nb)
-    return _pairs(eb, ab, n_blocks, fields, passes, [g[1] for g in groups], max_pairs, budget)
+    return _pairs(eb, ab, n_blocks, fields, passes, [g[0] for g in groups], max_pairs, budget)
 
 
 def selective_passes(fields, passes, n_e: int) -> list:

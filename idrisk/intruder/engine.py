@@ -22,9 +22,8 @@ from .._kernels.groups import group_ids
 __all__ = ["LinkingEngine", "membership_prior", "log2_nonmember", "class_size_counts", "M_CLIP", "TIE_TOL",
            "UNINFORMATIVE_PRIOR", "DEFAULT_M"]
 
-#: m of a field that no EM fit can estimate (it is a blocking variable of every pass), until
-#: :func:`idrisk.intruder.recall.blocking_recall` replaces it by its maximum-likelihood share of ``rho``;
-#: also the Splink engine's configured start for an agreement level
+#: m of a field that a per-pass EM cannot estimate (it is a blocking variable of every pass); the
+#: configured start of an agreement level in Splink's own model (:mod:`idrisk.intruder.splink_own`)
 DEFAULT_M = 0.95
 #: m is kept in ``[M_CLIP, 1 - M_CLIP]`` so that every weight is finite
 M_CLIP = 1e-6

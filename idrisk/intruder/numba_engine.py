@@ -29,7 +29,7 @@ from .joint import (EM_TARGETS, M_FLOOR, SNAP_LOGLIK, JointModel, fit_joint_m, n
 from .score import IntruderResult, score_claims
 from .weights import likelihood_tables, target_offsets
 
-__all__ = ["NumbaEngine", "threads_for", "PARALLEL_MIN"]
+__all__ = ["NumbaEngine", "threads_for", "link_joint", "PARALLEL_MIN"]
 
 #: below this many records (extract + auxiliary) the kernels run on one thread
 PARALLEL_MIN = 50_000
@@ -58,7 +58,7 @@ class NumbaEngine:
     def link(self, extract, auxiliary, scenario, truth, *, seed, sampling_fraction, max_pairs,
              memory_budget=None) -> IntruderResult:
         with threads_for(len(extract) + len(auxiliary)):
-            return _link(extract, auxiliary, scenario, truth, seed, sampling_fraction, (max_pairs, memory_budget))
+            return link_joint(extract, auxiliary, scenario, truth, seed, sampling_fraction, (max_pairs, memory_budget))
 
 
 #: the start of every field's m
@@ -68,15 +68,20 @@ M_START = 0.999
 class _Linkage:
     """The pairs, comparisons and joint counts of one linkage."""
 
-    def __init__(self, ext, aux, scenario, limits, rng):
+    def __init__(self, ext, aux, scenario, limits, rng, pairs=None):
         self.n_e, self.n_a = len(ext), len(aux)
         self.fields = fields = prepare_fields(ext, aux, scenario)
         held = scenario.block_on_held
         self.passes = selective_passes(fields, scenario.blocking, self.n_e) if held else scenario.blocking
-        self.ptr, self.pe, _, self.per_pass = candidate_pairs(fields, self.passes, self.n_e, self.n_a,
-                                                              max_pairs=limits[0], memory_budget=limits[1], held=held)
-        self.pa = K.expand_targets(self.ptr)
-        self.gamma = compare_pairs(fields, self.pe, self.pa)
+        if pairs is None:
+            self.ptr, self.pe, _, self.per_pass = candidate_pairs(fields, self.passes, self.n_e, self.n_a,
+                                                                  max_pairs=limits[0], memory_budget=limits[1],
+                                                                  held=held)
+            self.pa = K.expand_targets(self.ptr)
+            self.gamma = compare_pairs(fields, self.pe, self.pa)
+        else:  # another engine's pairs and comparison vectors (the Splink engine)
+            self.ptr, self.pe, self.gamma, self.per_pass = pairs(fields, self.passes, held)
+            self.pa = K.expand_targets(self.ptr)
         self.u, _ = frequency_u(fields, rng, self.n_e, self.n_a)
         self.shares = value_shares(fields, self.n_e)
         self.scales = value_scales(fields, self.n_e)
@@ -228,9 +233,19 @@ def _fit_others(lk, m, ratio, rows):
     return m, info
 
 
-def _link(ext, aux, scenario, truth, seed, pi, limits) -> IntruderResult:
+def link_joint(ext, aux, scenario, truth, seed, pi, limits, pairs=None, info=None) -> IntruderResult:
+    """One linkage with the joint-frequency model (docs/methods.md#joint-frequencies), scored.
+
+    ``limits`` is ``(max_pairs, memory_budget)``. ``pairs`` (None: this engine's blocking and
+    comparisons) is a function ``(fields, passes, held) -> (ptr, pe, gamma, per_pass)`` giving
+    the candidate pairs grouped by target (CSR ``ptr``, extract rows ``pe``, in the order of
+    :func:`idrisk.intruder.blocking.candidate_pairs`), their agreement per field (``gamma``,
+    int8 ``(fields, pairs)``: 1, 0, -1 missing) and the pairs each scenario pass added: the
+    Splink engine passes Splink's. ``info`` is merged into ``result.em``. The estimators, the
+    normalisation and the scoring are the same whoever made the pairs.
+    """
     rng = np.random.default_rng(seed)
-    lk = _Linkage(ext, aux, scenario, limits, rng)
+    lk = _Linkage(ext, aux, scenario, limits, rng, pairs)
     fields, n_a = lk.fields, lk.n_a
     prior = membership_prior(scenario)
     ratio = nonmember_ratio(prior, lk.n_e, lk.joint.w, lk.joint.n1)
@@ -257,7 +272,7 @@ def _link(ext, aux, scenario, truth, seed, pi, limits) -> IntruderResult:
         "estimation": {"joint": joint_info, "other_fields": other_info, "targets": int(sample.shape[0]),
                        "against": "the whole extract"},
         "nonmember": {"ratio": float(ratio), "unseen_classes_n1": float(lk.joint.n1)},
-        "passes": [list(p) for p in lk.passes],
+        "passes": [list(p) for p in lk.passes], **(info or {}),
         "blocking_recall": {"mean_recall": float(np.sum(np.where(S > 0, s_cand / np.where(S > 0, S, 1.0), 0.0)
                                                         * member) / max(float(member.sum()), 1e-300)),
                             "estimated_on": "every target, from its mass over the whole extract"},

@@ -6,7 +6,6 @@ docs/methods.md#intruder. The linkage runs in one of the engines behind the
 
 from __future__ import annotations
 
-import dataclasses
 
 import numpy as np
 
@@ -102,18 +101,15 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
         The record id behind a ``_truth_<id_column>`` ground-truth column; ``None``: the
         default profile's ground-truth id (:attr:`idrisk.profiles.Profile.truth_id`).
     engine : {"idrisk", "splink"}, default "idrisk"
-        ``"idrisk"``: the numba pipeline described above. ``"splink"``: the same scenario
-        run by Splink (optional: ``pip install 'idrisk[splink]'``), for extracts past one
-        machine (it blocks strictly, so the default blocking is one pass on the variables
-        compared exactly): blocking rules from the scenario's passes, exact / Jaro-Winkler /
-        tolerance comparison levels, term-frequency adjustment on exact fields, u by
-        seeded random sampling, m by EM per pass; claims use the block-normalised
-        probability computed from Splink's match weights, and the same scoring (see
-        :mod:`idrisk.intruder.splink_engine`). ``result.em["engine"]`` records which
-        engine ran (it is in ``to_dict()``). Splink's standard EM lacks idrisk's
-        one-match-per-target refinement of m, so on data with clusters of similar
-        non-matches it under-estimates the m of discriminating fields and claims fewer
-        targets (documented and measured in that module).
+        ``"idrisk"``: the numba pipeline described above. ``"splink"``: Splink
+        (optional: ``pip install 'idrisk[splink]'``; DuckDB, or a Spark session) makes the
+        candidate pairs and their comparison vectors for the same passes (blocking rules,
+        exact / Jaro-Winkler / tolerance comparison levels), and idrisk's estimators,
+        normalisation and scoring run on them, so the result is the idrisk engine's
+        wherever Splink's comparisons agree with idrisk's (always for exact and tolerance
+        comparisons; see :mod:`idrisk.intruder.splink_engine`,
+        docs/methods.md#splink-engine). ``result.em["engine"]`` records which engine ran
+        (it is in ``to_dict()``).
     splink_backend : {"duckdb", "spark"}, default "duckdb"
         DuckDB embedded, or Spark on a cluster (needs ``spark_session``).
     spark_session : pyspark.sql.SparkSession or None
@@ -149,9 +145,8 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
     knowledge ``P(b | a) = Phi_ab / sum_b' Phi_ab'`` over *every* extract record (the sum is exact
     from the joint counts, so a record blocking missed still counts); without it the
     denominator also holds the non-member mass, weighted by ``(1 - pi)/pi`` with ``pi`` =
-    ``membership_prior`` (docs/methods.md#joint-frequencies). The Splink engine keeps the
-    Fellegi-Sunter weights with block normalisation and the records blocking missed
-    (docs/methods.md#blocking-recall). recordlinkage's ``ECMClassifier`` classifies each pair on
+    ``membership_prior`` (docs/methods.md#joint-frequencies). The Splink engine scores
+    Splink's pairs with the same model (docs/methods.md#splink-engine). recordlinkage's ``ECMClassifier`` classifies each pair on
     its own (no normalisation over a target's candidates), so its claims can differ.
     """
     if (spark := engine_for(data, "simulate_intruder")) is not None:  # a Spark table: idrisk.spark
@@ -185,11 +180,5 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
             f"{outside} of the {len(truth)} targets are not in the extract by the ground truth: draw the targets "
             "from the extract, or set response_knowledge=False (with membership_prior, the chance a target is "
             "in the extract)")
-    if engine == "splink" and scenario.block_on_held:
-        # Splink blocks strictly (a missing value never agrees): the default blocking becomes
-        # its former one pass on every variable compared exactly
-        exact = [v for v in scenario.quasi_identifiers if scenario.comparisons[v].kind == "exact"]
-        scenario = dataclasses.replace(scenario, blocking=[exact or list(scenario.quasi_identifiers)],
-                                       block_on_held=False)
     return eng.link(ext, aux, scenario, np.asarray(truth), seed=seed, sampling_fraction=pi, max_pairs=max_pairs,
                     memory_budget=memory_budget)

@@ -1,10 +1,9 @@
 """The simulated intruder with a Spark table as the extract, through Splink's Spark backend.
 
 :func:`idrisk.simulate_intruder` and :func:`idrisk.run_scenarios` route a Spark extract
-here. The linkage runs on Spark with the table's own session (Splink's Spark backend:
-candidate pairs, EM, predictions and the per-target step, as SQL on Spark; u from Splink's
-random sample of records and EM's iterations over the agreement-pattern counts, both small,
-on the driver: ``docs/methods.md#splink-on-spark``). idrisk's translation of a scenario into Splink's columns
+here. The linkage runs on Spark with the table's own session (Splink's Spark backend makes
+the candidate pairs and their comparison vectors on Spark; idrisk's estimators score them on
+the driver: ``docs/methods.md#splink-on-spark``). idrisk's translation of a scenario into Splink's columns
 (the integer codes of exact fields shared by both sides) and the ground truth are made on
 the driver, so the extract's id column and the scenarios' quasi-identifiers are collected
 to the driver, ordered by the id (never any other column); the result says so:
