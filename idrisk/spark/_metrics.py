@@ -214,9 +214,6 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
     The risk is computed once per class on the driver (``docs/methods.md#individual-risk``)
     and joined back on the quasi-identifiers.
     """
-    if missing == "never" and weights is not None and household is not None:
-        raise InvalidParameterError(
-            "household risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
     out = _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual)
     return out if household is None else with_household_risk(out, household)
 
@@ -290,9 +287,6 @@ def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx"
     if household is not None:
         from pyspark.sql import functions as F
 
-        if missing == "never" and weights is not None:
-            raise InvalidParameterError(
-                "household risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
         with warnings.catch_warnings():  # the same warnings were issued by the classes above
             warnings.simplefilter("ignore")
             rows = _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual)

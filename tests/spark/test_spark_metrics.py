@@ -160,8 +160,25 @@ def test_individual_risk_never_rule_with_weights(pdf, sdf, method):
     np.testing.assert_array_equal(got["fk"].to_numpy(), local["fk"].to_numpy())
     np.testing.assert_allclose(got["Fk_pop"].to_numpy(), local["Fk"].to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(got["risk"].to_numpy(), local["risk"].to_numpy(), rtol=1e-12)
-    with pytest.raises(InvalidParameterError, match="household"):
-        idrisk.individual_risk(sdf, QIS, household="row", **kw)
+
+
+@pytest.mark.parametrize("method", ["approx", "exact"])
+def test_household_risk_never_rule_with_weights(pdf, sdf, method):
+    """The household risk from the members' risks, those with a missing key among them (classes of
+    one whose Fk is their own weight): per record and summed, as on pandas."""
+    from pyspark.sql import functions as F
+
+    kw = dict(weights="w", missing="never", method=method, household="hh")
+    hpdf, hsdf = pdf.assign(hh=pdf["row"] // 3), sdf.withColumn("hh", F.floor(F.col("row") / 3))
+    local = idrisk.individual_risk(hpdf, QIS, **kw)
+    got = per_record(idrisk.individual_risk(hsdf, QIS, **kw), hpdf, ["risk", "household_risk"], "row")
+    alone = hpdf[QIS].isna().any(axis=1).to_numpy()
+    mixed = hpdf.assign(alone=alone).groupby("hh")["alone"].agg(["any", "all"])
+    assert (mixed["any"] & ~mixed["all"]).any()  # households with members of both kinds
+    np.testing.assert_allclose(got["risk"].to_numpy(), local["risk"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["household_risk"].to_numpy(), local["household_risk"].to_numpy(), rtol=1e-12)
+    kw.pop("method")
+    same_result(idrisk.global_risk(hpdf, QIS, method=method, **kw), idrisk.global_risk(hsdf, QIS, method=method, **kw))
 
 
 def test_individual_risk_default_missing_warns_like_pandas(pdf, sdf):
@@ -305,5 +322,3 @@ def test_global_risk_never_rule_with_weights(pdf, sdf):
     """Records with a missing key are classes of one, each with its own Benedetti-Franconi risk."""
     kw = dict(weights="w", missing="never")
     same_result(idrisk.global_risk(pdf, QIS, **kw), idrisk.global_risk(sdf, QIS, **kw))
-    with pytest.raises(InvalidParameterError, match="not implemented yet"):  # household risk only
-        idrisk.global_risk(sdf, QIS, household="row", **kw)
