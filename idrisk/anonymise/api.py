@@ -25,7 +25,7 @@ from .lattice import METRICS, prepare
 from .local import local_suppression as _local_suppression
 from .recipe import dump_recipe, load_recipe
 from .search import optimal_node
-from .spark_table import distinct_rows, is_spark_frame, table_extract, table_validity
+from .spark_table import distinct_rows, is_spark_frame, table_extract, table_validity, validity_tables
 
 __all__ = ["anonymise", "apply_recipe", "AnonymiseResult"]
 
@@ -317,6 +317,7 @@ def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit,
     """:func:`anonymise` of a Spark table: the search on its distinct rows, the result as Spark
     expressions (:mod:`idrisk.anonymise.spark_table`); ``data`` is then a Spark DataFrame and
     ``suppressed`` is None (a Spark table has no row order to align flags with)."""
+    tables = None if validity is None else validity_tables(validity)
     qlist = [quasi_identifiers] if isinstance(quasi_identifiers, str) else list(quasi_identifiers)
     sens = list(l_diversity) if isinstance(l_diversity, Mapping) else []
     rows = distinct_rows(data, list(dict.fromkeys([*qlist, *sens])))
@@ -357,8 +358,8 @@ def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit,
         ext.cells, "wildcard", data=ext.data, suppressed=None, trace=trace)
     if verification is not None:
         res = dataclasses.replace(res, verification=verification[0], assessment=verification[1])
-    if validity is not None:
-        res = dataclasses.replace(res, validity=table_validity(data, rows, ext, validity))
+    if tables is not None:
+        res = dataclasses.replace(res, validity=table_validity(data, rows, ext, tables))
     return res
 
 

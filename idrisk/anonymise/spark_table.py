@@ -21,7 +21,7 @@ from ..spark._suda import key_frame
 from .local import local_suppression_of_rows
 
 __all__ = ["DistinctRows", "TableExtract", "distinct_rows", "generalised_table", "is_spark_frame", "row_order",
-           "table_extract", "table_validity"]
+           "table_extract", "table_validity", "validity_tables"]
 
 
 class DistinctRows:
@@ -108,14 +108,10 @@ def table_extract(data, rows: DistinctRows, labels: dict, failing, *, local: boo
 
 
 
-def table_validity(data, rows: DistinctRows, extract: TableExtract, validity) -> dict:
-    """:func:`idrisk.anonymise.analysis_validity` of a Spark table's extract: the tables from
-    the distinct rows over the quasi-identifiers and the tables' variables, counted on Spark,
-    each with its generalised values (exact: a distance sums records). The models need the
-    records in an order (their cross-validation folds are drawn over it), which a Spark table
-    does not have: they are refused."""
-    from .validity import table_distance
-
+def validity_tables(validity) -> list:
+    """The tables of a ``validity`` request on a Spark table (each a list of one or two
+    variables), refused when it asks for models: their cross-validation folds are drawn over
+    the records' order, which a Spark table does not have."""
     kw = dict(validity)
     unknown = sorted(set(kw) - {"outcomes", "predictors", "tables", "folds", "seed"})
     if unknown:
@@ -124,12 +120,23 @@ def table_validity(data, rows: DistinctRows, extract: TableExtract, validity) ->
         raise InvalidParameterError(
             "validity on a Spark table gives the tables only: the models' cross-validation folds are drawn "
             "over the records' order, which a Spark table does not have (leave out outcomes, or run on pandas)")
-    qis, wanted = list(extract.labels), []
+    wanted = []
     for t in kw.get("tables") or ():
         vs = [t] if isinstance(t, str) else list(t)
         if not 1 <= len(vs) <= 2:
             raise InvalidParameterError("a table names one variable or a pair")
         wanted.append(vs)
+    return wanted
+
+
+def table_validity(data, rows: DistinctRows, extract: TableExtract, wanted: list) -> dict:
+    """:func:`idrisk.anonymise.analysis_validity`'s tables (``wanted``, from
+    :func:`validity_tables`) of a Spark table's extract, from the distinct rows over the
+    quasi-identifiers and the tables' variables, counted on Spark, each with its generalised
+    values (exact: a distance sums records)."""
+    from .validity import table_distance
+
+    qis = list(extract.labels)
     absent = sorted({str(v) for vs in wanted for v in vs if v not in data.columns})
     if absent:
         raise DataValidationError(f"table column(s) not found in the data: {', '.join(absent)}")
