@@ -193,6 +193,26 @@ def test_combination_sweep(pdf, sdf, max_size):
     pd.testing.assert_frame_equal(res, local)
 
 
+def test_suda_max_seconds(pdf, sdf, monkeypatch):
+    """max_seconds bounds the SUDA2 search on the driver as on pandas: a generous limit changes
+    nothing, and a clock that passes the limit stops it with the same error."""
+    import idrisk.metrics._suda as S
+
+    same_result(idrisk.suda(pdf, QIS, max_size=3), idrisk.suda(sdf, QIS, max_size=3, max_seconds=3600))
+
+    class Clock:  # one second at every reading
+        def __init__(self):
+            self.t = 0.0
+
+        def monotonic(self):
+            self.t += 1.0
+            return self.t
+
+    monkeypatch.setattr(S, "time", Clock())
+    with pytest.raises(idrisk.exceptions.ResourceLimitError, match="stopped at max_seconds=1.5"):
+        idrisk.suda(sdf, QIS, max_seconds=1.5)
+
+
 @pytest.mark.parametrize("kw", [{}, {"max_size": 3}, {"sampling_fraction": 0.1, "score": "ihsn"}])
 def test_suda(pdf, sdf, kw):
     local = idrisk.suda(pdf, QIS, **kw)
