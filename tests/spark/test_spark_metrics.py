@@ -8,6 +8,8 @@ outputs, collected here only to check them, must agree row by row.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -342,3 +344,11 @@ def test_global_risk_never_rule_with_weights(pdf, sdf):
     """Records with a missing key are classes of one, each with its own Benedetti-Franconi risk."""
     kw = dict(weights="w", missing="never")
     same_result(idrisk.global_risk(pdf, QIS, **kw), idrisk.global_risk(sdf, QIS, **kw))
+
+
+@pytest.mark.parametrize("kw", [{"sampling_fraction": 0.05}, {"population_size": 9000}])
+def test_unique_match_probability(pdf, sdf, kw):
+    """The Skinner-Elliot probability from the sample cells of size 1 and 2 counted on Spark."""
+    local = idrisk.unique_match_probability(pdf, ["sex", "yob", "la"], **kw)
+    assert 0 < local < 1
+    assert math.isclose(idrisk.unique_match_probability(sdf, ["sex", "yob", "la"], **kw), local, rel_tol=1e-12)
