@@ -352,3 +352,11 @@ def test_unique_match_probability(pdf, sdf, kw):
     local = idrisk.unique_match_probability(pdf, ["sex", "yob", "la"], **kw)
     assert 0 < local < 1
     assert math.isclose(idrisk.unique_match_probability(sdf, ["sex", "yob", "la"], **kw), local, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("missing", ["category", "wildcard"])
+def test_what_if(pdf, sdf, missing):
+    """idrisk.what_if of a Spark table (its distinct rows counted on Spark) as of the pandas frame."""
+    local = idrisk.what_if(pdf, QIS, k=5, missing=missing)
+    assert local.candidates and local.before.at_risk > 0
+    same_result(local, idrisk.what_if(sdf, QIS, k=5, missing=missing))
