@@ -57,6 +57,8 @@ __all__ = ["SparkLinkage", "PAIRS_PER_PARTITION"]
 #: candidate pairs per shuffle partition (Spark's advisory partition size is 64 MB; a pair row is ~100 bytes)
 PAIRS_PER_PARTITION = 500_000
 _PATTERN_COUNTS = "__splink__agreement_pattern_counts"
+_COMPARISON_VECTORS = "__splink__df_comparison_vectors"
+_M_U_COUNTS = "__splink__m_u_counts"
 
 
 def _spark_api():
@@ -66,7 +68,7 @@ def _spark_api():
         """Splink's SparkAPI that remembers what it persisted and keeps EM's pattern counts local."""
 
         def __init__(self, **kw):
-            self.idrisk_persisted, self.idrisk_duck = [], None
+            self.idrisk_persisted, self.idrisk_duck, self.idrisk_pairs = [], None, None
             super().__init__(**kw)
 
         def _break_lineage_and_repartition(self, spark_df, templated_name, physical_name):
@@ -87,10 +89,28 @@ def _spark_api():
                 self.idrisk_persisted.append(out)
             return out
 
+        def _idrisk_pairs_to_driver(self, pairs) -> None:
+            """EM's pairs (comparison vectors and term frequencies) into DuckDB on the driver,
+            once per table (the previous pass's released)."""
+            import duckdb
+            from splink.backends.duckdb import DuckDBAPI
+
+            if self.idrisk_pairs == pairs.physical_name:
+                return
+            self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=duckdb.connect())
+            con = self.idrisk_duck.duckdb_con
+            if self.idrisk_pairs is not None:
+                con.unregister(self.idrisk_pairs)
+            con.register(pairs.physical_name, self.spark.table(pairs.physical_name).toArrow())
+            self.idrisk_pairs = pairs.physical_name
+
         def sql_pipeline_to_splink_dataframe(self, pipeline):
-            """EM's iterations over the pattern counts run where the counts are (DuckDB on the driver)."""
-            if self.idrisk_duck is None or not any(
-                    getattr(df, "templated_name", None) == _PATTERN_COUNTS for df in pipeline.input_dataframes):
+            """EM's iterations run on the driver (DuckDB): over the pattern counts, or with
+            term-frequency adjustments over the pairs, brought there once per EM session."""
+            names = {getattr(df, "templated_name", None): df for df in pipeline.input_dataframes}
+            if _COMPARISON_VECTORS in names and pipeline.output_table_name == _M_U_COUNTS:
+                self._idrisk_pairs_to_driver(names[_COMPARISON_VECTORS])
+            elif self.idrisk_duck is None or _PATTERN_COUNTS not in names:
                 return super().sql_pipeline_to_splink_dataframe(pipeline)
             import sqlglot
             from splink.internals.pipeline import CTEPipeline
