@@ -21,7 +21,10 @@ candidate pairs. :class:`SparkLinkage` runs the same model with these changes:
   the same EM up to the order of floating-point sums). The counts (at most the product
   of the comparisons' level counts) come to the driver and the iterations run there in
   DuckDB (each was about ten small Spark jobs). With term-frequency adjustments each
-  iteration reads the pairs, on Spark.
+  iteration reads the pairs: Spark computes the pairs' comparison vectors and term
+  frequencies once (the EM session's blocking pass), they come to the driver once as an
+  Arrow table, and the iterations run over them in DuckDB, the same SQL as the DuckDB
+  backend's (each iteration on Spark was a job over every pair).
 * **Intermediate tables as local checkpoints.** Splink persists its intermediate tables or
   writes them as Parquet; its drops of earlier views uncached the persisted ones, so every
   EM iteration recomputed blocking and the term-frequency joins once per comparison. The
@@ -61,6 +64,16 @@ _COMPARISON_VECTORS = "__splink__df_comparison_vectors"
 _M_U_COUNTS = "__splink__m_u_counts"
 
 
+def _driver_duckdb():
+    """The driver's DuckDB connection for EM's iterations: one thread, so that its sums run in
+    the order of their input."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads TO 1")
+    return con
+
+
 def _spark_api():
     from splink.backends.spark import SparkAPI
 
@@ -73,11 +86,10 @@ def _spark_api():
 
         def _break_lineage_and_repartition(self, spark_df, templated_name, physical_name):
             if templated_name == _PATTERN_COUNTS:  # one row per agreement pattern: to the driver
-                import duckdb
                 from splink.backends.duckdb import DuckDBAPI
 
                 counts = spark_df.toArrow()
-                self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=duckdb.connect())
+                self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=_driver_duckdb())
                 self.idrisk_duck.duckdb_con.register(physical_name, counts)
                 return self.spark.createDataFrame(counts)
             out = super()._break_lineage_and_repartition(spark_df, templated_name, physical_name)
@@ -92,16 +104,21 @@ def _spark_api():
         def _idrisk_pairs_to_driver(self, pairs) -> None:
             """EM's pairs (comparison vectors and term frequencies) into DuckDB on the driver,
             once per table (the previous pass's released)."""
-            import duckdb
             from splink.backends.duckdb import DuckDBAPI
 
             if self.idrisk_pairs == pairs.physical_name:
                 return
-            self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=duckdb.connect())
+            self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=_driver_duckdb())
             con = self.idrisk_duck.duckdb_con
             if self.idrisk_pairs is not None:
-                con.unregister(self.idrisk_pairs)
-            con.register(pairs.physical_name, self.spark.table(pairs.physical_name).toArrow())
+                con.execute(f'DROP TABLE IF EXISTS "{self.idrisk_pairs}"')
+            # in one order whatever order Spark returned them in, read by one thread: the sums of
+            # every iteration run in the same order, so equal inputs give equal models
+            con.register("__idrisk_pairs_arrow", self.spark.table(pairs.physical_name).toArrow())
+            try:
+                con.execute(f'CREATE TABLE "{pairs.physical_name}" AS SELECT * FROM __idrisk_pairs_arrow ORDER BY ALL')
+            finally:
+                con.unregister("__idrisk_pairs_arrow")
             self.idrisk_pairs = pairs.physical_name
 
         def sql_pipeline_to_splink_dataframe(self, pipeline):
