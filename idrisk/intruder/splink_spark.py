@@ -39,9 +39,10 @@ Measured on the 100k x 20k case without term frequencies (``benchmarks/ratios_sp
 --intruder 100000 20000 --no-term-frequency``, 2 shared cores): Spark 55 s against DuckDB's
 14 s in the same run at a load of 3-4 (171 s against 44 s at a load of 12), identical pairs,
 unique matches, claims and correct claims (before: 521 s against 26 s, 0.93 of DuckDB's
-claims). With term frequencies: identical results, 325 s against 24 s (EM iterates over the
-pairs on Spark). What is left is Spark's cost per job in local mode: blocking and comparing the
-1.7 million pairs twice (EM and prediction) and the per-target queries.
+claims). With term frequencies: identical results, 325 s against 24 s while EM iterated over
+the pairs on Spark; with the pairs on the driver, 226 s against 311 s (one after the other in
+one process, load 6-9). What is left is Spark's cost per job in local mode: blocking and
+comparing the 1.7 million pairs twice (EM and prediction) and the per-target queries.
 
 This relies on Splink 5's ``SparkAPI`` internals (``_break_lineage_and_repartition``).
 docs/methods.md#splink-on-spark records the measured times and the remaining differences.
