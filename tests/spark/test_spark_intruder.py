@@ -5,8 +5,8 @@ pairs for u by a hash of the record ids, each backend with its own hash, so the 
 trained different models (on this fixture with seeds 0-2 Spark made 0.82-0.92 of DuckDB's
 claims); idrisk now draws u on the driver for both (docs/methods.md#splink-on-spark), and EM
 starts from the same m with the same settings, so everything agrees: this fixture keeps
-term-frequency adjustments (Splink's EM iterates over the pairs on Spark), the 100k x 20k case
-of test_spark_intruder_scale.py has none (EM over the agreement-pattern counts).
+term-frequency adjustments (EM iterates over the pairs, brought to the driver), the 100k x 20k
+case of test_spark_intruder_scale.py has none (EM over the agreement-pattern counts).
 """
 
 from __future__ import annotations
