@@ -35,8 +35,9 @@ def as_frame(data, *, name: str = "data") -> pd.DataFrame:
         # never collected behind the user's back: the metrics of idrisk.spark reduce on Spark
         raise InvalidParameterError(
             f"{name} is a Spark DataFrame, which this function does not take yet; the metrics "
-            "(frequencies, k_anonymity, l_diversity, t_closeness, sample_risks, individual_risk, "
-            "global_risk, suda, combination_sweep) do, reducing it on Spark. Pass a pandas frame here")
+            "(frequencies, k_anonymity, l_diversity, t_closeness, sample_risks, qi_importance, individual_risk, "
+            "global_risk, population_uniqueness, unique_match_probability, suda, combination_sweep, what_if), "
+            "simulate_intruder, run_scenarios, assess and anonymise do, reducing it on Spark. Pass a pandas frame here")
     elif hasattr(data, "to_pandas") and callable(data.to_pandas):  # pyarrow.Table, polars.DataFrame
         frame = data.to_pandas()
         if not isinstance(frame, pd.DataFrame):

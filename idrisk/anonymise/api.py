@@ -25,7 +25,7 @@ from .lattice import METRICS, prepare
 from .local import local_suppression as _local_suppression
 from .recipe import dump_recipe, load_recipe
 from .search import optimal_node
-from .spark_table import distinct_rows, generalised_table, is_spark_frame
+from .spark_table import distinct_rows, is_spark_frame, table_extract, table_validity, validity_tables
 
 __all__ = ["anonymise", "apply_recipe", "AnonymiseResult"]
 
@@ -279,9 +279,8 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
     """
     if is_spark_frame(data):
         return _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric,
-                                levels, max_evaluations, max_risk, msu_size,
-                                {"local_suppression": local_suppression or None,
-                                 "verify": verify, "validity": validity})
+                                levels, max_evaluations, max_risk, msu_size, local_suppression, importance, verify,
+                                max_verifications, _check_validity(validity))
     frame = as_frame(data)
     qis, k_asked, s, ld = _check(frame, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
     max_evaluations = check_positive_int(max_evaluations, name="max_evaluations")
@@ -297,16 +296,15 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
         if verify is None:
             found = search(())
         else:
-            found, verification = _verified_search(frame, problem, hs, search, verify, ld, local_suppression,
-                                                   importance, max_verifications)
+            found, verification = _verified_search(
+                problem, search, verify, ld,
+                lambda nd: _extract(frame, problem, hs, nd, local_suppression, importance), max_verifications)
         node, evaluated, exact, rejected, trace = found.node, found.evaluated, found.exact, found.rejected, found.trace
     res = _result(frame, problem, hs, node, s, ld, metric, k_asked, max_risk, msu_size, local_suppression,
                   importance, evaluated, size, exact, rejected, trace, pinned=levels is not None)
     if verification is not None:
         res = dataclasses.replace(res, verification=verification[0], assessment=verification[1])
-    if validity is not None:
-        if not isinstance(validity, Mapping):
-            raise InvalidParameterError(f"validity must map analysis_validity's keywords, got {type(validity).__name__}")
+    if _check_validity(validity) is not None:
         from .validity import analysis_validity
 
         res = dataclasses.replace(res, validity=analysis_validity(frame, res.data, **dict(validity)))
@@ -314,53 +312,71 @@ def anonymise(data, quasi_identifiers, *, hierarchies, k: int = 2, suppression_l
 
 
 def _anonymise_table(data, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric, levels,
-                     max_evaluations, max_risk, msu_size, refused) -> AnonymiseResult:
+                     max_evaluations, max_risk, msu_size, local, importance, verify, max_verifications,
+                     validity) -> AnonymiseResult:
     """:func:`anonymise` of a Spark table: the search on its distinct rows, the result as Spark
     expressions (:mod:`idrisk.anonymise.spark_table`); ``data`` is then a Spark DataFrame and
     ``suppressed`` is None (a Spark table has no row order to align flags with)."""
-    given = [name for name, v in refused.items() if v is not None]
-    if given:
-        raise InvalidParameterError(f"anonymise on a Spark table does not take {', '.join(given)} yet; "
-                                    "use record suppression and the k, l and risk conditions")
+    tables = None if validity is None else validity_tables(validity)
     qlist = [quasi_identifiers] if isinstance(quasi_identifiers, str) else list(quasi_identifiers)
     sens = list(l_diversity) if isinstance(l_diversity, Mapping) else []
     rows = distinct_rows(data, list(dict.fromkeys([*qlist, *sens])))
     keys, counts = rows.frame, rows.counts
     qis, k_asked, s, ld = _check(keys, quasi_identifiers, hierarchies, k, suppression_limit, l_diversity, metric)
     max_evaluations = check_positive_int(max_evaluations, name="max_evaluations")
-    k, msu_size = _conditions(k_asked, max_risk, msu_size, False, ld)
+    k, msu_size = _conditions(k_asked, max_risk, msu_size, local, ld)
     problem, hs = _problem(keys, qis, hierarchies, k, s, ld, counts)
+    table_at = (lambda node: table_extract(data, rows, _labels_at(problem, hs, node), _failing_rows(problem, node),
+                                           local=local, k=k, importance=importance))
+    verification = None
     if levels is not None:
         node, evaluated, exact, rejected, trace = _pinned(problem, levels), 1, True, (), ()
     else:
-        found = _search(problem, metric, max_evaluations, msu_size, k, ld)
+        search = (lambda exclude: _search(problem, metric, max_evaluations, msu_size, k, ld, exclude))
+        if verify is None:
+            found = search(())
+        else:
+            found, verification = _verified_search(problem, search, verify, ld, lambda nd: table_at(nd).data,
+                                                   max_verifications)
         node, evaluated, exact, rejected, trace = found.node, found.evaluated, found.exact, found.rejected, found.trace
-    cid, sizes, fail = problem.classes(node)
-    row_fail = fail[cid][problem.inverse]
-    n_supp = int(counts[row_fail].sum())
-    if levels is not None and n_supp > problem.limit:
-        warnings.warn(f"the given levels suppress {n_supp} records, more than the suppression limit of "
+    ext, n_fail = table_at(node), int(counts[_failing_rows(problem, node)].sum())
+    if levels is not None and n_fail > problem.limit:
+        warnings.warn(f"the given levels suppress {n_fail} records, more than the suppression limit of "
                       f"{problem.limit}: this extract does not meet the conditions at these levels",
                       DataQualityWarning, stacklevel=4)
+    su = None if msu_size is None else special_uniques_of_rows(ext.generalised(), counts, msu_size)
+    _, sizes, fail = problem.classes(node)
+    kept = sizes[~fail]
+    metrics, per = _measures(problem, node)
+    recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)},
+                         local_suppression=local)
+    res = AnonymiseResult(
+        tuple(qis), dict(zip(qis, node)), k, ld, s, problem.limit, ext.records, len(kept),
+        int(kept.min()) if len(kept) else 0, int(kept.sum()) / len(kept) if len(kept) else float("nan"),
+        metrics, per, metric, evaluated, int(np.prod([h.height + 1 for h in hs], dtype=np.float64)), exact, recipe,
+        k_asked, None if max_risk is None else float(max_risk), msu_size, su, tuple(rejected), local,
+        ext.cells, "wildcard", data=ext.data, suppressed=None, trace=trace)
+    if verification is not None:
+        res = dataclasses.replace(res, verification=verification[0], assessment=verification[1])
+    if tables is not None:
+        res = dataclasses.replace(res, validity=table_validity(data, rows, ext, tables))
+    return res
+
+
+def _failing_rows(problem, node) -> np.ndarray:
+    """Whether each of the problem's rows is in a class that fails at ``node``."""
+    cid, _, fail = problem.classes(node)
+    return fail[cid][problem.inverse]
+
+
+def _labels_at(problem, hs, node) -> dict:
+    """Per quasi-identifier, the generalised value (text) of each of the problem's rows at ``node``."""
     labels = {}
-    for j, (q, h) in enumerate(zip(qis, hs)):
+    for j, (q, h) in enumerate(zip(problem.qis, hs)):
         lo = problem.moff[j, node[j]]
         names = np.unique(np.array(h.levels[node[j]], dtype=object).astype(str))
         labels[q] = names[problem.maps[lo:lo + h.size][problem.rows[j]][problem.inverse]]
-    out = generalised_table(data, rows, labels, row_fail)
-    su = None
-    if msu_size is not None:  # the extract's distinct generalised keys (suppressed records all missing)
-        gen = pd.DataFrame({q: np.where(row_fail, None, labels[q].astype(object)) for q in qis})
-        su = special_uniques_of_rows(gen, counts, msu_size)
-    kept = sizes[~fail]
-    metrics, per = _measures(problem, node)
-    recipe = dump_recipe(qis, dict(zip(qis, node)), k, s, ld, {q: h.source for q, h in zip(qis, hs)})
-    return AnonymiseResult(
-        tuple(qis), dict(zip(qis, node)), k, ld, s, problem.limit, n_supp, len(kept),
-        int(kept.min()) if len(kept) else 0, int(kept.sum()) / len(kept) if len(kept) else float("nan"),
-        metrics, per, metric, evaluated, int(np.prod([h.height + 1 for h in hs], dtype=np.float64)), exact, recipe,
-        k_asked, None if max_risk is None else float(max_risk), msu_size, su, tuple(rejected), False,
-        {q: n_supp for q in qis}, "wildcard", data=out, suppressed=None, trace=trace)
+    return labels
 
 
 def _extract(frame, problem, hs, node, local, importance):
@@ -369,16 +385,22 @@ def _extract(frame, problem, hs, node, local, importance):
     return _transform(frame, problem, hs, node)[0]
 
 
-def _verified_search(frame, problem, hs, search, verify, ld, local, importance, max_verifications):
-    """The optimal node whose extract passes verification: a node refused is excluded and the
-    search runs again (the next node in measure)."""
+def _check_validity(validity):
+    if validity is not None and not isinstance(validity, Mapping):
+        raise InvalidParameterError(f"validity must map analysis_validity's keywords, got {type(validity).__name__}")
+    return validity
+
+
+def _verified_search(problem, search, verify, ld, extract_at, max_verifications):
+    """The optimal node whose extract (``extract_at(node)``) passes verification: a node refused
+    is excluded and the search runs again (the next node in measure)."""
     from .verify import verify_extract
 
     max_verifications = check_positive_int(max_verifications, name="max_verifications")
     exclude, tried = [], []
     while True:
         found = search(tuple(exclude))
-        v = verify_extract(_extract(frame, problem, hs, found.node, local, importance), verify, problem.qis, ld)
+        v = verify_extract(extract_at(found.node), verify, problem.qis, ld)
         tried.append({"levels": dict(zip(problem.qis, found.node)), "passed": v.passed, "route": v.route,
                       "correct_claims": v.correct_claims})
         if v.passed:

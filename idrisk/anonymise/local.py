@@ -29,7 +29,7 @@ from .._results import RECORD_LEVEL, Result
 from .._validation import as_frame, check_columns, check_positive_int
 from ..exceptions import DataValidationError, InvalidParameterError
 
-__all__ = ["local_suppression", "LocalSuppressionResult"]
+__all__ = ["local_suppression", "local_suppression_of_rows", "LocalSuppressionResult"]
 
 
 @dataclass(frozen=True)
@@ -141,3 +141,26 @@ def local_suppression(data, quasi_identifiers, *, k: int = 2, importance: Mappin
     safe = all(_fk_one(best[r], best, all_na) >= k for r in _candidates(best, k))
     cells = {q: int(new[:, j].sum()) for j, q in enumerate(qis)}
     return LocalSuppressionResult(tuple(qis), k, imp, cells, int(new.sum()), safe, out)
+
+
+def local_suppression_of_rows(rows: pd.DataFrame, counts, quasi_identifiers, *, k: int = 2,
+                              importance: Mapping | None = None):
+    """:func:`local_suppression` of the records that ``rows`` stand for, each row ``counts``
+    times, taken in the order of ``rows`` (a row's records one after another): the cells made
+    missing per row (``{column: flags}``), per column the records' cells made missing, and
+    whether every record now has ``fk >= k``.
+
+    Exact with each row repeated only ``min(count, k)`` times: every decision compares an
+    ``fk`` with ``k`` (a row of ``k`` or more identical records is never a candidate and only
+    adds matches), and records with identical keys taken one after another are treated alike
+    (the first one's suppression neither adds nor removes a match of the next, whose own key it
+    still matches), so each row's first copy gives its records' cells.
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    reps = np.minimum(counts, max(int(k), 1))
+    expanded = rows.iloc[np.repeat(np.arange(len(rows)), reps)].reset_index(drop=True)
+    res = local_suppression(expanded, quasi_identifiers, k=k, importance=importance)
+    first = np.cumsum(reps) - reps
+    made = {q: (res.data[q].isna().to_numpy() & expanded[q].notna().to_numpy())[first] for q in res.quasi_identifiers}
+    cells = {q: int(counts[m].sum()) for q, m in made.items()}
+    return made, cells, res.k_anonymous, res.importance

@@ -93,23 +93,25 @@ def _spread(orig: pd.Series, gen: pd.Series):
     return cats, o, dist, np.where(ok, gcodes, len(guniq))
 
 
-def table_distance(original: pd.DataFrame, transformed: pd.DataFrame, variables: Sequence) -> float:
+def table_distance(original: pd.DataFrame, transformed: pd.DataFrame, variables: Sequence, counts=None) -> float:
     """Total variation distance between the original table of ``variables`` (one or two) and
-    the transformed one read back onto the original categories (module docstring)."""
+    the transformed one read back onto the original categories (module docstring). With
+    ``counts``, each row stands for that many records (the distinct rows of a Spark table)."""
     parts = [_spread(original[v], transformed[v]) for v in variables]
-    n = len(original)
+    w = np.ones(len(original)) if counts is None else np.asarray(counts, dtype=np.float64)
+    n = float(w.sum()) if counts is not None else len(original)
     if len(parts) == 1:
         cats, o, dist, g = parts[0]
-        p = np.bincount(o, minlength=len(cats)) / n
-        q = np.bincount(g, minlength=len(dist)) @ dist / n
+        p = np.bincount(o, weights=w, minlength=len(cats)) / n
+        q = np.bincount(g, weights=w, minlength=len(dist)) @ dist / n
         return float(0.5 * np.abs(p - q).sum())
     (ca, oa, da, ga), (cb, ob, db, gb) = parts
     if len(ca) * len(cb) > 10_000_000:
         raise InvalidParameterError(f"the table of {variables[0]!r} by {variables[1]!r} has more than 10 million cells")
     p = np.zeros((len(ca), len(cb)))
-    np.add.at(p, (oa, ob), 1.0)
+    np.add.at(p, (oa, ob), w)
     pairs = np.zeros((len(da), len(db)))
-    np.add.at(pairs, (ga, gb), 1.0)
+    np.add.at(pairs, (ga, gb), w)
     q = da.T @ pairs @ db
     return float(0.5 * np.abs(p - q).sum() / n)
 

@@ -43,7 +43,11 @@ from .._encode import encode
 from .._results import Result
 from .._validation import MISSING_CONVENTIONS, Param, as_column_list, param_problems, raise_problems
 from ..metrics import class_ids, frequency_arrays
+from ..exceptions import DataValidationError
 from ..profiles import get_profile
+from ..spark import is_spark_frame
+from ..spark._reduce import reduce_classes
+from ..spark._suda import key_frame
 from ._signature import keywords
 from ._typed import Count, ItemAccess, Share
 
@@ -279,8 +283,34 @@ def what_if(data: pd.DataFrame, quasi_identifiers, *, k: int = 10, missing: str 
     """
     raise_problems(param_problems("what_if", {"k": k, "missing": missing, "geography": geography,
                                               "groupings": groupings, "drivers": drivers}, _WHAT_IF))
-    return _what_if(data, as_column_list(quasi_identifiers, role="quasi-identifier"), k, missing,
-                    geography, groupings, drivers, profile, None)
+    qis = as_column_list(quasi_identifiers, role="quasi-identifier")
+    if is_spark_frame(data):
+        return what_if_of_table(data, qis, k=k, missing=missing, geography=geography, groupings=groupings,
+                                drivers=drivers, profile=profile)
+    return _what_if(data, qis, k, missing, geography, groupings, drivers, profile, None)
+
+
+def what_if_of_table(work, quasi_identifiers, *, geography=None, groupings=None, profile=None, **kw) -> WhatIfResult:
+    """:func:`what_if` of a Spark table from its distinct rows and their counts (counted on Spark).
+
+    The rows are taken over the key and the coarser columns a candidate may use (the
+    geography ladder's and the groupings', the profile's by default).
+    """
+    qis = as_column_list(quasi_identifiers, role="quasi-identifier")
+    prof = get_profile(profile)
+    ladder = list(prof.geography if geography is None else geography)
+    coarser = set(dict(prof.groupings if groupings is None else groupings).values())
+    absent = [str(q) for q in qis if q not in work.columns]
+    if absent:
+        raise DataValidationError(f"column(s) not found in the data: {', '.join(absent)}")
+    columns = [c for c in work.columns if c in qis or c in coarser or c in ladder]
+    red = reduce_classes(work, columns, keys=True)
+    types = dict(work.dtypes)
+    keys = key_frame(red, columns, types)
+    for c in columns:  # dates as datetimes, as pandas reads them (the "date to year" candidate)
+        if types[c] in ("date", "timestamp", "timestamp_ntz"):
+            keys[c] = pd.to_datetime(keys[c])
+    return what_if_of_counts(keys, red.sizes, qis, geography=geography, groupings=groupings, profile=profile, **kw)
 
 
 def what_if_of_counts(data: pd.DataFrame, counts, quasi_identifiers, *, k: int = 10, missing: str = "category",

@@ -30,16 +30,14 @@ import pandas as pd
 
 from .._kernels.risk import bf_risk
 from ..exceptions import DataValidationError, InvalidParameterError, InvalidWeightsError
-from ..profiles import get_profile
 from ..metrics import (individual_risk, k_anonymity, l_diversity, population_uniqueness, sample_risks, suda,
                        t_closeness)
 from ..spark import is_spark_frame
-from ..spark._reduce import key_expressions, reduce_classes, weight_column
-from ..spark._suda import key_frame
+from ..spark._reduce import key_expressions, weight_column
 from .columns import SAMPLE_VALUES, ColumnFacts
 from .intruder_bridge import intruder_columns
 from .measures import DIVERSITY_SENSITIVE_NA, Runner, diversity_missing, suda_summary
-from .mitigation import what_if_of_counts
+from .mitigation import what_if_of_table
 from .summaries import (DiversitySummary, IndividualRiskSummary, KAnonymitySummary, PopulationUniquenessSummary,
                         SampleRisksSummary, TClosenessSummary)
 
@@ -315,19 +313,6 @@ def census_alternative_risk(work, qis, missing, weight: float) -> float:
 
 
 def spark_what_if(work, qis, *, geography=None, groupings=None, profile=None, **kw):
-    """:func:`idrisk.what_if` of ``work`` (Spark) from its distinct rows and their counts.
-
-    The rows are taken over the key and the coarser columns a candidate may use (the
-    geography ladder's and the groupings', the profile's by default).
-    """
-    prof = get_profile(profile)
-    ladder = list(prof.geography if geography is None else geography)
-    coarser = set(dict(prof.groupings if groupings is None else groupings).values())
-    columns = [c for c in work.columns if c in qis or c in coarser or c in ladder]
-    red = reduce_classes(work, columns, keys=True)
-    types = dict(work.dtypes)
-    keys = key_frame(red, columns, types)
-    for c in columns:  # dates as datetimes, as pandas reads them (the "date to year" candidate)
-        if types[c] in ("date", "timestamp", "timestamp_ntz"):
-            keys[c] = pd.to_datetime(keys[c])
-    return what_if_of_counts(keys, red.sizes, qis, geography=geography, groupings=groupings, profile=profile, **kw)
+    """:func:`idrisk.what_if` of ``work`` (Spark) from its distinct rows and their counts
+    (:func:`idrisk.assessment.mitigation.what_if_of_table`)."""
+    return what_if_of_table(work, qis, geography=geography, groupings=groupings, profile=profile, **kw)

@@ -21,7 +21,10 @@ candidate pairs. :class:`SparkLinkage` runs the same model with these changes:
   the same EM up to the order of floating-point sums). The counts (at most the product
   of the comparisons' level counts) come to the driver and the iterations run there in
   DuckDB (each was about ten small Spark jobs). With term-frequency adjustments each
-  iteration reads the pairs, on Spark.
+  iteration reads the pairs: Spark computes the pairs' comparison vectors and term
+  frequencies once (the EM session's blocking pass), they come to the driver once as an
+  Arrow table, and the iterations run over them in DuckDB, the same SQL as the DuckDB
+  backend's (each iteration on Spark was a job over every pair).
 * **Intermediate tables as local checkpoints.** Splink persists its intermediate tables or
   writes them as Parquet; its drops of earlier views uncached the persisted ones, so every
   EM iteration recomputed blocking and the term-frequency joins once per comparison. The
@@ -36,9 +39,10 @@ Measured on the 100k x 20k case without term frequencies (``benchmarks/ratios_sp
 --intruder 100000 20000 --no-term-frequency``, 2 shared cores): Spark 55 s against DuckDB's
 14 s in the same run at a load of 3-4 (171 s against 44 s at a load of 12), identical pairs,
 unique matches, claims and correct claims (before: 521 s against 26 s, 0.93 of DuckDB's
-claims). With term frequencies: identical results, 325 s against 24 s (EM iterates over the
-pairs on Spark). What is left is Spark's cost per job in local mode: blocking and comparing the
-1.7 million pairs twice (EM and prediction) and the per-target queries.
+claims). With term frequencies: identical results, 325 s against 24 s while EM iterated over
+the pairs on Spark; with the pairs on the driver, 226 s against 311 s (one after the other in
+one process, load 6-9). What is left is Spark's cost per job in local mode: blocking and
+comparing the 1.7 million pairs twice (EM and prediction) and the per-target queries.
 
 This relies on Splink 5's ``SparkAPI`` internals (``_break_lineage_and_repartition``).
 docs/methods.md#splink-on-spark records the measured times and the remaining differences.
@@ -57,6 +61,18 @@ __all__ = ["SparkLinkage", "PAIRS_PER_PARTITION"]
 #: candidate pairs per shuffle partition (Spark's advisory partition size is 64 MB; a pair row is ~100 bytes)
 PAIRS_PER_PARTITION = 500_000
 _PATTERN_COUNTS = "__splink__agreement_pattern_counts"
+_COMPARISON_VECTORS = "__splink__df_comparison_vectors"
+_M_U_COUNTS = "__splink__m_u_counts"
+
+
+def _driver_duckdb():
+    """The driver's DuckDB connection for EM's iterations: one thread, so that its sums run in
+    the order of their input."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET threads TO 1")
+    return con
 
 
 def _spark_api():
@@ -66,16 +82,15 @@ def _spark_api():
         """Splink's SparkAPI that remembers what it persisted and keeps EM's pattern counts local."""
 
         def __init__(self, **kw):
-            self.idrisk_persisted, self.idrisk_duck = [], None
+            self.idrisk_persisted, self.idrisk_duck, self.idrisk_pairs = [], None, None
             super().__init__(**kw)
 
         def _break_lineage_and_repartition(self, spark_df, templated_name, physical_name):
             if templated_name == _PATTERN_COUNTS:  # one row per agreement pattern: to the driver
-                import duckdb
                 from splink.backends.duckdb import DuckDBAPI
 
                 counts = spark_df.toArrow()
-                self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=duckdb.connect())
+                self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=_driver_duckdb())
                 self.idrisk_duck.duckdb_con.register(physical_name, counts)
                 return self.spark.createDataFrame(counts)
             out = super()._break_lineage_and_repartition(spark_df, templated_name, physical_name)
@@ -87,10 +102,33 @@ def _spark_api():
                 self.idrisk_persisted.append(out)
             return out
 
+        def _idrisk_pairs_to_driver(self, pairs) -> None:
+            """EM's pairs (comparison vectors and term frequencies) into DuckDB on the driver,
+            once per table (the previous pass's released)."""
+            from splink.backends.duckdb import DuckDBAPI
+
+            if self.idrisk_pairs == pairs.physical_name:
+                return
+            self.idrisk_duck = self.idrisk_duck or DuckDBAPI(connection=_driver_duckdb())
+            con = self.idrisk_duck.duckdb_con
+            if self.idrisk_pairs is not None:
+                con.execute(f'DROP TABLE IF EXISTS "{self.idrisk_pairs}"')
+            # in one order whatever order Spark returned them in, read by one thread: the sums of
+            # every iteration run in the same order, so equal inputs give equal models
+            con.register("__idrisk_pairs_arrow", self.spark.table(pairs.physical_name).toArrow())
+            try:
+                con.execute(f'CREATE TABLE "{pairs.physical_name}" AS SELECT * FROM __idrisk_pairs_arrow ORDER BY ALL')
+            finally:
+                con.unregister("__idrisk_pairs_arrow")
+            self.idrisk_pairs = pairs.physical_name
+
         def sql_pipeline_to_splink_dataframe(self, pipeline):
-            """EM's iterations over the pattern counts run where the counts are (DuckDB on the driver)."""
-            if self.idrisk_duck is None or not any(
-                    getattr(df, "templated_name", None) == _PATTERN_COUNTS for df in pipeline.input_dataframes):
+            """EM's iterations run on the driver (DuckDB): over the pattern counts, or with
+            term-frequency adjustments over the pairs, brought there once per EM session."""
+            names = {getattr(df, "templated_name", None): df for df in pipeline.input_dataframes}
+            if _COMPARISON_VECTORS in names and pipeline.output_table_name == _M_U_COUNTS:
+                self._idrisk_pairs_to_driver(names[_COMPARISON_VECTORS])
+            elif self.idrisk_duck is None or _PATTERN_COUNTS not in names:
                 return super().sql_pipeline_to_splink_dataframe(pipeline)
             import sqlglot
             from splink.internals.pipeline import CTEPipeline

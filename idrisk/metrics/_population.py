@@ -413,11 +413,14 @@ def unique_match_probability(data=None, quasi_identifiers=None, *, sampling_frac
             raise InvalidParameterError("give either data and quasi_identifiers, or n1 and n2, not both")
         if quasi_identifiers is None:
             raise InvalidParameterError("quasi_identifiers are required with data")
-        inp = resolve(data, quasi_identifiers)
-        _, sizes = inp.partition("category")
-        n1 = int(np.count_nonzero(sizes == 1))
-        n2 = int(np.count_nonzero(sizes == 2))
-        n = inp.n_rows
+        if (engine := engine_for(data, "unique_match_counts")) is not None:  # a Spark DataFrame
+            n1, n2, n = engine(data, quasi_identifiers)
+        else:
+            inp = resolve(data, quasi_identifiers)
+            _, sizes = inp.partition("category")
+            n1 = int(np.count_nonzero(sizes == 1))
+            n2 = int(np.count_nonzero(sizes == 2))
+            n = inp.n_rows
     else:
         if n1 is None or n2 is None:
             raise InvalidParameterError("give data and quasi_identifiers, or both n1 and n2")

@@ -400,11 +400,8 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
     max_size = _renamed(max_size, max_msu_size, "max_size", "max_msu_size", None)
     sampling_fraction = _renamed(sampling_fraction, dis_fraction, "sampling_fraction", "dis_fraction", 0.01)
     if (engine := engine_for(data, "suda")) is not None:  # a Spark DataFrame
-        if max_seconds is not None:
-            raise InvalidParameterError("suda: max_seconds is not supported for a Spark DataFrame yet; "
-                                        "bound the search with max_size")
         return engine(data, quasi_identifiers, max_size=max_size, sampling_fraction=sampling_fraction,
-                      score=score)
+                      score=score, max_seconds=max_seconds)
     inp = resolve(data, quasi_identifiers)
     qis = inp.quasi_identifiers
     start = time.monotonic()

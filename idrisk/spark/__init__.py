@@ -23,13 +23,14 @@ import sys
 from ..metrics._classes import register_engine
 from ._diversity import l_diversity, t_closeness
 from ._metrics import (frequencies, global_risk, individual_risk, k_anonymity, population_uniqueness,
-                       sample_risks)
+                       sample_risks, unique_match_counts)
 from ._importance import qi_importance
 from ._intruder import run_scenarios, simulate_intruder
 from ._suda import combination_sweep, suda
 
 __all__ = ["frequencies", "k_anonymity", "l_diversity", "t_closeness", "sample_risks", "qi_importance",
-           "individual_risk", "global_risk", "population_uniqueness", "suda", "combination_sweep", "simulate_intruder", "run_scenarios", "is_spark_frame"]
+           "individual_risk", "global_risk", "population_uniqueness", "suda", "combination_sweep", "simulate_intruder", "run_scenarios", "is_spark_frame",
+           "unique_match_counts"]
 
 
 def is_spark_frame(data) -> bool:

@@ -35,7 +35,7 @@ from ._household import check_household, household_table, with_household_risk
 from ._wildcard import key_table, wildcard_classes, wildcard_frequencies, wildcard_k_anonymity
 
 __all__ = ["frequencies", "k_anonymity", "sample_risks", "individual_risk", "global_risk",
-           "population_uniqueness"]
+           "population_uniqueness", "unique_match_counts"]
 
 
 def spark_missing(missing, what: str, wildcard: bool = False) -> str:
@@ -214,9 +214,6 @@ def individual_risk(data, quasi_identifiers, *, weights=None, method: str = "app
     The risk is computed once per class on the driver (``docs/methods.md#individual-risk``)
     and joined back on the quasi-identifiers.
     """
-    if missing == "never" and weights is not None and household is not None:
-        raise InvalidParameterError(
-            "household risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
     out = _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual)
     return out if household is None else with_household_risk(out, household)
 
@@ -290,9 +287,6 @@ def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx"
     if household is not None:
         from pyspark.sql import functions as F
 
-        if missing == "never" and weights is not None:
-            raise InvalidParameterError(
-                "household risk on a Spark DataFrame with weights and missing='never' is not implemented yet")
         with warnings.catch_warnings():  # the same warnings were issued by the classes above
             warnings.simplefilter("ignore")
             rows = _risk_rows(data, quasi_identifiers, weights, method, household, missing, alpha, qual)
@@ -303,3 +297,11 @@ def global_risk(data, quasi_identifiers, *, weights=None, method: str = "approx"
         n_records=n, method=method, weighted=red.wsums is not None, expected_reidentifications=er,
         global_risk=er / n, global_risk_pct=100.0 * er / n, max_global_risk=mgr,
         global_threshold=_threshold_of_classes(risk, red.sizes, mgr), **kw)
+
+
+def unique_match_counts(data, quasi_identifiers) -> tuple:
+    """The sample cells of size 1 and 2 and the records, counted on Spark (a missing value one
+    more category), for :func:`idrisk.unique_match_probability` (``docs/methods.md#skinner-elliot``)."""
+    qis = check_columns(data, quasi_identifiers)
+    red = reduce_classes(data, qis)
+    return int(np.count_nonzero(red.sizes == 1)), int(np.count_nonzero(red.sizes == 2)), red.n_records

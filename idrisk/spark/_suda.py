@@ -80,11 +80,12 @@ def _scores_on_spark(data, qis, keys, scores):
 
 
 def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fraction: float = 0.01,
-         score: str = "sdcmicro") -> SparkSudaResult:
+         score: str = "sdcmicro", max_seconds: float | None = None) -> SparkSudaResult:
     """:func:`idrisk.suda` on Spark (SUDA2 over the distinct keys, multiplicity capped at 2).
 
     The aggregate fields equal the pandas path's; ``scores`` holds the user's rows with
-    the score columns added (a Spark DataFrame).
+    the score columns added (a Spark DataFrame). ``max_seconds`` bounds the search on the
+    driver, as on pandas (the reduction on Spark comes before it and is not bounded).
     """
     qis = check_columns(data, quasi_identifiers,
                         reserved=("score", "dis_score", "min_msu_size",
@@ -96,7 +97,7 @@ def suda(data, quasi_identifiers, *, max_size: int | None = None, sampling_fract
         # the distinct keys are nearly all different by construction: no identifier warning
         warnings.simplefilter("ignore", IdentifierWarning)
         local = local_suda(capped, qis, max_size=max_size, sampling_fraction=sampling_fraction,
-                           score=score)
+                           score=score, max_seconds=max_seconds)
     uniq = np.flatnonzero(red.sizes == 1)
     n_pairs = int(2 * np.count_nonzero(red.sizes == 2))
     first_row = np.concatenate([[0], np.cumsum(np.minimum(red.sizes, 2))[:-1]])

@@ -7,8 +7,9 @@ backend, the DuckDB backend and the idrisk engine give the same result. With
 pairs for u by a hash of the record ids, each backend with its own hash, so the two backends
 trained different models (on this fixture with seeds 0-2 Spark made 0.82-0.92 of DuckDB's
 claims); idrisk draws u on the driver for both (docs/methods.md#splink-on-spark), and EM
-starts from the same m with the same settings, so everything agrees (here without term
-frequencies: EM over the agreement-pattern counts).
+starts from the same m with the same settings, so everything agrees, without term-frequency
+adjustments (EM over the agreement-pattern counts) and with them (EM iterates over the pairs,
+brought to the driver).
 """
 
 from __future__ import annotations
@@ -55,9 +56,10 @@ def test_splink_spark_backend_agrees_with_duckdb(spark, case):
     assert _without_backend(res) == _without_backend(duck) == _without_backend(ref)
 
 
-def test_splinks_own_model_on_spark_agrees_with_duckdb(spark, case):
+@pytest.mark.parametrize("term_frequency", [False, True], ids=["pattern-counts", "term-frequency"])
+def test_splinks_own_model_on_spark_agrees_with_duckdb(spark, case, term_frequency):
     ext, aux, sc = case
-    sc = dataclasses.replace(sc, term_frequency=False)
+    sc = dataclasses.replace(sc, term_frequency=term_frequency)
     opts = {"probability": "match_probability"}
     duck = simulate_intruder(ext, aux, sc, seed=2, engine="splink", splink_options=opts)
     res = simulate_intruder(ext, aux, sc, seed=2, engine="splink", splink_backend="spark", spark_session=spark,

@@ -8,6 +8,8 @@ outputs, collected here only to check them, must agree row by row.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -160,8 +162,25 @@ def test_individual_risk_never_rule_with_weights(pdf, sdf, method):
     np.testing.assert_array_equal(got["fk"].to_numpy(), local["fk"].to_numpy())
     np.testing.assert_allclose(got["Fk_pop"].to_numpy(), local["Fk"].to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(got["risk"].to_numpy(), local["risk"].to_numpy(), rtol=1e-12)
-    with pytest.raises(InvalidParameterError, match="household"):
-        idrisk.individual_risk(sdf, QIS, household="row", **kw)
+
+
+@pytest.mark.parametrize("method", ["approx", "exact"])
+def test_household_risk_never_rule_with_weights(pdf, sdf, method):
+    """The household risk from the members' risks, those with a missing key among them (classes of
+    one whose Fk is their own weight): per record and summed, as on pandas."""
+    from pyspark.sql import functions as F
+
+    kw = dict(weights="w", missing="never", method=method, household="hh")
+    hpdf, hsdf = pdf.assign(hh=pdf["row"] // 3), sdf.withColumn("hh", F.floor(F.col("row") / 3))
+    local = idrisk.individual_risk(hpdf, QIS, **kw)
+    got = per_record(idrisk.individual_risk(hsdf, QIS, **kw), hpdf, ["risk", "household_risk"], "row")
+    alone = hpdf[QIS].isna().any(axis=1).to_numpy()
+    mixed = hpdf.assign(alone=alone).groupby("hh")["alone"].agg(["any", "all"])
+    assert (mixed["any"] & ~mixed["all"]).any()  # households with members of both kinds
+    np.testing.assert_allclose(got["risk"].to_numpy(), local["risk"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got["household_risk"].to_numpy(), local["household_risk"].to_numpy(), rtol=1e-12)
+    kw.pop("method")
+    same_result(idrisk.global_risk(hpdf, QIS, method=method, **kw), idrisk.global_risk(hsdf, QIS, method=method, **kw))
 
 
 def test_individual_risk_default_missing_warns_like_pandas(pdf, sdf):
@@ -174,6 +193,26 @@ def test_combination_sweep(pdf, sdf, max_size):
     local = idrisk.combination_sweep(pdf, QIS, max_size=max_size, k=(2, 5))
     res = idrisk.combination_sweep(sdf, QIS, max_size=max_size, k=(2, 5))
     pd.testing.assert_frame_equal(res, local)
+
+
+def test_suda_max_seconds(pdf, sdf, monkeypatch):
+    """max_seconds bounds the SUDA2 search on the driver as on pandas: a generous limit changes
+    nothing, and a clock that passes the limit stops it with the same error."""
+    import idrisk.metrics._suda as S
+
+    same_result(idrisk.suda(pdf, QIS, max_size=3), idrisk.suda(sdf, QIS, max_size=3, max_seconds=3600))
+
+    class Clock:  # one second at every reading
+        def __init__(self):
+            self.t = 0.0
+
+        def monotonic(self):
+            self.t += 1.0
+            return self.t
+
+    monkeypatch.setattr(S, "time", Clock())
+    with pytest.raises(idrisk.exceptions.ResourceLimitError, match="stopped at max_seconds=1.5"):
+        idrisk.suda(sdf, QIS, max_seconds=1.5)
 
 
 @pytest.mark.parametrize("kw", [{}, {"max_size": 3}, {"sampling_fraction": 0.1, "score": "ihsn"}])
@@ -305,5 +344,19 @@ def test_global_risk_never_rule_with_weights(pdf, sdf):
     """Records with a missing key are classes of one, each with its own Benedetti-Franconi risk."""
     kw = dict(weights="w", missing="never")
     same_result(idrisk.global_risk(pdf, QIS, **kw), idrisk.global_risk(sdf, QIS, **kw))
-    with pytest.raises(InvalidParameterError, match="not implemented yet"):  # household risk only
-        idrisk.global_risk(sdf, QIS, household="row", **kw)
+
+
+@pytest.mark.parametrize("kw", [{"sampling_fraction": 0.05}, {"population_size": 9000}])
+def test_unique_match_probability(pdf, sdf, kw):
+    """The Skinner-Elliot probability from the sample cells of size 1 and 2 counted on Spark."""
+    local = idrisk.unique_match_probability(pdf, ["sex", "yob", "la"], **kw)
+    assert 0 < local < 1
+    assert math.isclose(idrisk.unique_match_probability(sdf, ["sex", "yob", "la"], **kw), local, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize("missing", ["category", "wildcard"])
+def test_what_if(pdf, sdf, missing):
+    """idrisk.what_if of a Spark table (its distinct rows counted on Spark) as of the pandas frame."""
+    local = idrisk.what_if(pdf, QIS, k=5, missing=missing)
+    assert local.candidates and local.before.at_risk > 0
+    same_result(local, idrisk.what_if(sdf, QIS, k=5, missing=missing))
