@@ -1,5 +1,11 @@
 """Splink's Spark backend for the Splink engine (``splink_backend="spark"``): one linkage on the user's session.
 
+By default (``probability="normalised"``) Splink only makes the candidate pairs and their
+comparison vectors here, on Spark, and idrisk's estimators score them on the driver
+(docs/methods.md#splink-engine): what follows about u and EM concerns Splink's own model
+(``probability="match_probability"``). The checkpoints, the partition count and the Arrow
+input serve both.
+
 Splink's Spark backend, used as it comes, is slow for an intruder simulation (about 520 s
 on the 100k x 20k case of ``benchmarks/ratios_spark.py --intruder`` where DuckDB takes 26 s
 on the same machine): nearly all of the time goes to many small Spark jobs, not to the
