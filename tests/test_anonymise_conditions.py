@@ -99,7 +99,9 @@ def test_search_with_special_uniques_equals_enumeration(case, msu):
                              msu_size=msu)
         return
     r = idrisk.anonymise(data, qis, hierarchies=hier, k=k, suppression_limit=supp, l_diversity=ldiv, msu_size=msu)
-    assert r.loss["loss"] == pytest.approx(best[0], rel=1e-9, abs=1e-12)
+    # each QI's loss is floored to 10 decimals (as ARX): a last-bit difference before the floor
+    # moves it by one step (1e-10), as in test_anonymise_search.py
+    assert r.loss["loss"] == pytest.approx(best[0], rel=1e-9, abs=2e-10)
     assert r.special_uniques == 0 == _su(r.data[qis], qis, msu)
 
 
