@@ -5,7 +5,8 @@ docs/methods.md#intruder. Modules: :mod:`.scenario` (what the intruder knows),
 divergence mechanism and its generic strategies), :mod:`.simulate` (the entry
 point), :mod:`.engine` (the linking contract) with :mod:`.numba_engine` and
 :mod:`.splink_engine`, :mod:`.joint` (likelihoods from the joint frequencies of the key in the
-extract, m by EM), :mod:`.baseline` (the exact-match intruder), :mod:`.estimation` (u; the
+extract, m by EM) with :mod:`.nonmember` (the population records outside the extract),
+:mod:`.baseline` (the exact-match intruder), :mod:`.estimation` (u; the
 Splink engine's m), :mod:`.weights`, :mod:`.recall` (the Splink engine's blocking recall),
 :mod:`.score` (scoring), :mod:`.runs` (repeated runs) and :mod:`.memory`
 (the candidate pairs counted and their memory checked against a budget before they are allocated).
