@@ -108,6 +108,8 @@ def subset_tables(codes_e: np.ndarray, n_levels, shares):
     w = np.ones(n_e) if k == 0 else np.zeros(n_e)
     for mask in sorted(range(1, 1 << k), key=lambda x: (bin(x).count("1"), x)):
         fs = [v for v in range(k) if (mask >> v) & 1]
+        for old in [mm for mm in sizes_of if bin(mm).count("1") < len(fs) - 1]:
+            del sizes_of[old]  # only the level below is read: memory of two levels, not 2^k
         keep = present[fs].all(0)
         size = np.zeros(n_e)
         sizes_of[mask] = size
