@@ -23,7 +23,7 @@ from idrisk.intruder.blocking import candidate_pairs
 from idrisk.intruder.compare import prepare_fields
 from idrisk.intruder import nonmember
 from idrisk.intruder.joint import JointModel, moebius, value_scales, value_shares
-from idrisk.intruder.nonmember import robbins_g, robbins_in_groups
+from idrisk.intruder.nonmember import robbins_in_groups
 
 ADULT = Path(__file__).parent / "calibration" / "adult_train_first4000.csv.gz"
 KEY = ["age", "sex", "race", "education", "marital-status", "relationship", "workclass", "native-country"]
@@ -106,22 +106,22 @@ def test_masses_match_the_plain_sums(data, m0, m1):
 
 
 def test_robbins_g_by_hand():
-    """10 classes of size 1, 5 of size 2, 5 of size 3: g(1) = 2 n2 / n1 = 1, g(2) = 3 n3 / n2 = 3,
-    g(3) = 3 (n4 = 0 < 5: the naive f)."""
+    """One group of 10 classes of size 1, 5 of size 2, 5 of size 3: g(1) = 2 n2 / n1 = 1,
+    g(2) = 3 n3 / n2 = 3, g(3) = 3 (no class of size 4: the naive f)."""
     sizes = np.array([1] * 10 + [2] * 5 + [3] * 5)
-    nf = np.bincount(sizes, minlength=5).astype(float)
-    npt.assert_allclose(robbins_g(nf)[1:4], [1.0, 3.0, 3.0])
+    g = robbins_in_groups(sizes, np.zeros(sizes.shape[0], dtype=np.int64), 5, 1)
+    npt.assert_allclose(g[0, 1:4], [1.0, 3.0, 3.0])
 
 
-def test_robbins_groups_widen_until_enough_classes():
-    """Group 0: 20 singletons, 2 pairs; group 1: 10 singletons, 6 pairs; group 2: 10 singletons,
-    1 pair. g_1(1) = 2 * 6 / 10 from its own group; group 0 (2 pairs < 5) widens to groups 0-1:
-    2 * 8 / 30; group 2 to groups 1-2: 2 * 7 / 20."""
-    sizes = np.array([1] * 20 + [2] * 2 + [1] * 10 + [2] * 6 + [1] * 10 + [2] * 1)
-    group = np.array([0] * 22 + [1] * 16 + [2] * 11)
+def test_robbins_groups_widen_until_a_class_of_the_next_size():
+    """Group 0: 20 singletons, no pair; group 1: 10 singletons, 6 pairs; group 2: 10 singletons,
+    1 pair. g_1(1) = 2 * 6 / 10 and g_2(1) = 2 * 1 / 10 from their own groups; group 0 widens to
+    groups 0-1: 2 * 6 / 30. No triples anywhere: g(2) = 2, the naive f."""
+    sizes = np.array([1] * 20 + [1] * 10 + [2] * 6 + [1] * 10 + [2] * 1)
+    group = np.array([0] * 20 + [1] * 16 + [2] * 11)
     g = robbins_in_groups(sizes, group, 4, 3)
-    npt.assert_allclose(g[:, 1], [16 / 30, 12 / 10, 14 / 20])
-    npt.assert_allclose(g[:, 2], [2.0, 2.0, 2.0])  # no triples anywhere: the naive f
+    npt.assert_allclose(g[:, 1], [12 / 30, 12 / 10, 2 / 10])
+    npt.assert_allclose(g[:, 2], [2.0, 2.0, 2.0])
 
 
 nonmember_codes = st.integers(1, 3).flatmap(lambda k: st.tuples(

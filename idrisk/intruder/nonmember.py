@@ -24,26 +24,17 @@ import numpy as np
 
 from .._kernels.groups import group_ids
 
-__all__ = ["ROBBINS_MIN", "ROBBINS_GROUPS", "robbins_g", "robbins_in_groups", "subset_tables",
+__all__ = ["ROBBINS_MIN", "ROBBINS_GROUPS", "robbins_in_groups", "subset_tables",
            "nonmember_counts", "neighbour_size"]
 
 #: Robbins' ratio ``n_{f+1} / n_f`` is used where ``n_{f+1}`` is at least this (over a group,
-#: widened to its neighbouring groups until it is); beyond, ``g(f) = f``
-ROBBINS_MIN = 5
+#: widened to its neighbouring groups until it is); beyond, ``g(f) = f``. One class of size
+#: ``f + 1`` in the window suffices: a higher threshold widens the window of the rarest classes
+#: into commoner ones and caps the confidence of a claim on a rare class (at 5, the classes
+#: claimed at 0.9 or more without response knowledge were right 97-99 % of the time, stated 0.92)
+ROBBINS_MIN = 1
 #: groups of classes (by leave-one-field-out expected size) within which Robbins' formula is applied
 ROBBINS_GROUPS = 8
-
-
-def robbins_g(nf):
-    """``g(f) = (f + 1) n_{f+1} / n_f`` where ``n_{f+1} >= ROBBINS_MIN``, else ``f``; ``nf[f]`` the
-    number of classes of size ``f`` (``nf[0]`` unused)."""
-    fmax = nf.shape[0] - 1
-    g = np.arange(fmax + 1, dtype=np.float64)
-    ok = np.zeros(fmax + 1, dtype=bool)
-    ok[1:fmax] = (nf[2:] >= ROBBINS_MIN) & (nf[1:fmax] > 0)
-    idx = np.flatnonzero(ok)
-    g[idx] = (idx + 1) * nf[idx + 1] / nf[idx]
-    return g
 
 
 def robbins_in_groups(sizes, group, width: int, n_groups: int):
