@@ -15,7 +15,9 @@ Divergence (our own model, not :func:`idrisk.intruder.make_auxiliary`): per targ
 variable, in this order, a +-1 shift of an ordered variable (age, age band) with rate
 ``shift``; a recording error with rate ``error`` (another value drawn from the population's
 column, different from the true one); a blank with rate ``missing``. Coarsening gives the
-intruder and the extract a coarser key (adult: age in 5-year bands).
+intruder and the extract a coarser key: adult's age in 5-year bands; the census teaching file's
+``Age`` is already eight bands (0-15, 16-24, then ten-year bands to 75+), merged in adjacent pairs
+(0-24, 25-44, 45-64, 65+). A shift of the coarsened variable moves it one band.
 
 For each setting and seed the script runs :func:`idrisk.intruder.simulate_intruder` and reads,
 pooled over seeds: the stated expected correct claims (sum of the claims' confidences) against
@@ -41,6 +43,8 @@ ADULT_KEY = ["age", "sex", "race", "education", "marital-status", "relationship"
 CENSUS_KEY = ["Region", "Sex", "Age", "Marital Status", "Ethnic Group", "Religion", "Country of Birth",
               "Economic Activity"]
 ORDERED = {"age", "Age", "age_band"}
+#: the variable each file coarsens, and the step of one band of its coarsened codes
+COARSE = {"adult": ("age", 5), "census": ("Age", 1)}
 #: multi-pass blocking of the issue's report (adult) and its census counterpart
 PASSES = {"adult": [["sex", "age"], ["education", "marital-status", "sex"], ["relationship", "age"]],
           "census": [["Sex", "Age"], ["Region", "Marital Status", "Sex"], ["Economic Activity", "Age"]]}
@@ -80,10 +84,12 @@ def load(name: str, data: str) -> tuple[pd.DataFrame, list]:
         df["age_band"] = (df["age"] // 5) * 5
         return df, list(ADULT_KEY)
     df = pd.read_csv(os.path.join(data, "ons_census2011_teaching", "census2011_teaching_quipp50k.csv.gz"))
-    return df[CENSUS_KEY].copy(), list(CENSUS_KEY)
+    df = df[CENSUS_KEY].copy()
+    df["age_band"] = (df["Age"] + 1) // 2  # bands 1-8 merged in pairs: 1 (0-24), 2 (25-44), 3 (45-64), 4 (65+)
+    return df, list(CENSUS_KEY)
 
 
-def diverge(pop: pd.DataFrame, rows: np.ndarray, key: list, noise: dict, rng) -> pd.DataFrame:
+def diverge(pop: pd.DataFrame, rows: np.ndarray, key: list, noise: dict, rng, band_step: int = 5) -> pd.DataFrame:
     """The intruder's values for population ``rows``: shifts, recording errors, blanks."""
     out = {}
     for v in key:
@@ -92,7 +98,7 @@ def diverge(pop: pd.DataFrame, rows: np.ndarray, key: list, noise: dict, rng) ->
         n = rows.shape[0]
         if v in ORDERED and noise["shift"]:
             s = rng.random(n) < noise["shift"]
-            step = np.where(rng.random(n) < 0.5, -1, 1) * (5 if v == "age_band" else 1)
+            step = np.where(rng.random(n) < 0.5, -1, 1) * (band_step if v == "age_band" else 1)
             vals[s] = (vals[s].astype(np.int64) + step[s]).astype(object)
         if noise["error"]:
             e = np.flatnonzero(rng.random(n) < noise["error"])
@@ -119,7 +125,8 @@ def one_run(pop, key, file, setting, seed, n_targets):
 
     noise, pi, rk, blocking, coarse = setting
     rng = np.random.default_rng(seed)
-    key = [("age_band" if (coarse and v == "age") else v) for v in key]
+    fine, step = COARSE[file]
+    key = [("age_band" if (coarse and v == fine) else v) for v in key]
     n = len(pop)
     in_ext = np.sort(rng.choice(n, size=int(round(pi * n)), replace=False)) if pi < 1 else np.arange(n)
     ext = pop.iloc[in_ext][key].reset_index(drop=True)
@@ -130,11 +137,11 @@ def one_run(pop, key, file, setting, seed, n_targets):
     pos[in_ext] = np.arange(in_ext.shape[0])
     pool = in_ext if rk else np.arange(n)
     rows = np.sort(rng.choice(pool, size=min(n_targets, pool.shape[0]), replace=False))
-    aux = diverge(pop, rows, key, NOISE[noise], rng)
+    aux = diverge(pop, rows, key, NOISE[noise], rng, step)
     aux["_truth_row"] = pos[rows]
     passes = None
     if blocking == "multi":
-        passes = [[("age_band" if (coarse and v == "age") else v) for v in p] for p in PASSES[file]]
+        passes = [[("age_band" if (coarse and v == fine) else v) for v in p] for p in PASSES[file]]
     sc = IntruderScenario(name=f"cal_{file}", quasi_identifiers=key, blocking=passes, response_knowledge=rk,
                           membership_prior=None if rk else pi)
     t = time.perf_counter()

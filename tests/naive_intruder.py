@@ -293,3 +293,64 @@ def exact_match_claims(ext_rows, targets, truth):
             claims += 1
             correct += int(hits[0] == tr)
     return claims, correct
+
+
+def robbins_nonmembers(codes_e, codes_a, n_levels, shares, min_n=5, n_groups=8):
+    """Per target and field subset (bit mask): Robbins' estimate of the population records
+    outside the extract sharing the target's values on the subset, by plain loops
+    (docs/methods.md#joint-frequencies): the extract's classes on the subset (records with
+    every field of it), grouped by quantiles of the log of their leave-one-field-out expected
+    size, ``g(f) = (f + 1) n_{f+1} / n_f`` over the narrowest window of groups with ``n_{f+1} >=
+    min_n`` (else ``f``), ``g(0) = n_1 / n_0`` (0 when ``n_1 < min_n``); the empty subset: ``n``."""
+    k, n = codes_e.shape
+    n_a = codes_a.shape[1]
+
+    def agree(vals, fields):
+        return sum(all(codes_e[v, b] >= 0 and codes_e[v, b] == vals[v] for v in fields) for b in range(n))
+
+    def log_expected(vals, fields, own):
+        loo = 0.0
+        for v in fields:
+            p = shares[v][vals[v]]
+            loo += (agree(vals, [u for u in fields if u != v]) - own) * p / max(1.0 - p, 0.5 / n)
+        indep = n * math.prod(shares[v][vals[v]] for v in fields)
+        return math.log(max(loo / len(fields) + indep, 1e-300))
+
+    G = np.zeros((n_a, 1 << k))
+    G[:, 0] = n
+    for mask in range(1, 1 << k):
+        fields = [v for v in range(k) if mask >> v & 1]
+        classes = {}
+        for b in range(n):
+            if all(codes_e[v, b] >= 0 for v in fields):
+                key = tuple(int(codes_e[v, b]) if v in fields else -1 for v in range(k))
+                classes[key] = classes.get(key, 0) + 1
+        if not classes:
+            continue
+        keys = list(classes)
+        lx = [log_expected(c, fields, classes[c]) for c in keys]
+        edges = np.quantile(lx, np.linspace(0, 1, n_groups + 1)[1:-1])
+        group = {c: int(np.searchsorted(edges, x, side="right")) for c, x in zip(keys, lx)}
+
+        def g(f, s):
+            for w in range(n_groups):
+                win = [c for c in keys if abs(group[c] - s) <= w]
+                nf = sum(classes[c] == f for c in win)
+                nf1 = sum(classes[c] == f + 1 for c in win)
+                if nf1 >= min_n and nf > 0:
+                    return (f + 1) * nf1 / nf
+            return float(f)
+
+        cells = math.prod(max(n_levels[v], 1 + max(c[v] for c in keys)) for v in fields)
+        n1 = sum(s == 1 for s in classes.values())
+        g0 = n1 / (cells - len(keys)) if (n1 >= min_n and cells > len(keys)) else 0.0
+        for a in range(n_a):
+            if any(codes_a[v, a] < 0 for v in fields):
+                continue
+            own = agree(codes_a[:, a], fields)
+            if own == 0:
+                G[a, mask] = g0
+                continue
+            s = int(np.searchsorted(edges, log_expected(codes_a[:, a], fields, own), side="right"))
+            G[a, mask] = g(own, s)
+    return G

@@ -21,7 +21,9 @@ from idrisk.intruder import TRUTH_COLUMN, IntruderScenario, make_auxiliary, simu
 from idrisk.intruder.baseline import exact_match_claims
 from idrisk.intruder.blocking import candidate_pairs
 from idrisk.intruder.compare import prepare_fields
-from idrisk.intruder.joint import JointModel, moebius, robbins_weights, value_scales, value_shares
+from idrisk.intruder import nonmember
+from idrisk.intruder.joint import JointModel, moebius, value_scales, value_shares
+from idrisk.intruder.nonmember import robbins_in_groups
 
 ADULT = Path(__file__).parent / "calibration" / "adult_train_first4000.csv.gz"
 KEY = ["age", "sex", "race", "education", "marital-status", "relationship", "workclass", "native-country"]
@@ -103,16 +105,63 @@ def test_masses_match_the_plain_sums(data, m0, m1):
         assert S[a] == pytest.approx(ref, rel=1e-9)
 
 
-def test_robbins_weights_by_hand():
-    """10 classes of size 1, 5 of size 2, 5 of size 3: g(1) = 2 n2 / n1 = 1, g(2) = 3 n3 / n2 = 3,
-    g(3) = 3 (n4 = 0 < 5: the naive f); w = g(f) / f."""
-    vals = list(range(10)) + [10 + i // 2 for i in range(10)] + [20 + i // 3 for i in range(15)]
-    ext = pd.DataFrame({"x": vals})
-    sc = IntruderScenario(name="r", quasi_identifiers=["x"])
-    fields = prepare_fields(ext, ext, sc)
-    w, n1 = robbins_weights(fields, len(ext))
-    assert n1 == 10
-    npt.assert_allclose(w, [1.0] * 10 + [1.5] * 10 + [1.0] * 15)
+def test_robbins_g_by_hand():
+    """One group of 10 classes of size 1, 5 of size 2, 5 of size 3: g(1) = 2 n2 / n1 = 1,
+    g(2) = 3 n3 / n2 = 3, g(3) = 3 (no class of size 4: the naive f)."""
+    sizes = np.array([1] * 10 + [2] * 5 + [3] * 5)
+    g = robbins_in_groups(sizes, np.zeros(sizes.shape[0], dtype=np.int64), 5, 1)
+    npt.assert_allclose(g[0, 1:4], [1.0, 3.0, 3.0])
+
+
+def test_robbins_groups_widen_until_a_class_of_the_next_size():
+    """Group 0: 20 singletons, no pair; group 1: 10 singletons, 6 pairs; group 2: 10 singletons,
+    1 pair. g_1(1) = 2 * 6 / 10 and g_2(1) = 2 * 1 / 10 from their own groups; group 0 widens to
+    groups 0-1: 2 * 6 / 30. No triples anywhere: g(2) = 2, the naive f."""
+    sizes = np.array([1] * 20 + [1] * 10 + [2] * 6 + [1] * 10 + [2] * 1)
+    group = np.array([0] * 20 + [1] * 16 + [2] * 11)
+    g = robbins_in_groups(sizes, group, 4, 3)
+    npt.assert_allclose(g[:, 1], [12 / 30, 12 / 10, 2 / 10])
+    npt.assert_allclose(g[:, 2], [2.0, 2.0, 2.0])
+
+
+nonmember_codes = st.integers(1, 3).flatmap(lambda k: st.tuples(
+    st.just(k),
+    st.lists(st.lists(st.integers(-1, 2), min_size=k, max_size=k), min_size=1, max_size=16),
+    st.lists(st.lists(st.integers(-1, 3), min_size=k, max_size=k), min_size=1, max_size=6),
+))
+
+
+@settings(max_examples=60, deadline=None)
+@given(nonmember_codes, st.sampled_from([(1, 2), (2, 3), (5, 8)]))
+def test_nonmember_counts_match_naive(data, limits):
+    """Robbins' estimate on every subset, in groups by leave-one-field-out expected size, against
+    plain loops (small thresholds so that the groups and the widening are exercised)."""
+    k, e_rows, a_rows = data
+    min_n, n_groups = limits
+    ce = np.ascontiguousarray(np.array(e_rows, dtype=np.int32).T)
+    ca = np.ascontiguousarray(np.array(a_rows, dtype=np.int32).T)
+    n = ce.shape[1]
+    n_levels = [4] * k
+    shares = []
+    for v in range(k):
+        p = np.bincount(ce[v][ce[v] >= 0], minlength=4) / n
+        shares.append(np.where(p > 0, p, 0.5 / n))
+    bits = ((np.arange(1 << k)[:, None] >> np.arange(k)[None, :]) & 1).astype(np.float64)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(nonmember, "ROBBINS_MIN", min_n)
+        mp.setattr(nonmember, "ROBBINS_GROUPS", n_groups)
+        tables, w = nonmember.subset_tables(ce, n_levels, shares)
+        N, _ = subset_counts(ce, ca, np.array([4 ** v for v in range(k)], dtype=np.int64), np.zeros(n))
+        G = nonmember.nonmember_counts(tables, N, ca, shares, bits)
+        # w: each extract record's g(f) / f on all fields, the extract itself as targets
+        Ne, _ = subset_counts(ce, ce, np.array([4 ** v for v in range(k)], dtype=np.int64), np.zeros(n))
+        Ge = nonmember.nonmember_counts(tables, Ne, ce, shares, bits)
+    ref = naive.robbins_nonmembers(ce, ca, n_levels, shares, min_n, n_groups)
+    npt.assert_allclose(G, ref, rtol=1e-12, atol=1e-12)
+    full = (1 << k) - 1
+    has = (ce >= 0).all(0)
+    npt.assert_allclose(w[has], Ge[has, full] / Ne[has, full], rtol=1e-12)
+    assert (w[~has] == 0).all()
 
 
 @settings(max_examples=40, deadline=None)

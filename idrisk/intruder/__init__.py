@@ -6,8 +6,9 @@ divergence mechanism and its generic strategies), :mod:`.simulate` (the entry
 point), :mod:`.engine` (the linking contract) with :mod:`.numba_engine` and
 :mod:`.splink_engine` (Splink's pairs scored by idrisk's model; :mod:`.splink_own`, Splink's own
 model as a baseline; :mod:`.splink_spark`, its Spark backend), :mod:`.joint` (likelihoods from the
-joint frequencies of the key in the extract, m by EM), :mod:`.baseline` (the exact-match
-intruder), :mod:`.estimation` (u), :mod:`.weights`, :mod:`.score` (scoring), :mod:`.runs` (repeated runs) and :mod:`.memory`
+joint frequencies of the key in the extract, m by EM) with :mod:`.nonmember` (the population
+records outside the extract), :mod:`.baseline` (the exact-match intruder), :mod:`.estimation` (u),
+:mod:`.weights`, :mod:`.score` (scoring), :mod:`.runs` (repeated runs) and :mod:`.memory`
 (the candidate pairs counted and their memory checked against a budget before they are allocated).
 
 * :class:`IntruderScenario` — what the intruder knows, how wrong it is, whom they target.

@@ -11,11 +11,9 @@ likelihood ratio (against a value drawn at random)
 
 and the sum of ``Phi_ab`` over *every* extract record follows exactly from the counts of
 records agreeing with ``a`` on exactly each subset (Moebius inversion of the class sizes):
-no blocking recall and no independence between fields is needed for it. The same sums
-weighted by ``w_b = g(f_b) / f_b`` (Robbins' estimate of the population records outside the
-extract sharing a class of extract size ``f``, ``g(f) = (f + 1) n_{f+1} / n_f``) give the
-non-member alternative; the classes the extract does not show hold ``n_1`` such records,
-their values drawn from the fields' distributions (expected ``Phi`` = 1).
+no blocking recall and no independence between fields is needed for it. The same inversion
+of Robbins' estimates of the population records outside the extract sharing the target's
+values on each subset (:mod:`.nonmember`) gives the non-member alternative.
 
 ``m`` is fitted on a sample of targets against the whole extract by EM (one match per
 target; the non-member hypothesis without response knowledge).
@@ -28,11 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._kernels.groups import group_ids
 from .._kernels.joint import subset_counts
+from .nonmember import nonmember_counts, subset_tables
 
-__all__ = ["JOINT_MAX_FIELDS", "EM_TARGETS", "M_FLOOR", "JointModel", "joint_fields", "robbins_weights",
-           "nonmember_ratio", "moebius", "fit_joint_m", "value_shares", "value_scales", "SNAP_LOGLIK"]
+__all__ = ["JOINT_MAX_FIELDS", "EM_TARGETS", "M_FLOOR", "JointModel", "joint_fields", "nonmember_ratio", "moebius", "fit_joint_m", "value_shares", "value_scales", "SNAP_LOGLIK"]
 
 #: at most this many exactly compared fields enter the joint counts (``2^k`` subsets); the
 #: others weigh as independent Fellegi-Sunter fields
@@ -49,10 +46,6 @@ M_FLOOR = 1e-15
 #: target rows x subsets per chunk of the joint counts (each chunk scans the extract once per
 #: subset, so fewer, larger chunks: 20,000 targets x 256 subsets in one)
 CHUNK_CELLS = 6_000_000
-#: Robbins' ratio ``n_{f+1} / n_f`` is used while ``n_{f+1}`` is at least this; beyond, ``g(f) = f``
-ROBBINS_MIN = 5
-#: groups of classes (by expected size under independent fields) within which Robbins' formula is applied
-ROBBINS_STRATA = 8
 
 
 def joint_fields(fields) -> list[int]:
@@ -60,62 +53,11 @@ def joint_fields(fields) -> list[int]:
     return [j for j, f in enumerate(fields) if f.kind == "exact" and f.n_levels > 0][:JOINT_MAX_FIELDS]
 
 
-def _robbins_g(nf, fallback=None):
-    """``g(f) = (f + 1) n_{f+1} / n_f`` where ``n_{f+1} >= ROBBINS_MIN``, else ``fallback[f]`` (or ``f``)."""
-    fmax = nf.shape[0] - 1
-    g = np.arange(fmax + 1, dtype=np.float64) if fallback is None else fallback[:fmax + 1].copy()
-    ok = np.zeros(fmax + 1, dtype=bool)
-    ok[1:fmax] = (nf[2:] >= ROBBINS_MIN) & (nf[1:fmax] > 0)
-    idx = np.flatnonzero(ok)
-    g[idx] = (idx + 1) * nf[idx + 1] / nf[idx]
-    return g
-
-
-def robbins_weights(fields, n_e: int):
-    """``(w, n1)``: per extract record ``g(f)/f`` on the class of all quasi-identifiers, and ``n_1``.
-
-    Missing values are one more category. Under Bernoulli sampling of population classes the
-    expected number of population records outside the extract in a class of extract size
-    ``f`` is ``(1 - pi)/pi * g(f)`` with ``g(f) = (f + 1) n_{f+1} / n_f`` whatever the class
-    sizes of the population (Robbins 1956; for ``f = 1`` it is Skinner and Elliot's
-    ``theta``); the unseen classes hold ``(1 - pi)/pi * n_1``. The formula holds within any
-    grouping of the classes by their values, so it is applied within ``ROBBINS_STRATA``
-    groups of classes of similar expected size under independent fields (``n prod_v p_v``: a
-    rare combination is more often alone in the population); where a group's ``n_{f+1} <
-    ROBBINS_MIN`` the pooled ``g(f)``, and where that is unreliable too the naive ``g(f) = f``.
-    """
-    n = max(n_e, 1)
-    mat = np.vstack([f.codes_e.astype(np.int64) + 1 for f in fields]).astype(np.int32)
-    cards = np.array([f.n_levels + 1 for f in fields], dtype=np.int64)
-    gid, sizes = group_ids(mat, cards)
-    fb = sizes[gid].astype(np.int64)
-    nf = np.bincount(sizes, minlength=int(sizes.max()) + 2).astype(np.float64)
-    pooled = _robbins_g(nf)
-    loglam = np.zeros(n_e)
-    for f in fields:
-        share = np.bincount(f.codes_e + 1, minlength=f.n_levels + 1) / n
-        loglam += np.log(share[f.codes_e + 1])
-    first = np.full(sizes.shape[0], -1, dtype=np.int64)
-    first[gid[::-1]] = np.arange(n_e)[::-1]
-    cls_lam = loglam[first]
-    edges = np.quantile(cls_lam, np.linspace(0, 1, ROBBINS_STRATA + 1)[1:-1]) if sizes.shape[0] else []
-    stratum = np.searchsorted(edges, cls_lam, side="right")
-    g_rec = np.empty(n_e)
-    for st in np.unique(stratum):
-        in_s = stratum == st
-        nf_s = np.bincount(sizes[in_s], minlength=nf.shape[0]).astype(np.float64)
-        g_s = _robbins_g(nf_s, pooled)
-        rec = in_s[gid]
-        g_rec[rec] = g_s[fb[rec]]
-    return g_rec / fb, float(nf[1]) if nf.shape[0] > 1 else 0.0
-
-
-def nonmember_ratio(prior: float, n_e: int, w, n1: float) -> float:
-    """``(1 - prior)/prior * n / n'``: the weight of the non-member mass ``T_a + n_1`` (0 when prior is 1)."""
+def nonmember_ratio(prior: float) -> float:
+    """``(1 - prior)/prior``: the weight of the non-member mass ``T_a`` (0 when prior is 1)."""
     if prior >= 1.0:
         return 0.0
-    n_prime = float(np.sum(w)) + n1
-    return (1.0 - prior) / prior * n_e / max(n_prime, 1.0)
+    return (1.0 - prior) / prior
 
 
 def moebius(N: np.ndarray) -> np.ndarray:
@@ -180,28 +122,35 @@ def _strides(cards):
 
 @dataclass
 class JointModel:
-    """The joint fields of one linkage: codes, value shares and Robbins weights."""
+    """The joint fields of one linkage: codes, value shares and (without response knowledge,
+    after :meth:`prepare_nonmembers`) Robbins' tables of the non-member counts."""
 
     cols: list            # field indices in the joint part
     codes_e: np.ndarray   # int32 (k, n_e)
     codes_a: np.ndarray   # int32 (k, n_a)
     shares: list          # per joint field, share of each code in the extract
     scales: list          # per joint field and code a, mean of 1 / (1 - p(b)) over records b != a
-    w: np.ndarray         # Robbins weights per extract record
-    n1: float
     bits: np.ndarray      # (2^k, k) 0/1
+    n_levels: list        # per joint field, the number of values
+    w: np.ndarray = None  # per extract record, Robbins' g(f) / f of its class (prepare_nonmembers)
+    robbins: list = None  # per subset, Robbins' tables (prepare_nonmembers)
 
     @classmethod
     def build(cls, fields, shares, scales, n_e):
         cols = joint_fields(fields)
-        w, n1 = robbins_weights(fields, n_e)
         ce = np.ascontiguousarray(np.vstack([fields[j].codes_e for j in cols]).astype(np.int32)) if cols \
             else np.zeros((0, n_e), dtype=np.int32)
         ca = np.ascontiguousarray(np.vstack([fields[j].codes_a for j in cols]).astype(np.int32)) if cols \
             else np.zeros((0, fields[0].codes_a.shape[0]), dtype=np.int32)
         masks = np.arange(1 << len(cols))
         bits = ((masks[:, None] >> np.arange(len(cols))[None, :]) & 1).astype(np.float64)
-        return cls(cols, ce, ca, [shares[j] for j in cols], [scales[j] for j in cols], w, n1, bits)
+        return cls(cols, ce, ca, [shares[j] for j in cols], [scales[j] for j in cols], bits,
+                   [fields[j].n_levels for j in cols])
+
+    def prepare_nonmembers(self):
+        """Robbins' tables on every subset of the joint fields (:mod:`.nonmember`); once."""
+        if self.robbins is None:
+            self.robbins, self.w = subset_tables(self.codes_e, self.n_levels, self.shares)
 
     @property
     def k(self) -> int:
@@ -221,19 +170,21 @@ class JointModel:
         return logp, logc, held
 
     def tables(self, rows, weighted=True):
-        """Exact-agreement-pattern counts ``H`` and weighted counts ``HW`` of target ``rows``
-        (``weighted=False``: ``HW`` is None)."""
+        """Exact-agreement-pattern counts ``H`` of target ``rows`` and the estimated population
+        records outside the extract ``HW`` (``weighted=False``: ``HW`` is None)."""
         ca = np.ascontiguousarray(self.codes_a[:, rows])
         cards = [int(max(self.codes_e[i].max(initial=-1), ca[i].max(initial=-1))) + 1 for i in range(self.k)]
         strides = _strides(cards)
         if strides is None:  # pragma: no cover - needs cardinalities whose product passes 2^62
             raise OverflowError("joint key space too large")
-        N, W = subset_counts(self.codes_e, ca, strides, np.ascontiguousarray(self.w, dtype=np.float64))
-        return moebius(N), (moebius(W) if weighted else None)
+        N, _ = subset_counts(self.codes_e, ca, strides, np.zeros(self.codes_e.shape[1]))
+        if not weighted:
+            return moebius(N), None
+        self.prepare_nonmembers()
+        return moebius(N), moebius(nonmember_counts(self.robbins, N, ca, self.shares, self.bits))
 
     def masses(self, H, HW, logp, logc, held, m, weighted=True):
-        """``S``, ``T`` per target, the agreement masses ``AG``, ``AGW`` per target and field, and
-        ``kappa``, the expected record factor of a class the extract does not show
+        """``S``, ``T`` per target and the agreement masses ``AG``, ``AGW`` per target and field
         (``weighted=False``: ``T`` and ``AGW`` are not needed, zeros)."""
         mj = m[self.cols]
         ly = np.where(held, np.log(mj)[None, :] - logp, 0.0)
@@ -244,17 +195,16 @@ class JointModel:
             L += (ly - lz)[:, v:v + 1] * self.bits[None, :, v]
         e = np.exp(np.minimum(L, 700.0))
         He = H * e
-        kap = np.where(held, mj[None, :] + (1.0 - mj[None, :]) * (1.0 - np.exp(logp)) * np.exp(logc), 1.0)
         AG = np.zeros((H.shape[0], self.k))
         for v in range(self.k):
             AG[:, v] = He[:, self.bits[:, v] > 0].sum(1)
         if not weighted:
-            return He.sum(1), np.zeros(H.shape[0]), AG, np.zeros((H.shape[0], self.k)), kap
+            return He.sum(1), np.zeros(H.shape[0]), AG, np.zeros((H.shape[0], self.k))
         HWe = HW * e
         AGW = np.zeros((H.shape[0], self.k))
         for v in range(self.k):
             AGW[:, v] = HWe[:, self.bits[:, v] > 0].sum(1)
-        return He.sum(1), HWe.sum(1), AG, AGW, kap
+        return He.sum(1), HWe.sum(1), AG, AGW
 
     def chunk_rows(self, n_a: int):
         """Target row chunks keeping ``rows x 2^k`` at most ``CHUNK_CELLS``."""
@@ -264,9 +214,8 @@ class JointModel:
 
 def _em_step(model, H, HW, logp, logc, held, m, ratio):
     """One EM step: ``m_v`` = the posterior expected agreement of the target's own record on ``v``."""
-    S, T, AG, AGW, kap = model.masses(H, HW, logp, logc, held, m, weighted=ratio > 0)
-    kappa = kap.prod(1)
-    D = np.maximum(S + ratio * (T + model.n1 * kappa), 1e-300)
+    S, T, AG, _ = model.masses(H, HW, logp, logc, held, m, weighted=ratio > 0)
+    D = np.maximum(S + ratio * T, 1e-300)
     mj = m[model.cols]
     # members only: the non-members' own records are outside the extract, modelled coarsely
     num = np.where(held, AG, 0.0) / D[:, None]
@@ -280,7 +229,7 @@ def fit_joint_m(model: JointModel, rows, m, ratio: float):
 
     E-step: each target's posterior over every extract record as its own (one match per
     target) and, without response knowledge (``ratio > 0``), over the population records
-    outside the extract (the Robbins-weighted classes and the unseen ones). M-step:
+    outside the extract (Robbins' estimates on every subset, :mod:`.nonmember`). M-step:
     ``m_v = P(agree | same person)``, the expected agreement of the target's own record on
     ``v`` over the targets holding ``v``. EM converges linearly, and slowly when ``m_v``
     tends to 1 (an error-free field), so every third step is extrapolated (Aitken's delta

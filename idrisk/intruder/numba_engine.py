@@ -123,22 +123,19 @@ class _Linkage:
             Wj = self.weights(m, only=self.joint.cols, sel=sel)
             s_j = _block_sum(ptr, Wj)
         t_full = t_j = np.zeros(rows.shape[0])
-        if ratio > 0:
+        if ratio > 0 and self.others:
+            # the non-members of a candidate's class weigh with the candidate's full weight
             wb = self.joint.w[self.pe if sel is None else self.pe[sel]]
-            t_full = t_j = _block_sum(ptr, W, wb)
-            if self.others:
-                t_j = _block_sum(ptr, Wj, wb)
+            t_full = _block_sum(ptr, W, wb)
+            t_j = _block_sum(ptr, Wj, wb)
         S = np.empty(rows.shape[0])
         T = np.empty(rows.shape[0])
-        kappa = np.empty(rows.shape[0])
         for c in self.joint.chunk_rows(rows.shape[0]):
             H, HW = self.joint.tables(rows[c], weighted=ratio > 0)
             logp, logc, held = self.joint.log_shares(rows[c])
-            S[c], T[c], _, _, kap = self.joint.masses(H, HW, logp, logc, held, m, weighted=ratio > 0)
-            kappa[c] = kap.prod(1)
-        unseen = self.joint.n1 * kappa
-        rest = np.maximum(S - s_j, 0.0) + ratio * (np.maximum(T - t_j, 0.0) + t_full + unseen)
-        recall = (s_j, S, S + ratio * (T + unseen))
+            S[c], T[c], _, _ = self.joint.masses(H, HW, logp, logc, held, m, weighted=ratio > 0)
+        rest = np.maximum(S - s_j, 0.0) + ratio * (np.maximum(T - t_j, 0.0) + t_full)
+        recall = (s_j, S, S + ratio * T)
         return W, rest, s_full, recall
 
     def subset(self, rows):
@@ -248,7 +245,9 @@ def link_joint(ext, aux, scenario, truth, seed, pi, limits, pairs=None, info=Non
     lk = _Linkage(ext, aux, scenario, limits, rng, pairs)
     fields, n_a = lk.fields, lk.n_a
     prior = membership_prior(scenario)
-    ratio = nonmember_ratio(prior, lk.n_e, lk.joint.w, lk.joint.n1)
+    ratio = nonmember_ratio(prior)
+    if ratio > 0:
+        lk.joint.prepare_nonmembers()
     sample = np.sort(rng.choice(n_a, size=min(n_a, EM_TARGETS), replace=False))
     m = np.full(len(fields), M_START)
     m, joint_info = fit_joint_m(lk.joint, sample, m, ratio)
@@ -271,7 +270,7 @@ def link_joint(ext, aux, scenario, truth, seed, pi, limits, pairs=None, info=Non
         "joint_fields": [fields[j].name for j in lk.joint.cols],
         "estimation": {"joint": joint_info, "other_fields": other_info, "targets": int(sample.shape[0]),
                        "against": "the whole extract"},
-        "nonmember": {"ratio": float(ratio), "unseen_classes_n1": float(lk.joint.n1)},
+        "nonmember": {"ratio": float(ratio), "model": "Robbins on every subset of the joint fields"},
         "passes": [list(p) for p in lk.passes], **(info or {}),
         "blocking_recall": {"mean_recall": float(np.sum(np.where(S > 0, s_cand / np.where(S > 0, S, 1.0), 0.0)
                                                         * member) / max(float(member.sum()), 1e-300)),

@@ -66,7 +66,7 @@ def simulate_intruder(data, auxiliary, scenario: IntruderScenario, *, seed: int 
     recording model (a wrong value is another value of the field), normalised over every
     extract record from the joint frequencies of the target's values in the extract (class
     sizes on each subset of the exactly compared fields), and, without response knowledge,
-    over the population records outside the extract (Robbins' estimate from the class sizes)
+    over the population records outside the extract (Robbins' estimate on every subset of the key)
     -> a claim per target (top candidate, ``P >= claim_threshold``, and with response
     knowledge the unique exact match; ties broken uniformly at random from ``seed``) ->
     scoring against the hidden truth, beside the exact-match intruder
