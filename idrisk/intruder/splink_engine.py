@@ -269,9 +269,11 @@ def _fetch_pairs(db, e_in, a_in, settings, k, check):
         pred = linker.inference.predict()
         n = linker.misc.query_sql(f"SELECT COUNT(*) AS n FROM {pred.physical_name}", output_type="pandas")
         check(int(n["n"].iloc[0]))
-        gam = ", ".join(f"CAST(gamma_k{j} AS INTEGER) AS g{j}" for j in range(k))
-        table = linker.misc.query_sql(f"SELECT CAST(unique_id_l AS BIGINT) AS a, CAST(unique_id_r AS BIGINT) AS e, "
-                                      f"CAST(match_key AS INTEGER) AS mk, {gam} FROM {pred.physical_name}")
+        # the narrowest types that hold them (row numbers, rule numbers, levels -1..3): the pairs
+        # cross to the client in Arrow batches, on Spark through the driver's JVM heap
+        gam = ", ".join(f"CAST(gamma_k{j} AS TINYINT) AS g{j}" for j in range(k))
+        table = linker.misc.query_sql(f"SELECT CAST(unique_id_l AS INTEGER) AS a, CAST(unique_id_r AS INTEGER) AS e, "
+                                      f"CAST(match_key AS SMALLINT) AS mk, {gam} FROM {pred.physical_name}")
         out = {c: np.asarray(table.as_pyarrow_table().column(c).to_numpy(), dtype=np.int64)
                for c in ["a", "e", "mk", *(f"g{j}" for j in range(k))]}
         with contextlib.suppress(Exception):

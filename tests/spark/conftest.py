@@ -16,7 +16,7 @@ def spark(tmp_path_factory):
     session = (SparkSession.builder.master("local[2]").appName("idrisk-tests")
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "4")
-               .config("spark.driver.memory", "1g")
+               .config("spark.driver.memory", "2g")
                .config("spark.jars", similarity_jar_location())
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")
