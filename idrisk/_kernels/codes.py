@@ -263,6 +263,27 @@ def _fixed_width(offsets, valid):
 FIXED_MAX_DISTINCT = 1000
 
 
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _fixed_part(part, split, n, offsets, words, tail, base, tail_start):
+    """Rows ``lo .. hi-1`` of part 0 (read from ``words``) or 1 (from ``tail``) of
+    :func:`_utf8_fixed`, their buffer ``w``, its base ``b`` and the first row's start ``a0``."""
+    lo = 0 if part == 0 else split
+    hi = split if part == 0 else n
+    w = words if part == 0 else tail
+    b = base if part == 0 else base + tail_start
+    a0 = np.int64(offsets[lo]) - b if lo < hi else np.int64(0)
+    return lo, hi, w, b, a0
+
+
+@numba.njit(inline="always", **NUMBA_OPTS)
+def _fixed_start(offsets, i, lo, b, a0, width, has_valid):
+    """Start of string ``i`` of :func:`_utf8_fixed`: from the offsets when some string is
+    missing, else from the first one (every string has ``width`` bytes: the offsets step by it)."""
+    if has_valid:
+        return np.int64(offsets[i]) - b
+    return a0 + (i - lo) * width
+
+
 @numba.njit(**NUMBA_OPTS)
 def _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width):
     """:func:`utf8_codes` when every non-null string has ``width <= UTF8_MAX_BYTES`` bytes
@@ -279,19 +300,12 @@ def _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width):
         first = np.empty(tiny.shape[0], dtype=np.int64)
         g = 0
         for part in range(2):
-            lo = 0 if part == 0 else split
-            hi = split if part == 0 else n
-            w = words if part == 0 else tail
-            b = base if part == 0 else base + tail_start
-            a0 = np.int64(offsets[lo]) - b if lo < hi else np.int64(0)
+            lo, hi, w, b, a0 = _fixed_part(part, split, n, offsets, words, tail, base, tail_start)
             for i in range(lo, hi):
-                if has_valid:
-                    if not valid[i]:
-                        codes[i] = -1
-                        continue
-                    a = np.int64(offsets[i]) - b
-                else:  # every string has ``width`` bytes: the offsets step by it
-                    a = a0 + (i - lo) * width
+                if has_valid and not valid[i]:
+                    codes[i] = -1
+                    continue
+                a = _fixed_start(offsets, i, lo, b, a0, width, has_valid)
                 if width == 1:  # one byte, one shift
                     t = np.int64((w[a >> 3] >> np.uint64((a & 7) * 8)) & np.uint64(0xFF))
                 elif width == 2:
@@ -315,19 +329,12 @@ def _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width):
     len_bits = np.uint64(width) << np.uint64(56)
     g = 0
     for part in range(2):
-        lo = 0 if part == 0 else split
-        hi = split if part == 0 else n
-        w = words if part == 0 else tail
-        b = base if part == 0 else base + tail_start
-        a0 = np.int64(offsets[lo]) - b if lo < hi else np.int64(0)
+        lo, hi, w, b, a0 = _fixed_part(part, split, n, offsets, words, tail, base, tail_start)
         for i in range(lo, hi):
-            if has_valid:
-                if not valid[i]:
-                    codes[i] = -1
-                    continue
-                a = np.int64(offsets[i]) - b
-            else:  # every string has ``width`` bytes: the offsets step by it
-                a = a0 + (i - lo) * width
+            if has_valid and not valid[i]:
+                codes[i] = -1
+                continue
+            a = _fixed_start(offsets, i, lo, b, a0, width, has_valid)
             w0 = _load(w, a, nb0)
             w1 = len_bits
             if two:

@@ -93,20 +93,26 @@ def heapsort_pairs(keys, vals, m):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _sort_desc(a, m):
-    """Sort ``a[:m]`` in decreasing order in place (insertion sort for the usual few values)."""
+def _sort_asc(a, m):
+    """Sort ``a[:m]`` in increasing order in place (insertion sort for the usual few values)."""
     if m > 48:
-        heapsort_pairs(a, np.empty(m, dtype=np.int64), np.int64(m))  # ascending, then reversed
-        for i in range(m // 2):
-            a[i], a[m - 1 - i] = a[m - 1 - i], a[i]
+        heapsort_pairs(a, np.empty(m, dtype=np.int64), np.int64(m))
         return
     for i in range(1, m):
         v = a[i]
         k = i - 1
-        while k >= 0 and a[k] < v:
+        while k >= 0 and a[k] > v:
             a[k + 1] = a[k]
             k -= 1
         a[k + 1] = v
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sort_desc(a, m):
+    """Sort ``a[:m]`` in decreasing order in place (:func:`_sort_asc`, then reversed)."""
+    _sort_asc(a, m)
+    for i in range(m // 2):
+        a[i], a[m - 1 - i] = a[m - 1 - i], a[i]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -275,21 +281,6 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
                 m += 1
         distinct[j], entropy[j], recursive[j] = _class_rules(cnt, np.int64(m), h, n_na[j], n_mc[j], fsize, c32)
     return distinct, entropy, recursive
-
-
-@numba.njit(**NUMBA_OPTS)
-def _sort_asc(a, m):
-    """Sort ``a[:m]`` in increasing order in place (insertion sort for the usual few values)."""
-    if m > 48:
-        heapsort_pairs(a, np.empty(m, dtype=np.int64), np.int64(m))
-        return
-    for i in range(1, m):
-        v = a[i]
-        k = i - 1
-        while k >= 0 and a[k] > v:
-            a[k + 1] = a[k]
-            k -= 1
-        a[k + 1] = v
 
 
 @numba.njit(**NUMBA_OPTS)

@@ -166,14 +166,13 @@ def gather3(gid, distinct, entropy, recursive):
     out_d = np.empty(n, dtype=distinct.dtype)
     out_e = np.empty(n, dtype=entropy.dtype)
     out_r = np.empty(n, dtype=recursive.dtype)
-    n_chunks = 1 if n < (1 << 17) else 2 * int(numba.get_num_threads())
-    per = (n + n_chunks - 1) // n_chunks
+    slices = _row_slices(n, min_rows=1 << 17)
 
     def chunk(ch):
         _gather3_chunk(gid, distinct, entropy, recursive, out_d, out_e, out_r,
-                       np.int64(ch * per), np.int64(min(n, ch * per + per)))
+                       np.int64(slices[ch][0]), np.int64(slices[ch][1]))
 
-    run_chunks(chunk, n_chunks)
+    run_chunks(chunk, len(slices))
     return out_d, out_e, out_r
 
 
@@ -275,10 +274,11 @@ def key_counts(key, space: int, weights=None, copies: int = 1):
     return fk, Fk
 
 
-def _row_slices(n: int, at_least: int = 1) -> list:
-    """``(lo, hi)`` row slices: one below ``_PAR_MIN_ROWS`` rows, else two per thread
-    (and at least ``at_least``), so a thread that finishes early takes another."""
-    k = max(1 if n < _PAR_MIN_ROWS else 2 * int(numba.get_num_threads()), int(at_least))
+def _row_slices(n: int, at_least: int = 1, min_rows: int | None = None) -> list:
+    """``(lo, hi)`` row slices: one below ``min_rows`` rows (default ``_PAR_MIN_ROWS``), else
+    two per thread (and at least ``at_least``), so a thread that finishes early takes another."""
+    k = max(1 if n < (_PAR_MIN_ROWS if min_rows is None else min_rows) else 2 * int(numba.get_num_threads()),
+            int(at_least))
     per = (n + k - 1) // k if n else 1
     return [(s, min(n, s + per)) for s in range(0, n, per)] or [(0, 0)]
 
