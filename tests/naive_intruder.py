@@ -295,7 +295,7 @@ def exact_match_claims(ext_rows, targets, truth):
     return claims, correct
 
 
-def robbins_nonmembers(codes_e, codes_a, n_levels, shares, min_n=5, n_groups=8):
+def robbins_nonmembers(codes_e, codes_a, n_levels, shares, min_n=1, n_groups=8):
     """Per target and field subset (bit mask): Robbins' estimate of the population records
     outside the extract sharing the target's values on the subset, by plain loops
     (docs/methods.md#joint-frequencies): the extract's classes on the subset (records with

@@ -107,8 +107,6 @@ def value_scales(fields, n_e: int) -> list:
     return out
 
 
-
-
 def _strides(cards):
     strides = np.ones(len(cards), dtype=np.int64)
     total = 1
