@@ -256,6 +256,53 @@ def disagreement_scale(column, a):
     return sum(others) / len(others) if others else 1.0
 
 
+def mixed_scale(column, a, lam, levels):
+    """``s(a) = e(a) c(a) / p(a)`` with the error distribution ``e(x) = lam p(x) + (1 - lam) / L``
+    over the ``levels`` (``L`` of them; ``p`` the share of all records, ``1 / (2 n)`` for a value
+    no record holds) and ``c(a)`` the mean of ``1 / (1 - e(b))`` (at least ``1 / (2 n)`` below) over
+    the records whose value ``b`` is not ``a``, ``1`` for a missing one; ``c = 1`` when there are none."""
+    n = len(column)
+    count = {}
+    for x in column:
+        if x is not None:
+            count[x] = count.get(x, 0) + 1
+
+    def p(x):
+        return count[x] / n if x in count else 0.5 / n
+
+    def e(x):
+        return lam * p(x) + (1 - lam) / len(levels)
+
+    others = [1.0 if x is None else 1 / max(1 - e(x), 0.5 / n) for x in column if x != a]
+    c = sum(others) / len(others) if others else 1.0
+    return e(a) * c / p(a)
+
+
+def expected_wrong_values(column, lam, levels, n_wrong):
+    """Per value ``a`` of ``levels``: the expected number of ``n_wrong`` wrong values equal to
+    ``a`` when the record is drawn from ``column`` and the wrong value from ``e`` without the
+    record's own value: ``P(a | b) = e(a) / (1 - e(b))``, ``P(a | missing) = e(a)``."""
+    n = len(column)
+    count = {}
+    for x in column:
+        if x is not None:
+            count[x] = count.get(x, 0) + 1
+
+    def e(x):
+        return lam * (count[x] / n if x in count else 0.5 / n) + (1 - lam) / len(levels)
+
+    out = []
+    for a in levels:
+        total = 0.0
+        for b in column:
+            if b is None:
+                total += e(a)
+            elif b != a:
+                total += e(a) / (1 - e(b))
+        out.append(n_wrong * total / n)
+    return out
+
+
 def record_factor(a_vals, b_vals, m, shares, scales):
     """``Phi_ab``: per held field, ``m / p(a)`` on agreement, ``(1 - m) c(a)`` otherwise (a
     missing extract value disagrees); ``shares[v]`` / ``scales[v]`` map a value to ``p`` / ``c``."""

@@ -24,7 +24,7 @@ from .blocking import candidate_pairs, selective_passes
 from .compare import compare_pairs, prepare_fields
 from .engine import TIE_TOL, class_size_counts, membership_prior
 from .estimation import frequency_u
-from .joint import (EM_TARGETS, M_FLOOR, SNAP_LOGLIK, JointModel, fit_joint_m, nonmember_ratio, value_scales,
+from .joint import (M_FLOOR, SNAP_LOGLIK, JointModel, em_sample_size, fit_joint_m, nonmember_ratio, value_scales,
                     value_shares)
 from .score import IntruderResult, score_claims
 from .weights import likelihood_tables, target_offsets
@@ -97,6 +97,13 @@ class _Linkage:
         self.others = [j for j in range(len(fields)) if j not in cols]
         self.codes_e_t = np.ascontiguousarray(np.vstack([f.codes_e for f in fields]).T, dtype=np.int32)
         self.chance = _chance_adjustments(fields, self.u)
+
+    def refresh_offsets(self):
+        """Take the joint fields' scales after their error distributions were fitted (:func:`fit_joint_m`)."""
+        for i, j in enumerate(self.joint.cols):
+            self.scales[j] = self.joint.scales[i]
+        self.off = target_offsets(self.fields, self.scales)
+        self.off_joint = target_offsets(self.fields, self.scales, self.joint.cols)
 
     def weights(self, m, only=None, sel=None):
         tab, offs, use_tf, dis = likelihood_tables(self.fields, m, self.u, self.shares, self.scales, only)
@@ -248,12 +255,14 @@ def link_joint(ext, aux, scenario, truth, seed, pi, limits, pairs=None, info=Non
     ratio = nonmember_ratio(prior)
     if ratio > 0:
         lk.joint.prepare_nonmembers()
-    sample = np.sort(rng.choice(n_a, size=min(n_a, EM_TARGETS), replace=False))
+    sample = np.sort(rng.choice(n_a, size=min(n_a, em_sample_size(ratio, lk.joint.k)), replace=False))
     m = np.full(len(fields), M_START)
     m, joint_info = fit_joint_m(lk.joint, sample, m, ratio)
+    lk.refresh_offsets()
     m, other_info = _fit_others(lk, m, ratio, sample)
     if lk.others and lk.joint.k:
         m, joint_info = fit_joint_m(lk.joint, sample, m, ratio)
+        lk.refresh_offsets()
     rows = np.arange(n_a)
     W, rest, _, (s_cand, S, D) = lk.rest(m, ratio, rows, lk.ptr, None)
     Ws, ref = _shifted(W, rest, lk.pa)
@@ -268,6 +277,7 @@ def link_joint(ext, aux, scenario, truth, seed, pi, limits, pairs=None, info=Non
         "m": {f.name: float(x) for f, x in zip(fields, m)},
         "u": {f.name: float(x) for f, x in zip(fields, lk.u)},
         "joint_fields": [fields[j].name for j in lk.joint.cols],
+        "error_mix": {fields[j].name: float(x) for j, x in zip(lk.joint.cols, lk.joint.mix)},
         "estimation": {"joint": joint_info, "other_fields": other_info, "targets": int(sample.shape[0]),
                        "against": "the whole extract"},
         "nonmember": {"ratio": float(ratio), "model": "Robbins on every subset of the joint fields"},
