@@ -14,7 +14,9 @@ are drawn from the extract with response knowledge, from the population without 
 Divergence (our own model, not :func:`idrisk.intruder.make_auxiliary`): per target and key
 variable, in this order, a +-1 shift of an ordered variable (age, age band) with rate
 ``shift``; a recording error with rate ``error`` (another value drawn from the population's
-column, different from the true one); a blank with rate ``missing``. Coarsening gives the
+column, different from the true one); a blank with rate ``missing``. ``--divergence`` places
+them otherwise (:data:`DIVERGENCE`: wrong values drawn evenly from the other values, shifts of
+up to three steps, blanks more often on rare values). Coarsening gives the
 intruder and the extract a coarser key: adult's age in 5-year bands; the census teaching file's
 ``Age`` is already eight bands (0-15, 16-24, then ten-year bands to 75+), merged in adjacent pairs
 (0-24, 25-44, 45-64, 65+). A shift of the coarsened variable moves it one band.
@@ -93,8 +95,19 @@ def load(name: str, data: str) -> tuple[pd.DataFrame, list]:
     return df, list(CENSUS_KEY)
 
 
-def diverge(pop: pd.DataFrame, rows: np.ndarray, key: list, noise: dict, rng, band_step: int = 5) -> pd.DataFrame:
-    """The intruder's values for population ``rows``: shifts, recording errors, blanks."""
+#: divergence models (``--divergence``): how the errors, shifts and blanks of a noise level fall
+DIVERGENCE = {
+    "own": "a wrong value drawn from the population's column; shifts of one step; blanks at random",
+    "uniform": "a wrong value drawn evenly from the column's other values",
+    "wide-shift": "shifts of one to three steps (either way, evenly)",
+    "mnar": "blanks more often on rare values: rate x sqrt(1 / (L p(x))), at most 0.6",
+}
+
+
+def diverge(pop: pd.DataFrame, rows: np.ndarray, key: list, noise: dict, rng, band_step: int = 5,
+            model: str = "own") -> pd.DataFrame:
+    """The intruder's values for population ``rows``: shifts, recording errors, blanks, as the
+    divergence ``model`` of :data:`DIVERGENCE` places them."""
     out = {}
     for v in key:
         col = pop[v].to_numpy()
@@ -102,18 +115,30 @@ def diverge(pop: pd.DataFrame, rows: np.ndarray, key: list, noise: dict, rng, ba
         n = rows.shape[0]
         if v in ORDERED and noise["shift"]:
             s = rng.random(n) < noise["shift"]
-            step = np.where(rng.random(n) < 0.5, -1, 1) * (band_step if v == "age_band" else 1)
+            size = rng.integers(1, 4, n) if model == "wide-shift" else 1
+            step = np.where(rng.random(n) < 0.5, -1, 1) * size * (band_step if v == "age_band" else 1)
             vals[s] = (vals[s].astype(np.int64) + step[s]).astype(object)
         if noise["error"]:
             e = np.flatnonzero(rng.random(n) < noise["error"])
-            for i in e:  # another value of the column, drawn from the population
-                for _ in range(50):
+            levels = pd.unique(col)
+            for i in e:
+                if model == "uniform":  # another value of the column, each as likely
+                    others = [x for x in levels if x != vals[i]]
+                    vals[i] = others[rng.integers(len(others))]
+                    continue
+                for _ in range(50):  # another value of the column, drawn from the population
                     x = col[rng.integers(len(col))]
                     if x != vals[i]:
                         vals[i] = x
                         break
         if noise["missing"]:
-            vals[rng.random(n) < noise["missing"]] = None
+            if model == "mnar":
+                share = pd.Series(col).value_counts(normalize=True)
+                p = share.reindex(pd.Series(col[rows])).to_numpy(dtype=np.float64)
+                rate = np.clip(noise["missing"] * np.sqrt(1.0 / (share.shape[0] * p)), 0.0, 0.6)
+                vals[rng.random(n) < rate] = None
+            else:
+                vals[rng.random(n) < noise["missing"]] = None
         out[v] = vals
     aux = pd.DataFrame(out)
     for v in key:
@@ -124,7 +149,7 @@ def diverge(pop: pd.DataFrame, rows: np.ndarray, key: list, noise: dict, rng, ba
     return aux
 
 
-def one_run(pop, key, file, setting, seed, n_targets):
+def one_run(pop, key, file, setting, seed, n_targets, divergence="own"):
     from idrisk.intruder import IntruderScenario, simulate_intruder
 
     noise, pi, rk, blocking, coarse = setting
@@ -142,7 +167,7 @@ def one_run(pop, key, file, setting, seed, n_targets):
     pool = in_ext if rk else np.arange(n)
     size = pool.shape[0] if n_targets is None else min(n_targets, pool.shape[0])
     rows = np.sort(rng.choice(pool, size=size, replace=False))
-    aux = diverge(pop, rows, key, NOISE[noise], rng, step)
+    aux = diverge(pop, rows, key, NOISE[noise], rng, step, divergence)
     aux["_truth_row"] = pos[rows]
     passes = None
     if blocking == "multi":
@@ -191,6 +216,8 @@ def main(argv=None):
     ap.add_argument("--targets-nork", type=int, default=TARGETS_NORK,
                     help="targets per run without response knowledge (default: the whole population)")
     ap.add_argument("--settings", default="")
+    ap.add_argument("--divergence", default="own", choices=sorted(DIVERGENCE),
+                    help="how errors, shifts and blanks fall: " + "; ".join(f"{k}: {v}" for k, v in DIVERGENCE.items()))
     ap.add_argument("--json", default="")
     args = ap.parse_args(argv)
     chosen = [int(x) for x in args.settings.split(",") if x] or list(range(1, len(SETTINGS) + 1))
@@ -200,7 +227,7 @@ def main(argv=None):
         for i in chosen:
             setting = SETTINGS[i - 1]
             n_t = args.targets if setting[2] else args.targets_nork
-            rows = [one_run(pop, key, file, setting, seed, n_t) for seed in range(args.seeds)]
+            rows = [one_run(pop, key, file, setting, seed, n_t, args.divergence) for seed in range(args.seeds)]
             a = summarise(rows)
             c = criteria(setting, a)
             table.append({"file": file, "setting": i, "label": label(setting), **a, **c,
