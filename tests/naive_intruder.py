@@ -256,11 +256,9 @@ def disagreement_scale(column, a):
     return sum(others) / len(others) if others else 1.0
 
 
-def mixed_scale(column, a, lam, levels):
-    """``s(a) = e(a) c(a) / p(a)`` with the error distribution ``e(x) = lam p(x) + (1 - lam) / L``
-    over the ``levels`` (``L`` of them; ``p`` the share of all records, ``1 / (2 n)`` for a value
-    no record holds) and ``c(a)`` the mean of ``1 / (1 - e(b))`` (at least ``1 / (2 n)`` below) over
-    the records whose value ``b`` is not ``a``, ``1`` for a missing one; ``c = 1`` when there are none."""
+def _error_distribution(column, lam, levels):
+    """``(p, e)``: ``p(x)`` the share of all records holding ``x`` (``1 / (2 n)`` for a value no
+    record holds) and the error distribution ``e(x) = lam p(x) + (1 - lam) / L`` over the ``levels``."""
     n = len(column)
     count = {}
     for x in column:
@@ -273,6 +271,16 @@ def mixed_scale(column, a, lam, levels):
     def e(x):
         return lam * p(x) + (1 - lam) / len(levels)
 
+    return p, e
+
+
+def mixed_scale(column, a, lam, levels):
+    """``s(a) = e(a) c(a) / p(a)`` with the error distribution ``e(x) = lam p(x) + (1 - lam) / L``
+    over the ``levels`` (``L`` of them; ``p`` the share of all records, ``1 / (2 n)`` for a value
+    no record holds) and ``c(a)`` the mean of ``1 / (1 - e(b))`` (at least ``1 / (2 n)`` below) over
+    the records whose value ``b`` is not ``a``, ``1`` for a missing one; ``c = 1`` when there are none."""
+    n = len(column)
+    p, e = _error_distribution(column, lam, levels)
     others = [1.0 if x is None else 1 / max(1 - e(x), 0.5 / n) for x in column if x != a]
     c = sum(others) / len(others) if others else 1.0
     return e(a) * c / p(a)
@@ -283,14 +291,7 @@ def expected_wrong_values(column, lam, levels, n_wrong):
     ``a`` when the record is drawn from ``column`` and the wrong value from ``e`` without the
     record's own value: ``P(a | b) = e(a) / (1 - e(b))``, ``P(a | missing) = e(a)``."""
     n = len(column)
-    count = {}
-    for x in column:
-        if x is not None:
-            count[x] = count.get(x, 0) + 1
-
-    def e(x):
-        return lam * (count[x] / n if x in count else 0.5 / n) + (1 - lam) / len(levels)
-
+    _, e = _error_distribution(column, lam, levels)
     out = []
     for a in levels:
         total = 0.0

@@ -84,11 +84,7 @@ def moebius(N: np.ndarray) -> np.ndarray:
 def value_shares(fields, n_e: int) -> list:
     """Per field, each code's share of *all* extract records (a missing value is a value no
     intruder's value agrees with); a value the extract lacks gets ``1 / (2 n)``."""
-    out = []
-    for f in fields:
-        p = np.bincount(f.codes_e[f.codes_e >= 0], minlength=max(f.n_levels, 1)) / max(n_e, 1)
-        out.append(np.where(p > 0, p, 0.5 / max(n_e, 1)))
-    return out
+    return [_field_counts(f, n_e)[2] for f in fields]
 
 
 def _field_counts(f, n_e: int):
@@ -392,8 +388,7 @@ def fit_joint_m(model: JointModel, rows, m, ratio: float):
         if r == MIX_ROUNDS - 1:  # m is always fitted at the model's last lambda
             break
         _, _, wrong = _em_step(model, H, HW, logp, logc, held, m, ratio, rows)
-        mix = np.array([fit_mix(w, *model.counts[i][:2], model.n_e, model.counts[i][2])
-                        for i, w in enumerate(wrong)])
+        mix = np.array([fit_mix(w, cnt, n_miss, model.n_e, p) for w, (cnt, n_miss, p) in zip(wrong, model.counts)])
         if np.array_equal(mix, model.mix):
             break
         model.set_mix(mix)
