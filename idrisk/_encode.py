@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
-from ._kernels.codes import int_dense_codes, int_min_max, min_max, pointer_codes, remap_codes, utf8_codes, utf8_words
+from ._kernels.codes import (int_dense_codes, int_min_max, min_max, new_codes, pointer_codes, remap_codes,
+                             utf8_codes, utf8_words)
 from ._kernels.groups import default_limit
 from ._kernels.threads import run_chunks
 from ._validation import Param, as_frame, check_columns, check_missing, check_param
@@ -153,7 +154,7 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
         values = s.to_numpy(dtype=np.int64, na_value=0)
         codes, nl, present = int_dense_codes(_kernel_array(values, np.int64),
                                               _kernel_array(mask if mask.any() else empty_mask, np.bool_),
-                                              np.int64(0), np.int64(2))
+                                              np.int64(0), np.int64(2), new_codes(n))
         return codes, int(nl), present.astype(bool)
     if pd.api.types.is_integer_dtype(dtype):
         mask = s.isna().to_numpy() if isinstance(dtype, pd.api.extensions.ExtensionDtype) else empty_mask
@@ -173,7 +174,7 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             return np.full(n, -1, dtype=np.int32), 0, np.array([], dtype=np.int64)
         span = int(hi) - int(lo) + 1
         if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
-            codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span))
+            codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span), new_codes(n))
             return codes, int(nl), levels.astype(dtype_out, copy=False)
     arrow = _arrow_strings(s)
     if arrow is not None:
@@ -267,7 +268,7 @@ def _factorize_objects(s: pd.Series):
     values = np.ascontiguousarray(values)
     # the array's buffer holds PyObject pointers; read them as integers (never dereferenced)
     ptrs = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(values.ctypes.data))
-    by_object, first = pointer_codes(ptrs, max(1024, min(n // 8, 1 << 16)))
+    by_object, first = pointer_codes(ptrs, max(1024, min(n // 8, 1 << 16)), new_codes(n))
     del ptrs
     if first.size == 0:
         return _factorize(values)
@@ -321,7 +322,8 @@ def _arrow_strings(s: pd.Series):
     if arr.null_count:
         valid = arr.is_valid().to_numpy(zero_copy_only=False)
     codes, first, ok = utf8_codes(_kernel_array(offsets, off_dtype), np.int64(base), _kernel_array(words, np.uint64),
-                                  _kernel_array(tail, np.uint64), np.int64(tail_start), _kernel_array(valid, np.bool_))
+                                  _kernel_array(tail, np.uint64), np.int64(tail_start), _kernel_array(valid, np.bool_),
+                                  new_codes(len(arr)))
     if not ok:  # a string longer than UTF8_MAX_BYTES: pandas' own factorisation
         return None
     return codes, int(first.size), pd.Index(s.array.take(first))

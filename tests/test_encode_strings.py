@@ -34,7 +34,7 @@ def kernel_codes(values, large: bool):
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else np.zeros(0, np.uint8)
     valid = arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(0, dtype=bool)
     words, tail, tail_start = utf8_words(data)
-    return utf8_codes(off, np.int64(0), words, tail, np.int64(tail_start), valid)
+    return utf8_codes(off, np.int64(0), words, tail, np.int64(tail_start), valid, np.empty(len(off) - 1, np.int32))
 
 
 # short strings that differ in one byte, in length only, by trailing NULs, or in non-ASCII

@@ -131,3 +131,20 @@ def test_partition_from_frame_equals_class_ids(enc):
             g2, s2 = M.class_ids(enc, QIS, missing)
             np.testing.assert_array_equal(g1, g2)
             np.testing.assert_array_equal(s1, s2)
+
+
+@pytest.mark.parametrize("where", ["fk", "Fk"])
+def test_fk_and_Fk_are_independent_columns(where):
+    """Without weights fk and Fk may hold one array (copy-on-write): a write to either column
+    leaves the other as it was, and the data are untouched."""
+    df = pd.DataFrame({"a": [1, 1, 2, 2, 2], "b": ["x", "x", "y", "y", "z"]})
+    before = df.copy()
+    res = idrisk.frequencies(df, ["a", "b"])
+    assert res["fk"].tolist() == [2, 2, 2, 2, 1] and res["Fk"].tolist() == [2, 2, 2, 2, 1]
+    other = "Fk" if where == "fk" else "fk"
+    res.loc[0, where] = 99
+    res[where] += 1
+    assert res[where].tolist() == [100, 3, 3, 3, 2]
+    assert res[other].tolist() == [2, 2, 2, 2, 1]
+    res.iloc[4, 0] = -5
+    pd.testing.assert_frame_equal(df, before)

@@ -173,6 +173,15 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
     return fk, Fk
 
 
+def _copy_on_write() -> bool:
+    """pandas copies on write (pandas 3, or pandas 2 with ``mode.copy_on_write`` on): then two
+    columns may share one array, and a write to either copies it first."""
+    return _PANDAS_MAJOR >= 3 or pd.options.mode.copy_on_write is True
+
+
+_PANDAS_MAJOR = int(pd.__version__.split(".", 1)[0])
+
+
 def _fk_dtype(missing: str, alpha: float):
     """fk is fractional only under the wildcard rule with alpha < 1 (decided by the
     parameters, never by the data)."""
@@ -229,7 +238,8 @@ def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
     # missing="category", or numpy integer/boolean columns (never missing): one partition
     key, space = fold_columns(key_columns(frame, qis), n)
     if w is None and _fk_dtype(missing, alpha) is np.int64:
-        block, _ = key_counts(key, space, None, copies=2)  # fk and Fk rows, one pass
+        # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write)
+        block, _ = key_counts(key, space, None, copies=1 if _copy_on_write() else 2)
         return block, block
     fk, Fk = key_counts(key, space, w)
     return _finish(fk, Fk, w, missing, alpha)
@@ -315,6 +325,12 @@ def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "catego
     else:
         fk, Fk = _frame_arrays(inp.frame, qis, w, missing, alpha)
     index = inp.index
+    if Fk is fk and fk.ndim == 1 and _copy_on_write():
+        # no weights: Fk = fk. Under copy-on-write both columns can hold the one array (a
+        # Series, so pandas tracks the reference and copies on a write to either column):
+        # n fewer int64 written and held (80 MB at 10M rows)
+        one = pd.Series(fk, index=index, copy=False)
+        return pd.DataFrame({"fk": one, "Fk": one}, copy=False)
     if Fk is fk:  # no weights: one (2, n) block holds fk and Fk = fk
         if fk.ndim == 2:
             both = fk
