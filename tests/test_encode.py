@@ -269,6 +269,15 @@ def test_threaded_fold_and_counts_equal_naive(case, chunk):
         block, _ = G.key_counts(key, space, None, copies=2)
         np.testing.assert_array_equal(block[0], expected_sizes[expected_gid])
         np.testing.assert_array_equal(block[1], expected_sizes[expected_gid])
+        # the counts taken during the fold's last run (one table per thread), or left to
+        # key_counts (None: key space large, or the last column hashed at a tiny limit)
+        for limit in (max(default_limit(n), int(cards.max())), max(2, int(cards.max()))):
+            key, space, counts = fold_columns([(codes[j], 0, cards[j]) for j in range(codes.shape[0])], n,
+                                              limit=limit, count=True)
+            if counts is not None:
+                np.testing.assert_array_equal(counts, np.bincount(key, minlength=space))
+            sizes1, _ = G.key_counts(key, space, None, counts=counts)
+            np.testing.assert_array_equal(sizes1, expected_sizes[expected_gid])
     finally:
         G._PAR_MIN_ROWS, G._CHUNK, G._CHUNK_MIN_ROWS = old
 

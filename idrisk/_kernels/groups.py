@@ -28,12 +28,14 @@ Definitions: ``docs/methods.md#frequencies``.
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
-from .threads import run_chunks
+from .threads import n_workers, run_chunks
 
 __all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "key_counts", "default_limit"]
 
@@ -201,7 +203,7 @@ def _push_run(key, cols, pos: int, end: int, s: int, e: int) -> None:
             _key_push(kc, values[s:e], lo, np.int64(span))
 
 
-def fold_columns(columns, n: int, limit: int | None = None):
+def fold_columns(columns, n: int, limit: int | None = None, count: bool = False):
     """Fold columns into one int32 key per row.
 
     ``columns`` is a sequence of ``(values, lo, span, ...)`` (further items are ignored,
@@ -211,6 +213,12 @@ def fold_columns(columns, n: int, limit: int | None = None):
     iff their values are equal on every column. Before a column would push the key space
     over ``limit`` the key is renumbered (lookup table), and if that is not enough the
     column is combined through a hash table (:func:`_key_push_hash`).
+
+    With ``count=True`` returns ``(key, space, counts)``: ``counts`` (int32, length
+    ``space``) the number of rows of each key, taken slice by slice right after the slice's
+    last push, while its key is still in cache (one table per thread, summed), or None when
+    that is not cheaper (the key space large beside the rows, or the last column hashed):
+    then :func:`key_counts` counts.
     """
     if limit is None:
         limit = default_limit(n)
@@ -226,9 +234,10 @@ def fold_columns(columns, n: int, limit: int | None = None):
     key = np.empty(n, dtype=np.int32)
     if not cols:
         key[:] = 0
-        return key, 1
+        return (key, 1, np.array([n], dtype=np.int32)) if count else (key, 1)
     space = 1
     pos = 0
+    counts = None
     while pos < len(cols):
         if pos and space * cols[pos][2] > limit:
             space, _ = _renumber_lookup(key, np.int64(space))
@@ -246,16 +255,34 @@ def fold_columns(columns, n: int, limit: int | None = None):
         # is pushed while the slice is still in cache, and at least two per thread from
         # _PAR_MIN_ROWS rows on (the slices are folded on threads)
         slices = _row_slices(n, 1 if n < _CHUNK_MIN_ROWS else -(-n // _CHUNK))
-        run_chunks(lambda ch, pos=pos, end=end: _push_run(key, cols, pos, end, *slices[ch]), len(slices))
+        tables = None  # one count table per thread (integer sums: the order does not matter)
+        if count and end == len(cols) and run_space * n_workers(len(slices)) <= max(n, 1 << 16):
+            tables = {}
+
+        def chunk(ch, pos=pos, end=end, tables=tables, run_space=run_space):
+            s, e = slices[ch]
+            _push_run(key, cols, pos, end, s, e)
+            if tables is not None:
+                tid = threading.get_ident()
+                if tid not in tables:
+                    tables[tid] = np.zeros(run_space, dtype=np.int32)
+                _count_rows(key, s, e, tables[tid])
+
+        run_chunks(chunk, len(slices))
+        if tables is not None:
+            counts, *rest = tables.values()
+            for t in rest:
+                counts += t
         space = run_space
         pos = end
-    return key, space
+    return (key, space, counts) if count else (key, space)
 
 
-def key_counts(key, space: int, weights=None, copies: int = 1):
+def key_counts(key, space: int, weights=None, copies: int = 1, counts=None):
     """Per-row class size (int64) and, with ``weights``, class weight sum (float64).
 
-    ``key`` and ``space`` come from :func:`fold_columns`. Without weights returns
+    ``key`` and ``space`` come from :func:`fold_columns`, and ``counts`` too when it took
+    them (``count=True``; used without weights only). Without weights returns
     ``(sizes, None)`` where ``sizes`` has shape ``(copies, n)`` if ``copies > 1`` (the
     same sizes in every row: a ready-made fk/Fk block) and ``(n,)`` otherwise. With
     weights the key may be renumbered in place first (to keep the float table small).
@@ -266,7 +293,7 @@ def key_counts(key, space: int, weights=None, copies: int = 1):
     n = key.shape[0]
     if weights is None:
         out = np.empty((max(int(copies), 1), n), dtype=np.int64)
-        _count_gather(key, space, out)
+        _count_gather(key, space, out, counts)
         return (out if copies > 1 else out[0]), None
     fk = np.empty(n, dtype=np.int64)
     Fk = np.empty(n, dtype=np.float64)
@@ -283,17 +310,18 @@ def _row_slices(n: int, at_least: int = 1, min_rows: int | None = None) -> list:
     return [(s, min(n, s + per)) for s in range(0, n, per)] or [(0, 0)]
 
 
-def _count_gather(key, space: int, out) -> None:
-    """out[j, i] = number of rows with key == key[i], for every row j of ``out``."""
+def _count_gather(key, space: int, out, counts=None) -> None:
+    """out[j, i] = number of rows with key == key[i], for every row j of ``out`` (``counts``:
+    the rows of each key, when already taken)."""
     n = key.shape[0]
     slices = _row_slices(n)
-    if len(slices) > 1 and space * len(slices) <= n:
+    if counts is None and len(slices) > 1 and space * len(slices) <= n:
         tables = [np.zeros(space, dtype=np.int32) for _ in slices]
         run_chunks(lambda ch: _count_rows(key, slices[ch][0], slices[ch][1], tables[ch]), len(slices))
         counts = tables[0]
         for t in tables[1:]:
             counts += t
-    else:
+    elif counts is None:
         counts = np.zeros(space, dtype=np.int32)
         _count_rows(key, 0, n, counts)
     run_chunks(lambda ch: _gather_rows(key, counts, out, slices[ch][0], slices[ch][1]), len(slices))

@@ -236,10 +236,10 @@ def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
         # a column may hold missing values: encode once and apply the convention
         return _frequency_arrays(encode(frame, qis), qis, w, missing, alpha)
     # missing="category", or numpy integer/boolean columns (never missing): one partition
-    key, space = fold_columns(key_columns(frame, qis), n)
+    key, space, counts = fold_columns(key_columns(frame, qis), n, count=True)
     if w is None and _fk_dtype(missing, alpha) is np.int64:
         # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write)
-        block, _ = key_counts(key, space, None, copies=1 if _copy_on_write() else 2)
+        block, _ = key_counts(key, space, None, copies=1 if _copy_on_write() else 2, counts=counts)
         return block, block
     fk, Fk = key_counts(key, space, w)
     return _finish(fk, Fk, w, missing, alpha)
