@@ -6,13 +6,15 @@ Python with the serial kernel compiled once. Each chunk writes only its own part
 outputs, so the results do not depend on the number of threads.
 
 The pool is made once and kept (starting threads on every call cost a millisecond or
-more per call on a loaded machine); a chunk that itself calls :func:`run_chunks` runs its
-inner chunks in its own thread, so a full pool never waits on itself. A forked child
-makes its own pool.
+more per call on a loaded machine), and the calling thread takes chunks too, so a call
+wakes one thread fewer; a chunk that itself calls :func:`run_chunks` runs its inner
+chunks in its own thread, so a full pool never waits on itself. A forked child makes
+its own pool.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -22,6 +24,7 @@ import numba
 _PREFIX = "idrisk-kernel"
 _lock = threading.Lock()
 _pool: list = []  # [executor, its number of workers] once made
+_inside = threading.local()  # .on: this (calling) thread is running chunks of run_chunks
 
 
 def _forget_pool() -> None:
@@ -45,15 +48,37 @@ def _executor(workers: int) -> ThreadPoolExecutor:
 
 
 def run_chunks(fn, n_chunks: int) -> None:
-    """Call ``fn(ch)`` for ``ch = 0 .. n_chunks-1`` on up to :func:`n_workers` threads."""
+    """Call ``fn(ch)`` for ``ch = 0 .. n_chunks-1`` on up to :func:`n_workers` threads.
+
+    The calling thread is one of them: it takes chunks too (from one shared ticket counter,
+    so a thread that finishes early takes the next chunk), and only ``workers - 1`` pool
+    threads are woken. A ``run_chunks`` inside a chunk runs serially in its own thread.
+    """
     n_chunks = int(n_chunks)
     workers = n_workers(n_chunks)
-    if workers == 1 or threading.current_thread().name.startswith(_PREFIX):
+    if workers == 1 or threading.current_thread().name.startswith(_PREFIX) or getattr(_inside, "on", False):
         for ch in range(n_chunks):
             fn(ch)
         return
-    ex = _executor(workers)
-    futures = [ex.submit(fn, ch) for ch in range(n_chunks)]
-    wait(futures)  # every chunk has ended before the call returns or raises
-    for f in futures:
-        f.result()  # re-raises the first exception of a chunk
+    ex = _executor(workers - 1)
+    tickets = itertools.count()  # next() on a count is atomic under the GIL
+    errors = []
+
+    def drain():
+        while (ch := next(tickets)) < n_chunks:
+            try:
+                fn(ch)
+            except BaseException as e:  # noqa: BLE001  (raised below, once every chunk has ended)
+                errors.append((ch, e))
+
+    futures = [ex.submit(drain) for _ in range(workers - 1)]
+    _inside.on = True
+    try:
+        drain()
+    finally:
+        _inside.on = False
+        # a pool thread that has not started finds no chunk left: cancel it; wait for the
+        # others, so every chunk has ended before the call returns or raises
+        wait([f for f in futures if not f.cancel()])
+    if errors:
+        raise min(errors, key=lambda item: item[0])[1]  # the lowest chunk's, whichever thread ran it
