@@ -364,15 +364,31 @@ def encode(data, columns, *, warn_identifiers: bool = True) -> Encoded:
 _THREADED_ROWS = 1 << 17
 
 
-def _encode_many(frame: pd.DataFrame, cols) -> list:
+def _narrow(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """Codes (-1 .. n_levels-1) in the narrowest of int8, int16 and int32 that holds them."""
+    for dt in (np.int8, np.int16):
+        if n_levels <= np.iinfo(dt).max:
+            return codes.astype(dt)
+    return codes
+
+
+def _encode_many(frame: pd.DataFrame, cols, narrow: bool = False) -> list:
     """``_encode_series`` of each of ``cols``: on threads when there are several and they are
-    long (each column's result is its own, so it does not depend on the threads)."""
+    long (each column's result is its own, so it does not depend on the threads).
+
+    ``narrow``: each column's codes in the narrowest integer type (:func:`_narrow`), as soon as
+    it is encoded, so that the int32 codes of only the columns being encoded are held at once
+    (a grouping key reads any integer type; at 10M rows three string columns held 120 MB of
+    int32 codes, 30 MB narrowed)."""
     cols = list(cols)
     series = [frame[c] for c in cols]  # taken here: the threads only read them
     out = [None] * len(cols)
 
     def one(j):
         out[j] = _encode_series(series[j], cols[j])
+        if narrow:
+            code, nl, lev = out[j]
+            out[j] = (_narrow(code, nl), nl, lev)
 
     if len(frame) >= _THREADED_ROWS:
         # the biggest columns first (an Arrow string column's bytes), so no thread is left
@@ -440,7 +456,7 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) 
     for c in columns:
         out.append(_raw_key_column(frame[c], n, limit))
     todo = [j for j, item in enumerate(out) if item is None]
-    for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo])):
+    for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo], narrow=True)):
         _column_warnings(columns[j], nl, n, warn_identifiers, stacklevel=5)
         out[j] = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
     return out
