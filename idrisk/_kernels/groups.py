@@ -19,9 +19,11 @@ O(n m), extra memory O(n + limit) (about 12 bytes per row), whatever the cardina
 From ``_PAR_MIN_ROWS`` rows on, the work runs on numba's threads (:mod:`.threads`: serial
 ``nogil`` kernels on row slices, no ``prange``): the slices of a run of columns are folded
 independently; the counts are taken per slice into one table per slice when the key space
-is small beside the rows (``space * slices <= n``), and summed, else in one table; the
-sizes are then given back to the rows slice by slice. Each slice writes only its own
-rows, so the result does not depend on the number of threads.
+is small beside the rows (``space * slices <= n``), and summed, else in one table (for
+:func:`idrisk.frequencies` during the fold's last run, one table per thread, while each
+slice's key is still in cache); the sizes are then given back to the rows slice by slice.
+Each slice writes only its own rows, and the tables hold integer counts, so the result does
+not depend on the number of threads.
 
 Definitions: ``docs/methods.md#frequencies``.
 """
