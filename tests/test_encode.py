@@ -278,6 +278,14 @@ def test_threaded_fold_and_counts_equal_naive(case, chunk):
                 np.testing.assert_array_equal(counts, np.bincount(key, minlength=space))
             sizes1, _ = G.key_counts(key, space, None, counts=counts)
             np.testing.assert_array_equal(sizes1, expected_sizes[expected_gid])
+        # ids in key order: the same classes as first appearance, renumbered (a bijection)
+        for limit in (None, 2):
+            gid, sizes = G.group_ids_columns([(codes[j], 0, cards[j]) for j in range(codes.shape[0])], n,
+                                             limit=max(default_limit(n) if limit is None else 2, int(cards.max())),
+                                             first_appearance=False)
+            assert sorted(set(gid.tolist())) == list(range(len(expected_sizes)))
+            assert len(set(zip(gid.tolist(), expected_gid.tolist()))) == len(expected_sizes)
+            np.testing.assert_array_equal(sizes[gid], expected_sizes[expected_gid])
     finally:
         G._PAR_MIN_ROWS, G._CHUNK, G._CHUNK_MIN_ROWS = old
 

@@ -133,6 +133,19 @@ def test_partition_from_frame_equals_class_ids(enc):
             np.testing.assert_array_equal(s1, s2)
 
 
+def test_small_ids_partition_is_the_same_partition(enc):
+    """partition(small_ids=True) numbers classes by key, not first appearance: the same classes
+    (one id for one class of class_ids, and back), the same sizes, the ids dense."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g1, s1 = resolve(DF, QIS).partition("category", small_ids=True)
+        g2, s2 = M.class_ids(enc, QIS, "category")
+    assert g1.dtype == np.int32 and sorted(set(g1.tolist())) == list(range(len(s1)))
+    pairs = set(zip(g1.tolist(), g2.tolist()))
+    assert len(pairs) == len(s1) == len(s2)  # a bijection between the two numberings
+    np.testing.assert_array_equal(s1[g1], s2[g2])
+
+
 @pytest.mark.parametrize("where", ["fk", "Fk"])
 def test_fk_and_Fk_are_independent_columns(where):
     """Without weights fk and Fk may hold one array (copy-on-write): a write to either column

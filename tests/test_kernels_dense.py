@@ -11,6 +11,7 @@ import math
 from collections import Counter
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,13 +33,29 @@ def classes_and_values(draw):
 
 
 @settings(max_examples=150, deadline=None)
-@given(classes_and_values())
-def test_ldiversity_dense_equals_sorted_path(case):
+@given(classes_and_values(), st.booleans())
+def test_ldiversity_dense_equals_sorted_path(case, threaded):
+    """``threaded``: the counts in row slices on threads and the statistics in class chunks
+    (forced on small data; the extra tables are then allowed whatever their size)."""
+    import idrisk._kernels.diversity as D
+
     gid, s, card, mcode, c = case
     g = int(gid.max()) + 1
     sizes = np.bincount(gid, minlength=g).astype(np.int64)
     order, starts = class_order(gid, np.int64(g))
     ref = ldiversity_stats(order, starts, s, np.int64(card), np.int64(mcode), np.float64(c), np.int64(3))
+    if threaded:
+        big = np.tile(gid, 4096 // len(gid) + 1)  # rows repeated: the same classes, counts scaled
+        big_s = np.tile(s, 4096 // len(gid) + 1)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(D, "DENSE_PAR_ROWS", 0)
+            got = D.ldiversity_dense(big, np.bincount(big, minlength=g).astype(np.int64), big_s, np.int64(card),
+                                     np.int64(mcode), np.float64(c))
+        order, starts = class_order(big, np.int64(g))
+        ref = ldiversity_stats(order, starts, big_s, np.int64(card), np.int64(mcode), np.float64(c), np.int64(3))
+        for a, b in zip(got, ref):
+            assert np.array_equal(a, b)  # bit for bit
+        return
     got = ldiversity_dense(gid, sizes, s, np.int64(card), np.int64(mcode), np.float64(c))
     for a, b in zip(got, ref):
         assert np.array_equal(a, b)  # bit for bit

@@ -20,6 +20,8 @@ Definitions: ``docs/methods.md#l-diversity`` and ``docs/methods.md#t-closeness``
 
 from __future__ import annotations
 
+import threading
+
 import numba
 import numpy as np
 
@@ -233,7 +235,10 @@ def dense_cells_ok(g: int, card: int, n: int) -> bool:
     return g * max(card, 1) <= max(n, 1 << 16)
 
 
-@numba.njit(**NUMBA_OPTS)
+#: from this many rows on :func:`ldiversity_dense` counts on threads (one table per thread)
+DENSE_PAR_ROWS = 1 << 17
+
+
 def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
     """:func:`ldiversity_stats` without sorting the rows by class: one pass over the rows
     counts every (class, value) cell of a ``g x card`` table, then each class's row of the
@@ -244,13 +249,62 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
     sizes; ``s``, ``card``, ``mcode``, ``c`` as in :func:`ldiversity_stats`, the code of row
     i being ``s[i] - lo`` (``lo`` > 0 when ``s`` holds raw integers rather than codes). For
     a table of at most :func:`dense_cells_ok` cells.
+
+    From ``DENSE_PAR_ROWS`` rows on, the rows are counted in slices on threads, one table per
+    thread (summed: integer counts, so the same table whatever the threads) when the extra
+    tables take no more than the ids themselves (4 bytes a row), and the classes' statistics
+    are taken in chunks of classes on threads.
     """
-    g = sizes.shape[0]
-    width = max(card, 1)
-    cells = np.zeros(g * width, dtype=np.int32)
-    n_na = np.zeros(g, dtype=np.int64)
-    n_mc = np.zeros(g, dtype=np.int64)
-    for i in range(gid.shape[0]):
+    g = int(sizes.shape[0])
+    width = max(int(card), 1)
+    n = int(gid.shape[0])
+    c32 = np.float32(c)
+    distinct = np.zeros(g, dtype=np.int64)
+    entropy = np.ones(g, dtype=np.float64)
+    recursive = np.zeros(g, dtype=np.int64)
+    workers = max(1, int(numba.get_num_threads()))
+    if n < DENSE_PAR_ROWS or workers == 1 or g * width * 4 * (workers - 1) > 4 * n:
+        cells, n_na, n_mc = _dense_tables(g, width)
+        _dense_count(gid, s, np.int64(lo), np.int64(mcode), np.int64(width), np.int64(0), np.int64(n),
+                     cells, n_na, n_mc)
+        _dense_stats(cells, sizes, n_na, n_mc, np.int64(card), np.int64(width), c32, np.int64(0), np.int64(g),
+                     distinct, entropy, recursive)
+        return distinct, entropy, recursive
+    k = 2 * workers
+    bounds = [(n * i // k, n * (i + 1) // k) for i in range(k)]
+    tables = {}
+
+    def count(ch):
+        tid = threading.get_ident()
+        if tid not in tables:
+            tables[tid] = _dense_tables(g, width)
+        cells, n_na, n_mc = tables[tid]
+        _dense_count(gid, s, np.int64(lo), np.int64(mcode), np.int64(width), np.int64(bounds[ch][0]),
+                     np.int64(bounds[ch][1]), cells, n_na, n_mc)
+
+    run_chunks(count, k)
+    (cells, n_na, n_mc), *rest = tables.values()
+    for other in rest:
+        cells += other[0]
+        n_na += other[1]
+        n_mc += other[2]
+    del rest, tables
+    n_chunks = n_chunks_for(g)
+    cb = [(g * i // n_chunks, g * (i + 1) // n_chunks) for i in range(n_chunks)]
+    run_chunks(lambda ch: _dense_stats(cells, sizes, n_na, n_mc, np.int64(card), np.int64(width), c32,
+                                       np.int64(cb[ch][0]), np.int64(cb[ch][1]), distinct, entropy, recursive),
+               n_chunks)
+    return distinct, entropy, recursive
+
+
+def _dense_tables(g: int, width: int):
+    return np.zeros(g * width, dtype=np.int32), np.zeros(g, dtype=np.int64), np.zeros(g, dtype=np.int64)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _dense_count(gid, s, lo, mcode, width, a, b, cells, n_na, n_mc):
+    """Rows ``a .. b-1`` of :func:`ldiversity_dense` counted into its (class, value) table."""
+    for i in range(a, b):
         j = np.int64(gid[i])
         v = np.int64(s[i]) - lo
         if v == mcode:
@@ -259,15 +313,16 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
             n_na[j] += 1
         else:
             cells[j * width + v] += 1
-    distinct = np.zeros(g, dtype=np.int64)
-    entropy = np.ones(g, dtype=np.float64)
-    recursive = np.zeros(g, dtype=np.int64)
-    c32 = np.float32(c)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _dense_stats(cells, sizes, n_na, n_mc, card, width, c32, j0, j1, distinct, entropy, recursive):
+    """Classes ``j0 .. j1-1`` of :func:`ldiversity_dense` from the counted table."""
     maxsize = 0
-    for j in range(g):
+    for j in range(j0, j1):
         maxsize = max(maxsize, sizes[j])
     cnt = np.empty(max(maxsize, 1), dtype=np.int64)
-    for j in range(g):
+    for j in range(j0, j1):
         fsize = np.float64(sizes[j])
         h = 0.0
         m = 0
@@ -280,7 +335,6 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
                 cnt[m] = k
                 m += 1
         distinct[j], entropy[j], recursive[j] = _class_rules(cnt, np.int64(m), h, n_na[j], n_mc[j], fsize, c32)
-    return distinct, entropy, recursive
 
 
 @numba.njit(**NUMBA_OPTS)

@@ -312,34 +312,66 @@ def _row_slices(n: int, at_least: int = 1, min_rows: int | None = None) -> list:
     return [(s, min(n, s + per)) for s in range(0, n, per)] or [(0, 0)]
 
 
-def _count_gather(key, space: int, out, counts=None) -> None:
-    """out[j, i] = number of rows with key == key[i], for every row j of ``out`` (``counts``:
-    the rows of each key, when already taken)."""
+def _key_table(key, space: int):
+    """The number of rows of each key (int32, length ``space``): in row slices on threads, one
+    table per slice, when the key space is small beside the rows, else in one pass."""
     n = key.shape[0]
     slices = _row_slices(n)
-    if counts is None and len(slices) > 1 and space * len(slices) <= n:
+    if len(slices) > 1 and space * len(slices) <= n:
         tables = [np.zeros(space, dtype=np.int32) for _ in slices]
         run_chunks(lambda ch: _count_rows(key, slices[ch][0], slices[ch][1], tables[ch]), len(slices))
         counts = tables[0]
         for t in tables[1:]:
             counts += t
-    elif counts is None:
-        counts = np.zeros(space, dtype=np.int32)
-        _count_rows(key, 0, n, counts)
+        return counts
+    counts = np.zeros(space, dtype=np.int32)
+    _count_rows(key, 0, n, counts)
+    return counts
+
+
+def _count_gather(key, space: int, out, counts=None) -> None:
+    """out[j, i] = number of rows with key == key[i], for every row j of ``out`` (``counts``:
+    the rows of each key, when already taken)."""
+    slices = _row_slices(key.shape[0])
+    if counts is None:
+        counts = _key_table(key, space)
     run_chunks(lambda ch: _gather_rows(key, counts, out, slices[ch][0], slices[ch][1]), len(slices))
 
 
-def group_ids_columns(columns, n: int, limit: int | None = None, ids_dtype=np.int64):
+def group_ids_columns(columns, n: int, limit: int | None = None, ids_dtype=np.int64,
+                      first_appearance: bool = True):
     """Like :func:`group_ids` for ``(values, lo, span)`` columns (see :func:`fold_columns`).
 
-    ``ids_dtype=np.int32`` gives the ids as the int32 key they are numbered in (no copy)."""
+    ``ids_dtype=np.int32`` gives the ids as the int32 key they are numbered in (no copy).
+    ``first_appearance=False``: the same classes, numbered in the order of their folded key
+    instead of their first row (for callers that only index with the ids), which runs on
+    threads from ``_PAR_MIN_ROWS`` rows on: the counts of each key (taken during the fold),
+    a running sum over the key space, and every row's id looked up slice by slice."""
     if n == 0:
         return np.zeros(0, dtype=ids_dtype), np.zeros(0, dtype=np.int64)
     if limit is None:
         limit = default_limit(n)
-    key, space = fold_columns(columns, n, limit)
-    g, sizes = _renumber_lookup(key, np.int64(max(space, 1)))
+    if first_appearance:
+        key, space = fold_columns(columns, n, limit)
+        g, sizes = _renumber_lookup(key, np.int64(max(space, 1)))
+        return key.astype(ids_dtype, copy=False), sizes
+    key, space, counts = fold_columns(columns, n, limit, count=True)
+    if counts is None:
+        counts = _key_table(key, max(int(space), 1))
+    present = counts > 0
+    rank = np.cumsum(present, dtype=np.int32)
+    rank -= 1
+    sizes = counts[present].astype(np.int64)
+    slices = _row_slices(n)
+    run_chunks(lambda ch: _remap_rows(key, rank, slices[ch][0], slices[ch][1]), len(slices))
     return key.astype(ids_dtype, copy=False), sizes
+
+
+@numba.njit(**NUMBA_OPTS)
+def _remap_rows(key, table, lo, hi):
+    """key[i] = table[key[i]] for rows ``lo .. hi-1``."""
+    for i in range(lo, hi):
+        key[i] = table[key[i]]
 
 
 def group_ids(codes: np.ndarray, cards: np.ndarray, limit: int | None = None):

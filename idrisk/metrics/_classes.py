@@ -166,7 +166,8 @@ class ClassInput:
         From a frame this takes the fused path of the encoding layer (raw integer, boolean
         and categorical columns are folded without building codes); it warns like
         :func:`idrisk.encode`. With ``small_ids`` the ids of that path stay int32 (no
-        int64 copy), for callers that only index with them.
+        int64 copy) and are numbered in the order of the folded key rather than of first
+        appearance (on threads), for callers that only index with them.
         """
         check_partition_missing(missing, "a partition into classes")
         qis = self.quasi_identifiers
@@ -174,7 +175,8 @@ class ClassInput:
             return class_ids(self.encoded, qis, missing)
         cols = key_columns(self.frame, qis)
         if missing == "category" or not any(c.has_missing for c in cols):
-            return group_ids_columns(cols, self.n_rows, ids_dtype=np.int32 if small_ids else np.int64)
+            return group_ids_columns(cols, self.n_rows, ids_dtype=np.int32 if small_ids else np.int64,
+                                     first_appearance=not small_ids)
         with warnings.catch_warnings():  # key_columns has warned about these columns already
             warnings.simplefilter("ignore", IdRiskWarning)
             enc = encode(self.frame, qis, warn_identifiers=False)
