@@ -452,9 +452,20 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) 
     n = len(frame)
     limit = default_limit(n)
     columns = list(columns)
-    out = []
-    for c in columns:
-        out.append(_raw_key_column(frame[c], n, limit))
+    raw = [_raw_values(frame[c], n) for c in columns]
+    bounds = [None] * len(columns)
+    # the minimum and maximum of each raw column: on threads when long, the widest first
+    scan = sorted((j for j, r in enumerate(raw) if r is not None), key=lambda j: -raw[j][1].nbytes)
+
+    def one(k):
+        bounds[scan[k]] = min_max(raw[scan[k]][1])
+
+    if n >= _THREADED_ROWS and len(scan) > 1:
+        run_chunks(one, len(scan))
+    else:
+        for k in range(len(scan)):
+            one(k)
+    out = [None if r is None else _raw_key_column(r, bounds[j], n, limit) for j, r in enumerate(raw)]
     todo = [j for j, item in enumerate(out) if item is None]
     for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo], narrow=True)):
         _column_warnings(columns[j], nl, n, warn_identifiers, stacklevel=5)
@@ -462,24 +473,31 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) 
     return out
 
 
-def _raw_key_column(s: pd.Series, n: int, limit: int) -> KeyColumn | None:
-    """A column's raw values as a key column (see :func:`key_columns`), or None: encode it."""
+def _raw_values(s: pd.Series, n: int):
+    """``(kind, values)`` of a column whose raw values can key a grouping (a categorical's own
+    codes, a boolean column as uint8, a numpy integer column), else None: encode it."""
     dtype = s.dtype
-    item = None
     if isinstance(dtype, pd.CategoricalDtype):
-        cc = np.asarray(s.array.codes)  # the Categorical's own codes (no Series is built)
-        if not _could_be_identifier(len(dtype.categories), n):
-            lo, hi = min_max(cc)
-            if hi >= 0:  # else all missing: encode() warns
-                item = KeyColumn(cc, int(lo), int(hi) - int(lo) + 1, bool(lo < 0))
-    elif isinstance(dtype, np.dtype) and dtype.kind == "b":
-        v = s.to_numpy().view(np.uint8)
-        lo, hi = min_max(v)
-        item = KeyColumn(v, int(lo), int(hi) - int(lo) + 1, False)
-    elif isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
-        v = s.to_numpy()
-        lo, hi = min_max(v)
-        span = int(hi) - int(lo) + 1
-        if span <= limit and not _could_be_identifier(span, n):
-            item = KeyColumn(v, int(lo), span, False)
-    return item
+        if _could_be_identifier(len(dtype.categories), n):
+            return None
+        return "category", np.asarray(s.array.codes)  # the Categorical's own codes (no Series is built)
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return "bool", s.to_numpy().view(np.uint8)
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
+        return "int", s.to_numpy()
+    return None
+
+
+def _raw_key_column(raw, bounds, n: int, limit: int) -> KeyColumn | None:
+    """A column's raw values (:func:`_raw_values`) with their minimum and maximum as a key
+    column (see :func:`key_columns`), or None: encode it."""
+    kind, v = raw
+    lo, hi = int(bounds[0]), int(bounds[1])
+    span = hi - lo + 1
+    if kind == "category":
+        return KeyColumn(v, lo, span, lo < 0) if hi >= 0 else None  # all missing: encode() warns
+    if kind == "bool":
+        return KeyColumn(v, lo, span, False)
+    if span <= limit and not _could_be_identifier(span, n):
+        return KeyColumn(v, lo, span, False)
+    return None
