@@ -366,10 +366,8 @@ _THREADED_ROWS = 1 << 17
 
 def _narrow(codes: np.ndarray, n_levels: int) -> np.ndarray:
     """Codes (-1 .. n_levels-1) in the narrowest of int8, int16 and int32 that holds them."""
-    for dt in (np.int8, np.int16):
-        if n_levels <= np.iinfo(dt).max:
-            return codes.astype(dt)
-    return codes
+    dt = np.int8 if n_levels <= 127 else np.int16 if n_levels <= 32767 else None
+    return codes if dt is None else codes.astype(dt)
 
 
 def _encode_many(frame: pd.DataFrame, cols, narrow: bool = False) -> list:
@@ -385,10 +383,8 @@ def _encode_many(frame: pd.DataFrame, cols, narrow: bool = False) -> list:
     out = [None] * len(cols)
 
     def one(j):
-        out[j] = _encode_series(series[j], cols[j])
-        if narrow:
-            code, nl, lev = out[j]
-            out[j] = (_narrow(code, nl), nl, lev)
+        code, nl, lev = _encode_series(series[j], cols[j])
+        out[j] = (_narrow(code, nl) if narrow else code, nl, lev)
 
     if len(frame) >= _THREADED_ROWS:
         # the biggest columns first (an Arrow string column's bytes), so no thread is left
