@@ -212,9 +212,10 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
     return codes.astype(np.int32, copy=False), len(uniques), uniques
 
 
+PANDAS_MAJOR = int(pd.__version__.split(".", 1)[0])
 #: pandas 3 hashes and compares strings whole; pandas 2 as UTF-8 C strings, up to the first NUL
 #: byte, and every string holding an unpaired surrogate (which UTF-8 cannot encode) as one value
-_FACTORIZE_KEEPS_NUL = int(pd.__version__.split(".", 1)[0]) >= 3
+_FACTORIZE_KEEPS_NUL = PANDAS_MAJOR >= 3
 
 
 def _not_utf8(v: str) -> bool:
@@ -386,15 +387,20 @@ def _encode_many(frame: pd.DataFrame, cols, narrow: bool = False) -> list:
         code, nl, lev = _encode_series(series[j], cols[j])
         out[j] = (_narrow(code, nl) if narrow else code, nl, lev)
 
-    if len(frame) >= _THREADED_ROWS:
-        # the biggest columns first (an Arrow string column's bytes), so no thread is left
-        # with a big one at the end
-        order = sorted(range(len(cols)), key=lambda j: -int(getattr(series[j].array, "nbytes", 0) or 0))
-        run_chunks(lambda k: one(order[k]), len(cols))
-    else:
-        for j in range(len(cols)):
-            one(j)
+    _each_column(one, [int(getattr(s.array, "nbytes", 0) or 0) for s in series], len(frame))
     return out
+
+
+def _each_column(one, nbytes, n_rows: int) -> None:
+    """``one(j)`` for every column ``j``: on threads from ``_THREADED_ROWS`` rows on, the
+    biggest (``nbytes``) first, so no thread is left with a big one at the end (each column's
+    result is its own, so it does not depend on the threads)."""
+    if n_rows >= _THREADED_ROWS:
+        order = sorted(range(len(nbytes)), key=lambda j: -nbytes[j])
+        run_chunks(lambda k: one(order[k]), len(order))
+    else:
+        for j in range(len(nbytes)):
+            one(j)
 
 
 def _column_warnings(name, n_levels: int, n_rows: int, warn_identifiers: bool, stacklevel: int = 3):
@@ -449,18 +455,13 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) 
     limit = default_limit(n)
     columns = list(columns)
     raw = [_raw_values(frame[c], n) for c in columns]
+    scan = [j for j, r in enumerate(raw) if r is not None]
     bounds = [None] * len(columns)
-    # the minimum and maximum of each raw column: on threads when long, the widest first
-    scan = sorted((j for j, r in enumerate(raw) if r is not None), key=lambda j: -raw[j][1].nbytes)
 
-    def one(k):
+    def one(k):  # the minimum and maximum of each raw column
         bounds[scan[k]] = min_max(raw[scan[k]][1])
 
-    if n >= _THREADED_ROWS and len(scan) > 1:
-        run_chunks(one, len(scan))
-    else:
-        for k in range(len(scan)):
-            one(k)
+    _each_column(one, [raw[j][1].nbytes for j in scan], n)
     out = [None if r is None else _raw_key_column(r, bounds[j], n, limit) for j, r in enumerate(raw)]
     todo = [j for j, item in enumerate(out) if item is None]
     for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo], narrow=True)):

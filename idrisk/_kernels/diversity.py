@@ -20,13 +20,11 @@ Definitions: ``docs/methods.md#l-diversity`` and ``docs/methods.md#t-closeness``
 
 from __future__ import annotations
 
-import threading
-
 import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
-from .threads import run_chunks
+from .threads import PerThread, run_chunks
 
 __all__ = ["class_order", "ldiversity_stats", "ldiversity_dense", "dense_cells_ok", "tcloseness_distances", "n_chunks_for", "ldiversity_counts",
            "tcloseness_counts"]
@@ -263,7 +261,7 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
     entropy = np.ones(g, dtype=np.float64)
     recursive = np.zeros(g, dtype=np.int64)
     workers = max(1, int(numba.get_num_threads()))
-    if n < DENSE_PAR_ROWS or workers == 1 or g * width * 4 * (workers - 1) > 4 * n:
+    if n < DENSE_PAR_ROWS or workers == 1 or g * width * (workers - 1) > n:
         cells, n_na, n_mc = _dense_tables(g, width)
         _dense_count(gid, s, np.int64(lo), np.int64(mcode), np.int64(width), np.int64(0), np.int64(n),
                      cells, n_na, n_mc)
@@ -272,13 +270,10 @@ def ldiversity_dense(gid, sizes, s, card, mcode, c, lo=0):
         return distinct, entropy, recursive
     k = 2 * workers
     bounds = [(n * i // k, n * (i + 1) // k) for i in range(k)]
-    tables = {}
+    tables = PerThread(lambda: _dense_tables(g, width))
 
     def count(ch):
-        tid = threading.get_ident()
-        if tid not in tables:
-            tables[tid] = _dense_tables(g, width)
-        cells, n_na, n_mc = tables[tid]
+        cells, n_na, n_mc = tables.get()
         _dense_count(gid, s, np.int64(lo), np.int64(mcode), np.int64(width), np.int64(bounds[ch][0]),
                      np.int64(bounds[ch][1]), cells, n_na, n_mc)
 

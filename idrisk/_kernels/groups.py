@@ -18,10 +18,10 @@ O(n m), extra memory O(n + limit) (about 12 bytes per row), whatever the cardina
 
 From ``_PAR_MIN_ROWS`` rows on, the work runs on numba's threads (:mod:`.threads`: serial
 ``nogil`` kernels on row slices, no ``prange``): the slices of a run of columns are folded
-independently; the counts are taken per slice into one table per slice when the key space
-is small beside the rows (``space * slices <= n``), and summed, else in one table (for
-:func:`idrisk.frequencies` during the fold's last run, one table per thread, while each
-slice's key is still in cache); the sizes are then given back to the rows slice by slice.
+independently; the counts are taken slice by slice into one table per thread when the key
+space is small beside the rows (``space * threads <= max(n, 2**16)``), and summed, else in
+one table (for :func:`idrisk.frequencies` during the fold's last run, while each slice's
+key is still in cache); the sizes are then given back to the rows slice by slice.
 Each slice writes only its own rows, and the tables hold integer counts, so the result does
 not depend on the number of threads.
 
@@ -30,14 +30,12 @@ Definitions: ``docs/methods.md#frequencies``.
 
 from __future__ import annotations
 
-import threading
-
 import numba
 import numpy as np
 
 from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
-from .threads import n_workers, run_chunks
+from .threads import PerThread, n_workers, run_chunks
 
 __all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "key_counts", "default_limit"]
 
@@ -257,24 +255,17 @@ def fold_columns(columns, n: int, limit: int | None = None, count: bool = False)
         # is pushed while the slice is still in cache, and at least two per thread from
         # _PAR_MIN_ROWS rows on (the slices are folded on threads)
         slices = _row_slices(n, 1 if n < _CHUNK_MIN_ROWS else -(-n // _CHUNK))
-        tables = None  # one count table per thread (integer sums: the order does not matter)
-        if count and end == len(cols) and run_space * n_workers(len(slices)) <= max(n, 1 << 16):
-            tables = {}
+        tables = _count_tables(run_space, len(slices), n) if count and end == len(cols) else None
 
-        def chunk(ch, pos=pos, end=end, tables=tables, run_space=run_space):
+        def chunk(ch, pos=pos, end=end, tables=tables):
             s, e = slices[ch]
             _push_run(key, cols, pos, end, s, e)
             if tables is not None:
-                tid = threading.get_ident()
-                if tid not in tables:
-                    tables[tid] = np.zeros(run_space, dtype=np.int32)
-                _count_rows(key, s, e, tables[tid])
+                _count_rows(key, s, e, tables.get())
 
         run_chunks(chunk, len(slices))
         if tables is not None:
-            counts, *rest = tables.values()
-            for t in rest:
-                counts += t
+            counts = _summed(tables)
         space = run_space
         pos = end
     return (key, space, counts) if count else (key, space)
@@ -312,18 +303,32 @@ def _row_slices(n: int, at_least: int = 1, min_rows: int | None = None) -> list:
     return [(s, min(n, s + per)) for s in range(0, n, per)] or [(0, 0)]
 
 
+def _count_tables(space: int, n_slices: int, n: int):
+    """One count table of ``space`` int32 per thread (:class:`.threads.PerThread`) for rows
+    counted in ``n_slices`` slices, or None when the tables would take more than the rows
+    (``space`` times the threads above ``max(n, 2**16)``): then one table, one pass."""
+    if space * n_workers(n_slices) > max(n, 1 << 16):
+        return None
+    return PerThread(lambda: np.zeros(space, dtype=np.int32))
+
+
+def _summed(tables):
+    """The sum of a :class:`.threads.PerThread`'s tables (into the first)."""
+    counts, *rest = tables.values()
+    for t in rest:
+        counts += t
+    return counts
+
+
 def _key_table(key, space: int):
     """The number of rows of each key (int32, length ``space``): in row slices on threads, one
-    table per slice, when the key space is small beside the rows, else in one pass."""
+    table per thread (:func:`_count_tables`), else in one pass."""
     n = key.shape[0]
     slices = _row_slices(n)
-    if len(slices) > 1 and space * len(slices) <= n:
-        tables = [np.zeros(space, dtype=np.int32) for _ in slices]
-        run_chunks(lambda ch: _count_rows(key, slices[ch][0], slices[ch][1], tables[ch]), len(slices))
-        counts = tables[0]
-        for t in tables[1:]:
-            counts += t
-        return counts
+    tables = _count_tables(space, len(slices), n)
+    if tables is not None:
+        run_chunks(lambda ch: _count_rows(key, slices[ch][0], slices[ch][1], tables.get()), len(slices))
+        return _summed(tables)
     counts = np.zeros(space, dtype=np.int32)
     _count_rows(key, 0, n, counts)
     return counts

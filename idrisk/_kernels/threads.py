@@ -47,6 +47,27 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool[0]
 
 
+class PerThread:
+    """One scratch value per thread that asks for it, made by ``make()`` on its first
+    :meth:`get`: the count tables chunks add into, which the caller sums once
+    :func:`run_chunks` has returned (integer counts, so the sum does not depend on which
+    thread counted which rows). Each thread writes only its own entry."""
+
+    def __init__(self, make):
+        self._make = make
+        self._by_thread: dict = {}
+
+    def get(self):
+        tid = threading.get_ident()
+        value = self._by_thread.get(tid)
+        if value is None:
+            value = self._by_thread[tid] = self._make()
+        return value
+
+    def values(self) -> list:
+        return list(self._by_thread.values())
+
+
 def run_chunks(fn, n_chunks: int) -> None:
     """Call ``fn(ch)`` for ``ch = 0 .. n_chunks-1`` on up to :func:`n_workers` threads.
 

@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .._encode import Encoded, encode, key_columns
+from .._encode import PANDAS_MAJOR, Encoded, encode, key_columns
 from .._kernels.groups import fold_columns, gather, group_ids_columns, group_sums, key_counts, wildcard_cross
 from .._validation import check_fraction, check_missing
 from ..exceptions import PerformanceWarning
@@ -176,10 +176,7 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
 def _copy_on_write() -> bool:
     """pandas copies on write (pandas 3, or pandas 2 with ``mode.copy_on_write`` on): then two
     columns may share one array, and a write to either copies it first."""
-    return _PANDAS_MAJOR >= 3 or pd.options.mode.copy_on_write is True
-
-
-_PANDAS_MAJOR = int(pd.__version__.split(".", 1)[0])
+    return PANDAS_MAJOR >= 3 or pd.options.mode.copy_on_write is True
 
 
 def _fk_dtype(missing: str, alpha: float):
