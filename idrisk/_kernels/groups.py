@@ -68,6 +68,20 @@ def _key_push(key, col, lo, span):
 
 
 @numba.njit(**NUMBA_OPTS)
+def _key_init2(key, col, lo, col2, lo2, span2):
+    """key = (col - lo) * span2 + (col2 - lo2): two columns in one pass over the key."""
+    for i in range(key.shape[0]):
+        key[i] = (np.int64(col[i]) - lo) * span2 + (np.int64(col2[i]) - lo2)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _key_push2(key, col, lo, span, col2, lo2, span2):
+    """Two pushes (:func:`_key_push`) in one pass over the key."""
+    for i in range(key.shape[0]):
+        key[i] = (np.int64(key[i]) * span + (np.int64(col[i]) - lo)) * span2 + (np.int64(col2[i]) - lo2)
+
+
+@numba.njit(**NUMBA_OPTS)
 def _key_push_hash(key, col, lo, span):
     """key = first-appearance id of (key, col): the push for a key space above the limit.
 
@@ -109,21 +123,30 @@ def _renumber_lookup(key, space):
     return g, sizes[:g]
 
 
+# The row kernels below take slices (views) and loop from 0: with ``range(lo, hi)`` numba
+# cannot prove an index non-negative and checks every access for wraparound (a third to
+# half slower on the counts and gathers)
+
+
 @numba.njit(**NUMBA_OPTS)
-def _count_rows(key, lo, hi, counts):
-    """counts[k] += number of rows ``lo .. hi-1`` with key k."""
-    for i in range(lo, hi):
+def _count_rows(key, counts):
+    """counts[k] += number of rows of ``key`` with key k."""
+    for i in range(key.shape[0]):
         counts[key[i]] += 1
 
 
 @numba.njit(**NUMBA_OPTS)
-def _gather_rows(key, counts, out, lo, hi):
-    """out[j, i] = counts[key[i]] for rows ``lo .. hi-1`` and every row j of ``out``."""
-    for i in range(lo, hi):
-        out[0, i] = counts[key[i]]
-    for j in range(1, out.shape[0]):  # sequential copies: one write stream at a time
-        for i in range(lo, hi):
-            out[j, i] = out[0, i]
+def _gather_rows(key, counts, out):
+    """out[i] = counts[key[i]]."""
+    for i in range(key.shape[0]):
+        out[i] = counts[key[i]]
+
+
+@numba.njit(**NUMBA_OPTS)
+def _copy_rows(src, dst):
+    """dst[i] = src[i]."""
+    for i in range(src.shape[0]):
+        dst[i] = src[i]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -171,17 +194,17 @@ def gather3(gid, distinct, entropy, recursive):
     slices = _row_slices(n, min_rows=1 << 17)
 
     def chunk(ch):
-        _gather3_chunk(gid, distinct, entropy, recursive, out_d, out_e, out_r,
-                       np.int64(slices[ch][0]), np.int64(slices[ch][1]))
+        lo, hi = slices[ch]
+        _gather3_chunk(gid[lo:hi], distinct, entropy, recursive, out_d[lo:hi], out_e[lo:hi], out_r[lo:hi])
 
     run_chunks(chunk, len(slices))
     return out_d, out_e, out_r
 
 
 @numba.njit(**NUMBA_OPTS)
-def _gather3_chunk(gid, a, b, c, out_a, out_b, out_c, lo, hi):
-    """``out_x[i] = x[gid[i]]`` for rows ``lo .. hi-1`` and each of the three arrays."""
-    for i in range(lo, hi):
+def _gather3_chunk(gid, a, b, c, out_a, out_b, out_c):
+    """``out_x[i] = x[gid[i]]`` for each of the three arrays (slices of the rows)."""
+    for i in range(gid.shape[0]):
         j = gid[i]
         out_a[i] = a[j]
         out_b[i] = b[j]
@@ -195,12 +218,22 @@ def _gather3_chunk(gid, a, b, c, out_a, out_b, out_c, lo, hi):
 def _push_run(key, cols, pos: int, end: int, s: int, e: int) -> None:
     """Push columns ``pos .. end-1`` of ``cols`` into the key rows ``s .. e-1``."""
     kc = key[s:e]
-    for j in range(pos, end):
+    j = pos
+    while j < end:
         values, lo, span = cols[j]
+        if j + 1 < end:  # two columns per pass over the key
+            values2, lo2, span2 = cols[j + 1]
+            if j == 0:
+                _key_init2(kc, values[s:e], lo, values2[s:e], lo2, np.int64(span2))
+            else:
+                _key_push2(kc, values[s:e], lo, np.int64(span), values2[s:e], lo2, np.int64(span2))
+            j += 2
+            continue
         if j == 0:
             _key_init(kc, values[s:e], lo)
         else:
             _key_push(kc, values[s:e], lo, np.int64(span))
+        j += 1
 
 
 def fold_columns(columns, n: int, limit: int | None = None, count: bool = False):
@@ -261,7 +294,7 @@ def fold_columns(columns, n: int, limit: int | None = None, count: bool = False)
             s, e = slices[ch]
             _push_run(key, cols, pos, end, s, e)
             if tables is not None:
-                _count_rows(key, s, e, tables.get())
+                _count_rows(key[s:e], tables.get())
 
         run_chunks(chunk, len(slices))
         if tables is not None:
@@ -327,10 +360,10 @@ def _key_table(key, space: int):
     slices = _row_slices(n)
     tables = _count_tables(space, len(slices), n)
     if tables is not None:
-        run_chunks(lambda ch: _count_rows(key, slices[ch][0], slices[ch][1], tables.get()), len(slices))
+        run_chunks(lambda ch: _count_rows(key[slices[ch][0]:slices[ch][1]], tables.get()), len(slices))
         return _summed(tables)
     counts = np.zeros(space, dtype=np.int32)
-    _count_rows(key, 0, n, counts)
+    _count_rows(key, counts)
     return counts
 
 
@@ -340,7 +373,14 @@ def _count_gather(key, space: int, out, counts=None) -> None:
     slices = _row_slices(key.shape[0])
     if counts is None:
         counts = _key_table(key, space)
-    run_chunks(lambda ch: _gather_rows(key, counts, out, slices[ch][0], slices[ch][1]), len(slices))
+
+    def chunk(ch):
+        s, e = slices[ch]
+        _gather_rows(key[s:e], counts, out[0, s:e])
+        for j in range(1, out.shape[0]):  # sequential copies: one write stream at a time
+            _copy_rows(out[0, s:e], out[j, s:e])
+
+    run_chunks(chunk, len(slices))
 
 
 def group_ids_columns(columns, n: int, limit: int | None = None, ids_dtype=np.int64,
@@ -368,14 +408,14 @@ def group_ids_columns(columns, n: int, limit: int | None = None, ids_dtype=np.in
     rank -= 1
     sizes = counts[present].astype(np.int64)
     slices = _row_slices(n)
-    run_chunks(lambda ch: _remap_rows(key, rank, slices[ch][0], slices[ch][1]), len(slices))
+    run_chunks(lambda ch: _remap_rows(key[slices[ch][0]:slices[ch][1]], rank), len(slices))
     return key.astype(ids_dtype, copy=False), sizes
 
 
 @numba.njit(**NUMBA_OPTS)
-def _remap_rows(key, table, lo, hi):
-    """key[i] = table[key[i]] for rows ``lo .. hi-1``."""
-    for i in range(lo, hi):
+def _remap_rows(key, table):
+    """key[i] = table[key[i]] (a slice of the rows)."""
+    for i in range(key.shape[0]):
         key[i] = table[key[i]]
 
 
