@@ -290,6 +290,33 @@ def test_threaded_fold_and_counts_equal_naive(case, chunk):
         G._PAR_MIN_ROWS, G._CHUNK, G._CHUNK_MIN_ROWS = old
 
 
+@settings(max_examples=60, deadline=None)
+@given(code_matrices(), st.sampled_from([0, 1, 3, 1 << 16]), st.sampled_from([1, 2]), st.booleans())
+def test_sizes_written_over_the_key_equal_naive(case, wave_min, copies, threads):
+    """sizes_buffer: the key folded into the upper half of the sizes' last row and the sizes
+    gathered over it in waves (on threads when forced, the last rows serially) equal the
+    naive class sizes, with and without the counts taken during the fold."""
+    import idrisk._kernels.groups as G
+
+    codes, cards = case
+    expected_gid, expected_sizes = naive_group_ids(codes)
+    n = codes.shape[1]
+    cols = [(codes[j], 0, cards[j]) for j in range(codes.shape[0])]
+    old = G._PAR_MIN_ROWS, G._WAVE_MIN_ROWS
+    G._PAR_MIN_ROWS, G._WAVE_MIN_ROWS = (0 if threads else old[0]), wave_min
+    try:
+        for limit in (max(default_limit(n), int(cards.max())), max(2, int(cards.max()))):
+            out, key = G.sizes_buffer(n, copies)
+            assert np.shares_memory(out, key) and key.dtype == np.int32 and key.shape == (n,)
+            key, space, counts = fold_columns(cols, n, limit=limit, count=True, key=key)
+            block, _ = G.key_counts(key, space, None, counts=counts, out=out)
+            assert block.shape == ((copies, n) if copies > 1 else (n,))
+            for row in np.atleast_2d(block):
+                np.testing.assert_array_equal(row, expected_sizes[expected_gid])
+    finally:
+        G._PAR_MIN_ROWS, G._WAVE_MIN_ROWS = old
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 40), min_size=1, max_size=300))
 def test_hash_table_numbers_keys_by_first_appearance(keys):

@@ -37,7 +37,8 @@ from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
 from .threads import PerThread, n_workers, run_chunks
 
-__all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "key_counts", "default_limit"]
+__all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "key_counts", "sizes_buffer",
+           "default_limit"]
 
 _CHUNK = 1 << 18  # rows per slice when folding large keys (1 MiB of int32 key)
 _CHUNK_MIN_ROWS = 1 << 21  # below this the whole key stays in cache: no slicing
@@ -236,7 +237,7 @@ def _push_run(key, cols, pos: int, end: int, s: int, e: int) -> None:
         j += 1
 
 
-def fold_columns(columns, n: int, limit: int | None = None, count: bool = False):
+def fold_columns(columns, n: int, limit: int | None = None, count: bool = False, key=None):
     """Fold columns into one int32 key per row.
 
     ``columns`` is a sequence of ``(values, lo, span, ...)`` (further items are ignored,
@@ -251,7 +252,8 @@ def fold_columns(columns, n: int, limit: int | None = None, count: bool = False)
     ``space``) the number of rows of each key, taken slice by slice right after the slice's
     last push, while its key is still in cache (one table per thread, summed), or None when
     that is not cheaper (the key space large beside the rows, or the last column hashed):
-    then :func:`key_counts` counts.
+    then :func:`key_counts` counts. ``key``: an int32 array of ``n`` to fold into (the key
+    half of :func:`sizes_buffer`), else one is allocated.
     """
     if limit is None:
         limit = default_limit(n)
@@ -264,7 +266,7 @@ def fold_columns(columns, n: int, limit: int | None = None, count: bool = False)
             raise ValueError("a column's span exceeds the key-space limit")
         if span > 1:  # a constant column tells no records apart
             cols.append((values, np.int64(lo), span))
-    key = np.empty(n, dtype=np.int32)
+    key = np.empty(n, dtype=np.int32) if key is None else key
     if not cols:
         key[:] = 0
         return (key, 1, np.array([n], dtype=np.int32)) if count else (key, 1)
@@ -304,7 +306,16 @@ def fold_columns(columns, n: int, limit: int | None = None, count: bool = False)
     return (key, space, counts) if count else (key, space)
 
 
-def key_counts(key, space: int, weights=None, copies: int = 1, counts=None):
+def sizes_buffer(n: int, copies: int = 1):
+    """``(out, key)``: an int64 ``(copies, n)`` block for the per-row sizes and, in the upper
+    half of its last row, room for the int32 key (``fold_columns(key=key)``), so that
+    ``key_counts(key, ..., out=out)`` writes the sizes over the key as it reads it: n int32
+    fewer allocated, first touched (page faults, zeroing) and held at the peak."""
+    out = np.empty((max(int(copies), 1), n), dtype=np.int64)
+    return out, out[-1].view(np.int32)[n:]
+
+
+def key_counts(key, space: int, weights=None, copies: int = 1, counts=None, out=None):
     """Per-row class size (int64) and, with ``weights``, class weight sum (float64).
 
     ``key`` and ``space`` come from :func:`fold_columns`, and ``counts`` too when it took
@@ -312,15 +323,19 @@ def key_counts(key, space: int, weights=None, copies: int = 1, counts=None):
     ``(sizes, None)`` where ``sizes`` has shape ``(copies, n)`` if ``copies > 1`` (the
     same sizes in every row: a ready-made fk/Fk block) and ``(n,)`` otherwise. With
     weights the key may be renumbered in place first (to keep the float table small).
+    ``out``: the block of :func:`sizes_buffer` whose key half ``key`` is (no weights).
     """
     if weights is not None and space > max(key.shape[0], 1 << 16):
         space, _ = _renumber_lookup(key, np.int64(space))
     space = max(int(space), 1)
     n = key.shape[0]
     if weights is None:
-        out = np.empty((max(int(copies), 1), n), dtype=np.int64)
-        _count_gather(key, space, out, counts)
-        return (out if copies > 1 else out[0]), None
+        if out is None:
+            out = np.empty((max(int(copies), 1), n), dtype=np.int64)
+            _count_gather(key, space, out, counts)
+        else:
+            _count_gather_over(key, space, out, counts)
+        return (out if out.shape[0] > 1 else out[0]), None
     fk = np.empty(n, dtype=np.int64)
     Fk = np.empty(n, dtype=np.float64)
     _count_sum_gather(key, np.int64(space), np.asarray(weights, dtype=np.float64), fk, Fk)
@@ -381,6 +396,40 @@ def _count_gather(key, space: int, out, counts=None) -> None:
             _copy_rows(out[0, s:e], out[j, s:e])
 
     run_chunks(chunk, len(slices))
+
+
+_WAVE_MIN_ROWS = 1 << 16  # the last rows written over the key are gathered in one serial pass
+
+
+def _count_gather_over(key, space: int, out, counts=None) -> None:
+    """:func:`_count_gather` with ``key`` the upper half of ``out[-1]`` (:func:`sizes_buffer`).
+
+    Row i's size (bytes ``8i .. 8i+8`` of the row) lies over the key of rows ``2i - n`` and
+    ``2i - n + 1``, never over a later row's: rows ``a .. b-1`` with ``b <= (n + a) / 2``
+    overwrite only keys of rows before ``a``, already read, and read no key they write. So
+    the rows are gathered in waves (each on threads) that halve what is left, the last
+    ``_WAVE_MIN_ROWS`` or fewer in one ascending pass (each row reads its key before it
+    writes over an earlier row's); the other rows of ``out`` are then copies of the last."""
+    n = key.shape[0]
+    if counts is None:
+        counts = _key_table(key, space)
+    row = out[-1]
+    a = 0
+    while a < n:
+        b = n if n - a <= max(_WAVE_MIN_ROWS, 1) else (n + a) // 2
+        slices = [(a + s, a + e) for s, e in _row_slices(b - a)] if b < n else [(a, n)]
+        run_chunks(lambda ch, sl=slices: _gather_rows(key[sl[ch][0]:sl[ch][1]], counts,
+                                                      row[sl[ch][0]:sl[ch][1]]), len(slices))
+        a = b
+    if out.shape[0] > 1:
+        slices = _row_slices(n)
+
+        def chunk(ch):
+            s, e = slices[ch]
+            for j in range(out.shape[0] - 1):
+                _copy_rows(row[s:e], out[j, s:e])
+
+        run_chunks(chunk, len(slices))
 
 
 def group_ids_columns(columns, n: int, limit: int | None = None, ids_dtype=np.int64,

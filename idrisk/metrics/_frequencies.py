@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from .._encode import PANDAS_MAJOR, Encoded, encode, key_columns
-from .._kernels.groups import fold_columns, gather, group_ids_columns, group_sums, key_counts, wildcard_cross
+from .._kernels.groups import fold_columns, gather, group_ids_columns, group_sums, key_counts, sizes_buffer, wildcard_cross
 from .._validation import check_fraction, check_missing
 from ..exceptions import PerformanceWarning
 from ._classes import class_ids, encoded_key_columns, engine_for, resolve
@@ -233,11 +233,14 @@ def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
         # a column may hold missing values: encode once and apply the convention
         return _frequency_arrays(encode(frame, qis), qis, w, missing, alpha)
     # missing="category", or numpy integer/boolean columns (never missing): one partition
-    key, space, counts = fold_columns(key_columns(frame, qis), n, count=True)
     if w is None and _fk_dtype(missing, alpha) is np.int64:
-        # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write)
-        block, _ = key_counts(key, space, None, copies=1 if _copy_on_write() else 2, counts=counts)
+        # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write);
+        # the key is folded into the sizes' block and the sizes written over it
+        out, key = sizes_buffer(n, copies=1 if _copy_on_write() else 2)
+        key, space, counts = fold_columns(key_columns(frame, qis), n, count=True, key=key)
+        block, _ = key_counts(key, space, None, counts=counts, out=out)
         return block, block
+    key, space, counts = fold_columns(key_columns(frame, qis), n, count=True)
     fk, Fk = key_counts(key, space, w)
     return _finish(fk, Fk, w, missing, alpha)
 
