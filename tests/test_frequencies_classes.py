@@ -161,3 +161,28 @@ def test_fk_and_Fk_are_independent_columns(where):
     assert res[other].tolist() == [2, 2, 2, 2, 1]
     res.iloc[4, 0] = -5
     pd.testing.assert_frame_equal(df, before)
+
+
+@pytest.mark.parametrize("over", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_fk_over_its_key_equals_naive(monkeypatch, over, seed):
+    """From OVER_MIN_ROWS rows on the key is folded into the sizes' own block and the sizes
+    written over it (groups.sizes_buffer); forced on small frames (with the waves and the
+    threads forced too), fk and Fk equal the naive class sizes, and the columns stay
+    independent."""
+    import idrisk._kernels.groups as G
+    import idrisk.metrics._frequencies as F
+
+    monkeypatch.setattr(F, "OVER_MIN_ROWS", 0 if over else F.OVER_MIN_ROWS)
+    monkeypatch.setattr(G, "_PAR_MIN_ROWS", 0)
+    monkeypatch.setattr(G, "_WAVE_MIN_ROWS", 2)
+    rng = np.random.default_rng(seed)
+    n = 500
+    df = pd.DataFrame({"a": rng.integers(0, 4, n), "b": pd.Categorical(rng.choice(list("xyz"), n)),
+                       "c": rng.random(n) < 0.3})
+    expected = df.groupby(["a", "b", "c"], observed=True)["a"].transform("size").to_numpy()
+    res = idrisk.frequencies(df, ["a", "b", "c"])
+    np.testing.assert_array_equal(res["fk"].to_numpy(), expected)
+    np.testing.assert_array_equal(res["Fk"].to_numpy(), expected)
+    res["fk"] += 1
+    np.testing.assert_array_equal(res["Fk"].to_numpy(), expected)

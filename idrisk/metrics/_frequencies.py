@@ -39,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from .._encode import PANDAS_MAJOR, Encoded, encode, key_columns
-from .._kernels.groups import fold_columns, gather, group_ids_columns, group_sums, key_counts, sizes_buffer, wildcard_cross
+from .._kernels.groups import (OVER_MIN_ROWS, fold_columns, gather, group_ids_columns, group_sums, key_counts,
+                               sizes_buffer, wildcard_cross)
 from .._validation import check_fraction, check_missing
 from ..exceptions import PerformanceWarning
 from ._classes import class_ids, encoded_key_columns, engine_for, resolve
@@ -234,9 +235,14 @@ def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
         return _frequency_arrays(encode(frame, qis), qis, w, missing, alpha)
     # missing="category", or numpy integer/boolean columns (never missing): one partition
     if w is None and _fk_dtype(missing, alpha) is np.int64:
-        # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write);
-        # the key is folded into the sizes' block and the sizes written over it
-        out, key = sizes_buffer(n, copies=1 if _copy_on_write() else 2)
+        # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write)
+        copies = 1 if _copy_on_write() else 2
+        if n < OVER_MIN_ROWS:
+            key, space, counts = fold_columns(key_columns(frame, qis), n, count=True)
+            block, _ = key_counts(key, space, None, copies=copies, counts=counts)
+            return block, block
+        # the key folded into the sizes' block and the sizes written over it
+        out, key = sizes_buffer(n, copies)
         key, space, counts = fold_columns(key_columns(frame, qis), n, count=True, key=key)
         block, _ = key_counts(key, space, None, counts=counts, out=out)
         return block, block
