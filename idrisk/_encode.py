@@ -132,7 +132,7 @@ def _kernel_array(a: np.ndarray, dtype) -> np.ndarray:
     return v
 
 
-def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
+def _encode_series(s: pd.Series, name, dt=np.int32) -> tuple[np.ndarray, int, object]:
     dtype = s.dtype
     n = len(s)
     empty_mask = np.zeros(0, dtype=np.bool_)
@@ -154,7 +154,7 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
         values = s.to_numpy(dtype=np.int64, na_value=0)
         codes, nl, present = int_dense_codes(_kernel_array(values, np.int64),
                                               _kernel_array(mask if mask.any() else empty_mask, np.bool_),
-                                              np.int64(0), np.int64(2), new_codes(n))
+                                              np.int64(0), np.int64(2), new_codes(n, dt))
         return codes, int(nl), present.astype(bool)
     if pd.api.types.is_integer_dtype(dtype):
         mask = s.isna().to_numpy() if isinstance(dtype, pd.api.extensions.ExtensionDtype) else empty_mask
@@ -174,15 +174,15 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
             return np.full(n, -1, dtype=np.int32), 0, np.array([], dtype=np.int64)
         span = int(hi) - int(lo) + 1
         if span <= max(_DENSE_RANGE_FACTOR * n, _DENSE_RANGE_MIN):
-            codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span), new_codes(n))
+            codes, nl, levels = int_dense_codes(values, mask, np.int64(lo), np.int64(span), new_codes(n, dt))
             return codes, int(nl), levels.astype(dtype_out, copy=False)
-    arrow = _arrow_strings(s)
+    arrow = _arrow_strings(s, dt)
     if arrow is not None:
         return arrow
     # everything else: hash-based factorisation by pandas
     if pd.api.types.is_object_dtype(dtype):
         try:
-            codes, uniques = _factorize_objects(s)
+            codes, uniques = _factorize_objects(s, dt)
         except TypeError:  # unhashable cells (lists, dicts, sets)
             raise DataValidationError(f"column {name!r} holds values that are not single values "
                                       f"({_describe_kinds(s)}); a key column needs one value per cell") from None
@@ -198,7 +198,7 @@ def _encode_series(s: pd.Series, name) -> tuple[np.ndarray, int, object]:
                 "type first (for example .astype(str) or pd.to_numeric) so that equal-looking "
                 "values are compared as equal"
             )
-        return codes.astype(np.int32, copy=False), len(uniques), uniques
+        return codes.astype(np.int32 if codes.dtype != dt else dt, copy=False), len(uniques), uniques
     if pd.api.types.is_float_dtype(dtype) and not isinstance(dtype, pd.api.extensions.ExtensionDtype):
         vals = s.to_numpy()
         n_inf = int(np.isinf(vals).sum())
@@ -249,7 +249,7 @@ def _factorize(values):
     return codes, pd.Index([u[1] if isinstance(u, tuple) else u for u in uniques], dtype=object)
 
 
-def _factorize_objects(s: pd.Series):
+def _factorize_objects(s: pd.Series, dt=np.int32):
     """``pd.factorize(s, sort=False)`` for an object column, faster when values repeat as
     the same Python objects (as read_csv, pyarrow and categorical decoding produce them).
 
@@ -257,11 +257,8 @@ def _factorize_objects(s: pd.Series):
     object is the same value) in a numba hash table; pandas then factorises one
     representative per address, which merges equal values held by different objects and
     recognises missing values. The codes are therefore exactly pandas' codes (same
-    first-appearance order). When more than ``min(n / 8, 65536)`` distinct objects are
-    met (every cell its own object, as ``.astype(str)`` makes them, or a very
-    high-cardinality column) pandas factorises the column directly, so the worst case
-    costs one partial extra scan.
-    """
+    first-appearance order). Beyond ``min(n / 8, 65536)`` distinct objects (every cell its
+    own object, as ``.astype(str)`` makes them) pandas factorises the column directly."""
     values = s.to_numpy()
     n = len(values)
     if n < 1024 or values.dtype != object or ctypes.sizeof(ctypes.c_void_p) != 8:
@@ -269,7 +266,10 @@ def _factorize_objects(s: pd.Series):
     values = np.ascontiguousarray(values)
     # the array's buffer holds PyObject pointers; read them as integers (never dereferenced)
     ptrs = np.ctypeslib.as_array((ctypes.c_uint64 * n).from_address(values.ctypes.data))
-    by_object, first = pointer_codes(ptrs, max(1024, min(n // 8, 1 << 16)), new_codes(n))
+    cap = max(1024, min(n // 8, 1 << 16))
+    by_object, first = pointer_codes(ptrs, min(cap, np.iinfo(dt).max), new_codes(n, dt))
+    if first.size == 0 and cap > np.iinfo(dt).max:  # more objects than int16 codes hold
+        by_object, first = pointer_codes(ptrs, cap, new_codes(n))
     del ptrs
     if first.size == 0:
         return _factorize(values)
@@ -299,7 +299,7 @@ def _arrow_string_array(s: pd.Series):
     return arr
 
 
-def _arrow_strings(s: pd.Series):
+def _arrow_strings(s: pd.Series, dt=np.int32):
     """``(codes, n_levels, levels)`` of a pyarrow-backed string column (pandas 3's default
     ``str``, ``string[pyarrow]``, ``ArrowDtype(pa.string())``), else None.
 
@@ -324,7 +324,7 @@ def _arrow_strings(s: pd.Series):
         valid = arr.is_valid().to_numpy(zero_copy_only=False)
     codes, first, ok = utf8_codes(_kernel_array(offsets, off_dtype), np.int64(base), _kernel_array(words, np.uint64),
                                   _kernel_array(tail, np.uint64), np.int64(tail_start), _kernel_array(valid, np.bool_),
-                                  new_codes(len(arr)))
+                                  new_codes(len(arr), dt))
     if not ok:  # a string longer than UTF8_MAX_BYTES: pandas' own factorisation
         return None
     return codes, int(first.size), pd.Index(s.array.take(first))
@@ -368,23 +368,23 @@ _THREADED_ROWS = 1 << 17
 def _narrow(codes: np.ndarray, n_levels: int) -> np.ndarray:
     """Codes (-1 .. n_levels-1) in the narrowest of int8, int16 and int32 that holds them."""
     dt = np.int8 if n_levels <= 127 else np.int16 if n_levels <= 32767 else None
-    return codes if dt is None else codes.astype(dt)
+    return codes if dt is None else codes.astype(dt, copy=False)
 
 
 def _encode_many(frame: pd.DataFrame, cols, narrow: bool = False) -> list:
-    """``_encode_series`` of each of ``cols``: on threads when there are several and they are
-    long (each column's result is its own, so it does not depend on the threads).
-
-    ``narrow``: each column's codes in the narrowest integer type (:func:`_narrow`), as soon as
-    it is encoded, so that the int32 codes of only the columns being encoded are held at once
-    (a grouping key reads any integer type; at 10M rows three string columns held 120 MB of
-    int32 codes, 30 MB narrowed)."""
+    """``_encode_series`` of each of ``cols``, on threads when there are several and they are
+    long (each column's result is its own). ``narrow``: codes written as int16 (int32 again
+    when a column has more values) and narrowed (:func:`_narrow`) as each column is done: a
+    grouping key reads any integer type (three string columns at 10M rows: 120 MB of int32
+    codes written and first touched, 60 MB as int16, 30 MB held narrowed)."""
     cols = list(cols)
     series = [frame[c] for c in cols]  # taken here: the threads only read them
     out = [None] * len(cols)
 
-    def one(j):
-        code, nl, lev = _encode_series(series[j], cols[j])
+    def one(j):  # narrowed: int16 codes first (half the bytes), int32 when they do not hold them
+        code, nl, lev = _encode_series(series[j], cols[j], np.int16 if narrow else np.int32)
+        if code.dtype == np.int16 and nl > np.iinfo(np.int16).max:
+            code, nl, lev = _encode_series(series[j], cols[j])
         out[j] = (_narrow(code, nl) if narrow else code, nl, lev)
 
     _each_column(one, [int(getattr(s.array, "nbytes", 0) or 0) for s in series], len(frame))

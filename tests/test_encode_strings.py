@@ -149,3 +149,31 @@ def test_utf8_kernel_fixed_width_grows_its_table():
     expected, levels = plain_codes(values)
     assert ok and codes.tolist() == expected and [values[i] for i in first] == levels
 
+
+
+@pytest.mark.parametrize("kind", ["object", "arrow", "arrow2", "int", "bool"])
+@pytest.mark.parametrize("distinct", [5, 200, 40_000])
+def test_narrowed_codes_equal_int32_codes(kind, distinct):
+    """A grouping key's columns are encoded into int16 codes first and narrowed
+    (_encode_many(narrow=True)); a column with more than 32767 values is encoded again in
+    int32. Either way the codes equal the int32 codes, and the levels are the same."""
+    from idrisk._encode import _encode_many
+
+    rng = np.random.default_rng(distinct)
+    n = 400_000 if distinct > 32767 and kind == "object" else 2 * max(distinct, 1000)
+    v = rng.integers(0, distinct, n)
+    v[:distinct] = np.arange(distinct)  # every value present
+    pool = np.array([f"v{x:05d}" for x in range(distinct)], dtype=object)  # objects repeat, as read_csv's
+    col = {"object": lambda: pd.Series(pool[v]),
+           "arrow": lambda: pd.Series([f"v{x:05d}" for x in v], dtype=pd.StringDtype("pyarrow")),
+           "arrow2": lambda: pd.Series([chr(65 + x % 26) + chr(65 + x // 26 % 26) if distinct < 600 else f"{x}"
+                                        for x in v], dtype=pd.StringDtype("pyarrow")),
+           "int": lambda: pd.Series(v * 1_000_003),
+           "bool": lambda: pd.Series(v % 2 == 0)}[kind]()
+    frame = pd.DataFrame({"c": col})
+    [(wide, nl, lev)] = _encode_many(frame, ["c"])
+    [(narrow, nl2, lev2)] = _encode_many(frame, ["c"], narrow=True)
+    assert wide.dtype == np.int32 and nl == nl2 == len(set(col.tolist()))
+    assert narrow.dtype == (np.int8 if nl <= 127 else np.int16 if nl <= 32767 else np.int32)
+    np.testing.assert_array_equal(narrow.astype(np.int64), wide.astype(np.int64))
+    assert list(lev) == list(lev2)

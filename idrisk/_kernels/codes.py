@@ -16,8 +16,10 @@ __all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max", "utf8_c
            "new_codes"]
 
 
-def new_codes(n: int) -> np.ndarray:
-    """An int32 array of ``n`` codes for a kernel to fill, allocated by numpy.
+def new_codes(n: int, dtype=np.int32) -> np.ndarray:
+    """An int32 (or ``dtype``: int16 for codes a grouping key narrows anyway) array of ``n``
+    codes for a kernel to fill, allocated by numpy. A kernel writing int16 codes truncates
+    codes above 32767: the caller checks the number of codes and encodes again in int32.
 
     Row-length outputs are allocated here, outside the kernels, on purpose: numpy asks the
     kernel for transparent huge pages on arrays of 4 MiB and more (``madvise``), while an
@@ -25,7 +27,7 @@ def new_codes(n: int) -> np.ndarray:
     10M rows (40 MB of codes) that is about 10,000 page faults instead of about 20, 3 to 4
     times the time of writing the codes on this project's virtual machines.
     """
-    return np.empty(int(n), dtype=np.int32)
+    return np.empty(int(n), dtype=dtype)
 
 
 @numba.njit(**NUMBA_OPTS)
