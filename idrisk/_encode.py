@@ -9,16 +9,12 @@ How a missing value takes part in matching is decided later, by the *missing-val
 convention* of the metric (``"category"``, ``"wildcard"``, ``"never"``; see
 :func:`Encoded.codes_for` and ``docs/methods.md#missing-values``).
 
-Supported column types: numpy integers, floats and booleans; pandas nullable
-integers/booleans/floats; categoricals (their codes are used directly, no hashing);
-strings (object, ``string`` and pyarrow-backed), datetimes and timedeltas. Object
-columns are grouped by object identity first (see :func:`_factorize_objects`).
-
-:func:`key_columns` is the fused fast path of the equivalence-class layer
-(:mod:`idrisk.metrics._classes`): numpy integer/boolean columns and categoricals go to the
-grouping kernel as raw values (offset by their minimum) without writing codes.
-Object columns mixing kinds of values (numbers and strings) are refused: ``1`` and
-``"1"`` would otherwise silently be different categories.
+Supported column types: numpy and nullable integers, floats and booleans; categoricals
+(their codes, no hashing); strings (object, grouped by object identity first, ``string`` and
+pyarrow-backed), datetimes and timedeltas. :func:`key_columns` is the fused fast path of the
+equivalence-class layer (:mod:`idrisk.metrics._classes`). Object columns mixing kinds of
+values (numbers and strings) are refused: ``1`` and ``"1"`` would otherwise silently be
+different categories.
 """
 
 from __future__ import annotations
@@ -33,7 +29,7 @@ import pandas as pd
 
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
 from ._kernels.codes import (int_dense_codes, int_min_max, min_max, new_codes, pointer_codes, remap_codes,
-                             utf8_codes, utf8_words)
+                             sample_min_max, utf8_codes, utf8_words)
 from ._kernels.groups import default_limit
 from ._kernels.threads import run_chunks
 from ._validation import Param, as_frame, check_columns, check_missing, check_param
@@ -440,34 +436,39 @@ class KeyColumn(NamedTuple):
     has_missing: bool
 
 
-def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True) -> list[KeyColumn]:
-    """Columns of ``frame`` as :class:`KeyColumn` for a grouping key.
-
-    This is the fused fast path of encoding: numpy integer and boolean columns and
-    categoricals are used as they are (their raw values or category codes, offset by
-    their minimum; a missing category code ``-1`` is then one more value), so no int32
-    code array is written and no hash table is built. Other columns, and integer columns
-    whose value range exceeds the grouping's lookup-table limit
-    (:func:`idrisk._kernels.groups.default_limit`) or could hold an identifier, go through
-    :func:`encode` (codes with ``lo = -1``). Warnings are those of :func:`encode`.
+def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True, guess: bool = False,
+                known=None) -> list[KeyColumn]:
+    """Columns of ``frame`` as :class:`KeyColumn` for a grouping key: the fused fast path of
+    encoding. Numpy integer and boolean columns and categoricals are used as they are (raw
+    values or category codes offset by their minimum; a missing category code ``-1`` is one
+    more value): no codes written, no hash table. Other columns, and integer columns whose
+    range exceeds the lookup-table limit (:func:`idrisk._kernels.groups.default_limit`) or
+    could hold an identifier, go through :func:`encode` (``lo = -1``), with its warnings.
+    ``guess``: the raw columns' bounds from a sample (:func:`sample_min_max`, at least 2
+    wide, ``has_missing`` None) for :func:`idrisk._kernels.groups.fold_checked` to check;
+    ``known``: such a result, whose guessed columns are then made exact (the others kept).
     """
-    n = len(frame)
-    limit = default_limit(n)
-    columns = list(columns)
-    raw = [_raw_values(frame[c], n) for c in columns]
-    scan = [j for j, r in enumerate(raw) if r is not None]
+    n, columns = len(frame), list(columns)
+    limit, raw = default_limit(n), [_raw_values(frame[c], n) for c in columns]
+    out = list(known) if known is not None else [None] * len(columns)
+    scan = [j for j, r in enumerate(raw) if r is not None and (out[j] is None or out[j].has_missing is None)]
     bounds = [None] * len(columns)
 
-    def one(k):  # the minimum and maximum of each raw column
-        bounds[scan[k]] = min_max(raw[scan[k]][1])
+    def one(k):  # the minimum and maximum of each raw column (or a guess)
+        v = raw[scan[k]][1]
+        bounds[scan[k]] = sample_min_max(v, _GUESS_RUNS, _GUESS_RUN) if guess else min_max(v)
 
-    _each_column(one, [raw[j][1].nbytes for j in scan], n)
-    out = [None if r is None else _raw_key_column(r, bounds[j], n, limit) for j, r in enumerate(raw)]
+    _each_column(one, [0 if guess else raw[j][1].nbytes for j in scan], 0 if guess else n)
+    for j in scan:
+        out[j] = _raw_key_column(raw[j], bounds[j], n, limit, guess)
     todo = [j for j, item in enumerate(out) if item is None]
     for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo], narrow=True)):
         _column_warnings(columns[j], nl, n, warn_identifiers, stacklevel=5)
         out[j] = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
     return out
+
+
+_GUESS_RUNS, _GUESS_RUN = 64, 512  #: key_columns(guess=True) samples 64 runs of 512 rows
 
 
 def _raw_values(s: pd.Series, n: int):
@@ -485,16 +486,15 @@ def _raw_values(s: pd.Series, n: int):
     return None
 
 
-def _raw_key_column(raw, bounds, n: int, limit: int) -> KeyColumn | None:
-    """A column's raw values (:func:`_raw_values`) with their minimum and maximum as a key
-    column (see :func:`key_columns`), or None: encode it."""
+def _raw_key_column(raw, bounds, n: int, limit: int, guess: bool = False) -> KeyColumn | None:
+    """A column's raw values (:func:`_raw_values`) with their minimum and maximum (or a guess
+    at them) as a key column (see :func:`key_columns`), or None: encode it."""
     kind, v = raw
     lo, hi = int(bounds[0]), int(bounds[1])
-    span = hi - lo + 1
-    if kind == "category":
-        return KeyColumn(v, lo, span, lo < 0) if hi >= 0 else None  # all missing: encode() warns
-    if kind == "bool":
-        return KeyColumn(v, lo, span, False)
-    if span <= limit and not _could_be_identifier(span, n):
-        return KeyColumn(v, lo, span, False)
+    if kind == "category" and hi < 0:
+        return None  # all missing: encode() warns
+    hi += guess and lo == hi  # a guess is at least 2 wide: no column is dropped as constant
+    flag = None if guess else bool(kind == "category" and lo < 0)
+    if kind != "int" or (hi - lo < limit and not _could_be_identifier(hi - lo + 1, n)):
+        return KeyColumn(v, lo, hi - lo + 1, flag)
     return None

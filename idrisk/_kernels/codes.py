@@ -13,7 +13,7 @@ from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
 
 __all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max", "utf8_codes", "utf8_words", "remap_codes",
-           "new_codes"]
+           "new_codes", "sample_min_max"]
 
 
 def new_codes(n: int, dtype=np.int32) -> np.ndarray:
@@ -114,6 +114,26 @@ def min_max(values):
         v = values[i]
         lo = min(lo, v)
         hi = max(hi, v)
+    return np.int64(lo), np.int64(hi)
+
+
+@numba.njit(**NUMBA_OPTS)
+def sample_min_max(values, runs, run):
+    """Minimum and maximum over ``runs`` runs of ``run`` rows spread evenly over ``values``
+    (the first and the last rows included; all of them when they are fewer): a guess at the
+    bounds, which a caller must check (:func:`idrisk._kernels.groups.fold_checked`)."""
+    n = values.shape[0]
+    if n <= runs * run or runs < 2:
+        return min_max(values)
+    step = (n - run) // (runs - 1)
+    lo = values[0]
+    hi = values[0]
+    for r in range(runs):
+        s = n - run if r == runs - 1 else r * step
+        for i in range(s, s + run):
+            v = values[i]
+            lo = min(lo, v)
+            hi = max(hi, v)
     return np.int64(lo), np.int64(hi)
 
 

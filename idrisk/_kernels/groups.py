@@ -37,8 +37,8 @@ from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
 from .threads import PerThread, n_workers, run_chunks
 
-__all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "key_counts", "sizes_buffer",
-           "default_limit"]
+__all__ = ["group_ids", "group_sums", "gather", "gather3", "fold_columns", "fold_checked", "key_counts",
+           "sizes_buffer", "default_limit"]
 
 _CHUNK = 1 << 18  # rows per slice when folding large keys (1 MiB of int32 key)
 _CHUNK_MIN_ROWS = 1 << 21  # below this the whole key stays in cache: no slicing
@@ -55,31 +55,60 @@ def default_limit(n: int) -> int:
 # kernels
 
 
+# The pushes return the minimum and maximum of the column(s) they read (``(0, -1)`` for no
+# rows): free beside the memory traffic, and what :func:`fold_checked` checks guessed bounds by
+
+
 @numba.njit(**NUMBA_OPTS)
 def _key_init(key, col, lo):
+    """key = col - lo."""
+    if key.shape[0] == 0:
+        return np.int64(0), np.int64(-1)
+    mn, mx = col[0], col[0]
     for i in range(key.shape[0]):
-        key[i] = np.int64(col[i]) - lo
+        v = col[i]
+        mn, mx = min(mn, v), max(mx, v)
+        key[i] = np.int64(v) - lo
+    return np.int64(mn), np.int64(mx)
 
 
 @numba.njit(**NUMBA_OPTS)
 def _key_push(key, col, lo, span):
     """key = key * span + (col - lo); the caller guarantees the result fits the key space."""
+    if key.shape[0] == 0:
+        return np.int64(0), np.int64(-1)
+    mn, mx = col[0], col[0]
     for i in range(key.shape[0]):
-        key[i] = np.int64(key[i]) * span + (np.int64(col[i]) - lo)
+        v = col[i]
+        mn, mx = min(mn, v), max(mx, v)
+        key[i] = np.int64(key[i]) * span + (np.int64(v) - lo)
+    return np.int64(mn), np.int64(mx)
 
 
 @numba.njit(**NUMBA_OPTS)
 def _key_init2(key, col, lo, col2, lo2, span2):
     """key = (col - lo) * span2 + (col2 - lo2): two columns in one pass over the key."""
+    if key.shape[0] == 0:
+        return np.int64(0), np.int64(-1), np.int64(0), np.int64(-1)
+    mn, mx, mn2, mx2 = col[0], col[0], col2[0], col2[0]
     for i in range(key.shape[0]):
-        key[i] = (np.int64(col[i]) - lo) * span2 + (np.int64(col2[i]) - lo2)
+        v, v2 = col[i], col2[i]
+        mn, mx, mn2, mx2 = min(mn, v), max(mx, v), min(mn2, v2), max(mx2, v2)
+        key[i] = (np.int64(v) - lo) * span2 + (np.int64(v2) - lo2)
+    return np.int64(mn), np.int64(mx), np.int64(mn2), np.int64(mx2)
 
 
 @numba.njit(**NUMBA_OPTS)
 def _key_push2(key, col, lo, span, col2, lo2, span2):
     """Two pushes (:func:`_key_push`) in one pass over the key."""
+    if key.shape[0] == 0:
+        return np.int64(0), np.int64(-1), np.int64(0), np.int64(-1)
+    mn, mx, mn2, mx2 = col[0], col[0], col2[0], col2[0]
     for i in range(key.shape[0]):
-        key[i] = (np.int64(key[i]) * span + (np.int64(col[i]) - lo)) * span2 + (np.int64(col2[i]) - lo2)
+        v, v2 = col[i], col2[i]
+        mn, mx, mn2, mx2 = min(mn, v), max(mx, v), min(mn2, v2), max(mx2, v2)
+        key[i] = (np.int64(key[i]) * span + (np.int64(v) - lo)) * span2 + (np.int64(v2) - lo2)
+    return np.int64(mn), np.int64(mx), np.int64(mn2), np.int64(mx2)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -216,25 +245,64 @@ def _gather3_chunk(gid, a, b, c, out_a, out_b, out_c):
 # Python drivers (no validation: callers pass clean arrays)
 
 
-def _push_run(key, cols, pos: int, end: int, s: int, e: int) -> None:
-    """Push columns ``pos .. end-1`` of ``cols`` into the key rows ``s .. e-1``."""
+def _push_run(key, cols, pos: int, end: int, s: int, e: int) -> list:
+    """Push columns ``pos .. end-1`` of ``cols`` into the key rows ``s .. e-1``; returns the
+    minimum and maximum of each column over those rows (a flat list: min, max, min, ...)."""
     kc = key[s:e]
     j = pos
+    seen = []
     while j < end:
         values, lo, span = cols[j]
         if j + 1 < end:  # two columns per pass over the key
             values2, lo2, span2 = cols[j + 1]
             if j == 0:
-                _key_init2(kc, values[s:e], lo, values2[s:e], lo2, np.int64(span2))
+                seen += _key_init2(kc, values[s:e], lo, values2[s:e], lo2, np.int64(span2))
             else:
-                _key_push2(kc, values[s:e], lo, np.int64(span), values2[s:e], lo2, np.int64(span2))
+                seen += _key_push2(kc, values[s:e], lo, np.int64(span), values2[s:e], lo2, np.int64(span2))
             j += 2
             continue
         if j == 0:
-            _key_init(kc, values[s:e], lo)
+            seen += _key_init(kc, values[s:e], lo)
         else:
-            _key_push(kc, values[s:e], lo, np.int64(span))
+            seen += _key_push(kc, values[s:e], lo, np.int64(span))
         j += 1
+    return seen
+
+
+def fold_checked(columns, n: int, key=None):
+    """:func:`fold_columns` with ``count=True`` for columns whose ``(lo, span)`` are guessed
+    (from a sample: :func:`idrisk._encode.key_columns` with ``guess=True``), in one pass over
+    the rows instead of a pass for the bounds first. Each slice's pushes give its columns'
+    minimum and maximum (free beside the memory traffic); a slice with a value outside its
+    column's guess is not counted, and the fold gives up. Returns ``(key, space, counts)``
+    (``counts`` None when :func:`key_counts` should count), or None: a value outside a guess,
+    or the spans' product above the lookup limit; then fold the exact bounds.
+
+    A guessed span may exceed the exact one (a wider key space, the same classes); every
+    column is folded, a constant one too (the guesses are at least 2 wide)."""
+    cols = [(c[0], np.int64(c[1]), int(c[2])) for c in columns]
+    space = 1
+    for c in cols:
+        space *= c[2]
+    if not cols or n >= _MAX_ROWS or space > default_limit(n):
+        return None
+    key = np.empty(n, dtype=np.int32) if key is None else key
+    slices = _row_slices(n, 1 if n < _CHUNK_MIN_ROWS else -(-n // _CHUNK))
+    tables = _count_tables(space, len(slices), n)
+    outside = np.zeros(len(slices), dtype=bool)
+
+    def chunk(ch):
+        s, e = slices[ch]
+        seen = _push_run(key, cols, 0, len(cols), s, e)
+        if e > s and any(seen[2 * j] < lo or seen[2 * j + 1] >= lo + span for j, (_, lo, span) in enumerate(cols)):
+            outside[ch] = True  # keys out of the table: nothing is counted
+        elif tables is not None:
+            _count_rows(key[s:e], tables.get())
+
+    run_chunks(chunk, len(slices))
+    if outside.any():
+        return None
+    return key, space, (_summed(tables) if tables is not None else None)
 
 
 def fold_columns(columns, n: int, limit: int | None = None, count: bool = False, key=None):

@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from .._encode import PANDAS_MAJOR, Encoded, encode, key_columns
-from .._kernels.groups import (OVER_MIN_ROWS, fold_columns, gather, group_ids_columns, group_sums, key_counts,
-                               sizes_buffer, wildcard_cross)
+from .._kernels.groups import (OVER_MIN_ROWS, fold_checked, fold_columns, gather, group_ids_columns, group_sums,
+                               key_counts, sizes_buffer, wildcard_cross)
 from .._validation import check_fraction, check_missing
 from ..exceptions import PerformanceWarning
 from ._classes import class_ids, encoded_key_columns, engine_for, resolve
@@ -235,20 +235,29 @@ def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
         return _frequency_arrays(encode(frame, qis), qis, w, missing, alpha)
     # missing="category", or numpy integer/boolean columns (never missing): one partition
     if w is None and _fk_dtype(missing, alpha) is np.int64:
-        # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write)
+        # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write);
+        # from OVER_MIN_ROWS rows the key is folded into the sizes' block, written over it
         copies = 1 if _copy_on_write() else 2
-        if n < OVER_MIN_ROWS:
-            key, space, counts = fold_columns(key_columns(frame, qis), n, count=True)
-            block, _ = key_counts(key, space, None, copies=copies, counts=counts)
-            return block, block
-        # the key folded into the sizes' block and the sizes written over it
-        out, key = sizes_buffer(n, copies)
-        key, space, counts = fold_columns(key_columns(frame, qis), n, count=True, key=key)
-        block, _ = key_counts(key, space, None, counts=counts, out=out)
+        out, key = sizes_buffer(n, copies) if n >= OVER_MIN_ROWS else (None, None)
+        key, space, counts = _fold_guessed(frame, qis, n, key)
+        block, _ = key_counts(key, space, None, copies=copies, counts=counts, out=out)
         return block, block
     key, space, counts = fold_columns(key_columns(frame, qis), n, count=True)
     fk, Fk = key_counts(key, space, w)
     return _finish(fk, Fk, w, missing, alpha)
+
+
+def _fold_guessed(frame: pd.DataFrame, qis, n: int, key=None):
+    """``fold_columns(key_columns(frame, qis), n, count=True, key=key)`` in one pass over the
+    raw columns where it can: their bounds guessed from a sample, checked during the fold
+    (:func:`~idrisk._kernels.groups.fold_checked`); when a value falls outside a guess (a
+    rare value the sample missed: the pass is lost, about a third of the call), the exact
+    bounds are taken and the key folded again, the encoded columns kept."""
+    guessed = key_columns(frame, qis, guess=True)
+    done = fold_checked(guessed, n, key=key)
+    if done is not None:
+        return done
+    return fold_columns(key_columns(frame, qis, known=guessed), n, count=True, key=key)
 
 
 def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "category",
