@@ -29,7 +29,7 @@ import pandas as pd
 
 from ._config import IDENTIFIER_DISTINCT_SHARE, IDENTIFIER_MIN_ROWS
 from ._kernels.codes import (int_dense_codes, int_min_max, min_max, new_codes, pointer_codes, remap_codes,
-                             sample_min_max, utf8_codes, utf8_words)
+                             sample_min_max, string_codes)
 from ._kernels.groups import default_limit
 from ._kernels.threads import run_chunks
 from ._validation import Param, as_frame, check_columns, check_missing, check_param
@@ -313,14 +313,9 @@ def _arrow_strings(s: pd.Series, dt=np.int32):
     offsets = np.frombuffer(bufs[1], dtype=off_dtype)[arr.offset: arr.offset + len(arr) + 1]
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None and bufs[2].size else \
         np.zeros(0, dtype=np.uint8)
-    base = int(offsets[0]) & ~7  # the bytes used, from a word boundary of the buffer (no copy)
-    words, tail, tail_start = utf8_words(data[base:int(offsets[-1])])
-    valid = np.zeros(0, dtype=np.bool_)
-    if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-    codes, first, ok = utf8_codes(_kernel_array(offsets, off_dtype), np.int64(base), _kernel_array(words, np.uint64),
-                                  _kernel_array(tail, np.uint64), np.int64(tail_start), _kernel_array(valid, np.bool_),
-                                  new_codes(len(arr), dt))
+    valid = arr.is_valid().to_numpy(zero_copy_only=False) if arr.null_count else np.zeros(0, dtype=np.bool_)
+    codes, first, ok = string_codes(_kernel_array(offsets, off_dtype), data, _kernel_array(valid, np.bool_),
+                                    new_codes(len(arr), dt))
     if not ok:  # a string longer than UTF8_MAX_BYTES: pandas' own factorisation
         return None
     return codes, int(first.size), pd.Index(s.array.take(first))

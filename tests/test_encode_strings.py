@@ -177,3 +177,38 @@ def test_narrowed_codes_equal_int32_codes(kind, distinct):
     assert narrow.dtype == (np.int8 if nl <= 127 else np.int16 if nl <= 32767 else np.int32)
     np.testing.assert_array_equal(narrow.astype(np.int64), wide.astype(np.int64))
     assert list(lev) == list(lev2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.text(alphabet="abcXYZ09é", min_size=1, max_size=1), min_size=1, max_size=40),
+       st.integers(1, 15), st.integers(0, 5), st.booleans(), st.booleans())
+def test_fixed_width_codes_against_factorize(chars, width, cut, exact_buffer, large):
+    """codes.fixed_width_codes (strided views of the Arrow buffer itself: a byte, an unaligned
+    16-bit word, or unaligned 64-bit words masked to the width) against pandas.factorize, for
+    every width from 1 to 15 bytes, on sliced arrays, and on data buffers with no padding
+    (the last rows then read from a padded copy)."""
+    from idrisk._kernels.codes import fixed_width_codes, string_codes
+
+    values = [(c * width).encode("utf-8")[:width].decode("utf-8", "ignore").ljust(width, "q")[:width] for c in chars]
+    values = [v.encode("utf-8")[:width].decode("utf-8", "ignore") for v in values]
+    values = [v + "q" * (width - len(v.encode("utf-8"))) for v in values]
+    assert all(len(v.encode("utf-8")) == width for v in values)
+    data = b"".join(v.encode("utf-8") for v in values)
+    off_type = np.int64 if large else np.int32
+    offsets = np.arange(len(values) + 1, dtype=off_type) * width
+    typ = pa.large_string() if large else pa.string()
+    buf = pa.py_buffer(data) if exact_buffer else pa.py_buffer(data + b"\0" * 64)
+    arr = pa.Array.from_buffers(typ, len(values), [None, pa.py_buffer(offsets.tobytes()), buf])
+    arr = arr.slice(min(cut, len(values) - 1))
+    kept = values[min(cut, len(values) - 1):]
+    offs = np.frombuffer(arr.buffers()[1], dtype=off_type)[arr.offset: arr.offset + len(arr) + 1]
+    raw = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    expected, uniques = pd.factorize(np.array(kept, dtype=object))
+    for fn in (fixed_width_codes, lambda o, d, c: string_codes(o, d, np.zeros(0, np.bool_), c)):
+        codes, first, ok = fn(offs, raw, np.empty(len(kept), np.int32))
+        assert ok
+        np.testing.assert_array_equal(codes, expected)
+        assert [kept[i] for i in first] == list(uniques)
+    ragged = pa.array(["a", "bb"] * 3)
+    ro = np.frombuffer(ragged.buffers()[1], dtype=np.int32)
+    assert fixed_width_codes(ro, np.frombuffer(ragged.buffers()[2], dtype=np.uint8), np.empty(6, np.int32)) is None

@@ -13,7 +13,8 @@ from .._config import NUMBA_OPTS
 from .hashing import new_table, table_id
 
 __all__ = ["int_min_max", "int_dense_codes", "pointer_codes", "min_max", "utf8_codes", "utf8_words", "remap_codes",
-           "new_codes", "sample_min_max"]
+           "new_codes", "sample_min_max", "fixed_width_codes",
+           "string_codes"]
 
 
 def new_codes(n: int, dtype=np.int32) -> np.ndarray:
@@ -387,6 +388,112 @@ def _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width, cod
                 first[g] = i
                 g += 1
             codes[i] = sid
+    return codes, first[:g], True
+
+
+def string_codes(offsets, data, valid, codes):
+    """First-appearance codes of an Arrow string array from its buffers: ``offsets``, the
+    whole ``data`` buffer (uint8) and ``valid`` (empty: no null). :func:`fixed_width_codes`
+    when every string has one width, else :func:`utf8_codes` over the bytes used, read from
+    a word boundary of the buffer (no copy). Returns ``(codes, first, ok)`` as it."""
+    if valid.shape[0] == 0:
+        fixed = fixed_width_codes(offsets, data, codes)
+        if fixed is not None and fixed[2]:
+            return fixed
+    base = int(offsets[0]) & ~7
+    words, tail, tail_start = utf8_words(data[base:int(offsets[-1])])
+    return utf8_codes(offsets, np.int64(base), _read_only(words), _read_only(tail), np.int64(tail_start), valid,
+                      codes)
+
+
+def _read_only(a):
+    """A read-only view of ``a``: one compiled version of a kernel for views and copies alike."""
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def fixed_width_codes(offsets, data, codes):
+    """:func:`utf8_codes` for an Arrow string array with no null whose strings all have one
+    width of 1 to ``UTF8_MAX_BYTES`` bytes (codes usually do: sex, SEN, area codes), or None
+    for any other array. ``offsets`` its offsets, ``data`` its whole data buffer (uint8).
+
+    Every string then starts ``width`` bytes after the last, so its bytes are read through
+    strided views of the buffer itself: a byte or an unaligned 16-bit word for 1 or 2 bytes
+    (a direct table), else an unaligned 64-bit word at its start (masked to the width) and,
+    beyond 8 bytes, another ending at its end (a string's two words, :func:`_slot_of`). No
+    shifting of words, no copy: three times faster than :func:`_utf8_fixed` on 9-byte codes.
+    The few last rows whose 8-byte word would run past the buffer are read from a padded copy.
+    Returns ``(codes, first, ok)`` as :func:`utf8_codes`."""
+    n = offsets.shape[0] - 1
+    width = int(_fixed_width(offsets, np.zeros(0, dtype=np.bool_))) if n else -1
+    if not 1 <= width <= UTF8_MAX_BYTES:
+        return None
+    o0 = int(offsets[0])
+    if width <= 2:
+        v = np.ndarray((n,), dtype=np.uint8 if width == 1 else np.uint16, buffer=data, offset=o0, strides=(width,))
+        return _tiny_codes(_read_only(v), 1 << (8 * width), codes)
+    safe = n if width >= 8 else max(0, min(n, (data.shape[0] - 8 - o0) // width + 1))
+    w0 = np.ndarray((safe,), dtype=np.uint64, buffer=data, offset=o0, strides=(width,))
+    w1 = np.ndarray((safe,), dtype=np.uint64, buffer=data, offset=o0 + width - 8, strides=(width,)) \
+        if width > 8 else np.zeros(1, dtype=np.uint64)
+    pad = np.zeros((n - safe) * width + 8, dtype=np.uint8)
+    pad[: (n - safe) * width] = data[o0 + safe * width: o0 + n * width]
+    t0 = np.ndarray((n - safe,), dtype=np.uint64, buffer=pad, offset=0, strides=(width,))
+    msk = _ALL_BITS >> np.uint64(64 - 8 * min(width, 8))
+    return _wide_codes(_read_only(w0), _read_only(w1), width > 8, _read_only(t0), msk, codes)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _tiny_codes(v, size, codes):
+    """First-appearance codes of the values of ``v`` (uint8 or uint16, below ``size``) through
+    a direct table."""
+    tiny = np.full(size, -1, dtype=np.int32)
+    first = np.empty(tiny.shape[0], dtype=np.int64)
+    g = 0
+    for i in range(v.shape[0]):
+        t = np.int64(v[i])
+        sid = tiny[t]
+        if sid < 0:
+            sid = g
+            tiny[t] = g
+            first[g] = i
+            g += 1
+        codes[i] = sid
+    return codes, first[:g], True
+
+
+@numba.njit(**NUMBA_OPTS)
+def _wide_codes(w0, w1, two, t0, msk, codes):
+    """First-appearance codes of strings given as words (:func:`fixed_width_codes`): rows
+    ``0 .. len(w0)-1`` from ``w0`` (and ``w1`` when ``two``), the rest from ``t0``; ok False
+    beyond ``FIXED_MAX_DISTINCT`` distinct strings."""
+    s0, s1, slot_id, shift = _new_slots(2048)
+    first = np.empty(FIXED_MAX_DISTINCT, dtype=np.int64)
+    mask = slot_id.shape[0] - 1
+    safe = w0.shape[0]
+    g = 0
+    for i in range(safe + t0.shape[0]):
+        if i < safe:
+            a = w0[i] & msk
+            b = w1[i] if two else np.uint64(0)
+        else:
+            a = t0[i - safe] & msk
+            b = np.uint64(0)
+        h = _slot_of(a, b, shift)
+        while slot_id[h] >= 0 and (s0[h] != a or s1[h] != b):
+            h = (h + 1) & mask
+        sid = slot_id[h]
+        if sid < 0:
+            if g == FIXED_MAX_DISTINCT:
+                return codes, first[:0], False
+            sid = g
+            slot_id[h] = g
+            s0[h] = a
+            s1[h] = b
+            first[g] = i
+            g += 1
+        codes[i] = sid
     return codes, first[:g], True
 
 
