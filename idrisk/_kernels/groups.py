@@ -13,8 +13,12 @@ so that the key indexes an int32 lookup table directly: when the next column wou
 overflow it, the key is first renumbered densely (lookup table), and if that is still
 too large the column is combined through the hash table of :mod:`idrisk._kernels.hashing`.
 Class sizes are then counted with one table of ``space`` counters. From 2M rows on, a run of
-columns is pushed slice by slice (256K rows) so the key slice stays in cache. Time
-O(n m), extra memory O(n + limit) (about 12 bytes per row), whatever the cardinalities.
+columns is pushed slice by slice (256K rows) so the key slice stays in cache, two columns per
+pass over it. Time O(n m), extra memory O(n + limit) (about 12 bytes per row), whatever the
+cardinalities. :func:`idrisk.frequencies` folds its raw columns with bounds guessed from a
+sample, checked as the pushes go (:func:`fold_checked`: they return each slice's minimum and
+maximum), so the raw columns are read once; and from ``OVER_MIN_ROWS`` rows it folds the key
+into the block of the sizes it returns and writes the sizes over it (:func:`sizes_buffer`).
 
 From ``_PAR_MIN_ROWS`` rows on, the work runs on numba's threads (:mod:`.threads`: serial
 ``nogil`` kernels on row slices, no ``prange``): the slices of a run of columns are folded
