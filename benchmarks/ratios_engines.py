@@ -229,28 +229,41 @@ try:
     ctypes.CDLL("libc.so.6").malloc_trim(0)  # give the data building's freed memory back first
 except OSError:
     pass
-before, _ = rss()
+try:  # reset the high-water mark VmHWM to the current RSS: the kernel then keeps the exact peak
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    exact = True
+except OSError:
+    exact = False
+# the RSS right after the reset (VmHWM): an RSS read before it could still count memory freed
+# just before (read 200 MB high at 10M rows, and the growth came out negative)
+before = rss()[1] if exact else rss()[0]
 peak = [before]
 stop = threading.Event()
 
-def poll():  # /proc/self/clear_refs (a resettable VmHWM) is not available everywhere: sample RSS
+def poll():  # without clear_refs: sample RSS every millisecond (a peak between samples is missed)
     while not stop.is_set():
         peak[0] = max(peak[0], rss()[0])
         time.sleep(0.001)
 
 th = threading.Thread(target=poll, daemon=True)
-th.start()
+if not exact:
+    th.start()
 out = call()
 stop.set()
-th.join()
-peak[0] = max(peak[0], rss()[0])
-print(json.dumps(dict(case=case, n=n, before=before, peak=peak[0], growth=peak[0] - before)))
+if not exact:
+    th.join()
+peak[0] = rss()[1] if exact else max(peak[0], rss()[0])
+print(json.dumps(dict(case=case, n=n, before=before, peak=peak[0], growth=peak[0] - before, exact=exact)))
 """
 
 
 def peak_memory(cases, n, root):
-    """Peak RSS growth of each idrisk call (RSS sampled every millisecond during the call, Linux),
-    each in a fresh process; ``root`` is the idrisk tree to import (another checkout for a before)."""
+    """Peak RSS growth of each idrisk call, each in a fresh process (Linux): the high-water mark
+    VmHWM reset through ``/proc/self/clear_refs`` just before the call and read after it (where
+    that file cannot be written, RSS sampled every millisecond, which misses short peaks: it read
+    about zero growth at 10M rows); ``root`` is the idrisk tree to import (another checkout for a
+    before)."""
     import subprocess  # noqa: PLC0415
 
     bench = os.path.dirname(os.path.abspath(__file__))
@@ -265,7 +278,7 @@ def peak_memory(cases, n, root):
             continue
         r = json.loads(proc.stdout.strip().splitlines()[-1])
         print(f"peak memory {case:12s} n={n:>10,}: call growth {r['growth'] / 2**20:8.1f} MiB "
-              f"(data {r['before'] / 2**20:.0f} MiB)  [{root}]", flush=True)
+              f"(data {r['before'] / 2**20:.0f} MiB{'' if r['exact'] else ', sampled'})  [{root}]", flush=True)
         out.append(r)
     return out
 
@@ -297,7 +310,7 @@ def main(argv=None):
           f"{os.cpu_count()} CPUs); load average {os.getloadavg()}", flush=True)
     res = []
     for n in sizes:
-        res += run(n, cases, args.reps if n <= 1_000_000 else max(2, args.reps // 2))
+        res += run(n, cases, args.reps)  # as many at 10M: the best of 3 there swung 2x between runs
     print(f"load average at the end {os.getloadavg()}")
     if args.json:
         with open(args.json, "w") as f:
