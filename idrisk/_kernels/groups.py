@@ -291,22 +291,35 @@ def fold_checked(columns, n: int, key=None):
     if not cols or n >= _MAX_ROWS or space > default_limit(n):
         return None
     key = np.empty(n, dtype=np.int32) if key is None else key
+    counts, inside = _fold_run(key, cols, 0, len(cols), n, space, count=True, check=True)
+    return (key, space, counts) if inside else None
+
+
+def _fold_run(key, cols, pos: int, end: int, n: int, run_space: int, count: bool, check: bool = False):
+    """Push columns ``pos .. end-1`` of ``cols`` into ``key`` in row slices on threads
+    (cache-sized from ``_CHUNK_MIN_ROWS`` rows on, so every column of the run is pushed while
+    the slice is in cache; at least two per thread from ``_PAR_MIN_ROWS`` rows on). ``count``:
+    each slice's keys counted right after its pushes, one table per thread when that is
+    cheaper (:func:`_count_tables`). ``check``: a slice with a value outside its column's
+    ``[lo, lo + span)`` is not counted. Returns ``(counts or None, every value inside)``, counts
+    None when a value is outside."""
     slices = _row_slices(n, 1 if n < _CHUNK_MIN_ROWS else -(-n // _CHUNK))
-    tables = _count_tables(space, len(slices), n)
+    tables = _count_tables(run_space, len(slices), n) if count else None
     outside = np.zeros(len(slices), dtype=bool)
 
     def chunk(ch):
         s, e = slices[ch]
-        seen = _push_run(key, cols, 0, len(cols), s, e)
-        if e > s and any(seen[2 * j] < lo or seen[2 * j + 1] >= lo + span for j, (_, lo, span) in enumerate(cols)):
+        seen = _push_run(key, cols, pos, end, s, e)
+        if check and e > s and any(seen[2 * k] < cols[j][1] or seen[2 * k + 1] >= cols[j][1] + cols[j][2]
+                                   for k, j in enumerate(range(pos, end))):
             outside[ch] = True  # keys out of the table: nothing is counted
         elif tables is not None:
             _count_rows(key[s:e], tables.get())
 
     run_chunks(chunk, len(slices))
     if outside.any():
-        return None
-    return key, space, (_summed(tables) if tables is not None else None)
+        return None, False
+    return (_summed(tables) if tables is not None else None), True
 
 
 def fold_columns(columns, n: int, limit: int | None = None, count: bool = False, key=None):
@@ -358,21 +371,7 @@ def fold_columns(columns, n: int, limit: int | None = None, count: bool = False,
         while end < len(cols) and run_space * cols[end][2] <= limit:
             run_space *= cols[end][2]
             end += 1
-        # slices: cache-sized from _CHUNK_MIN_ROWS rows on, so that every column of the run
-        # is pushed while the slice is still in cache, and at least two per thread from
-        # _PAR_MIN_ROWS rows on (the slices are folded on threads)
-        slices = _row_slices(n, 1 if n < _CHUNK_MIN_ROWS else -(-n // _CHUNK))
-        tables = _count_tables(run_space, len(slices), n) if count and end == len(cols) else None
-
-        def chunk(ch, pos=pos, end=end, tables=tables):
-            s, e = slices[ch]
-            _push_run(key, cols, pos, end, s, e)
-            if tables is not None:
-                _count_rows(key[s:e], tables.get())
-
-        run_chunks(chunk, len(slices))
-        if tables is not None:
-            counts = _summed(tables)
+        counts, _ = _fold_run(key, cols, pos, end, n, run_space, count=count and end == len(cols))  # the last run's
         space = run_space
         pos = end
     return (key, space, counts) if count else (key, space)
