@@ -395,15 +395,18 @@ def string_codes(offsets, data, valid, codes):
     """First-appearance codes of an Arrow string array from its buffers: ``offsets``, the
     whole ``data`` buffer (uint8) and ``valid`` (empty: no null). :func:`fixed_width_codes`
     when every string has one width, else :func:`utf8_codes` over the bytes used, read from
-    a word boundary of the buffer (no copy). Returns ``(codes, first, ok)`` as it."""
+    a word boundary of the buffer (no copy); without nulls its general loop only, the
+    one-width loop having been tried (a column of one width with more than
+    ``FIXED_MAX_DISTINCT`` strings, school numbers say, is not scanned twice more). Returns
+    ``(codes, first, ok)`` as it."""
     if valid.shape[0] == 0:
         fixed = fixed_width_codes(offsets, data, codes)
         if fixed is not None and fixed[2]:
             return fixed
     base = int(offsets[0]) & ~7
     words, tail, tail_start = utf8_words(data[base:int(offsets[-1])])
-    return utf8_codes(offsets, np.int64(base), _read_only(words), _read_only(tail), np.int64(tail_start), valid,
-                      codes)
+    kernel = utf8_codes if valid.shape[0] else _utf8_general
+    return kernel(offsets, np.int64(base), _read_only(words), _read_only(tail), np.int64(tail_start), valid, codes)
 
 
 def _read_only(a):
@@ -517,17 +520,34 @@ def utf8_codes(offsets, base, words, tail, tail_start, valid, codes):
     usually do), a loop without per-row lengths numbers them (:func:`_utf8_fixed`). The
     table starts small and doubles when half full, so memory follows the distinct count.
     """
-    n = offsets.shape[0] - 1
-    split = 0  # rows before it start before tail_start: read from words
-    while split < n and np.int64(offsets[split]) - base < tail_start:
-        split += 1 if split + 4096 >= n or np.int64(offsets[split + 4096]) - base >= tail_start else 4096
     width = _fixed_width(offsets, valid)
     if width > UTF8_MAX_BYTES:
         return codes, np.empty(0, dtype=np.int64), False
     if width >= 0:
+        split = _split(offsets, base, tail_start)
         codes, first, ok = _utf8_fixed(offsets, base, words, tail, tail_start, split, valid, width, codes)
         if ok:
             return codes, first, True
+    return _utf8_general(offsets, base, words, tail, tail_start, valid, codes)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _split(offsets, base, tail_start):
+    """The first row whose string starts at or after ``tail_start`` (the earlier ones are read
+    from ``words``, the later from ``tail``)."""
+    n = offsets.shape[0] - 1
+    split = 0
+    while split < n and np.int64(offsets[split]) - base < tail_start:
+        split += 1 if split + 4096 >= n or np.int64(offsets[split + 4096]) - base >= tail_start else 4096
+    return split
+
+
+@numba.njit(**NUMBA_OPTS)
+def _utf8_general(offsets, base, words, tail, tail_start, valid, codes):
+    """:func:`utf8_codes` by its general loop (any lengths), without trying the one-width loop
+    first: for :func:`string_codes` once :func:`fixed_width_codes` has tried it."""
+    n = offsets.shape[0] - 1
+    split = _split(offsets, base, tail_start)
     s0, s1, slot_id, shift = _new_slots(2048)
     tiny = np.full(3 << 16, -1, dtype=np.int32)  # strings of 0, 1 or 2 bytes: (length, bytes) -> code
     first = np.empty(1024, dtype=np.int64)
