@@ -131,8 +131,9 @@ def sample_min_max(values, runs, run):
     hi = values[0]
     for r in range(runs):
         s = n - run if r == runs - 1 else r * step
-        for i in range(s, s + run):
-            v = values[i]
+        w = values[s:s + run]  # a slice looped from 0: no wraparound check, so it vectorises
+        for i in range(run):
+            v = w[i]
             lo = min(lo, v)
             hi = max(hi, v)
     return np.int64(lo), np.int64(hi)
