@@ -32,7 +32,7 @@ from ._kernels.codes import (int_dense_codes, int_min_max, min_max, new_codes, p
                              sample_min_max, string_codes)
 from ._kernels.groups import default_limit
 from ._kernels.threads import run_chunks
-from ._validation import Param, as_frame, check_columns, check_missing, check_param
+from ._validation import Param, as_frame, check_columns, check_missing, check_param, column_values
 from .exceptions import DataQualityWarning, DataValidationError, IdentifierWarning
 
 __all__ = ["Encoded", "KeyColumn", "encode", "key_columns"]
@@ -444,7 +444,7 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True, 
     ``known``: such a result, whose guessed columns are then made exact (the others kept).
     """
     n, columns = len(frame), list(columns)
-    limit, raw = default_limit(n), [_raw_values(frame[c], n) for c in columns]
+    limit, raw = default_limit(n), [_raw_values(column_values(frame, c), n) for c in columns]
     out = list(known) if known is not None else [None] * len(columns)
     scan = [j for j, r in enumerate(raw) if r is not None and (out[j] is None or out[j].has_missing is None)]
     bounds = [None] * len(columns)
@@ -466,18 +466,19 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True, 
 _GUESS_RUNS, _GUESS_RUN = 64, 512  #: key_columns(guess=True) samples 64 runs of 512 rows
 
 
-def _raw_values(s: pd.Series, n: int):
-    """``(kind, values)`` of a column whose raw values can key a grouping (a categorical's own
-    codes, a boolean column as uint8, a numpy integer column), else None: encode it."""
-    dtype = s.dtype
+def _raw_values(values, n: int):
+    """``(kind, values)`` of a column (its stored values: :func:`column_values`) whose raw
+    values can key a grouping (a categorical's own codes, a boolean column as uint8, a numpy
+    integer column), else None: encode it."""
+    dtype = values.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         if _could_be_identifier(len(dtype.categories), n):
             return None
-        return "category", np.asarray(s.array.codes)  # the Categorical's own codes (no Series is built)
+        return "category", np.asarray(values.codes)  # the Categorical's own codes
     if isinstance(dtype, np.dtype) and dtype.kind == "b":
-        return "bool", s.to_numpy().view(np.uint8)
+        return "bool", np.asarray(values).view(np.uint8)
     if isinstance(dtype, np.dtype) and dtype.kind in "iu" and dtype != np.uint64:
-        return "int", s.to_numpy()
+        return "int", np.asarray(values)
     return None
 
 

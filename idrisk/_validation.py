@@ -93,6 +93,26 @@ def check_columns(frame: pd.DataFrame, columns, *, role: str = "quasi-identifier
     return cols
 
 
+def column_values(frame: pd.DataFrame, name):
+    """The stored values of ``frame``'s column ``name`` (a NumPy array or a pandas
+    ExtensionArray such as a Categorical), without building a Series: what
+    ``frame[name].to_numpy()`` (numpy dtypes) or ``frame[name].array`` would give, not a copy.
+    Read only: the caller must not write to it.
+
+    ``frame[name]`` builds a Series (index, flags, finaliser): 35 to 70 µs a column when the
+    interpreter's caches are cold after a kernel's pass over a million rows, against 5 to 10
+    through ``DataFrame._get_column_array`` (private, in pandas 2.2 to 3.x); the Series is the
+    fallback when that method is absent or the name selects more than one column."""
+    get = getattr(frame, "_get_column_array", None)
+    if get is not None:
+        loc = frame.columns.get_loc(name)
+        if isinstance(loc, (int, np.integer)):
+            v = get(int(loc))  # a numpy dtype's datetimes and timedeltas are stored as pandas arrays
+            return np.asarray(v) if isinstance(v.dtype, np.dtype) else v
+    s = frame[name]
+    return s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
+
+
 def several_columns(frame: pd.DataFrame, columns, *, role: str) -> str | None:
     """The problem with names (present in ``frame``) that each select more than one column,
     as a level of MultiIndex columns does, or None."""

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import idrisk
 from idrisk._encode import encode, key_columns
 from idrisk._kernels.groups import default_limit, fold_columns, gather, group_ids, group_sums
 from idrisk.exceptions import DataQualityWarning, IdentifierWarning
@@ -343,3 +344,44 @@ def test_hash_table_numbers_keys_by_first_appearance(keys):
     for k in keys:
         expected.setdefault(k, len(expected))
     assert ids.tolist() == [expected[k] for k in keys] and g == len(expected)
+
+
+class _NoColumnArray(pd.DataFrame):
+    """A frame without pandas' private column accessor: column_values falls back to the Series."""
+
+    _get_column_array = None
+
+    @property
+    def _constructor(self):
+        return _NoColumnArray
+
+
+def test_column_values_are_the_columns_own_values():
+    """column_values (the stored values, read through pandas' private accessor) equals what
+    the Series gives, for every kind of column, on a frame built from a 2-D array (strided
+    columns) too, and through the Series fallback; frequencies agrees either way."""
+    from idrisk._validation import column_values
+
+    n = 50
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({
+        "i8": rng.integers(-3, 3, n).astype(np.int8), "i64": rng.integers(0, 9, n),
+        "b": rng.random(n) < 0.5, "f": rng.random(n),
+        "cat": pd.Categorical(rng.choice(["x", "y", None], n)), "obj": rng.choice(["p", "q"], n).astype(object),
+        "arrow": pd.array(rng.choice(["u", "v"], n), dtype="string[pyarrow]"),
+        "nullable": pd.array(rng.choice([1, 2, None], n), dtype="Int64"),
+        "when": pd.to_datetime(rng.integers(0, 5, n), unit="D"),
+    })
+    wide = pd.DataFrame(rng.integers(0, 4, (n, 3)), columns=["a", "b", "c"])
+    for frame in (df, wide, _NoColumnArray(df)):
+        for name in frame.columns:
+            got, s = column_values(frame, name), frame[name]
+            want = s.to_numpy() if isinstance(s.dtype, np.dtype) else s.array
+            assert type(got) is type(want) and got.dtype == want.dtype
+            pd.testing.assert_series_equal(pd.Series(got), pd.Series(want))  # values, missing ones too
+    keys = ["i8", "i64", "b", "cat", "obj", "arrow"]
+    pd.testing.assert_frame_equal(idrisk.frequencies(_NoColumnArray(df), keys), idrisk.frequencies(df, keys),
+                                  check_frame_type=False)
+    pd.testing.assert_frame_equal(idrisk.frequencies(wide, ["a", "b", "c"]),
+                                  wide.groupby(["a", "b", "c"]).transform("size").to_frame("fk").assign(Fk=lambda d: d.fk),
+                                  check_names=False)

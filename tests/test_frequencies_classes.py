@@ -163,6 +163,19 @@ def test_fk_and_Fk_are_independent_columns(where):
     pd.testing.assert_frame_equal(df, before)
 
 
+def test_results_do_not_share_their_column_names():
+    """The result's column names are its own (frequencies names them from one Index made at
+    import, copied): renaming one result's columns, or naming the axis, leaves the next
+    result's as they were."""
+    df = pd.DataFrame({"a": [1, 1, 2], "b": [3, 3, 3]})
+    first = idrisk.frequencies(df, ["a", "b"])
+    first.columns.name = "mine"
+    first.columns = ["x", "y"]
+    second = idrisk.frequencies(df, ["a", "b"])
+    assert list(second.columns) == ["fk", "Fk"] and second.columns.name is None
+    assert second.columns.dtype == pd.Index(["fk", "Fk"]).dtype  # as a dict's keys would give
+
+
 @pytest.mark.parametrize("over", [False, True])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_fk_over_its_key_equals_naive(monkeypatch, over, seed):
