@@ -457,7 +457,7 @@ def key_columns(frame: pd.DataFrame, columns, *, warn_identifiers: bool = True, 
     for j in scan:
         out[j] = _raw_key_column(raw[j], bounds[j], n, limit, guess)
     todo = [j for j, item in enumerate(out) if item is None]
-    for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo], narrow=True)):
+    for j, (code, nl, _) in zip(todo, _encode_many(frame, [columns[j] for j in todo], narrow=True) if todo else ()):
         _column_warnings(columns[j], nl, n, warn_identifiers, stacklevel=5)
         out[j] = KeyColumn(code, -1, nl + 1, bool(nl == 0 or code.min() < 0))
     return out
