@@ -102,7 +102,8 @@ def column_values(frame: pd.DataFrame, name):
     ``frame[name]`` builds a Series (index, flags, finaliser): 35 to 70 µs a column when the
     interpreter's caches are cold after a kernel's pass over a million rows, against 5 to 10
     through ``DataFrame._get_column_array`` (private, in pandas 2.2 to 3.x); the Series is the
-    fallback when that method is absent or the name selects more than one column."""
+    fallback where that method is absent. ``name`` must select one column (a level of
+    MultiIndex columns is refused before: :func:`several_columns`)."""
     get = getattr(frame, "_get_column_array", None)
     if get is not None:
         loc = frame.columns.get_loc(name)
