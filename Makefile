@@ -6,7 +6,8 @@
 #        missing from the package data fails), plus the doctests of every idrisk module;
 #     2. .venv-crosscheck: pandas<3 and the crosscheck extra; the recordlinkage cross-checks
 #        in tests/crosscheck.
-#   make test-main PYTEST_ARGS='-x -k suda'   step 1 only, with extra pytest arguments.
+#   make test-main PYTEST_ARGS='-x -k suda'   step 1 only, with extra pytest arguments
+#        (TEST_WORKERS=0 runs the main suite in one process, without workers).
 #   make fuzz   the property-based fuzzing of the readers, config and result JSON
 #               (tests/test_hardening_fuzz*.py) at 2000 examples a test, in .venv (FUZZ_EXAMPLES=...).
 # Environments are created once and refreshed when pyproject.toml changes.
@@ -22,6 +23,8 @@ XPY    := $(XVENV)/bin/python
 XSTAMP := $(XVENV)/.installed
 WHEELS := build/wheelhouse
 PYTEST_ARGS ?=
+# the main suite runs on this many pytest-xdist workers; the Spark tests all on one (one JVM)
+TEST_WORKERS ?= 2
 # pytest run from outside the source tree, configured by this pyproject.toml
 PYTEST_OUT = -c $(CURDIR)/pyproject.toml --rootdir=$(CURDIR) -p no:cacheprovider
 
@@ -81,7 +84,8 @@ test-main: wheel check-java
 	$(TPY) -m pip install --quiet --no-deps --force-reinstall $(WHEELS)/idrisk-*.whl
 	@tmp=$$(mktemp -d) && cd $$tmp && \
 	  $(CURDIR)/$(TPY) -c 'import idrisk, sys; f = idrisk.__file__; print("testing", f); sys.exit(f.startswith("$(CURDIR)/idrisk/"))' && \
-	  $(CURDIR)/$(TPY) -m pytest $(PYTEST_OUT) -q $(CURDIR)/tests --ignore=$(CURDIR)/tests/crosscheck $(PYTEST_ARGS) && \
+	  $(CURDIR)/$(TPY) -m pytest $(PYTEST_OUT) -q $(CURDIR)/tests --ignore=$(CURDIR)/tests/crosscheck \
+	    -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS) && \
 	  $(CURDIR)/$(TPY) -m pytest $(PYTEST_OUT) -q --doctest-modules --pyargs idrisk; \
 	  rc=$$?; cd $(CURDIR); rm -rf $$tmp; exit $$rc
 

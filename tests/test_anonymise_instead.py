@@ -13,7 +13,8 @@ from idrisk.assessment.demo import DEMO_SEED, _ks4_config
 from idrisk.datasets import extract, make_population
 from idrisk.report.instead import render_instead
 
-pytestmark = pytest.mark.filterwarnings("ignore")
+# one worker under pytest-xdist: the module fixture (the demo extract and its search) is built once
+pytestmark = [pytest.mark.filterwarnings("ignore"), pytest.mark.xdist_group("anonymise_instead")]
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,20 @@ The session carries Splink's jar of similarity functions (jaro_winkler ...) and 
 checkpoint directory, which Splink's Spark backend needs, as a user's session would.
 """
 
+from pathlib import Path
+
 import pyspark  # noqa: F401  (the spark extra: the Makefile's test environment installs it and Java)
 import pytest
+
+_HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``--dist loadgroup``) every Spark test runs on one worker: one
+    Spark session (one JVM) for the run, while the other workers take the other tests."""
+    for item in items:
+        if _HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.xdist_group("spark"))
 
 
 @pytest.fixture(scope="session")
