@@ -349,9 +349,11 @@ def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "catego
         # n fewer int64 written and held (80 MB at 10M rows)
         # (built with integer keys, then named: the names' Index is made once, not per call,
         # and copied so a result's ``columns.name`` is its own; 0.25 ms less at 1M rows
-        # when the caches are cold after the kernels)
+        # when the caches are cold after the kernels. The index is given as well: the Series
+        # hold that very object, so pandas neither unions their indexes nor reindexes them,
+        # duplicate labels included; 0.44 -> 0.34 ms cold, /tmp/exp/frame5.py)
         one = pd.Series(fk, index=index, copy=False)
-        out = pd.DataFrame({0: one, 1: one}, copy=False)
+        out = pd.DataFrame({0: one, 1: one}, index=index, copy=False)
         out.columns = _FK_FK.copy()
         return out
     if Fk is fk:  # no weights: one (2, n) block holds fk and Fk = fk
