@@ -384,12 +384,14 @@ def fold_columns(columns, n: int, limit: int | None = None, count: bool = False,
 OVER_MIN_ROWS = 1 << 23
 
 
-def sizes_buffer(n: int, copies: int = 1):
+def sizes_buffer(n: int, copies: int = 1, out=None):
     """``(out, key)``: an int64 ``(copies, n)`` block for the per-row sizes and, in the upper
     half of its last row, room for the int32 key (``fold_columns(key=key)``), so that
     ``key_counts(key, ..., out=out)`` writes the sizes over the key as it reads it: n int32
-    fewer allocated, first touched (page faults, zeroing) and held at the peak."""
-    out = np.empty((max(int(copies), 1), n), dtype=np.int64)
+    fewer allocated, first touched (page faults, zeroing) and held at the peak. ``out``: such
+    a block to use again (C-contiguous int64 of that shape), else one is allocated."""
+    if out is None:
+        out = np.empty((max(int(copies), 1), n), dtype=np.int64)
     return out, out[-1].view(np.int32)[n:]
 
 

@@ -33,6 +33,9 @@ sdcMicro's ``freqCalc`` (Templ, Kowarik & Meindl 2015).
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import warnings
 
 import numpy as np
@@ -176,6 +179,53 @@ def _wildcard(enc: Encoded, qis, w: np.ndarray | None, alpha: float):
 
 _FK_FK = pd.Index(["fk", "Fk"])  #: the columns of frequencies' result (copied into each)
 
+#: ``IDRISK_REUSE_RESULTS=0`` turns off the reuse of result blocks (:class:`_ResultBlocks`)
+_REUSE_ENV = "IDRISK_REUSE_RESULTS"
+
+
+class _ResultBlocks:
+    """The block of frequencies' last result from ``OVER_MIN_ROWS`` rows on, kept for reuse.
+
+    A block this large (64 MB and more) is mapped afresh by the allocator on every call and
+    handed back to the system when freed, so every call first-touched it: the kernel zeroes
+    every page, and in a virtual machine that gives freed memory back to its host (free page
+    reporting) the host must fault it in again. At 10M rows that was a quarter of the call at
+    best and half of it at the median. So the last block is kept, and a later call of the same
+    shape takes it again, but only once nothing else holds it: the result and every view of it
+    (a Series, a NumPy view, a buffer export) hold a reference to the block, so its reference
+    count is then this cache's alone. A held block is never touched; the cache then lets go of
+    it and keeps the new one. So at most one block is kept beyond what the caller holds, and it
+    is freed as soon as a call of another shape comes. Off with ``IDRISK_REUSE_RESULTS=0`` in
+    the environment, and without the GIL (free-threaded Python), where reference counts are not
+    read this way."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._block = None
+
+    @staticmethod
+    def enabled() -> bool:
+        gil = getattr(sys, "_is_gil_enabled", None)
+        off = os.environ.get(_REUSE_ENV, "").strip().lower() in {"0", "off", "false", "no"}
+        return (gil is None or gil()) and not off
+
+    def take(self, n: int, copies: int):
+        """``sizes_buffer(n, copies)``, in the kept block when it is free and of this shape."""
+        shape = (max(int(copies), 1), int(n))
+        with self._lock:
+            # references to a free block: this cache's and getrefcount's argument
+            if (self._block is not None and self._block.shape == shape and self.enabled()
+                    and sys.getrefcount(self._block) == 2):
+                return sizes_buffer(n, copies, out=self._block)
+            self._block = None  # of another shape or still held (then its holder keeps it)
+            out, key = sizes_buffer(n, copies)
+            if self.enabled():
+                self._block = out
+            return out, key
+
+
+_RESULT_BLOCKS = _ResultBlocks()
+
 
 def _copy_on_write() -> bool:
     """pandas copies on write (pandas 3, or pandas 2 with ``mode.copy_on_write`` on): then two
@@ -241,7 +291,7 @@ def _frame_arrays(frame: pd.DataFrame, qis, w, missing: str, alpha: float):
         # fk and Fk rows in one pass; one row when the frame may share it (copy-on-write);
         # from OVER_MIN_ROWS rows the key is folded into the sizes' block, written over it
         copies = 1 if _copy_on_write() else 2
-        out, key = sizes_buffer(n, copies) if n >= OVER_MIN_ROWS else (None, None)
+        out, key = _RESULT_BLOCKS.take(n, copies) if n >= OVER_MIN_ROWS else (None, None)
         key, space, counts = _fold_guessed(frame, qis, n, key)
         block, _ = key_counts(key, space, None, copies=copies, counts=counts, out=out)
         return block, block
@@ -324,6 +374,9 @@ def frequencies(data, quasi_identifiers, *, weights=None, missing: str = "catego
     Cost O(n m) for ``"category"``/``"never"`` (numba; see ``idrisk._kernels.groups``);
     ``"wildcard"`` adds one pass per distinct pattern of missing values and one small
     grouping per pair of patterns (a PerformanceWarning is given above 64 patterns).
+    From 8M rows on, the block of the last result is kept and written again by a later call
+    of the same size once nothing holds it any more (never while the result or a view of it
+    is alive); ``IDRISK_REUSE_RESULTS=0`` turns this off.
 
     Examples
     --------
