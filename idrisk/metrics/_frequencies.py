@@ -202,6 +202,7 @@ class _ResultBlocks:
     def __init__(self):
         self._lock = threading.Lock()
         self._block = None
+        self._probe = np.empty(0)  # held by this cache alone: what a free block's count reads
 
     @staticmethod
     def enabled() -> bool:
@@ -213,9 +214,10 @@ class _ResultBlocks:
         """``sizes_buffer(n, copies)``, in the kept block when it is free and of this shape."""
         shape = (max(int(copies), 1), int(n))
         with self._lock:
-            # references to a free block: this cache's and getrefcount's argument
+            # a free block is referenced as the probe is: by this cache alone (read the same
+            # way, so an interpreter that counts a loaded attribute differently reads both alike)
             if (self._block is not None and self._block.shape == shape and self.enabled()
-                    and sys.getrefcount(self._block) == 2):
+                    and sys.getrefcount(self._block) == sys.getrefcount(self._probe)):
                 return sizes_buffer(n, copies, out=self._block)
             self._block = None  # of another shape or still held (then its holder keeps it)
             out, key = sizes_buffer(n, copies)
