@@ -19,9 +19,15 @@ _KERNELS = Path(__file__).resolve().parent / "_kernels"
 _CACHE_ENV = "IDRISK_NUMBA_CACHE"
 
 
+def switched_on(name: str) -> bool:
+    """False when the environment variable ``name`` is ``0``, ``off``, ``false`` or ``no``
+    (any case, spaces ignored); True when it is unset or anything else."""
+    return os.environ.get(name, "").strip().lower() not in {"0", "off", "false", "no"}
+
+
 def kernel_cache_enabled() -> bool:
     """False when ``IDRISK_NUMBA_CACHE=0`` (or ``off``/``false``/``no``)."""
-    return os.environ.get(_CACHE_ENV, "").strip().lower() not in {"0", "off", "false", "no"}
+    return switched_on(_CACHE_ENV)
 
 
 def kernel_source_hash() -> str:

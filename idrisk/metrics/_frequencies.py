@@ -33,7 +33,6 @@ sdcMicro's ``freqCalc`` (Templ, Kowarik & Meindl 2015).
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import warnings
@@ -41,6 +40,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from .._config import switched_on
 from .._encode import PANDAS_MAJOR, Encoded, encode, key_columns
 from .._kernels.groups import (OVER_MIN_ROWS, fold_checked, fold_columns, gather, group_ids_columns, group_sums,
                                key_counts, sizes_buffer, wildcard_cross)
@@ -207,21 +207,21 @@ class _ResultBlocks:
     @staticmethod
     def enabled() -> bool:
         gil = getattr(sys, "_is_gil_enabled", None)
-        off = os.environ.get(_REUSE_ENV, "").strip().lower() in {"0", "off", "false", "no"}
-        return (gil is None or gil()) and not off
+        return (gil is None or gil()) and switched_on(_REUSE_ENV)
 
     def take(self, n: int, copies: int):
         """``sizes_buffer(n, copies)``, in the kept block when it is free and of this shape."""
         shape = (max(int(copies), 1), int(n))
+        on = self.enabled()
         with self._lock:
             # a free block is referenced as the probe is: by this cache alone (read the same
             # way, so an interpreter that counts a loaded attribute differently reads both alike)
-            if (self._block is not None and self._block.shape == shape and self.enabled()
+            if (on and self._block is not None and self._block.shape == shape
                     and sys.getrefcount(self._block) == sys.getrefcount(self._probe)):
                 return sizes_buffer(n, copies, out=self._block)
             self._block = None  # of another shape or still held (then its holder keeps it)
             out, key = sizes_buffer(n, copies)
-            if self.enabled():
+            if on:
                 self._block = out
             return out, key
 
